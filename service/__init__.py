@@ -1,0 +1,83 @@
+"""Opgavepost: newsletters and meeting invitations for professional networks."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, session
+from flask_login import current_user
+
+from config import load_settings
+from service import database
+from service.extensions import babel, csrf, limiter, login_manager
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints and CLI. Starts no threads or schedulers."""
+    app = Flask(__name__, instance_path=(config or {}).get("INSTANCE_PATH"))
+    app.config.from_mapping(load_settings(os.environ, Path(app.instance_path), config))
+    app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_HOURS"])
+
+    database.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(
+        app, locale_selector=_select_locale, timezone_selector=lambda: app.config["TIMEZONE"]
+    )
+    limiter.init_app(app)
+    _init_login(app)
+
+    from service import errors, filters
+
+    filters.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+
+    from service.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _select_locale() -> str:
+    # Dutch first: English only for those who chose it, as organiser or in this browser session.
+    if current_user and current_user.is_authenticated:
+        return current_user.language
+    return session.get("lang", "nl")
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext
+
+    from service.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please log in to open this page.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = database.get_session().get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    @app.before_request
+    def keep_session_alive() -> None:
+        # The session lives SESSION_HOURS after the last request, not after login.
+        session.permanent = True
+        g.setdefault("page_title", None)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from service.api import init_app as init_api
+    from service.auth.views import bp as auth_bp
+    from service.contacts.views import bp as contacts_bp
+    from service.dashboard.views import bp as dashboard_bp
+    from service.meetings.views import bp as meetings_bp
+    from service.public.views import bp as public_bp
+
+    for blueprint in (auth_bp, dashboard_bp, contacts_bp, meetings_bp, public_bp):
+        app.register_blueprint(blueprint)
+    init_api(app)

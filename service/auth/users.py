@@ -1,0 +1,89 @@
+"""Organiser accounts and API tokens: creating them and checking credentials."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from email_validator import validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from service.models import ApiToken, Role, User, utcnow
+
+TOKEN_PREFIX = "opg_"
+# Checked against when the email is unknown, so a wrong address takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+class AccountError(ValueError):
+    """An account cannot be made or found; the message says why."""
+
+
+def normalise_email(email: str) -> str:
+    """The address as stored: checked for syntax (no DNS look-up) and lower-cased."""
+    return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+
+
+def find_user(session: Session, email: str) -> User | None:
+    """The organiser with this address, case ignored."""
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(
+    session: Session, email: str, password: str, role: Role = Role.EDITOR, name: str = ""
+) -> User:
+    """Add an organiser; raises AccountError when the address is taken or the password too short."""
+    email = normalise_email(email)
+    if find_user(session, email) is not None:
+        raise AccountError(f"an organiser with address {email} already exists")
+    if len(password) < 10:
+        raise AccountError("the password must be at least 10 characters long")
+    user = User(email=email, name=name, role=role, password_hash=generate_password_hash(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active organiser with these credentials, or None."""
+    user = find_user(session, email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def generate_password() -> str:
+    """A password for a first admin account, strong enough to keep."""
+    return secrets.token_urlsafe(15)
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(session: Session, user: User, name: str = "") -> str:
+    """Make a bearer token for the user and return it; only its hash is stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user=user, name=name, token_hash=_hash_token(token), prefix=token[:10]))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user owning a valid, unrevoked token, or None."""
+    token_hash = _hash_token(token)
+    api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
+    # compare_digest keeps the final check constant-time, whatever the index look-up did.
+    if api_token is None or not hmac.compare_digest(api_token.token_hash, token_hash):
+        return None
+    if api_token.revoked_at is not None or not api_token.user.active:
+        return None
+    api_token.last_used_at = utcnow()
+    return api_token.user

@@ -1,0 +1,85 @@
+"""Login, logout and the choice of language."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from service.auth.forms import LoginForm
+from service.auth.users import authenticate
+from service.database import get_session
+from service.extensions import limiter
+from service.models import record_audit
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site, so a crafted link cannot send an organiser elsewhere after login.
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return url_for("dashboard.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        db = get_session()
+        user = authenticate(db, form.email.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            record_audit(db, user, "login")
+            db.commit()
+            return redirect(_safe_next(request.args.get("next")))
+        db.rollback()
+        flash(_("Email address or password is not correct."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        db = get_session()
+        record_audit(db, current_user, "logout")
+        db.commit()
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def set_language():
+    """Switch the interface between Dutch and English, for this organiser or browser session."""
+    language = request.form.get("language", "nl")
+    if language in current_app.config["LANGUAGES"]:
+        session["lang"] = language
+        if current_user.is_authenticated:
+            db = get_session()
+            current_user.language = language
+            db.commit()
+    return redirect(_safe_next(request.form.get("next")))

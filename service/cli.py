@@ -1,0 +1,121 @@
+"""The `opgavepost` command: Flask's CLI with the service's own commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from service import migrate
+from service.database import get_engine, session_scope
+
+
+def _create_app() -> Flask:
+    from service import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Opgavepost: newsletters and meeting invitations for professional networks."""
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema: upgrade, downgrade, new migrations."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Bring the database to the latest schema (or REVISION)."""
+    migrate.upgrade(get_engine(), revision)
+    click.echo(f"Database is at revision {migrate.current_revision(get_engine())}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Take the database back to REVISION ("base" empties it)."""
+    migrate.downgrade(get_engine(), revision)
+    click.echo(f"Database is at revision {migrate.current_revision(get_engine())}.")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the database's revision and the newest one available."""
+    click.echo(
+        f"database: {migrate.current_revision(get_engine())}, newest: {migrate.head_revision()}"
+    )
+
+
+@db_group.command("revision")
+@click.argument("message")
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between models and database (for developers)."""
+    migrate.make_revision(get_engine(), message)
+
+
+@click.group("users")
+def users_group() -> None:
+    """Organiser accounts."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "editor"]), default="editor", show_default=True)
+@click.option("--name", default="", help="The organiser's name.")
+@click.option(
+    "--password", envvar="OPGAVEPOST_PASSWORD", help="Generated and printed when not given."
+)
+@with_appcontext
+def users_create(email: str, role: str, name: str, password: str | None) -> None:
+    """Create an organiser account."""
+    from service.auth.users import AccountError, create_user, generate_password
+    from service.models import Role
+
+    shown = password is None
+    password = password or generate_password()
+    try:
+        with session_scope(current_app) as session:
+            user = create_user(session, email, password, Role(role), name)
+            email = user.email
+    except (AccountError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created {role} {email}.")
+    if shown:
+        click.echo(f"Password: {password}")
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """API tokens."""
+
+
+@tokens_group.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for.")
+@with_appcontext
+def tokens_create(email: str, name: str) -> None:
+    """Create an API token for the organiser EMAIL and print it (it is shown only once)."""
+    from service.auth.users import create_api_token, find_user
+
+    with session_scope(current_app) as session:
+        user = find_user(session, email)
+        if user is None:
+            raise click.ClickException(
+                f"no organiser with address {email}; create one with 'opgavepost users create'"
+            )
+        token = create_api_token(session, user, name)
+    click.echo(token)
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the service's command groups to the app's CLI."""
+    for group in (db_group, users_group, tokens_group):
+        app.cli.add_command(group)

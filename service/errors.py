@@ -1,0 +1,72 @@
+"""Error pages: HTML for people, JSON for the API, always in the reader's language."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood. Check what you entered and try again."),
+        401: _("You need to log in for this."),
+        403: _("You do not have permission to do this."),
+        404: _("This page does not exist (any more)."),
+        405: _("This action is not possible here."),
+        409: _("This conflicts with something that is already stored."),
+        413: _(
+            "The upload is too large: at most %(mb)s MB is accepted. Split the file and try again.",
+            mb=_max_upload_mb(),
+        ),
+        422: _("The data could not be processed. Check what you entered."),
+        429: _("Too many attempts. Wait a minute and try again."),
+        500: _("Something went wrong on our side. Nothing was changed; please try again later."),
+    }
+
+
+def _max_upload_mb() -> int:
+    from flask import current_app
+
+    return current_app.config["MAX_UPLOAD_MB"]
+
+
+def wants_json() -> bool:
+    """Whether the client of this request is the API rather than a person with a browser."""
+    return request.path.startswith("/api/")
+
+
+def error_response(code: int, message: str | None = None):
+    """An error answer in the form the client expects, with a message in its language."""
+    message = message or _messages().get(code, _messages()[400])
+    if wants_json():
+        return jsonify(code=code, status=_status_name(code), message=message), code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def _status_name(code: int) -> str:
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    return HTTP_STATUS_CODES.get(code, "Error")
+
+
+def init_app(app: Flask) -> None:
+    """Install the handlers for every HTTP error and for a missing or stale CSRF token."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc: CSRFError):
+        return error_response(
+            400,
+            _(
+                "This form has expired or was not sent completely, so nothing was saved. "
+                "Go back, reload the page and send it again."
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        # A description we wrote ourselves (abort(404, "...")) is more useful than the generic one.
+        custom = exc.description if exc.description != type(exc).description else None
+        return error_response(code, custom)

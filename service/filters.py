@@ -1,0 +1,54 @@
+"""Jinja filters for organiser pages: dates in the network's time zone and the reader's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app
+from flask_babel import get_locale
+
+from service import dates
+from service.provinces import province_name
+
+
+def _locale() -> str:
+    return str(get_locale() or "nl")
+
+
+def local_datetime(moment: datetime | None) -> str:
+    """ "dinsdag 3 juni 2025, 10:00" in the current language."""
+    if moment is None:
+        return ""
+    return dates.format_local(moment, current_app.config["TIMEZONE"], _locale())
+
+
+def local_date(moment: datetime | None) -> str:
+    """ "dinsdag 3 juni 2025" in the current language."""
+    if moment is None:
+        return ""
+    return dates.format_local_date(moment, current_app.config["TIMEZONE"], _locale())
+
+
+def local_time(moment: datetime | None) -> str:
+    """ "10:00"."""
+    if moment is None:
+        return ""
+    return dates.format_local_time(moment, current_app.config["TIMEZONE"], _locale())
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and the values every page template may use."""
+    app.jinja_env.filters.update(
+        local_datetime=local_datetime,
+        local_date=local_date,
+        local_time=local_time,
+        province_name=province_name,
+    )
+
+    @app.context_processor
+    def page_globals() -> dict[str, object]:
+        return {
+            "network_name": app.config["NETWORK_NAME"],
+            "network_email": app.config["NETWORK_EMAIL"],
+            "current_locale": _locale(),
+        }

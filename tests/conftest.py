@@ -1,0 +1,153 @@
+"""Fixtures for the whole suite.
+
+The database backend is chosen with `--db sqlite|postgresql|all` (or TEST_DATABASE); with `all`
+every test that touches the database runs once on each backend. PostgreSQL tests use a fresh
+database made for this run on TEST_POSTGRES_URL (default: the local server, trust auth).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from service import create_app, migrate
+from service.database import session_scope
+from service.models import Base
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+ADMIN_EMAIL = "beheer@example.nl"
+ADMIN_PASSWORD = "een-lang-wachtwoord"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        default=os.environ.get("TEST_DATABASE", "sqlite"),
+        choices=["sqlite", "postgresql", "all"],
+        help="database backend(s) to run the suite against",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames:
+        choice = metafunc.config.getoption("--db")
+        backends = ["sqlite", "postgresql"] if choice == "all" else [choice]
+        metafunc.parametrize("database_url", backends, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[str]:
+    """A migrated, empty database for this run on the chosen backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        yield from _migrated(url)
+        return
+    admin_url = make_url(os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES))
+    name = f"opgavepost_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield from _migrated(admin_url.set(database=name).render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _migrated(url: str) -> Iterator[str]:
+    from service.database import make_engine
+
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+
+
+def _empty_tables(engine) -> None:
+    """Remove every row, so each test starts from an empty, migrated database."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path):
+    """The app on a clean database, with test settings and its own instance folder."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "test-secret-key",
+            "BASE_URL": "http://127.0.0.1:5000",
+        }
+    )
+    engine = app.extensions["db_engine"]
+    _empty_tables(engine)
+    yield app
+    engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    """A database session for arranging and checking data (commit to make it visible)."""
+    with app.app_context():
+        from service.database import get_session
+
+        yield get_session()
+
+
+@pytest.fixture
+def admin_user(app):
+    """An admin organiser account (email ADMIN_EMAIL, password ADMIN_PASSWORD)."""
+    from service.auth.users import create_user
+    from service.models import Role
+
+    with session_scope(app) as session:
+        user = create_user(session, ADMIN_EMAIL, ADMIN_PASSWORD, Role.ADMIN, "Beheerder")
+        user_id = user.id
+    return user_id
+
+
+def login(client, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD):
+    """Log in through the real login form, CSRF token included."""
+    page = client.get("/login")
+    token = csrf_token_from(page.get_data(as_text=True))
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def csrf_token_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def organiser(client, admin_user):
+    """A test client logged in as an admin organiser."""
+    response = login(client)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
