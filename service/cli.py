@@ -117,5 +117,8 @@ def tokens_create(email: str, name: str) -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the service's command groups to the app's CLI."""
-    for group in (db_group, users_group, tokens_group):
+    from service.contacts.commands import contacts_group
+    from service.demo.commands import demo_group
+
+    for group in (db_group, users_group, tokens_group, contacts_group, demo_group):
         app.cli.add_command(group)
