@@ -44,3 +44,29 @@ def test_logout_ends_the_session(organiser):
     token = csrf_token_from(organiser.get("/").get_data(as_text=True))
     organiser.post("/logout", data={"csrf_token": token})
     assert organiser.get("/").status_code == 302
+
+
+def test_login_attempts_are_rate_limited(client, admin_user, app):
+    limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
+    for _ in range(limit):
+        assert login(client, password="fout-wachtwoord").status_code == 200
+    blocked = login(client)  # even the right password waits until the minute is over
+    assert blocked.status_code == 429
+    assert client.get("/").status_code == 302
+
+
+def test_editor_cannot_open_admin_only_views(app, client):
+    from service.auth.access import admin_required
+    from service.auth.users import create_user
+    from service.database import session_scope
+    from service.models import Role
+
+    @app.get("/only-admins")
+    @admin_required
+    def only_admins():
+        return "secret"
+
+    with session_scope(app) as session:
+        create_user(session, "redacteur@example.nl", "nog-een-lang-wachtwoord", Role.EDITOR)
+    login(client, "redacteur@example.nl", "nog-een-lang-wachtwoord")
+    assert client.get("/only-admins").status_code == 403
