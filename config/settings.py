@@ -98,12 +98,36 @@ def _database_url(value: str, name: str) -> str:
             f"{name}={value!r} is not a database URL; use sqlite:///path/file.db or "
             "postgresql+psycopg://user@host/dbname"
         ) from exc
+    if url.drivername in ("postgresql", "postgres"):
+        # psycopg 3 is the driver we install; SQLAlchemy's bare name means psycopg2, and hosting
+        # platforms still hand out the old "postgres://" spelling that SQLAlchemy refuses.
+        url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError(f"{name} must point at SQLite or PostgreSQL, not {url.drivername}")
-    if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
-        # psycopg 3 is the driver we install; SQLAlchemy's bare name means psycopg2.
-        url = url.set(drivername="postgresql+psycopg")
     return url.render_as_string(hide_password=False)
+
+
+# The same minimum as service.auth.users.create_user, checked here so a short ADMIN_PASSWORD stops
+# the start with the variable's name instead of failing later while making the account.
+MIN_PASSWORD_LENGTH = 10
+
+
+def _password(value: str, name: str) -> str:
+    if len(value) < MIN_PASSWORD_LENGTH:
+        raise ConfigError(
+            f"{name} is shorter than {MIN_PASSWORD_LENGTH} characters; choose a longer password "
+            "or unset it to have one generated"
+        )
+    return value
+
+
+def _directory(value: str, name: str) -> str:
+    value = _text(value, name)
+    path = Path(value).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{name}={value!r} is a file, not a folder")
+    # Flask wants an absolute instance path; a relative one is taken from the working directory.
+    return str(path.resolve())
 
 
 def _positive_int(value: str, name: str) -> int:
@@ -126,8 +150,20 @@ def _rate_limit(value: str, name: str) -> str:
     return value
 
 
+def _storage_uri(value: str, name: str) -> str:
+    from limits.storage import SCHEMES
+
+    scheme = urlsplit(value.strip()).scheme
+    if scheme not in SCHEMES or scheme.startswith("async+"):
+        raise ConfigError(
+            f"{name}={value!r} is not a rate-limit storage; use memory:// or redis://host:6379"
+        )
+    return value.strip()
+
+
 # variable name -> parser; each parser gets the raw value and the name for its error message
 PARSERS: dict[str, Callable[[str, str], Any]] = {
+    "INSTANCE_PATH": _directory,
     "DATABASE_URL": _database_url,
     "SECRET_KEY": _text,
     "BASE_URL": _base_url,
@@ -135,12 +171,20 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "NETWORK_NAME": _text,
     "NETWORK_EMAIL": _email,
     "ADMIN_EMAIL": _email,
-    "ADMIN_PASSWORD": _text,
+    "ADMIN_PASSWORD": _password,
     "MAX_UPLOAD_MB": _positive_int,
     "LOGIN_RATE_LIMIT": _rate_limit,
-    "RATELIMIT_STORAGE_URI": _text,
+    "RATELIMIT_STORAGE_URI": _storage_uri,
     "SESSION_HOURS": _positive_int,
 }
+
+
+def instance_path(environ: Mapping[str, str], overrides: Mapping[str, Any] | None) -> str | None:
+    """The instance folder: an override, else INSTANCE_PATH, else None (Flask's default)."""
+    if overrides and overrides.get("INSTANCE_PATH"):
+        return str(overrides["INSTANCE_PATH"])
+    raw = environ.get("INSTANCE_PATH")
+    return _directory(raw, "INSTANCE_PATH") if raw is not None else None
 
 
 def load_settings(
@@ -171,10 +215,26 @@ def _instance_secret_key(instance_path: Path) -> str:
     """
     path = instance_path / "secret_key"
     if path.exists():
-        return path.read_text().strip()
+        return _read_secret_key(path)
     instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
+    # Written under a private name and then linked into place, so several gunicorn workers that
+    # start together agree on one key and none of them ever reads a half-written file.
+    draft = instance_path / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+        os.link(draft, path)
+    except FileExistsError:
+        return _read_secret_key(path)
+    finally:
+        draft.unlink(missing_ok=True)
+    return key
+
+
+def _read_secret_key(path: Path) -> str:
+    key = path.read_text().strip()
+    if not key:
+        raise ConfigError(f"{path} is empty; delete it to have a new SECRET_KEY generated")
     return key

@@ -11,13 +11,14 @@ from flask import Flask, g, session
 from flask_login import current_user
 
 from config import load_settings
+from config.settings import instance_path
 from service import database
 from service.extensions import babel, csrf, limiter, login_manager
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints and CLI. Starts no threads or schedulers."""
-    app = Flask(__name__, instance_path=(config or {}).get("INSTANCE_PATH"))
+    app = Flask(__name__, instance_path=instance_path(os.environ, config))
     app.config.from_mapping(load_settings(os.environ, Path(app.instance_path), config))
     app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_HOURS"])
 
