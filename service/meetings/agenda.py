@@ -1,0 +1,415 @@
+"""Meetings of the network: checking input, storing, and the lists organisers and newsletters need.
+
+Shared by the organiser pages, the JSON API and later the newsletter's table of upcoming meetings.
+Nothing here imports Flask; every function takes a `Session` and, where the clock matters, `now`.
+
+Times are stored as aware UTC. Input comes in one of two shapes (see `validate_meeting_fields`):
+- the web form: `date` + `start_time` + `end_time`, wall-clock time in the network's time zone;
+- the API: `starts_at` + `ends_at` as ISO 8601 datetimes. With an offset ("2025-06-03T10:00+02:00",
+  "...Z") the moment is exact; without one ("2025-06-03T10:00") it is read as wall-clock time in the
+  network's time zone, because that is what a person typing a meeting time means.
+
+Error messages are English msgids marked with `N_` so `pybabel extract` finds them; callers
+translate them with `MeetingValidationError.messages(gettext)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.dates import local_to_utc, utc_to_local
+from service.models import Meeting, MeetingStatus
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation without translating it here (pybabel's default keyword)."""
+    return message
+
+
+# field -> longest value the database column holds
+TEXT_LIMITS: dict[str, int] = {
+    "title": 200,
+    "theme": 300,
+    "host_organisation": 200,
+    "city": 100,
+    "venue": 200,
+    "address": 300,
+    "description": 20_000,
+}
+REQUIRED_TEXT = ("title", "host_organisation", "city")
+STATUSES = tuple(status.value for status in MeetingStatus)
+
+_REQUIRED_MESSAGES = {
+    "title": N_("Enter the title of the meeting."),
+    "host_organisation": N_("Enter the host organisation."),
+    "city": N_("Enter the city."),
+    "date": N_("Enter the date of the meeting."),
+    "start_time": N_("Enter the start time."),
+    "end_time": N_("Enter the end time."),
+    "starts_at": N_("Enter when the meeting starts."),
+    "ends_at": N_("Enter when the meeting ends."),
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field: an English msgid and the values for its placeholders."""
+
+    msgid: str
+    params: Mapping[str, Any]
+
+    def text(self, translate: Callable[..., str] | None = None) -> str:
+        """The message, translated by e.g. flask_babel.gettext when given."""
+        if translate is not None:
+            return translate(self.msgid, **self.params)
+        return self.msgid % self.params if self.params else self.msgid
+
+
+class MeetingValidationError(ValueError):
+    """The input does not describe a valid meeting; `errors` maps each field to what is wrong."""
+
+    def __init__(self, errors: Mapping[str, FieldError]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{name}: {err.text()}" for name, err in self.errors.items()))
+
+    def messages(self, translate: Callable[..., str] | None = None) -> dict[str, str]:
+        """Field name -> message, translated with `translate` (e.g. flask_babel.gettext)."""
+        return {name: err.text(translate) for name, err in self.errors.items()}
+
+
+@dataclass(frozen=True)
+class MeetingInput:
+    """A checked meeting, ready to store: text stripped, times aware UTC, start before end."""
+
+    title: str
+    host_organisation: str
+    city: str
+    starts_at: datetime
+    ends_at: datetime
+    theme: str = ""
+    venue: str = ""
+    address: str = ""
+    description: str = ""
+    capacity: int | None = None
+    status: MeetingStatus = MeetingStatus.DRAFT
+
+
+def parse_moment(value: str | datetime, timezone: str) -> datetime:
+    """An ISO 8601 datetime as aware UTC; without an offset it is wall-clock time in `timezone`.
+
+    Raises ValueError when the text is not ISO 8601, or names a wall-clock time that does not exist
+    because the clocks go forward that night.
+    """
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value.strip())
+    else:
+        raise ValueError(f"expected an ISO 8601 datetime, not {type(value).__name__}")
+    if moment.tzinfo is None:
+        return _wall_clock_to_utc(moment.date(), moment.time(), timezone)
+    return moment.astimezone(UTC)
+
+
+def _wall_clock_to_utc(day: date, clock: time, timezone: str) -> datetime:
+    moment = local_to_utc(day, clock, timezone)
+    back = utc_to_local(moment, timezone)
+    # zoneinfo quietly shifts a time in the spring-forward gap; a meeting must not move silently.
+    if (back.date(), back.time()) != (day, clock.replace(tzinfo=None)):
+        raise ValueError(f"{day} {clock} does not exist in {timezone} (clocks go forward)")
+    return moment
+
+
+def _parse_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value).strip())
+
+
+def _parse_time(value: Any) -> time:
+    if isinstance(value, time):
+        return value.replace(second=0, microsecond=0)
+    return time.fromisoformat(str(value).strip()).replace(second=0, microsecond=0)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def validate_meeting_fields(raw: Mapping[str, Any], timezone: str) -> MeetingInput:
+    """Check raw input (form data or API JSON) and return a MeetingInput.
+
+    Times come either as `date`, `start_time`, `end_time` (wall clock in `timezone`) or as
+    `starts_at`, `ends_at` (ISO 8601 strings or datetimes; see parse_moment). Raises
+    MeetingValidationError with a message per field, keyed by the field names used in `raw`.
+    """
+    errors: dict[str, FieldError] = {}
+    values: dict[str, Any] = {}
+
+    for name, limit in TEXT_LIMITS.items():
+        value = raw.get(name)
+        text = "" if value is None else str(value).strip()
+        if not text and name in REQUIRED_TEXT:
+            errors[name] = FieldError(_REQUIRED_MESSAGES[name], {})
+        elif len(text) > limit:
+            errors[name] = FieldError(
+                N_("Use at most %(limit)d characters (now %(length)d)."),
+                {"limit": limit, "length": len(text)},
+            )
+        values[name] = text
+
+    values["capacity"] = _check_capacity(raw.get("capacity"), errors)
+    values["status"] = _check_status(raw.get("status"), errors)
+
+    if any(key in raw for key in ("starts_at", "ends_at")):
+        starts_at, ends_at, end_field = _moments_from_iso(raw, timezone, errors)
+    else:
+        starts_at, ends_at, end_field = _moments_from_wall_clock(raw, timezone, errors)
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        errors[end_field] = FieldError(N_("The meeting must end after it starts."), {})
+
+    if errors:
+        raise MeetingValidationError(errors)
+    return MeetingInput(starts_at=starts_at, ends_at=ends_at, **values)
+
+
+def _check_capacity(value: Any, errors: dict[str, FieldError]) -> int | None:
+    if _blank(value):
+        return None
+    try:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(value)
+        number = int(value)
+    except (TypeError, ValueError):
+        errors["capacity"] = FieldError(
+            N_("Enter the number of places as a whole number, or leave it empty."), {}
+        )
+        return None
+    if number <= 0:
+        errors["capacity"] = FieldError(
+            N_("The number of places must be at least 1; leave it empty for no limit."), {}
+        )
+        return None
+    return number
+
+
+def _check_status(value: Any, errors: dict[str, FieldError]) -> MeetingStatus:
+    if _blank(value):
+        return MeetingStatus.DRAFT
+    try:
+        return MeetingStatus(str(value).strip().lower())
+    except ValueError:
+        errors["status"] = FieldError(
+            N_("Choose one of these statuses: %(statuses)s."), {"statuses": ", ".join(STATUSES)}
+        )
+        return MeetingStatus.DRAFT
+
+
+def _moments_from_iso(
+    raw: Mapping[str, Any], timezone: str, errors: dict[str, FieldError]
+) -> tuple[datetime | None, datetime | None, str]:
+    moments: list[datetime | None] = []
+    for name in ("starts_at", "ends_at"):
+        value = raw.get(name)
+        if _blank(value):
+            errors[name] = FieldError(_REQUIRED_MESSAGES[name], {})
+            moments.append(None)
+            continue
+        try:
+            moments.append(parse_moment(value, timezone))
+        except ValueError:
+            errors[name] = FieldError(
+                N_(
+                    "Give a date and time in ISO 8601 form, e.g. 2025-06-03T10:00:00+02:00; "
+                    "without an offset it is read as time in %(timezone)s."
+                ),
+                {"timezone": timezone},
+            )
+            moments.append(None)
+    return moments[0], moments[1], "ends_at"
+
+
+def _moments_from_wall_clock(
+    raw: Mapping[str, Any], timezone: str, errors: dict[str, FieldError]
+) -> tuple[datetime | None, datetime | None, str]:
+    day = clock_start = clock_end = None
+    for name, parse, bad in (
+        ("date", _parse_date, N_("Enter the date as year-month-day, e.g. 2025-06-03.")),
+        ("start_time", _parse_time, N_("Enter the time as hours:minutes, e.g. 10:00.")),
+        ("end_time", _parse_time, N_("Enter the time as hours:minutes, e.g. 13:00.")),
+    ):
+        value = raw.get(name)
+        if _blank(value):
+            errors[name] = FieldError(_REQUIRED_MESSAGES[name], {})
+            continue
+        try:
+            parsed = parse(value)
+        except (TypeError, ValueError):
+            errors[name] = FieldError(bad, {})
+            continue
+        if name == "date":
+            day = parsed
+        elif name == "start_time":
+            clock_start = parsed
+        else:
+            clock_end = parsed
+    if day is None:
+        return None, None, "end_time"
+    moments: list[datetime | None] = []
+    for name, clock in (("start_time", clock_start), ("end_time", clock_end)):
+        if clock is None:
+            moments.append(None)
+            continue
+        try:
+            moments.append(_wall_clock_to_utc(day, clock, timezone))
+        except ValueError:
+            errors[name] = FieldError(
+                N_("This time does not exist on that day: the clocks go forward. Choose another."),
+                {},
+            )
+            moments.append(None)
+    return moments[0], moments[1], "end_time"
+
+
+def meeting_fields(meeting: Meeting) -> dict[str, Any]:
+    """The stored meeting as raw input (`starts_at`/`ends_at` as aware UTC datetimes).
+
+    For partial updates: merge the changed fields over this and validate the result again.
+    """
+    return {
+        "title": meeting.title,
+        "theme": meeting.theme,
+        "host_organisation": meeting.host_organisation,
+        "city": meeting.city,
+        "venue": meeting.venue,
+        "address": meeting.address,
+        "description": meeting.description,
+        "capacity": meeting.capacity,
+        "status": meeting.status.value,
+        "starts_at": meeting.starts_at,
+        "ends_at": meeting.ends_at,
+    }
+
+
+def local_form_fields(meeting: Meeting, timezone: str) -> dict[str, Any]:
+    """The stored meeting as the web form shows it: local date, start time and end time."""
+    starts = utc_to_local(meeting.starts_at, timezone)
+    ends = utc_to_local(meeting.ends_at, timezone)
+    fields = meeting_fields(meeting)
+    del fields["starts_at"], fields["ends_at"]
+    return fields | {"date": starts.date(), "start_time": starts.time(), "end_time": ends.time()}
+
+
+def create_meeting(session: Session, data: MeetingInput) -> Meeting:
+    """Add a meeting to the session and flush it so it has an id; the caller commits."""
+    meeting = Meeting(**asdict(data))
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
+def update_meeting(session: Session, meeting: Meeting, data: MeetingInput) -> dict[str, Any]:
+    """Apply checked input to a meeting; returns the changed fields as {name: [old, new]}.
+
+    The returned values are JSON-ready (ISO 8601 for times), for the audit log.
+    """
+    changes: dict[str, Any] = {}
+    for name, new in asdict(data).items():
+        old = getattr(meeting, name)
+        if old != new:
+            changes[name] = [_jsonable(old), _jsonable(new)]
+            setattr(meeting, name, new)
+    session.flush()
+    return changes
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, MeetingStatus):
+        return value.value
+    return value
+
+
+def get_meeting(session: Session, meeting_id: int) -> Meeting | None:
+    """The meeting with this id, or None."""
+    return session.get(Meeting, meeting_id)
+
+
+def list_meetings(session: Session, *, status: MeetingStatus | None = None) -> list[Meeting]:
+    """All meetings (optionally of one status), earliest first."""
+    query = select(Meeting).order_by(Meeting.starts_at, Meeting.id)
+    if status is not None:
+        query = query.where(Meeting.status == status)
+    return list(session.scalars(query))
+
+
+def upcoming_meetings(session: Session, now: datetime) -> list[Meeting]:
+    """Meetings that have not ended by `now` (cancelled ones included), earliest first.
+
+    A meeting under way still counts as upcoming: organisers may need to change it today.
+    """
+    query = select(Meeting).where(Meeting.ends_at > now).order_by(Meeting.starts_at, Meeting.id)
+    return list(session.scalars(query))
+
+
+def past_meetings(session: Session, now: datetime) -> list[Meeting]:
+    """Meetings that ended by `now`, most recent first."""
+    query = (
+        select(Meeting)
+        .where(Meeting.ends_at <= now)
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def count_upcoming(session: Session, now: datetime) -> int:
+    """How many meetings that are not cancelled have not ended by `now`."""
+    query = (
+        select(func.count())
+        .select_from(Meeting)
+        .where(Meeting.ends_at > now, Meeting.status != MeetingStatus.CANCELLED)
+    )
+    return session.scalar(query) or 0
+
+
+def next_meeting(session: Session, now: datetime) -> Meeting | None:
+    """The first meeting that is not cancelled and has not ended by `now`, or None."""
+    query = (
+        select(Meeting)
+        .where(Meeting.ends_at > now, Meeting.status != MeetingStatus.CANCELLED)
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def meetings_after(
+    session: Session, meeting: Meeting, *, include_drafts: bool = True
+) -> list[Meeting]:
+    """The meetings that start after `meeting`, not cancelled, earliest first.
+
+    For the "upcoming meetings" table under a meeting's newsletter or invitation; pass
+    include_drafts=False where the public reads it.
+    """
+    excluded = [MeetingStatus.CANCELLED]
+    if not include_drafts:
+        excluded.append(MeetingStatus.DRAFT)
+    query = (
+        select(Meeting)
+        .where(
+            Meeting.starts_at > meeting.starts_at,
+            Meeting.id != meeting.id,
+            Meeting.status.not_in(excluded),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    return list(session.scalars(query))
