@@ -1,0 +1,34 @@
+"""Messages that plain logic hands to the web app, the API and the CLI, translated by the caller.
+
+The contacts logic imports nothing of Flask, so it cannot translate. It returns a `Message`: an
+English msgid marked with `N_` (a default keyword of `pybabel extract`, so the msgid lands in the
+catalog) plus its parameters. A view renders it with `message.render(flask_babel.gettext)`; the
+CLI uses `str(message)`, which is the English text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def N_(msgid: str) -> str:  # named as pybabel extract expects
+    """Mark a msgid for extraction without translating it now."""
+    return msgid
+
+
+@dataclass(frozen=True)
+class Message:
+    """A user-facing message: an English msgid with `%(name)s` placeholders and their values."""
+
+    msgid: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, translate: Callable[[str], str] | None = None) -> str:
+        """The message in the reader's language (`translate` is e.g. flask_babel.gettext)."""
+        text = translate(self.msgid) if translate is not None else self.msgid
+        return text % dict(self.params) if self.params else text
+
+    def __str__(self) -> str:
+        return self.render()
