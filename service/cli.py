@@ -4,19 +4,39 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
+from config import ConfigError
 from service import migrate
 from service.database import get_engine, session_scope
+
+
+class SettingsProblem(click.ClickException):
+    """A ConfigError shown as one line ("Error: TIMEZONE='Mars' is not ...") with exit code 2."""
+
+    exit_code = 2
 
 
 def _create_app() -> Flask:
     from service import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise SettingsProblem(str(exc)) from exc
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+class OpgavepostGroup(FlaskGroup):
+    """Flask's CLI, except that bad settings stop it with one line instead of a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # FlaskGroup prints a traceback for any error while loading the app to list commands
+        # (as for --help); loading it first lets our one-line error through.
+        ctx.ensure_object(ScriptInfo).load_app()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=OpgavepostGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """Opgavepost: newsletters and meeting invitations for professional networks."""
 
@@ -118,7 +138,7 @@ def tokens_create(email: str, name: str) -> None:
 def register_commands(app: Flask) -> None:
     """Attach the service's command groups to the app's CLI."""
     from service.contacts.commands import contacts_group
-    from service.demo.commands import demo_group
+    from service.demo.commands import demo_group, serve_command
 
-    for group in (db_group, users_group, tokens_group, contacts_group, demo_group):
+    for group in (db_group, users_group, tokens_group, contacts_group, demo_group, serve_command):
         app.cli.add_command(group)

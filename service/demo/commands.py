@@ -1,8 +1,102 @@
 """`opgavepost serve` and `opgavepost demo ...`: the embedded default and its demo data."""
 
+from __future__ import annotations
+
+import os
+
 import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from service import migrate
+from service.database import get_engine, session_scope
 
 
 @click.group("demo")
 def demo_group() -> None:
     """Demo data from the seed recap."""
+
+
+@demo_group.command("load")
+@with_appcontext
+def demo_load() -> None:
+    """Load the demo meetings and contacts, only into a database without contacts and meetings."""
+    from service.demo.seed import load_demo
+
+    engine = get_engine()
+    if migrate.current_revision(engine) != migrate.head_revision():
+        raise click.ClickException(
+            "the database is not at the latest schema; run 'opgavepost db upgrade' first"
+        )
+    with session_scope(current_app) as session:
+        result = load_demo(session)
+    if result is None:
+        click.echo("The database already holds contacts or meetings; nothing was loaded.")
+    else:
+        click.echo(
+            f"Loaded the demo data: {result.contacts} contacts and {result.meetings} meetings."
+        )
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port."
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Requests served at the same time.",
+)
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Run Opgavepost here: upgrade the database, set up a first start, serve on HOST:PORT.
+
+    Runs gunicorn with one worker process. The demo data goes only into a database without
+    contacts and meetings; the admin account is made only when there is no organiser yet, and its
+    generated password is printed this once (or set ADMIN_EMAIL and ADMIN_PASSWORD).
+    """
+    from service.demo.embedded import (
+        DEFAULT_ADMIN_EMAIL,
+        EmbeddedServer,
+        display_url,
+        ensure_first_admin,
+    )
+    from service.demo.seed import load_demo
+
+    app = current_app._get_current_object()
+    engine = get_engine()
+    migrate.upgrade(engine)
+    click.echo(f"Database is at revision {migrate.current_revision(engine)}.")
+    with session_scope(app) as session:
+        demo = load_demo(session)
+        admin = ensure_first_admin(
+            session,
+            app.config.get("ADMIN_EMAIL") or DEFAULT_ADMIN_EMAIL,
+            app.config.get("ADMIN_PASSWORD"),
+        )
+    # Printed only after the commit, so a password on screen always belongs to a stored account.
+    if demo is not None:
+        click.echo(f"Loaded the demo data: {demo.contacts} contacts and {demo.meetings} meetings.")
+    if admin is not None:
+        click.echo("Created the first admin account. Log in with:")
+        click.echo(f"  Email:    {admin.email}")
+        if admin.password is not None:
+            click.echo(f"  Password: {admin.password}")
+            click.echo("  This password is shown only now; write it down.")
+
+    url = display_url(host, port)
+    if "BASE_URL" not in os.environ:
+        # Links in emails should lead to where this server really listens.
+        app.config["BASE_URL"] = url.rstrip("/")
+    # The worker is forked from this process; connections opened above must not be shared with it.
+    engine.dispose()
+    EmbeddedServer(
+        app,
+        host,
+        port,
+        threads=threads,
+        on_ready=lambda: click.echo(f"Opgavepost is running at {url} (stop with Ctrl+C)."),
+    ).run()

@@ -1,0 +1,110 @@
+"""The embedded default: the first admin account, and gunicorn run from Python for `serve`.
+
+Nothing here imports Flask: the server gets the app as a plain WSGI callable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.auth.users import create_user, generate_password
+from service.models import Role, User
+
+# The login of the first admin when ADMIN_EMAIL is not set; example.nl receives no mail.
+DEFAULT_ADMIN_EMAIL = "admin@example.nl"
+
+
+@dataclass(frozen=True)
+class FirstAdmin:
+    """The admin account made on first start; `password` only when it was generated."""
+
+    email: str
+    password: str | None
+
+
+def ensure_first_admin(session: Session, email: str, password: str | None) -> FirstAdmin | None:
+    """Make an admin account when no organiser exists yet; None when there already is one.
+
+    Without a password one is generated and returned, so the caller can show it exactly once;
+    only its hash is stored.
+    """
+    if session.scalar(select(func.count()).select_from(User)) > 0:
+        return None
+    generated = password is None
+    password = password or generate_password()
+    user = create_user(session, email, password, Role.ADMIN)
+    return FirstAdmin(email=user.email, password=password if generated else None)
+
+
+def start_background_jobs(app: Any) -> None:
+    """Start what must run beside the web app in the one serving process (nothing yet).
+
+    `opgavepost serve` runs exactly one worker process, so this is where the scheduler and the send
+    loop start when their issues add them: started here they run once, never once per worker, and
+    never from create_app (see STYLE.md).
+    """
+
+
+def display_url(host: str, port: int) -> str:
+    """The address to open in a browser for a server bound to host:port."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"  # bound to every interface; this machine's own address always works
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+class EmbeddedServer(BaseApplication):
+    """Gunicorn with one worker process and several threads, configured in code, not argv.
+
+    One process keeps the embedded default simple (SQLite, in-memory rate limits, one scheduler);
+    the threads let a slow request not hold up the next page.
+    """
+
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        host: str,
+        port: int,
+        threads: int = 8,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
+        self.application = app
+        self.options = {
+            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": threads,
+            "proc_name": "opgavepost",
+            "when_ready": self._when_ready,
+            "post_worker_init": self._post_worker_init,
+        }
+        self.on_ready = on_ready
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Hand gunicorn the settings above instead of parsing the command line."""
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn >= 25.1 opens a control socket in the home folder by default; one shared
+            # path would make two local servers (or test runs) stumble over each other.
+            self.cfg.set("control_socket_disable", True)
+
+    def load(self) -> Callable[..., Any]:
+        """The WSGI app; built before the fork, so the worker inherits it."""
+        return self.application
+
+    def _when_ready(self, _arbiter: Any) -> None:
+        # Called in the main process once the socket is bound: the URL is now really open.
+        if self.on_ready is not None:
+            self.on_ready()
+
+    def _post_worker_init(self, _worker: Any) -> None:
+        start_background_jobs(self.application)
