@@ -1,0 +1,66 @@
+"""The meeting form. It parses what the browser sends; the rules live in agenda.py."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Optional
+
+from service.models import MeetingStatus
+
+# How a status reads on the pages; the stored value stays the English code.
+STATUS_LABELS = {
+    MeetingStatus.DRAFT: _l("Draft"),
+    MeetingStatus.PUBLISHED: _l("Published"),
+    MeetingStatus.HELD: _l("Held"),
+    MeetingStatus.CANCELLED: _l("Cancelled"),
+}
+
+
+class MeetingForm(FlaskForm):
+    # The required messages repeat agenda.py's msgids, so the form and the API say the same thing.
+    title = StringField(
+        _l("Title"), validators=[DataRequired(message=_l("Enter the title of the meeting."))]
+    )
+    theme = StringField(_l("Theme"), validators=[Optional()])
+    host_organisation = StringField(
+        _l("Host organisation"),
+        validators=[DataRequired(message=_l("Enter the host organisation."))],
+        render_kw={"autocomplete": "organization"},
+    )
+    city = StringField(_l("City"), validators=[DataRequired(message=_l("Enter the city."))])
+    venue = StringField(_l("Venue"), validators=[Optional()])
+    address = StringField(
+        _l("Address"), validators=[Optional()], render_kw={"autocomplete": "street-address"}
+    )
+    date = DateField(
+        _l("Date"),
+        validators=[DataRequired(message=_l("Enter the date of the meeting."))],
+        invalid_value_message=_l("Enter the date as year-month-day, e.g. 2025-06-03."),
+    )
+    start_time = TimeField(
+        _l("Start time"),
+        validators=[DataRequired(message=_l("Enter the start time."))],
+        format=["%H:%M", "%H:%M:%S"],
+        invalid_value_message=_l("Enter the time as hours:minutes, e.g. 10:00."),
+    )
+    end_time = TimeField(
+        _l("End time"),
+        validators=[DataRequired(message=_l("Enter the end time."))],
+        format=["%H:%M", "%H:%M:%S"],
+        invalid_value_message=_l("Enter the time as hours:minutes, e.g. 13:00."),
+    )
+    description = TextAreaField(_l("Description"), validators=[Optional()])
+    capacity = IntegerField(
+        _l("Number of places"),
+        validators=[Optional()],
+        invalid_value_message=_l(
+            "Enter the number of places as a whole number, or leave it empty."
+        ),
+        render_kw={"min": 1, "inputmode": "numeric"},
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice(status.value, label) for status, label in STATUS_LABELS.items()],
+        default=MeetingStatus.DRAFT.value,
+    )
