@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 
 from config import load_settings
@@ -44,6 +44,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _select_locale() -> str:
     # Dutch first: English only for those who chose it, as organiser or in this browser session.
+    # An API call speaks the language of the organiser whose token it carries (service.api.auth).
+    api_user = g.get("api_user")
+    if api_user is not None:
+        return api_user.language
     if current_user and current_user.is_authenticated:
         return current_user.language
     return session.get("lang", "nl")
@@ -67,8 +71,10 @@ def _init_login(app: Flask) -> None:
     @app.before_request
     def keep_session_alive() -> None:
         # The session lives SESSION_HOURS after the last request, not after login.
-        session.permanent = True
         g.setdefault("page_title", None)
+        if request.path.startswith("/api/"):
+            return  # the API authenticates by token and must not hand out a session cookie
+        session.permanent = True
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,0 +1,196 @@
+"""/api/v1/contacts: search, read, create, change, delete and import contacts.
+
+Thin views over `service.contacts.directory` (and `csvio` for the import): they parse, call the
+logic, commit once and answer. The logic never commits, so a refused request stores nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from service.api.auth import api_user, require_admin
+from service.api.common import api_blueprint
+from service.api.errors import fail
+from service.api.schemas import (
+    ContactPageSchema,
+    ContactPatchSchema,
+    ContactQuerySchema,
+    ContactReplaceSchema,
+    ContactSchema,
+)
+from service.contacts import directory
+from service.database import get_session
+from service.models import Contact
+from service.provinces import parse_province
+
+bp = api_blueprint("api_contacts", "/contacts", "Contacts of the network.")
+
+
+def _source() -> str:
+    return f"API ({api_user().email})"
+
+
+def _get_or_404(contact_id: int) -> Contact:
+    contact = directory.get_contact(get_session(), contact_id)
+    if contact is None:
+        fail(404, _("There is no contact with id %(id)s.", id=contact_id))
+    return contact
+
+
+def _validated(raw: dict[str, Any], current: Contact | None = None) -> directory.ContactInput:
+    fields = {k: v for k, v in raw.items() if k != "consent_source"}
+    if "tag_names" in fields:
+        fields["tags"] = fields.pop("tag_names")
+    try:
+        return directory.validate_contact_fields(fields, current)
+    except directory.ContactValidationError as exc:
+        fail(
+            422,
+            _("The contact was not saved. Check the fields named in 'errors'."),
+            errors=exc.messages(_),
+        )
+
+
+def _commit_or_conflict(email: str) -> None:
+    session = get_session()
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two requests with the same new address at once: the unique index stops the second.
+        session.rollback()
+        _conflict(email)
+
+
+def _conflict(email: str) -> None:
+    fail(409, _("A contact with the email address %(email)s already exists.", email=email))
+
+
+@bp.route("", methods=["GET"])
+@bp.arguments(ContactQuerySchema, location="query")
+@bp.response(200, ContactPageSchema)
+def list_contacts(args: dict[str, Any]):
+    """Search contacts
+
+    Text search in name, email and organisation, filters on province and tag, ordered by name.
+    A page past the end answers the last page.
+    """
+    province = None
+    if args.get("province"):
+        try:
+            province = parse_province(args["province"])
+        except ValueError:
+            fail(
+                422,
+                _("%(value)s is not a Dutch province.", value=args["province"]),
+                errors={"province": [_("Use one of the twelve provinces or “landelijk”.")]},
+            )
+    result = directory.search_contacts(
+        get_session(),
+        q=args.get("q"),
+        province=province,
+        tag=args.get("tag"),
+        page=args["page"],
+        per_page=min(args["per_page"], directory.MAX_PER_PAGE),
+    )
+    return {
+        "items": result.items,
+        "pagination": {
+            "page": result.page,
+            "per_page": result.per_page,
+            "total": result.total,
+            "pages": result.pages,
+        },
+    }
+
+
+@bp.route("", methods=["POST"])
+@bp.arguments(ContactSchema)
+@bp.response(201, ContactSchema)
+@bp.alt_response(409, response="CONFLICT")
+def create_contact(body: dict[str, Any]):
+    """Create a contact
+
+    Answers 201 with the contact and its address in the Location header, 409 when the email
+    address is taken (case ignored).
+    """
+    data = _validated(body)
+    session = get_session()
+    try:
+        contact = directory.create_contact(
+            session, data, actor=api_user(), source=body.get("consent_source") or _source()
+        )
+    except directory.DuplicateContactError as exc:
+        fail(409, exc.message.render(_))
+    _commit_or_conflict(data.email)
+    return contact, 201, {"Location": url_for(".read_contact", contact_id=contact.id)}
+
+
+@bp.route("/<int:contact_id>", methods=["GET"])
+@bp.response(200, ContactSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def read_contact(contact_id: int):
+    """Read a contact"""
+    return _get_or_404(contact_id)
+
+
+def _update(contact_id: int, body: dict[str, Any], *, replace: bool) -> Contact:
+    contact = _get_or_404(contact_id)
+    # PUT sends the whole contact, so it is checked as a new one; PATCH keeps what it leaves out.
+    data = _validated(body, None if replace else contact)
+    session = get_session()
+    try:
+        directory.update_contact(
+            session,
+            contact,
+            data,
+            actor=api_user(),
+            source=body.get("consent_source") or _source(),
+        )
+    except directory.DuplicateContactError as exc:
+        fail(409, exc.message.render(_))
+    _commit_or_conflict(data.email)
+    return contact
+
+
+@bp.route("/<int:contact_id>", methods=["PATCH"])
+@bp.arguments(ContactPatchSchema)
+@bp.response(200, ContactSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def patch_contact(body: dict[str, Any], contact_id: int):
+    """Change some fields of a contact
+
+    Fields left out keep their value.
+    """
+    return _update(contact_id, body, replace=False)
+
+
+@bp.route("/<int:contact_id>", methods=["PUT"])
+@bp.arguments(ContactReplaceSchema)
+@bp.response(200, ContactSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def replace_contact(body: dict[str, Any], contact_id: int):
+    """Replace a contact
+
+    Every writable field is required (consent_source excepted).
+    """
+    return _update(contact_id, body, replace=True)
+
+
+@bp.route("/<int:contact_id>", methods=["DELETE"])
+@bp.response(204)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+def delete_contact(contact_id: int):
+    """Delete a contact (admins only)"""
+    require_admin(_("Only an admin may delete contacts. Ask an admin, or change the contact."))
+    contact = _get_or_404(contact_id)
+    session = get_session()
+    directory.delete_contact(session, contact, actor=api_user())
+    session.commit()
+    return ""
