@@ -1,0 +1,346 @@
+"""The demo data and `opgavepost serve`, the embedded default, started as a real process."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from config.settings import PARSERS
+from service.contacts.directory import validate_contact_fields
+from service.dates import format_local, format_local_date
+from service.demo.seed import CONTACTS, MEETINGS, load_demo
+from service.meetings.agenda import validate_meeting_fields
+from service.models import Consent, Contact, Meeting, MeetingStatus, User
+from service.provinces import PROVINCES
+from tests.conftest import csrf_token_from
+
+OPGAVEPOST = Path(sys.executable).parent / "opgavepost"
+TZ = "Europe/Amsterdam"
+
+EXPECTED_PER_PROVINCE = {
+    "zuid-holland": 8,
+    "noord-holland": 4,
+    "utrecht": 4,
+    "overijssel": 4,
+    "gelderland": 3,
+    "noord-brabant": 3,
+    "groningen": 2,
+    "flevoland": 2,
+    "landelijk": 5,
+}
+# "de provincies Zeeland, Limburg, Drenthe en Friesland nog niet vertegenwoordigd" (the recap)
+NOT_YET_REPRESENTED = {"zeeland", "limburg", "drenthe", "friesland"}
+
+
+def _count(db, model) -> int:
+    return db.scalar(select(func.count()).select_from(model))
+
+
+def test_demo_contacts_per_province(db):
+    assert load_demo(db) is not None
+    db.commit()
+    rows = db.execute(select(Contact.province, func.count()).group_by(Contact.province)).all()
+    per_province = dict(rows)
+    assert per_province == EXPECTED_PER_PROVINCE
+    assert 30 <= sum(per_province.values()) <= 40
+    assert set(PROVINCES) - set(per_province) == NOT_YET_REPRESENTED
+
+
+def test_demo_holds_the_people_the_recap_names(db):
+    load_demo(db)
+    db.commit()
+    for name in ("Maaïke Heijnen", "Jos van der Ploeg", "Bob Houtkamp"):
+        person = db.scalar(select(Contact).where(Contact.name == name))
+        assert person is not None, name
+        assert person.organisation == "Provincie Zuid-Holland"
+        assert person.province == "zuid-holland"
+        assert person.email.endswith("@example.nl")
+    assert "spreker" in db.scalar(select(Contact).where(Contact.name == "Bob Houtkamp")).tag_names
+
+
+def test_demo_contacts_are_varied_and_consented(db):
+    load_demo(db)
+    db.commit()
+    contacts = db.scalars(select(Contact)).all()
+    assert all(c.consent == Consent.GIVEN for c in contacts)
+    assert all(c.consent_source == "demo data" and c.consent_at is not None for c in contacts)
+    assert sum(c.language == "en" for c in contacts) >= 2
+    tags = {tag for c in contacts for tag in c.tag_names}
+    assert {"kernteam", "spreker", "nieuw"} <= tags
+    organisations = " ".join(c.organisation for c in contacts)
+    for kind in ("Gemeente", "Provincie", "Ministerie", "Waterschap", "Hogeschool"):
+        assert kind in organisations
+
+
+def test_demo_addresses_are_only_example_domains():
+    for person in CONTACTS:
+        domain = person.email.rsplit("@", 1)[1]
+        assert domain in ("example.nl", "example.org"), person.email
+    assert len({p.email.lower() for p in CONTACTS}) == len(CONTACTS)
+
+
+def test_demo_data_passes_the_apps_own_checks():
+    for person in CONTACTS:
+        checked = validate_contact_fields(
+            {
+                "email": person.email,
+                "name": person.name,
+                "organisation": person.organisation,
+                "role": person.role,
+                "province": person.province,
+                "language": person.language,
+                "tags": list(person.tags),
+                "notes": person.notes,
+            }
+        )
+        assert checked.province == person.province
+    for meeting in MEETINGS:
+        validate_meeting_fields(
+            {
+                "title": meeting.title,
+                "theme": meeting.theme,
+                "host_organisation": meeting.host_organisation,
+                "city": meeting.city,
+                "venue": meeting.venue,
+                "address": meeting.address,
+                "date": meeting.day,
+                "start_time": meeting.starts,
+                "end_time": meeting.ends,
+                "capacity": meeting.capacity,
+                "status": meeting.status.value,
+                "description": meeting.description,
+            },
+            TZ,
+        )
+
+
+def test_demo_meetings_are_the_three_of_the_recap(db):
+    load_demo(db)
+    db.commit()
+    meetings = db.scalars(select(Meeting).order_by(Meeting.starts_at)).all()
+    seen = [
+        (m.host_organisation, m.city, format_local_date(m.starts_at, TZ, "nl"), m.status)
+        for m in meetings
+    ]
+    assert seen == [
+        ("Provincie Zuid-Holland", "Den Haag", "dinsdag 4 maart 2025", MeetingStatus.HELD),
+        ("Gemeente Zwolle", "Zwolle", "dinsdag 3 juni 2025", MeetingStatus.PUBLISHED),
+        (
+            "Hogeschool van Amsterdam",
+            "Amsterdam",
+            "dinsdag 30 september 2025",
+            MeetingStatus.PUBLISHED,
+        ),
+    ]
+    den_haag = meetings[0]
+    assert den_haag.theme == "Wat als alles een opgave is?"
+    assert den_haag.venue == "Provinciehuis"
+    assert den_haag.address == "Zuid-Hollandplein 1, 2596 AW Den Haag"
+    # Stored in UTC, shown on the Dutch wall clock (winter time in March, summer time in June).
+    assert format_local(den_haag.starts_at, TZ, "nl") == "dinsdag 4 maart 2025, 09:30"
+    assert den_haag.starts_at.hour == 8
+    assert format_local(meetings[1].starts_at, TZ, "nl") == "dinsdag 3 juni 2025, 09:30"
+    assert meetings[1].starts_at.hour == 7
+    assert all(m.ends_at > m.starts_at for m in meetings)
+
+
+def test_demo_loads_once(db):
+    first = load_demo(db)
+    db.commit()
+    assert (first.contacts, first.meetings) == (len(CONTACTS), 3)
+    assert load_demo(db) is None
+    db.commit()
+    assert _count(db, Contact) == len(CONTACTS)
+    assert _count(db, Meeting) == 3
+
+
+def test_demo_stays_out_of_a_database_with_only_meetings(db):
+    from tests.builders import make_meeting
+
+    make_meeting(db)
+    assert load_demo(db) is None
+    assert _count(db, Contact) == 0
+    assert _count(db, Meeting) == 1
+
+
+def test_demo_load_command(runner, db):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert f"Loaded the demo data: {len(CONTACTS)} contacts and 3 meetings." in result.output
+    again = runner.invoke(args=["demo", "load"])
+    assert again.exit_code == 0
+    assert "nothing was loaded" in again.output
+    assert _count(db, Contact) == len(CONTACTS)
+
+
+def test_demo_load_asks_for_an_upgrade_on_an_empty_database(tmp_path):
+    from service import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'leeg.db'}",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+    )
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    app.extensions["db_engine"].dispose()
+    assert result.exit_code == 1
+    assert "run 'opgavepost db upgrade' first" in result.output
+
+
+# --- opgavepost serve, as a real process ----------------------------------------------------
+
+
+@dataclass
+class Served:
+    url: str
+    output: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _environment(**values: str) -> dict[str, str]:
+    # Only the settings the test gives: none leak in from the shell that runs the suite.
+    env = {k: v for k, v in os.environ.items() if k not in PARSERS}
+    env.update(values)
+    return env
+
+
+@contextmanager
+def serving(tmp_path: Path, env: dict[str, str], name: str) -> Iterator[Served]:
+    """Run `opgavepost serve` on a free port until the block ends, then stop it with SIGTERM."""
+    port = _free_port()
+    output, errors = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
+    with output.open("w") as out, errors.open("w") as err:
+        process = subprocess.Popen(
+            [str(OPGAVEPOST), "serve", "--port", str(port)],
+            stdout=out,
+            stderr=err,
+            env=env,
+            cwd=tmp_path,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"serve stopped early: {errors.read_text()}")
+            try:
+                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"serve did not answer in time: {errors.read_text()}")
+            time.sleep(0.1)
+        yield Served(url=url, output=output)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            pytest.fail("serve did not stop on SIGTERM")
+    assert process.returncode == 0, errors.read_text()
+    assert "Traceback" not in errors.read_text()
+
+
+def _log_in(url: str, email: str, password: str) -> requests.Session:
+    browser = requests.Session()
+    form = browser.get(f"{url}/login", timeout=10)
+    response = browser.post(
+        f"{url}/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token_from(form.text)},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert response.url == f"{url}/", "login did not lead to the dashboard"
+    return browser
+
+
+def test_serve_embedded_default_first_and_second_start(tmp_path):
+    instance = tmp_path / "instance"
+    env = _environment(INSTANCE_PATH=str(instance))
+
+    with serving(tmp_path, env, "first") as served:
+        text = served.output.read_text()
+        assert f"Opgavepost is running at {served.url}/" in text
+        assert f"Loaded the demo data: {len(CONTACTS)} contacts and 3 meetings." in text
+        email = re.search(r"Email: +(\S+)", text).group(1)
+        password = re.search(r"Password: +(\S+)", text).group(1)
+        assert email == "admin@example.nl"
+
+        browser = _log_in(served.url, email, password)
+        page = browser.get(f"{served.url}/meetings/", timeout=10).text
+        for shown in (
+            "dinsdag 4 maart 2025, 09:30",
+            "De Opgavebeweging op bezoek bij Provincie Zuid-Holland",
+            "dinsdag 3 juni 2025, 09:30",
+            "Gemeente Zwolle",
+            "dinsdag 30 september 2025, 09:30",
+            "Hogeschool van Amsterdam",
+        ):
+            assert shown in page
+
+    # The embedded default keeps everything in the instance folder.
+    assert (instance / "opgavepost.db").exists()
+    assert (instance / "secret_key").exists()
+
+    with serving(tmp_path, env, "second") as served:
+        text = served.output.read_text()
+        assert "Password" not in text
+        assert password not in text
+        assert "Loaded the demo data" not in text
+        assert f"Opgavepost is running at {served.url}/" in text
+        _log_in(served.url, email, password)
+
+    engine = create_engine(f"sqlite:///{instance / 'opgavepost.db'}")
+    with Session(engine) as db:
+        assert _count(db, Contact) == len(CONTACTS)
+        assert _count(db, Meeting) == 3
+        assert _count(db, User) == 1
+    engine.dispose()
+
+
+def test_serve_takes_the_admin_login_from_the_environment(app, database_url, tmp_path):
+    env = _environment(
+        INSTANCE_PATH=str(tmp_path / "instance"),
+        DATABASE_URL=database_url,
+        ADMIN_EMAIL="Beheer@Example.org",
+        ADMIN_PASSWORD="een-eigen-wachtwoord",
+    )
+    with serving(tmp_path, env, "serve") as served:
+        text = served.output.read_text()
+        assert "beheer@example.org" in text
+        assert "Password" not in text
+        assert "een-eigen-wachtwoord" not in text
+        browser = _log_in(served.url, "beheer@example.org", "een-eigen-wachtwoord")
+        page = browser.get(f"{served.url}/meetings/", timeout=10).text
+        assert "dinsdag 3 juni 2025, 09:30" in page
+
+    with app.app_context():
+        from service.database import get_session
+
+        db = get_session()
+        assert _count(db, Contact) == len(CONTACTS)
+        assert db.scalars(select(User.email)).all() == ["beheer@example.org"]
