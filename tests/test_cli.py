@@ -1,0 +1,234 @@
+"""The `opgavepost` command: accounts, tokens, schema, clean errors for bad settings, Procfile."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from sqlalchemy import inspect, select
+
+from config.settings import PARSERS
+from service import create_app, migrate
+from service.models import ApiToken, Role, User
+from tests.conftest import login
+
+ROOT = Path(__file__).parent.parent
+BIN = Path(sys.executable).parent
+OPGAVEPOST = BIN / "opgavepost"
+
+
+def _environment(tmp_path: Path, **values: str) -> dict[str, str]:
+    # Only the settings the test gives: none leak in from the shell that runs the suite.
+    env = {k: v for k, v in os.environ.items() if k not in PARSERS}
+    env["INSTANCE_PATH"] = str(tmp_path / "instance")
+    env.update(values)
+    return env
+
+
+def _opgavepost(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(OPGAVEPOST), *args],
+        env=_environment(tmp_path, **env),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+# --- accounts and tokens ---------------------------------------------------------------------
+
+
+def test_users_create_admin_prints_a_password_that_logs_in(runner, client, db):
+    result = runner.invoke(args=["users", "create", "Nieuw@Example.nl", "--role", "admin"])
+    assert result.exit_code == 0, result.output
+    assert "Created admin nieuw@example.nl." in result.output
+    password = result.output.split("Password: ")[1].strip()
+    assert db.scalar(select(User.role).where(User.email == "nieuw@example.nl")) == Role.ADMIN
+    assert password not in db.scalar(select(User.password_hash))
+    assert login(client, "nieuw@example.nl", password).status_code == 302
+
+
+def test_users_create_with_given_password_does_not_print_it(runner, client):
+    result = runner.invoke(
+        args=["users", "create", "redacteur@example.nl", "--password", "lang-genoeg-123"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created editor redacteur@example.nl." in result.output
+    assert "lang-genoeg-123" not in result.output
+    assert login(client, "redacteur@example.nl", "lang-genoeg-123").status_code == 302
+
+
+def test_users_create_refuses_a_taken_address_and_a_short_password(runner, admin_user, db):
+    taken = runner.invoke(args=["users", "create", "BEHEER@example.nl"])
+    assert taken.exit_code == 1
+    assert "already exists" in taken.output
+    short = runner.invoke(args=["users", "create", "kort@example.nl", "--password", "kort"])
+    assert short.exit_code == 1
+    assert "at least 10 characters" in short.output
+    assert len(db.scalars(select(User)).all()) == 1
+
+
+def test_tokens_create_prints_a_token_the_api_accepts(runner, client, admin_user, db):
+    result = runner.invoke(args=["tokens", "create", "beheer@example.nl", "--name", "koppeling"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert token.startswith("opg_")
+    stored = db.scalar(select(ApiToken))
+    assert stored.name == "koppeling"
+    assert stored.token_hash != token and token not in stored.token_hash
+    response = client.get("/api/v1/contacts", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+
+
+def test_tokens_create_for_an_unknown_organiser_says_how_to_mend_it(runner):
+    result = runner.invoke(args=["tokens", "create", "niemand@example.nl"])
+    assert result.exit_code == 1
+    assert "no organiser with address niemand@example.nl" in result.output
+    assert "opgavepost users create" in result.output
+
+
+# --- the schema ------------------------------------------------------------------------------
+
+
+def test_db_current_shows_the_newest_revision(runner):
+    result = runner.invoke(args=["db", "current"])
+    assert result.exit_code == 0, result.output
+    head = migrate.head_revision()
+    assert result.output.strip() == f"database: {head}, newest: {head}"
+
+
+def test_db_upgrade_makes_the_tables_of_an_empty_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'nieuw.db'}"
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance")})
+    engine = app.extensions["db_engine"]
+    try:
+        before = app.test_cli_runner().invoke(args=["db", "current"])
+        assert before.output.strip() == f"database: None, newest: {migrate.head_revision()}"
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert f"Database is at revision {migrate.head_revision()}." in result.output
+        assert {"contacts", "meetings", "users", "api_tokens", "audit_log"} <= set(
+            inspect(engine).get_table_names()
+        )
+    finally:
+        engine.dispose()
+
+
+# --- bad settings: one line, exit code 2 -----------------------------------------------------
+
+
+def test_bad_setting_is_one_clean_line_with_exit_code_2(tmp_path):
+    result = _opgavepost(tmp_path, "db", "current", TIMEZONE="Europe/Zwolle")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Error: TIMEZONE='Europe/Zwolle' is not a known time zone; use a name like Europe/Amsterdam"
+    ]
+    assert result.stdout == ""
+
+
+def test_bad_setting_also_stops_help_cleanly(tmp_path):
+    result = _opgavepost(tmp_path, "--help", DATABASE_URL="mysql://u@127.0.0.1/db")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Error: DATABASE_URL must point at SQLite or PostgreSQL, not mysql"
+    ]
+
+
+def test_serve_with_a_short_admin_password_refuses_to_start(tmp_path):
+    result = _opgavepost(tmp_path, "serve", ADMIN_PASSWORD="kort")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: ADMIN_PASSWORD is shorter than 10 characters")
+    assert "kort" not in result.stderr
+    assert not (tmp_path / "instance" / "opgavepost.db").exists()
+
+
+def test_help_lists_every_command(tmp_path):
+    result = _opgavepost(tmp_path, "--help")
+    assert result.returncode == 0, result.stderr
+    commands = {
+        line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line
+    }
+    assert {"db", "users", "tokens", "contacts", "demo", "serve"} <= commands
+    db_help = _opgavepost(tmp_path, "db", "--help").stdout
+    for name in ("upgrade", "downgrade", "current", "revision"):
+        assert name in db_help
+    assert "load" in _opgavepost(tmp_path, "demo", "--help").stdout
+    serve_help = _opgavepost(tmp_path, "serve", "--help").stdout
+    assert "--host" in serve_help and "--port" in serve_help
+
+
+# --- the Procfile ----------------------------------------------------------------------------
+
+
+def _procfile() -> dict[str, str]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    entries = [line.split(":", 1) for line in lines if line and not line.startswith("#")]
+    return {name.strip(): command.strip() for name, command in entries}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_procfile_release_and_web_processes_run(tmp_path):
+    processes = _procfile()
+    assert set(processes) == {"web", "release"}
+    port = _free_port()
+    env = _environment(
+        tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'platform.db'}",
+        PORT=str(port),
+        PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        # gunicorn's control socket goes to XDG_RUNTIME_DIR; one per test keeps runs apart.
+        XDG_RUNTIME_DIR=str(tmp_path),
+    )
+    release = subprocess.run(
+        ["sh", "-c", processes["release"]],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert release.returncode == 0, release.stderr
+    assert f"Database is at revision {migrate.head_revision()}." in release.stdout
+
+    # `exec`, as process managers do, so SIGTERM reaches gunicorn and not a waiting shell.
+    with (tmp_path / "web.err").open("w") as log:
+        web = subprocess.Popen(
+            ["sh", "-c", f"exec {processes['web']}"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert web.poll() is None, (tmp_path / "web.err").read_text()
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "the web process did not answer"
+                time.sleep(0.1)
+        assert response.status_code == 200
+        assert response.json()["database"] == "ok"
+        assert requests.get(f"http://127.0.0.1:{port}/login", timeout=5).status_code == 200
+    finally:
+        web.send_signal(signal.SIGTERM)
+        web.wait(timeout=30)
+    assert web.returncode == 0
+    assert "0.0.0.0:" + str(port) in (tmp_path / "web.err").read_text()
+    assert shlex.split(processes["web"])[0] == "gunicorn"
