@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from service.database import session_scope
 from service.meetings import agenda
 from service.models import AuditEntry, Meeting, MeetingStatus
 from tests.builders import amsterdam, make_meeting
@@ -204,18 +205,20 @@ def test_list_page_splits_upcoming_and_past(organiser, db):
     assert html.count("<h1") == 1 and '<th scope="col">' in html
 
 
-def test_create_through_the_form_shows_the_dutch_date(organiser, db):
+def test_create_through_the_form_shows_the_dutch_date(app, organiser):
     response = post_form(organiser, "/meetings/new")
     assert response.status_code == 302
     page = organiser.get(response.headers["Location"]).get_data(as_text=True)
     assert "dinsdag 3 juni 2025, 10:00" in page
     assert "Gemeente Zwolle" in page and "Zwolle" in page
 
-    meeting = db.scalars(select(Meeting)).one()
-    assert meeting.starts_at == datetime(2025, 6, 3, 8, 0, tzinfo=UTC)
-    assert meeting.capacity == 40 and meeting.status is MeetingStatus.PUBLISHED
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "meeting.create")).one()
-    assert entry.object_type == "meetings" and entry.object_id == meeting.id
+    with session_scope(app) as session:  # a fresh session: only committed rows count
+        meeting = session.scalars(select(Meeting)).one()
+        assert meeting.starts_at == datetime(2025, 6, 3, 8, 0, tzinfo=UTC)
+        assert meeting.capacity == 40 and meeting.status is MeetingStatus.PUBLISHED
+        query = select(AuditEntry).where(AuditEntry.action == "meeting.create")
+        entry = session.scalars(query).one()
+        assert entry.object_type == "meetings" and entry.object_id == meeting.id
 
 
 def test_form_has_labelled_date_and_time_inputs(organiser):
@@ -257,7 +260,9 @@ def test_form_without_csrf_token_saves_nothing(organiser, db):
         (date(2025, 6, 3), 8, "dinsdag 3 juni 2025, 10:00"),
     ],
 )
-def test_editing_keeps_the_wall_clock_across_daylight_saving(organiser, db, day, utc_hour, shown):
+def test_editing_keeps_the_wall_clock_across_daylight_saving(
+    app, organiser, db, day, utc_hour, shown
+):
     meeting = make_meeting(
         db, starts_at=amsterdam(day, time(10)), ends_at=amsterdam(day, time(13)), capacity=None
     )
@@ -269,17 +274,18 @@ def test_editing_keeps_the_wall_clock_across_daylight_saving(organiser, db, day,
     # Save the form as shown, changing only the title: the time must not drift by an hour.
     response = post_form(organiser, path, date=day.isoformat(), title="Nieuwe titel", capacity="")
     assert response.status_code == 302
-    db.expire_all()
-    stored = db.get(Meeting, meeting.id)
-    assert stored.title == "Nieuwe titel"
-    assert stored.starts_at == datetime(day.year, day.month, day.day, utc_hour, tzinfo=UTC)
     assert shown in organiser.get("/meetings/").get_data(as_text=True)
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "meeting.update")).one()
-    assert entry.object_id == meeting.id
-    assert entry.detail["changes"]["title"][1] == "Nieuwe titel"
+    with session_scope(app) as session:  # a fresh session: only committed rows count
+        stored = session.get(Meeting, meeting.id)
+        assert stored.title == "Nieuwe titel"
+        assert stored.starts_at == datetime(day.year, day.month, day.day, utc_hour, tzinfo=UTC)
+        query = select(AuditEntry).where(AuditEntry.action == "meeting.update")
+        entry = session.scalars(query).one()
+        assert entry.object_id == meeting.id
+        assert entry.detail["changes"]["title"][1] == "Nieuwe titel"
 
 
-def test_moving_a_meeting_from_winter_to_summer(organiser, db):
+def test_moving_a_meeting_from_winter_to_summer(app, organiser, db):
     meeting = make_meeting(
         db,
         starts_at=amsterdam(date(2025, 3, 4), time(10)),
@@ -287,8 +293,8 @@ def test_moving_a_meeting_from_winter_to_summer(organiser, db):
     )
     response = post_form(organiser, f"/meetings/{meeting.id}/edit", date="2025-06-03")
     assert response.status_code == 302
-    db.expire_all()
-    assert db.get(Meeting, meeting.id).starts_at == datetime(2025, 6, 3, 8, 0, tzinfo=UTC)
+    with session_scope(app) as session:
+        assert session.get(Meeting, meeting.id).starts_at == datetime(2025, 6, 3, 8, tzinfo=UTC)
 
 
 def test_editing_a_missing_meeting_is_404(organiser):

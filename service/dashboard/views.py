@@ -1,13 +1,51 @@
-"""The organiser's overview page."""
+"""The organiser's overview page: counts, the next meeting and the province coverage."""
 
 from flask import Blueprint, render_template
+from flask_babel import get_locale
 
 from service.auth.access import require_login
+from service.dashboard import coverage
+from service.database import get_session
+from service.meetings import agenda
+from service.models import utcnow
+from service.provinces import NATIONAL
 
 bp = Blueprint("dashboard", __name__)
 require_login(bp)
 
+# Tile size and gap of the coverage map, in SVG user units.
+TILE_WIDTH, TILE_HEIGHT, TILE_GAP = 150, 80, 6
+
 
 @bp.get("/")
 def index():
-    return render_template("dashboard/index.html")
+    db = get_session()
+    now = utcnow()
+    per_province = coverage.province_coverage(db)
+    missing = coverage.missing_provinces(per_province)
+    national = next(p for p in per_province if p.code == NATIONAL)
+    tiles = coverage.map_tiles(per_province)
+    return render_template(
+        "dashboard/index.html",
+        contacts_total=coverage.count_contacts(db),
+        upcoming_count=agenda.count_upcoming(db, now),
+        next_meeting=agenda.next_meeting(db, now),
+        coverage=per_province,
+        national=national,
+        without_province=coverage.contacts_without_province(db),
+        missing_names=coverage.name_list([p.name for p in missing], str(get_locale() or "nl")),
+        tiles=tiles,
+        bands=coverage.shade_bands(per_province),
+        shades=coverage.SHADES,
+        tile_size=(TILE_WIDTH, TILE_HEIGHT, TILE_GAP),
+        map_size=_map_size(tiles),
+    )
+
+
+def _map_size(tiles) -> tuple[int, int]:
+    columns = max(tile.column for _p, tile, _l in tiles) + 1
+    rows = max(tile.row for _p, tile, _l in tiles) + 1
+    return (
+        round(columns * (TILE_WIDTH + TILE_GAP) - TILE_GAP),
+        round(rows * (TILE_HEIGHT + TILE_GAP) - TILE_GAP),
+    )
