@@ -158,6 +158,21 @@ def test_demo_meetings_are_the_three_of_the_recap(db):
     assert all(m.ends_at > m.starts_at for m in meetings)
 
 
+def test_dashboard_says_which_provinces_the_demo_lacks(organiser, db):
+    load_demo(db)
+    db.commit()
+    html = organiser.get("/").get_data(as_text=True)
+    missing = re.search(r'<p[^>]*id="coverage-missing"[^>]*>(.*?)</p>', html, re.S).group(1)
+    assert {name for name in PROVINCES.values() if name in missing} == {
+        "Zeeland",
+        "Limburg",
+        "Drenthe",
+        "Friesland",
+    }
+    # Dutch by default, in the map's order from north to south.
+    assert "Friesland, Drenthe, Zeeland en Limburg" in missing
+
+
 def test_demo_loads_once(db):
     first = load_demo(db)
     db.commit()
@@ -301,6 +316,8 @@ def test_serve_embedded_default_first_and_second_start(tmp_path):
             "Hogeschool van Amsterdam",
         ):
             assert shown in page
+        dashboard = browser.get(f"{served.url}/", timeout=10).text
+        assert "Friesland, Drenthe, Zeeland en Limburg" in dashboard
 
     # The embedded default keeps everything in the instance folder.
     assert (instance / "opgavepost.db").exists()
