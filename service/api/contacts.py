@@ -6,14 +6,17 @@ logic, commit once and answer. The logic never commits, so a refused request sto
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from service.api.auth import api_user, require_admin
-from service.api.common import api_blueprint
+from service.api.common import api_blueprint, takes_upload
 from service.api.errors import fail
 from service.api.schemas import (
     ContactPageSchema,
@@ -21,8 +24,10 @@ from service.api.schemas import (
     ContactQuerySchema,
     ContactReplaceSchema,
     ContactSchema,
+    ImportFileSchema,
+    ImportReportSchema,
 )
-from service.contacts import directory
+from service.contacts import csvio, directory
 from service.database import get_session
 from service.models import Contact
 from service.provinces import parse_province
@@ -55,18 +60,20 @@ def _validated(raw: dict[str, Any], current: Contact | None = None) -> directory
         )
 
 
-def _commit_or_conflict(email: str) -> None:
+@contextmanager
+def _saved(email: str) -> Iterator[Session]:
+    """A session whose changes are committed at the end, or 409 when the address is taken."""
     session = get_session()
     try:
+        yield session
         session.commit()
+    except directory.DuplicateContactError as exc:
+        session.rollback()
+        fail(409, exc.message.render(_))
     except IntegrityError:
         # Two requests with the same new address at once: the unique index stops the second.
         session.rollback()
-        _conflict(email)
-
-
-def _conflict(email: str) -> None:
-    fail(409, _("A contact with the email address %(email)s already exists.", email=email))
+        fail(409, _("A contact with the email address %(email)s already exists.", email=email))
 
 
 @bp.route("", methods=["GET"])
@@ -118,14 +125,10 @@ def create_contact(body: dict[str, Any]):
     address is taken (case ignored).
     """
     data = _validated(body)
-    session = get_session()
-    try:
+    with _saved(data.email) as session:
         contact = directory.create_contact(
             session, data, actor=api_user(), source=body.get("consent_source") or _source()
         )
-    except directory.DuplicateContactError as exc:
-        fail(409, exc.message.render(_))
-    _commit_or_conflict(data.email)
     return contact, 201, {"Location": url_for(".read_contact", contact_id=contact.id)}
 
 
@@ -141,8 +144,7 @@ def _update(contact_id: int, body: dict[str, Any], *, replace: bool) -> Contact:
     contact = _get_or_404(contact_id)
     # PUT sends the whole contact, so it is checked as a new one; PATCH keeps what it leaves out.
     data = _validated(body, None if replace else contact)
-    session = get_session()
-    try:
+    with _saved(data.email) as session:
         directory.update_contact(
             session,
             contact,
@@ -150,9 +152,6 @@ def _update(contact_id: int, body: dict[str, Any], *, replace: bool) -> Contact:
             actor=api_user(),
             source=body.get("consent_source") or _source(),
         )
-    except directory.DuplicateContactError as exc:
-        fail(409, exc.message.render(_))
-    _commit_or_conflict(data.email)
     return contact
 
 
@@ -194,3 +193,33 @@ def delete_contact(contact_id: int):
     directory.delete_contact(session, contact, actor=api_user())
     session.commit()
     return ""
+
+
+@bp.route("/import", methods=["POST"])
+@takes_upload
+@bp.arguments(ImportFileSchema, location="files")
+@bp.response(200, ImportReportSchema)
+@bp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+def import_contacts(files: dict[str, Any]):
+    """Import contacts from a CSV file
+
+    Send the file as multipart/form-data in the field `file`. Rows merge into existing contacts
+    by email address (case ignored); the answer counts imported and updated rows and lists each
+    rejected row with its line number and reason. A file that cannot be read at all is refused
+    with 422 and changes nothing. Larger files than the upload limit get 413.
+    """
+    upload = files["file"]
+    name = upload.filename or "upload.csv"
+    session = get_session()
+    try:
+        report = csvio.import_contacts(session, upload.read(), name, actor=api_user())
+        session.commit()
+    except csvio.ImportRefused as exc:
+        session.rollback()
+        message = exc.message.render(_)
+        fail(422, message, errors={"file": [message]})
+    except IntegrityError:
+        # Another request stored one of these addresses between our check and our write.
+        session.rollback()
+        fail(409, _("Contacts changed during the import, so nothing was saved. Send it again."))
+    return report.as_dict(_)

@@ -1,7 +1,129 @@
-"""/api/v1/meetings: list, read, create and change meetings."""
+"""/api/v1/meetings: list, read, create and change meetings.
+
+Thin views over `service.meetings.agenda`, which checks the input (times, end after start, status,
+capacity); the views commit once and record the audit entry, as the organiser pages do. There is
+no DELETE: a meeting that will not take place gets the status "cancelled".
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+
+from service.api.auth import api_user
 from service.api.common import api_blueprint
+from service.api.errors import fail
+from service.api.schemas import (
+    MeetingListSchema,
+    MeetingPatchSchema,
+    MeetingQuerySchema,
+    MeetingReplaceSchema,
+    MeetingSchema,
+    MeetingWriteSchema,
+)
+from service.database import get_session
+from service.meetings import agenda
+from service.models import Meeting, MeetingStatus, record_audit, utcnow
 
 bp = api_blueprint("api_meetings", "/meetings", "Meetings of the network.")
+
+
+def _get_or_404(meeting_id: int) -> Meeting:
+    meeting = agenda.get_meeting(get_session(), meeting_id)
+    if meeting is None:
+        fail(404, _("There is no meeting with id %(id)s.", id=meeting_id))
+    return meeting
+
+
+def _validated(raw: dict[str, Any]) -> agenda.MeetingInput:
+    try:
+        return agenda.validate_meeting_fields(raw, current_app.config["TIMEZONE"])
+    except agenda.MeetingValidationError as exc:
+        fail(
+            422,
+            _("The meeting was not saved. Check the fields named in 'errors'."),
+            errors={name: [text] for name, text in exc.messages(_).items()},
+        )
+
+
+@bp.route("", methods=["GET"])
+@bp.arguments(MeetingQuerySchema, location="query")
+@bp.response(200, MeetingListSchema)
+def list_meetings(args: dict[str, Any]):
+    """List meetings
+
+    All meetings, or only those that have (not) ended yet, optionally of one status.
+    """
+    session = get_session()
+    if args.get("upcoming") is True:
+        meetings = agenda.upcoming_meetings(session, utcnow())
+    elif args.get("upcoming") is False:
+        meetings = agenda.past_meetings(session, utcnow())
+    else:
+        meetings = agenda.list_meetings(session)
+    if args.get("status"):
+        meetings = [m for m in meetings if m.status == MeetingStatus(args["status"])]
+    return {"items": meetings}
+
+
+@bp.route("", methods=["POST"])
+@bp.arguments(MeetingWriteSchema)
+@bp.response(201, MeetingSchema)
+def create_meeting(body: dict[str, Any]):
+    """Create a meeting
+
+    Answers 201 with the meeting and its address in the Location header. The status is "draft"
+    unless given.
+    """
+    data = _validated(body)
+    session = get_session()
+    meeting = agenda.create_meeting(session, data)
+    record_audit(session, api_user(), "meeting.create", meeting, title=meeting.title, via="api")
+    session.commit()
+    return meeting, 201, {"Location": url_for(".read_meeting", meeting_id=meeting.id)}
+
+
+@bp.route("/<int:meeting_id>", methods=["GET"])
+@bp.response(200, MeetingSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def read_meeting(meeting_id: int):
+    """Read a meeting"""
+    return _get_or_404(meeting_id)
+
+
+def _update(meeting_id: int, body: dict[str, Any], *, replace: bool) -> Meeting:
+    meeting = _get_or_404(meeting_id)
+    # PATCH checks the meeting as it will be, so a new start is compared with the stored end.
+    data = _validated(body if replace else agenda.meeting_fields(meeting) | body)
+    session = get_session()
+    changes = agenda.update_meeting(session, meeting, data)
+    if changes:
+        record_audit(session, api_user(), "meeting.update", meeting, changes=changes, via="api")
+    session.commit()
+    return meeting
+
+
+@bp.route("/<int:meeting_id>", methods=["PATCH"])
+@bp.arguments(MeetingPatchSchema)
+@bp.response(200, MeetingSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def patch_meeting(body: dict[str, Any], meeting_id: int):
+    """Change some fields of a meeting
+
+    Fields left out keep their value.
+    """
+    return _update(meeting_id, body, replace=False)
+
+
+@bp.route("/<int:meeting_id>", methods=["PUT"])
+@bp.arguments(MeetingReplaceSchema)
+@bp.response(200, MeetingSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def replace_meeting(body: dict[str, Any], meeting_id: int):
+    """Replace a meeting
+
+    Every writable field is required.
+    """
+    return _update(meeting_id, body, replace=True)

@@ -20,6 +20,14 @@ CONSENT_VALUES = [c.value for c in Consent]
 MEETING_STATUSES = [s.value for s in MeetingStatus]
 
 
+class TagList(fields.List):
+    """Tag names, answered in alphabetical order however they were given."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        names = super()._serialize(value, attr, obj, **kwargs)
+        return sorted(names) if names is not None else []
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -71,7 +79,7 @@ class ContactSchema(StrictSchema):
             )
         }
     )
-    tags = fields.List(fields.String(), attribute="tag_names")
+    tags = TagList(fields.String(), attribute="tag_names")
     notes = fields.String()
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
@@ -93,11 +101,13 @@ class ContactReplaceSchema(ContactSchema):
     province = fields.String(required=True, allow_none=True, metadata=PROVINCE_DOC)
     language = fields.String(required=True, metadata=LANGUAGE_DOC)
     consent = fields.String(required=True, metadata=CONSENT_DOC)
-    tags = fields.List(fields.String(), required=True, attribute="tag_names")
+    tags = TagList(fields.String(), required=True, attribute="tag_names")
     notes = fields.String(required=True)
 
 
-class ContactQuerySchema(StrictSchema):
+class ContactQuerySchema(Schema):
+    # Unknown query parameters are ignored (webargs's default for the query string), as usual
+    # on the web: a cache-busting "_=123" must not break a search.
     q = fields.String(metadata={"description": "Text in the name, email or organisation."})
     province = fields.String(metadata={"description": "Province code or name, or 'landelijk'."})
     tag = fields.String(metadata={"description": "Contacts with this tag (case ignored)."})
@@ -129,10 +139,128 @@ class ImportFileSchema(StrictSchema):
 
 class RejectedRowSchema(Schema):
     line = fields.Integer(metadata={"description": "Line number in the file (the header is 1)."})
+    email = fields.String(metadata={"description": "The address in the row, as written."})
     reason = fields.String()
 
 
 class ImportReportSchema(Schema):
+    source = fields.String(metadata={"description": "The name of the file."})
     imported = fields.Integer(metadata={"description": "New contacts."})
     updated = fields.Integer(metadata={"description": "Existing contacts merged by address."})
     rejected = fields.List(fields.Nested(RejectedRowSchema))
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+MOMENT_DOC = {
+    "format": "date-time",
+    "description": (
+        "ISO 8601, e.g. 2025-06-03T10:00:00+02:00 or 2025-06-03T08:00:00Z. Without an offset the "
+        "time is read as wall-clock time in the network's time zone (Europe/Amsterdam)."
+    ),
+}
+
+
+class MeetingSchema(StrictSchema):
+    """A meeting as the API answers it: times in UTC, and the same moments in local time."""
+
+    id = fields.Integer()
+    title = fields.String()
+    theme = fields.String()
+    host_organisation = fields.String()
+    city = fields.String()
+    venue = fields.String()
+    address = fields.String()
+    starts_at = fields.DateTime(metadata={"description": "Start, in UTC."})
+    ends_at = fields.DateTime(metadata={"description": "End, in UTC."})
+    starts_at_local = fields.Method(
+        "_starts_local",
+        metadata={
+            "type": "string",
+            "format": "date-time",
+            "description": "Start in the network's time zone (Europe/Amsterdam), with offset.",
+        },
+    )
+    ends_at_local = fields.Method(
+        "_ends_local",
+        metadata={
+            "type": "string",
+            "format": "date-time",
+            "description": "End in the network's time zone (Europe/Amsterdam), with offset.",
+        },
+    )
+    description = fields.String()
+    capacity = fields.Integer(allow_none=True)
+    status = fields.String(metadata={"enum": MEETING_STATUSES})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+    def _starts_local(self, meeting) -> str:
+        return _local_iso(meeting.starts_at)
+
+    def _ends_local(self, meeting) -> str:
+        return _local_iso(meeting.ends_at)
+
+
+def _local_iso(moment) -> str:
+    from flask import current_app
+
+    from service.dates import utc_to_local
+
+    return utc_to_local(moment, current_app.config["TIMEZONE"]).isoformat()
+
+
+class MeetingWriteSchema(StrictSchema):
+    """The body of POST /meetings: title, host organisation, city, start and end are required.
+
+    Times are strings here so that the meetings logic reads them (and explains a wrong one in the
+    reader's language); an offset-less time is wall-clock time in Europe/Amsterdam.
+    """
+
+    title = fields.String(required=True)
+    theme = fields.String()
+    host_organisation = fields.String(required=True)
+    city = fields.String(required=True)
+    venue = fields.String()
+    address = fields.String()
+    starts_at = fields.String(required=True, metadata=MOMENT_DOC)
+    ends_at = fields.String(
+        required=True, metadata={**MOMENT_DOC, "description": "Must be after starts_at."}
+    )
+    description = fields.String()
+    capacity = fields.Integer(allow_none=True, metadata={"description": "Places; null: no limit."})
+    status = fields.String(metadata={"enum": MEETING_STATUSES, "description": "Default: draft."})
+
+
+class MeetingPatchSchema(MeetingWriteSchema):
+    """The body of PATCH /meetings/<id>: any writable fields; those left out keep their value."""
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
+
+
+class MeetingReplaceSchema(MeetingWriteSchema):
+    """The body of PUT /meetings/<id>: the whole meeting, every writable field."""
+
+    theme = fields.String(required=True)
+    venue = fields.String(required=True)
+    address = fields.String(required=True)
+    description = fields.String(required=True)
+    capacity = fields.Integer(required=True, allow_none=True)
+    status = fields.String(required=True, metadata={"enum": MEETING_STATUSES})
+
+
+class MeetingQuerySchema(Schema):
+    upcoming = fields.Boolean(
+        metadata={
+            "description": (
+                "true: meetings that have not ended yet, earliest first; false: meetings that "
+                "have ended, most recent first. Left out: all meetings, earliest first."
+            )
+        }
+    )
+    status = fields.String(validate=validate.OneOf(MEETING_STATUSES))
+
+
+class MeetingListSchema(Schema):
+    items = fields.List(fields.Nested(MeetingSchema))
