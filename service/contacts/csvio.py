@@ -313,7 +313,8 @@ def read_rows(text: str) -> tuple[list[_Row], str]:
         names: dict[str, str] = {}
         for index, name in columns.items():
             if index < len(record):
-                value = _unescape(record[index].strip())
+                # Newlines inside a cell are stored as \n, whatever the file's line ends.
+                value = _unescape(record[index].strip()).replace("\r\n", "\n").replace("\r", "\n")
                 if value:
                     cells[name] = value
                     names[name] = header[index]

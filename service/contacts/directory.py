@@ -350,30 +350,36 @@ def _like_pattern(q: str) -> str:
     return f"%{escaped}%"
 
 
-def _filters(q: str | None, province: str | None, tag: str | None) -> list[Any]:
+def _filters(dialect: str, q: str | None, province: str | None, tag: str | None) -> list[Any]:
     conditions: list[Any] = []
     q = (q or "").strip()
     if q:
         pattern = _like_pattern(q)
-        # lower() LIKE works the same on SQLite and PostgreSQL (PostgreSQL folds non-ASCII letters
-        # too, SQLite only A-Z). A substring match cannot use a B-tree index, so this reads the
-        # table; bench/contacts.py shows it stays well under 100 ms at 100,000 contacts.
+
+        # Case is ignored on both backends: SQLite's LIKE ignores the case of A-Z by itself (and
+        # its lower() folds no more than that), PostgreSQL needs lower(), which also folds É and Ï.
+        # ILIKE is slower than lower() LIKE on PostgreSQL (bench/contacts.py). A substring search
+        # cannot use a B-tree index, so it reads the whole table: tens of ms at 100,000 contacts.
+        def fold(column: Any) -> Any:
+            return column if dialect == "sqlite" else func.lower(column)
+
         conditions.append(
             or_(
-                func.lower(Contact.name).like(pattern, escape="\\"),
+                fold(Contact.name).like(pattern, escape="\\"),
                 Contact.email.like(pattern, escape="\\"),
-                func.lower(Contact.organisation).like(pattern, escape="\\"),
+                fold(Contact.organisation).like(pattern, escape="\\"),
             )
         )
     if province:
         conditions.append(Contact.province == province)
     tag = " ".join((tag or "").split()).lower()
     if tag:
+        # Through the small tags table to the contact_tags index, not a lookup per contact.
+        tag_ids = select(Tag.id).where(func.lower(Tag.name) == tag)
         conditions.append(
-            exists()
-            .where(contact_tags.c.contact_id == Contact.id)
-            .where(contact_tags.c.tag_id == Tag.id)
-            .where(func.lower(Tag.name) == tag)
+            Contact.id.in_(
+                select(contact_tags.c.contact_id).where(contact_tags.c.tag_id.in_(tag_ids))
+            )
         )
     return conditions
 
@@ -392,19 +398,31 @@ def search_contacts(
     (see service.provinces), `tag` a tag name (case ignored).
     """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    conditions = _filters(q, province, tag)
+    dialect = session.get_bind().dialect.name
+    conditions = _filters(dialect, q, province, tag)
+    page = max(1, page)
+    ordered = select(Contact).where(*conditions).order_by(Contact.name, Contact.id)
+
+    if dialect == "sqlite" and (q or "").strip():
+        # SQLite would walk the name index and test every row until the page is full, which
+        # takes 200 ms when little matches. One scan that counts and sorts the matches
+        # (count(*) over ()) takes 50 ms whatever the search (bench/contacts.py).
+        total_column = func.count().over().label("total")
+        rows = session.execute(
+            ordered.add_columns(total_column).offset((page - 1) * per_page).limit(per_page)
+        ).all()
+        if rows:
+            total = rows[0].total
+            items = [row[0] for row in rows]
+            return ContactPage(items, total, page, max(1, math.ceil(total / per_page)), per_page)
+        if page == 1:
+            return ContactPage([], 0, 1, 1, per_page)
+        # A page past the end: count, then fetch the last page below.
+
     total = session.scalar(select(func.count(Contact.id)).where(*conditions)) or 0
     pages = max(1, math.ceil(total / per_page))
-    page = max(1, min(page, pages))
-    items = list(
-        session.scalars(
-            select(Contact)
-            .where(*conditions)
-            .order_by(Contact.name, Contact.id)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
-    )
+    page = min(page, pages)
+    items = list(session.scalars(ordered.offset((page - 1) * per_page).limit(per_page)))
     return ContactPage(items=items, total=total, page=page, pages=pages, per_page=per_page)
 
 
@@ -440,6 +458,11 @@ def tags_by_name(
             session.add(tag)
         result.append(tag)
     return result
+
+
+def _sorted_tags(tags: list[Tag]) -> list[Tag]:
+    # The order the relationship loads them in, so a contact reads the same before and after.
+    return sorted(tags, key=lambda tag: tag.name)
 
 
 def _check_unique(session: Session, email: str, own_id: int | None) -> None:
@@ -478,7 +501,7 @@ def new_contact(
         notes=data.notes,
     )
     _set_consent(contact, data.consent, source)
-    contact.tags = tags_by_name(session, data.tags, tag_cache)
+    contact.tags = _sorted_tags(tags_by_name(session, data.tags, tag_cache))
     session.add(contact)
     return contact
 
@@ -515,7 +538,7 @@ def apply_contact_input(
     if _set_consent(contact, data.consent, source):
         changed.append("consent")
     if {name.lower() for name in contact.tag_names} != set(data.tags):
-        contact.tags = tags_by_name(session, data.tags, tag_cache)
+        contact.tags = _sorted_tags(tags_by_name(session, data.tags, tag_cache))
         changed.append("tags")
     return changed
 

@@ -1,13 +1,240 @@
-"""Contacts: list, search, edit, import and export."""
+"""Contacts: list, search, create, edit, delete, import and export."""
 
-from flask import Blueprint, render_template
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import format_number
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from werkzeug.utils import secure_filename
 
 from service.auth.access import require_login
+from service.contacts import csvio, directory
+from service.contacts.forms import (
+    ContactForm,
+    DeleteForm,
+    ImportForm,
+    SearchForm,
+    province_choices,
+    tag_choices,
+)
+from service.database import get_session
+from service.models import Consent, Contact, utcnow
+from service.provinces import CHOICES
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 require_login(bp)
 
 
+def _consent_labels() -> dict[Consent, str]:
+    return {
+        Consent.UNKNOWN: _("Unknown"),
+        Consent.GIVEN: _("Given"),
+        Consent.WITHDRAWN: _("Withdrawn"),
+    }
+
+
 @bp.get("/")
 def index():
-    return render_template("contacts/list.html")
+    db = get_session()
+    form = SearchForm(request.args)
+    form.province.choices = province_choices(_("All provinces"))
+    tags = directory.list_tags(db)
+    form.tag.choices = tag_choices(tags, _("All tags"))
+    q = (form.q.data or "").strip()
+    province = form.province.data if form.province.data in CHOICES else None
+    tag = form.tag.data or None
+    result = directory.search_contacts(
+        db,
+        q=q,
+        province=province,
+        tag=tag,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["CONTACTS_PER_PAGE"],
+    )
+    filters = {"q": q or None, "province": province, "tag": tag}
+    return render_template(
+        "contacts/list.html",
+        form=form,
+        result=result,
+        total_text=format_number(result.total),
+        filtered=any(filters.values()),
+        filters=filters,
+        consent_labels=_consent_labels(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    form = _contact_form()
+    data = _checked(form)
+    if data is not None:
+        db = get_session()
+        try:
+            contact = directory.create_contact(db, data, actor=current_user, source=_form_source())
+        except directory.DuplicateContactError as exc:
+            db.rollback()
+            form.email.errors.append(_duplicate_message(exc))
+        else:
+            db.commit()
+            flash(_("Contact %(name)s was added.", name=_label(contact)), "success")
+            return redirect(url_for("contacts.index"))
+    return render_template("contacts/form.html", form=form, contact=None), _status(form)
+
+
+@bp.route("/<int:contact_id>/edit", methods=["GET", "POST"])
+def edit(contact_id: int):
+    db = get_session()
+    contact = _get_or_404(contact_id)
+    form = _contact_form(contact)
+    data = _checked(form)
+    if data is not None:
+        try:
+            changed = directory.update_contact(
+                db, contact, data, actor=current_user, source=_form_source()
+            )
+        except directory.DuplicateContactError as exc:
+            db.rollback()
+            form.email.errors.append(_duplicate_message(exc))
+        else:
+            db.commit()
+            if changed:
+                flash(_("The changes to %(name)s were saved.", name=_label(contact)), "success")
+            else:
+                flash(_("Nothing was changed for %(name)s.", name=_label(contact)), "info")
+            return redirect(url_for("contacts.index"))
+    return render_template("contacts/form.html", form=form, contact=contact), _status(form)
+
+
+@bp.route("/<int:contact_id>/delete", methods=["GET", "POST"])
+def delete(contact_id: int):
+    db = get_session()
+    contact = _get_or_404(contact_id)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        label = _label(contact)
+        directory.delete_contact(db, contact, actor=current_user)
+        db.commit()
+        flash(_("Contact %(name)s was deleted.", name=label), "success")
+        return redirect(url_for("contacts.index"))
+    return render_template("contacts/delete.html", form=form, contact=contact)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_csv():
+    form = ImportForm()
+    report = None
+    status = 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        name = secure_filename(upload.filename or "") or "upload.csv"
+        db = get_session()
+        try:
+            report = csvio.import_contacts(db, upload.read(), name, actor=current_user)
+        except csvio.ImportRefused as exc:
+            db.rollback()
+            form.file.errors.append(exc.message.render(_))
+            status = 422
+        else:
+            db.commit()
+    elif form.is_submitted():
+        status = 422
+    return render_template("contacts/import.html", form=form, report=report, translate=_), status
+
+
+@bp.get("/export.csv")
+def export_csv():
+    db = get_session()
+    count = db.scalar(select(func.count(Contact.id))) or 0
+    # Taking the address list out of the service is recorded before the first byte leaves.
+    csvio.record_export(db, current_user, count)
+    db.commit()
+    timezone = current_app.config["TIMEZONE"]
+    pieces = (piece.encode("utf-8") for piece in csvio.iter_export(db, timezone))
+    filename = f"contacten-{utcnow():%Y-%m-%d}.csv"
+    return Response(
+        stream_with_context(pieces),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Type": "text/csv; charset=utf-8",
+        },
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _get_or_404(contact_id: int) -> Contact:
+    contact = directory.get_contact(get_session(), contact_id)
+    if contact is None:
+        abort(404, _("This contact does not exist (any more)."))
+    return contact
+
+
+def _label(contact: Contact) -> str:
+    return contact.name or contact.email
+
+
+def _form_source() -> str:
+    # How consent was recorded, kept with the contact ("organiser form" plus who).
+    return f"organiser form by {current_user.email}"
+
+
+def _duplicate_message(exc: directory.DuplicateContactError) -> str:
+    return exc.message.render(_)
+
+
+def _status(form: ContactForm) -> int:
+    # A form sent back with errors is "unprocessable"; browsers show it like any page.
+    return 422 if form.is_submitted() and form.errors else 200
+
+
+def _contact_form(contact: Contact | None = None) -> ContactForm:
+    if contact is None:
+        form = ContactForm()
+    else:
+        form = ContactForm(
+            data={
+                "email": contact.email,
+                "name": contact.name,
+                "organisation": contact.organisation,
+                "role": contact.role,
+                "province": contact.province or "",
+                "language": contact.language,
+                "consent": contact.consent.value,
+                "tags": ", ".join(contact.tag_names),
+                "notes": contact.notes,
+            }
+        )
+    form.province.choices = province_choices(_("No province"))
+    return form
+
+
+def _checked(form: ContactForm) -> directory.ContactInput | None:
+    """The checked input of a submitted form, or None with the errors put on the form's fields."""
+    if not form.is_submitted():
+        return None
+    form.validate()
+    raw = {name: form[name].data for name in directory.FIELDS}
+    try:
+        data = directory.validate_contact_fields(raw)
+    except directory.ContactValidationError as exc:
+        for name, messages in exc.messages(_).items():
+            # The form's own message (a missing address) is already there.
+            if name in form and not form[name].errors:
+                form[name].errors = [*form[name].errors, *messages]
+        return None
+    return None if form.errors else data

@@ -1,0 +1,74 @@
+"""Forms of the contacts area. The rules themselves live in `directory.validate_contact_fields`."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import EmailField, SearchField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+
+from service.models import Consent
+from service.provinces import CHOICES
+
+
+def province_choices(empty_label: str) -> list[SelectChoice]:
+    """The provinces for a select, with an empty first option labelled `empty_label`."""
+    return [SelectChoice("", empty_label)] + [SelectChoice(k, v) for k, v in CHOICES.items()]
+
+
+def tag_choices(tags: list[str], empty_label: str) -> list[SelectChoice]:
+    """The tags in use for a select, with an empty first option labelled `empty_label`."""
+    return [SelectChoice("", empty_label)] + [SelectChoice(tag) for tag in tags]
+
+
+class SearchForm(FlaskForm):
+    """The filters above the contact list: a GET form, so it needs no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Search"))
+    province = SelectField(_l("Province"), validate_choice=False)
+    tag = SelectField(_l("Tag"), validate_choice=False)
+
+
+class ContactForm(FlaskForm):
+    email = EmailField(
+        _l("Email address"),
+        validators=[DataRequired(message=_l("Enter an email address."))],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    name = StringField(_l("Name"), render_kw={"autocomplete": "off"})
+    organisation = StringField(_l("Organisation"))
+    role = StringField(_l("Role"))
+    province = SelectField(_l("Province"), validate_choice=False)
+    language = SelectField(
+        _l("Language for emails"),
+        choices=[SelectChoice("nl", _l("Dutch")), SelectChoice("en", _l("English"))],
+        validate_choice=False,
+    )
+    consent = SelectField(
+        _l("Consent to receive the newsletter"),
+        choices=[
+            SelectChoice(Consent.UNKNOWN.value, _l("Unknown: not asked yet")),
+            SelectChoice(Consent.GIVEN.value, _l("Given")),
+            SelectChoice(Consent.WITHDRAWN.value, _l("Withdrawn")),
+        ],
+        validate_choice=False,
+    )
+    tags = StringField(_l("Tags"))
+    notes = TextAreaField(_l("Notes"))
+
+
+class DeleteForm(FlaskForm):
+    """Only the CSRF token: confirming a deletion is a POST from our own page."""
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("CSV file"),
+        validators=[FileRequired(message=_l("Choose a CSV file to import."))],
+        render_kw={"accept": ".csv"},
+    )
