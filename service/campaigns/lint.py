@@ -1,0 +1,278 @@
+"""Checks before sending: errors stop a send, warnings are shown to the organiser.
+
+Errors (the email would be broken for someone): an empty subject, an image without alt text or
+without an address, a link that is empty or points to "#", a mailto or web address that does not
+parse, and any field that fails validation (service/campaigns/blocks.py).
+
+Warnings (the email works but could be better): link text that says nothing on its own ("klik
+hier", "lees meer"), a missing preheader, a subject over 78 characters (RFC 5322's advised line
+length; phones show fewer, desktop inboxes about that many), and HTML at 90% of Gmail's 102 KB or
+more (Gmail then hides the rest behind "View entire message", footer and unsubscribe link too).
+
+Links and images are read from each block's own HTML (RenderedCampaign.block_html), so every
+finding names the block to mend.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+
+from service.campaigns.blocks import CampaignContent, check_content
+from service.mail.render import RenderedCampaign
+
+MAX_SUBJECT = 78
+GMAIL_CLIP_BYTES = 102 * 1024
+NEAR_CLIP_BYTES = int(GMAIL_CLIP_BYTES * 0.9)
+
+# Link texts that say nothing without the sentence around them (compared lower case, without
+# surrounding punctuation).
+VAGUE_LINK_TEXTS = frozenset(
+    {
+        "klik hier",
+        "klik",
+        "hier",
+        "lees meer",
+        "lees verder",
+        "meer",
+        "meer info",
+        "meer informatie",
+        "link",
+        "deze link",
+        "click here",
+        "click",
+        "here",
+        "read more",
+        "more",
+        "more info",
+        "this link",
+    }
+)
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "empty-subject": {
+        "en": "The subject is empty; write what the email is about.",
+        "nl": "Het onderwerp is leeg; schrijf waar de e-mail over gaat.",
+    },
+    "long-subject": {
+        "en": "The subject is %(length)s characters long; inboxes show about the first 40 to "
+        "78, so put the point first or shorten it.",
+        "nl": "Het onderwerp is %(length)s tekens lang; inboxen tonen ongeveer de eerste 40 tot "
+        "78, dus zet de kern vooraan of maak het korter.",
+    },
+    "missing-preheader": {
+        "en": "There is no preheader; the inbox then shows the first words of the email "
+        "instead. Add a one-line summary.",
+        "nl": "Er is geen preheader; de inbox toont dan de eerste woorden van de e-mail. Voeg "
+        "een samenvatting van één regel toe.",
+    },
+    "html-near-clip": {
+        "en": "The email is %(kb)s KB; Gmail cuts off emails above 102 KB. Shorten it.",
+        "nl": "De e-mail is %(kb)s KB; Gmail knipt e-mails boven 102 KB af. Maak hem korter.",
+    },
+    "html-clipped": {
+        "en": "The email is %(kb)s KB; Gmail cuts it off at 102 KB and hides the rest, the "
+        "unsubscribe link included. Shorten it or split it in two.",
+        "nl": "De e-mail is %(kb)s KB; Gmail knipt hem af bij 102 KB en verbergt de rest, ook de "
+        "afmeldlink. Maak hem korter of splits hem in tweeën.",
+    },
+    "image-no-alt": {
+        "en": "An image has no alt text; describe what it shows for people who cannot see it.",
+        "nl": "Een afbeelding heeft geen alt-tekst; beschrijf wat erop staat voor wie hem niet "
+        "kan zien.",
+    },
+    "image-no-src": {
+        "en": "An image has no address; upload it or enter its https address.",
+        "nl": "Een afbeelding heeft geen adres; upload hem of vul het https-adres in.",
+    },
+    "empty-link": {
+        "en": "The link “%(text)s” leads nowhere; enter the full address.",
+        "nl": "De link “%(text)s” leidt nergens heen; vul het volledige adres in.",
+    },
+    "link-to-anchor": {
+        "en": "The link “%(text)s” points to “%(href)s”, which leads nowhere in an email; enter "
+        "the full address.",
+        "nl": "De link “%(text)s” verwijst naar “%(href)s”, wat in een e-mail nergens heen leidt; "
+        "vul het volledige adres in.",
+    },
+    "empty-link-text": {
+        "en": "A link to %(href)s has no text; say where it leads.",
+        "nl": "Een link naar %(href)s heeft geen tekst; zeg waar hij heen leidt.",
+    },
+    "vague-link-text": {
+        "en": "The link text “%(text)s” says nothing on its own; describe where it leads, for "
+        "example “see the photos of the day”.",
+        "nl": "De linktekst “%(text)s” zegt op zichzelf niets; beschrijf waar hij heen leidt, "
+        "bijvoorbeeld “bekijk de foto's van de dag”.",
+    },
+    "bad-mailto": {
+        "en": "“%(href)s” does not hold a valid email address.",
+        "nl": "“%(href)s” bevat geen geldig e-mailadres.",
+    },
+    "bad-url": {
+        "en": "“%(href)s” is not a complete web address; it must start with https://.",
+        "nl": "“%(href)s” is geen volledig webadres; het moet met https:// beginnen.",
+    },
+    "invalid-field": {
+        "en": "%(path)s: %(message_en)s",
+        "nl": "%(path)s: %(message_nl)s",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One lint result; `block` is the index of the block to mend, None for the whole email."""
+
+    level: Literal["error", "warning"]
+    code: str
+    block: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def message(self, language: str = "nl") -> str:
+        """The finding in words, in Dutch or English."""
+        texts = MESSAGES[self.code]
+        return texts.get(language, texts["en"]) % self.params
+
+    def to_dict(self, language: str = "nl") -> dict[str, Any]:
+        """A JSON-ready form for the API preview and the composer."""
+        return {
+            "level": self.level,
+            "code": self.code,
+            "block": self.block,
+            "message": self.message(language),
+        }
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    """Whether any finding stops the send."""
+    return any(f.level == "error" for f in findings)
+
+
+def lint(content: CampaignContent, rendered: RenderedCampaign) -> list[Finding]:
+    """Every finding for this content and its rendering, errors first, then in block order."""
+    findings: list[Finding] = []
+    subject = content.subject.strip()
+    if not subject:
+        findings.append(Finding("error", "empty-subject"))
+    elif len(subject) > MAX_SUBJECT:
+        findings.append(Finding("warning", "long-subject", params={"length": len(subject)}))
+    if not content.preheader.strip():
+        findings.append(Finding("warning", "missing-preheader"))
+    size = len(rendered.html.encode())
+    if size > GMAIL_CLIP_BYTES:
+        findings.append(Finding("warning", "html-clipped", params={"kb": round(size / 1024)}))
+    elif size > NEAR_CLIP_BYTES:
+        findings.append(Finding("warning", "html-near-clip", params={"kb": round(size / 1024)}))
+    for error in check_content(content):
+        findings.append(
+            Finding(
+                "error",
+                "invalid-field",
+                _block_of(error.path),
+                {
+                    "path": error.path,
+                    "message_en": error.message("en"),
+                    "message_nl": error.message("nl"),
+                },
+            )
+        )
+    for index, fragment in enumerate(rendered.block_html):
+        findings.extend(_lint_fragment(fragment, index))
+    return sorted(findings, key=lambda f: (f.level != "error", -1 if f.block is None else f.block))
+
+
+def _lint_fragment(fragment: str, index: int) -> list[Finding]:
+    parser = _Collector()
+    parser.feed(fragment)
+    parser.close()
+    findings: list[Finding] = []
+    for image in parser.images:
+        if not image.get("alt", "").strip():
+            findings.append(Finding("error", "image-no-alt", index))
+        if not image.get("src", "").strip():
+            findings.append(Finding("error", "image-no-src", index))
+    for href, text in parser.links:
+        params = {"href": href, "text": text}
+        if not text:
+            findings.append(Finding("error", "empty-link-text", index, params))
+        elif _normalise(text) in VAGUE_LINK_TEXTS:
+            findings.append(Finding("warning", "vague-link-text", index, params))
+        problem = _href_problem(href)
+        if problem:
+            findings.append(Finding("error", problem, index, params))
+    return findings
+
+
+def _href_problem(href: str) -> str | None:
+    if not href:
+        return "empty-link"
+    if href.startswith("#"):
+        return "link-to-anchor"
+    try:
+        parts = urlsplit(href)
+    except ValueError:
+        return "bad-url"
+    scheme = parts.scheme.lower()
+    if scheme == "mailto":
+        address = unquote(parts.path)
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError:
+            return "bad-mailto"
+        return None
+    if scheme == "tel":
+        return None
+    if scheme not in ("http", "https") or not parts.hostname or " " in href:
+        return "bad-url"
+    if "." not in parts.hostname and parts.hostname != "localhost":
+        return "bad-url"
+    return None
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip(" .,:;!?…»›→>-").lower()
+
+
+_BLOCK_INDEX = re.compile(r"^blocks\[(\d+)\]")
+
+
+def _block_of(path: str) -> int | None:
+    match = _BLOCK_INDEX.match(path)
+    return int(match.group(1)) if match else None
+
+
+class _Collector(HTMLParser):
+    """The links (href, text) and images (attributes) of an HTML fragment."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str]] = []
+        self.images: list[dict[str, str]] = []
+        self._href: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "a":
+            self._href = values.get("href", "").strip()
+            self._text = []
+        elif tag == "img":
+            self.images.append(values)
+            if self._href is not None and values.get("alt"):
+                self._text.append(values["alt"])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            text = re.sub(r"\s+", " ", "".join(self._text)).strip()
+            self.links.append((self._href, text))
+            self._href = None
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self._text.append(data)

@@ -1,0 +1,1 @@
+"""Mail: rendering campaigns into subject, HTML and text once, then filling in each recipient."""

@@ -1,0 +1,36 @@
+"""The per-recipient placeholders of an email, defined in one place.
+
+A placeholder is written `[[name]]`. This form survives premailer untouched (it percent-encodes
+`{{ x }}` inside `href`), needs no escaping in HTML, and does not look like Markdown link syntax
+as long as no `(` follows it.
+"""
+
+from __future__ import annotations
+
+import re
+
+FIRST_NAME = "first_name"
+NAME = "name"
+UNSUBSCRIBE_URL = "unsubscribe_url"
+WEB_VERSION_URL = "web_version_url"
+
+# Organisers may type these in their text ("Beste [[first_name]],").
+TEXT_NAMES = frozenset({FIRST_NAME, NAME})
+# Only the templates put these in `href`; a value must be an absolute http(s) URL.
+URL_NAMES = frozenset({UNSUBSCRIBE_URL, WEB_VERSION_URL})
+ALL_NAMES = TEXT_NAMES | URL_NAMES
+
+# The capturing group makes re.split() return literal text and names alternately.
+PATTERN = re.compile(r"\[\[([a-z_]+)\]\]")
+
+
+def token(name: str) -> str:
+    """The placeholder as it is written in a template or a text, e.g. `[[first_name]]`."""
+    if name not in ALL_NAMES:
+        raise KeyError(f"unknown placeholder {name!r}; known: {', '.join(sorted(ALL_NAMES))}")
+    return f"[[{name}]]"
+
+
+def names_in(text: str) -> list[str]:
+    """Every placeholder name written in the text, in order (unknown names included)."""
+    return PATTERN.findall(text)
