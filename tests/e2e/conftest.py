@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -174,6 +174,12 @@ def translated(app: Flask, message: str, locale: str = "nl", **variables: object
     """The text the app shows for an English msgid in the given language."""
     with app.test_request_context(), force_locale(locale):
         return gettext(message, **variables)
+
+
+def translated_plural(app: Flask, singular: str, plural: str, num: int, locale: str = "nl") -> str:
+    """The text the app shows for a counted msgid (ngettext) in the given language."""
+    with app.test_request_context(), force_locale(locale):
+        return ngettext(singular, plural, num)
 
 
 @pytest.hookimpl(wrapper=True)
