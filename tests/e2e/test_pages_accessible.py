@@ -15,7 +15,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def filled(db) -> dict[str, int]:
     """A few contacts, a meeting to come and one held, so lists and forms show real rows."""
-    make_contact(db, name="Fatima el Amrani", organisation="Provincie Zuid-Holland")
+    contact = make_contact(
+        db, name="Fatima el Amrani", organisation="Provincie Zuid-Holland", tags=["recap"]
+    )
     make_contact(db, name="Joost de Vries", organisation="Gemeente Zwolle", province="overijssel")
     upcoming = make_meeting(
         db,
@@ -23,11 +25,23 @@ def filled(db) -> dict[str, int]:
         ends_at=amsterdam(date(2099, 6, 2), time(13, 0)),
     )
     make_meeting(db, title="Opgavebeweging bij Provincie Zuid-Holland", status=MeetingStatus.HELD)
-    return {"meeting": upcoming.id}
+    return {"meeting": upcoming.id, "contact": contact.id}
 
 
 def _pages(filled: dict[str, int]) -> list[str]:
-    return ["/", "/contacts/", "/meetings/", "/meetings/new", f"/meetings/{filled['meeting']}/edit"]
+    contact, meeting = filled["contact"], filled["meeting"]
+    return [
+        "/",
+        "/contacts/",
+        "/contacts/?q=zuid&province=zuid-holland&tag=recap",
+        "/contacts/new",
+        f"/contacts/{contact}/edit",
+        f"/contacts/{contact}/delete",
+        "/contacts/import",
+        "/meetings/",
+        "/meetings/new",
+        f"/meetings/{meeting}/edit",
+    ]
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
@@ -56,6 +70,16 @@ def test_form_with_errors_and_error_pages_pass_axe(logged_in_page: Page):
     visit(page, "/meetings/new")
     page.locator("main form button[type=submit]").click()
     expect(page.locator("[aria-invalid=true]").first).to_be_visible()
+    check_accessibility(page)
+
+    visit(page, "/contacts/new")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("[aria-invalid=true]").first).to_be_visible()
+    check_accessibility(page)
+
+    visit(page, "/contacts/import")
+    page.locator("main form[enctype='multipart/form-data'] button[type=submit]").click()
+    expect(page.locator("#file[aria-invalid=true]")).to_be_visible()
     check_accessibility(page)
 
     response = page.goto("/meetings/999999/edit")
