@@ -97,7 +97,17 @@ class RenderedCampaign:
     )
 
 
-def render_campaign(
+@dataclass(frozen=True)
+class DrawnCampaign:
+    """What the templates make, before the CSS is inlined (the first half of rendering)."""
+
+    html: str
+    text: str
+    block_html: tuple[str, ...]
+    preheader: str
+
+
+def draw_campaign(
     content: b.CampaignContent,
     *,
     language: str,
@@ -105,8 +115,8 @@ def render_campaign(
     base_url: str,
     upcoming: Sequence[MeetingFacts] = (),
     meeting: MeetingFacts | None = None,
-) -> RenderedCampaign:
-    """Render subject, inlined HTML and text once; raises TemplateError when that fails."""
+) -> DrawnCampaign:
+    """Fill the templates for one language, CSS not yet inlined; raises TemplateError."""
     if language not in LANGUAGES:
         raise TemplateError(f"language {language!r} has no email strings; use one of {LANGUAGES}")
     kind = b.Kind(content.kind)
@@ -130,11 +140,32 @@ def render_campaign(
         )
     except (jinja2.TemplateError, KeyError) as exc:
         raise TemplateError(f"the {kind} email could not be rendered: {exc}") from exc
-    page = inline_css(page)
     # Optional template blocks leave blank lines behind; a terminal reader needs one at most.
     text = _BLANK_LINES.sub("\n\n", text).strip("\n") + "\n"
+    return DrawnCampaign(html=page, text=text, block_html=fragments, preheader=context["preheader"])
+
+
+def render_campaign(
+    content: b.CampaignContent,
+    *,
+    language: str,
+    network: Network,
+    base_url: str,
+    upcoming: Sequence[MeetingFacts] = (),
+    meeting: MeetingFacts | None = None,
+) -> RenderedCampaign:
+    """Render subject, inlined HTML and text once; raises TemplateError when that fails."""
+    drawn = draw_campaign(
+        content,
+        language=language,
+        network=network,
+        base_url=base_url,
+        upcoming=upcoming,
+        meeting=meeting,
+    )
+    page = inline_css(drawn.html)
     subject = _NEWLINES.sub(" ", content.subject).strip()
-    split = (_split(subject), _split(page), _split(text))
+    split = (_split(subject), _split(page), _split(drawn.text))
     names = frozenset(name for parts in split for name in parts[1::2])
     unknown = names - placeholders.ALL_NAMES
     if unknown:
@@ -146,10 +177,10 @@ def render_campaign(
     return RenderedCampaign(
         subject=subject,
         html=page,
-        text=text,
+        text=drawn.text,
         language=language,
-        preheader=context["preheader"],
-        block_html=fragments,
+        preheader=drawn.preheader,
+        block_html=drawn.block_html,
         placeholders=names,
         _split=split,
     )
