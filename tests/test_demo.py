@@ -260,9 +260,9 @@ def serving(tmp_path: Path, env: dict[str, str], name: str) -> Iterator[Served]:
             if process.poll() is not None:
                 pytest.fail(f"serve stopped early: {errors.read_text()}")
             try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                if requests.get(f"{url}/healthz", timeout=10).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             if time.monotonic() > deadline:
                 pytest.fail(f"serve did not answer in time: {errors.read_text()}")
