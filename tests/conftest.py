@@ -111,11 +111,14 @@ def runner(app):
 
 @pytest.fixture
 def db(app):
-    """A database session for arranging and checking data (commit to make it visible)."""
-    with app.app_context():
-        from service.database import get_session
+    """A database session for arranging and checking data (commit to make it visible).
 
-        yield get_session()
+    It is a plain session, not the one of an app context: requests made by the test client get
+    their own session and language, as in production, so a view that forgets to commit fails.
+    """
+    session = app.extensions["db_sessionmaker"]()
+    yield session
+    session.close()
 
 
 @pytest.fixture
