@@ -411,9 +411,11 @@ def import_contacts(
             continue
         email = addresses[row.line]
         current = known.get(email)
-        raw = _raw_fields(row, email, current)
+        raw = _raw_fields(row, current)
+        # The address was checked above; a new contact starts from defaults with that address.
+        base = current if current is not None else directory.ContactInput(email=email)
         try:
-            fields = directory.validate_contact_fields(raw, current)
+            fields = directory.validate_contact_fields(raw, base)
         except directory.ContactValidationError as exc:
             report.rejected.append(
                 RejectedRow(
@@ -448,13 +450,12 @@ def import_contacts(
     return report
 
 
-def _raw_fields(row: _Row, email: str, current: Contact | None) -> dict[str, Any]:
+def _raw_fields(row: _Row, current: Contact | None) -> dict[str, Any]:
     raw: dict[str, Any] = {
         key: value
         for key, value in row.cells.items()
-        if key in directory.FIELDS and key not in ("tags", "consent")
+        if key in directory.FIELDS and key not in ("email", "tags", "consent")
     }
-    raw["email"] = email
     if "name" not in raw and _full_name(row.cells):
         raw["name"] = _full_name(row.cells)
     if "tags" in row.cells:

@@ -206,10 +206,13 @@ def _text(raw: Any) -> str:
     return "" if raw is None else str(raw).strip()
 
 
-def validate_contact_fields(raw: Mapping[str, Any], current: Contact | None = None) -> ContactInput:
+def validate_contact_fields(
+    raw: Mapping[str, Any], current: Contact | ContactInput | None = None
+) -> ContactInput:
     """Check and normalise contact fields; raise ContactValidationError with messages per field.
 
-    Keys missing from `raw` keep the value of `current` (a partial update, as for PATCH), or get
+    Keys missing from `raw` keep the value of `current`, a stored contact (a partial update, as
+    for PATCH) or already checked input; without `current` they get the default for a new contact.
     the default for a new contact. Unknown keys are ignored.
     """
     problems = _Problems()
@@ -295,7 +298,10 @@ def validate_contact_fields(raw: Mapping[str, Any], current: Contact | None = No
                 ),
             )
 
-    tags = tuple(current.tag_names) if current is not None else ()
+    if isinstance(current, ContactInput):
+        tags = current.tags
+    else:
+        tags = tuple(name.lower() for name in current.tag_names) if current is not None else ()
     if given("tags"):
         raw_tags = raw.get("tags")
         if raw_tags is not None and not isinstance(raw_tags, str | list | tuple):
@@ -327,7 +333,7 @@ def validate_contact_fields(raw: Mapping[str, Any], current: Contact | None = No
     )
 
 
-def _current(contact: Contact | None, name: str, default: Any) -> Any:
+def _current(contact: Contact | ContactInput | None, name: str, default: Any) -> Any:
     return getattr(contact, name) if contact is not None else default
 
 
