@@ -27,6 +27,8 @@ OPGAVEPOST = BIN / "opgavepost"
 def _environment(tmp_path: Path, **values: str) -> dict[str, str]:
     # Only the settings the test gives: none leak in from the shell that runs the suite.
     env = {k: v for k, v in os.environ.items() if k not in PARSERS}
+    # The command runs this checkout's code, wherever the package happens to be installed from.
+    env["PYTHONPATH"] = str(ROOT)
     env["INSTANCE_PATH"] = str(tmp_path / "instance")
     env.update(values)
     return env
@@ -149,6 +151,17 @@ def test_serve_with_a_short_admin_password_refuses_to_start(tmp_path):
     assert result.stderr.startswith("Error: ADMIN_PASSWORD is shorter than 10 characters")
     assert "kort" not in result.stderr
     assert not (tmp_path / "instance" / "opgavepost.db").exists()
+
+
+def test_serve_with_an_unreachable_database_says_so_in_one_line(tmp_path):
+    port = _free_port()  # nothing listens there
+    result = _opgavepost(
+        tmp_path, "serve", DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/opgavepost"
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: the database does not answer (")
+    assert result.stderr.strip().endswith("check DATABASE_URL")
 
 
 def test_help_lists_every_command(tmp_path, runner):

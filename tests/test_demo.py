@@ -236,6 +236,8 @@ def _free_port() -> int:
 def _environment(**values: str) -> dict[str, str]:
     # Only the settings the test gives: none leak in from the shell that runs the suite.
     env = {k: v for k, v in os.environ.items() if k not in PARSERS}
+    # The command runs this checkout's code, wherever the package happens to be installed from.
+    env["PYTHONPATH"] = str(Path(__file__).parent.parent)
     env.update(values)
     return env
 

@@ -7,6 +7,7 @@ import os
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import OperationalError
 
 from service import migrate
 from service.database import get_engine, session_scope
@@ -68,7 +69,14 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
     app = current_app._get_current_object()
     engine = get_engine()
-    migrate.upgrade(engine)
+    try:
+        migrate.upgrade(engine)
+    except OperationalError as exc:
+        # The usual first-start mistake (a wrong host or database name): say so in one line.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise click.ClickException(
+            f"the database does not answer ({reason}); check DATABASE_URL"
+        ) from exc
     click.echo(f"Database is at revision {migrate.current_revision(engine)}.")
     with session_scope(app) as session:
         demo = load_demo(session)
