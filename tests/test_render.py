@@ -9,6 +9,7 @@ import cssutils
 import pytest
 
 from emails import palette
+from emails.strings import STRINGS
 from service.campaigns import blocks as b
 from service.campaigns.seed_recap import seed_recap, seed_upcoming_meetings
 from service.mail import placeholders
@@ -567,9 +568,26 @@ def test_a_block_the_templates_do_not_know_is_refused():
     class Poll:
         TYPE = "poll"
 
-    content = b.CampaignContent(blocks=[Poll()])  # type: ignore[list-item]
-    with pytest.raises(TemplateError, match="could not be rendered"):
+    content = b.CampaignContent(blocks=[b.Divider(), Poll()])  # type: ignore[list-item]
+    with pytest.raises(TemplateError, match=r"block 1 \(Poll\) is not a content block"):
         render(content)
+
+
+def test_a_template_that_fails_is_refused_with_what_failed():
+    class OldNetwork:  # a caller passing something without the postal address
+        name = "Opgavebeweging"
+        email = "grenzeloossamenwerken@rijksoverheid.nl"
+        timezone = "Europe/Amsterdam"
+
+    with pytest.raises(TemplateError, match=r"could not be rendered.*address"):
+        render_campaign(b.CampaignContent(), language="nl", network=OldNetwork(), base_url=BASE_URL)
+
+
+def test_every_email_string_exists_in_both_languages_with_the_same_fields():
+    for msgid, texts in STRINGS.items():
+        assert set(texts) == {"nl", "en"}, msgid
+        fields = {lang: sorted(re.findall(r"%\((\w+)\)s", text)) for lang, text in texts.items()}
+        assert fields["nl"] == fields["en"] == sorted(re.findall(r"%\((\w+)\)s", msgid))
 
 
 def test_a_language_without_strings_is_refused():

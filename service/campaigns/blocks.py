@@ -25,6 +25,8 @@ from service.mail import placeholders
 
 
 class Kind(enum.StrEnum):
+    """The kind of email; each has its own template in emails/."""
+
     RECAP = "recap"
     INVITATION = "invitation"
     REMINDER = "reminder"

@@ -120,6 +120,12 @@ def draw_campaign(
     if language not in LANGUAGES:
         raise TemplateError(f"language {language!r} has no email strings; use one of {LANGUAGES}")
     kind = b.Kind(content.kind)
+    for index, block in enumerate(content.blocks):
+        if b.BLOCK_TYPES.get(getattr(block, "TYPE", None)) is not type(block):
+            raise TemplateError(
+                f"block {index} ({type(block).__name__}) is not a content block; "
+                f"use one of {', '.join(b.BLOCK_TYPES)}"
+            )
     env = _environment()
     context = _context(language, network, base_url, upcoming, meeting)
     context.update(subject=content.subject.strip(), preheader=content.preheader.strip())
