@@ -61,6 +61,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[s
         admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """Hash test passwords with few rounds: scrypt costs 0.2 s a login, and we log in often."""
+    from service.auth import users
+
+    users.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
 def _migrated(url: str) -> Iterator[str]:
     from service.database import make_engine
 
