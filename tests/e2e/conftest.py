@@ -55,6 +55,8 @@ _REPORT_SHOWN = """
 })();
 """
 
+# Generous waits: the suite runs two processes on two cores, next to Chromium and PostgreSQL.
+expect.set_options(timeout=10_000)
 _DASHBOARD = re.compile(r"^http://127\.0\.0\.1:\d+/$")
 _axe = Axe()
 _trackers: weakref.WeakKeyDictionary[Page, _Shown] = weakref.WeakKeyDictionary()
@@ -105,7 +107,7 @@ def live_server(app: Flask) -> Iterator[str]:
 def page(browser: Browser, live_server: str, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A fresh browser tab (own cookies, Dutch browser locale) with paths relative to the server."""
     context = browser.new_context(locale="nl-NL", base_url=live_server, viewport=DESKTOP)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
     tracker = _Shown()
     context.expose_binding("__opgavepostShown", tracker.record)
     context.add_init_script(_REPORT_SHOWN)
