@@ -193,6 +193,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     if tab is None or tracker is None or tab.is_closed():
         return result
     if tab.url.startswith("http"):
+        tab.wait_for_load_state("load")
         document = tab.evaluate("window.__opgavepostDocument")
         if document not in tracker.checked:
             check_accessibility(tab)
