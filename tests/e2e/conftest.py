@@ -16,7 +16,7 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from flask import Flask
 from flask_babel import force_locale, gettext, ngettext
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
+from werkzeug.wsgi import ClosingIterator
 
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
@@ -89,10 +90,45 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+class _Requests:
+    """WSGI middleware that counts the requests being answered, so teardown can wait for them.
+
+    A request still running (say the browser's late /favicon.ico) when the app fixture disposes
+    its engine would hand its database connection back to a pool nobody closes any more.
+    """
+
+    def __init__(self, app: Flask):
+        self._app = app
+        self._busy = 0
+        self._changed = threading.Condition()
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        with self._changed:
+            self._busy += 1
+        try:
+            body = self._app(environ, start_response)
+        except BaseException:
+            self._done()
+            raise
+        # The body may stream (CSV export); the request ends when the server closes it.
+        return ClosingIterator(body, self._done)
+
+    def _done(self) -> None:
+        with self._changed:
+            self._busy -= 1
+            self._changed.notify_all()
+
+    def wait_until_idle(self, timeout: float) -> None:
+        """Block until no request is being answered, or the timeout has passed."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._busy == 0, timeout)
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The test's app served over HTTP on a free loopback port; yields the base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    requests = _Requests(app)
+    server = make_server("127.0.0.1", 0, requests, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -100,6 +136,7 @@ def live_server(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+        requests.wait_until_idle(timeout=10)
         server.server_close()
 
 
