@@ -1,0 +1,87 @@
+"""The organiser app is Dutch first: every string in the code has a Dutch translation."""
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG = ROOT / "service/translations/nl/LC_MESSAGES"
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "N_": None,
+}
+
+
+def _msgids_in_code() -> set[str]:
+    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        ROOT / "service", method_map, keywords=KEYWORDS
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_string_in_the_code_has_a_dutch_translation():
+    with open(CATALOG / "messages.po", "rb") as fh:
+        catalog = read_po(fh, locale="nl")
+    missing = sorted(
+        msgid
+        for msgid in _msgids_in_code()
+        if not (catalog.get(msgid) and catalog.get(msgid).string)
+    )
+    assert not missing, "untranslated (run scripts/i18n and fill in messages.po):\n" + "\n".join(
+        missing
+    )
+
+
+def _entries(catalog) -> dict:
+    # read_mo gives plural ids and strings as lists, read_po as tuples.
+    return {
+        tuple(m.id) if isinstance(m.id, list | tuple) else m.id: (
+            tuple(m.string) if isinstance(m.string, list | tuple) else m.string
+        )
+        for m in catalog
+        if m.id
+    }
+
+
+def test_compiled_catalog_matches_the_po_file():
+    with open(CATALOG / "messages.po", "rb") as fh:
+        po = _entries(read_po(fh, locale="nl"))
+    with open(CATALOG / "messages.mo", "rb") as fh:
+        mo = _entries(read_mo(fh))
+    assert po == mo, "messages.mo is stale: run scripts/i18n"
+
+
+def test_dutch_translations_are_checked_and_keep_their_placeholders():
+    with open(CATALOG / "messages.po", "rb") as fh:
+        catalog = read_po(fh, locale="nl")
+    # scripts/i18n compiles fuzzy entries too, so a fuzzy guess would reach the pages unread.
+    fuzzy = sorted(str(m.id) for m in catalog if m.id and m.fuzzy)
+    assert not fuzzy, "fuzzy entries (check the translation, then drop the flag):\n" + "\n".join(
+        fuzzy
+    )
+    # An unknown %(name)s in a msgstr is a KeyError on the Dutch page only.
+    errors = [f"{m.id!r}: {'; '.join(map(str, errs))}" for m, errs in catalog.check()]
+    assert not errors, "\n".join(errors)
+
+
+def test_pages_speak_dutch_by_default_and_english_on_request(organiser):
+    page = organiser.get("/").get_data(as_text=True)
+    assert 'lang="nl"' in page
+    assert "Uitloggen" in page
+    from tests.conftest import csrf_token_from
+
+    organiser.post(
+        "/language", data={"language": "en", "next": "/", "csrf_token": csrf_token_from(page)}
+    )
+    page = organiser.get("/").get_data(as_text=True)
+    assert 'lang="en"' in page
+    assert "Log out" in page
