@@ -18,7 +18,7 @@ def demo_group() -> None:
     """Demo data from the seed recap."""
 
 
-@demo_group.command("load")
+@demo_group.command("load", short_help="Load the demo data into an empty database.")
 @with_appcontext
 def demo_load() -> None:
     """Load the demo meetings and contacts, only into a database without contacts and meetings."""
@@ -39,7 +39,7 @@ def demo_load() -> None:
         )
 
 
-@click.command("serve")
+@click.command("serve", short_help="Start the service (on 127.0.0.1:5000 by default).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port."
