@@ -162,10 +162,16 @@ def export_csv():
     csvio.record_export(db, current_user, count)
     db.commit()
     timezone = current_app.config["TIMEZONE"]
-    pieces = (piece.encode("utf-8") for piece in csvio.iter_export(db, timezone))
+
+    def pieces():
+        # The request's own session is closed before the body streams; get_session() here opens
+        # one in the streaming context, which closes it when the last piece is sent.
+        for piece in csvio.iter_export(get_session(), timezone):
+            yield piece.encode("utf-8")
+
     filename = f"contacten-{utcnow():%Y-%m-%d}.csv"
     return Response(
-        stream_with_context(pieces),
+        stream_with_context(pieces()),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
