@@ -46,7 +46,7 @@ def test_unknown_token_is_refused(client):
     response = client.get("/api/v1/contacts", headers={"Authorization": "Bearer opg_made-up"})
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
-    assert "revoked" in response.get_json()["message"]
+    assert "ingetrokken" in response.get_json()["message"]  # Dutch first: no user, no choice
 
 
 def test_revoked_token_is_refused(app, db, admin_api):
@@ -110,7 +110,7 @@ def test_editor_reads_and_changes_contacts_but_may_not_delete(db, editor_api):
     response = editor_api.delete(path)
     assert response.status_code == 403
     assert response.get_json()["code"] == 403
-    assert "admin" in response.get_json()["message"]
+    assert "beheerder" in response.get_json()["message"]
     db.expire_all()
     assert db.get(Contact, contact.id).role == "Programmamanager"
 

@@ -122,7 +122,7 @@ def test_unknown_contact_is_json_404(api):
     assert response.get_json() == {
         "code": 404,
         "status": "Not Found",
-        "message": "There is no contact with id 999999.",
+        "message": "Er is geen contact met id 999999.",
     }
 
 

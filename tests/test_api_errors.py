@@ -99,6 +99,9 @@ def test_api_messages_follow_the_token_owners_language(app):
     english = api_client(app, Role.EDITOR, language="en")
     body = english.get("/api/v1/contacts/424242").get_json()
     assert body["message"] == "There is no contact with id 424242."
+    dutch = api_client(app, Role.ADMIN, language="nl")
+    body = dutch.get("/api/v1/contacts/424242").get_json()
+    assert body["message"] == "Er is geen contact met id 424242."
 
 
 def test_401_on_the_api_is_json_but_the_organiser_app_still_redirects_to_login(client):

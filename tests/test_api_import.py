@@ -83,7 +83,7 @@ def test_imported_contacts_are_found_through_the_api(api):
 @pytest.mark.parametrize(
     ("data", "filename", "says"),
     [
-        (b"", "leeg.csv", "empty"),
+        (b"", "leeg.csv", "leeg"),
         (b"PK\x03\x04\x14\x00\x06\x00binary", "contacten.xlsx", "Excel"),
     ],
 )

@@ -155,7 +155,9 @@ def test_invalid_meeting_is_422_naming_the_field_and_stores_nothing(db, api, ove
 
 def test_end_before_start_says_so(api):
     response = api.post("/api/v1/meetings", json=new_meeting(ends_at="2025-09-30T09:00+02:00"))
-    assert response.get_json()["errors"] == {"ends_at": ["The meeting must end after it starts."]}
+    assert response.get_json()["errors"] == {
+        "ends_at": ["De bijeenkomst moet later eindigen dan ze begint."]
+    }
 
 
 def test_missing_required_fields_are_each_named(api):
@@ -260,7 +262,7 @@ def test_unknown_meeting_is_404_for_read_and_change(api):
         api.put("/api/v1/meetings/999999", json=new_meeting()),
     ):
         assert response.status_code == 404
-        assert response.get_json()["message"] == "There is no meeting with id 999999."
+        assert response.get_json()["message"] == "Er is geen bijeenkomst met id 999999."
 
 
 def test_meetings_cannot_be_deleted_through_the_api(db, app):
