@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.contacts import directory
-from service.contacts.messages import N_, Message
+from service.messages import N_, Message
 from service.models import Consent, Contact, Tag, User, record_audit
 from service.provinces import province_name
 

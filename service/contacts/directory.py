@@ -5,7 +5,7 @@ it and never commit: the caller commits once, so a request either stores all of 
 Every change adds an audit entry (`record_audit`) in the same session.
 
 Messages for people (validation problems) are `Message` objects: English msgids that the caller
-translates (see `service.contacts.messages`).
+translates (see `service.messages`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from service.contacts.messages import N_, Message
+from service.messages import N_, Message
 from service.models import Consent, Contact, Tag, User, contact_tags, record_audit, utcnow
 from service.provinces import parse_province
 

@@ -24,13 +24,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.dates import local_to_utc, utc_to_local
+from service.messages import N_, Message
 from service.models import Meeting, MeetingStatus
-
-
-def N_(message: str) -> str:
-    """Mark a message for translation without translating it here (pybabel's default keyword)."""
-    return message
-
 
 # field -> longest value the database column holds
 TEXT_LIMITS: dict[str, int] = {
@@ -57,30 +52,16 @@ _REQUIRED_MESSAGES = {
 }
 
 
-@dataclass(frozen=True)
-class FieldError:
-    """One problem with one field: an English msgid and the values for its placeholders."""
-
-    msgid: str
-    params: Mapping[str, Any]
-
-    def text(self, translate: Callable[..., str] | None = None) -> str:
-        """The message, translated by e.g. flask_babel.gettext when given."""
-        if translate is not None:
-            return translate(self.msgid, **self.params)
-        return self.msgid % self.params if self.params else self.msgid
-
-
 class MeetingValidationError(ValueError):
     """The input does not describe a valid meeting; `errors` maps each field to what is wrong."""
 
-    def __init__(self, errors: Mapping[str, FieldError]):
+    def __init__(self, errors: Mapping[str, Message]):
         self.errors = dict(errors)
-        super().__init__("; ".join(f"{name}: {err.text()}" for name, err in self.errors.items()))
+        super().__init__("; ".join(f"{name}: {err}" for name, err in self.errors.items()))
 
     def messages(self, translate: Callable[..., str] | None = None) -> dict[str, str]:
         """Field name -> message, translated with `translate` (e.g. flask_babel.gettext)."""
-        return {name: err.text(translate) for name, err in self.errors.items()}
+        return {name: err.render(translate) for name, err in self.errors.items()}
 
 
 @dataclass(frozen=True)
@@ -151,16 +132,16 @@ def validate_meeting_fields(raw: Mapping[str, Any], timezone: str) -> MeetingInp
     `starts_at`, `ends_at` (ISO 8601 strings or datetimes; see parse_moment). Raises
     MeetingValidationError with a message per field, keyed by the field names used in `raw`.
     """
-    errors: dict[str, FieldError] = {}
+    errors: dict[str, Message] = {}
     values: dict[str, Any] = {}
 
     for name, limit in TEXT_LIMITS.items():
         value = raw.get(name)
         text = "" if value is None else str(value).strip()
         if not text and name in REQUIRED_TEXT:
-            errors[name] = FieldError(_REQUIRED_MESSAGES[name], {})
+            errors[name] = Message(_REQUIRED_MESSAGES[name], {})
         elif len(text) > limit:
-            errors[name] = FieldError(
+            errors[name] = Message(
                 N_("Use at most %(limit)d characters (now %(length)d)."),
                 {"limit": limit, "length": len(text)},
             )
@@ -174,14 +155,14 @@ def validate_meeting_fields(raw: Mapping[str, Any], timezone: str) -> MeetingInp
     else:
         starts_at, ends_at, end_field = _moments_from_wall_clock(raw, timezone, errors)
     if starts_at is not None and ends_at is not None and ends_at <= starts_at:
-        errors[end_field] = FieldError(N_("The meeting must end after it starts."), {})
+        errors[end_field] = Message(N_("The meeting must end after it starts."), {})
 
     if errors:
         raise MeetingValidationError(errors)
     return MeetingInput(starts_at=starts_at, ends_at=ends_at, **values)
 
 
-def _check_capacity(value: Any, errors: dict[str, FieldError]) -> int | None:
+def _check_capacity(value: Any, errors: dict[str, Message]) -> int | None:
     if _blank(value):
         return None
     try:
@@ -189,44 +170,44 @@ def _check_capacity(value: Any, errors: dict[str, FieldError]) -> int | None:
             raise ValueError(value)
         number = int(value)
     except (TypeError, ValueError):
-        errors["capacity"] = FieldError(
+        errors["capacity"] = Message(
             N_("Enter the number of places as a whole number, or leave it empty."), {}
         )
         return None
     if number <= 0:
-        errors["capacity"] = FieldError(
+        errors["capacity"] = Message(
             N_("The number of places must be at least 1; leave it empty for no limit."), {}
         )
         return None
     return number
 
 
-def _check_status(value: Any, errors: dict[str, FieldError]) -> MeetingStatus:
+def _check_status(value: Any, errors: dict[str, Message]) -> MeetingStatus:
     if _blank(value):
         return MeetingStatus.DRAFT
     try:
         return MeetingStatus(str(value).strip().lower())
     except ValueError:
-        errors["status"] = FieldError(
+        errors["status"] = Message(
             N_("Choose one of these statuses: %(statuses)s."), {"statuses": ", ".join(STATUSES)}
         )
         return MeetingStatus.DRAFT
 
 
 def _moments_from_iso(
-    raw: Mapping[str, Any], timezone: str, errors: dict[str, FieldError]
+    raw: Mapping[str, Any], timezone: str, errors: dict[str, Message]
 ) -> tuple[datetime | None, datetime | None, str]:
     moments: list[datetime | None] = []
     for name in ("starts_at", "ends_at"):
         value = raw.get(name)
         if _blank(value):
-            errors[name] = FieldError(_REQUIRED_MESSAGES[name], {})
+            errors[name] = Message(_REQUIRED_MESSAGES[name], {})
             moments.append(None)
             continue
         try:
             moments.append(parse_moment(value, timezone))
         except ValueError:
-            errors[name] = FieldError(
+            errors[name] = Message(
                 N_(
                     "Give a date and time in ISO 8601 form, e.g. 2025-06-03T10:00:00+02:00; "
                     "without an offset it is read as time in %(timezone)s."
@@ -238,7 +219,7 @@ def _moments_from_iso(
 
 
 def _moments_from_wall_clock(
-    raw: Mapping[str, Any], timezone: str, errors: dict[str, FieldError]
+    raw: Mapping[str, Any], timezone: str, errors: dict[str, Message]
 ) -> tuple[datetime | None, datetime | None, str]:
     day = clock_start = clock_end = None
     for name, parse, bad in (
@@ -248,12 +229,12 @@ def _moments_from_wall_clock(
     ):
         value = raw.get(name)
         if _blank(value):
-            errors[name] = FieldError(_REQUIRED_MESSAGES[name], {})
+            errors[name] = Message(_REQUIRED_MESSAGES[name], {})
             continue
         try:
             parsed = parse(value)
         except (TypeError, ValueError):
-            errors[name] = FieldError(bad, {})
+            errors[name] = Message(bad, {})
             continue
         if name == "date":
             day = parsed
@@ -271,7 +252,7 @@ def _moments_from_wall_clock(
         try:
             moments.append(_wall_clock_to_utc(day, clock, timezone))
         except ValueError:
-            errors[name] = FieldError(
+            errors[name] = Message(
                 N_("This time does not exist on that day: the clocks go forward. Choose another."),
                 {},
             )

@@ -1,6 +1,6 @@
-"""Messages that plain logic hands to the web app, the API and the CLI, translated by the caller.
+"""Messages that domain logic hands to the web app, the API and the CLI, translated by the caller.
 
-The contacts logic imports nothing of Flask, so it cannot translate. It returns a `Message`: an
+Domain logic imports nothing of Flask, so it cannot translate. It returns a `Message`: an
 English msgid marked with `N_` (a default keyword of `pybabel extract`, so the msgid lands in the
 catalog) plus its parameters. A view renders it with `message.render(flask_babel.gettext)`; the
 CLI uses `str(message)`, which is the English text.
