@@ -174,6 +174,73 @@ class Meeting(Timestamped, Base):
     )
 
 
+class CampaignKind(enum.StrEnum):
+    RECAP = "recap"
+    INVITATION = "invitation"
+    REMINDER = "reminder"
+    ANNOUNCEMENT = "announcement"
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class Campaign(Timestamped, Base):
+    """One email to an audience: its content blocks, who gets it, and where sending stands.
+
+    `blocks` holds the block dicts of service.campaigns.blocks; `audience` says who receives it
+    (e.g. {"all": true} or {"provinces": [...], "tags": [...], "emails": [...]}).
+    """
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[CampaignKind] = mapped_column(
+        _enum(CampaignKind, "campaign_kind"), default=CampaignKind.RECAP
+    )
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    preheader: Mapped[str] = mapped_column(String(300), default="")
+    sender_name: Mapped[str] = mapped_column(String(200), default="")
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="SET NULL"), index=True
+    )
+    blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[CampaignStatus] = mapped_column(
+        _enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT, index=True
+    )
+    scheduled_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    # Raised on every save: autosave and two open editors notice a newer version by it.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    meeting: Mapped[Meeting | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
+class MediaFile(Base):
+    """An uploaded image, stored under the instance folder and served from BASE_URL/media/."""
+
+    __tablename__ = "media_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Content hash plus extension: the same image uploaded twice is stored once.
+    filename: Mapped[str] = mapped_column(String(100), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class User(Timestamped, Base):
     """An organiser who logs in to the web app or uses the API."""
 
@@ -266,8 +333,12 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "Campaign",
+    "CampaignKind",
+    "CampaignStatus",
     "Consent",
     "Contact",
+    "MediaFile",
     "Meeting",
     "MeetingStatus",
     "Role",
