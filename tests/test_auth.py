@@ -70,3 +70,26 @@ def test_editor_cannot_open_admin_only_views(app, client):
         create_user(session, "redacteur@example.nl", "nog-een-lang-wachtwoord", Role.EDITOR)
     login(client, "redacteur@example.nl", "nog-een-lang-wachtwoord")
     assert client.get("/only-admins").status_code == 403
+
+
+def test_an_expired_session_asks_to_log_in_again_and_changes_nothing(app, organiser, db):
+    import time as clock
+    from datetime import timedelta
+
+    from tests.builders import make_contact
+
+    contact = make_contact(db, name="Blijft Zoals Hij Was")
+    edit_page = organiser.get(f"/contacts/{contact.id}/edit").get_data(as_text=True)
+    token = csrf_token_from(edit_page)
+    # The signed session cookie carries its own age; Flask refuses it past the lifetime.
+    app.permanent_session_lifetime = timedelta(seconds=1)
+    clock.sleep(2.1)
+    response = organiser.post(
+        f"/contacts/{contact.id}/edit",
+        data={"csrf_token": token, "email": contact.email, "name": "Gewijzigd"},
+    )
+    assert response.status_code == 400
+    assert "Ga terug" in response.get_data(as_text=True)  # the Dutch CSRF message says what to do
+    assert organiser.get("/").status_code == 302
+    db.expire_all()
+    assert db.get(type(contact), contact.id).name == "Blijft Zoals Hij Was"
