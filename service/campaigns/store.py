@@ -1,0 +1,427 @@
+"""Campaigns kept in the database: create, edit (with a version check), copy, delete, preview.
+
+Plain logic for the organiser pages, the API and the CLI alike; nothing here imports Flask.
+Content is checked with service/campaigns/blocks.py before it is stored, so a stored campaign
+always renders; whether it is ready to send is lint's business (service/campaigns/lint.py).
+Every change writes an audit entry in the same transaction.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service import provinces
+from service.campaigns import blocks as b
+from service.campaigns.lint import Finding, lint
+from service.mail import placeholders
+from service.mail.render import MeetingFacts, Network, personalise, render_campaign
+from service.meetings.agenda import meetings_after
+from service.messages import N_, Message
+from service.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Meeting,
+    MeetingStatus,
+    Tag,
+    User,
+    record_audit,
+    utcnow,
+)
+
+# Sent, sending and cancelled campaigns are history: what went out must stay as it was.
+EDITABLE = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.PAUSED})
+DELETABLE = frozenset({CampaignStatus.DRAFT})
+FIELDS = ("kind", "subject", "preheader", "sender_name", "meeting_id", "blocks", "audience")
+MAX_SENDER_NAME = 200
+EVERYONE: dict[str, Any] = {"all": True}
+
+
+class CampaignError(ValueError):
+    """A campaign action that cannot be done; `message` says why, for the organiser."""
+
+    def __init__(self, message: Message):
+        self.message = message
+        super().__init__(str(message))
+
+
+class StaleVersionError(CampaignError):
+    """Someone saved the campaign after the version this change was based on."""
+
+    def __init__(self, expected: int, current: int):
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            Message(
+                N_(
+                    "This campaign was saved elsewhere in the meantime (version %(current)s, "
+                    "you edited version %(expected)s). Reload it to see the newest version; "
+                    "copy your changes first."
+                ),
+                {"current": current, "expected": expected},
+            )
+        )
+
+
+class NotEditableError(CampaignError):
+    """The campaign's status does not allow this change (e.g. it was sent)."""
+
+
+class CampaignValidationError(CampaignError):
+    """The submitted values do not make a valid campaign; `errors` maps field paths to problems.
+
+    Paths are those of blocks.FieldError (`subject`, `blocks[3].items[2]`) plus `kind`,
+    `sender_name`, `meeting_id` and `audience`. A value is a `Message` (translate it) or a list of
+    `FieldError` (bilingual already).
+    """
+
+    def __init__(self, errors: Mapping[str, Message | list[b.FieldError]]):
+        self.errors = dict(errors)
+        super().__init__(
+            Message(N_("The campaign was not saved. Correct the fields marked below."))
+        )
+
+    def messages(
+        self, translate: Callable[[str], str] | None = None, language: str = "en"
+    ) -> dict[str, str]:
+        """Field path -> the problem in words (`translate` e.g. flask_babel.gettext)."""
+        out: dict[str, str] = {}
+        for path, problem in self.errors.items():
+            if isinstance(problem, Message):
+                out[path] = problem.render(translate)
+            else:
+                out[path] = "; ".join(e.message(language) for e in problem)
+        return out
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A campaign as a sample recipient would get it, with the lint findings."""
+
+    subject: str
+    html: str
+    text: str
+    lint: list[Finding]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def get_campaign(session: Session, campaign_id: int) -> Campaign | None:
+    """The campaign with this id, or None."""
+    return session.get(Campaign, campaign_id)
+
+
+def list_campaigns(session: Session, status: CampaignStatus | None = None) -> list[Campaign]:
+    """Campaigns, most recently changed first, optionally of one status."""
+    query = select(Campaign).order_by(Campaign.updated_at.desc(), Campaign.id.desc())
+    if status is not None:
+        query = query.where(Campaign.status == status)
+    return list(session.scalars(query))
+
+
+def campaign_content(campaign: Campaign) -> b.CampaignContent:
+    """The campaign's kind, subject, preheader and blocks as the renderer takes them."""
+    return b.content_from_dict(
+        {
+            "kind": str(campaign.kind),
+            "subject": campaign.subject,
+            "preheader": campaign.preheader,
+            "blocks": campaign.blocks or [],
+        }
+    )
+
+
+def meeting_facts(meeting: Meeting) -> MeetingFacts:
+    """A meeting as the emails show it."""
+    return MeetingFacts(
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        host_organisation=meeting.host_organisation,
+        city=meeting.city,
+        title=meeting.title,
+        venue=meeting.venue,
+        address=meeting.address,
+    )
+
+
+def upcoming_for(
+    session: Session, campaign: Campaign, *, now: datetime | None = None
+) -> list[MeetingFacts]:
+    """The meetings for the campaign's "upcoming meetings" table.
+
+    Those after the campaign's meeting (so a recap lists what comes next, also when it is sent
+    later); without a meeting, those from now on. Cancelled and draft meetings are left out,
+    as recipients read the table.
+    """
+    if campaign.meeting is not None:
+        meetings = meetings_after(session, campaign.meeting, include_drafts=False)
+    else:
+        query = (
+            select(Meeting)
+            .where(
+                Meeting.starts_at > (now or utcnow()),
+                Meeting.status.not_in([MeetingStatus.CANCELLED, MeetingStatus.DRAFT]),
+            )
+            .order_by(Meeting.starts_at, Meeting.id)
+        )
+        meetings = list(session.scalars(query))
+    return [meeting_facts(m) for m in meetings]
+
+
+# ---------------------------------------------------------------------------------------------
+# Changing
+
+
+def create_campaign(
+    session: Session,
+    *,
+    kind: str = CampaignKind.RECAP,
+    subject: str = "",
+    preheader: str = "",
+    sender_name: str = "",
+    meeting_id: int | None = None,
+    blocks: Sequence[Mapping[str, Any]] = (),
+    audience: Mapping[str, Any] | None = None,
+    actor: User | None = None,
+) -> Campaign:
+    """A new draft; raises CampaignValidationError listing every problem."""
+    values = _checked(
+        session,
+        {
+            "kind": kind,
+            "subject": subject,
+            "preheader": preheader,
+            "sender_name": sender_name,
+            "meeting_id": meeting_id,
+            "blocks": list(blocks),
+            "audience": dict(audience) if audience is not None else dict(EVERYONE),
+        },
+    )
+    campaign = Campaign(status=CampaignStatus.DRAFT, version=1, created_by=actor, **values)
+    session.add(campaign)
+    record_audit(session, actor, "campaign.create", campaign, kind=str(campaign.kind))
+    return campaign
+
+
+def update_campaign(
+    session: Session,
+    campaign: Campaign,
+    *,
+    expected_version: int | None,
+    actor: User | None = None,
+    **fields: Any,
+) -> list[str]:
+    """Change the given fields and raise the version; returns the names of changed fields.
+
+    Raises StaleVersionError when `expected_version` is not the stored version (None skips
+    the check, for callers that just read the campaign in the same transaction),
+    NotEditableError for a campaign that is sent or being sent, and CampaignValidationError.
+    Nothing is stored when an error is raised.
+    """
+    unknown = set(fields) - set(FIELDS)
+    if unknown:
+        raise TypeError(f"unknown campaign field(s) {sorted(unknown)}; use {', '.join(FIELDS)}")
+    _require_status(campaign, EDITABLE)
+    if expected_version is not None and expected_version != campaign.version:
+        raise StaleVersionError(expected_version, campaign.version)
+    current = {name: getattr(campaign, name) for name in FIELDS}
+    values = _checked(session, {**current, **fields})
+    changed = [name for name in FIELDS if values[name] != current[name]]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(campaign, name, values[name])
+    campaign.version = campaign.version + 1
+    campaign.updated_at = utcnow()
+    record_audit(
+        session, actor, "campaign.update", campaign, fields=changed, version=campaign.version
+    )
+    session.flush()
+    return changed
+
+
+def duplicate_campaign(session: Session, campaign: Campaign, *, actor: User | None) -> Campaign:
+    """A new draft with the same content and audience (of any campaign, sent ones too)."""
+    duplicate = Campaign(
+        kind=campaign.kind,
+        subject=campaign.subject,
+        preheader=campaign.preheader,
+        sender_name=campaign.sender_name,
+        meeting_id=campaign.meeting_id,
+        blocks=copy.deepcopy(campaign.blocks or []),
+        audience=copy.deepcopy(campaign.audience or {}),
+        status=CampaignStatus.DRAFT,
+        version=1,
+        created_by=actor,
+    )
+    session.add(duplicate)
+    record_audit(session, actor, "campaign.duplicate", duplicate, source=campaign.id)
+    return duplicate
+
+
+def delete_campaign(session: Session, campaign: Campaign, *, actor: User | None) -> None:
+    """Delete a draft; raises NotEditableError for any other status."""
+    _require_status(campaign, DELETABLE)
+    record_audit(session, actor, "campaign.delete", campaign, subject=campaign.subject)
+    session.delete(campaign)
+    session.flush()
+
+
+def _require_status(campaign: Campaign, allowed: frozenset[CampaignStatus]) -> None:
+    if campaign.status in allowed:
+        return
+    if allowed == DELETABLE:
+        msgid = N_("Only drafts can be deleted; this campaign is %(status)s.")
+    else:
+        msgid = N_(
+            "This campaign is %(status)s and can no longer be changed; duplicate it instead."
+        )
+    raise NotEditableError(Message(msgid, {"status": str(campaign.status)}))
+
+
+def _checked(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Values ready to store, or CampaignValidationError naming every problem."""
+    errors: dict[str, Message | list[b.FieldError]] = {}
+    kind = raw["kind"]
+    if str(kind) not in {k.value for k in CampaignKind}:
+        errors["kind"] = Message(N_("Choose the kind of email."))
+        kind = CampaignKind.RECAP
+    kind = CampaignKind(str(kind))
+    subject = _text(raw["subject"])
+    preheader = _text(raw["preheader"])
+    sender_name = _text(raw["sender_name"]).strip()
+    if len(sender_name) > MAX_SENDER_NAME:
+        errors["sender_name"] = Message(
+            N_("The sender name is %(length)s characters long; shorten it to at most %(max)s."),
+            {"length": len(sender_name), "max": MAX_SENDER_NAME},
+        )
+    elif "\n" in sender_name or "\r" in sender_name:
+        errors["sender_name"] = Message(N_("The sender name must fit on one line."))
+    meeting_id = raw["meeting_id"]
+    if meeting_id in ("", None):
+        meeting_id = None
+    else:
+        try:
+            meeting_id = int(meeting_id)
+        except (TypeError, ValueError):
+            meeting_id = None
+            errors["meeting_id"] = Message(N_("Choose a meeting from the list."))
+        else:
+            if session.get(Meeting, meeting_id) is None:
+                errors["meeting_id"] = Message(
+                    N_("There is no meeting %(id)s; choose one from the list."), {"id": meeting_id}
+                )
+    blocks: list[dict[str, Any]] = []
+    try:
+        content = b.content_from_dict(
+            {"kind": str(kind), "subject": subject, "preheader": preheader, "blocks": raw["blocks"]}
+        )
+    except b.ContentError as exc:
+        for error in exc.errors:
+            problems = errors.setdefault(error.path or "blocks", [])
+            if isinstance(problems, list):
+                problems.append(error)
+    else:
+        blocks = [b.block_to_dict(block) for block in content.blocks]
+    audience = check_audience(session, raw["audience"], errors)
+    if errors:
+        raise CampaignValidationError(errors)
+    return {
+        "kind": kind,
+        "subject": subject,
+        "preheader": preheader,
+        "sender_name": sender_name,
+        "meeting_id": meeting_id,
+        "blocks": blocks,
+        "audience": audience,
+    }
+
+
+def check_audience(
+    session: Session, raw: Any, errors: dict[str, Message | list[b.FieldError]]
+) -> dict[str, Any]:
+    """The audience as stored: {"all": true} or {"provinces": [...], "tags": [...]}.
+
+    Everyone means every contact with consent; provinces and tags narrow it (a contact in one of
+    the provinces, or with one of the tags). Problems are added to `errors` under "audience".
+    """
+    if not isinstance(raw, Mapping) or not raw or raw.get("all"):
+        return dict(EVERYONE)
+    chosen_provinces = sorted({str(p) for p in raw.get("provinces") or []})
+    chosen_tags = sorted({str(t) for t in raw.get("tags") or []})
+    unknown = [p for p in chosen_provinces if p not in provinces.CHOICES]
+    if unknown:
+        errors["audience"] = Message(
+            N_("Unknown province %(value)s; choose from the list."), {"value": ", ".join(unknown)}
+        )
+    if chosen_tags:
+        known = set(session.scalars(select(Tag.name).where(Tag.name.in_(chosen_tags))))
+        missing = [t for t in chosen_tags if t not in known]
+        if missing:
+            errors["audience"] = Message(
+                N_("Unknown tag %(value)s; choose from the list."), {"value": ", ".join(missing)}
+            )
+    if not chosen_provinces and not chosen_tags:
+        return dict(EVERYONE)
+    return {"provinces": chosen_provinces, "tags": chosen_tags}
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Preview
+
+
+def sample_values(base_url: str, *, language: str, email: str = "") -> dict[str, str]:
+    """Values for a sample recipient, each visibly marked as an example."""
+    base = base_url.rstrip("/")
+    if language == "nl":
+        first, name = "Voorbeeld", "Voorbeeld Ontvanger (voorbeeld)"
+    else:
+        first, name = "Sample", "Sample Recipient (sample)"
+    return {
+        placeholders.FIRST_NAME: first,
+        placeholders.NAME: name,
+        "email": email or "sample.recipient@example.org",
+        # Example addresses: the real links are made per recipient when the campaign is sent.
+        placeholders.WEB_VERSION_URL: f"{base}/sample/web-version?sample=1",
+        placeholders.UNSUBSCRIBE_URL: f"{base}/sample/unsubscribe?sample=1",
+    }
+
+
+def preview_campaign(
+    session: Session,
+    campaign: Campaign,
+    *,
+    language: str,
+    network: Network,
+    base_url: str,
+    sample: Mapping[str, str] | None = None,
+) -> Preview:
+    """Render the campaign once and fill it in for a sample recipient; lint the result.
+
+    Raises service.mail.render.TemplateError when the email cannot be rendered.
+    """
+    content = campaign_content(campaign)
+    rendered = render_campaign(
+        content,
+        language=language,
+        network=network,
+        base_url=base_url,
+        upcoming=upcoming_for(session, campaign),
+        meeting=meeting_facts(campaign.meeting) if campaign.meeting is not None else None,
+    )
+    values = dict(sample or sample_values(base_url, language=language))
+    subject, html, text = personalise(rendered, values)
+    return Preview(subject=subject, html=html, text=text, lint=lint(content, rendered))
