@@ -48,6 +48,10 @@ class Settings:
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
     LANGUAGES = ("nl", "en")
+    # Mail: the outbox (files in instance/outbox, readable at /outbox/) until an SMTP server is set.
+    MAIL_TRANSPORT = "outbox"
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
 
 
 class TestingSettings(Settings):
@@ -161,6 +165,32 @@ def _storage_uri(value: str, name: str) -> str:
     return value.strip()
 
 
+MAIL_TRANSPORTS = ("outbox", "smtp")
+
+
+def _mail_transport(value: str, name: str) -> str:
+    value = value.strip().lower()
+    if value not in MAIL_TRANSPORTS:
+        raise ConfigError(f"{name}={value!r} is not a mail transport; use outbox or smtp")
+    return value
+
+
+def _port(value: str, name: str) -> int:
+    number = _positive_int(value, name)
+    if number > 65535:
+        raise ConfigError(f"{name}={value!r} is not a port number; use e.g. 587")
+    return number
+
+
+def _boolean(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={value!r} is not a yes/no value; use true or false")
+
+
 # variable name -> parser; each parser gets the raw value and the name for its error message
 PARSERS: dict[str, Callable[[str, str], Any]] = {
     "INSTANCE_PATH": _directory,
@@ -176,6 +206,14 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "LOGIN_RATE_LIMIT": _rate_limit,
     "RATELIMIT_STORAGE_URI": _storage_uri,
     "SESSION_HOURS": _positive_int,
+    "MAIL_TRANSPORT": _mail_transport,
+    "MAIL_SERVER": _text,
+    "MAIL_PORT": _port,
+    "MAIL_USE_TLS": _boolean,
+    "MAIL_USE_SSL": _boolean,
+    "MAIL_USERNAME": _text,
+    "MAIL_PASSWORD": _text,
+    "MAIL_DEFAULT_SENDER": _email,
 }
 
 
@@ -205,6 +243,7 @@ def load_settings(
         values["SECRET_KEY"] = _instance_secret_key(instance_path)
     values["MAX_CONTENT_LENGTH"] = values["MAX_UPLOAD_MB"] * 1024 * 1024
     values["BABEL_DEFAULT_TIMEZONE"] = values["TIMEZONE"]
+    values.setdefault("MAIL_OUTBOX_PATH", str(instance_path / "outbox"))
     return values
 
 

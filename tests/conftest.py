@@ -162,3 +162,45 @@ def organiser(client, admin_user):
     response = login(client)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+class RecordingSmtpHandler:
+    """An aiosmtpd handler that keeps every message, or answers with a code it is told to."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.answer: str | None = None  # e.g. "451 4.3.0 try later" or "550 5.1.1 no such user"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.answer:
+            return self.answer
+        from email import message_from_bytes, policy
+
+        self.messages.append(
+            (
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                message_from_bytes(
+                    envelope.original_content or envelope.content, policy=policy.default
+                ),
+            )
+        )
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd): .port, .handler.messages, .handler.answer."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(RecordingSmtpHandler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()

@@ -28,6 +28,14 @@ MALFORMED = {
     "LOGIN_RATE_LIMIT": "vaak",
     "RATELIMIT_STORAGE_URI": "postgres://127.0.0.1/limits",
     "SESSION_HOURS": "-3",
+    "MAIL_TRANSPORT": "postduif",
+    "MAIL_SERVER": " ",
+    "MAIL_PORT": "70000",
+    "MAIL_USE_TLS": "misschien",
+    "MAIL_USE_SSL": "2",
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_DEFAULT_SENDER": "nieuwsbrief@",
 }
 
 

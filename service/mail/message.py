@@ -1,0 +1,66 @@
+"""Building one email as MIME, once, before it goes to whichever transport.
+
+A message is `multipart/alternative` with the text part first and the HTML part last (mail
+clients show the last part they can read). Header values that come from people (names, subjects,
+addresses) may not hold a line break: one would let a subject smuggle in a Bcc header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+_LINE_BREAKS = ("\r", "\n")
+
+
+class HeaderInjectionError(ValueError):
+    """A header value holds a line break; the message names the header."""
+
+
+def build_message(
+    *,
+    subject: str,
+    html: str,
+    text: str,
+    to_name: str,
+    to_email: str,
+    from_name: str,
+    from_email: str,
+    reply_to: str | None,
+    message_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    """One multipart/alternative message (text, then HTML) with Subject, Date and Message-ID."""
+    values = {
+        "Subject": subject,
+        "To name": to_name,
+        "To address": to_email,
+        "From name": from_name,
+        "From address": from_email,
+        "Reply-To": reply_to or "",
+        "Message-ID": message_id or "",
+        **dict(headers or {}),
+    }
+    for name, value in values.items():
+        _check_header(name, value)
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = Address(display_name=from_name, addr_spec=from_email)
+    message["To"] = Address(display_name=to_name, addr_spec=to_email)
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    domain = from_email.rpartition("@")[2] or None
+    message["Message-ID"] = message_id or make_msgid(domain=domain)
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text, subtype="plain", charset="utf-8")
+    message.add_alternative(html, subtype="html", charset="utf-8")
+    return message
+
+
+def _check_header(name: str, value: str) -> None:
+    if any(mark in name or mark in value for mark in _LINE_BREAKS):
+        raise HeaderInjectionError(f"{name} holds a line break; header values must fit on one line")

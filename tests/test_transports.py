@@ -1,0 +1,134 @@
+"""Building messages and handing them to the outbox and to a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import socket
+from email import message_from_bytes, policy
+
+import pytest
+
+from service.mail.message import HeaderInjectionError, build_message
+from service.mail.transports import (
+    OutboxTransport,
+    PermanentFailure,
+    SmtpTransport,
+    TemporaryFailure,
+    TransportConfigError,
+    transport_from_config,
+)
+
+
+def _message(**overrides):
+    values = {
+        "subject": "Terugblik: de Opgavebeweging op bezoek bij Provincie Zuid-Holland",
+        "html": "<p>Beste Maaïke,</p>",
+        "text": "Beste Maaïke,\n",
+        "to_name": "Maaïke Heijnen",
+        "to_email": "maaike.heijnen@example.nl",
+        "from_name": "Opgavebeweging",
+        "from_email": "grenzeloossamenwerken@rijksoverheid.nl",
+        "reply_to": "grenzeloossamenwerken@rijksoverheid.nl",
+    }
+    values.update(overrides)
+    return build_message(**values)
+
+
+def test_message_has_text_then_html_and_the_headers_a_mail_client_needs():
+    message = _message(headers={"List-Unsubscribe": "<https://example.nl/u/1>"})
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "multipart/alternative"
+    parts = [part.get_content_type() for part in parsed.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+    assert parsed["Subject"] == (
+        "Terugblik: de Opgavebeweging op bezoek bij Provincie Zuid-Holland"
+    )
+    assert parsed["To"] == "Maaïke Heijnen <maaike.heijnen@example.nl>"
+    assert parsed["Date"] and parsed["Message-ID"].endswith("@rijksoverheid.nl>")
+    assert parsed["List-Unsubscribe"] == "<https://example.nl/u/1>"
+    assert "Maaïke" in parsed.get_body(("html",)).get_content()
+    # Non-ASCII subjects and names are encoded words on the wire.
+    assert b"=?utf-8?" in message.as_bytes()
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["subject", "to_name", "from_name", "to_email", "reply_to"],
+)
+def test_line_breaks_in_header_values_are_refused(field):
+    with pytest.raises(HeaderInjectionError, match="line break"):
+        _message(**{field: "Hallo\r\nBcc: iedereen@example.nl"})
+
+
+def test_outbox_writes_one_complete_eml_file_per_message(tmp_path):
+    outbox = OutboxTransport(tmp_path / "outbox")
+    outbox.send(_message())
+    outbox.send(_message(subject="Tweede"))
+    files = sorted((tmp_path / "outbox").iterdir())
+    assert [f.suffix for f in files] == [".eml", ".eml"]
+    subjects = {message_from_bytes(f.read_bytes(), policy=policy.default)["Subject"] for f in files}
+    assert "Tweede" in subjects
+
+
+def test_outbox_that_cannot_be_written_is_a_temporary_failure(tmp_path):
+    blocker = tmp_path / "outbox"
+    blocker.write_text("a file, not a folder")
+    with pytest.raises(TemporaryFailure, match="not writable"):
+        OutboxTransport(blocker).send(_message())
+
+
+def test_smtp_delivers_the_message_to_the_server(smtp_server):
+    transport = SmtpTransport("127.0.0.1", smtp_server.port)
+    transport.send_many([_message(), _message(subject="Tweede")])
+    received = smtp_server.handler.messages
+    assert [m[2]["Subject"] for m in received][1] == "Tweede"
+    mail_from, rcpt_tos, message = received[0]
+    assert mail_from == "grenzeloossamenwerken@rijksoverheid.nl"
+    assert rcpt_tos == ["maaike.heijnen@example.nl"]
+    assert "Beste Maaïke" in message.get_body(("plain",)).get_content()
+
+
+def test_smtp_4xx_is_temporary_and_5xx_permanent(smtp_server):
+    transport = SmtpTransport("127.0.0.1", smtp_server.port)
+    smtp_server.handler.answer = "451 4.3.0 Try again later"
+    with pytest.raises(TemporaryFailure, match="451"):
+        transport.send(_message())
+    smtp_server.handler.answer = "550 5.1.1 No such user"
+    with pytest.raises(PermanentFailure, match="550"):
+        transport.send(_message())
+    assert smtp_server.handler.messages == []
+
+
+def test_unreachable_smtp_server_is_a_temporary_failure():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nobody listens on the port once the probe is closed.
+    with pytest.raises(TemporaryFailure, match="could not talk"):
+        SmtpTransport("127.0.0.1", port, timeout=2).send(_message())
+
+
+def test_transport_from_config(tmp_path, smtp_server):
+    outbox = transport_from_config({"MAIL_OUTBOX_PATH": str(tmp_path / "o")})
+    assert isinstance(outbox, OutboxTransport)
+    smtp = transport_from_config(
+        {"MAIL_TRANSPORT": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port}
+    )
+    smtp.send(_message())
+    assert len(smtp_server.handler.messages) == 1
+    with pytest.raises(TransportConfigError, match="MAIL_SERVER is not set"):
+        transport_from_config({"MAIL_TRANSPORT": "smtp"})
+    with pytest.raises(TransportConfigError, match="choose one"):
+        transport_from_config(
+            {
+                "MAIL_TRANSPORT": "smtp",
+                "MAIL_SERVER": "x",
+                "MAIL_USE_TLS": True,
+                "MAIL_USE_SSL": True,
+            }
+        )
+
+
+def test_app_defaults_to_the_outbox_in_the_instance_folder(app):
+    transport = transport_from_config(app.config)
+    assert isinstance(transport, OutboxTransport)
+    assert str(transport.folder).startswith(app.instance_path)
