@@ -1,0 +1,88 @@
+""" "Send a test to me": the campaign as its organiser would get it, through the real transport.
+
+The composer calls `send_test_email(session, campaign, organiser, current_app.config)`. The test
+uses the organiser as sample recipient, in their language, with "[TEST] " before the subject, and
+goes through MAIL_TRANSPORT (the outbox by default, readable at /outbox/). Nothing here imports
+Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.campaigns.store import preview_campaign
+from service.mail import placeholders
+from service.mail.message import build_message
+from service.mail.render import Network
+from service.mail.transports import transport_from_config
+from service.models import Campaign, User
+from service.public.webversion import web_version_url
+
+TEST_PREFIX = "[TEST] "
+
+
+def network_from_config(config: Mapping[str, Any]) -> Network:
+    """Who sends, from the settings: NETWORK_NAME, NETWORK_EMAIL and TIMEZONE."""
+    return Network(
+        name=config["NETWORK_NAME"],
+        email=config["NETWORK_EMAIL"],
+        address=config.get("NETWORK_ADDRESS", ""),
+        timezone=config["TIMEZONE"],
+    )
+
+
+def sender_address(config: Mapping[str, Any]) -> str:
+    """The From address of every email: MAIL_DEFAULT_SENDER, else NETWORK_EMAIL."""
+    return config.get("MAIL_DEFAULT_SENDER") or config["NETWORK_EMAIL"]
+
+
+def build_test_message(
+    session: Session, campaign: Campaign, organiser: User, config: Mapping[str, Any]
+) -> EmailMessage:
+    """The test email for this organiser, built but not sent; raises render.TemplateError."""
+    language = organiser.language if organiser.language in ("nl", "en") else "nl"
+    base_url = config["BASE_URL"]
+    name = organiser.name.strip() or organiser.email.split("@")[0]
+    sample = {
+        placeholders.FIRST_NAME: name.split()[0],
+        placeholders.NAME: name,
+        placeholders.WEB_VERSION_URL: web_version_url(campaign.id, config["SECRET_KEY"], base_url),
+        # A test recipient is no subscriber; the link leads to the public archive instead.
+        placeholders.UNSUBSCRIBE_URL: f"{base_url.rstrip('/')}/archief",
+    }
+    preview = preview_campaign(
+        session,
+        campaign,
+        language=language,
+        network=network_from_config(config),
+        base_url=base_url,
+        sample=sample,
+    )
+    return build_message(
+        subject=TEST_PREFIX + preview.subject,
+        html=preview.html,
+        text=preview.text,
+        to_name=organiser.name,
+        to_email=organiser.email,
+        from_name=campaign.sender_name or config["NETWORK_NAME"],
+        from_email=sender_address(config),
+        reply_to=config["NETWORK_EMAIL"],
+        headers={"X-Opgavepost-Campaign": str(campaign.id)},
+    )
+
+
+def send_test_email(
+    session: Session, campaign: Campaign, organiser: User, config: Mapping[str, Any]
+) -> EmailMessage:
+    """Send the campaign to the organiser as a test and return the message sent.
+
+    Raises render.TemplateError (cannot render), transports.TransportConfigError (settings) or
+    transports.TemporaryFailure / PermanentFailure (the transport refused it).
+    """
+    message = build_test_message(session, campaign, organiser, config)
+    transport_from_config(config).send(message)
+    return message
