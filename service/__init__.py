@@ -80,6 +80,7 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from service.api import init_app as init_api
     from service.auth.views import bp as auth_bp
+    from service.campaigns.views import bp as campaigns_bp
     from service.contacts.views import bp as contacts_bp
     from service.dashboard.views import bp as dashboard_bp
     from service.meetings.views import bp as meetings_bp
@@ -87,4 +88,11 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth_bp, dashboard_bp, contacts_bp, meetings_bp, public_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(campaigns_bp)
+    from service.media.views import bp as media_bp
+
+    app.register_blueprint(media_bp)
+    from service.outbox.views import bp as outbox_bp
+
+    app.register_blueprint(outbox_bp)
     init_api(app)

@@ -99,3 +99,50 @@ def test_refused_test_email_raises_a_typed_failure(app, db, smtp_server, answer,
     with pytest.raises(error):
         send_test_email(db, campaign, _organiser(db), app.config)
     assert db.scalar(select(Campaign.status).where(Campaign.id == campaign.id)) == "draft"
+
+
+def test_outbox_page_needs_a_login(client):
+    response = client.get("/outbox/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_outbox_lists_caught_messages_newest_first_and_shows_one(app, db, organiser):
+    campaign = _campaign(db, subject="Eerste")
+    organiser_user = db.scalar(select(User))
+    send_test_email(db, campaign, organiser_user, app.config)
+    store.update_campaign(db, campaign, expected_version=None, subject="Tweede")
+    db.commit()
+    send_test_email(db, campaign, organiser_user, app.config)
+
+    page = organiser.get("/outbox/").get_data(as_text=True)
+    assert page.index("[TEST] Tweede") < page.index("[TEST] Eerste")
+    assert '<th scope="col">' in page
+    assert "beheer@example.nl" in page
+
+    newest = _outbox_files(app)[-1].name
+    shown = organiser.get(f"/outbox/{newest}").get_data(as_text=True)
+    assert "<h1>[TEST] Tweede</h1>" in shown
+    assert "Message-ID" in shown
+    assert f'src="/outbox/{newest}/html"' in shown
+    assert 'sandbox=""' in shown
+    # The text part is shown as text: the seed's heading, no HTML tags.
+    assert "Provincie Zuid-Holland" in shown
+
+    frame = organiser.get(f"/outbox/{newest}/html")
+    assert frame.status_code == 200
+    csp = frame.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "sandbox" in csp
+    assert "script-src" not in csp
+    assert "<html" in frame.get_data(as_text=True)
+
+
+def test_outbox_opens_only_names_the_transport_made(app, organiser):
+    folder = Path(app.config["MAIL_OUTBOX_PATH"])
+    folder.mkdir(parents=True)
+    (folder / "geheim.eml").write_text("Subject: nee\n\nnee")
+    assert organiser.get("/outbox/geheim.eml").status_code == 404
+    assert organiser.get("/outbox/..%2Fsecret_key").status_code == 404
+    assert organiser.get("/outbox/20250101T000000000000Z-0000abcd.eml").status_code == 404
+    # The stray file is not listed: the page has no table of messages.
+    assert "<table" not in organiser.get("/outbox/").get_data(as_text=True)

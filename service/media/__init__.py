@@ -1,0 +1,1 @@
+"""Uploaded images: stored once by content hash, served publicly from /media/."""

@@ -1,0 +1,119 @@
+"""Image uploads for image blocks (organisers) and the public image files (everyone)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
+
+from service.database import get_session
+from service.errors import error_response
+from service.extensions import login_manager
+from service.media import storage
+from service.models import MediaFile
+
+bp = Blueprint("media", __name__, url_prefix="/media")
+
+# The name holds the content hash, so the file behind an address never changes.
+CACHE_SECONDS = 365 * 24 * 3600
+RECENT = 50
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        _l("Image"), validators=[FileRequired(message=_l("Choose an image to upload."))]
+    )
+
+
+def media_folder() -> Path:
+    """Where uploaded images are kept: instance/media."""
+    return Path(current_app.instance_path) / "media"
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json"
+
+
+@bp.route("/", methods=["GET", "POST"])
+@bp.route("/upload", methods=["GET", "POST"], endpoint="upload")
+def index():
+    """The upload form with the latest images; POST stores one (JSON answer for the composer)."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    form = UploadForm()
+    session = get_session()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            message = "; ".join(form.file.errors) or _("Choose an image to upload.")
+            if _wants_json():
+                return jsonify(error=message), 400
+            return _page(form, session), 400
+        upload = form.file.data
+        try:
+            stored = storage.store_image(
+                session,
+                upload.read(),
+                folder=media_folder(),
+                original_name=upload.filename or "",
+                uploaded_by=current_user,
+            )
+        except storage.MediaError as exc:
+            text = exc.message.render(_)
+            if _wants_json():
+                return jsonify(error=text), 422
+            form.file.errors = [text]
+            return _page(form, session), 422
+        session.commit()
+        media = stored.media
+        url = storage.media_url(media.filename, current_app.config["BASE_URL"])
+        if _wants_json():
+            return jsonify(url=url, width=media.width, height=media.height), (
+                201 if stored.created else 200
+            )
+        flash(_("The image was uploaded. Its address is %(url)s", url=url), "success")
+        return redirect(url_for("media.index"))
+    return _page(form, session)
+
+
+def _page(form: UploadForm, session):
+    images = session.scalars(
+        select(MediaFile).order_by(MediaFile.created_at.desc(), MediaFile.id.desc()).limit(RECENT)
+    )
+    base_url = current_app.config["BASE_URL"]
+    rows = [(m, storage.media_url(m.filename, base_url)) for m in images]
+    return render_template("media/index.html", form=form, images=rows)
+
+
+@bp.get("/<filename>")
+def serve(filename: str):
+    """One stored image, publicly, cached for a year (emails load it from here)."""
+    path = storage.media_path(media_folder(), filename)
+    if path is None:
+        return error_response(404)
+    response = send_file(
+        path,
+        mimetype=storage.content_type_for(filename),
+        max_age=CACHE_SECONDS,
+        conditional=True,
+    )
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,1 @@
+"""Reading the mail caught by the outbox transport, in the browser."""
