@@ -49,6 +49,7 @@ class _ApiWithoutAppWideErrors(Api):
 
 def init_app(app: Flask) -> None:
     """Register the API blueprints and their OpenAPI document."""
+    from service.api.campaigns import bp as campaigns_bp
     from service.api.contacts import bp as contacts_bp
     from service.api.meetings import bp as meetings_bp
 
@@ -63,7 +64,7 @@ def init_app(app: Flask) -> None:
             "description": "A token made with 'opgavepost tokens create EMAIL'.",
         },
     )
-    for blueprint in (contacts_bp, meetings_bp):
+    for blueprint in (contacts_bp, meetings_bp, campaigns_bp):
         # Token auth and no cookies, so there is nothing for a forged cross-site request to ride on.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

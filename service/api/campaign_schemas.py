@@ -1,0 +1,110 @@
+"""JSON shapes of /api/v1/campaigns (marshmallow), from which the OpenAPI document is generated.
+
+Types only; what the blocks and the audience must hold is checked by service.campaigns.store,
+whose messages come in the reader's language.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from service.api.schemas import StrictSchema
+from service.campaigns.blocks import BLOCK_TYPES
+from service.models import CampaignKind, CampaignStatus
+
+KINDS = [k.value for k in CampaignKind]
+STATUSES = [s.value for s in CampaignStatus]
+BLOCKS_DOC = {
+    "description": (
+        "Content blocks in order; each an object with 'type' (one of "
+        + ", ".join(BLOCK_TYPES)
+        + ") and that block's fields."
+    )
+}
+AUDIENCE_DOC = {
+    "description": (
+        'Who gets it: {"all": true} (every contact with consent), or {"provinces": [...], '
+        '"tags": [...]} to narrow it down.'
+    )
+}
+
+
+class CampaignSchema(StrictSchema):
+    """A campaign as the API answers it."""
+
+    id = fields.Integer()
+    kind = fields.String(metadata={"enum": KINDS})
+    subject = fields.String()
+    preheader = fields.String()
+    sender_name = fields.String()
+    meeting_id = fields.Integer(allow_none=True)
+    blocks = fields.List(fields.Dict(), metadata=BLOCKS_DOC)
+    audience = fields.Dict(metadata=AUDIENCE_DOC)
+    status = fields.String(metadata={"enum": STATUSES})
+    scheduled_at = fields.DateTime(allow_none=True)
+    sent_at = fields.DateTime(allow_none=True)
+    version = fields.Integer(
+        metadata={"description": "Goes up by one with every change; send it back with PATCH."}
+    )
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class CampaignWriteSchema(StrictSchema):
+    """The body of POST /campaigns: every field is optional; a new campaign is a draft."""
+
+    kind = fields.String(metadata={"enum": KINDS, "description": "Default: recap."})
+    subject = fields.String()
+    preheader = fields.String()
+    sender_name = fields.String()
+    meeting_id = fields.Integer(allow_none=True)
+    blocks = fields.List(fields.Dict(), metadata=BLOCKS_DOC)
+    audience = fields.Dict(allow_none=True, metadata=AUDIENCE_DOC)
+
+
+class CampaignPatchSchema(CampaignWriteSchema):
+    """The body of PATCH /campaigns/<id>: fields left out keep their value."""
+
+    version = fields.Integer(
+        metadata={
+            "description": (
+                "The version you edited. When someone saved the campaign since, the answer is "
+                "409 and nothing changes. Left out: no check."
+            )
+        }
+    )
+
+
+class CampaignQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class CampaignListSchema(Schema):
+    items = fields.List(fields.Nested(CampaignSchema))
+
+
+class PreviewQuerySchema(Schema):
+    language = fields.String(
+        load_default="nl",
+        validate=validate.OneOf(["nl", "en"]),
+        metadata={"description": "Language of the email; default nl."},
+    )
+
+
+class FindingSchema(Schema):
+    level = fields.String(metadata={"enum": ["error", "warning"]})
+    code = fields.String()
+    block = fields.Integer(
+        allow_none=True, metadata={"description": "Index of the block; null: the whole email."}
+    )
+    message = fields.String()
+
+
+class PreviewSchema(Schema):
+    subject = fields.String()
+    html = fields.String()
+    text = fields.String()
+    lint = fields.List(
+        fields.Nested(FindingSchema),
+        metadata={"description": "Findings; an error stops a send, a warning does not."},
+    )
