@@ -1,0 +1,303 @@
+"""The composer form: the campaign's own fields (Flask-WTF) and the encoding of its blocks.
+
+Blocks are a variable list, so they are not WTForms fields but plain form names:
+`blocks-<n>-type` marks block n, `blocks-<n>-<field>` holds its fields, in the order of n.
+Lists are one textarea each, written as organisers would on paper:
+
+- bullet and numbered lists (`items`): one item per line;
+- a quote wall (`quotes`): quotes separated by an empty line; a quote's last line may name who
+  said it, starting with a dash: "— Name, Organisation" (the first comma splits the two);
+- the header's logo: `logo_src`, `logo_alt`, `logo_width`, all empty for no logo.
+
+`raw_from_block` and `block_from_raw` translate between a stored block dict and these strings, so
+a form that fails validation is shown again exactly as it was typed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from service.campaigns.blocks import BLOCK_TYPES, block_to_dict
+from service.models import CampaignKind, CampaignStatus
+
+KIND_LABELS = {
+    CampaignKind.RECAP: _l("Recap of a meeting"),
+    CampaignKind.INVITATION: _l("Invitation"),
+    CampaignKind.REMINDER: _l("Reminder"),
+    CampaignKind.ANNOUNCEMENT: _l("Announcement"),
+}
+STATUS_LABELS = {
+    CampaignStatus.DRAFT: _l("Draft"),
+    CampaignStatus.SCHEDULED: _l("Scheduled"),
+    CampaignStatus.SENDING: _l("Sending"),
+    CampaignStatus.PAUSED: _l("Paused"),
+    CampaignStatus.SENT: _l("Sent"),
+    CampaignStatus.CANCELLED: _l("Cancelled"),
+}
+BLOCK_LABELS = {
+    "header": _l("Header"),
+    "text": _l("Text"),
+    "bullet_list": _l("Bullet list"),
+    "numbered_list": _l("Numbered list"),
+    "quote": _l("Quote"),
+    "quote_wall": _l("Wall of quotes"),
+    "image": _l("Image"),
+    "button": _l("Button"),
+    "mailto": _l("Call to action (mail us)"),
+    "upcoming_meetings": _l("Upcoming meetings"),
+    "closing_quote": _l("Closing quote"),
+    "divider": _l("Divider"),
+}
+
+# Field name -> (label, widget, hint); the widget is "line", "area", "date", "number" or "email".
+FIELD_SPECS: dict[str, dict[str, tuple[Any, str, Any]]] = {
+    "header": {
+        "title": (_l("Title"), "line", _l("For example: “De Opgavebeweging op bezoek bij”.")),
+        "host": (_l("Host"), "line", None),
+        "date": (_l("Date"), "date", None),
+        "place": (_l("Place"), "line", _l("For example: “Provinciehuis in Den Haag”.")),
+        "theme": (_l("Theme"), "line", None),
+        "logo_src": (
+            _l("Logo address"),
+            "line",
+            _l("Optional. An https address, or the address of an uploaded image."),
+        ),
+        "logo_alt": (_l("Logo alt text"), "line", None),
+        "logo_width": (_l("Logo width in pixels"), "number", None),
+    },
+    "text": {
+        "body": (
+            _l("Text"),
+            "area",
+            _l(
+                "Markdown: “## Heading”, **bold**, *italics*, [link text](https://…), "
+                "an empty line between paragraphs, lines starting with “- ” for a list. "
+                "[[first_name]] is replaced by each recipient's first name."
+            ),
+        ),
+    },
+    "bullet_list": {
+        "items": (_l("Items"), "area", _l("One item per line. **Bold** and links work.")),
+    },
+    "numbered_list": {
+        "items": (_l("Items"), "area", _l("One item per line. **Bold** and links work.")),
+    },
+    "quote": {
+        "text": (_l("Quote"), "area", None),
+        "name": (_l("Name"), "line", None),
+        "organisation": (_l("Organisation"), "line", None),
+    },
+    "quote_wall": {
+        "quotes": (
+            _l("Quotes"),
+            "area",
+            _l(
+                "Separate quotes with an empty line. To name who said it, end the quote with "
+                "a line like “— Name, Organisation”."
+            ),
+        ),
+    },
+    "image": {
+        "src": (
+            _l("Image address"),
+            "line",
+            _l("An https address, or the address of an uploaded image (starting with /media/)."),
+        ),
+        "alt": (_l("Alt text"), "line", _l("Describe what the image shows.")),
+        "caption": (_l("Caption"), "line", None),
+        "width": (_l("Width in pixels"), "number", _l("At most 600.")),
+    },
+    "button": {
+        "label": (_l("Button text"), "line", _l("Say where it leads, not “click here”.")),
+        "url": (_l("Link address"), "line", _l("For example https://www.example.org/photos.")),
+    },
+    "mailto": {
+        "text": (_l("Text"), "area", _l("Markdown, like a text block.")),
+        "email": (_l("Email address"), "email", None),
+        "subject": (_l("Subject of the mail"), "line", None),
+        "label": (_l("Button text"), "line", _l("Empty: “Mail to” and the address.")),
+    },
+    "upcoming_meetings": {
+        "title": (
+            _l("Title"),
+            "line",
+            _l("The table is filled from the meetings after this campaign's meeting."),
+        ),
+    },
+    "closing_quote": {
+        "text": (_l("Quote"), "area", None),
+        "name": (_l("Name"), "line", None),
+        "organisation": (_l("Organisation"), "line", None),
+    },
+    "divider": {},
+}
+
+_BLOCK_KEY = re.compile(r"^blocks-(\d+)-type$")
+_ATTRIBUTION = re.compile(r"^\s*(?:—|–|--|-)\s+(.*)$")
+_PATH = re.compile(r"^blocks\[(\d+)\](?:\.(\w+))?(?:\[(\d+)\])?(?:\.(\w+))?")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes, each with its own label."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CampaignForm(FlaskForm):
+    """Subject, preheader, sender, meeting, audience; blocks come from `raw_blocks_from_form`."""
+
+    kind = SelectField(
+        _l("Kind of email"),
+        choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
+    )
+    subject = StringField(_l("Subject"), validators=[Optional()])
+    preheader = StringField(_l("Preheader"), validators=[Optional()])
+    sender_name = StringField(_l("Sender name"), validators=[Optional()])
+    meeting_id = SelectField(_l("Meeting"), choices=[], validate_choice=False)
+    audience = SelectField(
+        _l("Who receives it"),
+        choices=[
+            SelectChoice("all", _l("Everyone who gave consent")),
+            SelectChoice(
+                "selection", _l("Contacts with consent in the chosen provinces or with the tags")
+            ),
+        ],
+    )
+    provinces = MultiCheckboxField(_l("Provinces"), choices=[], validate_choice=False)
+    tags = MultiCheckboxField(_l("Tags"), choices=[], validate_choice=False)
+
+
+class NewCampaignForm(FlaskForm):
+    """The first step: which kind of email, for which meeting."""
+
+    kind = SelectField(
+        _l("Kind of email"),
+        choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
+    )
+    meeting_id = SelectField(_l("Meeting"), choices=[], validate_choice=False)
+
+
+class BodyForm(FlaskForm):
+    """Only the CSRF check, for POST buttons without fields (delete, duplicate, send test)."""
+
+
+def audience_from_form(form: CampaignForm) -> dict[str, Any]:
+    """The audience dict of the store from the form's fields."""
+    if form.audience.data != "selection":
+        return {"all": True}
+    return {"provinces": list(form.provinces.data or []), "tags": list(form.tags.data or [])}
+
+
+def raw_from_block(block: Mapping[str, Any]) -> dict[str, str]:
+    """A stored block as the strings of its form fields (type included)."""
+    kind = str(block.get("type", ""))
+    if kind in BLOCK_TYPES:
+        # A new block starts from the defaults of its dataclass (an image 600 px wide).
+        block = {**block_to_dict(BLOCK_TYPES[kind]()), **block}
+    raw: dict[str, str] = {"type": kind}
+    for name in FIELD_SPECS.get(kind, {}):
+        if name.startswith("logo_"):
+            logo = block.get("logo") or {}
+            value = logo.get(name.removeprefix("logo_"), "") if logo else ""
+        elif name == "items":
+            value = "\n".join(block.get("items") or [])
+        elif name == "quotes":
+            value = "\n\n".join(_quote_text(q) for q in block.get("quotes") or [])
+        else:
+            value = block.get(name)
+        raw[name] = "" if value is None else str(value)
+    return raw
+
+
+def block_from_raw(raw: Mapping[str, str]) -> dict[str, Any]:
+    """A block dict for the store from the strings of its form fields."""
+    kind = raw.get("type", "")
+    block: dict[str, Any] = {"type": kind}
+    logo: dict[str, Any] = {}
+    for name in FIELD_SPECS.get(kind, {}):
+        value = raw.get(name, "")
+        if name.startswith("logo_"):
+            logo[name.removeprefix("logo_")] = value.strip()
+        elif name == "items":
+            block["items"] = [line.strip() for line in value.splitlines() if line.strip()]
+        elif name == "quotes":
+            block["quotes"] = _quotes_from_text(value)
+        elif name == "width" and not value.strip():
+            continue  # the dataclass default
+        elif name in ("date", "width", "src", "url", "email"):
+            block[name] = value.strip()
+        elif FIELD_SPECS[kind][name][1] == "area":
+            # Browsers send CRLF; the renderer and the text part expect plain newlines.
+            block[name] = value.replace("\r\n", "\n").strip()
+        else:
+            block[name] = value.strip()
+    if kind == "header":
+        if logo.get("src") or logo.get("alt"):
+            block["logo"] = {"src": logo["src"], "alt": logo["alt"], "width": logo["width"] or 200}
+        else:
+            block["logo"] = None
+    return block
+
+
+def raw_blocks_from_form(form: Mapping[str, str]) -> list[dict[str, str]]:
+    """The submitted blocks as field strings, in the order of their numbers."""
+    numbers = sorted(int(m.group(1)) for key in form if (m := _BLOCK_KEY.match(key)))
+    blocks = []
+    for n in numbers:
+        kind = form.get(f"blocks-{n}-type", "")
+        raw = {"type": kind}
+        for name in FIELD_SPECS.get(kind, {}):
+            raw[name] = form.get(f"blocks-{n}-{name}", "")
+        blocks.append(raw)
+    return blocks
+
+
+def field_of(path: str) -> tuple[int, str] | None:
+    """The block number and form field a validation path belongs to, e.g. (3, "items")."""
+    match = _PATH.match(path)
+    if match is None:
+        return None
+    index, name, _item, sub = match.groups()
+    if name == "logo":
+        return int(index), f"logo_{sub or 'src'}"
+    return int(index), name or "type"
+
+
+def item_of(path: str) -> int | None:
+    """The 0-based line (item or quote) a validation path points at, if any."""
+    match = _PATH.match(path)
+    return int(match.group(3)) if match and match.group(3) is not None else None
+
+
+def _quote_text(quote: Mapping[str, Any]) -> str:
+    text = str(quote.get("text", ""))
+    name, organisation = quote.get("name", ""), quote.get("organisation", "")
+    if name or organisation:
+        attribution = f"{name}, {organisation}" if organisation else name
+        text += f"\n— {attribution}"
+    return text
+
+
+def _quotes_from_text(value: str) -> list[dict[str, str]]:
+    quotes = []
+    for chunk in re.split(r"\n\s*\n", value.replace("\r\n", "\n")):
+        lines = [line.rstrip() for line in chunk.strip("\n").splitlines() if line.strip()]
+        if not lines:
+            continue
+        name = organisation = ""
+        match = _ATTRIBUTION.match(lines[-1]) if len(lines) > 1 else None
+        if match:
+            lines.pop()
+            name, _, organisation = (part.strip() for part in match.group(1).partition(","))
+        quotes.append({"text": "\n".join(lines), "name": name, "organisation": organisation})
+    return quotes

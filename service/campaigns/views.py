@@ -1,0 +1,502 @@
+"""Campaign pages: the list, a new campaign, the composer with its preview, copy, delete, test send.
+
+The composer is one plain form that works without JavaScript: every button (move, remove, add,
+save) submits it, the draft is saved and the page comes back at the same block. composer.js
+makes the same form work without reloads and autosaves through `autosave`, which answers JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from service import dates, provinces
+from service.auth.access import require_login
+from service.campaigns import store
+from service.campaigns.blocks import BLOCK_TYPES
+from service.campaigns.forms import (
+    BLOCK_LABELS,
+    FIELD_SPECS,
+    KIND_LABELS,
+    STATUS_LABELS,
+    BodyForm,
+    CampaignForm,
+    NewCampaignForm,
+    audience_from_form,
+    block_from_raw,
+    field_of,
+    item_of,
+    raw_blocks_from_form,
+    raw_from_block,
+)
+from service.database import get_session
+from service.mail import placeholders
+from service.mail.message import build_message
+from service.mail.render import Network, TemplateError
+from service.mail.transports import TransportConfigError, TransportError, transport_from_config
+from service.meetings.agenda import list_meetings
+from service.messages import Message
+from service.models import Campaign, CampaignKind, Meeting, Tag
+
+bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+require_login(bp)
+
+MOBILE_WIDTH = 375
+_ACTION = re.compile(r"^(up|down|remove)-(\d+)$")
+_DARK_MEDIA = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
+# Nothing inside the preview may run or phone home; its own inline styles and images may load.
+PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src http: https: data:; "
+    "font-src http: https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+
+
+@bp.get("/")
+def index():
+    return render_template(
+        "campaigns/list.html",
+        campaigns=store.list_campaigns(get_session()),
+        status_labels=STATUS_LABELS,
+        kind_labels=KIND_LABELS,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    db = get_session()
+    form = NewCampaignForm()
+    form.meeting_id.choices = _meeting_choices(db)
+    if request.method == "GET" and request.args.get("meeting_id"):
+        form.meeting_id.data = request.args["meeting_id"]
+    if form.validate_on_submit():
+        meeting = db.get(Meeting, int(form.meeting_id.data)) if form.meeting_id.data else None
+        try:
+            campaign = store.create_campaign(
+                db,
+                kind=form.kind.data,
+                subject=_starting_subject(form.kind.data, meeting),
+                sender_name=current_app.config["NETWORK_NAME"],
+                meeting_id=meeting.id if meeting else None,
+                blocks=_starting_blocks(form.kind.data, meeting),
+                actor=current_user,
+            )
+        except store.CampaignValidationError as exc:
+            for name, message in exc.messages(_, _language()).items():
+                if name in form:
+                    form[name].errors.append(message)
+        else:
+            db.commit()
+            flash(_("The draft is made; fill in the blocks."), "success")
+            return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
+    return render_template("campaigns/new.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/<int:campaign_id>", methods=["GET", "POST"])
+def edit(campaign_id: int):
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    form = CampaignForm(data=_form_data(campaign) if request.method == "GET" else None)
+    _set_choices(db, form)
+    editor = _Editor(raw=[raw_from_block(b) for b in campaign.blocks or []])
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        editor = _Editor(raw=raw_blocks_from_form(request.form))
+        anchor = editor.apply(request.form.get("action", "save"), request.form.get("add_type"))
+        try:
+            changed = _save(db, campaign, form, editor)
+        except store.StaleVersionError as exc:
+            editor.general = exc.message.render(_)
+            status = 409
+        except store.NotEditableError as exc:
+            flash(_status_message(exc, campaign), "error")
+            return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
+        except store.CampaignValidationError as exc:
+            editor.take_errors(form, exc)
+            status = 422
+        else:
+            db.commit()
+            if changed:
+                flash(_("The draft is saved."), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("campaigns.edit", campaign_id=campaign.id) + f"#{anchor}")
+    elif request.method == "POST":
+        status = 400
+    return (
+        render_template(
+            "campaigns/composer.html",
+            campaign=campaign,
+            form=form,
+            editor=editor,
+            version=request.form.get("version", campaign.version)
+            if request.method == "POST"
+            else campaign.version,
+            preview=_preview_or_none(db, campaign),
+            view=_view_options(),
+            editable=campaign.status in store.EDITABLE,
+            **_labels(),
+        ),
+        status,
+    )
+
+
+@bp.post("/<int:campaign_id>/autosave")
+def autosave(campaign_id: int):
+    """The composer's form, saved without a reload; answers JSON for composer.js."""
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    form = CampaignForm()
+    _set_choices(db, form)
+    if not form.validate_on_submit():
+        return jsonify(saved=False, message=_("The form has expired; reload the page.")), 400
+    editor = _Editor(raw=raw_blocks_from_form(request.form))
+    try:
+        changed = _save(db, campaign, form, editor)
+    except store.StaleVersionError as exc:
+        return jsonify(saved=False, conflict=True, message=exc.message.render(_)), 409
+    except store.NotEditableError as exc:
+        return jsonify(saved=False, message=_status_message(exc, campaign)), 409
+    except store.CampaignValidationError as exc:
+        editor.take_errors(form, exc)
+        errors = {**{f.id: f.errors[0] for f in form if f.errors}, **editor.field_ids()}
+        return jsonify(
+            saved=False,
+            message=_("Not saved: correct the fields marked in the form."),
+            errors=errors,
+        ), 422
+    db.commit()
+    preview = _preview_or_none(db, campaign)
+    return jsonify(
+        saved=True,
+        changed=bool(changed),
+        version=campaign.version,
+        message=_("Draft saved.") if changed else _("No changes to save."),
+        preview_url=url_for("campaigns.preview", campaign_id=campaign.id, v=campaign.version),
+        lint_html=render_template("campaigns/_lint.html", preview=preview),
+        text=preview.text if preview else "",
+    )
+
+
+@bp.get("/<int:campaign_id>/preview")
+def preview(campaign_id: int):
+    """The personalised email of a sample recipient, for the composer's iframe.
+
+    `scheme=dark` turns the email's own dark-mode rules on (its `prefers-color-scheme: dark`
+    media query becomes `all`), so organisers see what dark-mode mail clients show whatever
+    their own browser's setting.
+    """
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    shown = _preview_or_none(db, campaign)
+    if shown is None:
+        abort(422, _("This email cannot be shown; save the draft again or check its blocks."))
+    html = shown.html
+    if request.args.get("scheme") == "dark":
+        html = _DARK_MEDIA.sub("@media all", html)
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = PREVIEW_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<int:campaign_id>/delete", methods=["GET", "POST"])
+def delete(campaign_id: int):
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    form = BodyForm()
+    if form.validate_on_submit():
+        try:
+            store.delete_campaign(db, campaign, actor=current_user)
+        except store.NotEditableError as exc:
+            flash(_status_message(exc, campaign), "error")
+            return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
+        db.commit()
+        flash(_("The draft “%(subject)s” was deleted.", subject=_title(campaign)), "success")
+        return redirect(url_for("campaigns.index"))
+    return render_template("campaigns/delete.html", campaign=campaign, form=form)
+
+
+@bp.post("/<int:campaign_id>/duplicate")
+def duplicate(campaign_id: int):
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    if not BodyForm().validate_on_submit():
+        abort(400)
+    copy = store.duplicate_campaign(db, campaign, actor=current_user)
+    db.commit()
+    flash(
+        _("This is a copy of “%(subject)s”, saved as a draft.", subject=_title(campaign)), "success"
+    )
+    return redirect(url_for("campaigns.edit", campaign_id=copy.id))
+
+
+@bp.post("/<int:campaign_id>/send-test")
+def send_test(campaign_id: int):
+    """Send the email, filled in as a sample, to the logged-in organiser."""
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    if not BodyForm().validate_on_submit():
+        abort(400)
+    config = current_app.config
+    language = current_user.language or "nl"
+    sample = store.sample_values(config["BASE_URL"], language=language, email=current_user.email)
+    sample[placeholders.NAME] = current_user.name or sample[placeholders.NAME]
+    sample[placeholders.FIRST_NAME] = (current_user.name or "").split(" ")[0] or sample[
+        placeholders.FIRST_NAME
+    ]
+    try:
+        shown = store.preview_campaign(
+            db,
+            campaign,
+            language=language,
+            network=_network(),
+            base_url=config["BASE_URL"],
+            sample=sample,
+        )
+        message = build_message(
+            subject=_("[Test] %(subject)s", subject=shown.subject),
+            html=shown.html,
+            text=shown.text,
+            to_name=current_user.name or "",
+            to_email=current_user.email,
+            from_name=campaign.sender_name or config["NETWORK_NAME"],
+            from_email=config.get("MAIL_DEFAULT_SENDER") or config["NETWORK_EMAIL"],
+            reply_to=config["NETWORK_EMAIL"],
+        )
+        transport_from_config(config).send(message)
+    except (TemplateError, TransportConfigError, TransportError, ValueError) as exc:
+        current_app.logger.warning("test send of campaign %s failed: %s", campaign.id, exc)
+        flash(_("The test email could not be sent: %(reason)s", reason=str(exc)), "error")
+    else:
+        flash(_("A test email was sent to %(email)s.", email=current_user.email), "success")
+    return redirect(url_for("campaigns.edit", campaign_id=campaign.id) + "#preview")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Editor:
+    """The blocks as the form shows them, with their errors and one message for the whole form."""
+
+    raw: list[dict[str, str]]
+    errors: dict[tuple[int, str], list[str]] = field(default_factory=dict)
+    general: str = ""
+
+    def apply(self, action: str, add_type: str | None) -> str:
+        """Do what the pressed button asks; returns the anchor to come back to."""
+        match = _ACTION.match(action or "")
+        if action == "add" and add_type in BLOCK_TYPES:
+            self.raw.append(raw_from_block({"type": add_type}))
+            return f"block-{len(self.raw) - 1}"
+        if match is None:
+            return "blocks-heading"
+        move, index = match.group(1), int(match.group(2))
+        if not 0 <= index < len(self.raw):
+            return "blocks-heading"
+        if move == "remove":
+            del self.raw[index]
+            if not self.raw:
+                return "add-block"
+            return f"block-{min(index, len(self.raw) - 1)}"
+        target = index - 1 if move == "up" else index + 1
+        if not 0 <= target < len(self.raw):
+            return f"block-{index}"
+        self.raw[index], self.raw[target] = self.raw[target], self.raw[index]
+        return f"block-{target}"
+
+    def blocks(self) -> list[dict[str, Any]]:
+        """The block dicts for the store."""
+        return [block_from_raw(raw) for raw in self.raw]
+
+    def take_errors(self, form: CampaignForm, exc: store.CampaignValidationError) -> None:
+        """Put every problem next to its field: the form's own or a block's."""
+        language = _language()
+        for path, problem in exc.errors.items():
+            place = field_of(path)
+            if place is None:
+                name = path.split(".")[0].split("[")[0]
+                message = exc.messages(_, language)[path]
+                if name in form:
+                    form[name].errors.append(message)
+                else:
+                    self.general = message
+                continue
+            problems = problem if isinstance(problem, list) else []
+            for error in problems:
+                text = error.message(language)
+                line = item_of(error.path)
+                if line is not None:
+                    text = _("Entry %(number)s: %(problem)s", number=line + 1, problem=text)
+                self.errors.setdefault(place, []).append(text)
+
+    def field_ids(self) -> dict[str, str]:
+        """The block errors keyed by the id of their form field (for composer.js)."""
+        return {f"blocks-{n}-{name}": " ".join(msgs) for (n, name), msgs in self.errors.items()}
+
+
+def _save(db, campaign: Campaign, form: CampaignForm, editor: _Editor) -> list[str]:
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        version = -1
+    return store.update_campaign(
+        db,
+        campaign,
+        expected_version=version,
+        actor=current_user,
+        kind=form.kind.data,
+        subject=form.subject.data or "",
+        preheader=form.preheader.data or "",
+        sender_name=form.sender_name.data or "",
+        meeting_id=form.meeting_id.data or None,
+        blocks=editor.blocks(),
+        audience=audience_from_form(form),
+    )
+
+
+def _preview_or_none(db, campaign: Campaign) -> store.Preview | None:
+    try:
+        return store.preview_campaign(
+            db,
+            campaign,
+            language=_language(),
+            network=_network(),
+            base_url=current_app.config["BASE_URL"],
+        )
+    except TemplateError as exc:
+        current_app.logger.warning("campaign %s does not render: %s", campaign.id, exc)
+        return None
+
+
+def _view_options() -> dict[str, str]:
+    width = "mobile" if request.args.get("width") == "mobile" else "desktop"
+    scheme = "dark" if request.args.get("scheme") == "dark" else "light"
+    part = "text" if request.args.get("part") == "text" else "html"
+    return {"width": width, "scheme": scheme, "part": part}
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "block_labels": BLOCK_LABELS,
+        "field_specs": FIELD_SPECS,
+        "status_labels": STATUS_LABELS,
+        "kind_labels": KIND_LABELS,
+        "mobile_width": MOBILE_WIDTH,
+        "new_blocks": {kind: raw_from_block({"type": kind}) for kind in BLOCK_TYPES},
+    }
+
+
+def _form_data(campaign: Campaign) -> dict[str, Any]:
+    audience = campaign.audience or {}
+    return {
+        "kind": str(campaign.kind),
+        "subject": campaign.subject,
+        "preheader": campaign.preheader,
+        "sender_name": campaign.sender_name,
+        "meeting_id": str(campaign.meeting_id or ""),
+        "audience": "all" if audience.get("all", True) else "selection",
+        "provinces": audience.get("provinces", []),
+        "tags": audience.get("tags", []),
+    }
+
+
+def _set_choices(db, form: CampaignForm) -> None:
+    form.meeting_id.choices = _meeting_choices(db)
+    form.provinces.choices = [SelectChoice(code, name) for code, name in provinces.CHOICES.items()]
+    tags = db.scalars(select(Tag.name).order_by(Tag.name))
+    form.tags.choices = [SelectChoice(tag, tag) for tag in tags]
+
+
+def _meeting_choices(db) -> list[SelectChoice]:
+    timezone = current_app.config["TIMEZONE"]
+    choices = [SelectChoice("", _("No meeting"))]
+    for meeting in reversed(list_meetings(db)):
+        day = dates.format_local_date(meeting.starts_at, timezone, _language())
+        label = f"{day} · {meeting.host_organisation} · {meeting.title}"
+        choices.append(SelectChoice(str(meeting.id), label))
+    return choices
+
+
+def _starting_subject(kind: str, meeting: Meeting | None) -> str:
+    if meeting is None:
+        return ""
+    if kind == CampaignKind.RECAP:
+        return _("Recap: %(title)s", title=meeting.title)
+    if kind == CampaignKind.INVITATION:
+        return _("Invitation: %(title)s", title=meeting.title)
+    if kind == CampaignKind.REMINDER:
+        return _("Reminder: %(title)s", title=meeting.title)
+    return meeting.title
+
+
+def _starting_blocks(kind: str, meeting: Meeting | None) -> list[dict[str, Any]]:
+    """A recap (or any email) for a meeting starts with its header and the upcoming meetings."""
+    text: dict[str, Any] = {"type": "text", "body": ""}
+    if meeting is None:
+        return [text]
+    timezone = current_app.config["TIMEZONE"]
+    day: date = dates.utc_to_local(meeting.starts_at, timezone).date()
+    place = meeting.venue
+    if meeting.city and meeting.city not in place:
+        place = f"{place}, {meeting.city}" if place else meeting.city
+    header = {
+        "type": "header",
+        "title": _("The Opgavebeweging visits") if kind == CampaignKind.RECAP else meeting.title,
+        "host": meeting.host_organisation,
+        "date": day.isoformat(),
+        "place": place,
+        "theme": meeting.theme,
+    }
+    upcoming = {"type": "upcoming_meetings", "title": _("Upcoming meetings")}
+    return [header, text, upcoming]
+
+
+def _network() -> Network:
+    config = current_app.config
+    return Network(
+        name=config["NETWORK_NAME"], email=config["NETWORK_EMAIL"], timezone=config["TIMEZONE"]
+    )
+
+
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in ("nl", "en") else "nl"
+
+
+def _get_or_404(campaign_id: int) -> Campaign:
+    campaign = store.get_campaign(get_session(), campaign_id)
+    if campaign is None:
+        abort(404, _("This campaign does not exist (any more)."))
+    return campaign
+
+
+def _status_message(exc: store.NotEditableError, campaign: Campaign) -> str:
+    # The store names the status by its code; the page names it in the reader's words.
+    params = {**exc.message.params, "status": str(STATUS_LABELS[campaign.status]).lower()}
+    return Message(exc.message.msgid, params).render(_)
+
+
+def _title(campaign: Campaign) -> str:
+    return campaign.subject or _("(no subject)")

@@ -1,0 +1,224 @@
+/* The composer without reloads. The page is a plain form that works on its own; this script
+   moves, removes and adds blocks in place, saves the draft a few seconds after a change
+   (POST to the autosave URL with the form's CSRF token and version) and refreshes the preview.
+   A version conflict is reported and autosave stops, so nobody's work is overwritten. */
+(function () {
+  "use strict";
+  const form = document.getElementById("composer-form");
+  if (!form || !form.dataset.autosaveUrl) return;
+  const list = document.getElementById("blocks");
+  const status = document.getElementById("composer-status");
+  const frame = document.getElementById("preview-frame");
+  const textPart = document.getElementById("preview-text");
+  const lint = document.getElementById("lint");
+  const DELAY = 2000;
+  let timer = null;
+  let saving = false;
+  let again = false;
+  let stopped = false;
+
+  function say(message) {
+    // Emptied first, so the same message twice is announced twice.
+    status.textContent = "";
+    window.setTimeout(() => { status.textContent = message; }, 50);
+  }
+
+  function blocks() {
+    return Array.from(list.children).filter((el) => el.classList.contains("block"));
+  }
+
+  function renumber() {
+    const all = blocks();
+    all.forEach((block, n) => {
+      const old = block.id.replace("block-", "");
+      block.id = "block-" + n;
+      const prefix = new RegExp("^blocks-" + old + "-");
+      block.querySelectorAll("[name], [id], [for], [aria-describedby]").forEach((el) => {
+        ["name", "id", "for"].forEach((attr) => {
+          const value = el.getAttribute(attr);
+          if (value) el.setAttribute(attr, value.replace(prefix, "blocks-" + n + "-"));
+        });
+        const described = el.getAttribute("aria-describedby");
+        if (described) {
+          el.setAttribute("aria-describedby", described.split(" ")
+            .map((id) => id.replace(prefix, "blocks-" + n + "-")).join(" "));
+        }
+      });
+      block.querySelectorAll("[data-template]").forEach((el) => {
+        el.textContent = el.dataset.template.replace("{n}", String(n + 1));
+      });
+      block.querySelectorAll("button[data-move]").forEach((button) => {
+        const move = button.dataset.move;
+        button.value = move + "-" + n;
+        if (move === "up") button.disabled = n === 0;
+        if (move === "down") button.disabled = n === all.length - 1;
+      });
+    });
+  }
+
+  function changed() {
+    if (stopped) return;
+    window.clearTimeout(timer);
+    timer = window.setTimeout(save, DELAY);
+  }
+
+  function showErrors(errors) {
+    form.querySelectorAll(".error-text[data-from-autosave]").forEach((el) => {
+      el.hidden = true;
+      el.textContent = "";
+    });
+    form.querySelectorAll("[aria-invalid][data-from-autosave]").forEach((el) => {
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("data-from-autosave");
+    });
+    Object.entries(errors || {}).forEach(([id, message]) => {
+      const input = document.getElementById(id);
+      const text = document.getElementById(id + "-error");
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("data-from-autosave", "");
+      }
+      if (text) {
+        text.textContent = message;
+        text.hidden = false;
+        text.setAttribute("data-from-autosave", "");
+        if (input) {
+          const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+          if (!described.includes(text.id)) {
+            described.push(text.id);
+            input.setAttribute("aria-describedby", described.join(" "));
+          }
+        }
+      }
+    });
+  }
+
+  async function save() {
+    if (stopped) return;
+    if (saving) { again = true; return; }
+    saving = true;
+    say(form.dataset.msgSaving);
+    const data = new FormData(form);
+    data.set("action", "autosave");
+    try {
+      const response = await fetch(form.dataset.autosaveUrl, {
+        method: "POST",
+        body: data,
+        headers: { "X-CSRFToken": data.get("csrf_token"), "Accept": "application/json" },
+        credentials: "same-origin",
+      });
+      const answer = await response.json();
+      if (answer.conflict) stopped = true;
+      showErrors(answer.errors);
+      if (answer.saved) {
+        form.elements.version.value = answer.version;
+        if (lint && answer.lint_html !== undefined) lint.innerHTML = answer.lint_html;
+        if (textPart) textPart.textContent = answer.text;
+        if (frame && answer.changed) reloadPreview(answer.version);
+      }
+      say(answer.message);
+    } catch (error) {
+      say(form.dataset.msgFailed);
+    } finally {
+      saving = false;
+      if (again && !stopped) { again = false; save(); }
+    }
+  }
+
+  function reloadPreview(version) {
+    const url = new URL(frame.dataset.baseSrc, window.location.href);
+    url.searchParams.set("v", String(version));
+    url.searchParams.set("scheme", frame.dataset.scheme);
+    frame.src = url.pathname + url.search;
+  }
+
+  // Buttons of the blocks: move, remove, add, all without a reload.
+  form.addEventListener("click", (event) => {
+    const button = event.target.closest("button[name=action]");
+    if (!button || stopped) return;
+    const action = button.value;
+    if (action === "save") return; // a real submit stays possible
+    event.preventDefault();
+    if (action === "add") {
+      const type = form.elements.add_type.value;
+      const template = document.getElementById("block-template-" + type);
+      if (!template) return;
+      const block = template.content.firstElementChild.cloneNode(true);
+      list.appendChild(block);
+      renumber();
+      const first = block.querySelector("input:not([type=hidden]), textarea") || block;
+      first.focus();
+      say(form.dataset.msgAdded);
+      changed();
+      return;
+    }
+    const block = button.closest(".block");
+    const move = button.dataset.move;
+    if (move === "remove") {
+      const next = block.nextElementSibling || block.previousElementSibling;
+      block.remove();
+      renumber();
+      (next || document.getElementById("add-block")).focus();
+      say(form.dataset.msgRemoved);
+    } else if (move === "up" && block.previousElementSibling) {
+      list.insertBefore(block, block.previousElementSibling);
+      renumber();
+      focusMoved(block, "up");
+    } else if (move === "down" && block.nextElementSibling) {
+      list.insertBefore(block.nextElementSibling, block);
+      renumber();
+      focusMoved(block, "down");
+    } else {
+      return;
+    }
+    changed();
+  });
+
+  function focusMoved(block, move) {
+    // Keep focus on the same button in its new place, unless it can go no further.
+    let button = block.querySelector("button[data-move=" + move + "]");
+    if (button.disabled) button = block.querySelector("button[data-move]:not([disabled])");
+    (button || block).focus();
+    const n = blocks().indexOf(block) + 1;
+    say(form.dataset.msgMoved.replace("{n}", String(n)));
+  }
+
+  form.addEventListener("input", changed);
+  form.addEventListener("change", (event) => {
+    if (event.target.name !== "add_type") changed();
+  });
+  // Save what is waiting before the page goes away.
+  window.addEventListener("pagehide", () => {
+    if (timer !== null && !stopped) {
+      window.clearTimeout(timer);
+      const data = new FormData(form);
+      data.set("action", "autosave");
+      navigator.sendBeacon(form.dataset.autosaveUrl, data);
+    }
+  });
+
+  // Preview toggles: width, colour scheme and text part, without a reload.
+  document.querySelectorAll("[data-view]").forEach((link) => {
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const kind = link.dataset.view;
+      const value = link.dataset.value;
+      document.querySelectorAll("[data-view=" + kind + "]").forEach((other) => {
+        if (other === link) other.setAttribute("aria-current", "true");
+        else other.removeAttribute("aria-current");
+      });
+      if (kind === "width" && frame) {
+        frame.className = "preview-" + value;
+        if (value === "mobile") frame.setAttribute("width", "375");
+        else frame.removeAttribute("width");
+      } else if (kind === "scheme" && frame) {
+        frame.dataset.scheme = value;
+        reloadPreview(form.elements.version.value);
+      } else if (kind === "part") {
+        document.getElementById("preview-html").hidden = value === "text";
+        textPart.hidden = value !== "text";
+      }
+      window.history.replaceState(null, "", link.href);
+    });
+  });
+})();

@@ -1,0 +1,247 @@
+"""Campaign pages: list, new recap for a meeting, the composer as a plain form, preview, delete."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+
+import pytest
+from sqlalchemy import select
+
+from service.campaigns import store
+from service.campaigns.blocks import block_to_dict
+from service.campaigns.seed_recap import seed_recap
+from service.models import AuditEntry, Campaign, CampaignStatus, MeetingStatus, User
+from tests.builders import amsterdam, make_meeting
+from tests.conftest import ADMIN_EMAIL, csrf_token_from
+
+
+@pytest.fixture(autouse=True)
+def english(db, admin_user):
+    """The organiser reads English, so the tests can quote the msgids whatever the catalog holds."""
+    db.get(User, admin_user).language = "en"
+    db.commit()
+
+
+def _pzh(db):
+    held = make_meeting(
+        db,
+        title="De Opgavebeweging bij Provincie Zuid-Holland",
+        host_organisation="Provincie Zuid-Holland",
+        city="Den Haag",
+        venue="Provinciehuis",
+        theme="wat als alles een opgave is?",
+        starts_at=amsterdam(date(2025, 3, 4), time(9, 30)),
+        ends_at=amsterdam(date(2025, 3, 4), time(12, 30)),
+        status=MeetingStatus.HELD,
+    )
+    make_meeting(db)  # Gemeente Zwolle, 3 June 2025
+    return held
+
+
+def _form_of(html: str) -> dict[str, str]:
+    """The values the composer's form would submit (text fields, textareas, selected options)."""
+    form = re.search(r'<form method="post" novalidate class="composer-form".*?</form>', html, re.S)
+    assert form
+    body = re.sub(r"<template.*?</template>", "", form.group(0), flags=re.S)
+    values: dict[str, str] = {}
+    for tag in re.finditer(r"<input ([^>]*)>", body):
+        attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', tag.group(1)))
+        if attrs.get("type") in ("checkbox", "radio") and "checked" not in tag.group(1):
+            continue
+        if "name" in attrs:
+            values[attrs["name"]] = _unescape(attrs.get("value", ""))
+    for area in re.finditer(
+        r'<textarea id="[^"]*" name="([^"]+)"[^>]*>(.*?)</textarea>', body, re.S
+    ):
+        values[area.group(1)] = _unescape(area.group(2))
+    for select_ in re.finditer(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', body, re.S):
+        chosen = re.search(r'<option selected value="([^"]*)"', select_.group(2)) or re.search(
+            r'<option value="([^"]*)"', select_.group(2)
+        )
+        values[select_.group(1)] = _unescape(chosen.group(1)) if chosen else ""
+    return values
+
+
+def _unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+def test_a_recap_for_a_meeting_starts_with_its_header_and_the_upcoming_meetings(organiser, db):
+    held = _pzh(db)
+    page = organiser.get("/campaigns/new")
+    assert page.status_code == 200
+    response = organiser.post(
+        "/campaigns/new",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "kind": "recap",
+            "meeting_id": str(held.id),
+        },
+    )
+    assert response.status_code == 302
+    campaign = db.scalars(select(Campaign)).one()
+    assert [b["type"] for b in campaign.blocks] == ["header", "text", "upcoming_meetings"]
+    assert campaign.blocks[0]["host"] == "Provincie Zuid-Holland"
+    assert campaign.blocks[0]["date"] == "2025-03-04"
+    composer = organiser.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'value="Provincie Zuid-Holland"' in composer
+    assert "<iframe" in composer and 'title="' in composer
+    preview = organiser.get(f"/campaigns/{campaign.id}/preview")
+    assert "Gemeente Zwolle" in preview.get_data(as_text=True)
+    assert "script-src" not in preview.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in preview.headers["Content-Security-Policy"]
+    listing = organiser.get("/campaigns/").get_data(as_text=True)
+    assert "Provincie Zuid-Holland" in listing
+
+
+def _draft(db, **fields) -> Campaign:
+    values = {"kind": "recap", "subject": "Terugblik", "preheader": "Kort", "blocks": []}
+    campaign = store.create_campaign(db, **(values | fields))
+    db.commit()
+    return campaign
+
+
+def test_buttons_move_remove_and_add_blocks_and_save_typed_text(organiser, db):
+    campaign = _draft(
+        db,
+        blocks=[
+            {"type": "text", "body": "Eerste"},
+            {"type": "quote", "text": "Tweede", "name": "An", "organisation": "PZH"},
+        ],
+    )
+    url = f"/campaigns/{campaign.id}"
+    values = _form_of(organiser.get(url).get_data(as_text=True))
+    values["blocks-0-body"] = "Eerste, aangepast"
+    response = organiser.post(url, data={**values, "action": "down-0"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("#block-1")
+    db.expire_all()
+    stored = db.get(Campaign, campaign.id)
+    assert [b["type"] for b in stored.blocks] == ["quote", "text"]
+    assert stored.blocks[1]["body"] == "Eerste, aangepast"
+    assert stored.version == 2
+
+    values = _form_of(organiser.get(url).get_data(as_text=True))
+    response = organiser.post(url, data={**values, "action": "add", "add_type": "quote_wall"})
+    assert response.headers["Location"].endswith("#block-2")
+    values = _form_of(organiser.get(url).get_data(as_text=True))
+    values["blocks-2-quotes"] = "Blijdorp\r\nRotterdam\r\n\r\nSamen sterk\r\n— Maaïke Heijnen, PZH"
+    organiser.post(url, data={**values, "action": "remove-0"})
+    db.expire_all()
+    stored = db.get(Campaign, campaign.id)
+    assert [b["type"] for b in stored.blocks] == ["text", "quote_wall"]
+    assert stored.blocks[1]["quotes"] == [
+        {"text": "Blijdorp\nRotterdam", "name": "", "organisation": ""},
+        {"text": "Samen sterk", "name": "Maaïke Heijnen", "organisation": "PZH"},
+    ]
+    page = organiser.get(url).get_data(as_text=True)
+    assert "Samen sterk\n— Maaïke Heijnen, PZH" in page
+
+
+def test_a_validation_error_keeps_everything_typed_and_names_the_field(organiser, db):
+    campaign = _draft(db, blocks=[{"type": "button", "label": "Foto's", "url": "https://a.nl"}])
+    url = f"/campaigns/{campaign.id}"
+    values = _form_of(organiser.get(url).get_data(as_text=True))
+    values["subject"] = "Nieuw onderwerp"
+    values["blocks-0-label"] = "Bekijk de foto's"
+    values["blocks-0-url"] = "javascript:alert(1)"
+    response = organiser.post(url, data={**values, "action": "save"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'value="Nieuw onderwerp"' in html
+    assert 'value="Bekijk de foto&#39;s"' in html or 'value="Bekijk de foto\'s"' in html
+    assert 'value="javascript:alert(1)"' in html
+    assert re.search(r'id="blocks-0-url-error">[^<]*javascript', html)
+    assert 'aria-invalid="true"' in html
+    db.expire_all()
+    assert db.get(Campaign, campaign.id).subject == "Terugblik"
+
+
+def test_autosave_answers_json_and_refuses_an_old_version(organiser, db):
+    campaign = _draft(db, blocks=[{"type": "text", "body": "Hallo"}])
+    url = f"/campaigns/{campaign.id}"
+    values = _form_of(organiser.get(url).get_data(as_text=True))
+    values["blocks-0-body"] = "Hallo allemaal, [klik hier](#)"
+    answer = organiser.post(f"{url}/autosave", data=values)
+    assert answer.status_code == 200
+    assert answer.json["saved"] and answer.json["version"] == 2
+    assert "klik hier" in answer.json["lint_html"]
+    assert "Hallo allemaal" in answer.json["text"]
+    # A second editor still on version 1 is told, not saved over.
+    values["blocks-0-body"] = "Andere tekst"
+    conflict = organiser.post(f"{url}/autosave", data=values)
+    assert conflict.status_code == 409 and conflict.json["conflict"]
+    db.expire_all()
+    assert db.get(Campaign, campaign.id).blocks[0]["body"] == "Hallo allemaal, [klik hier](#)"
+    values["version"] = "2"
+    values["blocks-0-body"] = "x" * 30_000
+    invalid = organiser.post(f"{url}/autosave", data=values)
+    assert invalid.status_code == 422
+    assert "blocks-0-body" in invalid.json["errors"]
+
+
+def test_dark_preview_turns_on_the_dark_rules_and_lint_points_at_blocks(organiser, db):
+    campaign = _draft(db, blocks=[block_to_dict(b) for b in seed_recap().blocks])
+    light = organiser.get(f"/campaigns/{campaign.id}/preview").get_data(as_text=True)
+    dark = organiser.get(f"/campaigns/{campaign.id}/preview?scheme=dark").get_data(as_text=True)
+    assert "prefers-color-scheme: dark" in light.replace("(prefers-color-scheme:dark)", "")
+    assert "@media all" in dark and "prefers-color-scheme: dark)" not in dark
+    page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert 'href="#block-2"' in page  # the "Klik hier" link to "#" in the third block
+    text = organiser.get(f"/campaigns/{campaign.id}?part=text").get_data(as_text=True)
+    assert "Maaïke Heijnen" in text
+
+
+def test_sent_campaigns_cannot_be_edited_or_deleted_but_can_be_duplicated(organiser, db):
+    campaign = _draft(db, blocks=[{"type": "text", "body": "Verstuurd"}])
+    campaign.status = CampaignStatus.SENT
+    db.commit()
+    url = f"/campaigns/{campaign.id}"
+    page = organiser.get(url).get_data(as_text=True)
+    values = _form_of(page)
+    response = organiser.post(url, data={**values, "action": "save"})
+    assert response.status_code == 302
+    assert "can no longer be changed" in organiser.get(url).get_data(as_text=True)
+    token = csrf_token_from(page)
+    copy = organiser.post(f"{url}/duplicate", data={"csrf_token": token})
+    assert copy.status_code == 302
+    db.expire_all()
+    assert len(list(db.scalars(select(Campaign)))) == 2
+    response = organiser.post(f"{url}/delete", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert db.get(Campaign, campaign.id) is not None
+
+
+def test_delete_a_draft_after_confirmation(organiser, db):
+    campaign_id = _draft(db).id
+    url = f"/campaigns/{campaign_id}/delete"
+    confirm = organiser.get(url)
+    assert "Yes, delete this draft" in confirm.get_data(as_text=True)
+    response = organiser.post(
+        url, data={"csrf_token": csrf_token_from(confirm.get_data(as_text=True))}
+    )
+    assert response.status_code == 302
+    db.expire_all()
+    assert db.scalars(select(Campaign)).first() is None
+    actions = [e.action for e in db.scalars(select(AuditEntry))]
+    assert "campaign.delete" in actions
+
+
+def test_send_a_test_to_me_arrives_at_the_smtp_server(organiser, db, app, smtp_server):
+    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    campaign = _draft(db, blocks=[{"type": "text", "body": "Beste [[first_name]], welkom."}])
+    page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    response = organiser.post(
+        f"/campaigns/{campaign.id}/send-test", data={"csrf_token": csrf_token_from(page)}
+    )
+    assert response.status_code == 302
+    [(_sender, recipients, message)] = smtp_server.handler.messages
+    assert recipients == [ADMIN_EMAIL]
+    assert "Terugblik" in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    assert "Beste Beheerder, welkom." in text
+    page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert f"A test email was sent to {ADMIN_EMAIL}." in page
