@@ -20,6 +20,9 @@ from datetime import date, time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.campaigns import store
+from service.campaigns.blocks import block_to_dict
+from service.campaigns.seed_recap import seed_recap
 from service.dates import local_to_utc
 from service.models import Consent, Contact, Meeting, MeetingStatus, Tag, utcnow
 
@@ -234,16 +237,30 @@ def load_demo(session: Session) -> DemoLoadResult | None:
     """
     if not database_is_empty(session):
         return None
-    for meeting in MEETINGS:
-        session.add(_meeting(meeting))
+    meetings = [_meeting(meeting) for meeting in MEETINGS]
+    session.add_all(meetings)
     now = utcnow()
     tags: dict[str, Tag] = {}
     for person in CONTACTS:
         session.add(_contact(session, person, now, tags))
-    # The recap of 4 March itself arrives here as a draft campaign once campaigns exist
-    # (a later issue): the seed file is its text.
     session.flush()
+    host = next(m for m in meetings if m.host_organisation == "Provincie Zuid-Holland")
+    _add_seed_recap(session, host)
     return DemoLoadResult(contacts=len(CONTACTS), meetings=len(MEETINGS))
+
+
+def _add_seed_recap(session: Session, meeting: Meeting) -> None:
+    """The recap of 4 March (the seed file) as a draft, "Klik hier" links to "#" and all."""
+    content = seed_recap()
+    store.create_campaign(
+        session,
+        kind=content.kind,
+        subject=content.subject,
+        preheader=content.preheader,
+        sender_name="Opgavebeweging",
+        meeting_id=meeting.id,
+        blocks=[block_to_dict(block) for block in content.blocks],
+    )
 
 
 def _meeting(demo: DemoMeeting) -> Meeting:
