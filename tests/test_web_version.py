@@ -41,6 +41,7 @@ def test_signed_link_opens_the_web_version_without_personal_values(app, client, 
     assert "Met de Opgavebeweging hadden we zomaar een hele grote denktank in huis!" in page
     # A neutral name and no placeholder left over.
     assert "Tot ziens, lezer!" in page
+    assert page.count("<main>") == 1 and page.count("</main>") == 1
     assert "[[" not in page
     # No personal unsubscribe link: no link to an unsubscribe page, no sentinel left over.
     assert ".invalid" not in page

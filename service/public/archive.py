@@ -23,6 +23,7 @@ from service.public.webversion import NEUTRAL_NAMES
 
 _UNSUBSCRIBE_SENTINEL = "https://unsubscribe.invalid/web-version"
 _WEB_SENTINEL = "https://web-version.invalid/web-version"
+_BODY_OPEN = re.compile(r"<body\b[^>]*>")
 
 
 def sent_recaps(session: Session) -> list[Campaign]:
@@ -78,13 +79,16 @@ def web_page(
         lambda attrs, _text: html.escape(unsubscribe_text),
         whole_paragraph=True,
     )
-    return _replace_link(
+    page = _replace_link(
         page,
         _WEB_SENTINEL,
         lambda attrs, _text: (
             f'<a href="{html.escape(archive_url)}"{attrs}>{html.escape(archive_text)}</a>'
         ),
     )
+    # A web page needs a main landmark for screen readers; a mail client ignores it, a page not.
+    page = _BODY_OPEN.sub(lambda m: m[0] + "<main>", page, count=1)
+    return page.replace("</body>", "</main></body>", 1)
 
 
 def _replace_link(page: str, href: str, make, *, whole_paragraph: bool = False) -> str:
