@@ -138,3 +138,20 @@ def test_oversized_upload_is_413(app, organiser):
 def test_unknown_media_names_are_404(client):
     assert client.get("/media/" + "0" * 64 + ".png").status_code == 404
     assert client.get("/media/secret_key").status_code == 404
+
+
+def test_an_image_another_session_stored_is_reused(app, db, organiser):
+    from service.media.storage import store_image
+
+    data = _image("GIF")
+    folder = Path(app.instance_path) / "media"
+    first = store_image(db, data, folder=folder, original_name="a.gif")
+    db.commit()
+    # Another session, as a later request of another organiser has.
+    other = app.extensions["db_sessionmaker"]()
+    try:
+        second = store_image(other, data, folder=folder, original_name="b.gif")
+        other.commit()
+        assert second.media.id == first.media.id and not second.created
+    finally:
+        other.close()

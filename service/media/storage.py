@@ -19,6 +19,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.messages import N_, Message
@@ -111,8 +112,16 @@ def store_image(
         height=height,
         uploaded_by_id=uploaded_by.id if uploaded_by is not None else None,
     )
-    session.add(media)
-    session.flush()
+    try:
+        # A savepoint, so that when the same image arrives twice at once, the second upload
+        # finds the first one's row instead of failing on the unique file name.
+        with session.begin_nested():
+            session.add(media)
+    except IntegrityError:
+        winner = session.scalar(select(MediaFile).where(MediaFile.filename == filename))
+        if winner is None:
+            raise
+        return StoredImage(winner, created=False)
     return StoredImage(media, created=True)
 
 
