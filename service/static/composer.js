@@ -183,10 +183,10 @@
     say(form.dataset.msgMoved.replace("{n}", String(n)));
   }
 
-  form.addEventListener("input", changed);
-  form.addEventListener("change", (event) => {
-    if (event.target.name !== "add_type") changed();
-  });
+  // Choosing which block to add changes nothing yet.
+  const edited = (event) => { if (event.target.name !== "add_type") changed(); };
+  form.addEventListener("input", edited);
+  form.addEventListener("change", edited);
   // Save what is waiting before the page goes away.
   window.addEventListener("pagehide", () => {
     if (timer !== null && !stopped) {

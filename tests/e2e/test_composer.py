@@ -1,0 +1,114 @@
+"""Composing a recap in a real browser: blocks added, typed, reordered, autosaved and previewed."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from service.models import MeetingStatus
+from tests.builders import amsterdam, make_meeting
+from tests.e2e.conftest import check_accessibility, visit
+
+pytestmark = pytest.mark.browser
+
+
+def _meetings(db) -> int:
+    held = make_meeting(
+        db,
+        title="De Opgavebeweging bij Provincie Zuid-Holland",
+        host_organisation="Provincie Zuid-Holland",
+        city="Den Haag",
+        venue="Provinciehuis",
+        starts_at=amsterdam(date(2025, 3, 4), time(9, 30)),
+        ends_at=amsterdam(date(2025, 3, 4), time(12, 30)),
+        status=MeetingStatus.HELD,
+    )
+    make_meeting(db)  # Gemeente Zwolle, 3 June 2025: the upcoming-meetings table lists it
+    return held.id
+
+
+def _saved(page: Page, version: int) -> None:
+    """Wait until autosave has stored the given version."""
+    expect(page.locator("input[name=version]")).to_have_value(str(version), timeout=20_000)
+
+
+def _email_text(page: Page) -> str:
+    return page.frame_locator("#preview-frame").locator("body").inner_text()
+
+
+def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_in_page, db):
+    meeting_id = _meetings(db)
+    page = logged_in_page
+    visit(page, "/campaigns/new")
+    page.locator("#kind").select_option("recap")
+    page.locator("#meeting_id").select_option(str(meeting_id))
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("#blocks > li")).to_have_count(3)  # header, text, upcoming meetings
+    check_accessibility(page)
+    expect(page.frame_locator("#preview-frame").locator("body")).to_contain_text("Gemeente Zwolle")
+
+    # A text block, added without a reload: focus lands in its field.
+    page.locator("#add_type").select_option("text")
+    page.locator("button[name=action][value=add]").click()
+    expect(page.locator("#blocks > li")).to_have_count(4)
+    expect(page.locator("#blocks-3-body")).to_be_focused()
+    page.keyboard.type("We tekenden onze provincieschat.")
+
+    page.locator("#add_type").select_option("quote")
+    page.locator("button[name=action][value=add]").click()
+    expect(page.locator("#blocks-4-text")).to_be_focused()
+    page.keyboard.type("Alles is een opgave.")
+    page.locator("#blocks-4-name").fill("Maaïke Heijnen")
+    page.locator("#blocks-4-organisation").fill("Provincie Zuid-Holland")
+    _saved(page, 2)
+    preview = page.frame_locator("#preview-frame").locator("body")
+    expect(preview).to_contain_text("Alles is een opgave.")
+    expect(preview).to_contain_text("We tekenden onze provincieschat.")
+    text = _email_text(page)
+    assert text.index("provincieschat") < text.index("Alles is een opgave")
+    check_accessibility(page)
+
+    # Move the quote up twice with the buttons; focus follows the moved block.
+    page.locator("#block-4 button[data-move=up]").click()
+    expect(page.locator("#block-3 button[data-move=up]")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#block-2 button[data-move=up]")).to_be_focused()
+    expect(page.locator("#block-2")).to_have_attribute("data-type", "quote")
+    expect(page.locator("#blocks-2-text")).to_have_value("Alles is een opgave.")
+    _saved(page, 3)
+    expect(page.locator("#composer-status")).not_to_be_empty()
+    page.wait_for_function(
+        """() => {
+          const text = document.getElementById("preview-frame").contentDocument.body.innerText;
+          return text.indexOf("Alles is een opgave") < text.indexOf("provincieschat");
+        }""",
+        timeout=20_000,
+    )
+    check_accessibility(page)
+
+    # After a reload the typed text and the new order come from the database.
+    page.reload()
+    check_accessibility(page)
+    types = page.locator("#blocks > li").evaluate_all("els => els.map(e => e.dataset.type)")
+    assert types == ["header", "text", "quote", "upcoming_meetings", "text"]
+    expect(page.locator("#blocks-2-name")).to_have_value("Maaïke Heijnen")
+    expect(page.locator("#blocks-4-body")).to_have_value("We tekenden onze provincieschat.")
+
+    # Remove the empty text block: focus moves to the block that took its place.
+    page.locator("#block-1 button[data-move=remove]").click()
+    expect(page.locator("#blocks > li")).to_have_count(4)
+    expect(page.locator("#block-1")).to_be_focused()
+    _saved(page, 4)
+
+    # The phone preview: the frame is a 375 px viewport for the email (its @media rules apply
+    # there), and the email has no horizontal scroll in it.
+    page.locator("a[data-view=width][data-value=mobile]").click()
+    width = page.locator("#preview-frame").evaluate("f => f.clientWidth")
+    assert width == 375
+    scroll = page.locator("#preview-frame").evaluate(
+        "f => f.contentDocument.documentElement.scrollWidth"
+    )
+    assert scroll <= 375
+    check_accessibility(page)
