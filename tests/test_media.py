@@ -133,6 +133,9 @@ def test_oversized_upload_is_413(app, organiser):
     app.config["MAX_CONTENT_LENGTH"] = 1024
     response = _upload(organiser, _image("PNG", size=(400, 400)) + b"\0" * 4096)
     assert response.status_code == 413
+    assert response.get_json()["error"]
+    page = _upload(organiser, _image("PNG", size=(400, 400)) + b"\0" * 4096, json=False)
+    assert page.status_code == 413 and "<h1" in page.get_data(as_text=True)
 
 
 def test_unknown_media_names_are_404(client):

@@ -101,6 +101,18 @@ def _page(form: UploadForm, session):
     return render_template("media/index.html", form=form, images=rows)
 
 
+@bp.errorhandler(413)
+def too_large(_exc):
+    """An oversized upload: JSON for the composer, the error page otherwise."""
+    if not _wants_json():
+        return error_response(413)
+    message = _(
+        "The upload is too large: at most %(mb)s MB is accepted. Split the file and try again.",
+        mb=current_app.config["MAX_UPLOAD_MB"],
+    )
+    return jsonify(error=message), 413
+
+
 @bp.get("/<filename>")
 def serve(filename: str):
     """One stored image, publicly, cached for a year (emails load it from here)."""
