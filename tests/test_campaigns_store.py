@@ -174,6 +174,9 @@ def test_audience_by_province_and_tag(db):
     with pytest.raises(store.CampaignValidationError) as caught:
         store.update_campaign(db, campaign, expected_version=1, audience={"tags": ["onbekend"]})
     assert "onbekend" in caught.value.messages()["audience"]
+    with pytest.raises(store.CampaignValidationError) as caught:
+        store.update_campaign(db, campaign, expected_version=1, audience={"provinces": []})
+    assert "at least one province or tag" in caught.value.messages()["audience"]
 
 
 def test_upcoming_meetings_follow_the_campaign_meeting(db):

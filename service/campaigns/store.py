@@ -371,6 +371,10 @@ def check_audience(
                 N_("Unknown tag %(value)s; choose from the list."), {"value": ", ".join(missing)}
             )
     if not chosen_provinces and not chosen_tags:
+        # A selection of nobody is a slip, not a wish to reach everyone.
+        errors["audience"] = Message(
+            N_("Choose at least one province or tag, or send to everyone who gave consent.")
+        )
         return dict(EVERYONE)
     return {"provinces": chosen_provinces, "tags": chosen_tags}
 

@@ -145,6 +145,7 @@
       if (!template) return;
       const block = template.content.firstElementChild.cloneNode(true);
       list.appendChild(block);
+      enableUploads(block);
       renumber();
       const first = block.querySelector("input:not([type=hidden]), textarea") || block;
       first.focus();
@@ -184,7 +185,9 @@
   }
 
   // Choosing which block to add changes nothing yet.
-  const edited = (event) => { if (event.target.name !== "add_type") changed(); };
+  const edited = (event) => {
+    if (event.target.name !== "add_type" && event.target.type !== "file") changed();
+  };
   form.addEventListener("input", edited);
   form.addEventListener("change", edited);
   // Save what is waiting before the page goes away.
@@ -194,6 +197,40 @@
       const data = new FormData(form);
       data.set("action", "autosave");
       navigator.sendBeacon(form.dataset.autosaveUrl, data);
+    }
+  });
+
+  // Image upload: the file goes to the images store; its address lands in the block's field.
+  function enableUploads(root) {
+    root.querySelectorAll(".image-upload[hidden]").forEach((el) => { el.hidden = false; });
+  }
+  enableUploads(form);
+  form.addEventListener("change", async (event) => {
+    const input = event.target;
+    if (!input.matches("input[type=file][data-upload-for]") || !input.files.length) return;
+    const block = input.closest(".block");
+    const n = block.id.replace("block-", "");
+    const data = new FormData();
+    data.append("file", input.files[0]);
+    data.append("csrf_token", form.elements.csrf_token.value);
+    say(form.dataset.msgUploading);
+    try {
+      const response = await fetch(form.dataset.uploadUrl, {
+        method: "POST",
+        body: data,
+        headers: { "X-CSRFToken": form.elements.csrf_token.value, "Accept": "application/json" },
+        credentials: "same-origin",
+      });
+      const answer = await response.json();
+      if (!response.ok) { say(answer.error); return; }
+      document.getElementById("blocks-" + n + "-src").value = answer.url;
+      const width = document.getElementById("blocks-" + n + "-width");
+      if (width && answer.width) width.value = String(Math.min(answer.width, 600));
+      input.value = "";
+      say(form.dataset.msgUploaded);
+      changed();
+    } catch (error) {
+      say(form.dataset.msgFailed);
     }
   });
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import date, time
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from service.models import MeetingStatus
@@ -32,6 +35,12 @@ def _meetings(db) -> int:
 def _saved(page: Page, version: int) -> None:
     """Wait until autosave has stored the given version."""
     expect(page.locator("input[name=version]")).to_have_value(str(version), timeout=20_000)
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (21, 66, 115)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def _email_text(page: Page) -> str:
@@ -101,6 +110,18 @@ def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_
     expect(page.locator("#blocks > li")).to_have_count(4)
     expect(page.locator("#block-1")).to_be_focused()
     _saved(page, 4)
+
+    # An image block: the upload fills in the address (and a width that fits the column).
+    page.locator("#add_type").select_option("image")
+    page.locator("button[name=action][value=add]").click()
+    page.locator("#blocks-4-upload").set_input_files(
+        files=[{"name": "schat.png", "mimeType": "image/png", "buffer": _png(900, 300)}]
+    )
+    expect(page.locator("#blocks-4-src")).to_have_value(re.compile(r"/media/\w+\.png$"))
+    expect(page.locator("#blocks-4-width")).to_have_value("600")
+    page.locator("#blocks-4-alt").fill("Tekening van een provincie met een schat erin")
+    _saved(page, 5)
+    expect(page.frame_locator("#preview-frame").locator("img[alt^=Tekening]")).to_have_count(1)
 
     # The phone preview: the frame is a 375 px viewport for the email (its @media rules apply
     # there), and the email has no horizontal scroll in it.
