@@ -132,3 +132,54 @@ def test_app_defaults_to_the_outbox_in_the_instance_folder(app):
     transport = transport_from_config(app.config)
     assert isinstance(transport, OutboxTransport)
     assert str(transport.folder).startswith(app.instance_path)
+
+
+@pytest.fixture
+def smtp_with_login():
+    """An SMTP server on loopback that wants the login postbode / een-geheim-wachtwoord."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from tests.conftest import RecordingSmtpHandler
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            b"postbode",
+            b"een-geheim-wachtwoord",
+        )
+        return AuthResult(success=ok, handled=False)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(
+        RecordingSmtpHandler(),
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticate,
+        auth_require_tls=False,
+        auth_required=True,
+    )
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+# Plain AUTH without TLS is fine on loopback in a test; aiosmtpd warns about it in production.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_smtp_logs_in_with_username_and_password(smtp_with_login):
+    config = {
+        "MAIL_TRANSPORT": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_with_login.port,
+        "MAIL_USERNAME": "postbode",
+        "MAIL_PASSWORD": "een-geheim-wachtwoord",
+    }
+    transport_from_config(config).send(_message())
+    assert len(smtp_with_login.handler.messages) == 1
+    wrong = transport_from_config(config | {"MAIL_PASSWORD": "fout-wachtwoord"})
+    with pytest.raises(PermanentFailure, match="535"):
+        wrong.send(_message())
+    assert len(smtp_with_login.handler.messages) == 1
