@@ -35,9 +35,10 @@ def _web_page(campaign):
             language=language,
             archive_url=url_for("public.archive_index", _external=False),
             archive_text=_("All recaps in the archive"),
+            # The footer already says why people receive it; this only says how to stop.
             unsubscribe_text=_(
-                "You receive this newsletter because you signed up for the network. To stop "
-                "receiving it, use the unsubscribe link in the email you received."
+                "To stop receiving this newsletter, use the unsubscribe link in the email you "
+                "received."
             ),
         )
     response = current_app.make_response(page)
