@@ -13,7 +13,7 @@
   const lint = document.getElementById("lint");
   const DELAY = 2000;
   let timer = null;
-  let saving = false;
+  let current = null; // the save under way, if any
   let again = false;
   let stopped = false;
 
@@ -59,7 +59,7 @@
   function changed() {
     if (stopped) return;
     window.clearTimeout(timer);
-    timer = window.setTimeout(save, DELAY);
+    timer = window.setTimeout(() => { timer = null; save(); }, DELAY);
   }
 
   function showErrors(errors) {
@@ -73,7 +73,13 @@
     });
     Object.entries(errors || {}).forEach(([id, message]) => {
       const input = document.getElementById(id);
-      const text = document.getElementById(id + "-error");
+      let text = document.getElementById(id + "-error");
+      if (!text && input) {
+        text = document.createElement("p");
+        text.className = "error-text";
+        text.id = id + "-error";
+        input.insertAdjacentElement("afterend", text);
+      }
       if (input) {
         input.setAttribute("aria-invalid", "true");
         input.setAttribute("data-from-autosave", "");
@@ -93,10 +99,17 @@
     });
   }
 
-  async function save() {
-    if (stopped) return;
-    if (saving) { again = true; return; }
-    saving = true;
+  function save() {
+    if (stopped) return Promise.resolve();
+    if (current) { again = true; return current; }
+    current = send().finally(() => {
+      current = null;
+      if (again && !stopped) { again = false; save(); }
+    });
+    return current;
+  }
+
+  async function send() {
     say(form.dataset.msgSaving);
     const data = new FormData(form);
     data.set("action", "autosave");
@@ -119,11 +132,26 @@
       say(answer.message);
     } catch (error) {
       say(form.dataset.msgFailed);
-    } finally {
-      saving = false;
-      if (again && !stopped) { again = false; save(); }
     }
   }
+
+  // Everything typed is saved before any form on the page is sent (a test mail, a copy), and
+  // the composer's own submit waits for a save under way, so its version is the newest.
+  async function settle() {
+    while (current) await current;
+  }
+  document.addEventListener("submit", (event) => {
+    if (stopped) return;
+    const target = event.target;
+    const pending = timer !== null;
+    window.clearTimeout(timer);
+    timer = null;
+    if (target === form ? !current : !pending && !current) return;
+    event.preventDefault();
+    if (target !== form && pending) save();
+    const submitter = event.submitter;
+    settle().then(() => target.requestSubmit(submitter));
+  });
 
   function reloadPreview(version) {
     const url = new URL(frame.dataset.baseSrc, window.location.href);

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, time
+from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -12,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from service.models import MeetingStatus
 from tests.builders import amsterdam, make_meeting
+from tests.conftest import ADMIN_EMAIL
 from tests.e2e.conftest import check_accessibility, visit
 
 pytestmark = pytest.mark.browser
@@ -47,7 +50,7 @@ def _email_text(page: Page) -> str:
     return page.frame_locator("#preview-frame").locator("body").inner_text()
 
 
-def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_in_page, db):
+def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_in_page, app, db):
     meeting_id = _meetings(db)
     page = logged_in_page
     visit(page, "/campaigns/new")
@@ -122,6 +125,19 @@ def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_
     page.locator("#blocks-4-alt").fill("Tekening van een provincie met een schat erin")
     _saved(page, 5)
     expect(page.frame_locator("#preview-frame").locator("img[alt^=Tekening]")).to_have_count(1)
+
+    # "Send a test to me" right after typing: the change is saved first and is in the test mail.
+    page.locator("#subject").fill("Terugblik op de provincieschat")
+    page.locator("form[action$=send-test] button").click()
+    expect(page.locator(".notice-success")).to_contain_text(ADMIN_EMAIL)
+    check_accessibility(page)
+    expect(page.locator("#subject")).to_have_value("Terugblik op de provincieschat")
+    [sent] = [
+        message_from_bytes(path.read_bytes(), policy=policy.default)
+        for path in Path(app.config["MAIL_OUTBOX_PATH"]).glob("*.eml")
+    ]
+    assert "Terugblik op de provincieschat" in sent["Subject"]
+    assert sent["To"].addresses[0].addr_spec == ADMIN_EMAIL
 
     # The phone preview: the frame is a 375 px viewport for the email (its @media rules apply
     # there), and the email has no horizontal scroll in it.
