@@ -245,3 +245,19 @@ def test_send_a_test_to_me_arrives_at_the_smtp_server(organiser, db, app, smtp_s
     assert "Beste Beheerder, welkom." in text
     page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert f"A test email was sent to {ADMIN_EMAIL}." in page
+
+
+def test_every_seed_block_survives_the_form_encoding_unchanged():
+    from service.campaigns.blocks import block_from_dict
+    from service.campaigns.forms import block_from_raw, raw_from_block
+
+    blocks = [block_to_dict(b) for b in seed_recap().blocks]
+    blocks.append(
+        {
+            **blocks[0],
+            "logo": {"src": "https://example.org/logo.png", "alt": "Logo PZH", "width": 120},
+        }
+    )
+    for block in blocks:
+        # The form sends strings; checking the block turns "120" back into a number.
+        assert block_to_dict(block_from_dict(block_from_raw(raw_from_block(block)))) == block
