@@ -139,7 +139,8 @@ def edit(campaign_id: int):
                 flash(_("The draft is saved."), "success")
             else:
                 flash(_("Nothing was changed."), "info")
-            return redirect(url_for("campaigns.edit", campaign_id=campaign.id) + f"#{anchor}")
+            back = url_for("campaigns.edit", campaign_id=campaign.id, lang=_email_language())
+            return redirect(f"{back}#{anchor}")
     elif request.method == "POST":
         status = 400
     return (
@@ -151,7 +152,7 @@ def edit(campaign_id: int):
             version=request.form.get("version", campaign.version)
             if request.method == "POST"
             else campaign.version,
-            preview=_preview_or_none(db, campaign),
+            preview=_preview_or_none(db, campaign, _email_language()),
             view=_view_options(),
             editable=campaign.status in store.EDITABLE,
             **_labels(),
@@ -185,7 +186,7 @@ def autosave(campaign_id: int):
             errors=errors,
         ), 422
     db.commit()
-    preview = _preview_or_none(db, campaign)
+    preview = _preview_or_none(db, campaign, _email_language())
     return jsonify(
         saved=True,
         changed=bool(changed),
@@ -207,7 +208,7 @@ def preview(campaign_id: int):
     """
     db = get_session()
     campaign = _get_or_404(campaign_id)
-    shown = _preview_or_none(db, campaign)
+    shown = _preview_or_none(db, campaign, _email_language())
     if shown is None:
         abort(422, _("This email cannot be shown; save the draft again or check its blocks."))
     html = shown.html
@@ -376,12 +377,12 @@ def _save(db, campaign: Campaign, form: CampaignForm, editor: _Editor) -> list[s
     )
 
 
-def _preview_or_none(db, campaign: Campaign) -> store.Preview | None:
+def _preview_or_none(db, campaign: Campaign, language: str) -> store.Preview | None:
     try:
         return store.preview_campaign(
             db,
             campaign,
-            language=_language(),
+            language=language,
             network=_network(),
             base_url=current_app.config["BASE_URL"],
         )
@@ -394,7 +395,13 @@ def _view_options() -> dict[str, str]:
     width = "mobile" if request.args.get("width") == "mobile" else "desktop"
     scheme = "dark" if request.args.get("scheme") == "dark" else "light"
     part = "text" if request.args.get("part") == "text" else "html"
-    return {"width": width, "scheme": scheme, "part": part}
+    return {"width": width, "scheme": scheme, "part": part, "lang": _email_language()}
+
+
+def _email_language() -> str:
+    """The language of the previewed email: `lang` in the query or form, else the organiser's."""
+    chosen = request.values.get("lang", "")
+    return chosen if chosen in ("nl", "en") else _language()
 
 
 def _labels() -> dict[str, Any]:

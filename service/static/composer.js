@@ -140,6 +140,14 @@
   async function settle() {
     while (current) await current;
   }
+  function flushThen(next) {
+    if (timer !== null) {
+      window.clearTimeout(timer);
+      timer = null;
+      save();
+    }
+    settle().then(next);
+  }
   document.addEventListener("submit", (event) => {
     if (stopped) return;
     const target = event.target;
@@ -157,6 +165,7 @@
     const url = new URL(frame.dataset.baseSrc, window.location.href);
     url.searchParams.set("v", String(version));
     url.searchParams.set("scheme", frame.dataset.scheme);
+    url.searchParams.set("lang", frame.dataset.lang);
     frame.src = url.pathname + url.search;
   }
 
@@ -279,6 +288,11 @@
       } else if (kind === "scheme" && frame) {
         frame.dataset.scheme = value;
         reloadPreview(form.elements.version.value);
+      } else if (kind === "lang") {
+        // The text part and the checks are in the email's language too: a reload shows them,
+        // after what was typed is saved.
+        flushThen(() => { window.location.href = link.href; });
+        return;
       } else if (kind === "part") {
         document.getElementById("preview-html").hidden = value === "text";
         textPart.hidden = value !== "text";

@@ -139,6 +139,14 @@ def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_
     assert "Terugblik op de provincieschat" in sent["Subject"]
     assert sent["To"].addresses[0].addr_spec == ADMIN_EMAIL
 
+    # The email in English, as English-speaking contacts get it.
+    page.locator("a[data-view=lang][data-value=en]").click()
+    expect(page).to_have_url(re.compile(r"lang=en"))
+    check_accessibility(page)
+    expect(page.frame_locator("#preview-frame").locator("body")).to_contain_text(
+        "View in your browser"
+    )
+
     # The phone preview: the frame is a 375 px viewport for the email (its @media rules apply
     # there), and the email has no horizontal scroll in it.
     page.locator("a[data-view=width][data-value=mobile]").click()
