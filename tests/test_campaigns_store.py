@@ -204,7 +204,9 @@ def test_upcoming_meetings_follow_the_campaign_meeting(db):
         ends_at=amsterdam(date(2025, 7, 1), time(13, 0)),
         status=MeetingStatus.CANCELLED,
     )
-    campaign = _draft(db, meeting_id=held.id, blocks=_recap_blocks())
+    campaign = _draft(db, blocks=_recap_blocks())
+    assert campaign.meeting is None
+    store.update_campaign(db, campaign, expected_version=1, meeting_id=held.id)
     hosts = [m.host_organisation for m in store.upcoming_for(db, campaign)]
     assert hosts == ["Gemeente Zwolle", "Hogeschool van Amsterdam"]
 

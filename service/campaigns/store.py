@@ -246,6 +246,9 @@ def update_campaign(
         session, actor, "campaign.update", campaign, fields=changed, version=campaign.version
     )
     session.flush()
+    if "meeting_id" in changed:
+        # The loaded relationship still holds the old meeting; the preview must see the new one.
+        session.expire(campaign, ["meeting"])
     return changed
 
 
