@@ -264,3 +264,21 @@ def test_every_seed_block_survives_the_form_encoding_unchanged():
     for block in blocks:
         # The form sends strings; checking the block turns "120" back into a number.
         assert block_to_dict(block_from_dict(block_from_raw(raw_from_block(block)))) == block
+
+
+def test_an_expired_form_shows_the_typed_text_again(organiser, db):
+    campaign = _draft(db, blocks=[{"type": "text", "body": "Oud"}])
+    url = f"/campaigns/{campaign.id}"
+    values = _form_of(organiser.get(url).get_data(as_text=True))
+    values["csrf_token"] = "expired"
+    values["blocks-0-body"] = "Nieuw en lang getypt"
+    response = organiser.post(url, data={**values, "action": "save"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Nieuw en lang getypt</textarea>" in html
+    assert "press “Save draft” again" in html
+    db.expire_all()
+    assert db.get(Campaign, campaign.id).blocks[0]["body"] == "Oud"
+
+    answer = organiser.post(f"{url}/autosave", data=values)
+    assert answer.status_code == 400 and answer.json["saved"] is False

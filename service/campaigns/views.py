@@ -50,6 +50,7 @@ from service.campaigns.forms import (
     raw_from_block,
 )
 from service.database import get_session
+from service.extensions import csrf
 from service.mail import placeholders
 from service.mail.message import build_message
 from service.mail.render import Network, TemplateError
@@ -111,7 +112,10 @@ def create():
     return render_template("campaigns/new.html", form=form), 422 if form.errors else 200
 
 
+# The composer's form checks its own CSRF token (FlaskForm), so an expired token shows the
+# typed text again instead of the general error page.
 @bp.route("/<int:campaign_id>", methods=["GET", "POST"])
+@csrf.exempt
 def edit(campaign_id: int):
     db = get_session()
     campaign = _get_or_404(campaign_id)
@@ -142,6 +146,12 @@ def edit(campaign_id: int):
             back = url_for("campaigns.edit", campaign_id=campaign.id, lang=_email_language())
             return redirect(f"{back}#{anchor}")
     elif request.method == "POST":
+        # Most likely the CSRF token expired: show what was typed, so nothing is lost.
+        editor = _Editor(raw=raw_blocks_from_form(request.form))
+        editor.general = _(
+            "The page was open too long to save it safely. Everything you typed is still "
+            "here; press “Save draft” again."
+        )
         status = 400
     return (
         render_template(
@@ -162,6 +172,7 @@ def edit(campaign_id: int):
 
 
 @bp.post("/<int:campaign_id>/autosave")
+@csrf.exempt
 def autosave(campaign_id: int):
     """The composer's form, saved without a reload; answers JSON for composer.js."""
     db = get_session()
