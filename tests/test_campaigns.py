@@ -95,6 +95,11 @@ def test_a_recap_for_a_meeting_starts_with_its_header_and_the_upcoming_meetings(
     assert "default-src 'none'" in preview.headers["Content-Security-Policy"]
     listing = organiser.get("/campaigns/").get_data(as_text=True)
     assert "Provincie Zuid-Holland" in listing
+    assert "Recap: De Opgavebeweging" in organiser.get("/campaigns/?status=draft").get_data(
+        as_text=True
+    )
+    sent = organiser.get("/campaigns/?status=sent").get_data(as_text=True)
+    assert "Recap: De Opgavebeweging" not in sent and "No campaigns have this status." in sent
 
 
 def _draft(db, **fields) -> Campaign:

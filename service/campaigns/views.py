@@ -57,7 +57,7 @@ from service.mail.render import Network, TemplateError
 from service.mail.transports import TransportConfigError, TransportError, transport_from_config
 from service.meetings.agenda import list_meetings
 from service.messages import Message
-from service.models import Campaign, CampaignKind, Meeting, Tag
+from service.models import Campaign, CampaignKind, CampaignStatus, Meeting, Tag
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 require_login(bp)
@@ -74,9 +74,12 @@ PREVIEW_POLICY = (
 
 @bp.get("/")
 def index():
+    chosen = request.args.get("status", "")
+    status = CampaignStatus(chosen) if chosen in {s.value for s in CampaignStatus} else None
     return render_template(
         "campaigns/list.html",
-        campaigns=store.list_campaigns(get_session()),
+        campaigns=store.list_campaigns(get_session(), status),
+        chosen_status=status,
         status_labels=STATUS_LABELS,
         kind_labels=KIND_LABELS,
     )

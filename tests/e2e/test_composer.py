@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from service.models import MeetingStatus
 from tests.builders import amsterdam, make_meeting
 from tests.conftest import ADMIN_EMAIL
-from tests.e2e.conftest import check_accessibility, visit
+from tests.e2e.conftest import check_accessibility, translated, visit
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +53,9 @@ def _email_text(page: Page) -> str:
 def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_in_page, app, db):
     meeting_id = _meetings(db)
     page = logged_in_page
-    visit(page, "/campaigns/new")
+    visit(page, "/campaigns/")
+    page.locator("main").get_by_role("link", name=translated(app, "New campaign")).click()
+    check_accessibility(page)
     page.locator("#kind").select_option("recap")
     page.locator("#meeting_id").select_option(str(meeting_id))
     page.locator("main form button[type=submit]").click()
@@ -157,3 +159,10 @@ def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_
     )
     assert scroll <= 375
     check_accessibility(page)
+
+    # The list shows the draft; its delete page asks for confirmation.
+    visit(page, "/campaigns/?status=draft")
+    expect(page.locator("main table tbody tr")).to_have_count(1)
+    expect(page.locator("main table")).to_contain_text("Terugblik op de provincieschat")
+    campaign_url = page.locator("main table a").get_attribute("href")
+    visit(page, f"{campaign_url}/delete")
