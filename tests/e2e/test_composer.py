@@ -141,6 +141,20 @@ def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_
     assert "Terugblik op de provincieschat" in sent["Subject"]
     assert sent["To"].addresses[0].addr_spec == ADMIN_EMAIL
 
+    # Dark: the email's own dark-mode rules apply in the frame.
+    light = page.locator("#preview-frame").evaluate(
+        "f => getComputedStyle(f.contentDocument.body).backgroundColor"
+    )
+    page.locator("a[data-view=scheme][data-value=dark]").click()
+    page.wait_for_function(
+        """light => {
+          const frame = document.getElementById("preview-frame");
+          return frame.src.includes("scheme=dark") && frame.contentDocument.body
+            && getComputedStyle(frame.contentDocument.body).backgroundColor !== light;
+        }""",
+        arg=light,
+    )
+
     # The email in English, as English-speaking contacts get it.
     page.locator("a[data-view=lang][data-value=en]").click()
     expect(page).to_have_url(re.compile(r"lang=en"))
