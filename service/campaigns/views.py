@@ -49,12 +49,11 @@ from service.campaigns.forms import (
     raw_blocks_from_form,
     raw_from_block,
 )
+from service.campaigns.testsend import network_from_config, send_test_email
 from service.database import get_session
 from service.extensions import csrf
-from service.mail import placeholders
-from service.mail.message import build_message
 from service.mail.render import Network, TemplateError
-from service.mail.transports import TransportConfigError, TransportError, transport_from_config
+from service.mail.transports import TransportConfigError, TransportError
 from service.meetings.agenda import list_meetings
 from service.messages import Message
 from service.models import Campaign, CampaignKind, CampaignStatus, Meeting, Tag
@@ -273,33 +272,8 @@ def send_test(campaign_id: int):
     campaign = _get_or_404(campaign_id)
     if not BodyForm().validate_on_submit():
         abort(400)
-    config = current_app.config
-    language = current_user.language or "nl"
-    sample = store.sample_values(config["BASE_URL"], language=language, email=current_user.email)
-    sample[placeholders.NAME] = current_user.name or sample[placeholders.NAME]
-    sample[placeholders.FIRST_NAME] = (current_user.name or "").split(" ")[0] or sample[
-        placeholders.FIRST_NAME
-    ]
     try:
-        shown = store.preview_campaign(
-            db,
-            campaign,
-            language=language,
-            network=_network(),
-            base_url=config["BASE_URL"],
-            sample=sample,
-        )
-        message = build_message(
-            subject=_("[Test] %(subject)s", subject=shown.subject),
-            html=shown.html,
-            text=shown.text,
-            to_name=current_user.name or "",
-            to_email=current_user.email,
-            from_name=campaign.sender_name or config["NETWORK_NAME"],
-            from_email=config.get("MAIL_DEFAULT_SENDER") or config["NETWORK_EMAIL"],
-            reply_to=config["NETWORK_EMAIL"],
-        )
-        transport_from_config(config).send(message)
+        send_test_email(db, campaign, current_user, current_app.config)
     except (TemplateError, TransportConfigError, TransportError, ValueError) as exc:
         current_app.logger.warning("test send of campaign %s failed: %s", campaign.id, exc)
         flash(_("The test email could not be sent: %(reason)s", reason=str(exc)), "error")
@@ -495,10 +469,7 @@ def _starting_blocks(kind: str, meeting: Meeting | None) -> list[dict[str, Any]]
 
 
 def _network() -> Network:
-    config = current_app.config
-    return Network(
-        name=config["NETWORK_NAME"], email=config["NETWORK_EMAIL"], timezone=config["TIMEZONE"]
-    )
+    return network_from_config(current_app.config)
 
 
 def _language() -> str:
