@@ -8,6 +8,7 @@ will never go" (a 5xx answer). The delivery loop of a later issue builds on thes
 - `outbox` writes each message as an .eml file into `instance/outbox/`, for the embedded demo and
   for reading mail in the browser at /outbox/ without any mail server.
 - `smtp` hands messages to an SMTP server (MAIL_SERVER, MAIL_PORT, ...).
+- `mailgun` and `postmark` post them to a provider's HTTP API (service/mail/relays.py).
 """
 
 from __future__ import annotations
@@ -189,4 +190,11 @@ def transport_from_config(config: Mapping[str, Any]) -> Transport:
             username=config.get("MAIL_USERNAME") or None,
             password=config.get("MAIL_PASSWORD") or None,
         )
-    raise TransportConfigError(f"MAIL_TRANSPORT={kind!r} is unknown; use outbox or smtp")
+    if kind in ("mailgun", "postmark"):
+        # Imported here: relays.py builds on this module's base class.
+        from service.mail.relays import relay_from_config
+
+        return relay_from_config(kind, config)
+    raise TransportConfigError(
+        f"MAIL_TRANSPORT={kind!r} is unknown; use outbox, smtp, mailgun or postmark"
+    )
