@@ -52,6 +52,10 @@ class Settings:
     MAIL_TRANSPORT = "outbox"
     MAIL_USE_TLS = False
     MAIL_USE_SSL = False
+    MAILGUN_REGION = "eu"
+    POSTMARK_BASE_URL = "https://api.postmarkapp.com"
+    # Postmark keeps newsletters apart from one-to-one mail in its "broadcast" stream.
+    POSTMARK_MESSAGE_STREAM = "broadcast"
 
 
 class TestingSettings(Settings):
@@ -165,13 +169,22 @@ def _storage_uri(value: str, name: str) -> str:
     return value.strip()
 
 
-MAIL_TRANSPORTS = ("outbox", "smtp")
+MAIL_TRANSPORTS = ("outbox", "smtp", "mailgun", "postmark")
 
 
 def _mail_transport(value: str, name: str) -> str:
     value = value.strip().lower()
     if value not in MAIL_TRANSPORTS:
-        raise ConfigError(f"{name}={value!r} is not a mail transport; use outbox or smtp")
+        raise ConfigError(
+            f"{name}={value!r} is not a mail transport; use outbox, smtp, mailgun or postmark"
+        )
+    return value
+
+
+def _mailgun_region(value: str, name: str) -> str:
+    value = value.strip().lower()
+    if value not in ("eu", "us"):
+        raise ConfigError(f"{name}={value!r} is not a Mailgun region; use eu or us")
     return value
 
 
@@ -214,6 +227,16 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "MAIL_USERNAME": _text,
     "MAIL_PASSWORD": _text,
     "MAIL_DEFAULT_SENDER": _email,
+    "MAILGUN_API_KEY": _text,
+    "MAILGUN_DOMAIN": _text,
+    "MAILGUN_REGION": _mailgun_region,
+    "MAILGUN_BASE_URL": _base_url,
+    "MAILGUN_WEBHOOK_SIGNING_KEY": _text,
+    "POSTMARK_SERVER_TOKEN": _text,
+    "POSTMARK_BASE_URL": _base_url,
+    "POSTMARK_MESSAGE_STREAM": _text,
+    "POSTMARK_WEBHOOK_USERNAME": _text,
+    "POSTMARK_WEBHOOK_PASSWORD": _text,
 }
 
 

@@ -36,6 +36,16 @@ MALFORMED = {
     "MAIL_USERNAME": "",
     "MAIL_PASSWORD": "",
     "MAIL_DEFAULT_SENDER": "nieuwsbrief@",
+    "MAILGUN_API_KEY": " ",
+    "MAILGUN_DOMAIN": "",
+    "MAILGUN_REGION": "asia",
+    "MAILGUN_BASE_URL": "api.mailgun.net",
+    "MAILGUN_WEBHOOK_SIGNING_KEY": " ",
+    "POSTMARK_SERVER_TOKEN": "",
+    "POSTMARK_BASE_URL": "ftp://api.postmarkapp.com",
+    "POSTMARK_MESSAGE_STREAM": " ",
+    "POSTMARK_WEBHOOK_USERNAME": "",
+    "POSTMARK_WEBHOOK_PASSWORD": " ",
 }
 
 
