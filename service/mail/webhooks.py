@@ -1,0 +1,204 @@
+"""Bounce and complaint webhooks of the API relays: checked, then read into `SuppressionEvent`s.
+
+Plain logic, no Flask: a view hands over the raw body (and the Authorization header), gets back
+an event (or None for events that do not concern the suppression list, such as "delivered"), or
+a `WebhookRejected` that says why the call is refused.
+
+- Mailgun signs every call: HMAC-SHA256 of timestamp + token with the webhook signing key. A
+  timestamp older than five minutes is refused, so a captured call cannot be replayed later.
+- Postmark does not sign; its webhook URL carries basic-auth credentials that only we know.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+# How old a Mailgun signature may be before the call counts as a replay.
+MAILGUN_MAX_AGE = timedelta(minutes=5)
+
+Kind = Literal["hard_bounce", "soft_bounce", "complaint"]
+
+
+@dataclass(frozen=True)
+class SuppressionEvent:
+    """A provider reported that an address bounced or complained."""
+
+    email: str
+    kind: Kind
+    reason: str
+    provider: str
+    occurred_at: datetime
+
+
+class WebhookRejected(ValueError):
+    """A webhook call is refused: bad signature or credentials, stale, or malformed."""
+
+    def __init__(self, reason: str, *, unauthorised: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        # True when the caller could not prove who it is (answer 401), else the body is bad (400).
+        self.unauthorised = unauthorised
+
+
+def _json_object(body: bytes | str) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise WebhookRejected(f"the body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise WebhookRejected("the body is not a JSON object")
+    return data
+
+
+def verify_mailgun_signature(
+    signature: Any, signing_key: str, *, now: datetime | None = None
+) -> None:
+    """Raise WebhookRejected unless the signature block is Mailgun's and fresh."""
+    if not signing_key:
+        raise WebhookRejected(
+            "MAILGUN_WEBHOOK_SIGNING_KEY is not set; no Mailgun webhook can be trusted",
+            unauthorised=True,
+        )
+    if not isinstance(signature, dict):
+        raise WebhookRejected("the signature block is missing", unauthorised=True)
+    timestamp = str(signature.get("timestamp", ""))
+    token = str(signature.get("token", ""))
+    given = str(signature.get("signature", ""))
+    if not (timestamp and token and given):
+        raise WebhookRejected(
+            "the signature block lacks timestamp, token or signature", unauthorised=True
+        )
+    expected = hmac.new(
+        signing_key.encode(), (timestamp + token).encode(), hashlib.sha256
+    ).hexdigest()
+    if not hmac.compare_digest(expected, given):
+        raise WebhookRejected("the Mailgun signature does not match", unauthorised=True)
+    try:
+        signed_at = datetime.fromtimestamp(float(timestamp), UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise WebhookRejected(f"the timestamp {timestamp!r} is not a time") from exc
+    age = (now or datetime.now(UTC)) - signed_at
+    # A small allowance for clocks that run ahead; anything older than the limit is a replay.
+    if age > MAILGUN_MAX_AGE or age < -timedelta(minutes=1):
+        raise WebhookRejected(
+            f"the Mailgun signature is from {signed_at:%Y-%m-%d %H:%M:%S} UTC, too old to trust",
+            unauthorised=True,
+        )
+
+
+def parse_mailgun(
+    body: bytes | str, signing_key: str, *, now: datetime | None = None
+) -> SuppressionEvent | None:
+    """Check a Mailgun webhook call and read its bounce or complaint, if it is one."""
+    data = _json_object(body)
+    verify_mailgun_signature(data.get("signature"), signing_key, now=now)
+    event = data.get("event-data")
+    if not isinstance(event, dict):
+        raise WebhookRejected("the body has no event-data object")
+    name = event.get("event")
+    kind: Kind
+    if name == "failed":
+        severity = event.get("severity")
+        if severity == "permanent":
+            kind = "hard_bounce"
+        elif severity == "temporary":
+            kind = "soft_bounce"
+        else:
+            raise WebhookRejected(f"a failed event with severity {severity!r}")
+    elif name == "complained":
+        kind = "complaint"
+    else:
+        return None
+    email = event.get("recipient")
+    if not isinstance(email, str) or "@" not in email:
+        raise WebhookRejected("the event names no recipient address")
+    status = event.get("delivery-status") or {}
+    if not isinstance(status, dict):
+        status = {}
+    parts = [str(status.get("code") or ""), status.get("message") or status.get("description")]
+    reason = " ".join(str(p) for p in parts if p) or str(event.get("reason") or name)
+    try:
+        occurred_at = datetime.fromtimestamp(float(event.get("timestamp")), UTC)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError) as exc:
+        raise WebhookRejected("the event has no valid timestamp") from exc
+    return SuppressionEvent(email.strip().lower(), kind, reason, "mailgun", occurred_at)
+
+
+def verify_basic_auth(authorization: str | None, username: str, password: str) -> None:
+    """Raise WebhookRejected unless the Authorization header carries exactly these credentials."""
+    if not (username and password):
+        raise WebhookRejected(
+            "POSTMARK_WEBHOOK_USERNAME and POSTMARK_WEBHOOK_PASSWORD are not set; "
+            "no Postmark webhook can be trusted",
+            unauthorised=True,
+        )
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        raise WebhookRejected("the call carries no basic-auth credentials", unauthorised=True)
+    try:
+        given = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise WebhookRejected(
+            "the basic-auth credentials are not base64", unauthorised=True
+        ) from exc
+    expected = f"{username}:{password}".encode()
+    if not hmac.compare_digest(given, expected):
+        raise WebhookRejected("the basic-auth credentials are wrong", unauthorised=True)
+
+
+# Postmark bounce Types that mean the address will never take mail, or that it is full or
+# unreachable for now; other Types (AutoResponder, Subscribe, ...) are not bounces.
+POSTMARK_HARD = {"HardBounce", "BadEmailAddress", "ManuallyDeactivated"}
+POSTMARK_SOFT = {"Transient", "SoftBounce", "DnsError", "Blocked", "DMARCPolicy", "Unknown"}
+POSTMARK_COMPLAINT = {"SpamComplaint"}
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def _postmark_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise WebhookRejected("the event has no BouncedAt time")
+    # Postmark writes seven decimals and a Z; Python reads up to six.
+    text = _FRACTION.sub(r"\1", value).replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise WebhookRejected(f"BouncedAt {value!r} is not a time") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def parse_postmark(
+    body: bytes | str, authorization: str | None, username: str, password: str
+) -> SuppressionEvent | None:
+    """Check a Postmark webhook call's credentials and read its bounce or complaint."""
+    verify_basic_auth(authorization, username, password)
+    data = _json_object(body)
+    record = data.get("RecordType")
+    bounce_type = str(data.get("Type") or "")
+    kind: Kind
+    if record == "SpamComplaint" or (record == "Bounce" and bounce_type in POSTMARK_COMPLAINT):
+        kind = "complaint"
+    elif record == "Bounce" and bounce_type in POSTMARK_HARD:
+        kind = "hard_bounce"
+    elif record == "Bounce" and bounce_type in POSTMARK_SOFT:
+        kind = "soft_bounce"
+    elif record in ("Bounce", "SpamComplaint", "Delivery", "Open", "Click", "SubscriptionChange"):
+        return None
+    else:
+        raise WebhookRejected(f"RecordType {record!r} is not a Postmark webhook record")
+    email = data.get("Email")
+    if not isinstance(email, str) or "@" not in email:
+        raise WebhookRejected("the event names no Email address")
+    reason = " ".join(str(data[k]) for k in ("Type", "Description", "Details") if data.get(k))
+    return SuppressionEvent(
+        email.strip().lower(), kind, reason, "postmark", _postmark_time(data.get("BouncedAt"))
+    )

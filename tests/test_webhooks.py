@@ -1,0 +1,177 @@
+"""Bounce and complaint webhooks: only correctly signed or authenticated calls are believed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from service.mail.webhooks import SuppressionEvent, WebhookRejected, parse_mailgun, parse_postmark
+
+KEY = "mailgun-signing-key-0123"
+NOW = datetime(2026, 11, 28, 16, 0, tzinfo=UTC)
+
+
+def mailgun_body(event: dict, *, key: str = KEY, signed_at: datetime = NOW, token: str = "t" * 50):
+    """A Mailgun webhook body, signed as Mailgun signs it."""
+    timestamp = str(int(signed_at.timestamp()))
+    signature = hmac.new(key.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
+    return json.dumps(
+        {
+            "signature": {"timestamp": timestamp, "token": token, "signature": signature},
+            "event-data": event,
+        }
+    )
+
+
+def failed(severity: str = "permanent") -> dict:
+    return {
+        "event": "failed",
+        "severity": severity,
+        "recipient": "Weg@Example.nl",
+        "timestamp": NOW.timestamp() - 30,
+        "reason": "bounce",
+        "delivery-status": {"code": 550, "message": "5.1.1 The email account does not exist"},
+    }
+
+
+def test_mailgun_permanent_failure_is_a_hard_bounce():
+    event = parse_mailgun(mailgun_body(failed()), KEY, now=NOW)
+    assert event == SuppressionEvent(
+        "weg@example.nl",
+        "hard_bounce",
+        "550 5.1.1 The email account does not exist",
+        "mailgun",
+        NOW - timedelta(seconds=30),
+    )
+
+
+def test_mailgun_temporary_failure_and_complaint():
+    assert parse_mailgun(mailgun_body(failed("temporary")), KEY, now=NOW).kind == "soft_bounce"
+    complaint = {"event": "complained", "recipient": "boos@example.nl", "timestamp": 1.8e9}
+    event = parse_mailgun(mailgun_body(complaint), KEY, now=NOW)
+    assert (event.email, event.kind) == ("boos@example.nl", "complaint")
+
+
+def test_mailgun_events_without_consequence_are_ignored():
+    delivered = {"event": "delivered", "recipient": "lid@example.nl", "timestamp": 1.8e9}
+    assert parse_mailgun(mailgun_body(delivered), KEY, now=NOW) is None
+
+
+def test_mailgun_wrong_key_is_refused():
+    with pytest.raises(WebhookRejected, match="signature does not match") as caught:
+        parse_mailgun(mailgun_body(failed(), key="someone-else"), KEY, now=NOW)
+    assert caught.value.unauthorised
+
+
+def test_mailgun_changed_token_breaks_the_signature():
+    body = json.loads(mailgun_body(failed()))
+    body["signature"]["token"] = "x" * 50
+    with pytest.raises(WebhookRejected, match="signature does not match"):
+        parse_mailgun(json.dumps(body), KEY, now=NOW)
+
+
+def test_mailgun_old_signature_is_a_replay():
+    body = mailgun_body(failed(), signed_at=NOW - timedelta(minutes=6))
+    with pytest.raises(WebhookRejected, match="too old"):
+        parse_mailgun(body, KEY, now=NOW)
+    assert parse_mailgun(mailgun_body(failed(), signed_at=NOW - timedelta(minutes=4)), KEY, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ("not json", "not JSON"),
+        ("[1, 2]", "not a JSON object"),
+        (json.dumps({"event-data": {}}), "signature block is missing"),
+        (json.dumps({"signature": {"timestamp": "1"}}), "lacks timestamp"),
+    ],
+)
+def test_mailgun_malformed_calls_are_refused(body, reason):
+    with pytest.raises(WebhookRejected, match=reason):
+        parse_mailgun(body, KEY, now=NOW)
+
+
+def test_mailgun_without_a_signing_key_trusts_nothing():
+    with pytest.raises(WebhookRejected, match="MAILGUN_WEBHOOK_SIGNING_KEY is not set"):
+        parse_mailgun(mailgun_body(failed(), key=""), "", now=NOW)
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+AUTH = basic("postmark", "geheim-wachtwoord")
+HARD_BOUNCE = {
+    "RecordType": "Bounce",
+    "ID": 4323372036854775807,
+    "Type": "HardBounce",
+    "TypeCode": 1,
+    "Name": "Hard bounce",
+    "MessageStream": "broadcast",
+    "Description": "The server was unable to deliver your message (ex: unknown user).",
+    "Details": "smtp;550 5.1.1 The email account that you tried to reach does not exist.",
+    "Email": "Weg@Example.nl",
+    "From": "nieuws@example.nl",
+    "BouncedAt": "2026-11-28T15:59:30.1234567Z",
+}
+
+
+def postmark(payload: dict, authorization: str | None = AUTH):
+    return parse_postmark(json.dumps(payload), authorization, "postmark", "geheim-wachtwoord")
+
+
+def test_postmark_hard_bounce():
+    event = postmark(HARD_BOUNCE)
+    assert event.email == "weg@example.nl"
+    assert event.kind == "hard_bounce"
+    assert "550 5.1.1" in event.reason
+    assert event.provider == "postmark"
+    assert event.occurred_at == datetime(2026, 11, 28, 15, 59, 30, 123456, tzinfo=UTC)
+
+
+def test_postmark_soft_bounce_complaint_and_other_records():
+    assert postmark({**HARD_BOUNCE, "Type": "SoftBounce"}).kind == "soft_bounce"
+    complaint = {
+        "RecordType": "SpamComplaint",
+        "Type": "SpamComplaint",
+        "Email": "boos@example.nl",
+        "BouncedAt": "2026-11-28T10:00:00-05:00",
+    }
+    event = postmark(complaint)
+    assert (event.kind, event.occurred_at) == ("complaint", datetime(2026, 11, 28, 15, tzinfo=UTC))
+    assert postmark({**HARD_BOUNCE, "Type": "AutoResponder"}) is None
+    assert postmark({"RecordType": "Delivery", "Recipient": "lid@example.nl"}) is None
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", basic("postmark", "fout"), basic("iemand", "geheim-wachtwoord"), "Basic !!!"],
+)
+def test_postmark_wrong_or_missing_credentials_are_refused(authorization):
+    with pytest.raises(WebhookRejected) as caught:
+        postmark(HARD_BOUNCE, authorization)
+    assert caught.value.unauthorised
+
+
+def test_postmark_without_configured_credentials_trusts_nothing():
+    with pytest.raises(WebhookRejected, match="POSTMARK_WEBHOOK_USERNAME"):
+        parse_postmark(json.dumps(HARD_BOUNCE), basic("", ""), "", "")
+
+
+@pytest.mark.parametrize(
+    "payload, reason",
+    [
+        ({"RecordType": "Weird"}, "not a Postmark webhook record"),
+        ({**HARD_BOUNCE, "Email": None}, "no Email"),
+        ({**HARD_BOUNCE, "BouncedAt": "gisteren"}, "not a time"),
+    ],
+)
+def test_postmark_malformed_records_are_refused(payload, reason):
+    with pytest.raises(WebhookRejected, match=reason) as caught:
+        postmark(payload)
+    assert not caught.value.unauthorised
