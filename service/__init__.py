@@ -95,4 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.outbox.views import bp as outbox_bp
 
     app.register_blueprint(outbox_bp)
+    from service.webhooks.views import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)
     init_api(app)

@@ -175,3 +175,51 @@ def test_postmark_malformed_records_are_refused(payload, reason):
     with pytest.raises(WebhookRejected, match=reason) as caught:
         postmark(payload)
     assert not caught.value.unauthorised
+
+
+# The endpoints the providers call
+
+
+def test_mailgun_endpoint_takes_a_signed_bounce_and_refuses_a_forged_one(client, app):
+    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    now = datetime.now(UTC)
+    body = mailgun_body(failed(), signed_at=now)
+    response = client.post("/webhooks/mailgun", data=body, content_type="application/json")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "accepted", "kind": "hard_bounce"}
+    forged = mailgun_body(failed(), key="forger", signed_at=now)
+    response = client.post("/webhooks/mailgun", data=forged, content_type="application/json")
+    assert response.status_code == 401
+    assert "signature does not match" in response.get_json()["reason"]
+    response = client.post("/webhooks/mailgun", data="{", content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_postmark_endpoint_checks_the_credentials_of_the_webhook_url(client, app):
+    app.config["POSTMARK_WEBHOOK_USERNAME"] = "postmark"
+    app.config["POSTMARK_WEBHOOK_PASSWORD"] = "geheim-wachtwoord"
+    body = json.dumps(HARD_BOUNCE)
+    response = client.post(
+        "/webhooks/postmark",
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": AUTH},
+    )
+    assert response.status_code == 200
+    assert response.get_json()["kind"] == "hard_bounce"
+    response = client.post(
+        "/webhooks/postmark",
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": basic("postmark", "fout")},
+    )
+    assert response.status_code == 401
+
+
+def test_webhooks_refuse_everything_while_unconfigured(client):
+    response = client.post("/webhooks/mailgun", data=mailgun_body(failed()))
+    assert response.status_code == 401
+    response = client.post(
+        "/webhooks/postmark", data=json.dumps(HARD_BOUNCE), headers={"Authorization": AUTH}
+    )
+    assert response.status_code == 401

@@ -1,0 +1,1 @@
+"""/webhooks/: bounce and complaint calls from the HTTP API relays (Mailgun, Postmark)."""

@@ -1,0 +1,65 @@
+"""/webhooks/mailgun and /webhooks/postmark: check the provider's call, read it, log the event.
+
+The providers call these without a login or CSRF token; a call is believed only with Mailgun's
+signature or Postmark's basic-auth credentials (service/mail/webhooks.py). The answers are for
+the provider's retry logic, not for people: 200 taken, 401 not proven, 400 unreadable.
+Feeding the events into the suppression list comes with the delivery loop.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+
+from service.extensions import csrf
+from service.mail.webhooks import (
+    SuppressionEvent,
+    WebhookRejected,
+    parse_mailgun,
+    parse_postmark,
+)
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+csrf.exempt(bp)
+log = logging.getLogger(__name__)
+
+
+def _answer(event: SuppressionEvent | None):
+    if event is None:
+        return jsonify(status="ignored"), 200
+    log.info("%s reports %s for %s: %s", event.provider, event.kind, event.email, event.reason)
+    return jsonify(status="accepted", kind=event.kind), 200
+
+
+def _refused(provider: str, exc: WebhookRejected):
+    log.warning("%s webhook refused: %s", provider, exc.reason)
+    code = 401 if exc.unauthorised else 400
+    return jsonify(status="refused", reason=exc.reason), code
+
+
+@bp.post("/mailgun")
+def mailgun():
+    """A Mailgun event, believed only with a fresh signature made with our signing key."""
+    key = current_app.config.get("MAILGUN_WEBHOOK_SIGNING_KEY") or ""
+    try:
+        event = parse_mailgun(request.get_data(), key)
+    except WebhookRejected as exc:
+        return _refused("mailgun", exc)
+    return _answer(event)
+
+
+@bp.post("/postmark")
+def postmark():
+    """A Postmark event, believed only with the basic-auth credentials of our webhook URL."""
+    config = current_app.config
+    try:
+        event = parse_postmark(
+            request.get_data(),
+            request.headers.get("Authorization"),
+            config.get("POSTMARK_WEBHOOK_USERNAME") or "",
+            config.get("POSTMARK_WEBHOOK_PASSWORD") or "",
+        )
+    except WebhookRejected as exc:
+        return _refused("postmark", exc)
+    return _answer(event)
