@@ -35,6 +35,8 @@ class FakeProvider:
         # Recipients a batch answer refuses: address -> (ErrorCode, Message).
         self.refuse: dict[str, tuple[int, str]] = {}
         self.delay = 0.0
+        # Sent as Retry-After with a forced 429, when set.
+        self.retry_after: str | None = None
         self.lock = threading.Lock()
         self.port = 0
 
@@ -63,6 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
+            if status == 429 and self.provider.retry_after:
+                self.send_header("Retry-After", self.provider.retry_after)
             self.end_headers()
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):

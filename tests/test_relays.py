@@ -7,7 +7,7 @@ import time
 import pytest
 
 from service.mail.message import build_message
-from service.mail.relays import MailgunRelay, PostmarkRelay
+from service.mail.relays import MailgunRelay, PostmarkRelay, RateLimited
 from service.mail.transports import (
     PermanentFailure,
     TemporaryFailure,
@@ -91,6 +91,18 @@ def test_mailgun_server_error_is_temporary_and_the_rest_of_the_batch_waits():
     assert len(result.temporary) == 3
     assert "503" in result.temporary[0].reason
     assert server.requests == 2, "after a 5xx the relay stops instead of hammering Mailgun"
+
+
+def test_throttling_passes_on_the_pause_the_provider_asks_for():
+    with mailgun_server() as server:
+        server.retry_after = "7"
+        server.next_statuses = [429]
+        with pytest.raises(RateLimited) as caught:
+            mailgun(server).send(newsletter())
+        server.next_statuses = [429]
+        result = mailgun(server).send_many([newsletter(1), newsletter(2)])
+    assert caught.value.retry_after == 7.0
+    assert [o.retry_after for o in result.temporary] == [7.0, 7.0]
 
 
 def test_mailgun_batch_reuses_one_connection():

@@ -47,6 +47,16 @@ class Outcome:
     status: Status
     reason: str = ""
     provider_id: str = ""
+    # Seconds the provider asked us to wait (Retry-After of a 429), for the send loop's backoff.
+    retry_after: float | None = None
+
+
+class RateLimited(TemporaryFailure):
+    """The provider throttles us (HTTP 429); `retry_after` is the pause it asked for, if any."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -73,7 +83,7 @@ class BatchResult:
 
 def _outcome_of(message: EmailMessage, error: TransportError) -> Outcome:
     status: Status = "permanent" if isinstance(error, PermanentFailure) else "temporary"
-    return Outcome(message, status, str(error))
+    return Outcome(message, status, str(error), retry_after=getattr(error, "retry_after", None))
 
 
 class HttpRelay(Transport):
@@ -88,6 +98,8 @@ class HttpRelay(Transport):
         """Hand over one message, or raise TemporaryFailure / PermanentFailure."""
         outcome = self.send_many([message]).outcomes[0]
         if outcome.status == "temporary":
+            if outcome.retry_after is not None:
+                raise RateLimited(outcome.reason, outcome.retry_after)
             raise TemporaryFailure(outcome.reason)
         if outcome.status == "permanent":
             raise PermanentFailure(outcome.reason)
@@ -140,7 +152,9 @@ class HttpRelay(Transport):
         if 200 <= code < 300:
             return
         detail = f"{self.name} answered {code}: {self.error_text(response)}"
-        if code == 429 or code >= 500:
+        if code == 429:
+            raise RateLimited(detail, _seconds(response.headers.get("Retry-After")))
+        if code >= 500:
             raise TemporaryFailure(detail)
         raise PermanentFailure(detail)
 
@@ -151,6 +165,15 @@ class HttpRelay(Transport):
     def parse_answer(self, response: requests.Response, chunk: list[EmailMessage]) -> list[Outcome]:
         """One outcome per message of the chunk, from a 2xx answer."""
         raise NotImplementedError
+
+
+def _seconds(value: str | None) -> float | None:
+    # Retry-After may also be an HTTP date; the providers send seconds, and a date is rare
+    # enough that the send loop's own backoff serves.
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _recipients(message: EmailMessage) -> list[str]:
