@@ -247,6 +247,15 @@ def test_invalid_form_keeps_what_was_typed_and_ties_errors_to_fields(organiser, 
     assert db.scalars(select(Meeting)).all() == []
 
 
+def test_a_date_typed_the_dutch_way_gets_the_format_explained(organiser, db):
+    # Browsers without a date picker send what was typed.
+    response = post_form(organiser, "/meetings/new", date="3-6-2025", start_time="10 uur")
+    html = response.get_data(as_text=True)
+    assert "2025-06-03" in html  # the example in the Dutch format message
+    assert "10:00" in html and "uren:minuten" in html
+    assert db.scalars(select(Meeting)).all() == []
+
+
 def test_form_without_csrf_token_saves_nothing(organiser, db):
     response = organiser.post("/meetings/new", data=form_values())
     assert response.status_code == 400

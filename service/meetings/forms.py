@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from service.models import MeetingStatus
 
@@ -33,20 +33,22 @@ class MeetingForm(FlaskForm):
     address = StringField(
         _l("Address"), validators=[Optional()], render_kw={"autocomplete": "street-address"}
     )
+    # InputRequired, not DataRequired: a typed but unreadable date must show the format message,
+    # which DataRequired would clear in favour of "enter the date".
     date = DateField(
         _l("Date"),
-        validators=[DataRequired(message=_l("Enter the date of the meeting."))],
+        validators=[InputRequired(message=_l("Enter the date of the meeting."))],
         invalid_value_message=_l("Enter the date as year-month-day, e.g. 2025-06-03."),
     )
     start_time = TimeField(
         _l("Start time"),
-        validators=[DataRequired(message=_l("Enter the start time."))],
+        validators=[InputRequired(message=_l("Enter the start time."))],
         format=["%H:%M", "%H:%M:%S"],
         invalid_value_message=_l("Enter the time as hours:minutes, e.g. 10:00."),
     )
     end_time = TimeField(
         _l("End time"),
-        validators=[DataRequired(message=_l("Enter the end time."))],
+        validators=[InputRequired(message=_l("Enter the end time."))],
         format=["%H:%M", "%H:%M:%S"],
         invalid_value_message=_l("Enter the time as hours:minutes, e.g. 13:00."),
     )
