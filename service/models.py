@@ -241,6 +241,24 @@ class MediaFile(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Suppression(Base):
+    """An address no campaign may be sent to again: it bounced hard or its owner complained.
+
+    Kept apart from contacts so it holds even for an address that is deleted and imported again.
+    """
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # "hard_bounce" or "complaint" (from a relay's webhook), "manual" (an organiser).
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # Who reported it: "mailgun", "postmark", "smtp", or the organiser's address.
+    source: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class User(Timestamped, Base):
     """An organiser who logs in to the web app or uses the API."""
 
@@ -342,6 +360,7 @@ __all__ = [
     "Meeting",
     "MeetingStatus",
     "Role",
+    "Suppression",
     "Tag",
     "User",
     "record_audit",

@@ -186,7 +186,7 @@ def test_mailgun_endpoint_takes_a_signed_bounce_and_refuses_a_forged_one(client,
     body = mailgun_body(failed(), signed_at=now)
     response = client.post("/webhooks/mailgun", data=body, content_type="application/json")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "accepted", "kind": "hard_bounce"}
+    assert response.get_json() == {"status": "accepted", "kind": "hard_bounce", "suppressed": True}
     forged = mailgun_body(failed(), key="forger", signed_at=now)
     response = client.post("/webhooks/mailgun", data=forged, content_type="application/json")
     assert response.status_code == 401
@@ -223,3 +223,51 @@ def test_webhooks_refuse_everything_while_unconfigured(client):
         "/webhooks/postmark", data=json.dumps(HARD_BOUNCE), headers={"Authorization": AUTH}
     )
     assert response.status_code == 401
+
+
+# The suppression list the endpoints feed
+
+
+def test_a_hard_bounce_puts_the_address_on_the_suppression_list_once(client, app, db):
+    from service.mail.suppression import is_suppressed
+    from service.models import Suppression
+
+    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    for token in ("a" * 50, "b" * 50):  # the provider may report the same bounce twice
+        body = mailgun_body(failed(), signed_at=datetime.now(UTC), token=token)
+        response = client.post("/webhooks/mailgun", data=body, content_type="application/json")
+        assert response.get_json()["suppressed"] is True
+    rows = db.query(Suppression).all()
+    assert [(r.email, r.kind, r.source) for r in rows] == [
+        ("weg@example.nl", "hard_bounce", "mailgun")
+    ]
+    assert "does not exist" in rows[0].reason
+    assert is_suppressed(db, "WEG@example.nl")
+
+
+def test_soft_bounces_and_forged_calls_suppress_nobody(client, app, db):
+    from service.models import Suppression
+
+    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    soft = mailgun_body(failed("temporary"), signed_at=datetime.now(UTC))
+    response = client.post("/webhooks/mailgun", data=soft, content_type="application/json")
+    assert response.get_json() == {"status": "accepted", "kind": "soft_bounce", "suppressed": False}
+    forged = mailgun_body(failed(), key="forger", signed_at=datetime.now(UTC))
+    assert client.post("/webhooks/mailgun", data=forged).status_code == 401
+    assert db.query(Suppression).count() == 0
+
+
+def test_a_postmark_complaint_is_suppressed(client, app, db):
+    from service.mail.suppression import is_suppressed
+
+    app.config["POSTMARK_WEBHOOK_USERNAME"] = "postmark"
+    app.config["POSTMARK_WEBHOOK_PASSWORD"] = "geheim-wachtwoord"
+    complaint = {**HARD_BOUNCE, "RecordType": "SpamComplaint", "Type": "SpamComplaint"}
+    response = client.post(
+        "/webhooks/postmark",
+        data=json.dumps(complaint),
+        content_type="application/json",
+        headers={"Authorization": AUTH},
+    )
+    assert response.get_json() == {"status": "accepted", "kind": "complaint", "suppressed": True}
+    assert is_suppressed(db, complaint["Email"])

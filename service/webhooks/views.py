@@ -3,7 +3,8 @@
 The providers call these without a login or CSRF token; a call is believed only with Mailgun's
 signature or Postmark's basic-auth credentials (service/mail/webhooks.py). The answers are for
 the provider's retry logic, not for people: 200 taken, 401 not proven, 400 unreadable.
-Feeding the events into the suppression list comes with the delivery loop.
+Hard bounces and complaints go on the suppression list before the 200 is sent, so a provider
+that gets no 200 calls again and nothing is lost.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
+from service.database import get_session
 from service.extensions import csrf
+from service.mail.suppression import apply_event
 from service.mail.webhooks import (
     SuppressionEvent,
     WebhookRejected,
@@ -29,7 +32,10 @@ def _answer(event: SuppressionEvent | None):
     if event is None:
         return jsonify(status="ignored"), 200
     log.info("%s reports %s for %s: %s", event.provider, event.kind, event.email, event.reason)
-    return jsonify(status="accepted", kind=event.kind), 200
+    db = get_session()
+    suppressed = apply_event(db, event) is not None
+    db.commit()
+    return jsonify(status="accepted", kind=event.kind, suppressed=suppressed), 200
 
 
 def _refused(provider: str, exc: WebhookRejected):

@@ -1,0 +1,55 @@
+"""The suppression list: addresses that bounced hard or complained, never mailed again.
+
+Relays' webhooks feed it (see service/webhooks/views.py); the send loop of the delivery issue
+leaves these addresses out when it records a campaign's deliveries.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.mail.webhooks import SuppressionEvent
+from service.models import Suppression
+
+# Event kinds that end mail to an address for good; a soft bounce may clear up by itself.
+SUPPRESSING_KINDS = frozenset({"hard_bounce", "complaint"})
+
+
+def find_suppression(session: Session, email: str) -> Suppression | None:
+    """The suppression of this address (case ignored), or None."""
+    return session.scalar(select(Suppression).where(Suppression.email == email.strip().lower()))
+
+
+def is_suppressed(session: Session, email: str) -> bool:
+    """Whether mail to this address must not be sent."""
+    return find_suppression(session, email) is not None
+
+
+def suppress(session: Session, email: str, kind: str, reason: str, source: str) -> Suppression:
+    """Put an address on the list; an address already there keeps its first entry.
+
+    Two webhook calls for the same address can arrive at once; the savepoint lets the second
+    find the first one's row instead of failing on the unique address.
+    """
+    email = email.strip().lower()
+    existing = find_suppression(session, email)
+    if existing is not None:
+        return existing
+    entry = Suppression(email=email, kind=kind, reason=reason[:2000], source=source)
+    try:
+        with session.begin_nested():
+            session.add(entry)
+    except IntegrityError:
+        existing = find_suppression(session, email)
+        assert existing is not None  # the row that won the race
+        return existing
+    return entry
+
+
+def apply_event(session: Session, event: SuppressionEvent) -> Suppression | None:
+    """Record a relay's bounce or complaint; soft bounces suppress nothing (None)."""
+    if event.kind not in SUPPRESSING_KINDS:
+        return None
+    return suppress(session, event.email, event.kind, event.reason, event.provider)
