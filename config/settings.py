@@ -52,6 +52,15 @@ class Settings:
     MAIL_TRANSPORT = "outbox"
     MAIL_USE_TLS = False
     MAIL_USE_SSL = False
+    MAIL_SMTP_CONNECTIONS = 2
+    # The send loop: deliveries claimed per round, how long a claim holds, how long to retry.
+    MAIL_BATCH_SIZE = 200
+    MAIL_LEASE_SECONDS = 300
+    MAIL_RETRY_DAYS = 3
+    MAIL_PAUSE_AFTER_FAILURES = 25
+    # 0 means no limit; set them to the relay's quota.
+    MAIL_RATE_PER_SECOND = 0
+    MAIL_RATE_PER_HOUR = 0
     MAILGUN_REGION = "eu"
     POSTMARK_BASE_URL = "https://api.postmarkapp.com"
     # Postmark keeps newsletters apart from one-to-one mail in its "broadcast" stream.
@@ -148,6 +157,16 @@ def _positive_int(value: str, name: str) -> int:
     return number
 
 
+def _whole_number(value: str, name: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ConfigError(f"{name}={value!r} is not a whole number of 0 or more (0: no limit)")
+    return number
+
+
 def _rate_limit(value: str, name: str) -> str:
     from limits import parse_many
 
@@ -227,6 +246,13 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "MAIL_USERNAME": _text,
     "MAIL_PASSWORD": _text,
     "MAIL_DEFAULT_SENDER": _email,
+    "MAIL_SMTP_CONNECTIONS": _positive_int,
+    "MAIL_BATCH_SIZE": _positive_int,
+    "MAIL_LEASE_SECONDS": _positive_int,
+    "MAIL_RETRY_DAYS": _positive_int,
+    "MAIL_PAUSE_AFTER_FAILURES": _positive_int,
+    "MAIL_RATE_PER_SECOND": _whole_number,
+    "MAIL_RATE_PER_HOUR": _whole_number,
     "MAILGUN_API_KEY": _text,
     "MAILGUN_DOMAIN": _text,
     "MAILGUN_REGION": _mailgun_region,

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -216,12 +217,77 @@ class Campaign(Timestamped, Base):
     )
     scheduled_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    # When sending began (deliveries recorded); the retry deadline counts from here.
+    send_started_at: Mapped[datetime | None]
+    # Why the campaign paused by itself (or "" when an organiser paused it), shown to organisers.
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    # Failures in a row without an accepted message; many pause the campaign.
+    failure_streak: Mapped[int] = mapped_column(Integer, default=0)
+    # The relay failed as a whole (down, throttling): nothing is claimed before this time.
+    retry_at: Mapped[datetime | None]
     # Raised on every save: autosave and two open editors notice a newer version by it.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     meeting: Mapped[Meeting | None] = relationship()
     created_by: Mapped[User | None] = relationship()
+
+
+class DeliveryStatus(enum.StrEnum):
+    QUEUED = "queued"  # waiting for its first or next try (next_attempt_at)
+    SENT = "sent"  # the relay accepted it
+    FAILED = "failed"  # refused for good, or still failing at the deadline
+    SKIPPED = "skipped"  # unsubscribed or suppressed after the send began
+    CANCELLED = "cancelled"  # the campaign was cancelled before it went
+
+
+class Delivery(Base):
+    """One campaign to one contact: the outbox row the send loop claims, sends and records.
+
+    Recorded for every recipient when the campaign starts sending; unique per campaign and
+    contact, so no contact can be queued twice. `claim` and `claimed_until` are a worker's lease.
+    """
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    # Kept when the contact is deleted, so the campaign's counts stay right.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(254))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.QUEUED
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claim: Mapped[str] = mapped_column(String(32), default="")
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    provider_id: Mapped[str] = mapped_column(String(200), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "contact_id", name="uq_deliveries_campaign_contact"),
+        # The send loop's question: which queued deliveries are due?
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        # The progress counts per campaign and status.
+        Index("ix_deliveries_campaign_status", "campaign_id", "status"),
+    )
+
+
+class UsedWebhookToken(Base):
+    """A Mailgun webhook token seen before: its signature does not cover the event, so a
+    captured request could be replayed; a token is accepted once."""
+
+    __tablename__ = "used_webhook_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    token: Mapped[str] = mapped_column(String(200))
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    __table_args__ = (UniqueConstraint("provider", "token", name="uq_used_webhook_tokens"),)
 
 
 class MediaFile(Base):
@@ -356,12 +422,15 @@ __all__ = [
     "CampaignStatus",
     "Consent",
     "Contact",
+    "Delivery",
+    "DeliveryStatus",
     "MediaFile",
     "Meeting",
     "MeetingStatus",
     "Role",
     "Suppression",
     "Tag",
+    "UsedWebhookToken",
     "User",
     "record_audit",
     "utcnow",

@@ -126,7 +126,10 @@ class _MailgunHandler(_Handler):
             self.answer(400, {"message": "'message' parameter is missing"})
             return
         to = [v.decode() for v in fields["to"]]
-        mime = message_from_bytes(fields["message"][0], policy=policy.default)
+        # MIME travels with CRLF line endings; Python's parser would keep the CR in decoded
+        # text, where a provider's (and a mail client's) parser ends lines either way.
+        wire = fields["message"][0]
+        mime = message_from_bytes(wire.replace(b"\r\n", b"\n"), policy=policy.default)
         with self.provider.lock:
             self.provider.received.append((to, mime))
         self.answer(200, {"id": mime["Message-ID"], "message": "Queued. Thank you."})

@@ -8,10 +8,10 @@ from email import message_from_bytes, policy
 import pytest
 
 from service.mail.message import HeaderInjectionError, build_message
+from service.mail.smtp import SmtpTransport
 from service.mail.transports import (
     OutboxTransport,
     PermanentFailure,
-    SmtpTransport,
     TemporaryFailure,
     TransportConfigError,
     transport_from_config,

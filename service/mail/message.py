@@ -48,7 +48,7 @@ def build_message(
         **dict(headers or {}),
     }
     for name, value in values.items():
-        _check_header(name, value)
+        check_header_value(name, value)
     message = EmailMessage(policy=POLICY)
     message["Subject"] = subject
     message["From"] = Address(display_name=from_name, addr_spec=from_email)
@@ -65,6 +65,7 @@ def build_message(
     return message
 
 
-def _check_header(name: str, value: str) -> None:
+def check_header_value(name: str, value: str) -> None:
+    """Refuse a header name or value holding a line break (it would start a new header)."""
     if any(mark in name or mark in value for mark in _LINE_BREAKS):
         raise HeaderInjectionError(f"{name} holds a line break; header values must fit on one line")

@@ -16,74 +16,29 @@ answer can refuse one recipient and accept the others, and the send loop records
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import getaddresses
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import requests
 
+from service.mail.outgoing import Outgoing
 from service.mail.transports import (
+    BatchResult,
+    Outcome,
     PermanentFailure,
+    RateLimited,
+    Status,
     TemporaryFailure,
     Transport,
     TransportConfigError,
-    TransportError,
+    outcome_of,
 )
+
+__all__ = ["BatchResult", "MailgunRelay", "Outcome", "PostmarkRelay", "RateLimited"]
 
 # Seconds to open a connection, and to wait for the answer once the request is sent.
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
-
-Status = Literal["accepted", "temporary", "permanent"]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one message of a batch: accepted, or failed with the relay's reason."""
-
-    message: EmailMessage
-    status: Status
-    reason: str = ""
-    provider_id: str = ""
-    # Seconds the provider asked us to wait (Retry-After of a 429), for the send loop's backoff.
-    retry_after: float | None = None
-
-
-class RateLimited(TemporaryFailure):
-    """The provider throttles us (HTTP 429); `retry_after` is the pause it asked for, if any."""
-
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-@dataclass
-class BatchResult:
-    """The outcome of every message handed to `send_many`, in the order they were given."""
-
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    @property
-    def accepted(self) -> list[EmailMessage]:
-        """The messages the provider accepted."""
-        return [o.message for o in self.outcomes if o.status == "accepted"]
-
-    @property
-    def temporary(self) -> list[Outcome]:
-        """The messages that failed for now and may be tried again later."""
-        return [o for o in self.outcomes if o.status == "temporary"]
-
-    @property
-    def permanent(self) -> list[Outcome]:
-        """The messages refused for good; trying again will not help."""
-        return [o for o in self.outcomes if o.status == "permanent"]
-
-
-def _outcome_of(message: EmailMessage, error: TransportError) -> Outcome:
-    status: Status = "permanent" if isinstance(error, PermanentFailure) else "temporary"
-    return Outcome(message, status, str(error), retry_after=getattr(error, "retry_after", None))
 
 
 class HttpRelay(Transport):
@@ -94,17 +49,7 @@ class HttpRelay(Transport):
     def __init__(self, *, timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)):
         self.timeout = timeout
 
-    def send(self, message: EmailMessage) -> None:
-        """Hand over one message, or raise TemporaryFailure / PermanentFailure."""
-        outcome = self.send_many([message]).outcomes[0]
-        if outcome.status == "temporary":
-            if outcome.retry_after is not None:
-                raise RateLimited(outcome.reason, outcome.retry_after)
-            raise TemporaryFailure(outcome.reason)
-        if outcome.status == "permanent":
-            raise PermanentFailure(outcome.reason)
-
-    def send_many(self, messages: list[EmailMessage]) -> BatchResult:
+    def send_batch(self, messages: Sequence[Outgoing]) -> BatchResult:
         """Hand over the messages over one Session; the result says what became of each."""
         result = BatchResult()
         with requests.Session() as session:
@@ -115,25 +60,30 @@ class HttpRelay(Transport):
                     # The provider is down or throttling: the rest of the batch would fail the
                     # same way, so it is left for the next round instead of hammering it.
                     done = len(result.outcomes)
-                    result.outcomes.extend(_outcome_of(m, exc) for m in messages[done:])
+                    result.outcomes.extend(outcome_of(m, exc) for m in messages[done:])
                     return result
                 except PermanentFailure as exc:
-                    outcomes = [_outcome_of(m, exc) for m in chunk]
+                    if exc.relay_wide:
+                        # Refused credentials refuse every message alike; none was tried.
+                        done = len(result.outcomes)
+                        result.outcomes.extend(outcome_of(m, exc) for m in messages[done:])
+                        return result
+                    outcomes = [outcome_of(m, exc) for m in chunk]
                 result.outcomes.extend(outcomes)
         return result
 
-    def chunks(self, messages: list[EmailMessage]) -> list[list[EmailMessage]]:
+    def chunks(self, messages: list[Outgoing]) -> list[list[Outgoing]]:
         """The messages grouped the way one request can carry them (one each by default)."""
         return [[message] for message in messages]
 
-    def send_chunk(self, session: requests.Session, chunk: list[EmailMessage]) -> list[Outcome]:
+    def send_chunk(self, session: requests.Session, chunk: list[Outgoing]) -> list[Outcome]:
         """Post one request for the chunk; raises when the whole request failed."""
         request = self.build_request(chunk)
         response = self.post(session, request)
         self.raise_for_status(response)
         return self.parse_answer(response, chunk)
 
-    def build_request(self, chunk: list[EmailMessage]) -> dict[str, Any]:
+    def build_request(self, chunk: list[Outgoing]) -> dict[str, Any]:
         """Keyword arguments for `Session.request` that send the chunk."""
         raise NotImplementedError
 
@@ -142,9 +92,11 @@ class HttpRelay(Transport):
         try:
             return session.request("POST", timeout=self.timeout, **request)
         except requests.Timeout as exc:
-            raise TemporaryFailure(f"{self.name} did not answer in time: {exc}") from exc
+            raise TemporaryFailure(
+                f"{self.name} did not answer in time: {exc}", relay_wide=True
+            ) from exc
         except requests.RequestException as exc:
-            raise TemporaryFailure(f"could not reach {self.name}: {exc}") from exc
+            raise TemporaryFailure(f"could not reach {self.name}: {exc}", relay_wide=True) from exc
 
     def raise_for_status(self, response: requests.Response) -> None:
         """Raise the failure an HTTP status stands for; 2xx passes."""
@@ -155,14 +107,16 @@ class HttpRelay(Transport):
         if code == 429:
             raise RateLimited(detail, _seconds(response.headers.get("Retry-After")))
         if code >= 500:
-            raise TemporaryFailure(detail)
+            raise TemporaryFailure(detail, relay_wide=True)
+        if code in (401, 403):
+            raise PermanentFailure(detail + "; check the API key or token", relay_wide=True)
         raise PermanentFailure(detail)
 
     def error_text(self, response: requests.Response) -> str:
         """The provider's own explanation in an error answer."""
         return response.text.strip()[:500] or response.reason
 
-    def parse_answer(self, response: requests.Response, chunk: list[EmailMessage]) -> list[Outcome]:
+    def parse_answer(self, response: requests.Response, chunk: list[Outgoing]) -> list[Outcome]:
         """One outcome per message of the chunk, from a 2xx answer."""
         raise NotImplementedError
 
@@ -174,11 +128,6 @@ def _seconds(value: str | None) -> float | None:
         return max(0.0, float(value)) if value else None
     except ValueError:
         return None
-
-
-def _recipients(message: EmailMessage) -> list[str]:
-    fields = [str(message[h]) for h in ("To", "Cc", "Bcc") if message[h] is not None]
-    return [address for _name, address in getaddresses(fields) if address]
 
 
 MAILGUN_REGIONS = {"eu": "https://api.eu.mailgun.net", "us": "https://api.mailgun.net"}
@@ -210,13 +159,13 @@ class MailgunRelay(HttpRelay):
         self.domain = domain
         self.base_url = (base_url or MAILGUN_REGIONS[region]).rstrip("/")
 
-    def build_request(self, chunk: list[EmailMessage]) -> dict[str, Any]:
+    def build_request(self, chunk: list[Outgoing]) -> dict[str, Any]:
         """A multipart form with the recipients (`to`) and the MIME file (`message`)."""
         (message,) = chunk
         return {
             "url": f"{self.base_url}/v3/{self.domain}/messages.mime",
             "auth": ("api", self.api_key),
-            "data": {"to": _recipients(message)},
+            "data": {"to": [message.to_email]},
             "files": {"message": ("message.mime", message.as_bytes())},
         }
 
@@ -227,7 +176,7 @@ class MailgunRelay(HttpRelay):
         except (ValueError, KeyError, TypeError):
             return super().error_text(response)
 
-    def parse_answer(self, response: requests.Response, chunk: list[EmailMessage]) -> list[Outcome]:
+    def parse_answer(self, response: requests.Response, chunk: list[Outgoing]) -> list[Outcome]:
         """Mailgun queued the message: {"id": "<...>", "message": "Queued. Thank you."}."""
         try:
             provider_id = str(response.json().get("id", ""))
@@ -242,6 +191,8 @@ POSTMARK_BATCH_SIZE = 500
 # 405 out of credits, 429 rate limited. Every other non-zero code means this message never goes
 # (300 invalid email, 406 inactive recipient, ...).
 POSTMARK_TEMPORARY_CODES = {100, 405, 429}
+# 300 invalid email address, 406 inactive recipient (it bounced or complained before).
+POSTMARK_BOUNCE_CODES = {300, 406}
 # Headers Postmark sets from its own JSON fields, or from the MIME structure it builds.
 _POSTMARK_OWN_HEADERS = {
     "from",
@@ -257,27 +208,21 @@ _POSTMARK_OWN_HEADERS = {
 }
 
 
-def postmark_json(message: EmailMessage, stream: str) -> dict[str, Any]:
-    """Our MIME message as one entry of Postmark's /email/batch array, custom headers kept."""
+def postmark_json(message: Outgoing, stream: str) -> dict[str, Any]:
+    """Our message as one entry of Postmark's /email/batch array, custom headers kept."""
     entry: dict[str, Any] = {
-        "From": str(message["From"]),
-        "To": str(message["To"]),
-        "Subject": str(message["Subject"] or ""),
+        "From": message.from_header,
+        "To": message.to_header,
+        "Subject": message.subject,
         "MessageStream": stream,
+        "TextBody": message.text,
+        "HtmlBody": message.html,
     }
-    if message["Cc"]:
-        entry["Cc"] = str(message["Cc"])
-    if message["Reply-To"]:
-        entry["ReplyTo"] = str(message["Reply-To"])
-    text = message.get_body(("plain",))
-    html = message.get_body(("html",))
-    if text is not None:
-        entry["TextBody"] = text.get_content()  # type: ignore[attr-defined]
-    if html is not None:
-        entry["HtmlBody"] = html.get_content()  # type: ignore[attr-defined]
+    if message.reply_to:
+        entry["ReplyTo"] = message.reply_to
     entry["Headers"] = [
-        {"Name": name, "Value": str(value)}
-        for name, value in message.items()
+        {"Name": name, "Value": value}
+        for name, value in message.header_lines()
         if name.lower() not in _POSTMARK_OWN_HEADERS
     ]
     return entry
@@ -303,12 +248,12 @@ class PostmarkRelay(HttpRelay):
         self.message_stream = message_stream
         self.batch_size = min(batch_size, POSTMARK_BATCH_SIZE)
 
-    def chunks(self, messages: list[EmailMessage]) -> list[list[EmailMessage]]:
+    def chunks(self, messages: list[Outgoing]) -> list[list[Outgoing]]:
         """Groups of at most 500 messages, Postmark's limit per batch call."""
         size = self.batch_size
         return [messages[i : i + size] for i in range(0, len(messages), size)]
 
-    def build_request(self, chunk: list[EmailMessage]) -> dict[str, Any]:
+    def build_request(self, chunk: list[Outgoing]) -> dict[str, Any]:
         """A JSON array of messages, with the server token in its header."""
         body = [postmark_json(message, self.message_stream) for message in chunk]
         return {
@@ -329,7 +274,7 @@ class PostmarkRelay(HttpRelay):
         except (ValueError, KeyError, TypeError):
             return super().error_text(response)
 
-    def parse_answer(self, response: requests.Response, chunk: list[EmailMessage]) -> list[Outcome]:
+    def parse_answer(self, response: requests.Response, chunk: list[Outgoing]) -> list[Outcome]:
         """Postmark answers a JSON array in the order of the messages, each with its ErrorCode."""
         try:
             answers = response.json()
@@ -353,7 +298,7 @@ class PostmarkRelay(HttpRelay):
             status: Status = "temporary" if code in POSTMARK_TEMPORARY_CODES else "permanent"
             reason = f"Postmark refused {answer.get('To', '')}: {answer.get('Message', '')} "
             reason += f"(ErrorCode {code})"
-            outcomes.append(Outcome(message, status, reason))
+            outcomes.append(Outcome(message, status, reason, bounce=code in POSTMARK_BOUNCE_CODES))
         return outcomes
 
 

@@ -1,13 +1,14 @@
 """Transports: where a built message goes. Chosen by MAIL_TRANSPORT (default `outbox`).
 
 Shaped after django-anymail's backends: one base class, thin subclasses, one tree of typed
-errors. A transport raises; it never returns `(False, message)`. `TemporaryFailure` means "try
-again later" (a 4xx answer, a connection that failed), `PermanentFailure` means "this message
-will never go" (a 5xx answer). The delivery loop of a later issue builds on these.
+errors. `send` raises; `send_batch` returns one `Outcome` per message, made from the same
+errors, because one batch can hold accepted and refused messages alike. `TemporaryFailure` means
+"try again later" (a 4xx answer, a connection that failed), `PermanentFailure` means "this message
+will never go" (a 5xx answer). The send loop (service/mail/sendloop.py) records each outcome.
 
 - `outbox` writes each message as an .eml file into `instance/outbox/`, for the embedded demo and
   for reading mail in the browser at /outbox/ without any mail server.
-- `smtp` hands messages to an SMTP server (MAIL_SERVER, MAIL_PORT, ...).
+- `smtp` hands messages to an SMTP server (MAIL_SERVER, MAIL_PORT, ...; service/mail/smtp.py).
 - `mailgun` and `postmark` post them to a provider's HTTP API (service/mail/relays.py).
 """
 
@@ -15,19 +16,31 @@ from __future__ import annotations
 
 import os
 import secrets
-import smtplib
-import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from service.mail.outgoing import Outgoing, from_email_message
 
 SMTP_TIMEOUT = 30
 
 
 class TransportError(Exception):
-    """A message could not be handed over; subclasses say whether trying again may help."""
+    """A message could not be handed over; subclasses say whether trying again may help.
+
+    `bounce` marks a refusal of the recipient's address itself (a 550 5.1.1 "no such user"), which
+    puts the address on the suppression list. `relay_wide` marks a failure of the relay rather
+    than of this message (connection refused, login refused, HTTP 5xx or 429): every other
+    message would fail the same way, so the send loop waits or pauses instead of trying each.
+    """
+
+    def __init__(self, message: str, *, bounce: bool = False, relay_wide: bool = False):
+        super().__init__(message)
+        self.bounce = bounce
+        self.relay_wide = relay_wide
 
 
 class TemporaryFailure(TransportError):
@@ -38,23 +51,110 @@ class PermanentFailure(TransportError):
     """The message was refused for good (5xx); sending it again will not help."""
 
 
+class RateLimited(TemporaryFailure):
+    """The provider throttles us (HTTP 429); `retry_after` is the pause it asked for, if any."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message, relay_wide=True)
+        self.retry_after = retry_after
+
+
 class TransportConfigError(ValueError):
     """The transport settings are incomplete; the message names the setting to mend."""
 
 
+Status = Literal["accepted", "temporary", "permanent"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message of a batch: accepted, or failed with the relay's reason.
+
+    `message` is the item as it was given (an `Outgoing` or an `EmailMessage`).
+    """
+
+    message: Any
+    status: Status
+    reason: str = ""
+    provider_id: str = ""
+    # Seconds the provider asked us to wait (Retry-After of a 429), for the send loop's backoff.
+    retry_after: float | None = None
+    bounce: bool = False
+    relay_wide: bool = False
+
+
+def outcome_of(message: Any, error: TransportError) -> Outcome:
+    """The outcome a raised failure stands for."""
+    status: Status = "permanent" if isinstance(error, PermanentFailure) else "temporary"
+    return Outcome(
+        message,
+        status,
+        str(error),
+        retry_after=getattr(error, "retry_after", None),
+        bounce=error.bounce,
+        relay_wide=error.relay_wide,
+    )
+
+
+@dataclass
+class BatchResult:
+    """The outcome of every message handed to `send_batch`, in the order they were given."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> list[Any]:
+        """The messages the relay accepted."""
+        return [o.message for o in self.outcomes if o.status == "accepted"]
+
+    @property
+    def temporary(self) -> list[Outcome]:
+        """The messages that failed for now and may be tried again later."""
+        return [o for o in self.outcomes if o.status == "temporary"]
+
+    @property
+    def permanent(self) -> list[Outcome]:
+        """The messages refused for good; trying again will not help."""
+        return [o for o in self.outcomes if o.status == "permanent"]
+
+
 class Transport:
-    """A place to hand messages to. Subclasses implement `send`; it raises on failure."""
+    """A place to hand messages to. Subclasses implement `send_batch`.
+
+    The send loop keeps one transport for its whole life, so a subclass may keep connections
+    open between batches; `close` ends them.
+    """
 
     name = "base"
 
-    def send(self, message: EmailMessage) -> None:
-        """Hand over one message, or raise TemporaryFailure / PermanentFailure."""
+    def send_batch(self, messages: Sequence[Outgoing]) -> BatchResult:
+        """Hand over the messages; the result says per message what became of it."""
         raise NotImplementedError
 
-    def send_many(self, messages: list[EmailMessage]) -> None:
-        """Hand over several messages; stops at the first failure (which is raised)."""
-        for message in messages:
-            self.send(message)
+    def send_many(self, messages: Sequence[EmailMessage | Outgoing]) -> BatchResult:
+        """`send_batch` for messages of either kind, for one-off sends: connections are closed
+        afterwards. Outcomes name the messages as given."""
+        ready = [m if isinstance(m, Outgoing) else from_email_message(m) for m in messages]
+        try:
+            result = self.send_batch(ready)
+        finally:
+            self.close()
+        by_ready = {id(r): m for r, m in zip(ready, messages, strict=True)}
+        result.outcomes = [replace(o, message=by_ready[id(o.message)]) for o in result.outcomes]
+        return result
+
+    def send(self, message: EmailMessage | Outgoing) -> None:
+        """Hand over one message, or raise TemporaryFailure / PermanentFailure."""
+        outcome = self.send_many([message]).outcomes[0]
+        if outcome.status == "accepted":
+            return
+        if outcome.retry_after is not None:
+            raise RateLimited(outcome.reason, outcome.retry_after)
+        kind = TemporaryFailure if outcome.status == "temporary" else PermanentFailure
+        raise kind(outcome.reason, bounce=outcome.bounce, relay_wide=outcome.relay_wide)
+
+    def close(self) -> None:
+        """Close connections kept open between batches (none by default)."""
 
 
 class OutboxTransport(Transport):
@@ -65,103 +165,31 @@ class OutboxTransport(Transport):
     def __init__(self, folder: Path | str):
         self.folder = Path(folder)
 
-    def send(self, message: EmailMessage) -> None:
-        """Write the message to `<UTC time>-<random>.eml`, atomically."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-            name = f"{stamp}-{secrets.token_hex(4)}.eml"
-            # Written under a hidden name first and renamed, so the outbox reader never sees half
-            # a message.
-            draft = self.folder / f".{name}.part"
-            draft.write_bytes(message.as_bytes())
-            os.replace(draft, self.folder / name)
-        except OSError as exc:
-            raise TemporaryFailure(
-                f"the outbox folder {self.folder} is not writable: {exc}"
-            ) from exc
+    def send_batch(self, messages: Sequence[Outgoing]) -> BatchResult:
+        """Write each message to `<UTC time>-<random>.eml`, atomically."""
+        result = BatchResult()
+        for message in messages:
+            try:
+                # Files on disk get the local line ending; the wire's CRLF is for SMTP.
+                self._write(message.as_bytes().replace(b"\r\n", b"\n"))
+            except OSError as exc:
+                failure = TemporaryFailure(
+                    f"the outbox folder {self.folder} is not writable: {exc}", relay_wide=True
+                )
+                result.outcomes.append(outcome_of(message, failure))
+            else:
+                result.outcomes.append(Outcome(message, "accepted"))
+        return result
 
-
-class SmtpTransport(Transport):
-    """Hands messages to an SMTP server; one connection per `send_many` call."""
-
-    name = "smtp"
-
-    def __init__(
-        self,
-        host: str,
-        port: int = 25,
-        *,
-        use_tls: bool = False,
-        use_ssl: bool = False,
-        username: str | None = None,
-        password: str | None = None,
-        timeout: float = SMTP_TIMEOUT,
-    ):
-        if use_tls and use_ssl:
-            raise TransportConfigError(
-                "MAIL_USE_TLS and MAIL_USE_SSL are both on; choose one (SSL for port 465)"
-            )
-        self.host = host
-        self.port = port
-        self.use_tls = use_tls
-        self.use_ssl = use_ssl
-        self.username = username
-        self.password = password
-        self.timeout = timeout
-
-    def send(self, message: EmailMessage) -> None:
-        """Send one message over a new connection."""
-        self.send_many([message])
-
-    def send_many(self, messages: list[EmailMessage]) -> None:
-        """Send the messages over one connection; raises on the first refused message."""
-        try:
-            with self._connect() as smtp:
-                for message in messages:
-                    smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _text in exc.recipients.values()]
-            raise _failure(min(codes) if codes else 550, str(exc.recipients)) from exc
-        except smtplib.SMTPResponseException as exc:
-            text = (
-                exc.smtp_error.decode(errors="replace")
-                if isinstance(exc.smtp_error, bytes)
-                else str(exc.smtp_error)
-            )
-            raise _failure(exc.smtp_code, text) from exc
-        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-            raise TemporaryFailure(
-                f"could not talk to the SMTP server {self.host}:{self.port}: {exc}"
-            ) from exc
-
-    def _connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
-        if self.use_ssl:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=context
-            )
-        else:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        try:
-            if self.use_tls:
-                smtp.starttls(context=context)
-            if self.username:
-                smtp.login(self.username, self.password or "")
-        except BaseException:
-            smtp.close()
-            raise
-        return smtp
-
-
-def _failure(code: int, text: str) -> TransportError:
-    detail = f"the SMTP server answered {code}: {text}"
-    if 400 <= code < 500:
-        return TemporaryFailure(detail)
-    if 500 <= code < 600:
-        return PermanentFailure(detail)
-    # Anything else (e.g. -1 for a closed connection) is worth another try.
-    return TemporaryFailure(detail)
+    def _write(self, data: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        name = f"{stamp}-{secrets.token_hex(4)}.eml"
+        # Written under a hidden name first and renamed, so the outbox reader never sees half
+        # a message.
+        draft = self.folder / f".{name}.part"
+        draft.write_bytes(data)
+        os.replace(draft, self.folder / name)
 
 
 def outbox_folder(config: Mapping[str, Any]) -> Path:
@@ -182,6 +210,8 @@ def transport_from_config(config: Mapping[str, Any]) -> Transport:
             )
         use_ssl = bool(config.get("MAIL_USE_SSL"))
         port = config.get("MAIL_PORT") or (465 if use_ssl else 25)
+        from service.mail.smtp import SmtpTransport
+
         return SmtpTransport(
             server,
             int(port),
@@ -189,6 +219,7 @@ def transport_from_config(config: Mapping[str, Any]) -> Transport:
             use_ssl=use_ssl,
             username=config.get("MAIL_USERNAME") or None,
             password=config.get("MAIL_PASSWORD") or None,
+            connections=int(config.get("MAIL_SMTP_CONNECTIONS") or 1),
         )
     if kind in ("mailgun", "postmark"):
         # Imported here: relays.py builds on this module's base class.

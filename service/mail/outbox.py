@@ -1,0 +1,473 @@
+"""The outbox: one delivery row per recipient, and the few queries the send loop runs on it.
+
+The send engine talks to the database only through these functions, each saying why it asks
+what it asks (the shape of listmonk's queries/campaigns.sql). The rule that keeps mail from being
+lost: a delivery's state moves only after the relay answered for it. listmonk moves its
+checkpoint when a batch is fetched, so a crash skips recipients (listmonk issue 3022); here a
+crashed worker's deliveries stay queued and come back when its lease runs out.
+
+Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from service.messages import N_, Message
+from service.models import (
+    Campaign,
+    CampaignStatus,
+    Consent,
+    Contact,
+    Delivery,
+    DeliveryStatus,
+    Suppression,
+    Tag,
+    User,
+    contact_tags,
+    record_audit,
+    utcnow,
+)
+
+# A campaign in these states may be started (drafts and scheduled ones when they come due).
+STARTABLE = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED})
+# Deliveries that are finished, whatever their outcome.
+FINISHED = (
+    DeliveryStatus.SENT,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.SKIPPED,
+    DeliveryStatus.CANCELLED,
+)
+
+
+class SendError(ValueError):
+    """A send action that cannot be done now; `message` says why, for the organiser."""
+
+    def __init__(self, message: Message):
+        self.message = message
+        super().__init__(str(message))
+
+
+# ---------------------------------------------------------------------------------------------
+# Who receives a campaign
+
+
+def audience_condition(audience: Mapping[str, Any]) -> Any:
+    """The contacts a campaign's audience means, as a WHERE clause on contacts.
+
+    Only contacts who gave consent are ever included; {"all": true} is all of them, a selection
+    narrows to contacts in one of the provinces or with one of the tags.
+    """
+    condition = Contact.consent == Consent.GIVEN
+    if not audience or audience.get("all"):
+        return condition
+    chosen = []
+    if audience.get("provinces"):
+        chosen.append(Contact.province.in_(list(audience["provinces"])))
+    if audience.get("tags"):
+        tagged = (
+            select(contact_tags.c.contact_id)
+            .join(Tag, Tag.id == contact_tags.c.tag_id)
+            .where(Tag.name.in_(list(audience["tags"])))
+        )
+        chosen.append(Contact.id.in_(tagged))
+    if not chosen:
+        return condition
+    return and_(condition, or_(*chosen))
+
+
+def _not_suppressed() -> Any:
+    return ~exists().where(Suppression.email == Contact.email)
+
+
+def count_recipients(session: Session, audience: Mapping[str, Any]) -> int:
+    """How many contacts would receive a campaign with this audience now."""
+    query = (
+        select(func.count())
+        .select_from(Contact)
+        .where(audience_condition(audience), _not_suppressed())
+    )
+    return session.scalar(query) or 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Starting, pausing, resuming, cancelling
+
+
+def start_sending(
+    session: Session, campaign: Campaign, *, actor: User | None, now: datetime | None = None
+) -> int:
+    """Record one delivery per recipient and mark the campaign sending, in one transaction.
+
+    One INSERT ... SELECT writes every row inside the database, so 100,000 recipients take
+    seconds, and the rows appear together with the status change or not at all: a crash
+    in between leaves a draft with no deliveries, never a sending campaign with half of them.
+    Returns the number of deliveries recorded.
+    """
+    if campaign.status not in STARTABLE:
+        raise SendError(
+            Message(
+                N_("This campaign is %(status)s; only drafts and scheduled campaigns can start."),
+                {"status": str(campaign.status)},
+            )
+        )
+    now = now or utcnow()
+    # The conditional update makes two clicks (or two schedulers) start the campaign once.
+    started = session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.status.in_(list(STARTABLE)))
+        .values(
+            status=CampaignStatus.SENDING,
+            send_started_at=now,
+            status_reason="",
+            failure_streak=0,
+            retry_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if started.rowcount != 1:
+        raise SendError(Message(N_("This campaign has already started.")))
+    recipients = (
+        select(
+            literal(campaign.id),
+            Contact.id,
+            Contact.email,
+            literal(DeliveryStatus.QUEUED.value),
+            literal(0),
+            literal(now, type_=Delivery.next_attempt_at.type),
+            literal(""),
+            literal(""),
+            literal(""),
+            literal(now, type_=Delivery.created_at.type),
+        )
+        .where(audience_condition(campaign.audience or {}), _not_suppressed())
+        .order_by(Contact.id)
+    )
+    columns = ["campaign_id", "contact_id", "email", "status", "attempts", "next_attempt_at"]
+    columns += ["claim", "last_error", "provider_id", "created_at"]
+    session.execute(insert(Delivery).from_select(columns, recipients))
+    session.refresh(campaign)
+    count = session.scalar(
+        select(func.count()).select_from(Delivery).where(Delivery.campaign_id == campaign.id)
+    )
+    record_audit(session, actor, "campaign.send", campaign, recipients=count)
+    if not count:
+        # Nobody to send to: the campaign is done at once rather than "sending" forever.
+        _finish(session, campaign, now)
+    return count or 0
+
+
+def pause_sending(
+    session: Session, campaign: Campaign, *, actor: User | None, reason: str = ""
+) -> None:
+    """Stop claiming this campaign's deliveries; messages already with a worker still finish."""
+    if campaign.status != CampaignStatus.SENDING:
+        raise SendError(Message(N_("Only a campaign that is sending can be paused.")))
+    campaign.status = CampaignStatus.PAUSED
+    campaign.status_reason = reason
+    record_audit(session, actor, "campaign.pause", campaign)
+    session.flush()
+
+
+def resume_sending(session: Session, campaign: Campaign, *, actor: User | None) -> None:
+    """Send the rest: deliveries already sent stay sent, so nobody gets the message twice."""
+    if campaign.status != CampaignStatus.PAUSED:
+        raise SendError(Message(N_("Only a paused campaign can be resumed.")))
+    campaign.status = CampaignStatus.SENDING
+    campaign.status_reason = ""
+    campaign.failure_streak = 0
+    campaign.retry_at = None
+    record_audit(session, actor, "campaign.resume", campaign)
+    session.flush()
+
+
+def cancel_sending(session: Session, campaign: Campaign, *, actor: User | None) -> int:
+    """Stop for good: deliveries still waiting are cancelled. Returns how many were."""
+    if campaign.status not in (CampaignStatus.SENDING, CampaignStatus.PAUSED):
+        raise SendError(Message(N_("Only a campaign that is sending or paused can be cancelled.")))
+    campaign.status = CampaignStatus.CANCELLED
+    cancelled = session.execute(
+        update(Delivery)
+        .where(Delivery.campaign_id == campaign.id, Delivery.status == DeliveryStatus.QUEUED)
+        .values(status=DeliveryStatus.CANCELLED, claim="", claimed_until=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    record_audit(session, actor, "campaign.cancel", campaign, cancelled=cancelled)
+    session.flush()
+    return cancelled
+
+
+def pause_by_itself(session: Session, campaign_id: int, reason: str) -> None:
+    """The send loop pauses a campaign that keeps failing; the reason is shown to organisers."""
+    session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
+        .values(status=CampaignStatus.PAUSED, status_reason=reason[:2000])
+        .execution_options(synchronize_session=False)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The send loop's queries
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery a worker holds, with what it needs to build the message."""
+
+    id: int
+    campaign_id: int
+    contact_id: int | None
+    email: str
+    attempts: int
+    created_at: datetime
+    name: str
+    language: str
+    # Why it must not be sent after all ("unsubscribed", "suppressed"), or "".
+    skip: str
+
+
+def claim_due_deliveries(
+    session: Session, *, now: datetime, limit: int, lease: timedelta
+) -> list[Claimed]:
+    """Take up to `limit` due deliveries of sending campaigns for this worker, and commit.
+
+    On PostgreSQL the candidates are read with FOR UPDATE SKIP LOCKED, so two workers never
+    wait on or take the same rows. The UPDATE then sets a random claim and a lease only where
+    the row is still unclaimed (or its lease ran out): that condition alone keeps two workers
+    apart on SQLite, which has no SKIP LOCKED. A worker that dies leaves its rows queued; once
+    the lease has run out another worker claims them again.
+    """
+    due = (
+        select(Delivery.id)
+        .join(Campaign, Campaign.id == Delivery.campaign_id)
+        .where(
+            Delivery.status == DeliveryStatus.QUEUED,
+            Delivery.next_attempt_at <= now,
+            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+            Campaign.status == CampaignStatus.SENDING,
+            or_(Campaign.retry_at.is_(None), Campaign.retry_at <= now),
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(of=Delivery, skip_locked=True)
+    )
+    ids = list(session.scalars(due))
+    if not ids:
+        session.rollback()
+        return []
+    claim = secrets.token_hex(16)
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(ids),
+            Delivery.status == DeliveryStatus.QUEUED,
+            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+        )
+        .values(claim=claim, claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    # Read back what this claim holds: only those rows are ours, whoever else was looking.
+    suppressed = exists().where(Suppression.email == Delivery.email)
+    rows = session.execute(
+        select(
+            Delivery.id,
+            Delivery.campaign_id,
+            Delivery.contact_id,
+            Delivery.email,
+            Delivery.attempts,
+            Delivery.created_at,
+            Contact.name,
+            Contact.language,
+            Contact.consent,
+            suppressed,
+        )
+        .outerjoin(Contact, Contact.id == Delivery.contact_id)
+        .where(Delivery.claim == claim)
+        .order_by(Delivery.id)
+    ).all()
+    session.rollback()
+    return [
+        Claimed(
+            id=row.id,
+            campaign_id=row.campaign_id,
+            contact_id=row.contact_id,
+            email=row.email,
+            attempts=row.attempts,
+            created_at=row.created_at,
+            name=row.name or "",
+            language=row.language or "nl",
+            skip=_skip_reason(row.consent, row[-1]),
+        )
+        for row in rows
+    ]
+
+
+def _skip_reason(consent: Consent | None, suppressed: bool) -> str:
+    # Checked at send time, not only at start: who unsubscribes during a send is not mailed.
+    if consent is None:
+        return "contact deleted"
+    if consent != Consent.GIVEN:
+        return "unsubscribed"
+    if suppressed:
+        return "suppressed"
+    return ""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What the send loop learned about one claimed delivery."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    error: str = ""
+    provider_id: str = ""
+    # For a retry: when to try again.
+    next_attempt_at: datetime | None = None
+    # Whether this try counts as an attempt (a relay that was down did not try the message).
+    attempted: bool = True
+
+
+def record_results(session: Session, results: Sequence[Result], *, now: datetime) -> None:
+    """Write the outcomes of claimed deliveries and release their claims, in one transaction.
+
+    Only rows still queued are touched: a cancel that came in meanwhile stays a cancel, except for
+    messages the relay already accepted, which are recorded as sent because they were.
+    """
+    for result in results:
+        values: dict[str, Any] = {"claim": "", "claimed_until": None}
+        if result.attempted:
+            values["attempts"] = Delivery.attempts + 1
+        if result.status == DeliveryStatus.SENT:
+            values.update(status=DeliveryStatus.SENT, sent_at=now, provider_id=result.provider_id)
+            values["last_error"] = ""
+            still_ours = Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.CANCELLED])
+        else:
+            values["status"] = result.status
+            if result.error:
+                values["last_error"] = result.error[:2000]
+            if result.next_attempt_at is not None:
+                values["next_attempt_at"] = result.next_attempt_at
+            still_ours = Delivery.status == DeliveryStatus.QUEUED
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id == result.delivery_id, still_ours)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def finish_campaigns(session: Session, campaign_ids: Iterable[int], *, now: datetime) -> list[int]:
+    """Mark sending campaigns with no queued delivery left as sent; returns their ids."""
+    finished = []
+    for campaign_id in set(campaign_ids):
+        waiting = session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.QUEUED)
+        )
+        if waiting:
+            continue
+        done = session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
+            .values(status=CampaignStatus.SENT, sent_at=now, status_reason="", retry_at=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if done:
+            finished.append(campaign_id)
+    return finished
+
+
+def _finish(session: Session, campaign: Campaign, now: datetime) -> None:
+    campaign.status = CampaignStatus.SENT
+    campaign.sent_at = now
+    session.flush()
+
+
+def sent_since(session: Session, since: datetime) -> int:
+    """Messages handed to the relay since then, across all workers (for the hourly limit)."""
+    return (
+        session.scalar(select(func.count()).select_from(Delivery).where(Delivery.sent_at >= since))
+        or 0
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a campaign's sending stands, for the campaign page and the API."""
+
+    total: int
+    sent: int
+    failed: int
+    skipped: int
+    cancelled: int
+    waiting: int
+    # Messages a minute over the last five minutes, and when the rest should be out at that rate.
+    rate_per_minute: float
+    expected_end: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counts as the API gives them."""
+        return {
+            "total": self.total,
+            "sent": self.sent,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "cancelled": self.cancelled,
+            "waiting": self.waiting,
+            "rate_per_minute": round(self.rate_per_minute, 1),
+            "expected_end": self.expected_end.isoformat() if self.expected_end else None,
+        }
+
+
+RATE_WINDOW = timedelta(minutes=5)
+
+
+def campaign_progress(
+    session: Session, campaign_id: int, *, now: datetime | None = None
+) -> Progress:
+    """Counts per delivery status, the recent rate and the expected end (one grouped query)."""
+    now = now or utcnow()
+    counts = dict(
+        session.execute(
+            select(Delivery.status, func.count())
+            .where(Delivery.campaign_id == campaign_id)
+            .group_by(Delivery.status)
+        ).all()
+    )
+    recent = (
+        session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.campaign_id == campaign_id, Delivery.sent_at >= now - RATE_WINDOW)
+        )
+        or 0
+    )
+    rate = recent / (RATE_WINDOW.total_seconds() / 60)
+    waiting = counts.get(DeliveryStatus.QUEUED, 0)
+    expected_end = None
+    if waiting and rate > 0:
+        expected_end = now + timedelta(minutes=waiting / rate)
+    return Progress(
+        total=sum(counts.values()),
+        sent=counts.get(DeliveryStatus.SENT, 0),
+        failed=counts.get(DeliveryStatus.FAILED, 0),
+        skipped=counts.get(DeliveryStatus.SKIPPED, 0),
+        cancelled=counts.get(DeliveryStatus.CANCELLED, 0),
+        waiting=waiting,
+        rate_per_minute=rate,
+        expected_end=expected_end,
+    )

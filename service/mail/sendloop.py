@@ -1,0 +1,499 @@
+"""The send loop: claim due deliveries, build each message, hand them to the relay, record.
+
+One `SendLoop` runs in `opgavepost worker` (any number of them on PostgreSQL) and one in
+`opgavepost serve`. Each round it claims a small batch (service/mail/outbox.py), sends it in
+chunks paced by the rate limits, and writes every chunk's outcomes before the next chunk goes,
+so a crash repeats at most the chunk in flight and loses nothing.
+
+What an outcome does (Mailman's outgoing runner keeps the same distinctions):
+- accepted: the delivery is sent; the campaign's failure streak starts again at 0;
+- temporary for this message (a 4xx): tried again later, with a growing pause, until the
+  retry deadline (MAIL_RETRY_DAYS after the send began), then failed;
+- permanent for this message (a 5xx): failed with the relay's words; a refused address is put on
+  the suppression list;
+- temporary for the whole relay (down, throttling): the campaign waits (retry_at) and goes on by
+  itself, the messages keep their place and no attempt is counted;
+- permanent for the whole relay (login refused): the campaign pauses with the reason;
+- MAIL_PAUSE_AFTER_FAILURES failures in a row also pause it, with the last reason.
+
+Nothing here imports Flask; `SendLoop.from_config` takes a settings mapping and a session maker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from service.campaigns.store import campaign_content, meeting_facts, upcoming_for
+from service.campaigns.testsend import network_from_config, sender_address
+from service.mail import placeholders
+from service.mail.outbox import (
+    Claimed,
+    Result,
+    claim_due_deliveries,
+    finish_campaigns,
+    pause_by_itself,
+    record_results,
+    sent_since,
+)
+from service.mail.outgoing import Outgoing
+from service.mail.render import RenderedCampaign, TemplateError, personalise, render_campaign
+from service.mail.suppression import suppress
+from service.mail.transports import Outcome, Transport, transport_from_config
+from service.models import Campaign, DeliveryStatus, utcnow
+from service.public.unsubscribe import unsubscribe_mailto, unsubscribe_token, unsubscribe_url
+from service.public.webversion import web_version_url
+
+log = logging.getLogger(__name__)
+
+# A message that failed for now waits 1, 2, 4, ... minutes, at most 4 hours, before its next try.
+MESSAGE_RETRY_FIRST = timedelta(minutes=1)
+MESSAGE_RETRY_MAX = timedelta(hours=4)
+# A relay that is down is asked again after 30 s, 1, 2, ... minutes, at most 30 minutes.
+RELAY_RETRY_FIRST = timedelta(seconds=30)
+RELAY_RETRY_MAX = timedelta(minutes=30)
+LANGUAGES = ("nl", "en")
+
+
+@dataclass(frozen=True)
+class SendSettings:
+    """How the loop paces itself; every value comes from a MAIL_* setting."""
+
+    batch_size: int = 200
+    lease: timedelta = timedelta(minutes=5)
+    retry_deadline: timedelta = timedelta(days=3)
+    pause_after_failures: int = 25
+    per_second: float = 0.0
+    per_hour: int = 0
+    idle_seconds: float = 1.0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SendSettings:
+        """The settings MAIL_BATCH_SIZE, MAIL_LEASE_SECONDS, MAIL_RETRY_DAYS, ... name."""
+        return cls(
+            batch_size=int(config.get("MAIL_BATCH_SIZE", 200)),
+            lease=timedelta(seconds=int(config.get("MAIL_LEASE_SECONDS", 300))),
+            retry_deadline=timedelta(days=int(config.get("MAIL_RETRY_DAYS", 3))),
+            pause_after_failures=int(config.get("MAIL_PAUSE_AFTER_FAILURES", 25)),
+            per_second=float(config.get("MAIL_RATE_PER_SECOND", 0)),
+            per_hour=int(config.get("MAIL_RATE_PER_HOUR", 0)),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Building each recipient's message
+
+
+@dataclass
+class CampaignMail:
+    """One campaign version, rendered once per language, ready to fill in per recipient."""
+
+    campaign_id: int
+    version: int
+    from_name: str
+    from_email: str
+    reply_to: str
+    list_id: str
+    message_id_domain: str
+    rendered: dict[str, RenderedCampaign] = field(default_factory=dict)
+
+
+class MessageFactory:
+    """Makes each delivery's `Outgoing`; renders a campaign only when its version is new."""
+
+    def __init__(self, config: Mapping[str, Any]):
+        self.config = config
+        self.network = network_from_config(config)
+        self.base_url = str(config["BASE_URL"]).rstrip("/")
+        self.secret_key = str(config["SECRET_KEY"])
+        # Message-IDs carry a mark of this installation, so two installations sending from the
+        # same domain never make the same one.
+        self.install_mark = hmac.new(
+            self.secret_key.encode(), b"message-id", hashlib.sha256
+        ).hexdigest()[:8]
+        self._campaigns: dict[int, CampaignMail] = {}
+
+    def campaign_mail(self, session: Session, campaign: Campaign) -> CampaignMail:
+        """The campaign rendered in both languages; raises TemplateError when it cannot be."""
+        cached = self._campaigns.get(campaign.id)
+        if cached is not None and cached.version == campaign.version:
+            return cached
+        content = campaign_content(campaign)
+        upcoming = upcoming_for(session, campaign)
+        meeting = meeting_facts(campaign.meeting) if campaign.meeting is not None else None
+        rendered = {
+            language: render_campaign(
+                content,
+                language=language,
+                network=self.network,
+                base_url=self.base_url,
+                upcoming=upcoming,
+                meeting=meeting,
+            )
+            for language in LANGUAGES
+        }
+        from_email = sender_address(self.config)
+        mail = CampaignMail(
+            campaign_id=campaign.id,
+            version=campaign.version,
+            from_name=campaign.sender_name or self.network.name,
+            from_email=from_email,
+            reply_to=self.network.email,
+            list_id=list_id(self.network.name, self.base_url),
+            message_id_domain=from_email.rpartition("@")[2] or "localhost",
+            rendered=rendered,
+        )
+        self._campaigns[campaign.id] = mail
+        return mail
+
+    def message(self, mail: CampaignMail, delivery: Claimed) -> Outgoing:
+        """The message for one delivery; raises ValueError for an address that cannot go."""
+        rendered = mail.rendered.get(delivery.language) or mail.rendered["nl"]
+        name = delivery.name.strip()
+        token = unsubscribe_token(delivery.contact_id or 0, mail.campaign_id, self.secret_key)
+        leave_url = unsubscribe_url(token, self.base_url)
+        values = {
+            placeholders.FIRST_NAME: name.split()[0] if name else _reader(rendered.language),
+            placeholders.NAME: name or _reader(rendered.language),
+            placeholders.UNSUBSCRIBE_URL: leave_url,
+            placeholders.WEB_VERSION_URL: web_version_url(
+                mail.campaign_id, self.secret_key, self.base_url
+            ),
+        }
+        subject, html, text = personalise(rendered, values)
+        return Outgoing(
+            from_name=mail.from_name,
+            from_email=mail.from_email,
+            to_name=name,
+            to_email=delivery.email,
+            subject=subject,
+            text=text,
+            html=html,
+            reply_to=mail.reply_to,
+            message_id=self.message_id(mail, delivery.id),
+            headers=(
+                ("List-Id", mail.list_id),
+                (
+                    "List-Unsubscribe",
+                    f"<{leave_url}>, <{unsubscribe_mailto(self.network.email, token)}>",
+                ),
+                # RFC 8058: mail clients may POST to the https link to unsubscribe at once.
+                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+                ("X-Opgavepost-Campaign", str(mail.campaign_id)),
+            ),
+        )
+
+    def message_id(self, mail: CampaignMail, delivery_id: int) -> str:
+        """The same Message-ID every time this delivery is sent, so a repeat is recognisable."""
+        return (
+            f"<opgavepost.{mail.campaign_id}.{delivery_id}.{self.install_mark}"
+            f"@{mail.message_id_domain}>"
+        )
+
+
+def list_id(network_name: str, base_url: str) -> str:
+    """The List-Id header (RFC 2919): the network's name and an id under our own host name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", network_name.lower()).strip("-") or "nieuwsbrief"
+    host = urlsplit(base_url).hostname or "localhost"
+    label = network_name.replace('"', "").replace("\\", "").strip()
+    # A non-ASCII label would need encoding; the id alone is enough for filters.
+    return f'"{label}" <{slug}.{host}>' if label.isascii() and label else f"<{slug}.{host}>"
+
+
+def _reader(language: str) -> str:
+    return "lezer" if language == "nl" else "reader"
+
+
+def preflight(session: Session, campaign: Campaign, config: Mapping[str, Any]) -> None:
+    """Render the campaign in every language the way the loop will; raises TemplateError.
+
+    Called before a campaign starts, so a broken template is refused before anything is sent.
+    """
+    MessageFactory(config).campaign_mail(session, campaign)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pacing
+
+
+class Pacer:
+    """Keeps to MAIL_RATE_PER_SECOND within this process: each message books 1/rate seconds."""
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.per_second = per_second
+        self.clock = clock
+        self.sleep = sleep
+        self._free_at = 0.0
+
+    def chunk_size(self, default: int) -> int:
+        """How many messages to hand over at once: about one second's worth when limited."""
+        return default if self.per_second <= 0 else max(1, min(default, int(self.per_second)))
+
+    def wait_for(self, count: int) -> None:
+        """Sleep until `count` more messages fit in the rate, then book them."""
+        if self.per_second <= 0:
+            return
+        now = self.clock()
+        start = max(now, self._free_at)
+        if start > now:
+            self.sleep(start - now)
+        self._free_at = start + count / self.per_second
+
+
+# ---------------------------------------------------------------------------------------------
+# The loop
+
+
+class SendLoop:
+    """Claims, sends and records deliveries; `run` until stopped, `run_once` for one round."""
+
+    def __init__(
+        self,
+        sessions: Callable[[], Session],
+        transport: Transport,
+        config: Mapping[str, Any],
+        *,
+        settings: SendSettings | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.sessions = sessions
+        self.transport = transport
+        self.settings = settings or SendSettings.from_config(config)
+        self.factory = MessageFactory(config)
+        self.clock = clock
+        self.pacer = Pacer(self.settings.per_second)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], sessions: Callable[[], Session]) -> SendLoop:
+        """A loop with the transport MAIL_TRANSPORT names."""
+        return cls(sessions, transport_from_config(config), config)
+
+    def run(self, stop: threading.Event) -> None:
+        """Send until `stop` is set; sleep a moment whenever nothing is due."""
+        try:
+            while not stop.is_set():
+                try:
+                    handled = self.run_once()
+                except Exception:  # the loop must outlive one bad round
+                    log.exception("the send loop failed a round; it tries again shortly")
+                    handled = 0
+                if not handled:
+                    stop.wait(self.settings.idle_seconds)
+        finally:
+            self.transport.close()
+
+    def run_once(self) -> int:
+        """One round: claim a batch and send it; returns how many deliveries it handled."""
+        with self.sessions() as session:
+            limit = self._hourly_room(session, self.settings.batch_size)
+            if limit <= 0:
+                return 0
+            claimed = claim_due_deliveries(
+                session, now=self.clock(), limit=limit, lease=self.settings.lease
+            )
+            if not claimed:
+                return 0
+            for chunk in _chunks(claimed, self.pacer.chunk_size(len(claimed))):
+                self._send_chunk(session, chunk)
+            return len(claimed)
+
+    def _hourly_room(self, session: Session, wanted: int) -> int:
+        if self.settings.per_hour <= 0:
+            return wanted
+        used = sent_since(session, self.clock() - timedelta(hours=1))
+        session.rollback()
+        return min(wanted, self.settings.per_hour - used)
+
+    def _send_chunk(self, session: Session, chunk: Sequence[Claimed]) -> None:
+        results: list[Result] = []
+        ready: list[tuple[Claimed, Outgoing]] = []
+        for campaign_id, deliveries in _by_campaign(chunk):
+            campaign = session.get(Campaign, campaign_id)
+            mail = self._campaign_mail(session, campaign, deliveries, results)
+            if mail is None:
+                continue
+            for delivery in deliveries:
+                if delivery.skip:
+                    results.append(_skipped(delivery))
+                    continue
+                try:
+                    ready.append((delivery, self.factory.message(mail, delivery)))
+                except ValueError as exc:
+                    results.append(Result(delivery.id, DeliveryStatus.FAILED, str(exc)))
+        if ready:
+            self.pacer.wait_for(len(ready))
+            batch = self.transport.send_batch([message for _delivery, message in ready])
+            self._judge(session, ready, batch.outcomes, results)
+        now = self.clock()
+        record_results(session, results, now=now)
+        finish_campaigns(session, {d.campaign_id for d in chunk}, now=now)
+        session.commit()
+
+    def _campaign_mail(
+        self,
+        session: Session,
+        campaign: Campaign | None,
+        deliveries: list[Claimed],
+        results: list[Result],
+    ) -> CampaignMail | None:
+        if campaign is None:
+            return None
+        try:
+            return self.factory.campaign_mail(session, campaign)
+        except TemplateError as exc:
+            # Nothing of a campaign that cannot render may go; the organiser mends and resumes.
+            pause_by_itself(session, campaign.id, f"the email could not be rendered: {exc}")
+            results.extend(_released(d) for d in deliveries)
+            return None
+
+    def _judge(
+        self,
+        session: Session,
+        ready: list[tuple[Claimed, Outgoing]],
+        outcomes: list[Outcome],
+        results: list[Result],
+    ) -> None:
+        now = self.clock()
+        streaks: dict[int, _Streak] = {}
+        for (delivery, _message), outcome in zip(ready, outcomes, strict=True):
+            streak = streaks.setdefault(delivery.campaign_id, _Streak())
+            if outcome.status == "accepted":
+                results.append(
+                    Result(delivery.id, DeliveryStatus.SENT, provider_id=outcome.provider_id)
+                )
+                streak.accepted()
+            elif outcome.relay_wide:
+                results.append(_released(delivery))
+                streak.relay_failed(outcome)
+            elif outcome.status == "temporary":
+                results.append(self._retry_or_fail(delivery, outcome.reason, now))
+                streak.failed(outcome.reason)
+            else:
+                results.append(Result(delivery.id, DeliveryStatus.FAILED, outcome.reason))
+                if outcome.bounce:
+                    suppress(session, delivery.email, "hard_bounce", outcome.reason, "relay")
+                streak.failed(outcome.reason)
+        for campaign_id, streak in streaks.items():
+            self._apply_streak(session, campaign_id, streak, now)
+
+    def _retry_or_fail(self, delivery: Claimed, reason: str, now: datetime) -> Result:
+        attempts = delivery.attempts + 1
+        pause = min(MESSAGE_RETRY_FIRST * 2 ** (attempts - 1), MESSAGE_RETRY_MAX)
+        pause *= random.uniform(0.9, 1.1)  # spreads the retries of many messages
+        deadline = delivery.created_at + self.settings.retry_deadline
+        if now + pause > deadline:
+            days = self.settings.retry_deadline.days
+            return Result(
+                delivery.id,
+                DeliveryStatus.FAILED,
+                f"still failing after {attempts} tries over {days} days: {reason}",
+            )
+        return Result(delivery.id, DeliveryStatus.QUEUED, reason, next_attempt_at=now + pause)
+
+    def _apply_streak(
+        self, session: Session, campaign_id: int, streak: _Streak, now: datetime
+    ) -> None:
+        values: dict[str, Any] = {}
+        if streak.reset:
+            values.update(failure_streak=streak.count, status_reason="")
+        elif streak.count:
+            values["failure_streak"] = Campaign.failure_streak + streak.count
+        if not values:
+            return
+        if streak.last_reason:
+            values["status_reason"] = streak.last_reason[:2000]
+        row = session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id)
+            .values(**values)
+            .returning(Campaign.failure_streak)
+            .execution_options(synchronize_session=False)
+        ).first()
+        count = row[0] if row else 0
+        if streak.relay_outcome is not None:
+            if streak.relay_outcome.status == "permanent":
+                pause_by_itself(session, campaign_id, streak.relay_outcome.reason)
+                return
+            wait = _relay_wait(count, streak.relay_outcome.retry_after)
+            session.execute(
+                update(Campaign)
+                .where(Campaign.id == campaign_id)
+                .values(retry_at=now + wait)
+                .execution_options(synchronize_session=False)
+            )
+        if count >= self.settings.pause_after_failures:
+            pause_by_itself(
+                session,
+                campaign_id,
+                f"{count} failures in a row; the last: {streak.last_reason}",
+            )
+
+
+@dataclass
+class _Streak:
+    """Failures in a row within one chunk of one campaign."""
+
+    count: int = 0
+    reset: bool = False
+    last_reason: str = ""
+    relay_outcome: Outcome | None = None
+
+    def accepted(self) -> None:
+        self.count, self.reset, self.last_reason = 0, True, ""
+
+    def failed(self, reason: str) -> None:
+        self.count += 1
+        self.last_reason = reason
+
+    def relay_failed(self, outcome: Outcome) -> None:
+        # The relay failing counts once per chunk: the other messages were never tried.
+        if self.relay_outcome is None:
+            self.count += 1
+            self.last_reason = outcome.reason
+            self.relay_outcome = outcome
+
+
+def _relay_wait(streak: int, retry_after: float | None) -> timedelta:
+    if retry_after is not None:
+        return timedelta(seconds=retry_after)
+    return min(RELAY_RETRY_FIRST * 2 ** max(0, streak - 1), RELAY_RETRY_MAX)
+
+
+def _skipped(delivery: Claimed) -> Result:
+    return Result(delivery.id, DeliveryStatus.SKIPPED, delivery.skip, attempted=False)
+
+
+def _released(delivery: Claimed) -> Result:
+    # Back to the queue as it was: the message was not tried.
+    return Result(delivery.id, DeliveryStatus.QUEUED, attempted=False)
+
+
+def _by_campaign(chunk: Sequence[Claimed]) -> Iterator[tuple[int, list[Claimed]]]:
+    groups: dict[int, list[Claimed]] = {}
+    for delivery in chunk:
+        groups.setdefault(delivery.campaign_id, []).append(delivery)
+    yield from groups.items()
+
+
+def _chunks(items: Sequence[Claimed], size: int) -> Iterator[Sequence[Claimed]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,76 @@
+"""Signed unsubscribe links: one per contact and campaign, no login, no expiry.
+
+Every campaign email carries `/afmelden/<token>` in its footer and in its List-Unsubscribe header.
+The token is [contact id, campaign id] signed with SECRET_KEY (salt "unsubscribe"), so nobody can
+unsubscribe someone else by counting ids, and the campaign says where the person left. It does not
+expire: an old newsletter's link must still work. Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Session
+
+from service.models import Consent, Contact, utcnow
+
+SALT = "unsubscribe"
+
+
+@dataclass(frozen=True)
+class UnsubscribeToken:
+    """What an unsubscribe token stands for."""
+
+    contact_id: int
+    campaign_id: int | None
+
+
+def unsubscribe_token(contact_id: int, campaign_id: int | None, secret_key: str) -> str:
+    """The signed token in a contact's unsubscribe link."""
+    return URLSafeSerializer(secret_key, salt=SALT).dumps([contact_id, campaign_id])
+
+
+def read_unsubscribe_token(token: str, secret_key: str) -> UnsubscribeToken | None:
+    """The contact and campaign a token was signed for, or None when it is not ours."""
+    try:
+        value = URLSafeSerializer(secret_key, salt=SALT).loads(token)
+    except BadSignature:
+        return None
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not isinstance(value[0], int)
+        or not (value[1] is None or isinstance(value[1], int))
+    ):
+        return None
+    return UnsubscribeToken(contact_id=value[0], campaign_id=value[1])
+
+
+def unsubscribe_url(token: str, base_url: str) -> str:
+    """The https address of the unsubscribe page (and of the RFC 8058 one-click POST)."""
+    return f"{base_url.rstrip('/')}/afmelden/{token}"
+
+
+def unsubscribe_mailto(network_email: str, token: str) -> str:
+    """A mailto: for clients that unsubscribe by mail; the token tells organisers who it is."""
+    return f"mailto:{network_email}?subject={quote('unsubscribe ' + token, safe='')}"
+
+
+def unsubscribe_contact(
+    session: Session, contact: Contact, *, source: str, now: datetime | None = None
+) -> bool:
+    """Withdraw the contact's consent; True when it was given until now.
+
+    The send loop checks consent when it claims a delivery, so a contact who leaves during a send
+    gets none of the messages not yet sent.
+    """
+    if contact.consent == Consent.WITHDRAWN:
+        return False
+    contact.consent = Consent.WITHDRAWN
+    contact.consent_at = now or utcnow()
+    contact.consent_source = source[:200]
+    session.flush()
+    return True
