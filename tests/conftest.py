@@ -165,13 +165,35 @@ def organiser(client, admin_user):
 
 
 class RecordingSmtpHandler:
-    """An aiosmtpd handler that keeps every message, or answers with a code it is told to."""
+    """An aiosmtpd handler that keeps every message, or answers with a code it is told to.
+
+    `answer` answers every message; `next_answers` answers the next messages one by one;
+    `refused` maps addresses to the answer their RCPT TO gets. With `pipelining` on, the
+    server offers PIPELINING as Postfix does (aiosmtpd reads pipelined commands in order).
+    """
 
     def __init__(self):
         self.messages: list = []
         self.answer: str | None = None  # e.g. "451 4.3.0 try later" or "550 5.1.1 no such user"
+        self.next_answers: list[str] = []
+        self.refused: dict[str, str] = {}
+        self.pipelining = False
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return self.refused[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.next_answers:
+            return self.next_answers.pop(0)
         if self.answer:
             return self.answer
         from email import message_from_bytes, policy
