@@ -1,0 +1,153 @@
+"""The send loop over the HTTP API relays, and its rate limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from service.mail.outbox import campaign_progress
+from service.mail.relays import MailgunRelay, PostmarkRelay
+from service.mail.sendloop import Pacer, SendLoop, SendSettings
+from service.mail.suppression import is_suppressed
+from service.models import Campaign, CampaignStatus, DeliveryStatus
+from tests.builders import make_contact
+from tests.relay_servers import (
+    MAILGUN_DOMAIN,
+    MAILGUN_KEY,
+    POSTMARK_TOKEN,
+    mailgun_server,
+    postmark_server,
+)
+from tests.test_sendloop import Clock, _campaign, _deliveries, _drain, _start
+
+
+def _relay_loop(app, relay, clock, **settings) -> SendLoop:
+    return SendLoop(
+        app.extensions["db_sessionmaker"],
+        relay,
+        app.config,
+        settings=SendSettings(**({"batch_size": 50} | settings)),
+        clock=clock,
+    )
+
+
+def test_postmark_gets_one_batch_call_and_its_refusals_are_recorded(app, db):
+    clock = Clock()
+    people = [make_contact(db) for _ in range(5)]
+    inactive = make_contact(db, email="inactief@example.nl")
+    campaign = _campaign(db)
+    _start(db, campaign, clock)
+    with postmark_server() as server:
+        server.refuse[inactive.email] = (
+            406,
+            "You tried to send to a recipient that has been marked as inactive.",
+        )
+        relay = PostmarkRelay(POSTMARK_TOKEN, base_url=server.base_url, timeout=(2.0, 5.0))
+        _drain(_relay_loop(app, relay, clock))
+    # All six messages went in one POST /email/batch.
+    assert server.requests == 1
+    received = sorted(entry["To"].rpartition("<")[2].rstrip(">") for entry in server.received)
+    assert received == sorted(p.email for p in people)
+    delivery = _deliveries(db, campaign)[inactive.email]
+    assert delivery.status == DeliveryStatus.FAILED and "ErrorCode 406" in delivery.last_error
+    assert is_suppressed(db, inactive.email)
+    sent = _deliveries(db, campaign)[people[0].email]
+    assert sent.provider_id  # Postmark's MessageID, to match its webhooks later
+
+
+def test_postmark_receives_the_list_headers(app, db):
+    clock = Clock()
+    make_contact(db)
+    _start(db, _campaign(db), clock)
+    with postmark_server() as server:
+        relay = PostmarkRelay(POSTMARK_TOKEN, base_url=server.base_url, timeout=(2.0, 5.0))
+        _drain(_relay_loop(app, relay, clock))
+    [entry] = server.received
+    headers = {h["Name"]: h["Value"] for h in entry["Headers"]}
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "/afmelden/" in headers["List-Unsubscribe"]
+    assert headers["Message-ID"].startswith("<opgavepost.")
+    assert "/afmelden/" in entry["HtmlBody"] and "/afmelden/" in entry["TextBody"]
+
+
+def test_mailgun_throttling_makes_the_campaign_wait_as_asked(app, db):
+    clock = Clock()
+    people = [make_contact(db) for _ in range(3)]
+    campaign = _campaign(db)
+    _start(db, campaign, clock)
+    with mailgun_server() as server:
+        server.next_statuses = [429]
+        server.retry_after = "120"
+        relay = MailgunRelay(
+            MAILGUN_KEY, MAILGUN_DOMAIN, base_url=server.base_url, timeout=(2.0, 5.0)
+        )
+        loop = _relay_loop(app, relay, clock)
+        _drain(loop)
+        db.expire_all()
+        waiting = db.get(Campaign, campaign.id)
+        assert waiting.retry_at == clock() + timedelta(seconds=120)
+        assert "429" in waiting.status_reason
+        assert server.received == []
+        clock.advance(seconds=60)
+        assert _drain(loop) == 0
+        clock.advance(seconds=61)
+        _drain(loop)
+    assert sorted(to[0] for to, _mime in server.received) == sorted(p.email for p in people)
+    db.expire_all()
+    assert db.get(Campaign, campaign.id).status == CampaignStatus.SENT
+
+
+def test_a_refused_api_key_pauses_the_campaign_without_failing_anyone(app, db):
+    clock = Clock()
+    [make_contact(db) for _ in range(3)]
+    campaign = _campaign(db)
+    _start(db, campaign, clock)
+    with mailgun_server() as server:
+        relay = MailgunRelay("key-wrong", MAILGUN_DOMAIN, base_url=server.base_url)
+        _drain(_relay_loop(app, relay, clock))
+    db.expire_all()
+    paused = db.get(Campaign, campaign.id)
+    assert paused.status == CampaignStatus.PAUSED
+    assert "401" in paused.status_reason and "API key" in paused.status_reason
+    progress = campaign_progress(db, campaign.id, now=clock())
+    assert (progress.failed, progress.waiting) == (0, 3)
+    assert {d.attempts for d in _deliveries(db, campaign).values()} == {0}
+
+
+def test_the_hourly_limit_holds_across_rounds(app, db, smtp_server):
+    from service.mail.smtp import SmtpTransport
+
+    clock = Clock()
+    people = [make_contact(db) for _ in range(8)]
+    campaign = _campaign(db)
+    _start(db, campaign, clock)
+    loop = SendLoop(
+        app.extensions["db_sessionmaker"],
+        SmtpTransport("127.0.0.1", smtp_server.port),
+        app.config,
+        settings=SendSettings(batch_size=3, per_hour=5),
+        clock=clock,
+    )
+    _drain(loop)
+    assert len(smtp_server.handler.messages) == 5
+    clock.advance(minutes=59)
+    assert _drain(loop) == 0
+    clock.advance(minutes=2)
+    _drain(loop)
+    assert len(smtp_server.handler.messages) == len(people)
+
+
+def test_the_pacer_books_one_slot_per_message():
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = Pacer(10, clock=lambda: now[0], sleep=sleep)
+    assert pacer.chunk_size(200) == 10
+    pacer.wait_for(10)  # the first second's worth goes at once
+    pacer.wait_for(10)  # the next waits a second
+    pacer.wait_for(5)
+    assert slept == [1.0, 1.0]
+    assert Pacer(0).chunk_size(200) == 200
