@@ -271,3 +271,89 @@ def test_a_postmark_complaint_is_suppressed(client, app, db):
     )
     assert response.get_json() == {"status": "accepted", "kind": "complaint", "suppressed": True}
     assert is_suppressed(db, complaint["Email"])
+
+
+# Replays: Mailgun's signature covers timestamp and token, not the event, so a token counts once
+
+
+def test_the_same_signed_mailgun_call_twice_is_refused_the_second_time(client, app, db):
+    from service.models import Suppression, UsedWebhookToken
+
+    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    body = mailgun_body(failed(), signed_at=datetime.now(UTC), token="r" * 50)
+    first = client.post("/webhooks/mailgun", data=body, content_type="application/json")
+    assert first.status_code == 200
+    db.query(Suppression).delete()  # an organiser lifted the suppression meanwhile
+    db.commit()
+
+    again = client.post("/webhooks/mailgun", data=body, content_type="application/json")
+    assert again.status_code == 406  # Mailgun does not retry a 406
+    assert "used before" in again.get_json()["reason"]
+    assert db.query(Suppression).count() == 0
+    assert [(t.provider, t.token) for t in db.query(UsedWebhookToken)] == [("mailgun", "r" * 50)]
+
+
+def test_a_replay_with_other_event_data_under_a_used_token_is_refused(client, app, db):
+    from service.models import Suppression
+
+    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    signed_at = datetime.now(UTC)
+    delivered = {"event": "delivered", "recipient": "lid@example.nl", "timestamp": 1.8e9}
+    body = mailgun_body(delivered, signed_at=signed_at, token="s" * 50)
+    assert client.post("/webhooks/mailgun", data=body).get_json() == {"status": "ignored"}
+    # The captured signature block, with a bounce for someone else put in its event-data.
+    forged = mailgun_body({**failed(), "recipient": "slachtoffer@example.nl"}, signed_at=signed_at)
+    forged = json.dumps({**json.loads(forged), "signature": json.loads(body)["signature"]})
+    response = client.post("/webhooks/mailgun", data=forged, content_type="application/json")
+    assert response.status_code == 406
+    assert db.query(Suppression).count() == 0
+
+
+def test_a_token_is_not_used_up_by_a_call_that_fails(client, app, db):
+    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    signed_at = datetime.now(UTC)
+    broken = json.loads(mailgun_body(failed(), signed_at=signed_at, token="u" * 50))
+    broken["event-data"] = {**failed(), "recipient": None}
+    response = client.post("/webhooks/mailgun", data=json.dumps(broken))
+    assert response.status_code == 400
+    body = mailgun_body(failed(), signed_at=signed_at, token="u" * 50)
+    assert client.post("/webhooks/mailgun", data=body).status_code == 200
+
+
+def test_a_stale_mailgun_call_is_refused_at_the_endpoint(client, app, db):
+    from service.models import Suppression, UsedWebhookToken
+
+    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    body = mailgun_body(failed(), signed_at=datetime.now(UTC) - timedelta(minutes=6))
+    response = client.post("/webhooks/mailgun", data=body, content_type="application/json")
+    assert response.status_code == 401
+    assert "too old" in response.get_json()["reason"]
+    assert db.query(Suppression).count() == 0
+    assert db.query(UsedWebhookToken).count() == 0  # a refused signature uses up nothing
+
+
+def test_used_tokens_older_than_a_day_are_pruned_when_a_new_one_comes(app, db):
+    from service.mail.suppression import first_use_of_webhook_token
+    from service.models import UsedWebhookToken
+
+    assert first_use_of_webhook_token(db, "mailgun", "old", now=NOW - timedelta(days=2))
+    assert first_use_of_webhook_token(db, "mailgun", "recent", now=NOW - timedelta(hours=1))
+    assert not first_use_of_webhook_token(db, "mailgun", "recent", now=NOW)
+    assert first_use_of_webhook_token(db, "mailgun", "new", now=NOW)
+    db.commit()
+    assert sorted(t.token for t in db.query(UsedWebhookToken)) == ["new", "recent"]
+    assert first_use_of_webhook_token(db, "postmark", "new", now=NOW)  # per provider
+
+
+def test_postmark_endpoint_refuses_missing_credentials_and_suppresses_nobody(client, app, db):
+    from service.models import Suppression
+
+    app.config["POSTMARK_WEBHOOK_USERNAME"] = "postmark"
+    app.config["POSTMARK_WEBHOOK_PASSWORD"] = "geheim-wachtwoord"
+    body = json.dumps(HARD_BOUNCE)
+    for headers in ({}, {"Authorization": basic("iemand", "geheim-wachtwoord")}):
+        response = client.post(
+            "/webhooks/postmark", data=body, content_type="application/json", headers=headers
+        )
+        assert response.status_code == 401
+    assert db.query(Suppression).count() == 0

@@ -6,12 +6,14 @@ leaves these addresses out when it records a campaign's deliveries.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.mail.webhooks import SuppressionEvent
-from service.models import Suppression
+from service.models import Suppression, UsedWebhookToken, utcnow
 
 # Event kinds that end mail to an address for good; a soft bounce may clear up by itself.
 SUPPRESSING_KINDS = frozenset({"hard_bounce", "complaint"})
@@ -53,3 +55,38 @@ def apply_event(session: Session, event: SuppressionEvent) -> Suppression | None
     if event.kind not in SUPPRESSING_KINDS:
         return None
     return suppress(session, event.email, event.kind, event.reason, event.provider)
+
+
+# Mailgun refuses signatures older than five minutes (service/mail/webhooks.py), so a token
+# older than that can never come back; a day leaves room for clocks that disagree.
+KEEP_WEBHOOK_TOKENS = timedelta(days=1)
+
+
+def first_use_of_webhook_token(
+    session: Session, provider: str, token: str, *, now: datetime | None = None
+) -> bool:
+    """Remember a webhook token; True the first time it is seen, False for a replay.
+
+    The row is committed with the event it came with, so a call that fails on our side leaves
+    its token unused for the provider's retry. Two copies of one call arriving at once meet at
+    the unique (provider, token): the savepoint lets the loser answer "seen" instead of failing.
+    Tokens past any use are pruned here, so the table stays a day long.
+    """
+    now = now or utcnow()
+    token = token[:200]  # the column's width; Mailgun's tokens are 50 characters
+    session.execute(
+        delete(UsedWebhookToken).where(UsedWebhookToken.seen_at < now - KEEP_WEBHOOK_TOKENS)
+    )
+    seen = session.scalar(
+        select(UsedWebhookToken.id).where(
+            UsedWebhookToken.provider == provider, UsedWebhookToken.token == token
+        )
+    )
+    if seen is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(UsedWebhookToken(provider=provider, token=token, seen_at=now))
+    except IntegrityError:
+        return False
+    return True

@@ -4,8 +4,11 @@ Plain logic, no Flask: a view hands over the raw body (and the Authorization hea
 an event (or None for events that do not concern the suppression list, such as "delivered"), or
 a `WebhookRejected` that says why the call is refused.
 
-- Mailgun signs every call: HMAC-SHA256 of timestamp + token with the webhook signing key. A
-  timestamp older than five minutes is refused, so a captured call cannot be replayed later.
+- Mailgun signs every call: HMAC-SHA256 of timestamp + token with the webhook signing key. The
+  signature does not cover the event data, so a captured call could be replayed with another
+  event in it: a timestamp older than five minutes is refused, and within those minutes each
+  token is accepted once (the caller says whether a token is new; the view keeps them in
+  UsedWebhookToken).
 - Postmark does not sign; its webhook URL carries basic-auth credentials that only we know.
 """
 
@@ -17,6 +20,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -48,6 +52,13 @@ class WebhookRejected(ValueError):
         self.unauthorised = unauthorised
 
 
+class WebhookReplayed(WebhookRejected):
+    """A correctly signed Mailgun call whose token was used before: a replay."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason, unauthorised=True)
+
+
 def _json_object(body: bytes | str) -> dict[str, Any]:
     try:
         data = json.loads(body)
@@ -59,9 +70,17 @@ def _json_object(body: bytes | str) -> dict[str, Any]:
 
 
 def verify_mailgun_signature(
-    signature: Any, signing_key: str, *, now: datetime | None = None
+    signature: Any,
+    signing_key: str,
+    *,
+    now: datetime | None = None,
+    first_use: Callable[[str], bool] | None = None,
 ) -> None:
-    """Raise WebhookRejected unless the signature block is Mailgun's and fresh."""
+    """Raise WebhookRejected unless the signature block is Mailgun's, fresh and not used before.
+
+    `first_use(token)` answers whether the token is new (and remembers it); without it, tokens
+    are not checked for reuse.
+    """
     if not signing_key:
         raise WebhookRejected(
             "MAILGUN_WEBHOOK_SIGNING_KEY is not set; no Mailgun webhook can be trusted",
@@ -92,14 +111,21 @@ def verify_mailgun_signature(
             f"the Mailgun signature is from {signed_at:%Y-%m-%d %H:%M:%S} UTC, too old to trust",
             unauthorised=True,
         )
+    # Checked last, so only a genuine, fresh signature ever uses up its token.
+    if first_use is not None and not first_use(token):
+        raise WebhookReplayed("this Mailgun token was used before; the call is a replay")
 
 
 def parse_mailgun(
-    body: bytes | str, signing_key: str, *, now: datetime | None = None
+    body: bytes | str,
+    signing_key: str,
+    *,
+    now: datetime | None = None,
+    first_use: Callable[[str], bool] | None = None,
 ) -> SuppressionEvent | None:
     """Check a Mailgun webhook call and read its bounce or complaint, if it is one."""
     data = _json_object(body)
-    verify_mailgun_signature(data.get("signature"), signing_key, now=now)
+    verify_mailgun_signature(data.get("signature"), signing_key, now=now, first_use=first_use)
     event = data.get("event-data")
     if not isinstance(event, dict):
         raise WebhookRejected("the body has no event-data object")

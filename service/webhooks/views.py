@@ -2,7 +2,8 @@
 
 The providers call these without a login or CSRF token; a call is believed only with Mailgun's
 signature or Postmark's basic-auth credentials (service/mail/webhooks.py). The answers are for
-the provider's retry logic, not for people: 200 taken, 401 not proven, 400 unreadable.
+the provider's retry logic, not for people: 200 taken, 401 not proven, 400 unreadable, 406 a
+Mailgun call whose token was used before (a replay).
 Hard bounces and complaints go on the suppression list before the 200 is sent, so a provider
 that gets no 200 calls again and nothing is lost.
 """
@@ -15,10 +16,11 @@ from flask import Blueprint, current_app, jsonify, request
 
 from service.database import get_session
 from service.extensions import csrf
-from service.mail.suppression import apply_event
+from service.mail.suppression import apply_event, first_use_of_webhook_token
 from service.mail.webhooks import (
     SuppressionEvent,
     WebhookRejected,
+    WebhookReplayed,
     parse_mailgun,
     parse_postmark,
 )
@@ -29,10 +31,11 @@ log = logging.getLogger(__name__)
 
 
 def _answer(event: SuppressionEvent | None):
+    db = get_session()
     if event is None:
+        db.commit()  # a Mailgun token is used up by events we ignore, too
         return jsonify(status="ignored"), 200
     log.info("%s reports %s for %s: %s", event.provider, event.kind, event.email, event.reason)
-    db = get_session()
     suppressed = apply_event(db, event) is not None
     db.commit()
     return jsonify(status="accepted", kind=event.kind, suppressed=suppressed), 200
@@ -40,6 +43,10 @@ def _answer(event: SuppressionEvent | None):
 
 def _refused(provider: str, exc: WebhookRejected):
     log.warning("%s webhook refused: %s", provider, exc.reason)
+    if isinstance(exc, WebhookReplayed):
+        # Mailgun retries every answer except 2xx and 406 ("rejected, do not retry"). A replay
+        # will never be accepted, so 406 ends it; a 409 would only be tried again for 8 hours.
+        return jsonify(status="refused", reason=exc.reason), 406
     code = 401 if exc.unauthorised else 400
     return jsonify(status="refused", reason=exc.reason), code
 
@@ -48,8 +55,15 @@ def _refused(provider: str, exc: WebhookRejected):
 def mailgun():
     """A Mailgun event, believed only with a fresh signature made with our signing key."""
     key = current_app.config.get("MAILGUN_WEBHOOK_SIGNING_KEY") or ""
+    db = get_session()
     try:
-        event = parse_mailgun(request.get_data(), key)
+        # The token is stored in this request's transaction: committed with the event below,
+        # or forgotten when the call fails, so Mailgun's retry of a failed call still counts.
+        event = parse_mailgun(
+            request.get_data(),
+            key,
+            first_use=lambda token: first_use_of_webhook_token(db, "mailgun", token),
+        )
     except WebhookRejected as exc:
         return _refused("mailgun", exc)
     return _answer(event)
