@@ -173,6 +173,100 @@ class Meeting(Timestamped, Base):
     status: Mapped[MeetingStatus] = mapped_column(
         _enum(MeetingStatus, "meeting_status"), default=MeetingStatus.DRAFT
     )
+    # After this moment nobody can answer the invitation any more (None: until the start).
+    registration_deadline: Mapped[datetime | None]
+    # The iCalendar SEQUENCE: raised when the time or place changes or the meeting is cancelled,
+    # so calendars replace the event they hold.
+    calendar_sequence: Mapped[int] = mapped_column(Integer, default=0)
+
+    reminders: Mapped[list[Reminder]] = relationship(
+        back_populates="meeting",
+        cascade="all, delete-orphan",
+        order_by="Reminder.days_before.desc()",
+    )
+
+
+class Answer(enum.StrEnum):
+    INVITED = "invited"  # invited, no answer yet
+    YES = "yes"
+    NO = "no"
+    WAITING = "waiting"  # said yes when the meeting was full; first come, first promoted
+
+
+class Invitation(Timestamped, Base):
+    """A contact invited to a meeting, and their answer. One per contact and meeting."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    # The invitation campaign that invited them (None: added by an organiser).
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL")
+    )
+    answer: Mapped[Answer] = mapped_column(_enum(Answer, "answer"), default=Answer.INVITED)
+    answered_at: Mapped[datetime | None]
+    # Dietary needs, accessibility, anything the host should know.
+    remark: Mapped[str] = mapped_column(Text, default="")
+    # Whether colleagues of the same organisation may see that this person comes.
+    show_to_colleagues: Mapped[bool] = mapped_column(default=False)
+    # Set by organisers after the meeting (None: not recorded).
+    attended: Mapped[bool | None]
+    # The calendar SEQUENCE last sent to this person (None: no calendar message yet).
+    calendar_sequence_sent: Mapped[int | None] = mapped_column(Integer)
+
+    meeting: Mapped[Meeting] = relationship()
+    contact: Mapped[Contact] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "contact_id", name="uq_invitations_meeting_contact"),
+        Index("ix_invitations_meeting_answer", "meeting_id", "answer"),
+        Index("ix_invitations_contact_id", "contact_id"),
+    )
+
+
+class Reminder(Base):
+    """A reminder of a meeting, stored as an offset so that moving the meeting moves it.
+
+    It is due `days_before` days before the meeting's day, at `send_time` (HH:MM, network time),
+    and goes to those who said yes, or (audience "unanswered") to those who did not answer yet.
+    """
+
+    __tablename__ = "meeting_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    days_before: Mapped[int] = mapped_column(Integer)
+    send_time: Mapped[str] = mapped_column(String(5), default="09:00")
+    audience: Mapped[str] = mapped_column(String(20), default="yes")
+    # Set once the reminder's campaign started; a reminder is sent at most once.
+    sent_at: Mapped[datetime | None]
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL")
+    )
+
+    meeting: Mapped[Meeting] = relationship(back_populates="reminders")
+
+    __table_args__ = (
+        UniqueConstraint(
+            "meeting_id", "days_before", "audience", name="uq_meeting_reminders_offset"
+        ),
+    )
+
+
+class SchedulerLease(Base):
+    """Who runs the scheduler: one row, held for a short lease and renewed while running.
+
+    A second scheduler started by mistake finds the lease held and waits, so no reminder or
+    scheduled campaign is started twice.
+    """
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime]
 
 
 class CampaignKind(enum.StrEnum):
@@ -251,7 +345,16 @@ class Delivery(Base):
     __tablename__ = "deliveries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    # None for a single message outside any campaign (an answer's confirmation with its calendar
+    # invitation, a calendar update); `kind` and `payload` then say what to build.
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(30), default="campaign", server_default="campaign")
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Kept when the contact is deleted, so the campaign's counts stay right.
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     email: Mapped[str] = mapped_column(String(254))
@@ -422,8 +525,12 @@ __all__ = [
     "CampaignStatus",
     "Consent",
     "Contact",
+    "Answer",
     "Delivery",
     "DeliveryStatus",
+    "Invitation",
+    "Reminder",
+    "SchedulerLease",
     "MediaFile",
     "Meeting",
     "MeetingStatus",
