@@ -41,6 +41,14 @@ class CampaignSchema(StrictSchema):
     blocks = fields.List(fields.Dict(), metadata=BLOCKS_DOC)
     audience = fields.Dict(metadata=AUDIENCE_DOC)
     status = fields.String(metadata={"enum": STATUSES})
+    status_reason = fields.String(
+        metadata={
+            "description": (
+                "Why the send paused by itself, or what the relay last said; "
+                "empty when all is well."
+            )
+        }
+    )
     scheduled_at = fields.DateTime(allow_none=True)
     sent_at = fields.DateTime(allow_none=True)
     version = fields.Integer(
@@ -48,6 +56,35 @@ class CampaignSchema(StrictSchema):
     )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+class ProgressSchema(Schema):
+    """Where the sending of a campaign stands; all zero before it starts."""
+
+    total = fields.Integer(metadata={"description": "Deliveries recorded when the send started."})
+    sent = fields.Integer(metadata={"description": "Accepted by the relay."})
+    failed = fields.Integer(metadata={"description": "Refused for good, or out of retries."})
+    skipped = fields.Integer(
+        metadata={"description": "Not sent: unsubscribed or suppressed during the send."}
+    )
+    cancelled = fields.Integer(metadata={"description": "Not sent because the send was cancelled."})
+    waiting = fields.Integer(metadata={"description": "Still to be sent (or tried again)."})
+    rate_per_minute = fields.Float(
+        metadata={"description": "Messages a minute over the last five minutes."}
+    )
+    expected_end = fields.String(
+        allow_none=True,
+        metadata={
+            "format": "date-time",
+            "description": "When the rest should be out at that rate (UTC); null if unknown.",
+        },
+    )
+
+
+class CampaignDetailSchema(CampaignSchema):
+    """One campaign as the API answers it: every field of Campaign plus its send progress."""
+
+    progress = fields.Nested(ProgressSchema)
 
 
 class CampaignWriteSchema(StrictSchema):

@@ -1,11 +1,13 @@
-"""/api/v1/campaigns: list, read, create and change campaigns, and preview one.
+"""/api/v1/campaigns: list, read, create and change campaigns, preview one, send it.
 
-Thin views over `service.campaigns.store`, which checks the content and records the audit entry;
-the views commit once. There is no DELETE here: drafts are deleted in the organiser app.
+Thin views over `service.campaigns.store` and `service.campaigns.sending`, which check the content
+and record the audit entry; the views commit once. There is no DELETE here: drafts are deleted in
+the organiser app. Answers about one campaign carry its send `progress`.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app, url_for
@@ -13,6 +15,7 @@ from flask_babel import gettext as _
 
 from service.api.auth import api_user
 from service.api.campaign_schemas import (
+    CampaignDetailSchema,
     CampaignListSchema,
     CampaignPatchSchema,
     CampaignQuerySchema,
@@ -23,9 +26,16 @@ from service.api.campaign_schemas import (
 )
 from service.api.common import api_blueprint
 from service.api.errors import fail
-from service.campaigns import store
+from service.campaigns import sending, store
 from service.campaigns.testsend import network_from_config
 from service.database import get_session
+from service.mail.outbox import (
+    SendError,
+    campaign_progress,
+    cancel_sending,
+    pause_sending,
+    resume_sending,
+)
 from service.mail.render import TemplateError
 from service.models import Campaign, CampaignStatus
 
@@ -37,6 +47,13 @@ def _get_or_404(campaign_id: int) -> Campaign:
     if campaign is None:
         fail(404, _("There is no campaign with id %(id)s.", id=campaign_id))
     return campaign
+
+
+def _detail(campaign: Campaign) -> SimpleNamespace:
+    """The campaign's fields with its progress, for CampaignDetailSchema."""
+    values = {name: getattr(campaign, name) for name in CampaignSchema().fields}
+    progress = campaign_progress(get_session(), campaign.id).as_dict()
+    return SimpleNamespace(**values, progress=progress)
 
 
 def _invalid(exc: store.CampaignValidationError):
@@ -61,7 +78,7 @@ def list_campaigns(args: dict[str, Any]):
 
 @bp.route("", methods=["POST"])
 @bp.arguments(CampaignWriteSchema)
-@bp.response(201, CampaignSchema)
+@bp.response(201, CampaignDetailSchema)
 def create_campaign(body: dict[str, Any]):
     """Create a campaign
 
@@ -73,20 +90,23 @@ def create_campaign(body: dict[str, Any]):
     except store.CampaignValidationError as exc:
         _invalid(exc)
     session.commit()
-    return campaign, 201, {"Location": url_for(".read_campaign", campaign_id=campaign.id)}
+    return _detail(campaign), 201, {"Location": url_for(".read_campaign", campaign_id=campaign.id)}
 
 
 @bp.route("/<int:campaign_id>", methods=["GET"])
-@bp.response(200, CampaignSchema)
+@bp.response(200, CampaignDetailSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def read_campaign(campaign_id: int):
-    """Read a campaign"""
-    return _get_or_404(campaign_id)
+    """Read a campaign
+
+    With its send `progress` (all zero before it starts) and `status_reason`.
+    """
+    return _detail(_get_or_404(campaign_id))
 
 
 @bp.route("/<int:campaign_id>", methods=["PATCH"])
 @bp.arguments(CampaignPatchSchema)
-@bp.response(200, CampaignSchema)
+@bp.response(200, CampaignDetailSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 def patch_campaign(body: dict[str, Any], campaign_id: int):
@@ -107,7 +127,7 @@ def patch_campaign(body: dict[str, Any], campaign_id: int):
     except store.CampaignError as exc:
         fail(409, exc.message.render(_))
     session.commit()
-    return campaign
+    return _detail(campaign)
 
 
 @bp.route("/<int:campaign_id>/preview", methods=["GET"])
@@ -138,3 +158,84 @@ def preview_campaign(args: dict[str, Any], campaign_id: int):
         "text": preview.text,
         "lint": [finding.to_dict(language) for finding in preview.lint],
     }
+
+
+@bp.route("/<int:campaign_id>/send", methods=["POST"])
+@bp.response(202, CampaignDetailSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def send_campaign(campaign_id: int):
+    """Send a campaign
+
+    Send an empty JSON object `{}`. Records one delivery per recipient (contacts with consent in
+    the audience, minus the suppression list) and answers 202: the send loop sends them from
+    now on; follow `progress` with GET. 409 when the campaign is not a draft or scheduled (it is
+    sending or sent already). 422 when the email cannot be rendered or its checks found errors
+    (the preview's lint errors, listed in `errors.lint`); nothing is recorded then.
+    """
+    campaign = _get_or_404(campaign_id)
+    session = get_session()
+    try:
+        sending.send_campaign(session, campaign, current_app.config, actor=api_user())
+    except sending.NotReadyError as exc:
+        session.rollback()
+        language = api_user().language
+        extra = {"errors": {"lint": [f.message(language) for f in exc.findings]}}
+        fail(422, exc.message.render(_), **(extra if exc.findings else {}))
+    except SendError as exc:
+        session.rollback()
+        fail(409, exc.message.render(_))
+    session.commit()
+    return _detail(campaign), 202
+
+
+def _control(campaign_id: int, action) -> SimpleNamespace:
+    campaign = _get_or_404(campaign_id)
+    session = get_session()
+    try:
+        action(session, campaign, actor=api_user())
+    except SendError as exc:
+        session.rollback()
+        fail(409, exc.message.render(_))
+    session.commit()
+    return _detail(campaign)
+
+
+@bp.route("/<int:campaign_id>/pause", methods=["POST"])
+@bp.response(200, CampaignDetailSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def pause_campaign(campaign_id: int):
+    """Pause a campaign that is sending
+
+    Send an empty JSON object `{}`. No new messages go out; messages a worker already holds
+    still finish. 409 when the campaign is not sending.
+    """
+    return _control(campaign_id, pause_sending)
+
+
+@bp.route("/<int:campaign_id>/resume", methods=["POST"])
+@bp.response(200, CampaignDetailSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def resume_campaign(campaign_id: int):
+    """Resume a paused campaign
+
+    Send an empty JSON object `{}`. Sends the rest; nobody gets the message twice. 409 when the
+    campaign is not paused.
+    """
+    return _control(campaign_id, resume_sending)
+
+
+@bp.route("/<int:campaign_id>/cancel", methods=["POST"])
+@bp.response(200, CampaignDetailSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def cancel_campaign(campaign_id: int):
+    """Cancel a campaign that is sending or paused
+
+    Send an empty JSON object `{}`. Deliveries still waiting are cancelled; this cannot be undone.
+    409 when the campaign is not sending or paused.
+    """
+    return _control(campaign_id, cancel_sending)

@@ -1,0 +1,87 @@
+"""Starting a campaign's send safely: the checks that must pass first, one path for web and API.
+
+A campaign that cannot render, or whose checks (service/campaigns/lint.py) found an error, is
+refused before a single delivery is recorded; the organiser mends it in the composer. Nothing
+here imports Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.campaigns import store
+from service.campaigns.blocks import ContentError
+from service.campaigns.lint import Finding
+from service.campaigns.testsend import network_from_config
+from service.mail.outbox import STARTABLE, start_sending
+from service.mail.render import TemplateError
+from service.mail.sendloop import LANGUAGES, preflight
+from service.messages import N_, Message
+from service.models import Campaign, User
+
+
+class NotReadyError(ValueError):
+    """The campaign cannot go as it is; `message` says why, `findings` are the lint errors."""
+
+    def __init__(self, message: Message, findings: Sequence[Finding] = ()):
+        self.message = message
+        self.findings = list(findings)
+        super().__init__(str(message))
+
+
+def check_ready(session: Session, campaign: Campaign, config: Mapping[str, Any]) -> None:
+    """Render the campaign as the send loop will and lint it; raises NotReadyError if it fails."""
+    try:
+        preflight(session, campaign, config)
+    # Content stored before a rule existed (or written past the store) fails like a template.
+    except (TemplateError, ContentError) as exc:
+        raise NotReadyError(
+            Message(
+                N_("The email could not be rendered, so nothing was sent: %(error)s"),
+                {"error": str(exc)},
+            )
+        ) from exc
+    errors = lint_errors(session, campaign, config)
+    if errors:
+        raise NotReadyError(
+            Message(
+                N_(
+                    "The checks before sending found %(count)s error(s), so nothing was sent. "
+                    "Mend them in the composer first."
+                ),
+                {"count": len(errors)},
+            ),
+            errors,
+        )
+
+
+def lint_errors(session: Session, campaign: Campaign, config: Mapping[str, Any]) -> list[Finding]:
+    """The findings that stop a send, in every language the email goes out in (no repeats)."""
+    errors: list[Finding] = []
+    for language in LANGUAGES:
+        preview = store.preview_campaign(
+            session,
+            campaign,
+            language=language,
+            network=network_from_config(config),
+            base_url=config["BASE_URL"],
+        )
+        errors += [f for f in preview.lint if f.level == "error" and f not in errors]
+    return errors
+
+
+def send_campaign(
+    session: Session, campaign: Campaign, config: Mapping[str, Any], *, actor: User | None
+) -> int:
+    """Check the campaign, then record its deliveries and mark it sending; returns how many.
+
+    Raises NotReadyError when it cannot render or lint found errors, and
+    service.mail.outbox.SendError when its status does not allow a start. The status is looked at
+    first, so a campaign that is already sending is answered as such, not re-checked.
+    """
+    if campaign.status in STARTABLE:
+        check_ready(session, campaign, config)
+    return start_sending(session, campaign, actor=actor)
