@@ -25,9 +25,11 @@ from service.mail.render import MeetingFacts, Network, personalise, render_campa
 from service.meetings.agenda import meetings_after
 from service.messages import N_, Message
 from service.models import (
+    Answer,
     Campaign,
     CampaignKind,
     CampaignStatus,
+    Contact,
     Meeting,
     MeetingStatus,
     Tag,
@@ -352,20 +354,28 @@ def _checked(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
 def check_audience(
     session: Session, raw: Any, errors: dict[str, Message | list[b.FieldError]]
 ) -> dict[str, Any]:
-    """The audience as stored: {"all": true} or {"provinces": [...], "tags": [...]}.
+    """The audience as stored: {"all": true}, or a selection of any of these parts:
 
-    Everyone means every contact with consent; provinces and tags narrow it (a contact in one of
-    the provinces, or with one of the tags). Problems are added to `errors` under "audience".
+    - "provinces": [...] contacts in one of the provinces;
+    - "tags": [...] contacts with one of the tags;
+    - "emails": [...] single addresses of contacts;
+    - "attended": [meeting ids] contacts who came to one of those meetings;
+    - "meeting": {"id": N, "answers": ["yes", "invited", ...]} contacts invited to meeting N
+      whose answer is one of those (reminders go to {"answers": ["yes"]}).
+
+    A contact in any part receives it; whatever the selection, only contacts who gave consent
+    ever do (service.mail.outbox.audience_condition). Problems are added under "audience".
     """
     if not isinstance(raw, Mapping) or not raw or raw.get("all"):
         return dict(EVERYONE)
+    chosen: dict[str, Any] = {}
     chosen_provinces = sorted({str(p) for p in raw.get("provinces") or []})
-    chosen_tags = sorted({str(t) for t in raw.get("tags") or []})
     unknown = [p for p in chosen_provinces if p not in provinces.CHOICES]
     if unknown:
         errors["audience"] = Message(
             N_("Unknown province %(value)s; choose from the list."), {"value": ", ".join(unknown)}
         )
+    chosen_tags = sorted({str(t) for t in raw.get("tags") or []})
     if chosen_tags:
         known = set(session.scalars(select(Tag.name).where(Tag.name.in_(chosen_tags))))
         missing = [t for t in chosen_tags if t not in known]
@@ -373,13 +383,64 @@ def check_audience(
             errors["audience"] = Message(
                 N_("Unknown tag %(value)s; choose from the list."), {"value": ", ".join(missing)}
             )
-    if not chosen_provinces and not chosen_tags:
+    emails = sorted({str(e).strip().lower() for e in raw.get("emails") or [] if str(e).strip()})
+    if emails:
+        known = set(session.scalars(select(Contact.email).where(Contact.email.in_(emails))))
+        missing = [e for e in emails if e not in known]
+        if missing:
+            errors["audience"] = Message(
+                N_("No contact has the address %(value)s; add the contact first."),
+                {"value": ", ".join(missing)},
+            )
+    attended = _meeting_ids(session, raw.get("attended") or [], errors)
+    meeting_part = _meeting_answers(session, raw.get("meeting"), errors)
+    for key, value in (
+        ("provinces", chosen_provinces),
+        ("tags", chosen_tags),
+        ("emails", emails),
+        ("attended", attended),
+        ("meeting", meeting_part),
+    ):
+        if value:
+            chosen[key] = value
+    if not chosen:
         # A selection of nobody is a slip, not a wish to reach everyone.
-        errors["audience"] = Message(
-            N_("Choose at least one province or tag, or send to everyone who gave consent.")
+        errors.setdefault(
+            "audience",
+            Message(
+                N_("Choose at least one province or tag, or send to everyone who gave consent.")
+            ),
         )
         return dict(EVERYONE)
-    return {"provinces": chosen_provinces, "tags": chosen_tags}
+    # Provinces and tags are always present, as the composer's form reads them.
+    return {"provinces": chosen_provinces, "tags": chosen_tags} | chosen
+
+
+def _meeting_ids(
+    session: Session, raw: Any, errors: dict[str, Message | list[b.FieldError]]
+) -> list[int]:
+    try:
+        ids = sorted({int(i) for i in raw})
+    except (TypeError, ValueError):
+        errors["audience"] = Message(N_("Choose meetings from the list."))
+        return []
+    known = set(session.scalars(select(Meeting.id).where(Meeting.id.in_(ids)))) if ids else set()
+    if set(ids) - known:
+        errors["audience"] = Message(N_("Choose meetings from the list."))
+    return ids
+
+
+def _meeting_answers(
+    session: Session, raw: Any, errors: dict[str, Message | list[b.FieldError]]
+) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    answers = sorted({str(a) for a in (raw.get("answers") or []) if isinstance(raw, Mapping)})
+    ids = _meeting_ids(session, [raw.get("id")] if isinstance(raw, Mapping) else [None], errors)
+    if not ids or not answers or set(answers) - {a.value for a in Answer}:
+        errors["audience"] = Message(N_("Choose a meeting and the answers to reach."))
+        return None
+    return {"id": ids[0], "answers": answers}
 
 
 def _text(value: Any) -> str:
