@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -54,7 +55,8 @@ from service.mail.render import RenderedCampaign, TemplateError, personalise, re
 from service.mail.suppression import suppress
 from service.mail.transports import Outcome, Transport, transport_from_config
 from service.models import Campaign, DeliveryStatus, utcnow
-from service.public.unsubscribe import unsubscribe_mailto, unsubscribe_token, unsubscribe_url
+from service.public.unsubscribe import SALT as UNSUBSCRIBE_SALT
+from service.public.unsubscribe import unsubscribe_mailto, unsubscribe_url
 from service.public.webversion import web_version_url
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,8 @@ class CampaignMail:
     list_id: str
     message_id_domain: str
     rendered: dict[str, RenderedCampaign] = field(default_factory=dict)
+    # The same for every recipient, so signed once per campaign version.
+    web_version_url: str = ""
 
 
 class MessageFactory:
@@ -125,6 +129,8 @@ class MessageFactory:
             self.secret_key.encode(), b"message-id", hashlib.sha256
         ).hexdigest()[:8]
         self._campaigns: dict[int, CampaignMail] = {}
+        # The signer of unsubscribe_token, made once: it is used for every recipient.
+        self._unsubscribe = URLSafeSerializer(self.secret_key, salt=UNSUBSCRIBE_SALT)
 
     def campaign_mail(self, session: Session, campaign: Campaign) -> CampaignMail:
         """The campaign rendered in both languages; raises TemplateError when it cannot be."""
@@ -155,6 +161,7 @@ class MessageFactory:
             list_id=list_id(self.network.name, self.base_url),
             message_id_domain=from_email.rpartition("@")[2] or "localhost",
             rendered=rendered,
+            web_version_url=web_version_url(campaign.id, self.secret_key, self.base_url),
         )
         self._campaigns[campaign.id] = mail
         return mail
@@ -163,15 +170,14 @@ class MessageFactory:
         """The message for one delivery; raises ValueError for an address that cannot go."""
         rendered = mail.rendered.get(delivery.language) or mail.rendered["nl"]
         name = delivery.name.strip()
-        token = unsubscribe_token(delivery.contact_id or 0, mail.campaign_id, self.secret_key)
+        token = self._unsubscribe.dumps([delivery.contact_id or 0, mail.campaign_id])
         leave_url = unsubscribe_url(token, self.base_url)
         values = {
             placeholders.FIRST_NAME: name.split()[0] if name else _reader(rendered.language),
             placeholders.NAME: name or _reader(rendered.language),
             placeholders.UNSUBSCRIBE_URL: leave_url,
-            placeholders.WEB_VERSION_URL: web_version_url(
-                mail.campaign_id, self.secret_key, self.base_url
-            ),
+            placeholders.WEB_VERSION_URL: mail.web_version_url
+            or web_version_url(mail.campaign_id, self.secret_key, self.base_url),
         }
         subject, html, text = personalise(rendered, values)
         return Outgoing(
