@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.campaigns import store
@@ -20,7 +21,7 @@ from service.mail.outbox import STARTABLE, start_sending
 from service.mail.render import TemplateError
 from service.mail.sendloop import LANGUAGES, preflight
 from service.messages import N_, Message
-from service.models import Campaign, User
+from service.models import Campaign, Delivery, DeliveryStatus, User
 
 
 class NotReadyError(ValueError):
@@ -85,3 +86,15 @@ def send_campaign(
     if campaign.status in STARTABLE:
         check_ready(session, campaign, config)
     return start_sending(session, campaign, actor=actor)
+
+
+def failed_deliveries(session: Session, campaign_id: int, *, limit: int = 100) -> list[Delivery]:
+    """The first deliveries that failed, with the relay's last words, for the progress page."""
+    return list(
+        session.scalars(
+            select(Delivery)
+            .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.FAILED)
+            .order_by(Delivery.id)
+            .limit(limit)
+        )
+    )

@@ -1,4 +1,5 @@
-"""Campaign pages: the list, a new campaign, the composer with its preview, copy, delete, test send.
+"""Campaign pages: the list, a new campaign, the composer with its preview, copy, delete, test send,
+and sending: the confirmation, the progress page (polled by progress.js) and its controls.
 
 The composer is one plain form that works without JavaScript: every button (move, remove, add,
 save) submits it, the draft is saved and the page comes back at the same block. composer.js
@@ -24,7 +25,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -32,7 +33,7 @@ from wtforms.fields.choices import SelectChoice
 
 from service import dates, provinces
 from service.auth.access import require_login
-from service.campaigns import store
+from service.campaigns import sending, store
 from service.campaigns.blocks import BLOCK_TYPES
 from service.campaigns.forms import (
     BLOCK_LABELS,
@@ -52,6 +53,16 @@ from service.campaigns.forms import (
 from service.campaigns.testsend import network_from_config, send_test_email
 from service.database import get_session
 from service.extensions import csrf
+from service.filters import local_datetime
+from service.mail.outbox import (
+    STARTABLE,
+    SendError,
+    campaign_progress,
+    cancel_sending,
+    count_recipients,
+    pause_sending,
+    resume_sending,
+)
 from service.mail.render import Network, TemplateError
 from service.mail.transports import TransportConfigError, TransportError
 from service.meetings.agenda import list_meetings
@@ -62,6 +73,8 @@ bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 require_login(bp)
 
 MOBILE_WIDTH = 375
+# The progress page lists this many failed deliveries at most; the rest are counted.
+FAILED_SHOWN = 100
 _ACTION = re.compile(r"^(up|down|remove)-(\d+)$")
 _DARK_MEDIA = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
 # Nothing inside the preview may run or phone home; its own inline styles and images may load.
@@ -280,6 +293,126 @@ def send_test(campaign_id: int):
     else:
         flash(_("A test email was sent to %(email)s.", email=current_user.email), "success")
     return redirect(url_for("campaigns.edit", campaign_id=campaign.id) + "#preview")
+
+
+@bp.route("/<int:campaign_id>/send", methods=["GET", "POST"])
+def confirm_send(campaign_id: int):
+    """Ask before sending: how many recipients, and whether the email passes its checks."""
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    if campaign.status not in STARTABLE:
+        return redirect(url_for("campaigns.progress", campaign_id=campaign.id))
+    form = BodyForm()
+    if form.validate_on_submit():
+        try:
+            count = sending.send_campaign(db, campaign, current_app.config, actor=current_user)
+        except SendError as exc:
+            db.rollback()
+            flash(exc.message.render(_), "error")
+            return redirect(url_for("campaigns.progress", campaign_id=campaign.id))
+        except sending.NotReadyError as exc:
+            db.rollback()
+            flash(exc.message.render(_), "error")
+            return redirect(url_for("campaigns.confirm_send", campaign_id=campaign.id))
+        db.commit()
+        flash(_("Sending has started to %(count)s recipients.", count=count), "success")
+        return redirect(url_for("campaigns.progress", campaign_id=campaign.id))
+    problem, findings = None, []
+    try:
+        sending.check_ready(db, campaign, current_app.config)
+    except sending.NotReadyError as exc:
+        problem, findings = exc.message.render(_), exc.findings
+    return render_template(
+        "campaigns/send.html",
+        campaign=campaign,
+        form=form,
+        recipients=count_recipients(db, campaign.audience or {}),
+        problem=problem,
+        findings=findings,
+        language=_language(),
+    )
+
+
+@bp.get("/<int:campaign_id>/sending")
+def progress(campaign_id: int):
+    """Where the sending stands; progress.js keeps the numbers current while it sends."""
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    return render_template(
+        "campaigns/progress.html",
+        campaign=campaign,
+        form=BodyForm(),
+        state=_progress_state(db, campaign),
+        failed=sending.failed_deliveries(db, campaign.id, limit=FAILED_SHOWN),
+        failed_shown=FAILED_SHOWN,
+        status_labels=STATUS_LABELS,
+        kind_labels=KIND_LABELS,
+    )
+
+
+@bp.get("/<int:campaign_id>/progress.json")
+def progress_json(campaign_id: int):
+    """The progress page's numbers as JSON, for progress.js."""
+    campaign = _get_or_404(campaign_id)
+    return jsonify(_progress_state(get_session(), campaign))
+
+
+@bp.post("/<int:campaign_id>/pause")
+def pause(campaign_id: int):
+    """Stop handing out new messages; the rest waits until resumed."""
+    return _control(campaign_id, pause_sending, _("Sending is paused."))
+
+
+@bp.post("/<int:campaign_id>/resume")
+def resume(campaign_id: int):
+    """Send the rest of a paused campaign."""
+    return _control(campaign_id, resume_sending, _("Sending goes on."))
+
+
+@bp.route("/<int:campaign_id>/cancel", methods=["GET", "POST"])
+def cancel(campaign_id: int):
+    """Ask, then stop sending for good: messages still waiting are not sent."""
+    campaign = _get_or_404(campaign_id)
+    form = BodyForm()
+    if form.validate_on_submit():
+        return _control(campaign_id, cancel_sending, _("Sending is cancelled."))
+    return render_template("campaigns/cancel.html", campaign=campaign, form=form)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _control(campaign_id: int, action, done: str):
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    if not BodyForm().validate_on_submit():
+        abort(400)
+    try:
+        action(db, campaign, actor=current_user)
+    except SendError as exc:
+        db.rollback()
+        flash(exc.message.render(_), "error")
+    else:
+        db.commit()
+        flash(done, "success")
+    return redirect(url_for("campaigns.progress", campaign_id=campaign_id))
+
+
+def _progress_state(db, campaign: Campaign) -> dict[str, Any]:
+    """The counts as numbers, and the words and dates the page shows, in the reader's language."""
+    counts = campaign_progress(db, campaign.id)
+    expected_end = counts.expected_end
+    return {
+        "status": campaign.status.value,
+        "status_label": str(STATUS_LABELS[campaign.status]),
+        "status_reason": campaign.status_reason or "",
+        "progress": counts.as_dict(),
+        "display": {
+            "rate_per_minute": format_decimal(round(counts.rate_per_minute, 1)),
+            "expected_end": local_datetime(expected_end) if expected_end else "",
+            "sent_at": local_datetime(campaign.sent_at) if campaign.sent_at else "",
+        },
+    }
 
 
 # ---------------------------------------------------------------------------------------------

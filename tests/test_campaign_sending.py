@@ -1,0 +1,220 @@
+"""Sending from the organiser pages: confirm, progress (page and JSON), pause, resume, cancel."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from service.campaigns import store
+from service.mail.sendloop import SendLoop, SendSettings
+from service.mail.smtp import SmtpTransport
+from service.models import Campaign, CampaignStatus, Consent, Delivery, User
+from tests.builders import make_contact
+from tests.conftest import csrf_token_from
+
+
+@pytest.fixture(autouse=True)
+def english(db, admin_user):
+    """The organiser reads English, so the tests can quote the msgids whatever the catalog holds."""
+    db.get(User, admin_user).language = "en"
+    db.commit()
+
+
+def _campaign(db, **fields) -> Campaign:
+    values = {
+        "kind": "announcement",
+        "subject": "Nieuws voor [[first_name]]",
+        "preheader": "Kort nieuws",
+        "sender_name": "Opgavebeweging",
+        "blocks": [{"type": "text", "body": "Beste [[first_name]], hier is het nieuws."}],
+    }
+    campaign = store.create_campaign(db, actor=None, **(values | fields))
+    db.commit()
+    return campaign
+
+
+def _people(db, count: int) -> list:
+    people = [make_contact(db) for _ in range(count)]
+    make_contact(db, consent=Consent.WITHDRAWN)  # never counted
+    db.commit()
+    return people
+
+
+def _deliveries(db, campaign) -> int:
+    db.expire_all()
+    query = select(func.count()).select_from(Delivery).where(Delivery.campaign_id == campaign.id)
+    return db.scalar(query)
+
+
+def _status(db, campaign) -> CampaignStatus:
+    db.expire_all()
+    return db.get(Campaign, campaign.id).status
+
+
+def _send(organiser, campaign):
+    page = organiser.get(f"/campaigns/{campaign.id}/send").get_data(as_text=True)
+    return organiser.post(
+        f"/campaigns/{campaign.id}/send", data={"csrf_token": csrf_token_from(page)}
+    )
+
+
+def _drain(app, smtp_server) -> None:
+    loop = SendLoop(
+        app.extensions["db_sessionmaker"],
+        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
+        app.config,
+        settings=SendSettings(batch_size=2),
+    )
+    for _ in range(20):
+        if not loop.run_once():
+            break
+    loop.transport.close()
+
+
+def _count(html: str, name: str) -> int:
+    match = re.search(rf'id="count-{name}"[^>]*>(\d+)<', html)
+    assert match, f"no count-{name} on the page"
+    return int(match.group(1))
+
+
+def test_confirmation_shows_the_recipient_count_then_sending_starts(organiser, db):
+    _people(db, 3)
+    campaign = _campaign(db)
+    composer = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert f'href="/campaigns/{campaign.id}/send"' in composer and "Send now" in composer
+
+    page = organiser.get(f"/campaigns/{campaign.id}/send")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert re.search(r'id="recipient-count"[^>]*>3<', html)
+    assert _deliveries(db, campaign) == 0  # looking at the question sends nothing
+
+    started = organiser.post(
+        f"/campaigns/{campaign.id}/send", data={"csrf_token": csrf_token_from(html)}
+    )
+    assert started.status_code == 302
+    assert started.headers["Location"].endswith(f"/campaigns/{campaign.id}/sending")
+    assert _deliveries(db, campaign) == 3
+    assert _status(db, campaign) == CampaignStatus.SENDING
+    progress = organiser.get(started.headers["Location"]).get_data(as_text=True)
+    assert "Sending has started to 3 recipients." in progress
+    assert (_count(progress, "waiting"), _count(progress, "total")) == (3, 3)
+
+    # Sending now: the composer is read-only and points at the progress; a second send is refused.
+    composer = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert f'href="/campaigns/{campaign.id}/sending"' in composer
+    assert 'id="send-now"' not in composer
+    again = organiser.get(f"/campaigns/{campaign.id}/send")
+    assert again.status_code == 302 and again.headers["Location"].endswith("/sending")
+    assert _deliveries(db, campaign) == 3
+
+
+def test_send_needs_the_csrf_token_and_a_login(client, organiser, db):
+    _people(db, 2)
+    campaign = _campaign(db)
+    refused = organiser.post(f"/campaigns/{campaign.id}/send", data={})
+    assert refused.status_code == 400
+    assert _deliveries(db, campaign) == 0
+
+    anonymous = organiser.application.test_client()
+    for method, path in [
+        ("get", f"/campaigns/{campaign.id}/send"),
+        ("post", f"/campaigns/{campaign.id}/send"),
+        ("get", f"/campaigns/{campaign.id}/sending"),
+        ("post", f"/campaigns/{campaign.id}/pause"),
+    ]:
+        answer = getattr(anonymous, method)(path)
+        assert answer.status_code in (302, 400), (method, path)
+        if answer.status_code == 302:
+            assert "/login" in answer.headers["Location"]
+    assert _deliveries(db, campaign) == 0
+
+
+def test_a_campaign_with_lint_errors_is_refused_with_the_reasons(organiser, db):
+    _people(db, 2)
+    campaign = _campaign(
+        db, blocks=[{"type": "image", "src": "https://example.org/foto.jpg", "alt": ""}]
+    )
+    page = organiser.get(f"/campaigns/{campaign.id}/send").get_data(as_text=True)
+    assert 'id="send-problem"' in page and 'id="confirm-send"' not in page
+    assert "error(s), so nothing was sent" in page
+    # Posting anyway (an old tab) is refused just the same.
+    token = csrf_token_from(page)
+    answer = organiser.post(f"/campaigns/{campaign.id}/send", data={"csrf_token": token})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/send")
+    assert _deliveries(db, campaign) == 0
+    assert _status(db, campaign) == CampaignStatus.DRAFT
+
+
+def test_a_campaign_that_cannot_render_is_refused(organiser, db):
+    _people(db, 1)
+    campaign = _campaign(db)
+    db.get(Campaign, campaign.id).subject = "Hallo [[schoenmaat]]"  # past the store's checks
+    db.commit()
+    page = organiser.get(f"/campaigns/{campaign.id}/send").get_data(as_text=True)
+    assert "could not be rendered" in page and "schoenmaat" in page
+    assert 'id="confirm-send"' not in page
+    assert _deliveries(db, campaign) == 0
+
+
+def test_progress_page_and_json_show_what_the_relay_said(app, organiser, db, smtp_server):
+    _people(db, 3)
+    make_contact(db, email="bestaat.niet@example.nl")
+    db.commit()
+    smtp_server.handler.refused = {"bestaat.niet@example.nl": "550 5.1.1 no such user"}
+    campaign = _campaign(db)
+    assert _send(organiser, campaign).status_code == 302
+
+    _drain(app, smtp_server)
+
+    html = organiser.get(f"/campaigns/{campaign.id}/sending").get_data(as_text=True)
+    assert (_count(html, "sent"), _count(html, "failed"), _count(html, "waiting")) == (3, 1, 0)
+    assert 'aria-live="polite"' in html and "progress.js" in html
+    assert "bestaat.niet@example.nl" in html and "no such user" in html
+    assert 'id="pause"' in html  # the form is there for the script, hidden now it is sent
+    data = organiser.get(f"/campaigns/{campaign.id}/progress.json").get_json()
+    assert data["status"] == "sent" and data["status_label"] == "Sent"
+    assert data["progress"]["sent"] == 3 and data["progress"]["failed"] == 1
+    assert data["progress"]["total"] == 4 and data["display"]["sent_at"]
+    listed = organiser.get("/campaigns/").get_data(as_text=True)
+    assert f'href="/campaigns/{campaign.id}/sending"' in listed
+
+
+def test_progress_json_needs_a_login(client, organiser, db):
+    campaign = _campaign(db)
+    assert organiser.get(f"/campaigns/{campaign.id}/progress.json").status_code == 200
+    anonymous = organiser.application.test_client()
+    answer = anonymous.get(f"/campaigns/{campaign.id}/progress.json")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    assert organiser.get("/campaigns/999999/progress.json").status_code == 404
+
+
+def test_pause_resume_and_cancel_after_confirmation(organiser, db):
+    _people(db, 2)
+    campaign = _campaign(db)
+    _send(organiser, campaign)
+    page = organiser.get(f"/campaigns/{campaign.id}/sending").get_data(as_text=True)
+    token = csrf_token_from(page)
+
+    assert organiser.post(f"/campaigns/{campaign.id}/pause", data={}).status_code == 400
+    assert _status(db, campaign) == CampaignStatus.SENDING
+    paused = organiser.post(f"/campaigns/{campaign.id}/pause", data={"csrf_token": token})
+    assert paused.status_code == 302 and _status(db, campaign) == CampaignStatus.PAUSED
+    assert "Sending is paused." in organiser.get(paused.headers["Location"]).get_data(as_text=True)
+
+    again = organiser.post(f"/campaigns/{campaign.id}/pause", data={"csrf_token": token})
+    shown = organiser.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Only a campaign that is sending can be paused." in shown
+
+    organiser.post(f"/campaigns/{campaign.id}/resume", data={"csrf_token": token})
+    assert _status(db, campaign) == CampaignStatus.SENDING
+
+    question = organiser.get(f"/campaigns/{campaign.id}/cancel")
+    assert question.status_code == 200 and _status(db, campaign) == CampaignStatus.SENDING
+    cancel_token = csrf_token_from(question.get_data(as_text=True))
+    done = organiser.post(f"/campaigns/{campaign.id}/cancel", data={"csrf_token": cancel_token})
+    assert done.status_code == 302 and _status(db, campaign) == CampaignStatus.CANCELLED
+    html = organiser.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Sending is cancelled." in html and _count(html, "cancelled") == 2
