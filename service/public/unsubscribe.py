@@ -15,7 +15,7 @@ from urllib.parse import quote
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
-from service.models import Consent, Contact, utcnow
+from service.models import Consent, Contact, record_audit, utcnow
 
 SALT = "unsubscribe"
 
@@ -57,6 +57,62 @@ def unsubscribe_url(token: str, base_url: str) -> str:
 def unsubscribe_mailto(network_email: str, token: str) -> str:
     """A mailto: for clients that unsubscribe by mail; the token tells organisers who it is."""
     return f"mailto:{network_email}?subject={quote('unsubscribe ' + token, safe='')}"
+
+
+def masked_email(email: str) -> str:
+    """The address with most of its name hidden: "m•••@example.nl".
+
+    Enough for the reader to recognise their own address, not enough to read someone else's
+    from a forwarded email.
+    """
+    name, at, domain = email.partition("@")
+    if not at:
+        return email[:1] + "•••"
+    return f"{name[:1]}•••@{domain}"
+
+
+def unsubscribe_source(campaign_id: int | None, *, one_click: bool) -> str:
+    """How the contact left, for consent_source and the audit log."""
+    how = "one-click unsubscribe (RFC 8058)" if one_click else "unsubscribe link"
+    return how if campaign_id is None else f"{how}, campaign {campaign_id}"
+
+
+@dataclass(frozen=True)
+class UnsubscribeResult:
+    """A token read: `signed` None when the token is not ours, `contact` None when it is gone."""
+
+    signed: UnsubscribeToken | None
+    contact: Contact | None
+
+
+def contact_for_token(session: Session, token: str, secret_key: str) -> UnsubscribeResult:
+    """Read a token and find its contact; the result says which of the two failed, if any."""
+    signed = read_unsubscribe_token(token, secret_key)
+    if signed is None:
+        return UnsubscribeResult(signed=None, contact=None)
+    return UnsubscribeResult(signed=signed, contact=session.get(Contact, signed.contact_id))
+
+
+def unsubscribe_by_link(
+    session: Session, signed: UnsubscribeToken, contact: Contact, *, one_click: bool
+) -> bool:
+    """Withdraw consent for the holder of an unsubscribe link, with an audit entry the first time.
+
+    Saying it twice is fine (an email client and the person may both POST): the second changes
+    nothing and returns False.
+    """
+    source = unsubscribe_source(signed.campaign_id, one_click=one_click)
+    changed = unsubscribe_contact(session, contact, source=source)
+    if changed:
+        record_audit(
+            session,
+            None,
+            "contact.unsubscribe",
+            contact,
+            source=source,
+            campaign=signed.campaign_id,
+        )
+    return changed
 
 
 def unsubscribe_contact(

@@ -1,14 +1,17 @@
-"""Pages without login: the health check, the web version of emails and the recap archive."""
+"""Pages without login: the health check, the web version of emails, the recap archive and the
+unsubscribe link."""
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from service.campaigns.testsend import network_from_config
 from service.database import database_answers, get_engine, get_session
 from service.errors import error_response
-from service.models import Campaign
+from service.extensions import csrf
+from service.models import Campaign, Consent, Contact
 from service.public import archive
+from service.public.unsubscribe import contact_for_token, masked_email, unsubscribe_by_link
 from service.public.webversion import token_opens
 
 bp = Blueprint("public", __name__)
@@ -77,3 +80,75 @@ def archive_recap(campaign_id: int):
     if campaign is None:
         return error_response(404)
     return _web_page(campaign)
+
+
+def _reader_language(contact: Contact | None) -> str:
+    # A language chosen in this browser wins; else the contact's own, as their emails are;
+    # else what the browser asks for, Dutch first.
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if contact is not None and contact.language in languages:
+        return contact.language
+    return request.accept_languages.best_match(languages) or "nl"
+
+
+def _unsubscribe_page(template: str, status: int = 200, contact: Contact | None = None, **values):
+    with force_locale(_reader_language(contact)):
+        html = render_template(
+            template,
+            masked_email=masked_email(contact.email) if contact is not None else "",
+            **values,
+        )
+    response = current_app.make_response((html, status))
+    # The token in the address is the key to this contact: keep it out of Referer headers,
+    # search engines and shared caches.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _read_link(token: str):
+    """The signed token and its contact, or the refusal page to answer instead."""
+    found = contact_for_token(get_session(), token, current_app.config["SECRET_KEY"])
+    if found.signed is None:
+        return found, _unsubscribe_page("public/unsubscribe_refused.html", 400, gone=False)
+    if found.contact is None:
+        return found, _unsubscribe_page("public/unsubscribe_refused.html", 404, gone=True)
+    return found, None
+
+
+@bp.get("/afmelden/<token>")
+def unsubscribe_page(token: str):
+    """Ask the holder of an unsubscribe link to confirm; a GET changes nothing.
+
+    Mail scanners (Safe Links and the like) open every link in an email; if opening the link
+    unsubscribed, people would be unsubscribed without ever asking.
+    """
+    found, refusal = _read_link(token)
+    if refusal is not None:
+        return refusal
+    if found.contact.consent == Consent.WITHDRAWN:
+        return _unsubscribe_page("public/unsubscribe_done.html", contact=found.contact)
+    return _unsubscribe_page("public/unsubscribe.html", contact=found.contact)
+
+
+@bp.post("/afmelden/<token>")
+@csrf.exempt
+def unsubscribe(token: str):
+    """Unsubscribe the holder of the link: the form on the page, or RFC 8058 one-click.
+
+    Exempt from CSRF, the only page that is: mail clients post `List-Unsubscribe=One-Click`
+    without cookies or a CSRF token. The signed token is the authority, and nobody can post
+    for someone else without their link. Posting twice is fine.
+    """
+    found, refusal = _read_link(token)
+    if refusal is not None:
+        return refusal
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    db = get_session()
+    unsubscribe_by_link(db, found.signed, found.contact, one_click=one_click)
+    db.commit()
+    return _unsubscribe_page("public/unsubscribe_done.html", contact=found.contact)
