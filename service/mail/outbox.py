@@ -28,6 +28,7 @@ from service.models import (
     Contact,
     Delivery,
     DeliveryStatus,
+    Invitation,
     Suppression,
     Tag,
     User,
@@ -63,7 +64,7 @@ def audience_condition(audience: Mapping[str, Any]) -> Any:
     """The contacts a campaign's audience means, as a WHERE clause on contacts.
 
     Only contacts who gave consent are ever included; {"all": true} is all of them, a selection
-    narrows to contacts in one of the provinces or with one of the tags.
+    narrows to contacts in any of its parts (see service.campaigns.store.check_audience).
     """
     condition = Contact.consent == Consent.GIVEN
     if not audience or audience.get("all"):
@@ -78,6 +79,19 @@ def audience_condition(audience: Mapping[str, Any]) -> Any:
             .where(Tag.name.in_(list(audience["tags"])))
         )
         chosen.append(Contact.id.in_(tagged))
+    if audience.get("emails"):
+        chosen.append(Contact.email.in_(list(audience["emails"])))
+    if audience.get("attended"):
+        came = select(Invitation.contact_id).where(
+            Invitation.meeting_id.in_(list(audience["attended"])), Invitation.attended.is_(True)
+        )
+        chosen.append(Contact.id.in_(came))
+    if audience.get("meeting"):
+        part = audience["meeting"]
+        answered = select(Invitation.contact_id).where(
+            Invitation.meeting_id == part["id"], Invitation.answer.in_(list(part["answers"]))
+        )
+        chosen.append(Contact.id.in_(answered))
     if not chosen:
         return condition
     return and_(condition, or_(*chosen))
