@@ -20,9 +20,11 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from service.meetings.invitations import record_campaign_invitations
 from service.messages import N_, Message
 from service.models import (
     Campaign,
+    CampaignKind,
     CampaignStatus,
     Consent,
     Contact,
@@ -171,6 +173,9 @@ def start_sending(
     count = session.scalar(
         select(func.count()).select_from(Delivery).where(Delivery.campaign_id == campaign.id)
     )
+    if campaign.kind == CampaignKind.INVITATION:
+        # Everyone who gets the invitation can answer it; answers given before are kept.
+        record_campaign_invitations(session, campaign)
     record_audit(session, actor, "campaign.send", campaign, recipients=count)
     if not count:
         # Nobody to send to: the campaign is done at once rather than "sending" forever.
