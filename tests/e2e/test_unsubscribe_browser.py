@@ -1,0 +1,61 @@
+"""The unsubscribe link of a sent email, in Chromium: reachable and usable by keyboard, and every
+page it shows (asking, done, refused) passes axe-core."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from service.models import Consent, Contact
+from tests.builders import make_contact
+from tests.e2e.conftest import check_accessibility, translated, visit
+from tests.test_unsubscribe import _link, _message_to, _path, _send
+
+pytestmark = pytest.mark.browser
+
+
+def _tab_to(page: Page, name: str, presses: int = 15) -> None:
+    """Press Tab until the button called `name` has the focus, as a keyboard user would."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "document.activeElement.tagName === 'BUTTON'"
+            " && document.activeElement.textContent.trim()"
+        )
+        if focused == name:
+            return
+    pytest.fail(f"no button {name!r} reached with {presses} presses of Tab")
+
+
+def test_unsubscribe_from_a_sent_email_by_keyboard(page: Page, app, db, smtp_server):
+    contact = make_contact(db, name="Maaike Heijnen", email="maaike@example.nl")
+    _send(app, db, smtp_server)
+    path = _path(_link(_message_to(smtp_server, contact.email)))
+
+    visit(page, path)
+    expect(page.locator("h1")).to_contain_text(app.config["NETWORK_NAME"])
+    expect(page.locator("main")).to_contain_text("m•••@example.nl")
+    db.expire_all()
+    assert db.get(Contact, contact.id).consent == Consent.GIVEN  # opening changed nothing
+
+    button = translated(app, "Unsubscribe")
+    _tab_to(page, button)
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text(translated(app, "You are unsubscribed"))
+    check_accessibility(page)
+    db.expire_all()
+    assert db.get(Contact, contact.id).consent == Consent.WITHDRAWN
+
+
+def test_an_altered_link_shows_a_refusal_that_passes_axe(page: Page, app, db, smtp_server):
+    contact = make_contact(db)
+    _send(app, db, smtp_server)
+    path = _path(_link(_message_to(smtp_server, contact.email)))
+    altered = path[:-1] + ("A" if path[-1] != "A" else "B")
+
+    response = page.goto(altered)
+    assert response is not None and response.status == 400
+    expect(page.locator("h1")).to_have_text(translated(app, "This link does not work"))
+    check_accessibility(page)
+    db.expire_all()
+    assert db.get(Contact, contact.id).consent == Consent.GIVEN
