@@ -254,6 +254,37 @@ def update_campaign(
     return changed
 
 
+def schedule_campaign(
+    session: Session,
+    campaign: Campaign,
+    at: datetime,
+    *,
+    actor: User | None,
+    now: datetime | None = None,
+) -> None:
+    """Let the scheduler start the campaign at `at` (aware); only drafts and scheduled ones."""
+    _require_status(campaign, frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED}))
+    if at.utcoffset() is None:
+        raise ValueError("the time to send must be an aware datetime")
+    if at <= (now or utcnow()):
+        raise CampaignError(Message(N_("Choose a moment in the future to send the campaign.")))
+    campaign.status = CampaignStatus.SCHEDULED
+    campaign.scheduled_at = at
+    campaign.status_reason = ""
+    record_audit(session, actor, "campaign.schedule", campaign, at=at.isoformat())
+    session.flush()
+
+
+def unschedule_campaign(session: Session, campaign: Campaign, *, actor: User | None) -> None:
+    """Take a scheduled campaign back to draft."""
+    _require_status(campaign, frozenset({CampaignStatus.SCHEDULED}))
+    campaign.status = CampaignStatus.DRAFT
+    campaign.scheduled_at = None
+    campaign.status_reason = ""
+    record_audit(session, actor, "campaign.unschedule", campaign)
+    session.flush()
+
+
 def duplicate_campaign(session: Session, campaign: Campaign, *, actor: User | None) -> Campaign:
     """A new draft with the same content and audience (of any campaign, sent ones too)."""
     duplicate = Campaign(

@@ -1,0 +1,148 @@
+"""Reminders of a meeting: stored as offsets, sent by the scheduler as reminder campaigns.
+
+A reminder is "N days before the meeting's day, at HH:MM network time", to those who said yes or
+to those who have not answered. Stored as an offset, it moves with the meeting. When one is due,
+`send_due_reminders` makes a reminder campaign for the meeting and starts it; the reminder's
+`sent_at` is set in the same transaction by a conditional UPDATE, so a restart, a missed tick or a
+second scheduler neither skips nor repeats it. Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.campaigns import store
+from service.dates import format_local_date, local_to_utc, utc_to_local
+from service.mail.outbox import start_sending
+from service.models import (
+    Campaign,
+    CampaignKind,
+    Meeting,
+    MeetingStatus,
+    Reminder,
+)
+
+# The reminders every new meeting starts with: a week and a day before, at nine, to the yeses.
+DEFAULT_REMINDERS = ((7, "09:00", "yes"), (1, "09:00", "yes"))
+AUDIENCES = {"yes": ["yes"], "unanswered": ["invited"]}
+
+
+def add_default_reminders(session: Session, meeting: Meeting) -> None:
+    """Give a new meeting the default reminders (organisers can change them)."""
+    for days, at, audience in DEFAULT_REMINDERS:
+        meeting.reminders.append(Reminder(days_before=days, send_time=at, audience=audience))
+    session.flush()
+
+
+def due_at(reminder: Reminder, meeting: Meeting, timezone: str) -> datetime:
+    """When the reminder is due, as an aware UTC moment."""
+    day = utc_to_local(meeting.starts_at, timezone).date() - timedelta(days=reminder.days_before)
+    hours, minutes = (int(part) for part in reminder.send_time.split(":"))
+    return local_to_utc(day, time(hours, minutes), timezone)
+
+
+@dataclass(frozen=True)
+class SentReminder:
+    """A reminder that went out (or was passed over for a later one of the same audience)."""
+
+    reminder_id: int
+    meeting_id: int
+    campaign_id: int | None
+    recipients: int
+
+
+def send_due_reminders(
+    session: Session, *, now: datetime, config: Mapping[str, Any]
+) -> list[SentReminder]:
+    """Start every reminder that is due at `now`; the caller commits.
+
+    A reminder is due from its moment until the meeting starts. When the service was down long
+    enough that two reminders of the same audience are due, only the later (nearer the meeting)
+    is sent; the earlier is marked done without mail, so nobody gets two at once.
+    """
+    timezone = config["TIMEZONE"]
+    candidates = session.execute(
+        select(Reminder, Meeting)
+        .join(Meeting, Meeting.id == Reminder.meeting_id)
+        .where(
+            Reminder.sent_at.is_(None),
+            Meeting.status == MeetingStatus.PUBLISHED,
+            Meeting.starts_at > now,
+        )
+        .order_by(Reminder.meeting_id, Reminder.audience, Reminder.days_before)
+    ).all()
+    done: list[SentReminder] = []
+    newest: set[tuple[int, str]] = set()
+    # Ordered by fewest days first, so the first due one per meeting and audience is the latest.
+    for reminder, meeting in candidates:
+        if due_at(reminder, meeting, timezone) > now:
+            continue
+        key = (meeting.id, reminder.audience)
+        if key in newest:
+            if _claim(session, reminder.id, now):
+                done.append(SentReminder(reminder.id, meeting.id, None, 0))
+            continue
+        newest.add(key)
+        if not _claim(session, reminder.id, now):
+            continue  # another scheduler took it a moment ago
+        campaign = _reminder_campaign(session, reminder, meeting, timezone)
+        recipients = start_sending(session, campaign, actor=None, now=now)
+        reminder.campaign_id = campaign.id
+        session.flush()
+        done.append(SentReminder(reminder.id, meeting.id, campaign.id, recipients))
+    return done
+
+
+def _claim(session: Session, reminder_id: int, now: datetime) -> bool:
+    # The conditional UPDATE is the guard against sending one reminder twice.
+    claimed = session.execute(
+        update(Reminder)
+        .where(Reminder.id == reminder_id, Reminder.sent_at.is_(None))
+        .values(sent_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return claimed == 1
+
+
+def _reminder_campaign(
+    session: Session, reminder: Reminder, meeting: Meeting, timezone: str
+) -> Campaign:
+    day = format_local_date(meeting.starts_at, timezone, "nl")
+    if reminder.audience == "yes":
+        subject = f"Herinnering: {meeting.title}, {day}"
+        body = (
+            "Beste [[first_name]],\n\n"
+            f"Fijn dat je erbij bent op {day}. Hieronder staan de gegevens nog eens; "
+            "kun je toch niet, laat het ons dan weten met de link in je uitnodiging."
+        )
+    else:
+        subject = f"Kom je ook? {meeting.title}, {day}"
+        body = (
+            "Beste [[first_name]],\n\n"
+            f"We hebben nog geen antwoord van je op de uitnodiging voor {day}. "
+            "Laat je weten of je komt?"
+        )
+    campaign = store.create_campaign(
+        session,
+        kind=CampaignKind.REMINDER,
+        subject=subject,
+        preheader=meeting.theme or meeting.title,
+        meeting_id=meeting.id,
+        blocks=[{"type": "text", "body": body}],
+        audience={"meeting": {"id": meeting.id, "answers": AUDIENCES[reminder.audience]}},
+        actor=None,
+    )
+    session.flush()
+    return campaign
+
+
+def reminder_schedule(meeting: Meeting, timezone: str) -> list[tuple[Reminder, datetime]]:
+    """The meeting's reminders with when each is (or was) due, earliest first."""
+    rows = [(r, due_at(r, meeting, timezone)) for r in meeting.reminders]
+    return sorted(rows, key=lambda row: row[1])

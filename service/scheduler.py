@@ -1,0 +1,190 @@
+"""The clock of Opgavepost: the only place that builds APScheduler and registers its job.
+
+APScheduler 3 ticks; the database decides. Every tick runs `run_due(now)`, which starts what is
+due at that moment: scheduled campaigns and meeting reminders. What was done is recorded in the
+same transaction (the campaign's status, the reminder's `sent_at`, each by a conditional UPDATE),
+so a restart or a missed tick catches up on the next one and nothing is done twice.
+
+Exactly one scheduler should run (`opgavepost scheduler`, or inside `opgavepost serve`). A second
+one started by mistake finds the lease held in `scheduler_leases` and stays idle until the first
+stops renewing it. `opgavepost scheduler run-due --now ...` runs one tick at a chosen moment, for
+tests and for catching up by hand.
+
+Nothing here imports Flask: it takes a settings mapping and a session maker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.mail.outbox import SendError, start_sending
+from service.mail.render import TemplateError
+from service.mail.sendloop import preflight
+from service.meetings.reminders import SentReminder, send_due_reminders
+from service.models import Campaign, CampaignStatus, SchedulerLease, utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "scheduler"
+# A tick every 30 s; the lease outlives three missed ticks before another scheduler may take over.
+TICK_SECONDS = 30
+LEASE = timedelta(seconds=100)
+# A scheduled campaign this late (the service was down) waits for an organiser to decide.
+LATE_LIMIT = timedelta(hours=6)
+
+
+@dataclass
+class DueReport:
+    """What one tick did."""
+
+    started: list[int] = field(default_factory=list)
+    too_late: list[int] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)
+    reminders: list[SentReminder] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the log and the CLI."""
+        sent = [r for r in self.reminders if r.campaign_id is not None]
+        return (
+            f"campaigns started: {len(self.started)}, left for an organiser (late): "
+            f"{len(self.too_late)}, refused: {len(self.refused)}, reminders sent: {len(sent)}"
+        )
+
+
+def run_due(session: Session, *, now: datetime, config: Mapping[str, Any]) -> DueReport:
+    """Start everything that is due at `now`, and commit."""
+    report = DueReport()
+    start_due_campaigns(session, now=now, config=config, report=report)
+    session.commit()
+    report.reminders = send_due_reminders(session, now=now, config=config)
+    session.commit()
+    return report
+
+
+def start_due_campaigns(
+    session: Session, *, now: datetime, config: Mapping[str, Any], report: DueReport
+) -> None:
+    """Start scheduled campaigns whose moment has come, unless more than 6 hours late."""
+    due = session.scalars(
+        select(Campaign)
+        .where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_at <= now)
+        .order_by(Campaign.scheduled_at, Campaign.id)
+    ).all()
+    for campaign in due:
+        assert campaign.scheduled_at is not None
+        if now - campaign.scheduled_at > LATE_LIMIT:
+            campaign.status_reason = (
+                f"It was due at {campaign.scheduled_at.isoformat()}, more than 6 hours before "
+                "the scheduler could start it; start it or schedule it again."
+            )
+            report.too_late.append(campaign.id)
+            continue
+        try:
+            preflight(session, campaign, config)
+            start_sending(session, campaign, actor=None, now=now)
+        except (TemplateError, SendError) as exc:
+            # Back to draft with the reason: nothing of a campaign that cannot render is sent.
+            campaign.status = CampaignStatus.DRAFT
+            campaign.status_reason = f"It could not start at its scheduled time: {exc}"
+            report.refused.append(campaign.id)
+            continue
+        report.started.append(campaign.id)
+
+
+def hold_lease(session: Session, holder: str, *, now: datetime) -> bool:
+    """Take or renew the scheduler lease for `holder`; False when another scheduler holds it."""
+    renewed = session.execute(
+        update(SchedulerLease)
+        .where(
+            SchedulerLease.name == LEASE_NAME,
+            (SchedulerLease.holder == holder) | (SchedulerLease.expires_at < now),
+        )
+        .values(holder=holder, expires_at=now + LEASE)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if renewed:
+        session.commit()
+        return True
+    if session.get(SchedulerLease, LEASE_NAME) is not None:
+        session.rollback()
+        return False
+    try:
+        session.add(SchedulerLease(name=LEASE_NAME, holder=holder, expires_at=now + LEASE))
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # another scheduler inserted it first
+        return False
+    return True
+
+
+def release_lease(session: Session, holder: str) -> None:
+    """Give the lease up at a clean stop, so a successor need not wait for it to run out."""
+    session.execute(
+        update(SchedulerLease)
+        .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
+        .values(expires_at=utcnow() - timedelta(seconds=1))
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+class Clock:
+    """One scheduler process: its name for the lease, and the tick APScheduler calls."""
+
+    def __init__(
+        self,
+        sessions: Callable[[], Session],
+        config: Mapping[str, Any],
+        *,
+        now: Callable[[], datetime] = utcnow,
+    ):
+        self.sessions = sessions
+        self.config = config
+        self.now = now
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"
+
+    def tick(self) -> DueReport | None:
+        """Run what is due if this process holds the lease; None when another one does."""
+        with self.sessions() as session:
+            moment = self.now()
+            if not hold_lease(session, self.holder, now=moment):
+                log.info("another scheduler holds the lease; this one waits")
+                return None
+            report = run_due(session, now=moment, config=self.config)
+        if report.started or report.reminders or report.too_late or report.refused:
+            log.info("scheduler tick: %s", report.summary())
+        return report
+
+    def stop(self) -> None:
+        """Release the lease."""
+        with self.sessions() as session:
+            release_lease(session, self.holder)
+
+
+def build_scheduler(clock: Clock, *, blocking: bool) -> BaseScheduler:
+    """APScheduler with the one interval job; a missed tick is run once, never piled up."""
+    scheduler: BaseScheduler = BlockingScheduler() if blocking else BackgroundScheduler()
+    scheduler.add_job(
+        clock.tick,
+        "interval",
+        seconds=TICK_SECONDS,
+        id="run-due",
+        next_run_time=utcnow(),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+    return scheduler
