@@ -6,7 +6,7 @@ a `WebhookRejected` that says why the call is refused.
 
 - Mailgun signs every call: HMAC-SHA256 of timestamp + token with the webhook signing key. The
   signature does not cover the event data, so a captured call could be replayed with another
-  event in it: a timestamp older than five minutes is refused, and within those minutes each
+  event in it: a timestamp older than fifteen minutes is refused, and within those minutes each
   token is accepted once (the caller says whether a token is new; the view keeps them in
   UsedWebhookToken).
 - Postmark does not sign; its webhook URL carries basic-auth credentials that only we know.
@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-# How old a Mailgun signature may be before the call counts as a replay.
-MAILGUN_MAX_AGE = timedelta(minutes=5)
+# How old a Mailgun signature may be. Mailgun's retries resend the first signature block, and the
+# first retries come 5 and 10 minutes later; within this window each token is still accepted
+# only once (UsedWebhookToken keeps them a day), so the window does not open a replay.
+MAILGUN_MAX_AGE = timedelta(minutes=15)
 
 Kind = Literal["hard_bounce", "soft_bounce", "complaint"]
 
