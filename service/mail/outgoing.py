@@ -94,10 +94,11 @@ class Outgoing:
     def as_bytes(self) -> bytes:
         """The whole message, CRLF line endings, 7-bit clean, ready for SMTP DATA."""
         boundary = _BOUNDARY_PREFIX + secrets.token_hex(12)
-        head = "".join(f"{name}: {value}{CRLF}" for name, value in self.header_lines())
+        head = "".join(_header_line(name, value) for name, value in self.header_lines())
         head += (
             f"MIME-Version: 1.0{CRLF}"
-            f'Content-Type: multipart/alternative; boundary="{boundary}"{CRLF}{CRLF}'
+            f"Content-Type: multipart/alternative;{CRLF}"
+            f' boundary="{boundary}"{CRLF}{CRLF}'
         )
         return b"".join(
             (
@@ -137,6 +138,29 @@ def encode_header_text(value: str) -> str:
     if value.isascii() and len(value) <= _MAX_PLAIN_HEADER:
         return value
     return Header(value, "utf-8", header_name="Subject").encode(linesep=CRLF)
+
+
+def _header_line(name: str, value: str) -> str:
+    """One header, folded at its own spaces so lines keep to 78 characters where they can."""
+    line = f"{name}: {value}"
+    if len(line) <= _FOLD_AT or CRLF in value:  # short, or already folded (encoded words)
+        return line + CRLF
+    lines: list[str] = []
+    while len(line) > _FOLD_AT:
+        # A fold goes before a space that is already there, so unfolding gives the value back.
+        cut = line.rfind(" ", len(name) + 2, _FOLD_AT + 1)
+        if cut <= 0:
+            cut = line.find(" ", _FOLD_AT + 1)
+            if cut < 0:
+                break
+        lines.append(line[:cut])
+        line = line[cut:]
+    lines.append(line)
+    return CRLF.join(lines) + CRLF
+
+
+# RFC 5322 2.1.1: lines SHOULD be at most 78 characters (and MUST be at most 998).
+_FOLD_AT = 78
 
 
 def _address(name: str, email: str) -> str:

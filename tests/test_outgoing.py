@@ -1,0 +1,181 @@
+"""Outgoing.as_bytes: the fast MIME assembly, read back with the email package as a client would."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+
+import pytest
+
+from service.mail.message import HeaderInjectionError, build_message
+from service.mail.outgoing import Outgoing, from_email_message
+
+TEXT = "Beste Jürgen,\n\nDank voor je komst.\n.\n.begint met een punt\nFrom de voorzitter\n"
+HTML = '<p style="color:#333">Beste J&uuml;rgen, 100% = alles</p>\n<p>.punt</p>'
+
+
+def _outgoing(**changes) -> Outgoing:
+    values = {
+        "from_name": "Opgavebeweging Zuid-Holland",
+        "from_email": "nieuws@example.nl",
+        "to_name": "Jürgen Ødegård",
+        "to_email": "jurgen@example.nl",
+        "subject": "Terugblik: één middag vol opgaven",
+        "text": TEXT,
+        "html": HTML,
+        "reply_to": "secretariaat@example.nl",
+        "message_id": "<opgavepost.1.2.abc@example.nl>",
+        "headers": (
+            ("List-Id", '"Opgavebeweging" <opgavebeweging.post.example.nl>'),
+            ("List-Unsubscribe", "<https://post.example.nl/afmelden/abc>"),
+        ),
+    }
+    return Outgoing(**(values | changes))
+
+
+def _parsed(outgoing: Outgoing):
+    return message_from_bytes(outgoing.as_bytes(), policy=policy.default)
+
+
+def _bodies(message) -> tuple[str, str]:
+    # On the wire text lines end in CRLF (canonical form); compare them as Python text.
+    return tuple(
+        message.get_body((kind,)).get_content().replace("\r\n", "\n") for kind in ("plain", "html")
+    )
+
+
+def _lines(data: bytes) -> list[bytes]:
+    assert data.endswith(b"\r\n")
+    return data[:-2].split(b"\r\n")
+
+
+def test_headers_come_back_decoded_with_non_ascii_names_and_subject():
+    outgoing = _outgoing()
+    data = outgoing.as_bytes()
+    message = _parsed(outgoing)
+
+    assert data.isascii()
+    assert message["Subject"] == "Terugblik: één middag vol opgaven"
+    assert message["To"].addresses[0].display_name == "Jürgen Ødegård"
+    assert message["To"].addresses[0].addr_spec == "jurgen@example.nl"
+    assert message["From"].addresses[0].display_name == "Opgavebeweging Zuid-Holland"
+    assert message["Reply-To"] == "secretariaat@example.nl"
+    assert message["Message-ID"] == "<opgavepost.1.2.abc@example.nl>"
+    assert message["List-Unsubscribe"] == "<https://post.example.nl/afmelden/abc>"
+    assert message["Date"] is not None
+    # The non-ASCII subject travels as RFC 2047 encoded words.
+    assert b"Subject: =?utf-8?" in data
+
+
+def test_bodies_come_back_exactly_with_dots_from_lines_and_equals_signs():
+    text = TEXT + "a = b\nregel met spaties aan het eind   \n"
+    message = _parsed(_outgoing(text=text))
+    plain, html = _bodies(message)
+
+    assert plain == text
+    assert html == HTML + "\n"
+
+
+def test_long_lines_get_soft_breaks_and_every_line_ends_in_crlf():
+    long_line = "woord " * 400 + "einde"
+    long_unsubscribe = (
+        f"<https://post.example.nl/afmelden/{'a' * 20}>, "
+        f"<mailto:leden@example.nl?subject=unsubscribe%20{'a' * 20}>"
+    )
+    outgoing = _outgoing(
+        text=long_line,
+        html=f"<p>{'x' * 3000}</p>",
+        subject="Een heel lange onderwerpregel over de opgaven van Zuid-Holland " * 3,
+        headers=(("List-Unsubscribe", long_unsubscribe),),
+    )
+    data = outgoing.as_bytes()
+
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert b"\r" not in data.replace(b"\r\n", b"")
+    assert all(len(line) <= 78 for line in _lines(data))
+    assert b"=\r\n" in data  # quoted-printable soft line breaks
+    plain, html = _bodies(message_from_bytes(data, policy=policy.default))
+    assert plain == long_line + "\n"
+    assert html == f"<p>{'x' * 3000}</p>\n"
+    message = message_from_bytes(data, policy=policy.default)
+    assert message["Subject"] == outgoing.subject
+    assert message["List-Unsubscribe"] == long_unsubscribe
+
+
+def test_text_part_comes_before_html_and_the_boundary_is_not_in_the_body():
+    outgoing = _outgoing(text="tekst met --=_opgavepost_ erin", html="<p>=_opgavepost_</p>")
+    data = outgoing.as_bytes()
+    message = message_from_bytes(data, policy=policy.default)
+
+    assert message.get_content_type() == "multipart/alternative"
+    types = [part.get_content_type() for part in message.iter_parts()]
+    assert types == ["text/plain", "text/html"]
+    boundary = message.get_boundary()
+    assert data.count(b"--" + boundary.encode()) == 3  # two part starts and the closing one
+    assert _bodies(message) == ("tekst met --=_opgavepost_ erin\n", "<p>=_opgavepost_</p>\n")
+
+
+@pytest.mark.parametrize(
+    "field", ["subject", "to_name", "to_email", "from_name", "from_email", "reply_to", "message_id"]
+)
+@pytest.mark.parametrize("line_break", ["\n", "\r", "\r\n"])
+def test_line_breaks_in_any_header_value_are_refused(field, line_break):
+    with pytest.raises(HeaderInjectionError):
+        _outgoing(**{field: f"waarde{line_break}Bcc: iedereen@example.nl"})
+
+
+def test_line_breaks_in_extra_headers_are_refused():
+    with pytest.raises(HeaderInjectionError):
+        _outgoing(headers=(("List-Id", "lijst\r\nBcc: iedereen@example.nl"),))
+
+
+def test_the_same_message_as_build_message_makes():
+    outgoing = _outgoing()
+    built = build_message(
+        subject=outgoing.subject,
+        html=outgoing.html,
+        text=outgoing.text,
+        to_name=outgoing.to_name,
+        to_email=outgoing.to_email,
+        from_name=outgoing.from_name,
+        from_email=outgoing.from_email,
+        reply_to=outgoing.reply_to,
+        message_id=outgoing.message_id,
+        headers=dict(outgoing.headers),
+    )
+    ours = _parsed(outgoing)
+    theirs = message_from_bytes(built.as_bytes(), policy=policy.default)
+
+    for name in ("Subject", "From", "To", "Reply-To", "Message-ID", "List-Id", "List-Unsubscribe"):
+        assert str(ours[name]) == str(theirs[name]), name
+    assert _bodies(ours) == _bodies(theirs)
+    assert ours.get_content_type() == theirs.get_content_type()
+
+
+def test_from_email_message_round_trip():
+    built = build_message(
+        subject="Uitnodiging: café-overleg",
+        html="<p>Welkom</p>\n",
+        text="Welkom\n",
+        to_name="Anne de Vries",
+        to_email="anne@example.nl",
+        from_name="Opgavebeweging",
+        from_email="nieuws@example.nl",
+        reply_to="secretariaat@example.nl",
+        message_id="<vast@example.nl>",
+        headers={"List-Id": "<lijst.example.nl>"},
+    )
+    outgoing = from_email_message(built)
+    back = _parsed(outgoing)
+
+    assert outgoing.to_email == "anne@example.nl"
+    assert outgoing.subject == "Uitnodiging: café-overleg"
+    assert outgoing.headers == (("List-Id", "<lijst.example.nl>"),)
+    assert back["Subject"] == "Uitnodiging: café-overleg"
+    assert back["Message-ID"] == "<vast@example.nl>"
+    assert back["To"].addresses[0].display_name == "Anne de Vries"
+    assert _bodies(back) == ("Welkom\n", "<p>Welkom</p>\n")
+
+
+def test_an_address_with_non_ascii_characters_cannot_be_sent():
+    with pytest.raises(ValueError, match="not plain ASCII"):
+        _outgoing(to_email="jürgen@example.nl").as_bytes()

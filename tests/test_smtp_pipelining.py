@@ -1,0 +1,129 @@
+"""SmtpTransport on a real SMTP server (aiosmtpd): pipelined or not, kept-open connections."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.mail.outgoing import Outgoing
+from service.mail.smtp import SmtpTransport
+
+MODES = pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+
+
+def _message(n: int, **changes) -> Outgoing:
+    values = {
+        "from_name": "Opgavebeweging",
+        "from_email": "nieuws@example.nl",
+        "to_name": f"Lid {n}",
+        "to_email": f"lid.{n}@example.nl",
+        "subject": f"Bericht {n}",
+        "text": f"Beste lid {n},\n.\nTot ziens.\n",
+        "html": f"<p>Beste lid {n}</p>",
+        "message_id": f"<bench.{n}@example.nl>",
+    }
+    return Outgoing(**(values | changes))
+
+
+def _count_connections(handler) -> list[str]:
+    """Every EHLO the server gets (one per connection), by wrapping the handler's hook."""
+    greetings: list[str] = []
+    original = handler.handle_EHLO
+
+    async def handle_EHLO(server, session, envelope, hostname, responses):
+        greetings.append(hostname)
+        return await original(server, session, envelope, hostname, responses)
+
+    handler.handle_EHLO = handle_EHLO
+    return greetings
+
+
+def _subjects(handler) -> list[str]:
+    return [str(message["Subject"]) for _from, _rcpts, message in handler.messages]
+
+
+@MODES
+def test_refused_recipient_and_4xx_data_fail_alone_and_the_connection_stays_open(
+    smtp_server, pipelining
+):
+    handler = smtp_server.handler
+    handler.pipelining = pipelining
+    handler.refused = {"lid.1@example.nl": "550 5.1.1 No such user"}
+    # The DATA answers go in order to the messages that reach DATA: lid 0, 2, 3, ...
+    handler.next_answers = []
+    greetings = _count_connections(handler)
+    transport = SmtpTransport("127.0.0.1", smtp_server.port, timeout=5)
+
+    first = transport.send_batch([_message(0)])
+    handler.next_answers = ["451 4.3.0 Try again later"]
+    outcomes = transport.send_batch([_message(n) for n in range(1, 5)]).outcomes
+
+    assert first.outcomes[0].status == "accepted"
+    assert [o.message.to_email for o in outcomes] == [f"lid.{n}@example.nl" for n in range(1, 5)]
+    assert [o.status for o in outcomes] == ["permanent", "temporary", "accepted", "accepted"]
+    assert outcomes[0].bounce and not outcomes[0].relay_wide
+    assert "550" in outcomes[0].reason and "RCPT TO" in outcomes[0].reason
+    assert not outcomes[1].bounce and not outcomes[1].relay_wide
+    assert "451" in outcomes[1].reason
+    assert _subjects(handler) == ["Bericht 0", "Bericht 3", "Bericht 4"]
+
+    # The next batch goes over the same connection: still one EHLO.
+    again = transport.send_batch([_message(5), _message(6)]).outcomes
+    assert [o.status for o in again] == ["accepted", "accepted"]
+    assert len(greetings) == 1
+    transport.close()
+    assert _subjects(handler)[-2:] == ["Bericht 5", "Bericht 6"]
+    # After close() (QUIT) a new batch needs a new connection.
+    transport.send_batch([_message(7)])
+    transport.close()
+    assert len(greetings) == 2
+
+
+@MODES
+def test_a_dropped_connection_leaves_the_unanswered_messages_temporary_and_relay_wide(
+    smtp_server, pipelining
+):
+    handler = smtp_server.handler
+    handler.pipelining = pipelining
+    original = handler.handle_DATA
+    seen = []
+
+    async def handle_DATA(server, session, envelope):
+        seen.append(envelope.rcpt_tos[0])
+        if len(seen) == 2:
+            server.transport.close()  # the server goes away before answering the second
+            return "250 OK"
+        return await original(server, session, envelope)
+
+    handler.handle_DATA = handle_DATA
+    transport = SmtpTransport("127.0.0.1", smtp_server.port, timeout=5)
+
+    outcomes = transport.send_batch([_message(n) for n in range(4)]).outcomes
+
+    assert outcomes[0].status == "accepted"
+    assert [o.status for o in outcomes[1:]] == ["temporary"] * 3
+    assert all(o.relay_wide and not o.bounce for o in outcomes[1:])
+    assert "dropped the connection" in outcomes[1].reason
+    # The broken connection is not kept: the next batch opens a new one and gets through.
+    handler.handle_DATA = original
+    assert [o.status for o in transport.send_batch([_message(9)]).outcomes] == ["accepted"]
+    transport.close()
+
+
+@MODES
+def test_three_connections_share_a_batch_and_keep_the_order_of_outcomes(smtp_server, pipelining):
+    handler = smtp_server.handler
+    handler.pipelining = pipelining
+    handler.refused = {"lid.4@example.nl": "550 5.1.1 No such user"}
+    greetings = _count_connections(handler)
+    transport = SmtpTransport("127.0.0.1", smtp_server.port, timeout=5, connections=3)
+
+    messages = [_message(n) for n in range(9)]
+    outcomes = transport.send_batch(messages).outcomes
+    more = transport.send_batch([_message(n) for n in range(9, 15)]).outcomes
+    transport.close()
+
+    assert [o.message for o in outcomes] == messages
+    assert [o.status for o in outcomes] == ["accepted"] * 4 + ["permanent"] + ["accepted"] * 4
+    assert all(o.status == "accepted" for o in more)
+    assert len(greetings) == 3  # three connections, kept open for the second batch
+    assert sorted(_subjects(handler)) == sorted(f"Bericht {n}" for n in range(15) if n != 4)
