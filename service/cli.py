@@ -139,6 +139,8 @@ def register_commands(app: Flask) -> None:
     """Attach the service's command groups to the app's CLI."""
     from service.contacts.commands import contacts_group
     from service.demo.commands import demo_group, serve_command
+    from service.mail.commands import worker_command
 
     for group in (db_group, users_group, tokens_group, contacts_group, demo_group, serve_command):
         app.cli.add_command(group)
+    app.cli.add_command(worker_command)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import click
 from flask import current_app
@@ -66,8 +69,10 @@ def serve_command(host: str, port: int, threads: int) -> None:
         ensure_first_admin,
     )
     from service.demo.seed import load_demo
+    from service.mail.worker import LOG_FORMAT
 
     app = current_app._get_current_object()
+    _check_mail_settings(app.config)
     engine = get_engine()
     try:
         migrate.upgrade(engine)
@@ -99,6 +104,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
     if "BASE_URL" not in os.environ:
         # Links in emails should lead to where this server really listens.
         app.config["BASE_URL"] = url.rstrip("/")
+    # The send loop's lines (service.*) on stderr beside gunicorn's own.
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # The worker is forked from this process; connections opened above must not be shared with it.
     engine.dispose()
     EmbeddedServer(
@@ -108,3 +115,14 @@ def serve_command(host: str, port: int, threads: int) -> None:
         threads=threads,
         on_ready=lambda: click.echo(f"Opgavepost is running at {url} (stop with Ctrl+C)."),
     ).run()
+
+
+def _check_mail_settings(config: Mapping[str, Any]) -> None:
+    """Stop with one line (exit 2) when MAIL_TRANSPORT cannot be set up, before anything starts."""
+    from service.cli import SettingsProblem
+    from service.mail.transports import TransportConfigError, transport_from_config
+
+    try:
+        transport_from_config(config).close()
+    except TransportConfigError as exc:
+        raise SettingsProblem(str(exc)) from exc

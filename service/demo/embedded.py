@@ -5,6 +5,7 @@ Nothing here imports Flask: the server gets the app as a plain WSGI callable.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,10 +15,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.auth.users import create_user, generate_password
+from service.mail.transports import TransportConfigError
+from service.mail.worker import SendThread, WorkerLoop
 from service.models import Role, User
+
+log = logging.getLogger(__name__)
 
 # The login of the first admin when ADMIN_EMAIL is not set; example.nl receives no mail.
 DEFAULT_ADMIN_EMAIL = "admin@example.nl"
+# How long a stopping server waits for the send loop's batch in flight (gunicorn allows 30 s).
+SEND_LOOP_STOP_SECONDS = 20
 
 
 @dataclass(frozen=True)
@@ -42,13 +49,23 @@ def ensure_first_admin(session: Session, email: str, password: str | None) -> Fi
     return FirstAdmin(email=user.email, password=password if generated else None)
 
 
-def start_background_jobs(app: Any) -> None:
-    """Start what must run beside the web app in the one serving process (nothing yet).
+def start_background_jobs(app: Any) -> SendThread | None:
+    """Start what must run beside the web app in the one serving process: the send loop.
 
-    `opgavepost serve` runs exactly one worker process, so this is where the scheduler and the send
-    loop start when their issues add them: started here they run once, never once per worker, and
-    never from create_app (see STYLE.md).
+    `opgavepost serve` runs exactly one worker process, so jobs started here run once, never
+    once per worker, and never from create_app (see STYLE.md). The send loop delivers campaigns
+    through MAIL_TRANSPORT (the outbox folder by default) without a separate `opgavepost worker`.
+    Returns the running loop (stop it with `.stop()`), or None when the mail settings are
+    incomplete: the web app still serves, and the log says what to mend.
     """
+    try:
+        loop = WorkerLoop.from_config(app.config, app.extensions["db_sessionmaker"])
+    except TransportConfigError as exc:
+        log.error("the send loop did not start: %s", exc)
+        return None
+    sender = SendThread(loop, name="opgavepost-send-loop").start()
+    log.info("send loop started in this process: %s", loop.describe())
+    return sender
 
 
 def display_url(host: str, port: int) -> str:
@@ -84,8 +101,10 @@ class EmbeddedServer(BaseApplication):
             "proc_name": "opgavepost",
             "when_ready": self._when_ready,
             "post_worker_init": self._post_worker_init,
+            "worker_exit": self._worker_exit,
         }
         self.on_ready = on_ready
+        self.background: SendThread | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -107,4 +126,9 @@ class EmbeddedServer(BaseApplication):
             self.on_ready()
 
     def _post_worker_init(self, _worker: Any) -> None:
-        start_background_jobs(self.application)
+        self.background = start_background_jobs(self.application)
+
+    def _worker_exit(self, _arbiter: Any, _worker: Any) -> None:
+        # In the worker process as it ends: let the send loop record the batch in flight.
+        if self.background is not None:
+            self.background.stop(timeout=SEND_LOOP_STOP_SECONDS)
