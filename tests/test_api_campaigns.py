@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from service.campaigns.blocks import block_to_dict
 from service.campaigns.seed_recap import seed_recap
+from service.mail.outbox import pause_by_itself
 from service.mail.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.models import AuditEntry, Campaign, CampaignStatus, Consent, Delivery, Role
@@ -278,6 +279,20 @@ def test_pause_resume_and_cancel_move_the_status_or_answer_409(api, db):
     assert cancelled.get_json()["progress"]["waiting"] == 0
     assert api.post(f"{path}/cancel", json={}).status_code == 409
     assert api.post("/api/v1/campaigns/999999/pause", json={}).status_code == 404
+
+
+def test_read_says_why_a_send_paused_itself(api, db):
+    make_contact(db)
+    db.commit()
+    campaign = _sendable(api)
+    path = f"/api/v1/campaigns/{campaign['id']}"
+    assert api.post(f"{path}/send", json={}).status_code == 202
+    pause_by_itself(db, campaign["id"], "535 5.7.8 authentication failed")
+    db.commit()
+    body = api.get(path).get_json()
+    assert body["status"] == "paused"
+    assert body["status_reason"] == "535 5.7.8 authentication failed"
+    assert body["progress"]["waiting"] == 1
 
 
 def test_progress_counts_what_the_relay_said(app, api, db, smtp_server):

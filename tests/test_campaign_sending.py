@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.campaigns import store
+from service.mail.outbox import pause_by_itself
 from service.mail.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.models import Campaign, CampaignStatus, Consent, Delivery, User
@@ -218,3 +219,17 @@ def test_pause_resume_and_cancel_after_confirmation(organiser, db):
     assert done.status_code == 302 and _status(db, campaign) == CampaignStatus.CANCELLED
     html = organiser.get(done.headers["Location"]).get_data(as_text=True)
     assert "Sending is cancelled." in html and _count(html, "cancelled") == 2
+
+
+def test_why_the_send_paused_itself_is_shown(organiser, db):
+    _people(db, 1)
+    campaign = _campaign(db)
+    _send(organiser, campaign)
+    pause_by_itself(db, campaign.id, "535 5.7.8 authentication failed")
+    db.commit()
+    html = organiser.get(f"/campaigns/{campaign.id}/sending").get_data(as_text=True)
+    assert "535 5.7.8 authentication failed" in html
+    assert re.search(r'<div data-show-when="paused">\s*<form', html)  # Resume is offered
+    data = organiser.get(f"/campaigns/{campaign.id}/progress.json").get_json()
+    assert data["status"] == "paused"
+    assert data["status_reason"] == "535 5.7.8 authentication failed"
