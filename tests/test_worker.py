@@ -6,6 +6,7 @@ Also the send loop that `opgavepost serve` runs in its own process (start_backgr
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import threading
 from collections import Counter, defaultdict
@@ -266,3 +267,28 @@ def test_serve_process_sends_campaigns_to_the_outbox_by_itself(app, db):
     ]
     assert sorted(message["To"].addresses[0].addr_spec for message in messages) == people
     assert not sender.thread.is_alive()
+
+
+def test_opgavepost_serve_delivers_a_started_campaign_without_a_worker(app, db, tmp_path):
+    people = _people(db, 5)
+    campaign = _started_campaign(db)
+    outbox = Path(app.instance_path) / "outbox"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    serve = WorkerProcess(
+        worker_environment(app),
+        tmp_path / "serve.log",
+        command=f"{OPGAVEPOST} serve --port {port}",
+    )
+    try:
+        wait_for(
+            lambda: len(list(outbox.glob("*.eml"))) == 5, 60, serve.text, process=serve.process
+        )
+        wait_for(lambda: _campaign_status(app, campaign.id) == CampaignStatus.SENT, 10, serve.text)
+        assert serve.stop(signal.SIGTERM, timeout=30) == 0, serve.text()
+    finally:
+        serve.kill()
+    assert "send loop started in this process: transport outbox" in serve.text()
+    assert "Traceback" not in serve.text()
+    assert sorted(_statuses(app, campaign.id).elements()) == [DeliveryStatus.SENT] * len(people)
