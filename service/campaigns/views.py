@@ -310,9 +310,9 @@ def confirm_send(campaign_id: int):
             db.rollback()
             flash(exc.message.render(_), "error")
             return redirect(url_for("campaigns.progress", campaign_id=campaign.id))
-        except sending.NotReadyError as exc:
+        except sending.NotReadyError:
+            # The page checks again and shows why, with every finding; a flash would repeat it.
             db.rollback()
-            flash(exc.message.render(_), "error")
             return redirect(url_for("campaigns.confirm_send", campaign_id=campaign.id))
         db.commit()
         flash(_("Sending has started to %(count)s recipients.", count=count), "success")
