@@ -179,3 +179,70 @@ def test_from_email_message_round_trip():
 def test_an_address_with_non_ascii_characters_cannot_be_sent():
     with pytest.raises(ValueError, match="not plain ASCII"):
         _outgoing(to_email="jürgen@example.nl").as_bytes()
+
+
+# A campaign's body encoded once, filled per recipient
+
+
+def _campaign_parts(text: str) -> tuple[str, ...]:
+    from service.mail import placeholders
+
+    return tuple(placeholders.PATTERN.split(text))
+
+
+TRICKY_TEXT = (
+    "Beste [[first_name]],\n"
+    "\n"
+    + "Een heel lange regel met een naam [[name]] in het midden "
+    + "en nog veel meer woorden, " * 6
+    + "\n"
+    ".begint met een punt en eindigt met spaties   \n"
+    "From the start = gelijk\n"
+    "[[unsubscribe_url]]\n"
+    "tab\tin de regel [[first_name]]"
+)
+TRICKY_HTML = (
+    '<p style="margin:0">Beste [[first_name]],</p>\n'
+    '<a href="[[web_version_url]]">Bekijk in je browser</a> ' + "x" * 200 + "\n"
+    "<p>Einde</p>\n"
+)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"first_name": "Anna", "name": "Anna de Vries"},
+        {"first_name": "Maaïke", "name": "Maaïke <Heijnen> & Zn = 100%"},
+        {"first_name": "", "name": "x" * 150},
+    ],
+    ids=["plain", "non-ascii-and-markup", "empty-and-long"],
+)
+def test_a_body_template_gives_exactly_the_bytes_of_encoding_the_filled_text(values):
+    import html
+
+    from service.mail.outgoing import BodyTemplate
+
+    values = values | {
+        "unsubscribe_url": "https://post.example.nl/afmelden/abc.def",
+        "web_version_url": "https://post.example.nl/web/1?token=x&y=1",
+    }
+    escaped = {k: html.escape(v) for k, v in values.items()}
+    template = BodyTemplate(_campaign_parts(TRICKY_TEXT), _campaign_parts(TRICKY_HTML))
+    prepared = template.fill(values, escaped)
+
+    def fill(text, mapping):
+        parts = _campaign_parts(text)
+        return "".join(mapping[p] if i % 2 else p for i, p in enumerate(parts))
+
+    direct = _outgoing(text=fill(TRICKY_TEXT, values), html=fill(TRICKY_HTML, escaped))
+    templated = _outgoing(
+        text=fill(TRICKY_TEXT, values), html=fill(TRICKY_HTML, escaped), body=prepared
+    )
+    direct_bytes = direct.as_bytes()
+    boundary = direct_bytes.split(b'boundary="', 1)[1].split(b'"', 1)[0]
+    expected = direct_bytes.replace(boundary, prepared.boundary.encode())
+    # Everything from the MIME headers on (the Date header may differ by a second).
+    assert templated.as_bytes().split(b"MIME-Version")[1] == expected.split(b"MIME-Version")[1]
+    text, page = _bodies(_parsed(templated))
+    assert text.replace("\r\n", "\n").startswith(f"Beste {values['first_name']},\n")
+    assert f'href="{values["web_version_url"]}"' in page

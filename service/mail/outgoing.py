@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import binascii
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
@@ -47,6 +48,8 @@ class Outgoing:
     message_id: str = ""
     date: str = ""
     headers: tuple[tuple[str, str], ...] = ()
+    # The encoded body from a campaign's BodyTemplate; without it the bodies are encoded here.
+    body: PreparedBody | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for name, value in (
@@ -93,21 +96,107 @@ class Outgoing:
 
     def as_bytes(self) -> bytes:
         """The whole message, CRLF line endings, 7-bit clean, ready for SMTP DATA."""
-        boundary = _BOUNDARY_PREFIX + secrets.token_hex(12)
+        if self.body is not None:
+            boundary, body = self.body.boundary, self.body.data
+        else:
+            boundary = _BOUNDARY_PREFIX + secrets.token_hex(12)
+            body = b"".join(
+                (
+                    _part_head(boundary, "plain"),
+                    _encode_part(self.text),
+                    _part_head(boundary, "html"),
+                    _encode_part(self.html),
+                    _closing(boundary),
+                )
+            )
         head = "".join(_header_line(name, value) for name, value in self.header_lines())
         head += (
             f"MIME-Version: 1.0{CRLF}"
             f"Content-Type: multipart/alternative;{CRLF}"
             f' boundary="{boundary}"{CRLF}{CRLF}'
         )
-        return b"".join(
-            (
-                head.encode("ascii"),
-                _part(boundary, "plain", self.text),
-                _part(boundary, "html", self.html),
-                f"--{boundary}--{CRLF}".encode("ascii"),
-            )
-        )
+        return head.encode("ascii") + body
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBody:
+    """The multipart body of one message, encoded: its boundary and its bytes."""
+
+    boundary: str
+    data: bytes
+
+
+# Stands for a placeholder while a campaign's text is split into lines; never in rendered text.
+_SLOT = "\x00"
+
+
+class BodyTemplate:
+    """The text and HTML parts of one campaign version, quoted-printable encoded once.
+
+    Quoted-printable encodes every line on its own (soft breaks stay within a line), so the lines
+    without a placeholder are encoded here, once per campaign version, and per recipient only the
+    few lines that hold one. The result is byte for byte what encoding the filled-in text would
+    give, at a fraction of the cost (bench/send.py).
+    """
+
+    def __init__(self, text_parts: Sequence[str], html_parts: Sequence[str]):
+        if any(_SLOT in part for part in (*text_parts, *html_parts)):
+            raise ValueError("the text holds a NUL character; it cannot be templated")
+        self.boundary = _BOUNDARY_PREFIX + secrets.token_hex(12)
+        pieces: list[bytes | tuple[bool, tuple[str, ...]]] = []
+        for subtype, parts in (("plain", text_parts), ("html", html_parts)):
+            pieces.append(_part_head(self.boundary, subtype))
+            pieces.extend(_encoded_lines(parts, is_html=subtype == "html"))
+            pieces.append(b"\r\n")  # the line break that belongs to the next boundary
+        pieces.append(_closing(self.boundary))
+        self._pieces = _merged(pieces)
+
+    def fill(self, plain: Mapping[str, str], escaped: Mapping[str, str]) -> PreparedBody:
+        """The body for one recipient: `plain` values for the text, `escaped` ones for HTML."""
+        out: list[bytes] = []
+        for piece in self._pieces:
+            if isinstance(piece, bytes):
+                out.append(piece)
+                continue
+            is_html, line = piece
+            values = escaped if is_html else plain
+            filled = "".join(values[p] if i % 2 else p for i, p in enumerate(line))
+            out.append(_qp((filled + CRLF).encode("utf-8")))
+        return PreparedBody(self.boundary, b"".join(out))
+
+
+def _encoded_lines(
+    parts: Sequence[str], *, is_html: bool
+) -> list[bytes | tuple[bool, tuple[str, ...]]]:
+    marked = "".join(p if i % 2 == 0 else f"{_SLOT}{p}{_SLOT}" for i, p in enumerate(parts))
+    marked = marked.replace("\r\n", "\n")
+    if not marked.endswith("\n"):
+        marked += "\n"
+    pieces: list[bytes | tuple[bool, tuple[str, ...]]] = []
+    run: list[str] = []
+    for line in marked.split("\n")[:-1]:
+        if _SLOT in line:
+            if run:
+                pieces.append(_qp("".join(run).encode("utf-8")))
+                run = []
+            pieces.append((is_html, tuple(line.split(_SLOT))))
+        else:
+            run.append(line + CRLF)
+    if run:
+        pieces.append(_qp("".join(run).encode("utf-8")))
+    return pieces
+
+
+def _merged(
+    pieces: list[bytes | tuple[bool, tuple[str, ...]]],
+) -> list[bytes | tuple[bool, tuple[str, ...]]]:
+    merged: list[bytes | tuple[bool, tuple[str, ...]]] = []
+    for piece in pieces:
+        if isinstance(piece, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] = merged[-1] + piece
+        else:
+            merged.append(piece)
+    return merged
 
 
 def from_email_message(message: EmailMessage) -> Outgoing:
@@ -175,19 +264,27 @@ def _domain(email: str) -> str | None:
     return email.rpartition("@")[2] or None
 
 
-def _part(boundary: str, subtype: str, body: str) -> bytes:
+def _qp(data: bytes) -> bytes:
+    # binascii uses the line ending it finds first for its soft line breaks too, so with the data
+    # in CRLF every line of the part ends in CRLF.
+    return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
+
+
+def _encode_part(body: str) -> bytes:
     data = body.replace("\r\n", "\n").replace("\n", CRLF).encode("utf-8")
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
-    # binascii uses the line ending it finds first for its soft line breaks too, so with the body
-    # in CRLF (and ending in one) every line of the part ends in CRLF.
-    encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
-    if not encoded.endswith(b"\r\n"):
-        encoded += b"\r\n"
     # The line break before a boundary belongs to the boundary (RFC 2046), not to the body.
-    encoded += b"\r\n"
+    return _qp(data) + b"\r\n"
+
+
+def _part_head(boundary: str, subtype: str) -> bytes:
     return (
         f"--{boundary}{CRLF}"
         f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}'
         f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}"
-    ).encode("ascii") + encoded
+    ).encode("ascii")
+
+
+def _closing(boundary: str) -> bytes:
+    return f"--{boundary}--{CRLF}".encode("ascii")

@@ -194,6 +194,24 @@ def render_campaign(
 
 def personalise(rendered: RenderedCampaign, values: Mapping[str, str]) -> tuple[str, str, str]:
     """Subject, HTML and text for one recipient; raises PersonaliseError for a missing value."""
+    return filled(rendered, *checked_values(rendered, values))
+
+
+def filled(
+    rendered: RenderedCampaign, plain: Mapping[str, str], escaped: Mapping[str, str]
+) -> tuple[str, str, str]:
+    """Subject, HTML and text with values from `checked_values` filled in."""
+    subject_parts, html_parts, text_parts = rendered._split
+    return _fill(subject_parts, plain), _fill(html_parts, escaped), _fill(text_parts, plain)
+
+
+def checked_values(
+    rendered: RenderedCampaign, values: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The recipient's values for the campaign's placeholders: as text, and escaped for HTML.
+
+    Raises PersonaliseError for a missing value or a URL that is not absolute http(s).
+    """
     plain: dict[str, str] = {}
     for name in rendered.placeholders:
         try:
@@ -209,8 +227,13 @@ def personalise(rendered: RenderedCampaign, values: Mapping[str, str]) -> tuple[
         # A line break in a name would break the Subject header.
         plain[name] = _NEWLINES.sub(" ", value)
     escaped = {name: html.escape(value) for name, value in plain.items()}
-    subject_parts, html_parts, text_parts = rendered._split
-    return _fill(subject_parts, plain), _fill(html_parts, escaped), _fill(text_parts, plain)
+    return plain, escaped
+
+
+def template_parts(rendered: RenderedCampaign) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The text and HTML split at their placeholders (even places text, odd places names)."""
+    _subject, html_parts, text_parts = rendered._split
+    return text_parts, html_parts
 
 
 def inline_css(page: str) -> str:

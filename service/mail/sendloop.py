@@ -50,8 +50,15 @@ from service.mail.outbox import (
     record_results,
     sent_since,
 )
-from service.mail.outgoing import Outgoing
-from service.mail.render import RenderedCampaign, TemplateError, personalise, render_campaign
+from service.mail.outgoing import BodyTemplate, Outgoing
+from service.mail.render import (
+    RenderedCampaign,
+    TemplateError,
+    checked_values,
+    filled,
+    render_campaign,
+    template_parts,
+)
 from service.mail.suppression import suppress
 from service.mail.transports import Outcome, Transport, transport_from_config
 from service.models import Campaign, DeliveryStatus, utcnow
@@ -111,6 +118,8 @@ class CampaignMail:
     list_id: str
     message_id_domain: str
     rendered: dict[str, RenderedCampaign] = field(default_factory=dict)
+    # The encoded bodies per language (None where the text cannot be templated).
+    bodies: dict[str, BodyTemplate | None] = field(default_factory=dict)
     # The same for every recipient, so signed once per campaign version.
     web_version_url: str = ""
 
@@ -161,6 +170,7 @@ class MessageFactory:
             list_id=list_id(self.network.name, self.base_url),
             message_id_domain=from_email.rpartition("@")[2] or "localhost",
             rendered=rendered,
+            bodies={language: _body_template(r) for language, r in rendered.items()},
             web_version_url=web_version_url(campaign.id, self.secret_key, self.base_url),
         )
         self._campaigns[campaign.id] = mail
@@ -179,7 +189,9 @@ class MessageFactory:
             placeholders.WEB_VERSION_URL: mail.web_version_url
             or web_version_url(mail.campaign_id, self.secret_key, self.base_url),
         }
-        subject, html, text = personalise(rendered, values)
+        plain, escaped = checked_values(rendered, values)
+        subject, html, text = filled(rendered, plain, escaped)
+        template = mail.bodies.get(rendered.language)
         return Outgoing(
             from_name=mail.from_name,
             from_email=mail.from_email,
@@ -200,6 +212,7 @@ class MessageFactory:
                 ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
                 ("X-Opgavepost-Campaign", str(mail.campaign_id)),
             ),
+            body=template.fill(plain, escaped) if template is not None else None,
         )
 
     def message_id(self, mail: CampaignMail, delivery_id: int) -> str:
@@ -208,6 +221,13 @@ class MessageFactory:
             f"<opgavepost.{mail.campaign_id}.{delivery_id}.{self.install_mark}"
             f"@{mail.message_id_domain}>"
         )
+
+
+def _body_template(rendered: RenderedCampaign) -> BodyTemplate | None:
+    try:
+        return BodyTemplate(*template_parts(rendered))
+    except ValueError:
+        return None  # encoded per message instead
 
 
 def list_id(network_name: str, base_url: str) -> str:
