@@ -245,4 +245,4 @@ def test_a_body_template_gives_exactly_the_bytes_of_encoding_the_filled_text(val
     assert templated.as_bytes().split(b"MIME-Version")[1] == expected.split(b"MIME-Version")[1]
     text, page = _bodies(_parsed(templated))
     assert text.replace("\r\n", "\n").startswith(f"Beste {values['first_name']},\n")
-    assert f'href="{values["web_version_url"]}"' in page
+    assert f'href="{escaped["web_version_url"]}"' in page
