@@ -26,6 +26,7 @@ MEETING_FIELDS = {
     "description",
     "capacity",
     "status",
+    "registration_deadline",
     "created_at",
     "updated_at",
 }

@@ -16,6 +16,7 @@ from service.api.auth import api_user
 from service.api.common import api_blueprint
 from service.api.errors import fail
 from service.api.schemas import (
+    MeetingInvitationsSchema,
     MeetingListSchema,
     MeetingPatchSchema,
     MeetingQuerySchema,
@@ -24,8 +25,8 @@ from service.api.schemas import (
     MeetingWriteSchema,
 )
 from service.database import get_session
-from service.meetings import agenda
-from service.models import Meeting, MeetingStatus, record_audit, utcnow
+from service.meetings import agenda, invitations
+from service.models import Answer, Meeting, MeetingStatus, record_audit, utcnow
 
 bp = api_blueprint("api_meetings", "/meetings", "Meetings of the network.")
 
@@ -101,6 +102,16 @@ def _update(meeting_id: int, body: dict[str, Any], *, replace: bool) -> Meeting:
     changes = agenda.update_meeting(session, meeting, data)
     if changes:
         record_audit(session, api_user(), "meeting.update", meeting, changes=changes, via="api")
+    promoted = agenda.promote_after_update(session, meeting, changes)
+    if promoted:
+        record_audit(
+            session,
+            api_user(),
+            "meeting.promote_waiting",
+            meeting,
+            contacts=[invitation.contact_id for invitation in promoted],
+            via="api",
+        )
     session.commit()
     return meeting
 
@@ -127,3 +138,41 @@ def replace_meeting(body: dict[str, Any], meeting_id: int):
     Every writable field is required.
     """
     return _update(meeting_id, body, replace=True)
+
+
+@bp.route("/<int:meeting_id>/invitations", methods=["GET"])
+@bp.response(200, MeetingInvitationsSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def read_invitations(meeting_id: int):
+    """Invitations of a meeting
+
+    Everyone invited with their answer (yes first, then waiting, not answered, no), the counts
+    per answer and the number of places.
+    """
+    meeting = _get_or_404(meeting_id)
+    session = get_session()
+    counts = invitations.count_answers(session, meeting.id)
+    rows = invitations.invitation_rows(session, meeting.id)
+    return {
+        "meeting_id": meeting.id,
+        "capacity": meeting.capacity,
+        "counts": {
+            "invited": sum(counts.values()),
+            "yes": counts.get(Answer.YES, 0),
+            "no": counts.get(Answer.NO, 0),
+            "waiting": counts.get(Answer.WAITING, 0),
+        },
+        "invitations": [
+            {
+                "contact_id": row.contact_id,
+                "name": row.name,
+                "email": row.email,
+                "organisation": row.organisation,
+                "answer": row.answer.value,
+                "answered_at": row.answered_at,
+                "remark": row.remark,
+                "attended": row.attended,
+            }
+            for row in rows
+        ],
+    }

@@ -192,6 +192,12 @@ class MeetingSchema(StrictSchema):
     description = fields.String()
     capacity = fields.Integer(allow_none=True)
     status = fields.String(metadata={"enum": MEETING_STATUSES})
+    registration_deadline = fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "After this moment (UTC) nobody can answer; null: until the start."
+        },
+    )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -228,8 +234,27 @@ class MeetingWriteSchema(StrictSchema):
         required=True, metadata={**MOMENT_DOC, "description": "Must be after starts_at."}
     )
     description = fields.String()
-    capacity = fields.Integer(allow_none=True, metadata={"description": "Places; null: no limit."})
+    capacity = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": (
+                "Places; null: no limit. Raising it gives the new places to those on the waiting "
+                "list, longest waiting first."
+            )
+        },
+    )
     status = fields.String(metadata={"enum": MEETING_STATUSES, "description": "Default: draft."})
+    registration_deadline = fields.String(
+        allow_none=True,
+        metadata={
+            **MOMENT_DOC,
+            "description": (
+                "When answering closes; must be before starts_at. ISO 8601, without an offset "
+                "read as time in Europe/Amsterdam. null or left out: open until the start "
+                "(PATCH: left out keeps the stored value)."
+            ),
+        },
+    )
 
 
 class MeetingPatchSchema(MeetingWriteSchema):
@@ -264,3 +289,38 @@ class MeetingQuerySchema(Schema):
 
 class MeetingListSchema(Schema):
     items = fields.List(fields.Nested(MeetingSchema))
+
+
+ANSWER_DOC = {
+    "enum": ["invited", "yes", "no", "waiting"],
+    "description": "invited: no answer yet; waiting: said yes when the meeting was full.",
+}
+
+
+class InvitationCountsSchema(Schema):
+    invited = fields.Integer(metadata={"description": "Everyone invited, whatever their answer."})
+    yes = fields.Integer()
+    no = fields.Integer()
+    waiting = fields.Integer()
+
+
+class MeetingInvitationSchema(Schema):
+    contact_id = fields.Integer()
+    name = fields.String()
+    email = fields.String()
+    organisation = fields.String()
+    answer = fields.String(metadata=ANSWER_DOC)
+    answered_at = fields.DateTime(allow_none=True, metadata={"description": "In UTC."})
+    remark = fields.String()
+    attended = fields.Boolean(
+        allow_none=True, metadata={"description": "Recorded after the meeting; null: not yet."}
+    )
+
+
+class MeetingInvitationsSchema(Schema):
+    """Who is invited to a meeting and what they answered, with the counts."""
+
+    meeting_id = fields.Integer()
+    capacity = fields.Integer(allow_none=True, metadata={"description": "null: no limit."})
+    counts = fields.Nested(InvitationCountsSchema)
+    invitations = fields.List(fields.Nested(MeetingInvitationSchema))

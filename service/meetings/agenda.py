@@ -8,6 +8,9 @@ Times are stored as aware UTC. Input comes in one of two shapes (see `validate_m
 - the API: `starts_at` + `ends_at` as ISO 8601 datetimes. With an offset ("2025-06-03T10:00+02:00",
   "...Z") the moment is exact; without one ("2025-06-03T10:00") it is read as wall-clock time in the
   network's time zone, because that is what a person typing a meeting time means.
+The optional registration deadline follows the same two shapes: `deadline_date` + `deadline_time`
+from the web form, `registration_deadline` (ISO 8601 or null) from the API. It must lie before the
+start.
 
 Error messages are English msgids marked with `N_` so `pybabel extract` finds them; callers
 translate them with `MeetingValidationError.messages(gettext)`.
@@ -24,8 +27,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.dates import local_to_utc, utc_to_local
+from service.meetings.invitations import promote_waiting
+from service.meetings.notices import notify_promoted
 from service.messages import N_, Message
-from service.models import Meeting, MeetingStatus
+from service.models import Invitation, Meeting, MeetingStatus
 
 # field -> longest value the database column holds
 TEXT_LIMITS: dict[str, int] = {
@@ -79,6 +84,7 @@ class MeetingInput:
     description: str = ""
     capacity: int | None = None
     status: MeetingStatus = MeetingStatus.DRAFT
+    registration_deadline: datetime | None = None
 
 
 def parse_moment(value: str | datetime, timezone: str) -> datetime:
@@ -157,9 +163,64 @@ def validate_meeting_fields(raw: Mapping[str, Any], timezone: str) -> MeetingInp
     if starts_at is not None and ends_at is not None and ends_at <= starts_at:
         errors[end_field] = Message(N_("The meeting must end after it starts."), {})
 
+    deadline, deadline_field = _deadline(raw, timezone, errors)
+    if deadline is not None and starts_at is not None and deadline >= starts_at:
+        errors[deadline_field] = Message(
+            N_("Registration must close before the meeting starts."), {}
+        )
+    values["registration_deadline"] = deadline
+
     if errors:
         raise MeetingValidationError(errors)
     return MeetingInput(starts_at=starts_at, ends_at=ends_at, **values)
+
+
+def _deadline(
+    raw: Mapping[str, Any], timezone: str, errors: dict[str, Message]
+) -> tuple[datetime | None, str]:
+    """The registration deadline (None: open until the start) and the field it came from."""
+    if "registration_deadline" in raw:
+        value = raw.get("registration_deadline")
+        if _blank(value):
+            return None, "registration_deadline"
+        try:
+            return parse_moment(value, timezone), "registration_deadline"
+        except ValueError:
+            errors["registration_deadline"] = Message(
+                N_(
+                    "Give a date and time in ISO 8601 form, e.g. 2025-06-03T10:00:00+02:00; "
+                    "without an offset it is read as time in %(timezone)s."
+                ),
+                {"timezone": timezone},
+            )
+            return None, "registration_deadline"
+    day_value, clock_value = raw.get("deadline_date"), raw.get("deadline_time")
+    if _blank(day_value) and _blank(clock_value):
+        return None, "deadline_date"
+    if _blank(day_value):
+        errors["deadline_date"] = Message(N_("Enter the date on which registration closes."), {})
+        return None, "deadline_date"
+    try:
+        day = _parse_date(day_value)
+    except (TypeError, ValueError):
+        errors["deadline_date"] = Message(
+            N_("Enter the date as year-month-day, e.g. 2025-06-03."), {}
+        )
+        return None, "deadline_date"
+    try:
+        # Without a time, registration closes at the end of that day.
+        clock = time(23, 59) if _blank(clock_value) else _parse_time(clock_value)
+    except (TypeError, ValueError):
+        errors["deadline_time"] = Message(N_("Enter the time as hours:minutes, e.g. 10:00."), {})
+        return None, "deadline_date"
+    try:
+        return _wall_clock_to_utc(day, clock, timezone), "deadline_date"
+    except ValueError:
+        errors["deadline_time"] = Message(
+            N_("This time does not exist on that day: the clocks go forward. Choose another."),
+            {},
+        )
+        return None, "deadline_date"
 
 
 def _check_capacity(value: Any, errors: dict[str, Message]) -> int | None:
@@ -277,6 +338,7 @@ def meeting_fields(meeting: Meeting) -> dict[str, Any]:
         "status": meeting.status.value,
         "starts_at": meeting.starts_at,
         "ends_at": meeting.ends_at,
+        "registration_deadline": meeting.registration_deadline,
     }
 
 
@@ -285,16 +347,44 @@ def local_form_fields(meeting: Meeting, timezone: str) -> dict[str, Any]:
     starts = utc_to_local(meeting.starts_at, timezone)
     ends = utc_to_local(meeting.ends_at, timezone)
     fields = meeting_fields(meeting)
+    deadline = fields.pop("registration_deadline")
     del fields["starts_at"], fields["ends_at"]
+    if deadline is not None:
+        local_deadline = utc_to_local(deadline, timezone)
+        fields |= {"deadline_date": local_deadline.date(), "deadline_time": local_deadline.time()}
     return fields | {"date": starts.date(), "start_time": starts.time(), "end_time": ends.time()}
 
 
 def create_meeting(session: Session, data: MeetingInput) -> Meeting:
-    """Add a meeting to the session and flush it so it has an id; the caller commits."""
+    """Add a meeting with the default reminders and flush it so it has an id; the caller commits."""
+    # Imported here: reminders -> campaigns.store -> agenda would otherwise import in a circle.
+    from service.meetings.reminders import add_default_reminders
+
     meeting = Meeting(**asdict(data))
     session.add(meeting)
     session.flush()
+    add_default_reminders(session, meeting)
     return meeting
+
+
+def capacity_raised(changes: Mapping[str, Any]) -> bool:
+    """Whether these changes (from update_meeting) made room: more places, or no limit any more."""
+    if "capacity" not in changes:
+        return False
+    old, new = changes["capacity"]
+    return old is not None and (new is None or new > old)
+
+
+def promote_after_update(
+    session: Session, meeting: Meeting, changes: Mapping[str, Any]
+) -> list[Invitation]:
+    """Give new places to those waiting when the changes made room, and tell them (hook)."""
+    if not capacity_raised(changes):
+        return []
+    promoted = promote_waiting(session, meeting)
+    if promoted:
+        notify_promoted(session, promoted)
+    return promoted
 
 
 def update_meeting(session: Session, meeting: Meeting, data: MeetingInput) -> dict[str, Any]:

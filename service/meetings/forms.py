@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from service.models import MeetingStatus
 
@@ -66,3 +66,55 @@ class MeetingForm(FlaskForm):
         choices=[SelectChoice(status.value, label) for status, label in STATUS_LABELS.items()],
         default=MeetingStatus.DRAFT.value,
     )
+    # The registration deadline, wall-clock time in the network's time zone; both optional.
+    deadline_date = DateField(
+        _l("Last day"),
+        validators=[Optional()],
+        invalid_value_message=_l("Enter the date as year-month-day, e.g. 2025-06-03."),
+    )
+    deadline_time = TimeField(
+        _l("Until (time)"),
+        validators=[Optional()],
+        format=["%H:%M", "%H:%M:%S"],
+        invalid_value_message=_l("Enter the time as hours:minutes, e.g. 10:00."),
+    )
+
+
+# Who a reminder goes to, as the pages say it.
+AUDIENCE_LABELS = {
+    "yes": _l("Registered (said yes)"),
+    "unanswered": _l("Not answered yet"),
+}
+
+
+class ReminderForm(FlaskForm):
+    """Add a reminder: so many days before the meeting's day, at a time, to an audience."""
+
+    days_before = IntegerField(
+        _l("Days before the meeting"),
+        validators=[
+            InputRequired(message=_l("Enter a whole number of days from 0 to %(max)d.", max=60)),
+            NumberRange(
+                min=0, max=60, message=_l("Enter a whole number of days from 0 to %(max)d.", max=60)
+            ),
+        ],
+        invalid_value_message=_l("Enter a whole number of days from 0 to %(max)d.", max=60),
+        render_kw={"min": 0, "max": 60, "inputmode": "numeric"},
+    )
+    send_time = StringField(
+        _l("At (time)"),
+        default="09:00",
+        validators=[InputRequired(message=_l("Enter the time as hours:minutes, e.g. 09:00."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    audience = SelectField(
+        _l("To"),
+        choices=[SelectChoice(value, label) for value, label in AUDIENCE_LABELS.items()],
+        default="yes",
+        # reminder_edit.check_reminder explains a wrong audience in words organisers know.
+        validate_choice=False,
+    )
+
+
+class PostForm(FlaskForm):
+    """A form with only its CSRF token: removing a reminder, recording who attended."""

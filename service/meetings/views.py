@@ -1,19 +1,45 @@
-"""Meetings: list (upcoming and past), create and edit."""
+"""Meetings: list (upcoming and past), create and edit, reminders, invitations and attendance."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from service.auth.access import require_login
 from service.database import get_session
-from service.meetings import agenda
-from service.meetings.forms import STATUS_LABELS, MeetingForm
-from service.models import record_audit, utcnow
+from service.meetings import agenda, export, invitations, reminder_edit, reminders
+from service.meetings.forms import (
+    AUDIENCE_LABELS,
+    STATUS_LABELS,
+    MeetingForm,
+    PostForm,
+    ReminderForm,
+)
+from service.models import Answer, Meeting, record_audit, utcnow
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 require_login(bp)
+
+
+def _answer_labels() -> dict[Answer, str]:
+    """How each answer reads on the pages, in the order the counts show them."""
+    return {
+        Answer.YES: _("Registered"),
+        Answer.NO: _("Declined"),
+        Answer.WAITING: _("Waiting list"),
+        Answer.INVITED: _("No answer yet"),
+    }
 
 
 @bp.get("/")
@@ -45,9 +71,7 @@ def create():
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
 def edit(meeting_id: int):
     db = get_session()
-    meeting = agenda.get_meeting(db, meeting_id)
-    if meeting is None:
-        abort(404, _("This meeting does not exist (any more)."))
+    meeting = _get_or_404(meeting_id)
     timezone = current_app.config["TIMEZONE"]
     form = MeetingForm(data=agenda.local_form_fields(meeting, timezone))
     data = _checked(form)
@@ -55,10 +79,177 @@ def edit(meeting_id: int):
         changes = agenda.update_meeting(db, meeting, data)
         if changes:
             record_audit(db, current_user, "meeting.update", meeting, changes=changes)
+        promoted = agenda.promote_after_update(db, meeting, changes)
+        if promoted:
+            record_audit(
+                db,
+                current_user,
+                "meeting.promote_waiting",
+                meeting,
+                contacts=[invitation.contact_id for invitation in promoted],
+            )
         db.commit()
         flash(_("Meeting “%(title)s” is saved.", title=meeting.title), "success")
         return redirect(url_for("meetings.index"))
-    return render_template("meetings/form.html", form=form, meeting=meeting)
+    return _edit_page(meeting, form, ReminderForm(formdata=None))
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+
+@bp.post("/<int:meeting_id>/reminders")
+def add_reminder(meeting_id: int):
+    db = get_session()
+    meeting = _get_or_404(meeting_id)
+    form = ReminderForm()
+    valid = form.validate()
+    if "csrf_token" in form.errors:
+        abort(400, _("The form has expired. Reload the page and try again."))
+    try:
+        if not valid:
+            # Check the typed values too, so every wrong field gets its message at once.
+            reminder_edit.check_reminder(
+                request.form.get("days_before"),
+                request.form.get("send_time"),
+                request.form.get("audience"),
+            )
+        else:
+            reminder = reminder_edit.add_reminder(
+                db, meeting, form.days_before.data, form.send_time.data, form.audience.data
+            )
+            record_audit(
+                db,
+                current_user,
+                "meeting.reminder_add",
+                meeting,
+                days_before=reminder.days_before,
+                send_time=reminder.send_time,
+                audience=reminder.audience,
+            )
+            db.commit()
+            flash(_("The reminder is added."), "success")
+            return redirect(url_for("meetings.edit", meeting_id=meeting.id) + "#reminders")
+    except reminder_edit.ReminderError as exc:
+        for name, message in exc.errors.items():
+            if not form[name].errors:
+                form[name].errors = [*form[name].errors, message.render(_)]
+    db.rollback()
+    timezone = current_app.config["TIMEZONE"]
+    meeting_form = MeetingForm(formdata=None, data=agenda.local_form_fields(meeting, timezone))
+    return _edit_page(meeting, meeting_form, form, status=400)
+
+
+@bp.post("/<int:meeting_id>/reminders/<int:reminder_id>/delete")
+def remove_reminder(meeting_id: int, reminder_id: int):
+    db = get_session()
+    meeting = _get_or_404(meeting_id)
+    if not PostForm().validate():
+        abort(400, _("The form has expired. Reload the page and try again."))
+    try:
+        removed = reminder_edit.remove_reminder(db, meeting, reminder_id)
+    except reminder_edit.ReminderError as exc:
+        flash(next(iter(exc.errors.values())).render(_), "error")
+    else:
+        record_audit(
+            db,
+            current_user,
+            "meeting.reminder_remove",
+            meeting,
+            days_before=removed.days_before,
+            send_time=removed.send_time,
+            audience=removed.audience,
+        )
+        db.commit()
+        flash(_("The reminder is removed."), "success")
+    return redirect(url_for("meetings.edit", meeting_id=meeting.id) + "#reminders")
+
+
+def _edit_page(meeting: Meeting, form: MeetingForm, reminder_form: ReminderForm, status=200):
+    timezone = current_app.config["TIMEZONE"]
+    return (
+        render_template(
+            "meetings/form.html",
+            form=form,
+            meeting=meeting,
+            schedule=reminders.reminder_schedule(meeting, timezone),
+            reminders_stopped=reminder_edit.reminders_stopped(meeting),
+            reminder_form=reminder_form,
+            post_form=PostForm(),
+            audience_labels=AUDIENCE_LABELS,
+        ),
+        status,
+    )
+
+
+# --- invitations ----------------------------------------------------------------------------
+
+
+@bp.get("/<int:meeting_id>/invitations")
+def invitations_page(meeting_id: int):
+    db = get_session()
+    meeting = _get_or_404(meeting_id)
+    chosen = request.args.get("answer", "")
+    answer = Answer(chosen) if chosen in {a.value for a in Answer} else None
+    rows = invitations.invitation_rows(db, meeting.id)
+    counts = invitations.count_answers(db, meeting.id)
+    shown = [row for row in rows if answer is None or row.answer == answer]
+    return render_template(
+        "meetings/invitations.html",
+        meeting=meeting,
+        rows=shown,
+        total=len(rows),
+        counts=counts,
+        answer=answer,
+        answer_labels=_answer_labels(),
+        held=meeting.ends_at <= utcnow(),
+        post_form=PostForm(),
+    )
+
+
+@bp.get("/<int:meeting_id>/invitations.csv")
+def invitations_csv(meeting_id: int):
+    db = get_session()
+    meeting = _get_or_404(meeting_id)
+    rows = invitations.invitation_rows(db, meeting.id)
+    # Taking a list of names out of the service is recorded, as the contacts export is.
+    record_audit(db, current_user, "meeting.invitations_export", meeting, invitations=len(rows))
+    db.commit()
+    body = export.invitations_csv(rows, current_app.config["TIMEZONE"])
+    filename = f"uitnodigingen-{meeting.id}-{meeting.starts_at:%Y-%m-%d}.csv"
+    return Response(
+        body.encode("utf-8"),
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Type": "text/csv; charset=utf-8",
+        },
+    )
+
+
+@bp.post("/<int:meeting_id>/attendance")
+def mark_attendance(meeting_id: int):
+    db = get_session()
+    meeting = _get_or_404(meeting_id)
+    if not PostForm().validate():
+        abort(400, _("The form has expired. Reload the page and try again."))
+    if meeting.ends_at > utcnow():
+        flash(_("Attendance can be recorded once the meeting has ended."), "error")
+        return redirect(url_for("meetings.invitations_page", meeting_id=meeting.id))
+    chosen = [int(value) for value in request.form.getlist("attended") if value.isdigit()]
+    invitations.mark_attended(db, meeting, chosen)
+    record_audit(db, current_user, "meeting.attendance", meeting, attended=len(set(chosen)))
+    db.commit()
+    flash(_("Attendance is saved."), "success")
+    return redirect(url_for("meetings.invitations_page", meeting_id=meeting.id))
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _get_or_404(meeting_id: int) -> Meeting:
+    meeting = agenda.get_meeting(get_session(), meeting_id)
+    if meeting is None:
+        abort(404, _("This meeting does not exist (any more)."))
+    return meeting
 
 
 def _checked(form: MeetingForm) -> agenda.MeetingInput | None:

@@ -1,0 +1,98 @@
+"""Organisers change a meeting's reminders: add one, remove one that has not gone out.
+
+The offsets are checked here (0-60 days before, HH:MM, to "yes" or "unanswered"), and a second
+reminder with the same offset and audience is refused with a message rather than left to the
+database's unique constraint. Nothing here imports Flask; the caller commits.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.messages import N_, Message
+from service.models import Meeting, MeetingStatus, Reminder
+
+MAX_DAYS_BEFORE = 60
+AUDIENCES = ("yes", "unanswered")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class ReminderError(ValueError):
+    """The reminder cannot be added or removed; `errors` maps each field to what is wrong."""
+
+    def __init__(self, errors: dict[str, Message]):
+        self.errors = errors
+        super().__init__("; ".join(f"{name}: {err}" for name, err in errors.items()))
+
+
+def check_reminder(days_before: Any, send_time: Any, audience: Any) -> tuple[int, str, str]:
+    """The checked values (days, "HH:MM", audience); raises ReminderError per wrong field."""
+    errors: dict[str, Message] = {}
+    days = None
+    try:
+        if isinstance(days_before, bool):
+            raise ValueError(days_before)
+        days = int(str(days_before).strip())
+    except (TypeError, ValueError):
+        pass
+    if days is None or not 0 <= days <= MAX_DAYS_BEFORE:
+        errors["days_before"] = Message(
+            N_("Enter a whole number of days from 0 to %(max)d."), {"max": MAX_DAYS_BEFORE}
+        )
+    clock = "" if send_time is None else str(send_time).strip()
+    if len(clock) == 4 and clock[1] == ":":
+        clock = "0" + clock  # "9:00" is what people type
+    if not _CLOCK.match(clock):
+        errors["send_time"] = Message(N_("Enter the time as hours:minutes, e.g. 09:00."), {})
+    if audience not in AUDIENCES:
+        errors["audience"] = Message(
+            N_("Choose who gets the reminder: those who said yes, or those who did not answer.")
+        )
+    if errors:
+        raise ReminderError(errors)
+    return days, clock, audience  # type: ignore[return-value]
+
+
+def add_reminder(
+    session: Session, meeting: Meeting, days_before: Any, send_time: Any, audience: Any
+) -> Reminder:
+    """Add a checked reminder; a second one with the same offset and audience is refused."""
+    days, clock, who = check_reminder(days_before, send_time, audience)
+    if any(r.days_before == days and r.audience == who for r in meeting.reminders):
+        raise ReminderError(
+            {
+                "days_before": Message(
+                    N_(
+                        "This meeting already has a reminder %(days)d days before to the same "
+                        "people. Change the number of days or the audience."
+                    ),
+                    {"days": days},
+                )
+            }
+        )
+    reminder = Reminder(days_before=days, send_time=clock, audience=who)
+    meeting.reminders.append(reminder)
+    session.flush()
+    return reminder
+
+
+def remove_reminder(session: Session, meeting: Meeting, reminder_id: int) -> Reminder:
+    """Remove a reminder of this meeting that has not been sent; returns the removed one."""
+    reminder = next((r for r in meeting.reminders if r.id == reminder_id), None)
+    if reminder is None:
+        raise ReminderError({"reminder": Message(N_("This reminder does not exist (any more)."))})
+    if reminder.sent_at is not None:
+        raise ReminderError(
+            {"reminder": Message(N_("This reminder has been sent; it can no longer be removed."))}
+        )
+    meeting.reminders.remove(reminder)
+    session.flush()
+    return reminder
+
+
+def reminders_stopped(meeting: Meeting) -> bool:
+    """Whether no reminder of the meeting will go out because it is cancelled."""
+    return meeting.status == MeetingStatus.CANCELLED
