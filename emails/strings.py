@@ -43,6 +43,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "nl": "Er zijn nog geen bijeenkomsten gepland.",
         "en": "No meetings have been planned yet.",
     },
+    "Yes, I will come": {"nl": "Ja, ik kom", "en": "Yes, I will come"},
+    "No, I cannot come": {"nl": "Nee, ik kan niet", "en": "No, I cannot come"},
+    "Will you come? Let us know with one click.": {
+        "nl": "Kom je? Laat het ons weten met één klik.",
+        "en": "Will you come? Let us know with one click.",
+    },
+    "Change your answer": {"nl": "Je antwoord wijzigen", "en": "Change your answer"},
     "Email %(email)s": {
         "nl": "Mail naar %(email)s",
         "en": "Email %(email)s",

@@ -110,7 +110,33 @@ def test_every_kind_renders_a_mail_client_document_in_both_languages(kind, langu
     assert theme in rendered.text
     assert f"{view}: [[web_version_url]]" in rendered.text
     assert f"{unsubscribe[language]}: [[unsubscribe_url]]" in rendered.text
-    assert rendered.placeholders == placeholders.ALL_NAMES - {placeholders.NAME}
+    answer_links = {
+        b.Kind.INVITATION: {placeholders.ANSWER_YES_URL, placeholders.ANSWER_NO_URL},
+        b.Kind.REMINDER: {placeholders.ANSWER_URL},
+    }.get(kind, set())
+    assert (
+        rendered.placeholders
+        == {
+            placeholders.FIRST_NAME,
+            placeholders.WEB_VERSION_URL,
+            placeholders.UNSUBSCRIBE_URL,
+        }
+        | answer_links
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_invitation_ends_with_its_two_personal_answer_buttons(language):
+    meeting = seed_upcoming_meetings()[0]
+    rendered = render(sample(b.Kind.INVITATION), language, meeting=meeting)
+    doc = parse(rendered.html)
+    yes, no = {
+        "nl": ("Ja, ik kom", "Nee, ik kan niet"),
+        "en": ("Yes, I will come", "No, I cannot come"),
+    }[language]
+    assert doc.xpath(f"//a[text()='{yes}']/@href") == ["[[answer_yes_url]]"]
+    assert doc.xpath(f"//a[text()='{no}']/@href") == ["[[answer_no_url]]"]
+    assert f"{yes}: [[answer_yes_url]]" in rendered.text
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

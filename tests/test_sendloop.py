@@ -325,3 +325,38 @@ def test_audience_by_province_and_tag(app, db, clock):
     campaign = _campaign(db, provinces=["zuid-holland"], tags=["bestuur"])
     _start(db, campaign, clock)
     assert sorted(_deliveries(db, campaign)) == ["tag@example.nl", "zh@example.nl"]
+
+
+def test_an_invitation_carries_each_recipients_own_answer_links(app, db, smtp_server, clock):
+    import re
+
+    from service.meetings.answer_links import AnswerSigner
+    from service.models import Invitation
+    from tests.builders import make_meeting
+
+    meeting = make_meeting(db)
+    anna, bram = make_contact(db, name="Anna"), make_contact(db, name="Bram")
+    campaign = store.create_campaign(
+        db,
+        kind="invitation",
+        subject="Uitnodiging",
+        meeting_id=meeting.id,
+        blocks=[{"type": "text", "body": "Beste [[first_name]], kom je?"}],
+        actor=None,
+    )
+    db.commit()
+    _start(db, campaign, clock)
+    _drain(_loop(app, smtp_server, clock))
+
+    signer = AnswerSigner(app.config["SECRET_KEY"])
+    for contact in (anna, bram):
+        [message] = [m for _f, to, m in smtp_server.handler.messages if to == [contact.email]]
+        html = message.get_body(("html",)).get_content()
+        links = re.findall(r'href="([^"]*/antwoord/[^"]*)"', html)
+        assert [link.rsplit("=", 1)[1] for link in links] == ["ja", "nee"]
+        token = links[0].split("/antwoord/")[1].split("?")[0]
+        read = signer.read(token)
+        assert (read.contact_id, read.meeting_id) == (contact.id, meeting.id)
+    # Everyone who got the invitation can answer it.
+    invited = db.scalars(select(Invitation.contact_id).where(Invitation.meeting_id == meeting.id))
+    assert sorted(invited) == sorted([anna.id, bram.id])

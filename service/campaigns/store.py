@@ -496,6 +496,9 @@ def sample_values(base_url: str, *, language: str, email: str = "") -> dict[str,
         # Example addresses: the real links are made per recipient when the campaign is sent.
         placeholders.WEB_VERSION_URL: f"{base}/sample/web-version?sample=1",
         placeholders.UNSUBSCRIBE_URL: f"{base}/sample/unsubscribe?sample=1",
+        placeholders.ANSWER_YES_URL: f"{base}/sample/answer?antwoord=ja&sample=1",
+        placeholders.ANSWER_NO_URL: f"{base}/sample/answer?antwoord=nee&sample=1",
+        placeholders.ANSWER_URL: f"{base}/sample/answer?sample=1",
     }
 
 

@@ -53,6 +53,8 @@ def build_test_message(
         placeholders.WEB_VERSION_URL: web_version_url(campaign.id, config["SECRET_KEY"], base_url),
         # A test recipient is no subscriber; the link leads to the public archive instead.
         placeholders.UNSUBSCRIBE_URL: f"{base_url.rstrip('/')}/archief",
+        # Not a personal invitation: the answer page explains where the personal links are.
+        **dict.fromkeys(placeholders.ANSWER_NAMES, f"{base_url.rstrip('/')}/antwoord"),
     }
     preview = preview_campaign(
         session,

@@ -13,11 +13,17 @@ FIRST_NAME = "first_name"
 NAME = "name"
 UNSUBSCRIBE_URL = "unsubscribe_url"
 WEB_VERSION_URL = "web_version_url"
+# The personal answer links of an invitation (yes, no) and the page to change one's answer.
+ANSWER_YES_URL = "answer_yes_url"
+ANSWER_NO_URL = "answer_no_url"
+ANSWER_URL = "answer_url"
 
 # Organisers may type these in their text ("Beste [[first_name]],").
 TEXT_NAMES = frozenset({FIRST_NAME, NAME})
 # Only the templates put these in `href`; a value must be an absolute http(s) URL.
-URL_NAMES = frozenset({UNSUBSCRIBE_URL, WEB_VERSION_URL})
+URL_NAMES = frozenset({UNSUBSCRIBE_URL, WEB_VERSION_URL, ANSWER_YES_URL, ANSWER_NO_URL, ANSWER_URL})
+# The answer links exist only in emails about a meeting (invitations and reminders).
+ANSWER_NAMES = frozenset({ANSWER_YES_URL, ANSWER_NO_URL, ANSWER_URL})
 ALL_NAMES = TEXT_NAMES | URL_NAMES
 
 # The capturing group makes re.split() return literal text and names alternately.

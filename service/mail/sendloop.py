@@ -38,6 +38,7 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from service.campaigns.blocks import ContentError
 from service.campaigns.store import campaign_content, meeting_facts, upcoming_for
 from service.campaigns.testsend import network_from_config, sender_address
 from service.mail import placeholders
@@ -61,6 +62,7 @@ from service.mail.render import (
 )
 from service.mail.suppression import suppress
 from service.mail.transports import Outcome, Transport, transport_from_config
+from service.meetings.answer_links import NO, YES, AnswerSigner, answer_url
 from service.models import Campaign, DeliveryStatus, utcnow
 from service.public.unsubscribe import SALT as UNSUBSCRIBE_SALT
 from service.public.unsubscribe import unsubscribe_mailto, unsubscribe_url
@@ -112,6 +114,7 @@ class CampaignMail:
 
     campaign_id: int
     version: int
+    meeting_id: int | None
     from_name: str
     from_email: str
     reply_to: str
@@ -140,6 +143,7 @@ class MessageFactory:
         self._campaigns: dict[int, CampaignMail] = {}
         # The signer of unsubscribe_token, made once: it is used for every recipient.
         self._unsubscribe = URLSafeSerializer(self.secret_key, salt=UNSUBSCRIBE_SALT)
+        self._answers = AnswerSigner(self.secret_key)
 
     def campaign_mail(self, session: Session, campaign: Campaign) -> CampaignMail:
         """The campaign rendered in both languages; raises TemplateError when it cannot be."""
@@ -164,6 +168,7 @@ class MessageFactory:
         mail = CampaignMail(
             campaign_id=campaign.id,
             version=campaign.version,
+            meeting_id=campaign.meeting_id,
             from_name=campaign.sender_name or self.network.name,
             from_email=from_email,
             reply_to=self.network.email,
@@ -189,6 +194,8 @@ class MessageFactory:
             placeholders.WEB_VERSION_URL: mail.web_version_url
             or web_version_url(mail.campaign_id, self.secret_key, self.base_url),
         }
+        if mail.meeting_id is not None and rendered.placeholders & placeholders.ANSWER_NAMES:
+            values.update(self._answer_links(delivery.contact_id or 0, mail.meeting_id))
         plain, escaped = checked_values(rendered, values)
         subject, html, text = filled(rendered, plain, escaped)
         template = mail.bodies.get(rendered.language)
@@ -214,6 +221,14 @@ class MessageFactory:
             ),
             body=template.fill(plain, escaped) if template is not None else None,
         )
+
+    def _answer_links(self, contact_id: int, meeting_id: int) -> dict[str, str]:
+        token = self._answers.token(contact_id, meeting_id)
+        return {
+            placeholders.ANSWER_YES_URL: answer_url(token, self.base_url, YES),
+            placeholders.ANSWER_NO_URL: answer_url(token, self.base_url, NO),
+            placeholders.ANSWER_URL: answer_url(token, self.base_url),
+        }
 
     def message_id(self, mail: CampaignMail, delivery_id: int) -> str:
         """The same Message-ID every time this delivery is sent, so a repeat is recognisable."""
@@ -385,7 +400,7 @@ class SendLoop:
             return None
         try:
             return self.factory.campaign_mail(session, campaign)
-        except TemplateError as exc:
+        except (TemplateError, ContentError) as exc:
             # Nothing of a campaign that cannot render may go; the organiser mends and resumes.
             pause_by_itself(session, campaign.id, f"the email could not be rendered: {exc}")
             results.extend(_released(d) for d in deliveries)

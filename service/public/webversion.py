@@ -51,4 +51,6 @@ def neutral_values(url: str, base_url: str, language: str = "nl") -> dict[str, s
         # The page says in general words how to stop receiving the newsletter; this link only
         # leads to the archive, never to someone's unsubscribe page.
         placeholders.UNSUBSCRIBE_URL: f"{base_url.rstrip('/')}/archief",
+        # Not a personal invitation: the answer page explains where the personal links are.
+        **dict.fromkeys(placeholders.ANSWER_NAMES, f"{base_url.rstrip('/')}/antwoord"),
     }
