@@ -202,9 +202,7 @@ class Invitation(Timestamped, Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     # The invitation campaign that invited them (None: added by an organiser).
-    campaign_id: Mapped[int | None] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="SET NULL")
-    )
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     answer: Mapped[Answer] = mapped_column(_enum(Answer, "answer"), default=Answer.INVITED)
     answered_at: Mapped[datetime | None]
     # Dietary needs, accessibility, anything the host should know.
@@ -242,9 +240,7 @@ class Reminder(Base):
     audience: Mapped[str] = mapped_column(String(20), default="yes")
     # Set once the reminder's campaign started; a reminder is sent at most once.
     sent_at: Mapped[datetime | None]
-    campaign_id: Mapped[int | None] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="SET NULL")
-    )
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
 
     meeting: Mapped[Meeting] = relationship(back_populates="reminders")
 
@@ -347,9 +343,7 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # None for a single message outside any campaign (an answer's confirmation with its calendar
     # invitation, a calendar update); `kind` and `payload` then say what to build.
-    campaign_id: Mapped[int | None] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE")
-    )
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(30), default="campaign", server_default="campaign")
     meeting_id: Mapped[int | None] = mapped_column(
         ForeignKey("meetings.id", ondelete="CASCADE"), index=True
@@ -517,6 +511,7 @@ def record_audit(
 
 
 __all__ = [
+    "Answer",
     "ApiToken",
     "AuditEntry",
     "Base",
@@ -525,16 +520,15 @@ __all__ = [
     "CampaignStatus",
     "Consent",
     "Contact",
-    "Answer",
     "Delivery",
     "DeliveryStatus",
     "Invitation",
-    "Reminder",
-    "SchedulerLease",
     "MediaFile",
     "Meeting",
     "MeetingStatus",
+    "Reminder",
     "Role",
+    "SchedulerLease",
     "Suppression",
     "Tag",
     "UsedWebhookToken",
