@@ -9,12 +9,19 @@ when it arrives. Nothing here imports Flask.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from service.meetings.invitations import AnswerResult
 from service.models import Invitation
 
 
 def notify_promoted(session: Session, invitations: Sequence[Invitation]) -> None:
     """Tell each promoted person they have a place (hook: sends nothing yet)."""
     del session, invitations  # the promotion email is not written yet
+
+
+def after_answer(session: Session, result: AnswerResult, *, now: datetime) -> None:
+    """Queue the emails a changed answer asks for (hook: sends nothing yet)."""
+    del session, result, now  # the confirmation emails are written elsewhere
