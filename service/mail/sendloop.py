@@ -322,6 +322,8 @@ class SendLoop:
         self.factory = MessageFactory(config)
         self.clock = clock
         self.pacer = Pacer(self.settings.per_second)
+        # Set by `run`; checked between chunks, so a paced round does not delay a stop.
+        self.stopping = threading.Event()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], sessions: Callable[[], Session]) -> SendLoop:
@@ -330,6 +332,7 @@ class SendLoop:
 
     def run(self, stop: threading.Event) -> None:
         """Send until `stop` is set; sleep a moment whenever nothing is due."""
+        self.stopping = stop
         try:
             while not stop.is_set():
                 try:
@@ -353,7 +356,15 @@ class SendLoop:
             )
             if not claimed:
                 return 0
-            for chunk in _chunks(claimed, self.pacer.chunk_size(len(claimed))):
+            chunks = list(_chunks(claimed, self.pacer.chunk_size(len(claimed))))
+            for index, chunk in enumerate(chunks):
+                if self.stopping.is_set():
+                    # Stopping: what was not sent goes back to the queue at once, untried,
+                    # rather than waiting out the lease (platforms allow 10 to 30 s to stop).
+                    rest = [d for later in chunks[index:] for d in later]
+                    record_results(session, [_released(d) for d in rest], now=self.clock())
+                    session.commit()
+                    return len(claimed) - len(rest)
                 self._send_chunk(session, chunk)
             return len(claimed)
 
