@@ -12,7 +12,7 @@ from sqlalchemy import select
 from service.meetings import invitations
 from service.models import Invitation, Reminder
 from tests.builders import make_contact, make_meeting
-from tests.e2e.conftest import check_accessibility, translated, visit
+from tests.e2e.conftest import PHONE, check_accessibility, translated, visit
 
 pytestmark = pytest.mark.browser
 
@@ -92,6 +92,16 @@ def test_organiser_reads_answers_and_marks_attendance_by_keyboard(logged_in_page
     expect(reminders.locator("h2")).to_have_text(translated(app, "Reminders"))
     expect(reminders.locator("tr.reminder-row")).to_have_count(2)
     expect(reminders.locator("tr.reminder-row").first).to_contain_text("27 mei 2025, 09:00")
+
+    # On a phone the wide tables scroll inside themselves; the pages stay phone-wide.
+    for path in (
+        f"/meetings/{meeting_id}/invitations",
+        f"/meetings/{meeting_id}/edit",
+        "/meetings/",
+    ):
+        page.set_viewport_size(PHONE)
+        visit(page, path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
 
 
 def test_organiser_adds_and_removes_a_reminder(logged_in_page: Page, app, db):
