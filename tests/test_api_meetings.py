@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from service.models import AuditEntry, Meeting, MeetingStatus, Role
+from service.models import AuditEntry, Meeting, MeetingStatus, Reminder, Role
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_meeting
 
@@ -273,3 +273,53 @@ def test_meetings_cannot_be_deleted_through_the_api(db, app):
     assert response.status_code == 405
     assert response.get_json()["code"] == 405
     assert _count(db) == 1
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+
+def test_reminders_are_listed_added_and_removed_through_the_api(app, db):
+    english = api_client(app, Role.EDITOR, language="en")
+    created = english.post("/api/v1/meetings", json=new_meeting())  # 30 September 2025
+    meeting_id = created.get_json()["id"]
+    path = f"/api/v1/meetings/{meeting_id}/reminders"
+
+    listed = english.get(path).get_json()
+    assert listed["stopped"] is False
+    assert [(r["days_before"], r["send_time"], r["audience"]) for r in listed["items"]] == [
+        (7, "09:00", "yes"),
+        (1, "09:00", "yes"),
+    ]
+    # 23 September 2025, 09:00 in Amsterdam (summer time).
+    assert listed["items"][0]["due_at"] == "2025-09-23T07:00:00+00:00"
+    assert listed["items"][0]["sent_at"] is None
+
+    added = english.post(path, json={"days_before": 3, "audience": "unanswered"})
+    assert added.status_code == 201
+    assert added.get_json()["send_time"] == "09:00"
+    assert added.get_json()["due_at"] == "2025-09-27T07:00:00+00:00"
+
+    duplicate = english.post(path, json={"days_before": 3, "audience": "unanswered"})
+    assert duplicate.status_code == 422
+    assert "days_before" in duplicate.get_json()["errors"]
+    wrong = english.post(path, json={"days_before": 99, "send_time": "9 uur", "audience": "all"})
+    assert wrong.status_code == 422
+    assert set(wrong.get_json()["errors"]) == {"days_before", "send_time", "audience"}
+
+    reminder_id = added.get_json()["id"]
+    assert english.delete(f"{path}/{reminder_id}").status_code == 204
+    assert english.delete(f"{path}/{reminder_id}").status_code == 404
+    assert len(english.get(path).get_json()["items"]) == 2
+    actions = db.scalars(select(AuditEntry.action).where(AuditEntry.object_id == meeting_id))
+    assert {"meeting.reminder_add", "meeting.reminder_remove"} <= set(actions)
+
+
+def test_a_sent_reminder_cannot_be_removed_and_a_cancelled_meeting_sends_none(db, api):
+    meeting = make_meeting(db, status=MeetingStatus.CANCELLED)
+    sent = Reminder(days_before=1, send_time="09:00", audience="yes", sent_at=datetime.now(UTC))
+    meeting.reminders.append(sent)
+    db.commit()
+    path = f"/api/v1/meetings/{meeting.id}/reminders"
+    assert api.delete(f"{path}/{sent.id}").status_code == 409
+    assert api.get(path).get_json()["stopped"] is True
+    assert api.get("/api/v1/meetings/999/reminders").status_code == 404

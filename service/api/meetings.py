@@ -1,4 +1,4 @@
-"""/api/v1/meetings: list, read, create and change meetings.
+"""/api/v1/meetings: list, read, create and change meetings; their invitations and reminders.
 
 Thin views over `service.meetings.agenda`, which checks the input (times, end after start, status,
 capacity); the views commit once and record the audit entry, as the organiser pages do. There is
@@ -23,9 +23,11 @@ from service.api.schemas import (
     MeetingReplaceSchema,
     MeetingSchema,
     MeetingWriteSchema,
+    ReminderListSchema,
+    ReminderSchema,
 )
 from service.database import get_session
-from service.meetings import agenda, invitations
+from service.meetings import agenda, invitations, reminder_edit, reminders
 from service.models import Answer, Meeting, MeetingStatus, record_audit, utcnow
 
 bp = api_blueprint("api_meetings", "/meetings", "Meetings of the network.")
@@ -176,3 +178,97 @@ def read_invitations(meeting_id: int):
             for row in rows
         ],
     }
+
+
+def _reminder_json(reminder, due) -> dict[str, Any]:
+    return {
+        "id": reminder.id,
+        "days_before": reminder.days_before,
+        "send_time": reminder.send_time,
+        "audience": reminder.audience,
+        "due_at": due,
+        "sent_at": reminder.sent_at,
+    }
+
+
+@bp.route("/<int:meeting_id>/reminders", methods=["GET"])
+@bp.response(200, ReminderListSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def list_reminders(meeting_id: int):
+    """Reminders of a meeting
+
+    Earliest due first. New meetings start with two: 7 and 1 days before at 09:00, to those who
+    said yes. Stored as offsets, so moving the meeting moves them.
+    """
+    meeting = _get_or_404(meeting_id)
+    schedule = reminders.reminder_schedule(meeting, current_app.config["TIMEZONE"])
+    return {
+        "items": [_reminder_json(reminder, due) for reminder, due in schedule],
+        "stopped": reminder_edit.reminders_stopped(meeting),
+    }
+
+
+@bp.route("/<int:meeting_id>/reminders", methods=["POST"])
+@bp.arguments(ReminderSchema)
+@bp.response(201, ReminderSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def add_reminder(body: dict[str, Any], meeting_id: int):
+    """Add a reminder to a meeting
+
+    A second reminder with the same days_before and audience is refused (422).
+    """
+    meeting = _get_or_404(meeting_id)
+    session = get_session()
+    try:
+        reminder = reminder_edit.add_reminder(
+            session, meeting, body["days_before"], body["send_time"], body["audience"]
+        )
+    except reminder_edit.ReminderError as exc:
+        fail(
+            422,
+            _("The reminder was not added. Check the fields named in 'errors'."),
+            errors={name: [message.render(_)] for name, message in exc.errors.items()},
+        )
+    record_audit(
+        session,
+        api_user(),
+        "meeting.reminder_add",
+        meeting,
+        days_before=reminder.days_before,
+        send_time=reminder.send_time,
+        audience=reminder.audience,
+        via="api",
+    )
+    session.commit()
+    due = reminders.due_at(reminder, meeting, current_app.config["TIMEZONE"])
+    return _reminder_json(reminder, due)
+
+
+@bp.route("/<int:meeting_id>/reminders/<int:reminder_id>", methods=["DELETE"])
+@bp.response(204)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def remove_reminder(meeting_id: int, reminder_id: int):
+    """Remove a reminder that has not been sent (409 once it has)"""
+    meeting = _get_or_404(meeting_id)
+    session = get_session()
+    reminder = next((r for r in meeting.reminders if r.id == reminder_id), None)
+    if reminder is None:
+        fail(404, _("This reminder does not exist (any more)."))
+    try:
+        reminder_edit.remove_reminder(session, meeting, reminder_id)
+    except reminder_edit.ReminderError as exc:
+        fail(409, next(iter(exc.errors.values())).render(_))
+    record_audit(
+        session,
+        api_user(),
+        "meeting.reminder_remove",
+        meeting,
+        days_before=reminder.days_before,
+        send_time=reminder.send_time,
+        audience=reminder.audience,
+        via="api",
+    )
+    session.commit()
+    return ""

@@ -291,6 +291,39 @@ class MeetingListSchema(Schema):
     items = fields.List(fields.Nested(MeetingSchema))
 
 
+class ReminderSchema(StrictSchema):
+    """A reminder of a meeting: so many days before its day, at a time, to an audience."""
+
+    id = fields.Integer(dump_only=True)
+    days_before = fields.Integer(
+        required=True, metadata={"description": "Days before the meeting's day, 0 to 60."}
+    )
+    send_time = fields.String(
+        load_default="09:00",
+        metadata={"description": "HH:MM in Europe/Amsterdam. Default 09:00.", "example": "09:00"},
+    )
+    audience = fields.String(
+        load_default="yes",
+        metadata={
+            "enum": ["yes", "unanswered"],
+            "description": "yes: those who said yes (default); unanswered: those not answered yet.",
+        },
+    )
+    due_at = fields.DateTime(
+        dump_only=True, metadata={"description": "When it goes (or went), in UTC."}
+    )
+    sent_at = fields.DateTime(
+        dump_only=True, allow_none=True, metadata={"description": "null: not sent yet."}
+    )
+
+
+class ReminderListSchema(Schema):
+    items = fields.List(fields.Nested(ReminderSchema))
+    stopped = fields.Boolean(
+        metadata={"description": "true: the meeting is cancelled, so no reminder goes."}
+    )
+
+
 ANSWER_DOC = {
     "enum": ["invited", "yes", "no", "waiting"],
     "description": "invited: no answer yet; waiting: said yes when the meeting was full.",
