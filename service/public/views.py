@@ -152,3 +152,7 @@ def unsubscribe(token: str):
     unsubscribe_by_link(db, found.signed, found.contact, one_click=one_click)
     db.commit()
     return _unsubscribe_page("public/unsubscribe_done.html", contact=found.contact)
+
+
+# The answer pages of invitations hang on this blueprint; imported last, as they use it.
+from service.public import answers  # noqa: E402, F401
