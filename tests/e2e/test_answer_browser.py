@@ -1,0 +1,88 @@
+"""The answer buttons of a sent invitation, in Chromium: "Ja, ik kom" from the received email,
+confirmed by keyboard; every page it shows (question, result, closed, refused) passes axe-core."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from service.models import Answer, MeetingStatus
+from tests.builders import make_contact
+from tests.e2e.conftest import check_accessibility, translated, visit
+from tests.test_answers import answer_links, future_meeting, invitation_of, send_invitation
+
+pytestmark = pytest.mark.browser
+
+
+def _tab_to(page: Page, name: str, presses: int = 20) -> None:
+    """Press Tab until the button called `name` has the focus, as a keyboard user would."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "document.activeElement.tagName === 'BUTTON'"
+            " && document.activeElement.textContent.trim()"
+        )
+        if focused == name:
+            return
+    pytest.fail(f"no button {name!r} reached with {presses} presses of Tab")
+
+
+def test_yes_from_the_received_invitation_confirmed_by_keyboard(page: Page, app, db, smtp_server):
+    meeting = future_meeting(db, capacity=10)
+    anna = make_contact(db, name="Anna de Vries", email="anna@example.nl")
+    send_invitation(app, db, smtp_server, meeting, anna)
+    yes_link = answer_links(smtp_server, anna)["ja"]
+
+    visit(page, yes_link)
+    expect(page.locator("h1")).to_have_text(meeting.title)
+    expect(page.locator("main")).to_contain_text("dinsdag 1 juni 2027, 10:00–13:00")
+    expect(page.get_by_label(translated(app, "Yes, I am coming"))).to_be_checked()
+    assert invitation_of(db, anna, meeting).answer == Answer.INVITED  # opening changed nothing
+
+    page.get_by_label(translated(app, "Remark (for example dietary needs or accessibility)")).fill(
+        "Vegetarisch"
+    )
+    _tab_to(page, translated(app, "Confirm"))
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text(translated(app, "You are registered"))
+    check_accessibility(page)
+    stored = invitation_of(db, anna, meeting)
+    assert (stored.answer, stored.remark) == (Answer.YES, "Vegetarisch")
+
+    # Changing the answer: back to the same page by keyboard, now choosing no.
+    page.get_by_role("link", name=translated(app, "Change your answer")).press("Enter")
+    check_accessibility(page)
+    no = page.get_by_label(translated(app, "No, I cannot come"))
+    no.focus()
+    page.keyboard.press("Space")
+    expect(no).to_be_checked()
+    _tab_to(page, translated(app, "Confirm"))
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text(translated(app, "You have declined"))
+    check_accessibility(page)
+    assert invitation_of(db, anna, meeting).answer == Answer.NO
+
+
+def test_closed_and_refused_answer_pages_pass_axe(page: Page, app, db, smtp_server):
+    meeting = future_meeting(db)
+    anna = make_contact(db)
+    send_invitation(app, db, smtp_server, meeting, anna)
+    yes_link = answer_links(smtp_server, anna)["ja"]
+    meeting.status = MeetingStatus.CANCELLED
+    db.commit()
+
+    response = page.goto(yes_link)
+    assert response is not None and response.status == 410
+    expect(page.locator("main")).to_contain_text(
+        translated(app, "This meeting has been cancelled.")
+    )
+    check_accessibility(page)
+
+    path = yes_link.split("?")[0]
+    response = page.goto(path[:-1] + ("A" if path[-1] != "A" else "B"))
+    assert response is not None and response.status == 400
+    expect(page.locator("h1")).to_have_text(translated(app, "This link does not work"))
+    check_accessibility(page)
+
+    visit(page, "/antwoord")
+    expect(page.locator("h1")).to_have_text(translated(app, "Answer an invitation"))
