@@ -140,7 +140,9 @@ def register_commands(app: Flask) -> None:
     from service.contacts.commands import contacts_group
     from service.demo.commands import demo_group, serve_command
     from service.mail.commands import worker_command
+    from service.scheduler_commands import scheduler_group
 
     for group in (db_group, users_group, tokens_group, contacts_group, demo_group, serve_command):
         app.cli.add_command(group)
     app.cli.add_command(worker_command)
+    app.cli.add_command(scheduler_group)

@@ -196,7 +196,7 @@ def _free_port() -> int:
 
 def test_procfile_release_and_web_processes_run(tmp_path):
     processes = _procfile()
-    assert set(processes) == {"web", "release", "worker"}
+    assert set(processes) == {"web", "release", "worker", "scheduler"}
     port = _free_port()
     env = _environment(
         tmp_path,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from apscheduler.schedulers.base import BaseScheduler
 from gunicorn.app.base import BaseApplication
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from service.auth.users import create_user, generate_password
 from service.mail.transports import TransportConfigError
 from service.mail.worker import SendThread, WorkerLoop
 from service.models import Role, User
+from service.scheduler import Clock, build_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -49,23 +51,57 @@ def ensure_first_admin(session: Session, email: str, password: str | None) -> Fi
     return FirstAdmin(email=user.email, password=password if generated else None)
 
 
-def start_background_jobs(app: Any) -> SendThread | None:
-    """Start what must run beside the web app in the one serving process: the send loop.
+@dataclass
+class BackgroundJobs:
+    """What `serve` runs beside the web app: the send loop (if it could start) and the scheduler."""
+
+    sender: SendThread | None
+    scheduler: BaseScheduler
+    clock: Clock
+
+    @property
+    def thread(self) -> Any:
+        """The send loop's thread (None when the send loop did not start)."""
+        return self.sender.thread if self.sender is not None else None
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop the scheduler (after its tick in flight), release its lease, stop the send loop.
+
+        True when the send loop's thread ended within `timeout` (or never ran).
+        """
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.clock.stop()
+        if self.sender is None:
+            return True
+        return self.sender.stop(timeout=timeout)
+
+
+def start_background_jobs(app: Any) -> BackgroundJobs:
+    """Start what must run beside the web app in the one serving process: send loop and scheduler.
 
     `opgavepost serve` runs exactly one worker process, so jobs started here run once, never
     once per worker, and never from create_app (see STYLE.md). The send loop delivers campaigns
-    through MAIL_TRANSPORT (the outbox folder by default) without a separate `opgavepost worker`.
-    Returns the running loop (stop it with `.stop()`), or None when the mail settings are
-    incomplete: the web app still serves, and the log says what to mend.
+    through MAIL_TRANSPORT (the outbox folder by default) without a separate `opgavepost worker`;
+    the scheduler starts scheduled campaigns and reminders without `opgavepost scheduler` (if one
+    runs as well, whichever holds the lease ticks and the other waits). When the mail settings
+    are incomplete the send loop does not start (`sender` is None) and the log says what to mend;
+    the web app and the scheduler still run. Stop both with `.stop()`.
     """
+    sessions = app.extensions["db_sessionmaker"]
+    sender = None
     try:
-        loop = WorkerLoop.from_config(app.config, app.extensions["db_sessionmaker"])
+        loop = WorkerLoop.from_config(app.config, sessions)
     except TransportConfigError as exc:
         log.error("the send loop did not start: %s", exc)
-        return None
-    sender = SendThread(loop, name="opgavepost-send-loop").start()
-    log.info("send loop started in this process: %s", loop.describe())
-    return sender
+    else:
+        sender = SendThread(loop, name="opgavepost-send-loop").start()
+        log.info("send loop started in this process: %s", loop.describe())
+    clock = Clock(sessions, app.config)
+    scheduler = build_scheduler(clock, blocking=False)
+    scheduler.start()
+    log.info("scheduler started in this process, lease holder %s", clock.holder)
+    return BackgroundJobs(sender=sender, scheduler=scheduler, clock=clock)
 
 
 def display_url(host: str, port: int) -> str:
@@ -104,7 +140,7 @@ class EmbeddedServer(BaseApplication):
             "worker_exit": self._worker_exit,
         }
         self.on_ready = on_ready
-        self.background: SendThread | None = None
+        self.background: BackgroundJobs | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -129,6 +165,7 @@ class EmbeddedServer(BaseApplication):
         self.background = start_background_jobs(self.application)
 
     def _worker_exit(self, _arbiter: Any, _worker: Any) -> None:
-        # In the worker process as it ends: let the send loop record the batch in flight.
+        # In the worker process as it ends: let the send loop record the batch in flight and
+        # the scheduler finish its tick and give up its lease.
         if self.background is not None:
             self.background.stop(timeout=SEND_LOOP_STOP_SECONDS)
