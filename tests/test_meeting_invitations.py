@@ -592,3 +592,71 @@ def test_a_day_before_the_deadline_date_is_accepted_across_dst():
         )
     assert set(gap.value.errors) == {"deadline_time"}
     assert date(2025, 3, 30).weekday() == 6
+
+
+# --- inviting by hand -------------------------------------------------------------------------
+
+
+def _upcoming(db, **fields) -> Meeting:
+    later = (datetime.now(UTC) + timedelta(days=30)).date()
+    return make_meeting(
+        db, starts_at=amsterdam(later, time(10)), ends_at=amsterdam(later, time(13)), **fields
+    )
+
+
+def test_addresses_are_read_from_pasted_text():
+    from service.meetings.by_hand import addresses
+
+    pasted = "Anna@Example.nl, bram@example.nl;\n<cees@example.nl>\n\nanna@example.nl"
+    assert addresses(pasted) == ["anna@example.nl", "bram@example.nl", "cees@example.nl"]
+    assert addresses("  ") == []
+
+
+def test_organiser_invites_known_contacts_by_hand_and_records_their_yes(app, english, db):
+    meeting = _upcoming(db, capacity=1)
+    anna = make_contact(db, email="anna@example.nl", name="Anna de Vries")
+    bram = make_contact(db, email="bram@example.nl", name="Bram Jansen")
+    page = f"/meetings/{meeting.id}/invitations"
+    html = english.get(page).get_data(as_text=True)
+    assert '<label for="addresses"' in html and '<label for="coming"' in html
+
+    response = post_with_token(
+        english,
+        page,
+        page,
+        {"addresses": "ANNA@example.nl\nbram@example.nl, onbekend@example.nl", "coming": "y"},
+    )
+    assert response.status_code == 302
+    shown = english.get(page).get_data(as_text=True)
+    assert "Invited: 2 new, 0 already invited. Registered: 1, on the waiting list: 1." in shown
+    assert "onbekend@example.nl" in shown
+    db.expire_all()
+    answers = dict(
+        db.execute(
+            select(Invitation.contact_id, Invitation.answer).where(
+                Invitation.meeting_id == meeting.id
+            )
+        ).all()
+    )
+    assert answers == {anna.id: Answer.YES, bram.id: Answer.WAITING}
+    assert "meeting.invite_by_hand" in audit_actions(app)
+
+    again = post_with_token(english, page, page, {"addresses": "anna@example.nl"})
+    assert again.status_code == 302
+    assert "Invited: 0 new, 1 already invited." in english.get(page).get_data(as_text=True)
+
+
+def test_inviting_by_hand_needs_addresses_a_token_and_an_open_meeting(english, db):
+    meeting = _upcoming(db)
+    make_contact(db, email="anna@example.nl")
+    page = f"/meetings/{meeting.id}/invitations"
+    empty = post_with_token(english, page, page, {"addresses": "  "})
+    assert empty.status_code == 400
+    assert 'id="addresses-error-1"' in empty.get_data(as_text=True)
+    assert english.post(page, data={"addresses": "anna@example.nl"}).status_code == 400
+    assert db.scalars(select(Invitation)).all() == []
+
+    over = make_meeting(db)  # 3 June 2025: over, so attendance instead of inviting
+    assert 'id="addresses"' not in english.get(f"/meetings/{over.id}/invitations").get_data(
+        as_text=True
+    )

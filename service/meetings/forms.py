@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
@@ -114,6 +122,17 @@ class ReminderForm(FlaskForm):
         # reminder_edit.check_reminder explains a wrong audience in words organisers know.
         validate_choice=False,
     )
+
+
+class InviteForm(FlaskForm):
+    """Invite known contacts by hand, by their addresses."""
+
+    addresses = TextAreaField(
+        _l("Email addresses"),
+        validators=[DataRequired(message=_l("Enter at least one email address."))],
+        render_kw={"rows": 4, "autocomplete": "off", "spellcheck": "false"},
+    )
+    coming = BooleanField(_l("They have already said yes (for example by phone)"))
 
 
 class PostForm(FlaskForm):

@@ -18,15 +18,16 @@ from flask_login import current_user
 
 from service.auth.access import require_login
 from service.database import get_session
-from service.meetings import agenda, export, invitations, reminder_edit, reminders
+from service.meetings import agenda, by_hand, export, invitations, reminder_edit, reminders
 from service.meetings.forms import (
     AUDIENCE_LABELS,
     STATUS_LABELS,
+    InviteForm,
     MeetingForm,
     PostForm,
     ReminderForm,
 )
-from service.models import Answer, Meeting, record_audit, utcnow
+from service.models import Answer, Meeting, MeetingStatus, record_audit, utcnow
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 require_login(bp)
@@ -186,24 +187,82 @@ def _edit_page(meeting: Meeting, form: MeetingForm, reminder_form: ReminderForm,
 
 @bp.get("/<int:meeting_id>/invitations")
 def invitations_page(meeting_id: int):
+    return _invitations_page(_get_or_404(meeting_id), InviteForm(formdata=None))
+
+
+def _invitations_page(meeting: Meeting, invite_form: InviteForm, status: int = 200):
     db = get_session()
-    meeting = _get_or_404(meeting_id)
     chosen = request.args.get("answer", "")
     answer = Answer(chosen) if chosen in {a.value for a in Answer} else None
     rows = invitations.invitation_rows(db, meeting.id)
     counts = invitations.count_answers(db, meeting.id)
     shown = [row for row in rows if answer is None or row.answer == answer]
-    return render_template(
-        "meetings/invitations.html",
-        meeting=meeting,
-        rows=shown,
-        total=len(rows),
-        counts=counts,
-        answer=answer,
-        answer_labels=_answer_labels(),
-        held=meeting.ends_at <= utcnow(),
-        post_form=PostForm(),
+    held = meeting.ends_at <= utcnow()
+    return (
+        render_template(
+            "meetings/invitations.html",
+            meeting=meeting,
+            rows=shown,
+            total=len(rows),
+            counts=counts,
+            answer=answer,
+            answer_labels=_answer_labels(),
+            held=held,
+            can_invite=not held and meeting.status != MeetingStatus.CANCELLED,
+            post_form=PostForm(),
+            invite_form=invite_form,
+        ),
+        status,
     )
+
+
+@bp.post("/<int:meeting_id>/invitations")
+def invite_by_hand(meeting_id: int):
+    db = get_session()
+    meeting = _get_or_404(meeting_id)
+    form = InviteForm()
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            abort(400, _("The form has expired. Reload the page and try again."))
+        return _invitations_page(meeting, form, status=400)
+    report = by_hand.invite_by_address(db, meeting, form.addresses.data, coming=form.coming.data)
+    if report.invited or report.registered or report.waiting:
+        record_audit(
+            db,
+            current_user,
+            "meeting.invite_by_hand",
+            meeting,
+            invited=report.invited,
+            registered=report.registered,
+            waiting=report.waiting,
+        )
+    db.commit()
+    _flash_hand_report(report)
+    return redirect(url_for("meetings.invitations_page", meeting_id=meeting.id))
+
+
+def _flash_hand_report(report: by_hand.HandInviteReport) -> None:
+    flash(
+        _(
+            "Invited: %(invited)d new, %(already)d already invited. "
+            "Registered: %(registered)d, on the waiting list: %(waiting)d.",
+            invited=report.invited,
+            already=report.already,
+            registered=report.registered,
+            waiting=report.waiting,
+        ),
+        "success",
+    )
+    if report.unknown:
+        flash(
+            _(
+                "These addresses are not contacts; add them as contacts first: %(addresses)s",
+                addresses=", ".join(report.unknown),
+            ),
+            "error",
+        )
+    if report.closed is not None:
+        flash(report.closed.render(_), "error")
 
 
 @bp.get("/<int:meeting_id>/invitations.csv")

@@ -3,7 +3,7 @@ attendance recorded with the keyboard alone. Every page shown is checked with ax
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from service.meetings import invitations
 from service.models import Invitation, Reminder
-from tests.builders import make_contact, make_meeting
+from tests.builders import amsterdam, make_contact, make_meeting
 from tests.e2e.conftest import PHONE, check_accessibility, translated, visit
 
 pytestmark = pytest.mark.browser
@@ -128,3 +128,21 @@ def test_organiser_adds_and_removes_a_reminder(logged_in_page: Page, app, db):
     expect(page.locator("tr.reminder-row")).to_have_count(1)
     expect(page.locator("tr.reminder-row")).to_contain_text("1 juni 2025, 10:00")
     check_accessibility(page)
+
+
+def test_organiser_invites_a_contact_by_hand(logged_in_page: Page, app, db):
+    page = logged_in_page
+    later = (datetime.now(UTC) + timedelta(days=30)).date()
+    meeting = make_meeting(
+        db, starts_at=amsterdam(later, time(10)), ends_at=amsterdam(later, time(13))
+    )
+    make_contact(db, email="anna@example.nl", name="Anna de Vries")
+
+    visit(page, f"/meetings/{meeting.id}/invitations")
+    page.get_by_label(translated(app, "Email addresses")).fill("anna@example.nl")
+    page.get_by_label(translated(app, "They have already said yes (for example by phone)")).check()
+    page.get_by_role("button", name=translated(app, "Invite"), exact=True).click()
+    expect(page.locator('[data-count="yes"]')).to_have_text("1")
+    check_accessibility(page)
+    expect(page.locator("#invitation-list tbody tr")).to_have_count(1)
+    expect(page.locator("#invitation-list")).to_contain_text("Anna de Vries")
