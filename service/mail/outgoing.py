@@ -49,21 +49,35 @@ class Outgoing:
     date: str = ""
     headers: tuple[tuple[str, str], ...] = ()
     # The encoded body from a campaign's BodyTemplate; without it the bodies are encoded here.
-    body: PreparedBody | None = field(default=None, compare=False, repr=False)
+    body: PreparedBody | LazyBody | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        for name, value in (
-            ("Subject", self.subject),
-            ("To name", self.to_name),
-            ("To address", self.to_email),
-            ("From name", self.from_name),
-            ("From address", self.from_email),
-            ("Reply-To", self.reply_to),
-            ("Message-ID", self.message_id),
-            ("Date", self.date),
-            *self.headers,
-        ):
-            check_header_value(name, value)
+        values = (
+            self.subject,
+            self.to_name,
+            self.to_email,
+            self.from_name,
+            self.from_email,
+            self.reply_to,
+            self.message_id,
+            self.date,
+            *(part for header in self.headers for part in header),
+        )
+        # One pass over all values; the named check runs only when something is wrong.
+        joined = "".join(values)
+        if "\r" in joined or "\n" in joined:
+            for name, value in (
+                ("Subject", self.subject),
+                ("To name", self.to_name),
+                ("To address", self.to_email),
+                ("From name", self.from_name),
+                ("From address", self.from_email),
+                ("Reply-To", self.reply_to),
+                ("Message-ID", self.message_id),
+                ("Date", self.date),
+                *self.headers,
+            ):
+                check_header_value(name, value)
 
     @property
     def recipient(self) -> str:
@@ -151,6 +165,14 @@ class BodyTemplate:
         pieces.append(_closing(self.boundary))
         self._pieces = _merged(pieces)
 
+    def later(self, plain: Mapping[str, str], escaped: Mapping[str, str]) -> LazyBody:
+        """The body for one recipient, encoded when first needed.
+
+        The SMTP transport assembles messages in its connection threads, so the encoding runs
+        there, beside the network waits of the other connections, not before the batch goes.
+        """
+        return LazyBody(self, plain, escaped)
+
     def fill(self, plain: Mapping[str, str], escaped: Mapping[str, str]) -> PreparedBody:
         """The body for one recipient: `plain` values for the text, `escaped` ones for HTML."""
         out: list[bytes] = []
@@ -163,6 +185,26 @@ class BodyTemplate:
             filled = "".join(values[p] if i % 2 else p for i, p in enumerate(line))
             out.append(_qp((filled + CRLF).encode("utf-8")))
         return PreparedBody(self.boundary, b"".join(out))
+
+
+class LazyBody:
+    """A recipient's body from a BodyTemplate, encoded on first use of `data`."""
+
+    __slots__ = ("_escaped", "_filled", "_plain", "_template", "boundary")
+
+    def __init__(
+        self, template: BodyTemplate, plain: Mapping[str, str], escaped: Mapping[str, str]
+    ):
+        self._template, self._plain, self._escaped = template, plain, escaped
+        self.boundary = template.boundary
+        self._filled: bytes | None = None
+
+    @property
+    def data(self) -> bytes:
+        """The encoded body bytes."""
+        if self._filled is None:
+            self._filled = self._template.fill(self._plain, self._escaped).data
+        return self._filled
 
 
 def _encoded_lines(

@@ -34,7 +34,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from itsdangerous import URLSafeSerializer
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -64,8 +63,7 @@ from service.mail.suppression import suppress
 from service.mail.transports import Outcome, Transport, transport_from_config
 from service.meetings.answer_links import NO, YES, AnswerSigner, answer_url
 from service.models import Campaign, DeliveryStatus, utcnow
-from service.public.unsubscribe import SALT as UNSUBSCRIBE_SALT
-from service.public.unsubscribe import unsubscribe_mailto, unsubscribe_url
+from service.public.unsubscribe import UnsubscribeSigner, unsubscribe_mailto, unsubscribe_url
 from service.public.webversion import web_version_url
 
 log = logging.getLogger(__name__)
@@ -142,7 +140,7 @@ class MessageFactory:
         ).hexdigest()[:8]
         self._campaigns: dict[int, CampaignMail] = {}
         # The signer of unsubscribe_token, made once: it is used for every recipient.
-        self._unsubscribe = URLSafeSerializer(self.secret_key, salt=UNSUBSCRIBE_SALT)
+        self._unsubscribe = UnsubscribeSigner(self.secret_key)
         self._answers = AnswerSigner(self.secret_key)
 
     def campaign_mail(self, session: Session, campaign: Campaign) -> CampaignMail:
@@ -185,7 +183,7 @@ class MessageFactory:
         """The message for one delivery; raises ValueError for an address that cannot go."""
         rendered = mail.rendered.get(delivery.language) or mail.rendered["nl"]
         name = delivery.name.strip()
-        token = self._unsubscribe.dumps([delivery.contact_id or 0, mail.campaign_id])
+        token = self._unsubscribe.token(delivery.contact_id or 0, mail.campaign_id)
         leave_url = unsubscribe_url(token, self.base_url)
         values = {
             placeholders.FIRST_NAME: name.split()[0] if name else _reader(rendered.language),
@@ -196,7 +194,7 @@ class MessageFactory:
         }
         if mail.meeting_id is not None and rendered.placeholders & placeholders.ANSWER_NAMES:
             values.update(self._answer_links(delivery.contact_id or 0, mail.meeting_id))
-        plain, escaped = checked_values(rendered, values)
+        plain, escaped = checked_values(rendered, values, check_urls=False)
         subject, html, text = filled(rendered, plain, escaped)
         template = mail.bodies.get(rendered.language)
         return Outgoing(
@@ -219,7 +217,7 @@ class MessageFactory:
                 ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
                 ("X-Opgavepost-Campaign", str(mail.campaign_id)),
             ),
-            body=template.fill(plain, escaped) if template is not None else None,
+            body=template.later(plain, escaped) if template is not None else None,
         )
 
     def _answer_links(self, contact_id: int, meeting_id: int) -> dict[str, str]:
