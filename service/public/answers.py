@@ -36,7 +36,7 @@ from service.meetings.invitations import (
 )
 from service.messages import Message
 from service.models import Answer, Contact, Invitation, utcnow
-from service.public.views import _reader_language, bp
+from service.public.views import bp, reader_language
 
 REMARK_LIMIT = 2000
 # An altered token is a bad request; a deleted contact or meeting, or a contact who was never
@@ -70,7 +70,7 @@ class AnswerForm(FlaskForm):
 
 
 def _page(template: str, status: int = 200, contact: Contact | None = None, **values):
-    with force_locale(_reader_language(contact)):
+    with force_locale(reader_language(contact)):
         html = render_template(template, **values)
     response = current_app.make_response((html, status))
     # The token in the address is this contact's key to their answer: keep it out of search
@@ -89,7 +89,7 @@ def _refusal(problem: LinkProblem):
 def _answer_page(invitation: Invitation, form: AnswerForm, status: int = 200, closed=None):
     """The question (or, when answering is closed, why) with the meeting and current answer."""
     contact = invitation.contact
-    language = _reader_language(contact)
+    language = reader_language(contact)
     reason: Message | None = closed or closed_reason(invitation.meeting, utcnow())
     with force_locale(language):
         closed_text = reason.render(_) if reason is not None else None
@@ -167,7 +167,7 @@ def answer(token: str):
         # Confirmation, calendar invitation or cancel, promotion notices: queued by notices.
         notices.after_answer(db, result, now=now)
         db.commit()
-    language = _reader_language(invitation.contact)
+    language = reader_language(invitation.contact)
     return _page("public/answer_done.html", 200, invitation.contact, **_facts(invitation, language))
 
 

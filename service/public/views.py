@@ -82,7 +82,7 @@ def archive_recap(campaign_id: int):
     return _web_page(campaign)
 
 
-def _reader_language(contact: Contact | None) -> str:
+def reader_language(contact: Contact | None) -> str:
     # A language chosen in this browser wins; else the contact's own, as their emails are;
     # else what the browser asks for, Dutch first.
     languages = current_app.config["LANGUAGES"]
@@ -95,7 +95,7 @@ def _reader_language(contact: Contact | None) -> str:
 
 
 def _unsubscribe_page(template: str, status: int = 200, contact: Contact | None = None, **values):
-    with force_locale(_reader_language(contact)):
+    with force_locale(reader_language(contact)):
         html = render_template(
             template,
             masked_email=masked_email(contact.email) if contact is not None else "",
