@@ -23,8 +23,10 @@ BLOCKS_DOC = {
 }
 AUDIENCE_DOC = {
     "description": (
-        'Who gets it: {"all": true} (every contact with consent), or {"provinces": [...], '
-        '"tags": [...]} to narrow it down.'
+        'Who gets it: {"all": true} (every contact with consent), or any of {"provinces": '
+        '[...], "tags": [...], "emails": [...], "attended": [meeting ids], "meeting": {"id": '
+        'meeting id, "answers": ["yes", "no", "waiting", "invited"]}}: a contact with consent '
+        "in any part gets it."
     )
 }
 
@@ -109,6 +111,21 @@ class CampaignPatchSchema(CampaignWriteSchema):
                 "409 and nothing changes. Left out: no check."
             )
         }
+    )
+
+
+class ScheduleSchema(StrictSchema):
+    """The body of POST /campaigns/<id>/schedule."""
+
+    scheduled_at = fields.DateTime(
+        required=True,
+        metadata={
+            "description": (
+                "When the scheduler starts it, ISO 8601, e.g. 2025-06-03T08:30:00+02:00; "
+                "without an offset it is read in the network's time zone (Europe/Amsterdam). "
+                "Must be in the future."
+            )
+        },
     )
 
 

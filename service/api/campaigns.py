@@ -7,8 +7,10 @@ the organiser app. Answers about one campaign carry its send `progress`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -23,6 +25,7 @@ from service.api.campaign_schemas import (
     CampaignWriteSchema,
     PreviewQuerySchema,
     PreviewSchema,
+    ScheduleSchema,
 )
 from service.api.common import api_blueprint
 from service.api.errors import fail
@@ -188,6 +191,70 @@ def send_campaign(campaign_id: int):
         fail(409, exc.message.render(_))
     session.commit()
     return _detail(campaign), 202
+
+
+@bp.route("/<int:campaign_id>/schedule", methods=["POST"])
+@bp.arguments(ScheduleSchema)
+@bp.response(200, CampaignDetailSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def schedule_campaign(body: dict[str, Any], campaign_id: int):
+    """Schedule a campaign
+
+    The scheduler starts it by itself at `scheduled_at`; the campaign is `scheduled` until then
+    and can still be changed. Scheduling again moves the moment. 409 when it is not a draft or
+    scheduled. 422 when the moment is not in the future, or the email cannot be rendered or its
+    checks found errors (as for send; listed in `errors.lint`). A campaign due more than 6 hours
+    before the scheduler could start it (the service was down) is not started by itself: it
+    stays `scheduled` with a `status_reason`; send it or schedule it again.
+    """
+    campaign = _get_or_404(campaign_id)
+    session = get_session()
+    at = _aware(body["scheduled_at"])
+    try:
+        sending.schedule_campaign(session, campaign, at, current_app.config, actor=api_user())
+    except store.NotEditableError as exc:
+        session.rollback()
+        fail(409, exc.message.render(_))
+    except sending.NotReadyError as exc:
+        session.rollback()
+        language = api_user().language
+        extra = {"errors": {"lint": [f.message(language) for f in exc.findings]}}
+        fail(422, exc.message.render(_), **(extra if exc.findings else {}))
+    except store.CampaignError as exc:
+        session.rollback()
+        fail(422, exc.message.render(_), errors={"scheduled_at": [exc.message.render(_)]})
+    session.commit()
+    return _detail(campaign)
+
+
+@bp.route("/<int:campaign_id>/unschedule", methods=["POST"])
+@bp.response(200, CampaignDetailSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def unschedule_campaign(campaign_id: int):
+    """Unschedule a campaign
+
+    Send an empty JSON object `{}`. The campaign goes back to draft; the scheduler will not
+    start it. 409 when it is not scheduled.
+    """
+    campaign = _get_or_404(campaign_id)
+    session = get_session()
+    try:
+        store.unschedule_campaign(session, campaign, actor=api_user())
+    except store.NotEditableError as exc:
+        session.rollback()
+        fail(409, exc.message.render(_))
+    session.commit()
+    return _detail(campaign)
+
+
+def _aware(moment: datetime) -> datetime:
+    """A time without offset is a wall-clock time in the network's zone."""
+    if moment.utcoffset() is None:
+        return moment.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+    return moment
 
 
 def _control(campaign_id: int, action) -> SimpleNamespace:

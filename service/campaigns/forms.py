@@ -21,13 +21,20 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms import (
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.campaigns.blocks import BLOCK_TYPES, block_to_dict
-from service.models import CampaignKind, CampaignStatus
+from service.models import Answer, CampaignKind, CampaignStatus
 
 KIND_LABELS = {
     CampaignKind.RECAP: _l("Recap of a meeting"),
@@ -141,6 +148,14 @@ FIELD_SPECS: dict[str, dict[str, tuple[Any, str, Any]]] = {
     "divider": {},
 }
 
+# The answers of invited people an audience can pick, as the composer names them.
+ANSWER_LABELS = {
+    Answer.YES: _l("Coming (said yes)"),
+    Answer.NO: _l("Not coming (said no)"),
+    Answer.WAITING: _l("On the waiting list"),
+    Answer.INVITED: _l("Not answered yet"),
+}
+_ADDRESS_SEPARATORS = re.compile(r"[\s,;]+")
 _BLOCK_KEY = re.compile(r"^blocks-(\d+)-type$")
 _ATTRIBUTION = re.compile(r"^\s*(?:—|–|--|-)\s+(.*)$")
 _PATH = re.compile(r"^blocks\[(\d+)\](?:\.(\w+))?(?:\[(\d+)\])?(?:\.(\w+))?")
@@ -168,13 +183,36 @@ class CampaignForm(FlaskForm):
         _l("Who receives it"),
         choices=[
             SelectChoice("all", _l("Everyone who gave consent")),
-            SelectChoice(
-                "selection", _l("Contacts with consent in the chosen provinces or with the tags")
-            ),
+            SelectChoice("selection", _l("Contacts with consent who fit any of the choices below")),
         ],
     )
     provinces = MultiCheckboxField(_l("Provinces"), choices=[], validate_choice=False)
     tags = MultiCheckboxField(_l("Tags"), choices=[], validate_choice=False)
+    attended = MultiCheckboxField(
+        _l("People who came to an earlier meeting"), choices=[], validate_choice=False
+    )
+    emails = TextAreaField(_l("Single addresses"), validators=[Optional()])
+    answers = MultiCheckboxField(
+        _l("Invited people who answered"),
+        choices=[SelectChoice(answer.value, label) for answer, label in ANSWER_LABELS.items()],
+    )
+
+
+class ScheduleForm(FlaskForm):
+    """When the scheduler should start the campaign: a day and a wall-clock time."""
+
+    # InputRequired, not DataRequired: a typed but unreadable date must show the format message.
+    date = DateField(
+        _l("Date"),
+        validators=[InputRequired(message=_l("Enter the day to send it."))],
+        invalid_value_message=_l("Enter the date as year-month-day, e.g. 2025-06-03."),
+    )
+    time = TimeField(
+        _l("Time"),
+        validators=[InputRequired(message=_l("Enter the time to send it."))],
+        format=["%H:%M", "%H:%M:%S"],
+        invalid_value_message=_l("Enter the time as hours:minutes, e.g. 10:00."),
+    )
 
 
 class NewCampaignForm(FlaskForm):
@@ -192,10 +230,45 @@ class BodyForm(FlaskForm):
 
 
 def audience_from_form(form: CampaignForm) -> dict[str, Any]:
-    """The audience dict of the store from the form's fields."""
+    """The audience dict of the store from the form's fields (the store checks the values).
+
+    Invited people who answered are those of the campaign's own meeting (the "Meeting" field);
+    answers without a meeting reach the store as such, which says to choose one.
+    """
     if form.audience.data != "selection":
         return {"all": True}
-    return {"provinces": list(form.provinces.data or []), "tags": list(form.tags.data or [])}
+    audience: dict[str, Any] = {
+        "provinces": list(form.provinces.data or []),
+        "tags": list(form.tags.data or []),
+    }
+    emails = addresses_from_text(form.emails.data or "")
+    if emails:
+        audience["emails"] = emails
+    if form.attended.data:
+        audience["attended"] = list(form.attended.data)
+    if form.answers.data:
+        meeting = form.meeting_id.data or None
+        audience["meeting"] = {"id": meeting, "answers": list(form.answers.data)}
+    return audience
+
+
+def addresses_from_text(text: str) -> list[str]:
+    """Email addresses typed one per line, or separated by commas, semicolons or spaces."""
+    return [part for part in _ADDRESS_SEPARATORS.split(text) if part]
+
+
+def audience_form_data(audience: Mapping[str, Any]) -> dict[str, Any]:
+    """The audience fields of the form from a stored audience (reverse of audience_from_form)."""
+    meeting = audience.get("meeting") or {}
+    return {
+        # A stored selection has no "all" key; an empty audience is everyone.
+        "audience": "selection" if audience and not audience.get("all") else "all",
+        "provinces": audience.get("provinces", []),
+        "tags": audience.get("tags", []),
+        "attended": [str(i) for i in audience.get("attended", [])],
+        "emails": "\n".join(audience.get("emails", [])),
+        "answers": list(meeting.get("answers", [])),
+    }
 
 
 def raw_from_block(block: Mapping[str, Any]) -> dict[str, str]:

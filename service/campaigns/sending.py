@@ -8,6 +8,7 @@ here imports Flask.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -86,6 +87,26 @@ def send_campaign(
     if campaign.status in STARTABLE:
         check_ready(session, campaign, config)
     return start_sending(session, campaign, actor=actor)
+
+
+def schedule_campaign(
+    session: Session,
+    campaign: Campaign,
+    at: datetime,
+    config: Mapping[str, Any],
+    *,
+    actor: User | None,
+    now: datetime | None = None,
+) -> None:
+    """Let the scheduler start the campaign at `at`, after the same checks as sending now.
+
+    Raises store.NotEditableError when its status does not allow it (looked at first),
+    store.CampaignError for a moment that is not in the future, and NotReadyError when it
+    cannot render or lint found errors. The campaign may be changed when it raises: roll back.
+    """
+    store.schedule_campaign(session, campaign, at, actor=actor, now=now)
+    # Checked now, so an organiser hears of a problem today, not when nobody is watching.
+    check_ready(session, campaign, config)
 
 
 def failed_deliveries(session: Session, campaign_id: int, *, limit: int = 100) -> list[Delivery]:

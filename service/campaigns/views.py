@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import (
@@ -43,6 +43,8 @@ from service.campaigns.forms import (
     BodyForm,
     CampaignForm,
     NewCampaignForm,
+    ScheduleForm,
+    audience_form_data,
     audience_from_form,
     block_from_raw,
     field_of,
@@ -67,7 +69,15 @@ from service.mail.render import Network, TemplateError
 from service.mail.transports import TransportConfigError, TransportError
 from service.meetings.agenda import list_meetings
 from service.messages import Message
-from service.models import Campaign, CampaignKind, CampaignStatus, Meeting, Tag
+from service.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Meeting,
+    MeetingStatus,
+    Tag,
+    utcnow,
+)
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 require_login(bp)
@@ -91,6 +101,7 @@ def index():
     return render_template(
         "campaigns/list.html",
         campaigns=store.list_campaigns(get_session(), status),
+        now=utcnow(),
         chosen_status=status,
         status_labels=STATUS_LABELS,
         kind_labels=KIND_LABELS,
@@ -114,6 +125,10 @@ def create():
                 sender_name=current_app.config["NETWORK_NAME"],
                 meeting_id=meeting.id if meeting else None,
                 blocks=_starting_blocks(form.kind.data, meeting),
+                # Every draft, a recap too, starts aimed at everyone who gave consent: that is
+                # the subscribers and whoever attended with consent (attendees without consent
+                # may not be mailed at all), as the issue asks of a recap.
+                audience={"all": True},
                 actor=current_user,
             )
         except store.CampaignValidationError as exc:
@@ -124,7 +139,12 @@ def create():
             db.commit()
             flash(_("The draft is made; fill in the blocks."), "success")
             return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
-    return render_template("campaigns/new.html", form=form), 422 if form.errors else 200
+    return (
+        render_template(
+            "campaigns/new.html", form=form, held=_held_meetings(db), recap=CampaignKind.RECAP
+        ),
+        422 if form.errors else 200,
+    )
 
 
 # The composer's form checks its own CSRF token (FlaskForm), so an expired token shows the
@@ -180,6 +200,7 @@ def edit(campaign_id: int):
             preview=_preview_or_none(db, campaign, _email_language()),
             view=_view_options(),
             editable=campaign.status in store.EDITABLE,
+            schedule=_schedule_state(campaign),
             **_labels(),
         ),
         status,
@@ -317,20 +338,53 @@ def confirm_send(campaign_id: int):
         db.commit()
         flash(_("Sending has started to %(count)s recipients.", count=count), "success")
         return redirect(url_for("campaigns.progress", campaign_id=campaign.id))
-    problem, findings = None, []
+    return _send_page(db, campaign, form, _schedule_form(campaign))
+
+
+@bp.post("/<int:campaign_id>/schedule")
+def schedule(campaign_id: int):
+    """Let the scheduler start the campaign at the chosen day and time (the network's zone)."""
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    form = ScheduleForm()
+    if not form.validate_on_submit():
+        return _send_page(db, campaign, BodyForm(), form, status=422)
+    at = dates.local_to_utc(form.date.data, form.time.data, current_app.config["TIMEZONE"])
     try:
-        sending.check_ready(db, campaign, current_app.config)
-    except sending.NotReadyError as exc:
-        problem, findings = exc.message.render(_), exc.findings
-    return render_template(
-        "campaigns/send.html",
-        campaign=campaign,
-        form=form,
-        recipients=count_recipients(db, campaign.audience or {}),
-        problem=problem,
-        findings=findings,
-        language=_language(),
-    )
+        sending.schedule_campaign(db, campaign, at, current_app.config, actor=current_user)
+    except store.NotEditableError as exc:
+        db.rollback()
+        flash(_status_message(exc, campaign), "error")
+        return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
+    except sending.NotReadyError:
+        # The page checks again and shows every finding next to the form.
+        db.rollback()
+        return _send_page(db, campaign, BodyForm(), form, status=422)
+    except store.CampaignError as exc:
+        db.rollback()
+        form.date.errors = [*form.date.errors, exc.message.render(_)]
+        return _send_page(db, campaign, BodyForm(), form, status=422)
+    db.commit()
+    flash(_("Scheduled for %(moment)s.", moment=local_datetime(at)), "success")
+    return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
+
+
+@bp.post("/<int:campaign_id>/unschedule")
+def unschedule(campaign_id: int):
+    """Take a scheduled campaign back to draft: the scheduler will not start it."""
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    if not BodyForm().validate_on_submit():
+        abort(400)
+    try:
+        store.unschedule_campaign(db, campaign, actor=current_user)
+    except store.NotEditableError as exc:
+        db.rollback()
+        flash(_status_message(exc, campaign), "error")
+    else:
+        db.commit()
+        flash(_("The campaign is no longer scheduled; it is a draft again."), "success")
+    return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
 
 
 @bp.get("/<int:campaign_id>/sending")
@@ -380,6 +434,51 @@ def cancel(campaign_id: int):
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def _send_page(db, campaign: Campaign, form: BodyForm, schedule_form: ScheduleForm, status=200):
+    """The confirmation page: recipients, the checks, send now, or schedule for later."""
+    problem, findings = None, []
+    try:
+        sending.check_ready(db, campaign, current_app.config)
+    except sending.NotReadyError as exc:
+        problem, findings = exc.message.render(_), exc.findings
+    page = render_template(
+        "campaigns/send.html",
+        campaign=campaign,
+        form=form,
+        schedule_form=schedule_form,
+        schedule=_schedule_state(campaign),
+        timezone=current_app.config["TIMEZONE"],
+        recipients=count_recipients(db, campaign.audience or {}),
+        problem=problem,
+        findings=findings,
+        language=_language(),
+    )
+    return page, status
+
+
+def _schedule_form(campaign: Campaign) -> ScheduleForm:
+    """The schedule form, showing the campaign's current moment when it has one."""
+    if campaign.scheduled_at is None:
+        return ScheduleForm(formdata=None)
+    local = dates.utc_to_local(campaign.scheduled_at, current_app.config["TIMEZONE"])
+    return ScheduleForm(formdata=None, date=local.date(), time=local.time().replace(second=0))
+
+
+def _schedule_state(campaign: Campaign, now: datetime | None = None) -> dict[str, Any]:
+    """When a scheduled campaign goes, and whether the scheduler left it for being too late."""
+    at = campaign.scheduled_at
+    scheduled = campaign.status == CampaignStatus.SCHEDULED and at is not None
+    late = scheduled and at <= (now or utcnow()) and bool(campaign.status_reason)
+    return {
+        "scheduled": scheduled,
+        "late": late,
+        "moment": local_datetime(at) if scheduled else "",
+        "datetime": at.isoformat() if scheduled else "",
+        # A draft the scheduler sent back (it could not render) says why.
+        "refused": campaign.status_reason if campaign.status == CampaignStatus.DRAFT else "",
+    }
 
 
 def _control(campaign_id: int, action, done: str):
@@ -537,17 +636,13 @@ def _labels() -> dict[str, Any]:
 
 
 def _form_data(campaign: Campaign) -> dict[str, Any]:
-    audience = campaign.audience or {}
     return {
         "kind": str(campaign.kind),
         "subject": campaign.subject,
         "preheader": campaign.preheader,
         "sender_name": campaign.sender_name,
         "meeting_id": str(campaign.meeting_id or ""),
-        "audience": "all" if audience.get("all", True) else "selection",
-        "provinces": audience.get("provinces", []),
-        "tags": audience.get("tags", []),
-    }
+    } | audience_form_data(campaign.audience or {})
 
 
 def _set_choices(db, form: CampaignForm) -> None:
@@ -555,15 +650,33 @@ def _set_choices(db, form: CampaignForm) -> None:
     form.provinces.choices = [SelectChoice(code, name) for code, name in provinces.CHOICES.items()]
     tags = db.scalars(select(Tag.name).order_by(Tag.name))
     form.tags.choices = [SelectChoice(tag, tag) for tag in tags]
+    form.attended.choices = [
+        SelectChoice(str(meeting.id), _meeting_label(meeting)) for meeting in _held_meetings(db)
+    ]
+
+
+def _held_meetings(db) -> list[Meeting]:
+    """Meetings that took place (marked held, or over and not cancelled), the latest first."""
+    query = (
+        select(Meeting)
+        .where(
+            (Meeting.status == MeetingStatus.HELD)
+            | ((Meeting.ends_at < utcnow()) & (Meeting.status == MeetingStatus.PUBLISHED))
+        )
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+    )
+    return list(db.scalars(query))
+
+
+def _meeting_label(meeting: Meeting) -> str:
+    day = dates.format_local_date(meeting.starts_at, current_app.config["TIMEZONE"], _language())
+    return f"{day} · {meeting.host_organisation} · {meeting.title}"
 
 
 def _meeting_choices(db) -> list[SelectChoice]:
-    timezone = current_app.config["TIMEZONE"]
     choices = [SelectChoice("", _("No meeting"))]
     for meeting in reversed(list_meetings(db)):
-        day = dates.format_local_date(meeting.starts_at, timezone, _language())
-        label = f"{day} · {meeting.host_organisation} · {meeting.title}"
-        choices.append(SelectChoice(str(meeting.id), label))
+        choices.append(SelectChoice(str(meeting.id), _meeting_label(meeting)))
     return choices
 
 
