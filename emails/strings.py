@@ -54,6 +54,90 @@ STRINGS: dict[str, dict[str, str]] = {
         "nl": "Mail naar %(email)s",
         "en": "Email %(email)s",
     },
+    # "Add to calendar" under the answer buttons of an invitation.
+    "Add it to your calendar:": {"nl": "Zet in je agenda:", "en": "Add it to your calendar:"},
+    "Google Calendar": {"nl": "Google Agenda", "en": "Google Calendar"},
+    "Outlook": {"nl": "Outlook", "en": "Outlook"},
+    ".ics file": {"nl": ".ics-bestand", "en": ".ics file"},
+    # The single emails after an answer or a change of the meeting (emails/notice.*).
+    "You are registered for %(meeting)s": {
+        "nl": "Je bent aangemeld voor %(meeting)s",
+        "en": "You are registered for %(meeting)s",
+    },
+    "Thank you for your answer. We look forward to seeing you.": {
+        "nl": "Dank je wel voor je antwoord. We zien je graag.",
+        "en": "Thank you for your answer. We look forward to seeing you.",
+    },
+    "The meeting is in the calendar invitation with this email; accept it to put it in your "
+    "calendar.": {
+        "nl": "De bijeenkomst zit als agenda-uitnodiging bij deze e-mail; accepteer die om hem "
+        "in je agenda te zetten.",
+        "en": "The meeting is in the calendar invitation with this email; accept it to put it "
+        "in your calendar.",
+    },
+    "You are on the waiting list (number %(position)s)": {
+        "nl": "Je staat op de wachtlijst (nummer %(position)s)",
+        "en": "You are on the waiting list (number %(position)s)",
+    },
+    "%(meeting)s is full. As soon as a place comes free, it is yours and we email you.": {
+        "nl": "%(meeting)s is vol. Zodra er een plek vrijkomt, krijg jij die en mailen we je.",
+        "en": "%(meeting)s is full. As soon as a place comes free, it is yours and we email you.",
+    },
+    "You are no longer registered for %(meeting)s": {
+        "nl": "Je bent afgemeld voor %(meeting)s",
+        "en": "You are no longer registered for %(meeting)s",
+    },
+    "We have received your answer: you cannot come. The meeting is taken out of your calendar "
+    "with this email.": {
+        "nl": "We hebben je antwoord ontvangen: je kunt niet komen. Met deze e-mail gaat de "
+        "bijeenkomst uit je agenda.",
+        "en": "We have received your answer: you cannot come. The meeting is taken out of your "
+        "calendar with this email.",
+    },
+    "Sorry you cannot come to %(meeting)s": {
+        "nl": "Jammer dat je niet kunt komen naar %(meeting)s",
+        "en": "Sorry you cannot come to %(meeting)s",
+    },
+    "Thank you for letting us know. We hope to see you another time.": {
+        "nl": "Dank je wel dat je het laat weten. Hopelijk tot een volgende keer.",
+        "en": "Thank you for letting us know. We hope to see you another time.",
+    },
+    "A place came free: you are registered for %(meeting)s": {
+        "nl": "Er is een plek vrijgekomen: je bent aangemeld voor %(meeting)s",
+        "en": "A place came free: you are registered for %(meeting)s",
+    },
+    "You were on the waiting list and now have a place. We look forward to seeing you.": {
+        "nl": "Je stond op de wachtlijst en hebt nu een plek. We zien je graag.",
+        "en": "You were on the waiting list and now have a place. We look forward to seeing you.",
+    },
+    "Changed: %(meeting)s": {"nl": "Gewijzigd: %(meeting)s", "en": "Changed: %(meeting)s"},
+    "The time or place of the meeting has changed. Below are the new details; the calendar "
+    "invitation with this email updates your calendar.": {
+        "nl": "De tijd of plaats van de bijeenkomst is gewijzigd. Hieronder staan de nieuwe "
+        "gegevens; de agenda-uitnodiging bij deze e-mail werkt je agenda bij.",
+        "en": "The time or place of the meeting has changed. Below are the new details; the "
+        "calendar invitation with this email updates your calendar.",
+    },
+    "Cancelled: %(meeting)s": {"nl": "Afgelast: %(meeting)s", "en": "Cancelled: %(meeting)s"},
+    "The meeting does not take place. It is taken out of your calendar with this email.": {
+        "nl": "De bijeenkomst gaat niet door. Met deze e-mail gaat hij uit je agenda.",
+        "en": "The meeting does not take place. It is taken out of your calendar with this email.",
+    },
+    "The meeting does not take place, so the waiting list lapses.": {
+        "nl": "De bijeenkomst gaat niet door, dus de wachtlijst vervalt.",
+        "en": "The meeting does not take place, so the waiting list lapses.",
+    },
+    "Dear %(name)s,": {"nl": "Beste %(name)s,", "en": "Dear %(name)s,"},
+    "You receive this email because you answered an invitation of the %(network)s network.": {
+        "nl": "Je ontvangt deze e-mail omdat je hebt geantwoord op een uitnodiging van het "
+        "netwerk %(network)s.",
+        "en": "You receive this email because you answered an invitation of the %(network)s "
+        "network.",
+    },
+    "View or change your answer": {
+        "nl": "Je antwoord bekijken of wijzigen",
+        "en": "View or change your answer",
+    },
 }
 
 

@@ -27,7 +27,7 @@ from service.api.schemas import (
     ReminderSchema,
 )
 from service.database import get_session
-from service.meetings import agenda, invitations, reminder_edit, reminders
+from service.meetings import agenda, invitations, notices, reminder_edit, reminders
 from service.models import Answer, Meeting, MeetingStatus, record_audit, utcnow
 
 bp = api_blueprint("api_meetings", "/meetings", "Meetings of the network.")
@@ -104,6 +104,8 @@ def _update(meeting_id: int, body: dict[str, Any], *, replace: bool) -> Meeting:
     changes = agenda.update_meeting(session, meeting, data)
     if changes:
         record_audit(session, api_user(), "meeting.update", meeting, changes=changes, via="api")
+        # A moved or cancelled meeting updates the calendars of those who said yes.
+        notices.meeting_changed(session, meeting, changes, now=utcnow())
     promoted = agenda.promote_after_update(session, meeting, changes)
     if promoted:
         record_audit(

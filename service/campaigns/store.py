@@ -152,6 +152,7 @@ def meeting_facts(meeting: Meeting) -> MeetingFacts:
         title=meeting.title,
         venue=meeting.venue,
         address=meeting.address,
+        id=meeting.id,
     )
 
 

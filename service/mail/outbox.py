@@ -242,7 +242,8 @@ class Claimed:
     """A delivery a worker holds, with what it needs to build the message."""
 
     id: int
-    campaign_id: int
+    # None for a single message (an answer's confirmation, a calendar update or cancel).
+    campaign_id: int | None
     contact_id: int | None
     email: str
     attempts: int
@@ -251,12 +252,20 @@ class Claimed:
     language: str
     # Why it must not be sent after all ("unsubscribed", "suppressed"), or "".
     skip: str
+    # A single message outside any campaign (campaign_id None): what to build, for which meeting.
+    kind: str = "campaign"
+    meeting_id: int | None = None
+    payload: Mapping[str, Any] | None = None
 
 
 def claim_due_deliveries(
     session: Session, *, now: datetime, limit: int, lease: timedelta
 ) -> list[Claimed]:
-    """Take up to `limit` due deliveries of sending campaigns for this worker, and commit.
+    """Take up to `limit` due deliveries of sending campaigns (and single messages), and commit.
+
+    Single messages (campaign_id NULL: answer confirmations, calendar updates) have no campaign
+    to pause or hold back, so the outer join lets them through whenever they are due; they then
+    share the lease, retry, deadline and hourly limit of campaign mail.
 
     On PostgreSQL the candidates are read with FOR UPDATE SKIP LOCKED, so two workers never
     wait on or take the same rows. The UPDATE then sets a random claim and a lease only where
@@ -266,13 +275,18 @@ def claim_due_deliveries(
     """
     due = (
         select(Delivery.id)
-        .join(Campaign, Campaign.id == Delivery.campaign_id)
+        .outerjoin(Campaign, Campaign.id == Delivery.campaign_id)
         .where(
             Delivery.status == DeliveryStatus.QUEUED,
             Delivery.next_attempt_at <= now,
             or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
-            Campaign.status == CampaignStatus.SENDING,
-            or_(Campaign.retry_at.is_(None), Campaign.retry_at <= now),
+            or_(
+                Delivery.campaign_id.is_(None),
+                and_(
+                    Campaign.status == CampaignStatus.SENDING,
+                    or_(Campaign.retry_at.is_(None), Campaign.retry_at <= now),
+                ),
+            ),
         )
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
@@ -304,6 +318,9 @@ def claim_due_deliveries(
             Delivery.email,
             Delivery.attempts,
             Delivery.created_at,
+            Delivery.kind,
+            Delivery.meeting_id,
+            Delivery.payload,
             Contact.name,
             Contact.language,
             Contact.consent,
@@ -325,17 +342,22 @@ def claim_due_deliveries(
             created_at=row.created_at,
             name=row.name or "",
             language=row.language or "nl",
-            skip=_skip_reason(row.consent, row[-1]),
+            skip=_skip_reason(row.consent, row[-1], single=row.campaign_id is None),
+            kind=row.kind,
+            meeting_id=row.meeting_id,
+            payload=row.payload,
         )
         for row in rows
     ]
 
 
-def _skip_reason(consent: Consent | None, suppressed: bool) -> str:
+def _skip_reason(consent: Consent | None, suppressed: bool, *, single: bool = False) -> str:
     # Checked at send time, not only at start: who unsubscribes during a send is not mailed.
     if consent is None:
         return "contact deleted"
-    if consent != Consent.GIVEN:
+    # A single message answers the contact's own action (their answer to an invitation), so it
+    # goes whatever their newsletter consent; a suppressed address never gets anything.
+    if consent != Consent.GIVEN and not single:
         return "unsubscribed"
     if suppressed:
         return "suppressed"
@@ -407,10 +429,15 @@ def _update_of(key: tuple[Any, ...], now: datetime) -> tuple[dict[str, Any], Any
     return values, Delivery.status == DeliveryStatus.QUEUED
 
 
-def finish_campaigns(session: Session, campaign_ids: Iterable[int], *, now: datetime) -> list[int]:
-    """Mark sending campaigns with no queued delivery left as sent; returns their ids."""
+def finish_campaigns(
+    session: Session, campaign_ids: Iterable[int | None], *, now: datetime
+) -> list[int]:
+    """Mark sending campaigns with no queued delivery left as sent; returns their ids.
+
+    None (the "campaign" of single messages) is passed over: there is nothing to finish.
+    """
     finished = []
-    for campaign_id in set(campaign_ids):
+    for campaign_id in set(campaign_ids) - {None}:
         waiting = session.scalar(
             select(func.count())
             .select_from(Delivery)

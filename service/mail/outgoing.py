@@ -8,10 +8,24 @@ string joins, and encodes the bodies with binascii's quoted-printable, which is 
 
 The layout is what `service.mail.message.build_message` makes; tests parse both with the email
 package to hold them to it.
+
+A message with a calendar invitation (an answer's confirmation, a calendar update or cancel)
+takes the shape Gmail's and Outlook's own invitations have, which every calendar recognises:
+
+    multipart/mixed
+      multipart/alternative
+        text/plain, text/html
+        text/calendar; charset="utf-8"; method=REQUEST   (or CANCEL; base64; the last alternative)
+      application/ics; name="invite.ics"                 (the same file as an attachment)
+
+Outlook and Gmail read the text/calendar alternative and show the invitation with its buttons;
+Apple Mail and webmail without calendar support offer the attachment to open. base64 keeps the
+file's CRLF line ends and its folded lines exactly as icalendar wrote them.
 """
 
 from __future__ import annotations
 
+import base64
 import binascii
 import secrets
 from collections.abc import Mapping, Sequence
@@ -50,6 +64,8 @@ class Outgoing:
     headers: tuple[tuple[str, str], ...] = ()
     # The encoded body from a campaign's BodyTemplate; without it the bodies are encoded here.
     body: PreparedBody | LazyBody | None = field(default=None, compare=False, repr=False)
+    # An iTIP calendar message (RFC 5546) sent along; only single messages carry one.
+    calendar: CalendarPart | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         values = (
@@ -110,6 +126,8 @@ class Outgoing:
 
     def as_bytes(self) -> bytes:
         """The whole message, CRLF line endings, 7-bit clean, ready for SMTP DATA."""
+        if self.calendar is not None:
+            return self._with_calendar(self.calendar)
         if self.body is not None:
             boundary, body = self.body.boundary, self.body.data
         else:
@@ -130,6 +148,65 @@ class Outgoing:
             f' boundary="{boundary}"{CRLF}{CRLF}'
         )
         return head.encode("ascii") + body
+
+    def _with_calendar(self, calendar: CalendarPart) -> bytes:
+        alternative = _BOUNDARY_PREFIX + secrets.token_hex(12)
+        mixed = _BOUNDARY_PREFIX + secrets.token_hex(12)
+        encoded = _base64_lines(calendar.data)
+        body = b"".join(
+            (
+                (
+                    f"--{mixed}{CRLF}"
+                    f"Content-Type: multipart/alternative;{CRLF}"
+                    f' boundary="{alternative}"{CRLF}{CRLF}'
+                ).encode("ascii"),
+                _part_head(alternative, "plain"),
+                _encode_part(self.text),
+                _part_head(alternative, "html"),
+                _encode_part(self.html),
+                (
+                    f"--{alternative}{CRLF}"
+                    f'Content-Type: text/calendar; charset="utf-8"; method={calendar.method}{CRLF}'
+                    f"Content-Transfer-Encoding: base64{CRLF}{CRLF}"
+                ).encode("ascii"),
+                encoded,
+                _closing(alternative),
+                (
+                    f"--{mixed}{CRLF}"
+                    f'Content-Type: application/ics; name="{calendar.filename}"{CRLF}'
+                    f'Content-Disposition: attachment; filename="{calendar.filename}"{CRLF}'
+                    f"Content-Transfer-Encoding: base64{CRLF}{CRLF}"
+                ).encode("ascii"),
+                encoded,
+                _closing(mixed),
+            )
+        )
+        head = "".join(_header_line(name, value) for name, value in self.header_lines())
+        head += (
+            f"MIME-Version: 1.0{CRLF}"
+            f"Content-Type: multipart/mixed;{CRLF}"
+            f' boundary="{mixed}"{CRLF}{CRLF}'
+        )
+        return head.encode("ascii") + body
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarPart:
+    """An iCalendar file sent with a message: its iTIP METHOD (REQUEST, CANCEL) and bytes."""
+
+    method: str
+    data: bytes
+    filename: str = "invite.ics"
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type calendars recognise an invitation by (method in the MIME type)."""
+        return f'text/calendar; charset="utf-8"; method={self.method}'
+
+
+def _base64_lines(data: bytes) -> bytes:
+    # 76-character lines (RFC 2045), CRLF ended; the last line break belongs to the boundary.
+    return base64.encodebytes(data).replace(b"\n", b"\r\n")
 
 
 @dataclass(frozen=True, slots=True)

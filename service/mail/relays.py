@@ -15,6 +15,7 @@ answer can refuse one recipient and accept the others, and the send loop records
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -225,6 +226,16 @@ def postmark_json(message: Outgoing, stream: str) -> dict[str, Any]:
         for name, value in message.header_lines()
         if name.lower() not in _POSTMARK_OWN_HEADERS
     ]
+    if message.calendar is not None:
+        # Postmark builds the MIME itself; the calendar invitation travels as an attachment
+        # whose content type carries the iTIP method, which calendars read.
+        entry["Attachments"] = [
+            {
+                "Name": message.calendar.filename,
+                "Content": base64.b64encode(message.calendar.data).decode("ascii"),
+                "ContentType": message.calendar.content_type,
+            }
+        ]
     return entry
 
 

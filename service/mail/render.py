@@ -33,6 +33,7 @@ from service import dates
 from service.campaigns import blocks as b
 from service.mail import placeholders
 from service.mail.plaintext import MeetingRow, blocks_text, wrap
+from service.meetings.calendar import CalendarMeeting, google_calendar_url, outlook_calendar_url
 
 # __path__ rather than __file__: an editable install may present `emails` as a namespace package.
 TEMPLATE_DIR = Path(next(iter(emails.__path__)))
@@ -73,6 +74,9 @@ class MeetingFacts:
     venue: str = ""
     address: str = ""
     ends_at: datetime | None = None
+    # With the id (and an end) an invitation offers "add to calendar" links for the meeting.
+    id: int | None = None
+    description: str = ""
 
     def __post_init__(self) -> None:
         for moment in (self.starts_at, self.ends_at):
@@ -312,7 +316,9 @@ def _context(
         "t": t,
         "header_date": header_date,
         "meeting_rows": [_meeting_row(m, network.timezone, language) for m in upcoming],
-        "meeting": _meeting_facts(meeting, network.timezone, language) if meeting else None,
+        "meeting": _meeting_facts(meeting, network.timezone, language, base_url)
+        if meeting
+        else None,
         "web_version_url": placeholders.token(placeholders.WEB_VERSION_URL),
         "unsubscribe_url": placeholders.token(placeholders.UNSUBSCRIBE_URL),
         "answer_yes_url": placeholders.token(placeholders.ANSWER_YES_URL),
@@ -336,12 +342,56 @@ def _meeting_row(meeting: MeetingFacts, timezone: str, language: str) -> Meeting
     return MeetingRow(date=day[:1].upper() + day[1:], host=host)
 
 
-def _meeting_facts(meeting: MeetingFacts, timezone: str, language: str) -> dict[str, str]:
+def _meeting_facts(
+    meeting: MeetingFacts, timezone: str, language: str, base_url: str = ""
+) -> dict[str, str]:
     when = dates.format_local(meeting.starts_at, timezone, language)
     if meeting.ends_at is not None:
         when += "–" + dates.format_local_time(meeting.ends_at, timezone, language)
     where = ", ".join(p for p in (meeting.venue, meeting.address, meeting.city) if p)
-    return {"when": when, "where": where, "host": meeting.host_organisation}
+    facts = {"when": when, "where": where, "host": meeting.host_organisation}
+    return facts | _calendar_links(meeting, base_url)
+
+
+def _calendar_links(meeting: MeetingFacts, base_url: str) -> dict[str, str]:
+    # The same for every recipient, so made once per rendering; empty without an id or end.
+    if meeting.id is None or meeting.ends_at is None or not base_url:
+        return {"google_url": "", "outlook_url": "", "ics_url": ""}
+    event = CalendarMeeting(
+        id=meeting.id,
+        title=meeting.title or meeting.host_organisation,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        host_organisation=meeting.host_organisation,
+        city=meeting.city,
+        venue=meeting.venue,
+        address=meeting.address,
+        description=meeting.description,
+    )
+    return {
+        "google_url": google_calendar_url(event),
+        "outlook_url": outlook_calendar_url(event),
+        "ics_url": meeting_ics_url(meeting.id, base_url),
+    }
+
+
+def meeting_ics_url(meeting_id: int, base_url: str) -> str:
+    """The public .ics download of a published meeting (service/public/calendar_views.py)."""
+    return f"{base_url.rstrip('/')}/bijeenkomsten/{meeting_id}.ics"
+
+
+def email_environment() -> jinja2.Environment:
+    """The Jinja2 environment of the email templates (for emails other than campaigns)."""
+    return _environment()
+
+
+def email_context(
+    language: str, network: Network, base_url: str, meeting: MeetingFacts | None = None
+) -> dict[str, Any]:
+    """The names every email template uses (t, colours, the meeting's facts), for one language."""
+    if language not in LANGUAGES:
+        raise TemplateError(f"language {language!r} has no email strings; use one of {LANGUAGES}")
+    return _context(language, network, base_url, (), meeting)
 
 
 def _mailto_href(email: str, subject: str = "") -> str:

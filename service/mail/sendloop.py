@@ -16,6 +16,12 @@ What an outcome does (Mailman's outgoing runner keeps the same distinctions):
 - permanent for the whole relay (login refused): the campaign pauses with the reason;
 - MAIL_PAUSE_AFTER_FAILURES failures in a row also pause it, with the last reason.
 
+Single messages (campaign_id None: an answer's confirmation with its calendar invitation, a
+calendar update or cancel; service/meetings/notices.py) share all of this except what belongs to
+a campaign: with no campaign to wait or pause, a relay that is down puts the message itself back
+for a while. Each is built from its `kind` (service/mail/notice_mail.py); campaign mail keeps its
+fast path.
+
 Nothing here imports Flask; `SendLoop.from_config` takes a settings mapping and a session maker.
 """
 
@@ -41,6 +47,7 @@ from service.campaigns.blocks import ContentError
 from service.campaigns.store import campaign_content, meeting_facts, upcoming_for
 from service.campaigns.testsend import network_from_config, sender_address
 from service.mail import placeholders
+from service.mail.notice_mail import NoticeSender, build_notice, uid_domain
 from service.mail.outbox import (
     Claimed,
     Result,
@@ -62,7 +69,7 @@ from service.mail.render import (
 from service.mail.suppression import suppress
 from service.mail.transports import Outcome, Transport, transport_from_config
 from service.meetings.answer_links import NO, YES, AnswerSigner, answer_url
-from service.models import Campaign, DeliveryStatus, utcnow
+from service.models import Campaign, DeliveryStatus, Meeting, utcnow
 from service.public.unsubscribe import UnsubscribeSigner, unsubscribe_mailto, unsubscribe_url
 from service.public.webversion import web_version_url
 
@@ -142,6 +149,14 @@ class MessageFactory:
         # The signer of unsubscribe_token, made once: it is used for every recipient.
         self._unsubscribe = UnsubscribeSigner(self.secret_key)
         self._answers = AnswerSigner(self.secret_key)
+        from_email = sender_address(config)
+        self.notice_sender = NoticeSender(
+            network=self.network,
+            base_url=self.base_url,
+            from_name=self.network.name,
+            from_email=from_email,
+            uid_domain=uid_domain(self.base_url, from_email),
+        )
 
     def campaign_mail(self, session: Session, campaign: Campaign) -> CampaignMail:
         """The campaign rendered in both languages; raises TemplateError when it cannot be."""
@@ -227,6 +242,29 @@ class MessageFactory:
             placeholders.ANSWER_NO_URL: answer_url(token, self.base_url, NO),
             placeholders.ANSWER_URL: answer_url(token, self.base_url),
         }
+
+    def single_message(self, session: Session, delivery: Claimed, *, now: datetime) -> Outgoing:
+        """A single message (campaign_id None) built from its kind; ValueError when it cannot be.
+
+        Raises TemplateError when the notice template fails (a fault of ours, not the message's).
+        """
+        meeting = session.get(Meeting, delivery.meeting_id) if delivery.meeting_id else None
+        if meeting is None:
+            raise ValueError(f"the {delivery.kind} message names no meeting that still exists")
+        token = self._answers.token(delivery.contact_id or 0, meeting.id)
+        domain = self.notice_sender.from_email.rpartition("@")[2] or "localhost"
+        return build_notice(
+            self.notice_sender,
+            meeting,
+            kind=delivery.kind,
+            payload=delivery.payload or {},
+            to_name=delivery.name,
+            to_email=delivery.email,
+            language=delivery.language if delivery.language in LANGUAGES else "nl",
+            answer_url=answer_url(token, self.base_url),
+            message_id=f"<opgavepost.n{delivery.id}.{self.install_mark}@{domain}>",
+            now=now,
+        )
 
     def message_id(self, mail: CampaignMail, delivery_id: int) -> str:
         """The same Message-ID every time this delivery is sent, so a repeat is recognisable."""
@@ -377,6 +415,9 @@ class SendLoop:
         results: list[Result] = []
         ready: list[tuple[Claimed, Outgoing]] = []
         for campaign_id, deliveries in _by_campaign(chunk):
+            if campaign_id is None:
+                ready.extend(self._single_messages(session, deliveries, results))
+                continue
             campaign = session.get(Campaign, campaign_id)
             mail = self._campaign_mail(session, campaign, deliveries, results)
             if mail is None:
@@ -397,6 +438,24 @@ class SendLoop:
         record_results(session, results, now=now)
         finish_campaigns(session, {d.campaign_id for d in chunk}, now=now)
         session.commit()
+
+    def _single_messages(
+        self, session: Session, deliveries: list[Claimed], results: list[Result]
+    ) -> list[tuple[Claimed, Outgoing]]:
+        ready: list[tuple[Claimed, Outgoing]] = []
+        now = self.clock()
+        for delivery in deliveries:
+            if delivery.skip:
+                results.append(_skipped(delivery))
+                continue
+            try:
+                ready.append((delivery, self.factory.single_message(session, delivery, now=now)))
+            except TemplateError as exc:
+                # Our template is broken: it may be mended, so the message waits and retries.
+                results.append(self._retry_or_fail(delivery, str(exc), now))
+            except ValueError as exc:
+                results.append(Result(delivery.id, DeliveryStatus.FAILED, str(exc)))
+        return ready
 
     def _campaign_mail(
         self,
@@ -431,6 +490,9 @@ class SendLoop:
                     Result(delivery.id, DeliveryStatus.SENT, provider_id=outcome.provider_id)
                 )
                 streak.accepted()
+            elif outcome.relay_wide and delivery.campaign_id is None:
+                # No campaign waits for the relay on its behalf: the message itself waits.
+                results.append(self._held_back(delivery, outcome, now))
             elif outcome.relay_wide:
                 results.append(_released(delivery))
                 streak.relay_failed(outcome)
@@ -443,7 +505,8 @@ class SendLoop:
                     suppress(session, delivery.email, "hard_bounce", outcome.reason, "relay")
                 streak.failed(outcome.reason)
         for campaign_id, streak in streaks.items():
-            self._apply_streak(session, campaign_id, streak, now)
+            if campaign_id is not None:
+                self._apply_streak(session, campaign_id, streak, now)
 
     def _retry_or_fail(self, delivery: Claimed, reason: str, now: datetime) -> Result:
         attempts = delivery.attempts + 1
@@ -458,6 +521,21 @@ class SendLoop:
                 f"still failing after {attempts} tries over {days} days: {reason}",
             )
         return Result(delivery.id, DeliveryStatus.QUEUED, reason, next_attempt_at=now + pause)
+
+    def _held_back(self, delivery: Claimed, outcome: Outcome, now: datetime) -> Result:
+        # Not an attempt (the relay did not try it); the deadline still counts from its creation.
+        wait = _relay_wait(1, outcome.retry_after)
+        if outcome.status == "permanent":
+            wait = RELAY_RETRY_MAX  # refused credentials need a person; no point asking often
+        if now + wait > delivery.created_at + self.settings.retry_deadline:
+            return Result(delivery.id, DeliveryStatus.FAILED, outcome.reason)
+        return Result(
+            delivery.id,
+            DeliveryStatus.QUEUED,
+            outcome.reason,
+            next_attempt_at=now + wait,
+            attempted=False,
+        )
 
     def _apply_streak(
         self, session: Session, campaign_id: int, streak: _Streak, now: datetime
@@ -537,8 +615,8 @@ def _released(delivery: Claimed) -> Result:
     return Result(delivery.id, DeliveryStatus.QUEUED, attempted=False)
 
 
-def _by_campaign(chunk: Sequence[Claimed]) -> Iterator[tuple[int, list[Claimed]]]:
-    groups: dict[int, list[Claimed]] = {}
+def _by_campaign(chunk: Sequence[Claimed]) -> Iterator[tuple[int | None, list[Claimed]]]:
+    groups: dict[int | None, list[Claimed]] = {}
     for delivery in chunk:
         groups.setdefault(delivery.campaign_id, []).append(delivery)
     yield from groups.items()

@@ -18,7 +18,15 @@ from flask_login import current_user
 
 from service.auth.access import require_login
 from service.database import get_session
-from service.meetings import agenda, by_hand, export, invitations, reminder_edit, reminders
+from service.meetings import (
+    agenda,
+    by_hand,
+    export,
+    invitations,
+    notices,
+    reminder_edit,
+    reminders,
+)
 from service.meetings.forms import (
     AUDIENCE_LABELS,
     STATUS_LABELS,
@@ -80,6 +88,8 @@ def edit(meeting_id: int):
         changes = agenda.update_meeting(db, meeting, data)
         if changes:
             record_audit(db, current_user, "meeting.update", meeting, changes=changes)
+            # A moved or cancelled meeting updates the calendars of those who said yes.
+            notices.meeting_changed(db, meeting, changes, now=utcnow())
         promoted = agenda.promote_after_update(db, meeting, changes)
         if promoted:
             record_audit(

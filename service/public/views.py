@@ -154,5 +154,6 @@ def unsubscribe(token: str):
     return _unsubscribe_page("public/unsubscribe_done.html", contact=found.contact)
 
 
-# The answer pages of invitations hang on this blueprint; imported last, as they use it.
-from service.public import answers  # noqa: E402, F401
+# The answer pages of invitations and the .ics download of a meeting ("add to calendar" in
+# invitations) hang on this blueprint; imported last, as they use it.
+from service.public import answers, calendar_views  # noqa: E402, F401
