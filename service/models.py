@@ -387,6 +387,118 @@ class UsedWebhookToken(Base):
     __table_args__ = (UniqueConstraint("provider", "token", name="uq_used_webhook_tokens"),)
 
 
+class Mailing(enum.StrEnum):
+    """What a contact can subscribe to; every kind of campaign belongs to one."""
+
+    NEWS = "news"  # recaps and announcements
+    INVITATIONS = "invitations"  # meeting invitations and their reminders
+
+
+class Subscription(Base):
+    """A contact's subscription to one mailing, with when and how they chose it."""
+
+    __tablename__ = "subscriptions"
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    mailing: Mapped[Mailing] = mapped_column(_enum(Mailing, "mailing"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "signup form", "preferences page", "migration: consent given before mailings existed", ...
+    source: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (Index("ix_subscriptions_mailing", "mailing"),)
+
+
+class SignupRequest(Base):
+    """A signup waiting for its confirmation (double opt-in); nothing is a contact before that.
+
+    Holds what the person typed; `token_hash` is the SHA-256 of the token in the confirmation
+    link. Pending requests of an address are replaced by a new one, and old ones are deleted.
+    """
+
+    __tablename__ = "signup_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(200), default="")
+    province: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    mailings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+
+
+class NetworkCard(Timestamped, Base):
+    """A contact's network card ("netwerkkaart"), shown on the network wall if they choose so."""
+
+    __tablename__ = "network_cards"
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    # "Provincieschat": the treasure of one's province.
+    treasure: Mapped[str] = mapped_column(Text, default="")
+    brings: Mapped[str] = mapped_column(Text, default="")
+    seeks: Mapped[str] = mapped_column(Text, default="")
+    # Stored file name under instance/media/cards (resized, metadata stripped), or "".
+    photo: Mapped[str] = mapped_column(String(100), default="")
+    photo_alt: Mapped[str] = mapped_column(String(300), default="")
+    on_wall: Mapped[bool] = mapped_column(default=False)
+    on_wall_since: Mapped[datetime | None]
+
+    contact: Mapped[Contact] = relationship()
+
+
+class NominationStatus(enum.StrEnum):
+    NEW = "new"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class Nomination(Base):
+    """Someone put forward by a member ("iemand aandragen"); organisers accept or decline."""
+
+    __tablename__ = "nominations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nominator_name: Mapped[str] = mapped_column(String(200))
+    nominator_email: Mapped[str] = mapped_column(String(254))
+    nominee_name: Mapped[str] = mapped_column(String(200))
+    nominee_email: Mapped[str] = mapped_column(String(254))
+    nominee_organisation: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[NominationStatus] = mapped_column(
+        _enum(NominationStatus, "nomination_status"), default=NominationStatus.NEW, index=True
+    )
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HostProposal(Base):
+    """An organisation offering to host a meeting ("De Opgavebeweging naar jouw organisatie")."""
+
+    __tablename__ = "host_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100), default="")
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    proposed_period: Mapped[str] = mapped_column(String(200), default="")
+    theme: Mapped[str] = mapped_column(String(300), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    # The draft meeting an organiser made of it.
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class MediaFile(Base):
     """An uploaded image, stored under the instance folder and served from BASE_URL/media/."""
 
@@ -522,13 +634,20 @@ __all__ = [
     "Contact",
     "Delivery",
     "DeliveryStatus",
+    "HostProposal",
     "Invitation",
+    "Mailing",
     "MediaFile",
     "Meeting",
     "MeetingStatus",
+    "NetworkCard",
+    "Nomination",
+    "NominationStatus",
     "Reminder",
     "Role",
     "SchedulerLease",
+    "SignupRequest",
+    "Subscription",
     "Suppression",
     "Tag",
     "UsedWebhookToken",
