@@ -27,6 +27,7 @@ from service.models import (
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_contact, make_meeting
 from tests.conftest import csrf_token_from
+from tests.test_answers import answer_links, confirm, send_invitation
 from tests.test_sendloop import Clock, _campaign, _drain, _loop
 
 NETWORK_EMAIL = "grenzeloossamenwerken@rijksoverheid.nl"
@@ -448,3 +449,29 @@ def test_cancelling_through_the_organiser_form_cancels_calendars(
     _confirmation, cancel = received(smtp_server)[anna.email]
     method, event, _zones = event_of(cancel)
     assert method == "CANCEL" and str(event["STATUS"]) == "CANCELLED"
+
+
+def test_yes_from_the_received_invitation_brings_the_confirmation(app, db, client, smtp_server):
+    anna = make_contact(db, name="Anna de Vries")
+    meeting = make_meeting(
+        db,
+        starts_at=amsterdam(date(2027, 6, 1), time(10, 0)),
+        ends_at=amsterdam(date(2027, 6, 1), time(13, 0)),
+    )
+    send_invitation(app, db, smtp_server, meeting, anna)
+    invitation_mail = received(smtp_server)[anna.email][0]
+    # The invitation itself offers the meeting for any calendar.
+    assert f"/bijeenkomsten/{meeting.id}.ics" in body(invitation_mail)
+    yes_link = answer_links(smtp_server, anna)["ja"]
+    smtp_server.handler.messages.clear()
+
+    response = confirm(client, yes_link, "ja")
+    assert response.status_code == 200
+    clock = Clock()
+    clock.now = datetime.now(UTC) + timedelta(seconds=1)  # the page answered at the real time
+    _drain(_loop(app, smtp_server, clock))
+
+    [confirmation] = received(smtp_server)[anna.email]
+    assert confirmation["Subject"] == f"Je bent aangemeld voor {meeting.title}"
+    method, event, _zones = event_of(confirmation)
+    assert method == "REQUEST" and str(event["ATTENDEE"]) == f"mailto:{anna.email}"
