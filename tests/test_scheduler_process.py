@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 from datetime import date, time, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from service.demo.embedded import start_background_jobs
 from service.models import Campaign, CampaignStatus, Delivery, SchedulerLease, utcnow
 from service.scheduler import LEASE_NAME
 from tests.builders import amsterdam, make_contact
-from tests.worker_helpers import ROOT, WorkerProcess, wait_for, worker_environment
+from tests.worker_helpers import OPGAVEPOST, ROOT, WorkerProcess, wait_for, worker_environment
 
 SECOND_WAITS = "another scheduler holds the lease; this one waits"
 
@@ -187,3 +188,35 @@ def test_serve_runs_the_scheduler_even_when_mail_settings_are_incomplete(app, db
         wait_for(lambda: _status(app, campaign.id) == CampaignStatus.SENDING, 20, str)
     finally:
         assert jobs.stop(timeout=10)
+
+
+def test_opgavepost_serve_starts_and_sends_a_due_campaign_without_other_processes(
+    app, db, tmp_path
+):
+    for n in range(2):
+        make_contact(db, email=f"lid{n}@example.nl")
+    campaign = _scheduled(db, utcnow() - timedelta(minutes=1))
+    outbox = Path(app.instance_path) / "outbox"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    serve = WorkerProcess(
+        worker_environment(app),
+        tmp_path / "serve.log",
+        command=f"{OPGAVEPOST} serve --port {port}",
+    )
+    try:
+        wait_for(
+            lambda: _status(app, campaign.id) == CampaignStatus.SENT,
+            60,
+            serve.text,
+            process=serve.process,
+        )
+        assert len(list(outbox.glob("*.eml"))) == 2
+        assert serve.stop(signal.SIGTERM, timeout=30) == 0, serve.text()
+    finally:
+        serve.kill()
+    assert "scheduler started in this process" in serve.text()
+    assert "Traceback" not in serve.text()
+    # The worker gave the lease up as it ended.
+    assert _lease(app).expires_at < utcnow()

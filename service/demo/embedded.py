@@ -97,6 +97,8 @@ def start_background_jobs(app: Any) -> BackgroundJobs:
     else:
         sender = SendThread(loop, name="opgavepost-send-loop").start()
         log.info("send loop started in this process: %s", loop.describe())
+    # APScheduler logs every run of its 30 s job; the tick logs what it did, when it did something.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     clock = Clock(sessions, app.config)
     scheduler = build_scheduler(clock, blocking=False)
     scheduler.start()
