@@ -326,6 +326,22 @@ def test_cancelling_the_meeting_cancels_calendars_and_tells_those_waiting(
     assert calendar_part(notice) is None and "wachtlijst vervalt" in body(notice)
 
 
+def test_taking_a_cancellation_back_puts_the_event_back(app, db, smtp_server, clock):
+    anna = make_contact(db)
+    meeting = winter_meeting(db)
+    answer(db, invited(db, meeting, anna), clock, coming=True)
+    loop = _loop(app, smtp_server, clock)
+    _change(db, meeting, clock, status=MeetingStatus.CANCELLED.value)
+    _drain(loop)
+    _change(db, db.get(Meeting, meeting.id), clock, status=MeetingStatus.PUBLISHED.value)
+    _drain(loop)
+
+    messages = received(smtp_server)[anna.email]
+    assert [event_of(m)[0] for m in messages] == ["CANCEL", "REQUEST"]
+    cancel, request = (event_of(m)[1]["SEQUENCE"] for m in messages)
+    assert request > cancel
+
+
 def test_a_draft_meeting_sends_nothing_when_changed(app, db, smtp_server, clock):
     meeting = winter_meeting(db, status=MeetingStatus.DRAFT)
     anna = make_contact(db)

@@ -97,9 +97,10 @@ def meeting_changed(
     """Queue the calendar update or cancel a meeting's changes ask for; returns how many.
 
     `changes` is what agenda.update_meeting returned ({field: [old, new]}). A meeting that was a
-    draft was never announced, so it sends nothing; a published one that moved raises its
-    calendar SEQUENCE and updates everyone who said yes; one that got cancelled raises it too,
-    cancels the event of those who said yes and tells those waiting.
+    draft was never announced, so it sends nothing; a published one that moved (or whose
+    cancellation was taken back) raises its calendar SEQUENCE and updates everyone who said yes;
+    one that got cancelled raises it too, cancels the event of those who said yes and tells those
+    waiting.
     """
     status = changes.get("status")
     before = status[0] if status else str(meeting.status)
@@ -118,7 +119,9 @@ def meeting_changed(
         return count
     if meeting.status != MeetingStatus.PUBLISHED:
         return 0
-    if not any(name in changes for name in CALENDAR_FIELDS):
+    # A cancellation taken back puts the event back in the calendars it was taken out of.
+    restored = bool(status) and before == MeetingStatus.CANCELLED
+    if not restored and not any(name in changes for name in CALENDAR_FIELDS):
         return 0
     meeting.calendar_sequence += 1
     count = 0
