@@ -1,0 +1,1 @@
+"""Network cards ("netwerkkaart") and the network wall ("digitale netwerkmuur")."""
