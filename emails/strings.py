@@ -138,6 +138,62 @@ STRINGS: dict[str, dict[str, str]] = {
         "nl": "Je antwoord bekijken of wijzigen",
         "en": "View or change your answer",
     },
+    # The introduction to someone put forward (emails/introduction.html).
+    "%(nominator)s put you forward for %(network)s": {
+        "nl": "%(nominator)s heeft je aangedragen voor %(network)s",
+        "en": "%(nominator)s put you forward for %(network)s",
+    },
+    "An invitation to get to know each other": {
+        "nl": "Een uitnodiging om kennis te maken",
+        "en": "An invitation to get to know each other",
+    },
+    "%(nominator)s has put you forward for the %(network)s network, and we would like to get to "
+    "know you.": {
+        "nl": "%(nominator)s heeft je aangedragen voor het netwerk %(network)s, en we maken graag "
+        "kennis met je.",
+        "en": "%(nominator)s has put you forward for the %(network)s network, and we would like "
+        "to get to know you.",
+    },
+    "This is why %(nominator)s thought of you:": {
+        "nl": "Daarom dacht %(nominator)s aan jou:",
+        "en": "This is why %(nominator)s thought of you:",
+    },
+    "%(network)s is a network of people in the public sector who work together on the big tasks "
+    "of our time, across the borders of their own organisation. We meet a few times a year, each "
+    "time at another host organisation, to learn from each other.": {
+        "nl": "%(network)s is een netwerk van mensen in de publieke sector die samenwerken aan de "
+        "grote opgaven van deze tijd, over de grenzen van hun eigen organisatie heen. We komen een "
+        "paar keer per jaar bij elkaar, steeds bij een andere gastorganisatie, om van elkaar te "
+        "leren.",
+        "en": "%(network)s is a network of people in the public sector who work together on the "
+        "big tasks of our time, across the borders of their own organisation. We meet a few times "
+        "a year, each time at another host organisation, to learn from each other.",
+    },
+    "Would you like a first conversation? Reply to this email and we will find a moment that "
+    "suits you.": {
+        "nl": "Zin in een eerste gesprek? Beantwoord deze e-mail, dan zoeken we samen een moment "
+        "dat jou past.",
+        "en": "Would you like a first conversation? Reply to this email and we will find a moment "
+        "that suits you.",
+    },
+    "Do you want to receive our invitations and recaps? Sign up with the button below. Without "
+    "your signup we send you nothing more.": {
+        "nl": "Wil je onze uitnodigingen en terugblikken ontvangen? Meld je aan met de knop "
+        "hieronder. Zonder jouw aanmelding sturen we je verder niets.",
+        "en": "Do you want to receive our invitations and recaps? Sign up with the button below. "
+        "Without your signup we send you nothing more.",
+    },
+    "Sign up for %(network)s": {
+        "nl": "Aanmelden bij %(network)s",
+        "en": "Sign up for %(network)s",
+    },
+    "You receive this one email because someone put you forward for the %(network)s network. "
+    "Your address is on no mailing list.": {
+        "nl": "Je ontvangt deze ene e-mail omdat iemand je heeft aangedragen voor het netwerk "
+        "%(network)s. Je adres staat op geen enkele verzendlijst.",
+        "en": "You receive this one email because someone put you forward for the %(network)s "
+        "network. Your address is on no mailing list.",
+    },
 }
 
 

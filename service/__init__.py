@@ -101,4 +101,9 @@ def _register_blueprints(app: Flask) -> None:
     from service.cards.views import bp as cards_bp
 
     app.register_blueprint(cards_bp)
+    from service.nominations.views import bp as nominations_bp
+    from service.nominations.views import public_bp as nominate_bp
+
+    app.register_blueprint(nominations_bp)
+    app.register_blueprint(nominate_bp)
     init_api(app)

@@ -471,6 +471,8 @@ class Nomination(Base):
     nominee_email: Mapped[str] = mapped_column(String(254))
     nominee_organisation: Mapped[str] = mapped_column(String(200), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
+    # Whether the nominator agreed that the reason is quoted in the nominee's introduction.
+    reason_shared: Mapped[bool] = mapped_column(default=False)
     status: Mapped[NominationStatus] = mapped_column(
         _enum(NominationStatus, "nomination_status"), default=NominationStatus.NEW, index=True
     )

@@ -342,7 +342,12 @@ def claim_due_deliveries(
             created_at=row.created_at,
             name=row.name or "",
             language=row.language or "nl",
-            skip=_skip_reason(row.consent, row[-1], single=row.campaign_id is None),
+            skip=_skip_reason(
+                row.consent,
+                row[-1],
+                single=row.campaign_id is None,
+                to_address=row.kind in TO_ADDRESS_KINDS,
+            ),
             kind=row.kind,
             meeting_id=row.meeting_id,
             payload=row.payload,
@@ -351,8 +356,17 @@ def claim_due_deliveries(
     ]
 
 
-def _skip_reason(consent: Consent | None, suppressed: bool, *, single: bool = False) -> str:
+# Single messages to someone who is not a contact (yet), such as the introduction to a nominated
+# person (service/nominations/introduction.py): no contact to check, only the suppression list.
+TO_ADDRESS_KINDS = frozenset({"introduction"})
+
+
+def _skip_reason(
+    consent: Consent | None, suppressed: bool, *, single: bool = False, to_address: bool = False
+) -> str:
     # Checked at send time, not only at start: who unsubscribes during a send is not mailed.
+    if to_address and single:
+        return "suppressed" if suppressed else ""
     if consent is None:
         return "contact deleted"
     # A single message answers the contact's own action (their answer to an invitation), so it

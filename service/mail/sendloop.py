@@ -70,6 +70,7 @@ from service.mail.suppression import suppress
 from service.mail.transports import Outcome, Transport, transport_from_config
 from service.meetings.answer_links import NO, YES, AnswerSigner, answer_url
 from service.models import Campaign, DeliveryStatus, Meeting, utcnow
+from service.nominations.introduction import INTRODUCTION, build_introduction
 from service.public.unsubscribe import UnsubscribeSigner, unsubscribe_mailto, unsubscribe_url
 from service.public.webversion import web_version_url
 
@@ -248,11 +249,17 @@ class MessageFactory:
 
         Raises TemplateError when the notice template fails (a fault of ours, not the message's).
         """
+        if delivery.kind == INTRODUCTION:
+            return build_introduction(
+                self.notice_sender,
+                delivery.payload or {},
+                to_email=delivery.email,
+                message_id=self._single_message_id(delivery.id),
+            )
         meeting = session.get(Meeting, delivery.meeting_id) if delivery.meeting_id else None
         if meeting is None:
             raise ValueError(f"the {delivery.kind} message names no meeting that still exists")
         token = self._answers.token(delivery.contact_id or 0, meeting.id)
-        domain = self.notice_sender.from_email.rpartition("@")[2] or "localhost"
         return build_notice(
             self.notice_sender,
             meeting,
@@ -262,9 +269,13 @@ class MessageFactory:
             to_email=delivery.email,
             language=delivery.language if delivery.language in LANGUAGES else "nl",
             answer_url=answer_url(token, self.base_url),
-            message_id=f"<opgavepost.n{delivery.id}.{self.install_mark}@{domain}>",
+            message_id=self._single_message_id(delivery.id),
             now=now,
         )
+
+    def _single_message_id(self, delivery_id: int) -> str:
+        domain = self.notice_sender.from_email.rpartition("@")[2] or "localhost"
+        return f"<opgavepost.n{delivery_id}.{self.install_mark}@{domain}>"
 
     def message_id(self, mail: CampaignMail, delivery_id: int) -> str:
         """The same Message-ID every time this delivery is sent, so a repeat is recognisable."""

@@ -1,0 +1,141 @@
+"""The introduction email to someone put forward: queued on accepting, built when it is sent.
+
+Accepting a nomination queues one outbox row (`deliveries`: campaign_id NULL, contact_id NULL,
+kind "introduction", the nominee's address and a JSON payload), so the send loop gives it the same
+lease, retries and deadline as all mail. No contact and no subscription is made: the nominee
+is not on any list until they sign up themselves through the link in this email.
+
+The payload holds what the email says, fixed at the moment of accepting: the nominee's name,
+the nominator's name (never their address) and the reason only when the nominator agreed to
+share it. The email is Dutch: we know nothing of the nominee's language yet.
+
+Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from emails.strings import translate
+from service.mail.notice_mail import NoticeSender
+from service.mail.outgoing import Outgoing
+from service.mail.render import TemplateError, email_context, email_environment, inline_css
+from service.models import Delivery, DeliveryStatus, Nomination
+
+INTRODUCTION = "introduction"
+LANGUAGE = "nl"
+SIGNUP_PATH = "/aanmelden"
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def introduction_payload(nomination: Nomination) -> dict[str, Any]:
+    """What the introduction will say; the reason only when the nominator agreed to share it."""
+    return {
+        "nomination_id": nomination.id,
+        "nominee_name": nomination.nominee_name,
+        "nominator_name": nomination.nominator_name,
+        "reason": nomination.reason if nomination.reason_shared else "",
+    }
+
+
+def queue_introduction(session: Session, nomination: Nomination, *, now: datetime) -> Delivery:
+    """Put the nominee's introduction in the outbox as a single message; the caller commits."""
+    delivery = Delivery(
+        campaign_id=None,
+        contact_id=None,
+        kind=INTRODUCTION,
+        email=nomination.nominee_email,
+        payload=introduction_payload(nomination),
+        status=DeliveryStatus.QUEUED,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def signup_url(base_url: str) -> str:
+    """The public signup page the introduction links to."""
+    return base_url.rstrip("/") + SIGNUP_PATH
+
+
+def build_introduction(
+    sender: NoticeSender,
+    payload: Mapping[str, Any],
+    *,
+    to_email: str,
+    message_id: str,
+) -> Outgoing:
+    """The introduction email for one nominee; raises ValueError or TemplateError."""
+    nominee = str(payload.get("nominee_name") or "").strip()
+    nominator = str(payload.get("nominator_name") or "").strip()
+    if not nominator:
+        raise ValueError("the introduction names no nominator; accept the nomination again")
+    reason = str(payload.get("reason") or "").strip()
+    network = sender.network.name
+
+    def t(msgid: str, **params: object) -> str:
+        return translate(msgid, LANGUAGE, **params)
+
+    subject = t(
+        "%(nominator)s put you forward for %(network)s", nominator=nominator, network=network
+    )
+    context = email_context(LANGUAGE, sender.network, sender.base_url)
+    context.update(
+        subject=subject,
+        preheader=t("An invitation to get to know each other"),
+        greeting=t("Dear %(name)s,", name=nominee.split()[0] if nominee else "collega"),
+        opening=t(
+            "%(nominator)s has put you forward for the %(network)s network, and we would like "
+            "to get to know you.",
+            nominator=nominator,
+            network=network,
+        ),
+        reason=reason,
+        reason_intro=t("This is why %(nominator)s thought of you:", nominator=nominator),
+        paragraphs=(
+            t(
+                "%(network)s is a network of people in the public sector who work together on "
+                "the big tasks of our time, across the borders of their own organisation. We "
+                "meet a few times a year, each time at another host organisation, to learn from "
+                "each other.",
+                network=network,
+            ),
+            t(
+                "Would you like a first conversation? Reply to this email and we will find a "
+                "moment that suits you."
+            ),
+            t(
+                "Do you want to receive our invitations and recaps? Sign up with the button "
+                "below. Without your signup we send you nothing more."
+            ),
+        ),
+        signup_url=signup_url(sender.base_url),
+        blocks_html=[],
+        blocks_text="",
+    )
+    env = email_environment()
+    try:
+        html = inline_css(env.get_template("introduction.html").render(context))
+        plain = env.get_template("introduction.txt").render(context)
+    except Exception as exc:  # jinja2 and premailer raise many kinds; none may send half a mail
+        raise TemplateError(f"the introduction email could not be rendered: {exc}") from exc
+    return Outgoing(
+        from_name=sender.from_name,
+        from_email=sender.from_email,
+        to_name=nominee,
+        to_email=to_email,
+        subject=subject,
+        text=_BLANK_LINES.sub("\n\n", plain).strip("\n") + "\n",
+        html=html,
+        # The invitation to talk is answered by replying: the reply goes to the network's mailbox.
+        reply_to=sender.network.email,
+        message_id=message_id,
+        headers=(("X-Opgavepost-Notice", INTRODUCTION),),
+    )
