@@ -174,6 +174,8 @@ def test_a_photo_is_shrunk_to_600_and_stripped_of_its_metadata(app, db, client):
     )
 
     assert response.status_code == 200, response.get_data(as_text=True)
+    # The page answering the upload already shows the new photo with its description.
+    assert 'alt="Anna lacht, met de Dom achter haar"' in response.get_data(as_text=True)
     card = stored_card(db, anna)
     assert card.photo_alt == "Anna lacht, met de Dom achter haar"
     stored = (photo_folder(app) / card.photo).read_bytes()

@@ -128,8 +128,8 @@ def _card_form(card: NetworkCard, contact: Contact, *, submitted: bool) -> CardF
     )
 
 
-def _save(card: NetworkCard, contact: Contact, form: CardForm) -> bool:
-    """Store the card from a valid form; False (with the error on the form) for a bad photo."""
+def _save(contact: Contact, form: CardForm) -> NetworkCard | None:
+    """Store the card from a valid form and return it; None (error on the form) for a bad photo."""
     db = get_session()
     prepared = None
     upload = form.new_upload()
@@ -139,7 +139,7 @@ def _save(card: NetworkCard, contact: Contact, form: CardForm) -> bool:
             prepared = photos.prepare_photo(upload.read(), max_bytes=max_bytes)
         except photos.PhotoError as exc:
             form.photo.errors = [*form.photo.errors, exc.message.render(_)]
-            return False
+            return None
     card = save_card(
         db,
         contact,
@@ -164,7 +164,7 @@ def _save(card: NetworkCard, contact: Contact, form: CardForm) -> bool:
     db.commit()
     if old_photo and old_photo != card.photo:
         photos.remove_photo(photo_folder(), old_photo)
-    return True
+    return card
 
 
 def _card_values(card: NetworkCard, contact: Contact, photo_url, **values) -> dict:
@@ -194,8 +194,9 @@ def card_page(token: str):
     with force_locale(reader_language(contact)):
         # Built inside the reader's language, so the error texts are in it too.
         form = _card_form(card, contact, submitted=submitted)
-        saved = submitted and form.validate() and _save(card, contact, form)
+        saved = submitted and form.validate() and _save(contact, form)
     if saved:
+        card = saved
         form = _card_form(card, contact, submitted=False)
     status = 422 if submitted and not saved else 200
     return _public_page(
@@ -203,7 +204,7 @@ def card_page(token: str):
         status,
         contact,
         form=form,
-        saved=saved,
+        saved=bool(saved),
         organiser=False,
         wall_link=url_for("cards.wall_page", token=_signer(WALL).token(contact.id)),
         **_card_values(card, contact, lambda name: _own_photo_url(token, name)),
@@ -302,13 +303,14 @@ def edit(contact_id: int):
     card = card_of(db, contact)
     submitted = request.method == "POST"
     form = _card_form(card, contact, submitted=submitted)
-    saved = submitted and form.validate() and _save(card, contact, form)
+    saved = submitted and form.validate() and _save(contact, form)
     if saved:
+        card = saved
         form = _card_form(card, contact, submitted=False)
     html = render_template(
         "cards/card.html",
         form=form,
-        saved=saved,
+        saved=bool(saved),
         organiser=True,
         card_link=_signer(CARD).url(contact.id, current_app.config["BASE_URL"]),
         **_card_values(card, contact, lambda name: url_for("cards.organiser_photo", filename=name)),
