@@ -176,11 +176,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Would you like a first conversation? Reply to this email and we will find a moment "
         "that suits you.",
     },
-    "Do you want to receive our invitations and recaps? Sign up with the button below. Without "
+    "Do you want to receive our invitations and recaps? Sign up through the link below. Without "
     "your signup we send you nothing more.": {
-        "nl": "Wil je onze uitnodigingen en terugblikken ontvangen? Meld je aan met de knop "
+        "nl": "Wil je onze uitnodigingen en terugblikken ontvangen? Meld je aan via de link "
         "hieronder. Zonder jouw aanmelding sturen we je verder niets.",
-        "en": "Do you want to receive our invitations and recaps? Sign up with the button below. "
+        "en": "Do you want to receive our invitations and recaps? Sign up through the link below. "
         "Without your signup we send you nothing more.",
     },
     "Sign up for %(network)s": {

@@ -268,3 +268,28 @@ def test_declining_needs_a_reason_and_records_who_and_when(organiser, client, db
     assert _count(db, Delivery) == 0
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "nomination.decline")).one()
     assert entry.detail == {"reason": "Werkt niet in de publieke sector"}
+
+
+def test_a_suppressed_address_gets_no_introduction(app, organiser, client, db, smtp_server):
+    from service.mail.suppression import suppress
+
+    suppress(db, "joost@gemeente.example.nl", "complaint", "marked as spam", "relay")
+    db.commit()
+    _post(client)
+    _accept(organiser, db)
+    _send_all(app, smtp_server)
+    assert smtp_server.handler.messages == []
+    db.rollback()
+    delivery = db.scalars(select(Delivery)).one()
+    assert (delivery.status, delivery.last_error) == (DeliveryStatus.SKIPPED, "suppressed")
+
+
+def test_the_introduction_reads_well_as_plain_text(app, organiser, client, db, smtp_server):
+    _post(client)
+    _accept(organiser, db)
+    _send_all(app, smtp_server)
+    [(_sender, _recipients, message)] = smtp_server.handler.messages
+    text = message.get_body(("plain",)).get_content()
+    assert "Zin in een eerste gesprek? Beantwoord deze e-mail" in text
+    assert "Je adres staat op geen enkele verzendlijst." in text
+    assert "{{" not in text and "{%" not in text

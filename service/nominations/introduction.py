@@ -112,7 +112,7 @@ def build_introduction(
                 "moment that suits you."
             ),
             t(
-                "Do you want to receive our invitations and recaps? Sign up with the button "
+                "Do you want to receive our invitations and recaps? Sign up through the link "
                 "below. Without your signup we send you nothing more."
             ),
         ),
