@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from service.models import Consent, Contact, NetworkCard
 from service.public.contact_links import CARD, WALL, ContactSigner
@@ -158,8 +158,12 @@ def wall_cards(
     base = base.where(*conditions)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     page = min(max(page, 1), max(1, math.ceil(total / per_page)))
+    # The contact comes with the card from the same join: one query for the whole page.
     cards = session.scalars(
-        base.order_by(Contact.name, Contact.id).limit(per_page).offset((page - 1) * per_page)
+        base.options(contains_eager(NetworkCard.contact))
+        .order_by(Contact.name, Contact.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
     return WallPage(list(cards), total, page, per_page)
 
@@ -182,6 +186,7 @@ def all_cards(session: Session) -> list[NetworkCard]:
         session.scalars(
             select(NetworkCard)
             .join(Contact, NetworkCard.contact_id == Contact.id)
+            .options(contains_eager(NetworkCard.contact))
             .order_by(Contact.name, Contact.id)
         )
     )
