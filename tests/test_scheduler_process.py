@@ -216,7 +216,7 @@ def test_opgavepost_serve_starts_and_sends_a_due_campaign_without_other_processe
         assert serve.stop(signal.SIGTERM, timeout=30) == 0, serve.text()
     finally:
         serve.kill()
-    assert "scheduler started in this process" in serve.text()
-    assert "Traceback" not in serve.text()
+    assert "scheduler started in this process" in serve.text(), serve.text()
+    assert "Traceback" not in serve.text(), serve.text()
     # The worker gave the lease up as it ended.
-    assert _lease(app).expires_at < utcnow()
+    assert _lease(app).expires_at < utcnow(), serve.text()
