@@ -30,9 +30,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.campaigns.sending import NotReadyError, check_ready
 from service.mail.outbox import SendError, start_sending
-from service.mail.render import TemplateError
-from service.mail.sendloop import preflight
 from service.meetings.reminders import SentReminder, send_due_reminders
 from service.models import Campaign, CampaignStatus, SchedulerLease, utcnow
 
@@ -44,6 +43,7 @@ TICK_SECONDS = 30
 LEASE = timedelta(seconds=100)
 # A scheduled campaign this late (the service was down) waits for an organiser to decide.
 LATE_LIMIT = timedelta(hours=6)
+LATE_REASON_START = "It was due at"
 
 
 @dataclass
@@ -86,17 +86,20 @@ def start_due_campaigns(
     for campaign in due:
         assert campaign.scheduled_at is not None
         if now - campaign.scheduled_at > LATE_LIMIT:
+            if campaign.status_reason.startswith(LATE_REASON_START):
+                continue  # already left for an organiser; said once, not every tick
             campaign.status_reason = (
-                f"It was due at {campaign.scheduled_at.isoformat()}, more than 6 hours before "
-                "the scheduler could start it; start it or schedule it again."
+                f"{LATE_REASON_START} {campaign.scheduled_at.isoformat()}, more than 6 hours "
+                "before the scheduler could start it; start it or schedule it again."
             )
             report.too_late.append(campaign.id)
             continue
         try:
-            preflight(session, campaign, config)
+            # The same checks as "send now": it may have been edited since it was scheduled.
+            check_ready(session, campaign, config)
             start_sending(session, campaign, actor=None, now=now)
-        except (TemplateError, SendError) as exc:
-            # Back to draft with the reason: nothing of a campaign that cannot render is sent.
+        except (NotReadyError, SendError) as exc:
+            # Back to draft with the reason: nothing of a campaign that cannot go is sent.
             campaign.status = CampaignStatus.DRAFT
             campaign.status_reason = f"It could not start at its scheduled time: {exc}"
             report.refused.append(campaign.id)

@@ -169,3 +169,37 @@ def test_a_second_scheduler_waits_while_the_first_holds_the_lease(app, db):
     # The first stops renewing; after the lease runs out the second takes over.
     assert hold_lease(db, "host-b:2", now=now + timedelta(minutes=5))
     assert not hold_lease(db, "host-a:1", now=now + timedelta(minutes=5, seconds=1))
+
+
+def test_content_that_no_longer_validates_sends_the_campaign_back_not_the_tick_down(app, db):
+    make_contact(db)
+    broken = store.create_campaign(
+        db, kind="announcement", subject="Kapot", blocks=[{"type": "text", "body": "x"}], actor=None
+    )
+    fine = store.create_campaign(
+        db, kind="announcement", subject="Goed", blocks=[{"type": "text", "body": "y"}], actor=None
+    )
+    at = amsterdam(date(2025, 6, 2), time(8, 30))
+    for campaign in (broken, fine):
+        store.schedule_campaign(db, campaign, at, actor=None, now=at - timedelta(days=1))
+    # Written past the store, as content stored before a rule existed.
+    broken.blocks = [{"type": "image", "src": "javascript:alert(1)", "alt": "x"}]
+    db.commit()
+
+    report = run_due(db, now=at + timedelta(minutes=1), config=app.config)
+
+    assert report.refused == [broken.id]
+    assert report.started == [fine.id]
+    db.expire_all()
+    assert db.get(Campaign, broken.id).status == CampaignStatus.DRAFT
+    assert "could not be rendered" in db.get(Campaign, broken.id).status_reason
+
+
+def test_a_late_campaign_is_reported_once_not_every_tick(app, db):
+    make_contact(db)
+    campaign = _draft(db)
+    at = datetime(2025, 6, 2, 6, 30, tzinfo=UTC)
+    store.schedule_campaign(db, campaign, at, actor=None, now=at - timedelta(days=1))
+    db.commit()
+    assert _tick(app, db, at + timedelta(hours=7)).too_late == [campaign.id]
+    assert _tick(app, db, at + timedelta(hours=7, seconds=30)).too_late == []
