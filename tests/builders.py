@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from itertools import count
 
+from service.audience.subscriptions import MAILINGS, subscribe
 from service.dates import local_to_utc
 from service.models import Consent, Contact, Meeting, MeetingStatus, Tag
 
@@ -12,9 +13,14 @@ _numbers = count(1)
 
 
 def make_contact(db, **fields) -> Contact:
-    """A stored contact; every field can be overridden, tags given as a list of names."""
+    """A stored contact; every field can be overridden, tags given as a list of names.
+
+    A contact with consent given is subscribed to both mailings, as every way of giving consent
+    does; `subscriptions=[Mailing.NEWS]` (or []) says otherwise.
+    """
     n = next(_numbers)
     tag_names = fields.pop("tags", [])
+    mailings = fields.pop("subscriptions", None)
     values = {
         "email": f"persoon{n}@example.nl",
         "name": f"Persoon {n}",
@@ -28,6 +34,10 @@ def make_contact(db, **fields) -> Contact:
         tag = db.query(Tag).filter_by(name=name).one_or_none() or Tag(name=name)
         contact.tags.append(tag)
     db.add(contact)
+    db.flush()
+    if mailings is None:
+        mailings = list(MAILINGS) if contact.consent == Consent.GIVEN else []
+    subscribe(db, contact, mailings, source="test builder")
     db.commit()
     return contact
 

@@ -151,7 +151,9 @@ def test_duplicates_within_one_file_make_one_contact(db):
 def test_consent_column_records_when_and_how_and_only_moves_on_change(app, db, admin_user):
     from service.models import User
 
-    person = make_contact(db, email="p@example.nl", consent=Consent.WITHDRAWN)
+    # Unknown, not withdrawn: an import may not undo a contact's own withdrawal (see
+    # tests/test_subscriptions.py), but may record consent an organiser obtained.
+    person = make_contact(db, email="p@example.nl", consent=Consent.UNKNOWN)
     actor = db.get(User, admin_user)
     csvio.import_contacts(db, b"e-mail;toestemming\np@example.nl;ja\n", "akkoord.csv", actor=actor)
     db.commit()

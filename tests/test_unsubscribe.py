@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from service.audience.subscriptions import subscribed_mailings
 from service.campaigns import store
 from service.mail.outbox import start_sending
 from service.mail.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
-from service.models import AuditEntry, Campaign, Consent, Contact, Delivery
+from service.models import AuditEntry, Campaign, Consent, Contact, Delivery, Mailing
 from service.public.unsubscribe import unsubscribe_token, unsubscribe_url
 from tests.builders import make_contact
 
@@ -114,13 +115,13 @@ def test_one_click_from_the_list_unsubscribe_header_unsubscribes_and_later_mail_
     mail_client = app.test_client()
     response = mail_client.post(_path(link), data=ONE_CLICK)
     assert response.status_code == 200
-    assert _consent(db, leaving.id) == (
-        Consent.WITHDRAWN,
-        f"one-click unsubscribe (RFC 8058), campaign {campaign.id}",
-    )
+    # A recap's link leaves the news only: the invitations (and so consent) stay.
+    assert _consent(db, leaving.id) == (Consent.GIVEN, "")
+    assert subscribed_mailings(db, leaving.id) == [Mailing.INVITATIONS]
     assert _consent(db, staying.id)[0] == Consent.GIVEN
     [entry] = db.scalars(select(AuditEntry).where(AuditEntry.action == "contact.unsubscribe"))
     assert (entry.user_id, entry.object_id) == (None, leaving.id)
+    assert entry.detail["source"] == f"one-click unsubscribe (RFC 8058), campaign {campaign.id}"
 
     # Posting again (the person clicks too) is fine and records nothing new.
     assert mail_client.post(_path(link), data=ONE_CLICK).status_code == 200
@@ -140,7 +141,7 @@ def test_one_click_also_comes_as_multipart(app, db, smtp_server, sent):
         _path(link), data=ONE_CLICK, content_type="multipart/form-data"
     )
     assert response.status_code == 200
-    assert _consent(db, leaving.id)[0] == Consent.WITHDRAWN
+    assert subscribed_mailings(db, leaving.id) == [Mailing.INVITATIONS]
 
 
 def test_opening_the_link_asks_and_changes_nothing(app, db, smtp_server, sent):
@@ -179,10 +180,11 @@ def test_the_form_on_the_page_unsubscribes(app, db, smtp_server, sent):
     assert response.status_code == 200
     # The contact's language (Dutch) comes before the browser's.
     assert "Je bent afgemeld" in response.get_data(as_text=True)
-    assert _consent(db, leaving.id) == (
-        Consent.WITHDRAWN,
-        f"unsubscribe link, campaign {campaign.id}",
-    )
+    # The recap's mailing goes; the contact still gets invitations, so consent stays.
+    assert subscribed_mailings(db, leaving.id) == [Mailing.INVITATIONS]
+    assert _consent(db, leaving.id) == (Consent.GIVEN, "")
+    [entry] = db.scalars(select(AuditEntry).where(AuditEntry.action == "contact.unsubscribe"))
+    assert entry.detail["source"] == f"unsubscribe link, campaign {campaign.id}"
     # Opening the link again says so instead of asking once more.
     again = browser.get(path, headers={"Accept-Language": "en"})
     assert "Je bent afgemeld" in again.get_data(as_text=True)

@@ -32,6 +32,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from service import dates, provinces
+from service.audience.subscriptions import mailing_of
 from service.auth.access import require_login
 from service.campaigns import sending, store
 from service.campaigns.blocks import BLOCK_TYPES
@@ -450,7 +451,7 @@ def _send_page(db, campaign: Campaign, form: BodyForm, schedule_form: ScheduleFo
         schedule_form=schedule_form,
         schedule=_schedule_state(campaign),
         timezone=current_app.config["TIMEZONE"],
-        recipients=count_recipients(db, campaign.audience or {}),
+        recipients=count_recipients(db, campaign.audience or {}, mailing_of(campaign.kind)),
         problem=problem,
         findings=findings,
         language=_language(),

@@ -20,6 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from service.audience.subscriptions import subscribe_all, withdraw_consent
 from service.messages import N_, Message
 from service.models import Consent, Contact, Tag, User, contact_tags, record_audit, utcnow
 from service.provinces import parse_province
@@ -297,6 +298,17 @@ def validate_contact_fields(
                     {"value": _text(raw.get("consent"))},
                 ),
             )
+        if _withdrawn_by_contact(current) and consent == Consent.GIVEN:
+            # Only the person can undo their own withdrawal (signup form, preferences page).
+            problems.add(
+                "consent",
+                Message(
+                    N_(
+                        "This person withdrew their consent. Only they can give it again, "
+                        "through the signup form or the preferences link in any email."
+                    )
+                ),
+            )
 
     if isinstance(current, ContactInput):
         tags = current.tags
@@ -331,6 +343,10 @@ def validate_contact_fields(
         tags=tags,
         notes=notes,
     )
+
+
+def _withdrawn_by_contact(current: Contact | ContactInput | None) -> bool:
+    return isinstance(current, Contact) and current.consent == Consent.WITHDRAWN
 
 
 def _current(contact: Contact | ContactInput | None, name: str, default: Any) -> Any:
@@ -517,6 +533,8 @@ def new_contact(
     _set_consent(contact, data.consent, source)
     contact.tags = _sorted_tags(tags_by_name(session, data.tags, tag_cache))
     session.add(contact)
+    if contact.consent == Consent.GIVEN:
+        subscribe_all(session, contact, source=source)
     return contact
 
 
@@ -551,6 +569,11 @@ def apply_contact_input(
             changed.append(name)
     if _set_consent(contact, data.consent, source):
         changed.append("consent")
+        if contact.consent == Consent.GIVEN:
+            # Consent given now (it was unknown: a withdrawal is refused by validation).
+            subscribe_all(session, contact, source=source)
+        elif contact.consent == Consent.WITHDRAWN:
+            withdraw_consent(session, contact, source=source)
     if {name.lower() for name in contact.tag_names} != set(data.tags):
         contact.tags = _sorted_tags(tags_by_name(session, data.tags, tag_cache))
         changed.append("tags")

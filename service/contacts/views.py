@@ -99,7 +99,7 @@ def edit(contact_id: int):
     db = get_session()
     contact = _get_or_404(contact_id)
     form = _contact_form(contact)
-    data = _checked(form)
+    data = _checked(form, contact)
     if data is not None:
         try:
             changed = directory.update_contact(
@@ -229,14 +229,18 @@ def _contact_form(contact: Contact | None = None) -> ContactForm:
     return form
 
 
-def _checked(form: ContactForm) -> directory.ContactInput | None:
-    """The checked input of a submitted form, or None with the errors put on the form's fields."""
+def _checked(form: ContactForm, current: Contact | None = None) -> directory.ContactInput | None:
+    """The checked input of a submitted form, or None with the errors put on the form's fields.
+
+    `current` is the contact being edited: some changes depend on it (consent the contact
+    withdrew cannot be set back to given by an organiser).
+    """
     if not form.is_submitted():
         return None
     form.validate()
     raw = {name: form[name].data for name in directory.FIELDS}
     try:
-        data = directory.validate_contact_fields(raw)
+        data = directory.validate_contact_fields(raw, current)
     except directory.ContactValidationError as exc:
         for name, messages in exc.messages(_).items():
             # The form's own message (a missing address) is already there.

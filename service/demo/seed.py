@@ -20,6 +20,7 @@ from datetime import date, time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.audience.subscriptions import subscribe_all
 from service.campaigns import store
 from service.campaigns.blocks import block_to_dict
 from service.campaigns.seed_recap import seed_recap
@@ -242,7 +243,9 @@ def load_demo(session: Session) -> DemoLoadResult | None:
     now = utcnow()
     tags: dict[str, Tag] = {}
     for person in CONTACTS:
-        session.add(_contact(session, person, now, tags))
+        contact = _contact(session, person, now, tags)
+        session.add(contact)
+        subscribe_all(session, contact, source=CONSENT_SOURCE, now=now)
     session.flush()
     host = next(m for m in meetings if m.host_organisation == "Provincie Zuid-Holland")
     _add_seed_recap(session, host)

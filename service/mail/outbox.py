@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from service.audience.subscriptions import mailing_of
 from service.meetings.invitations import record_campaign_invitations
 from service.messages import N_, Message
 from service.models import (
@@ -31,6 +32,8 @@ from service.models import (
     Delivery,
     DeliveryStatus,
     Invitation,
+    Mailing,
+    Subscription,
     Suppression,
     Tag,
     User,
@@ -62,13 +65,17 @@ class SendError(ValueError):
 # Who receives a campaign
 
 
-def audience_condition(audience: Mapping[str, Any]) -> Any:
+def audience_condition(audience: Mapping[str, Any], mailing: Mailing) -> Any:
     """The contacts a campaign's audience means, as a WHERE clause on contacts.
 
-    Only contacts who gave consent are ever included; {"all": true} is all of them, a selection
-    narrows to contacts in any of its parts (see service.campaigns.store.check_audience).
+    Only contacts who gave consent AND are subscribed to the campaign's mailing are ever
+    included; {"all": true} is all of them, a selection narrows to contacts in any of its parts
+    (see service.campaigns.store.check_audience).
     """
-    condition = Contact.consent == Consent.GIVEN
+    subscribed = exists().where(
+        Subscription.contact_id == Contact.id, Subscription.mailing == mailing
+    )
+    condition = and_(Contact.consent == Consent.GIVEN, subscribed)
     if not audience or audience.get("all"):
         return condition
     chosen = []
@@ -103,12 +110,12 @@ def _not_suppressed() -> Any:
     return ~exists().where(Suppression.email == Contact.email)
 
 
-def count_recipients(session: Session, audience: Mapping[str, Any]) -> int:
-    """How many contacts would receive a campaign with this audience now."""
+def count_recipients(session: Session, audience: Mapping[str, Any], mailing: Mailing) -> int:
+    """How many contacts would receive a campaign with this audience and mailing now."""
     query = (
         select(func.count())
         .select_from(Contact)
-        .where(audience_condition(audience), _not_suppressed())
+        .where(audience_condition(audience, mailing), _not_suppressed())
     )
     return session.scalar(query) or 0
 
@@ -163,7 +170,10 @@ def start_sending(
             literal(""),
             literal(now, type_=Delivery.created_at.type),
         )
-        .where(audience_condition(campaign.audience or {}), _not_suppressed())
+        .where(
+            audience_condition(campaign.audience or {}, mailing_of(campaign.kind)),
+            _not_suppressed(),
+        )
         .order_by(Contact.id)
     )
     columns = ["campaign_id", "contact_id", "email", "status", "attempts", "next_attempt_at"]

@@ -16,7 +16,8 @@ from datetime import datetime
 from itsdangerous import BadSignature, Signer
 from sqlalchemy.orm import Session
 
-from service.models import Consent, Contact, record_audit, utcnow
+from service.audience.subscriptions import mailing_of, unsubscribe, withdraw_consent
+from service.models import Campaign, Contact, Mailing, record_audit
 
 SALT = "unsubscribe"
 
@@ -108,15 +109,29 @@ def contact_for_token(session: Session, token: str, secret_key: str) -> Unsubscr
 
 
 def unsubscribe_by_link(
-    session: Session, signed: UnsubscribeToken, contact: Contact, *, one_click: bool
+    session: Session,
+    signed: UnsubscribeToken,
+    contact: Contact,
+    *,
+    one_click: bool,
+    everything: bool = False,
 ) -> bool:
-    """Withdraw consent for the holder of an unsubscribe link, with an audit entry the first time.
+    """Unsubscribe the holder of a link from the campaign's mailing, with an audit entry.
 
-    Saying it twice is fine (an email client and the person may both POST): the second changes
-    nothing and returns False.
+    A link from a campaign leaves that campaign's mailing only (a recap: the news; an invitation:
+    the invitations); the last mailing going withdraws consent. `everything`, and a link without
+    a campaign (or whose campaign is gone), leave every mailing and withdraw consent. Saying it
+    twice is fine (an email client and the person may both POST): the second changes nothing
+    and returns False.
     """
     source = unsubscribe_source(signed.campaign_id, one_click=one_click)
-    changed = unsubscribe_contact(session, contact, source=source)
+    mailing = None if everything else link_mailing(session, signed)
+    if mailing is None:
+        changed = withdraw_consent(session, contact, source=source)
+        left = "all"
+    else:
+        changed = bool(unsubscribe(session, contact, [mailing], source=source))
+        left = mailing.value
     if changed:
         record_audit(
             session,
@@ -125,22 +140,25 @@ def unsubscribe_by_link(
             contact,
             source=source,
             campaign=signed.campaign_id,
+            mailing=left,
         )
     return changed
+
+
+def link_mailing(session: Session, signed: UnsubscribeToken) -> Mailing | None:
+    """The mailing an unsubscribe link leaves: its campaign's, or None (all) without one."""
+    if signed.campaign_id is None:
+        return None
+    campaign = session.get(Campaign, signed.campaign_id)
+    return mailing_of(campaign.kind) if campaign is not None else None
 
 
 def unsubscribe_contact(
     session: Session, contact: Contact, *, source: str, now: datetime | None = None
 ) -> bool:
-    """Withdraw the contact's consent; True when it was given until now.
+    """Withdraw the contact's consent and every subscription; True when it was given until now.
 
-    The send loop checks consent when it claims a delivery, so a contact who leaves during a send
-    gets none of the messages not yet sent.
+    Deliveries still queued for the contact are skipped, and the send loop checks consent when
+    it claims one, so a contact who leaves during a send gets none of the messages not yet sent.
     """
-    if contact.consent == Consent.WITHDRAWN:
-        return False
-    contact.consent = Consent.WITHDRAWN
-    contact.consent_at = now or utcnow()
-    contact.consent_source = source[:200]
-    session.flush()
-    return True
+    return withdraw_consent(session, contact, source=source, now=now)

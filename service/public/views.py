@@ -5,13 +5,20 @@ from flask import Blueprint, current_app, jsonify, render_template, request, ses
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from service.audience.subscriptions import MAILING_LABELS, subscribed_mailings
 from service.campaigns.testsend import network_from_config
 from service.database import database_answers, get_engine, get_session
 from service.errors import error_response
 from service.extensions import csrf
 from service.models import Campaign, Consent, Contact
 from service.public import archive
-from service.public.unsubscribe import contact_for_token, masked_email, unsubscribe_by_link
+from service.public.contact_links import PREFERENCES, ContactSigner
+from service.public.unsubscribe import (
+    contact_for_token,
+    link_mailing,
+    masked_email,
+    unsubscribe_by_link,
+)
 from service.public.webversion import token_opens
 
 bp = Blueprint("public", __name__)
@@ -120,19 +127,46 @@ def _read_link(token: str):
     return found, None
 
 
+def _mailing_state(found) -> dict:
+    """What the unsubscribe pages show: the link's mailing, what is still held, the way back."""
+    db = get_session()
+    contact = found.contact
+    mailing = link_mailing(db, found.signed)
+    return {
+        "mailing_label": _(MAILING_LABELS[mailing]) if mailing is not None else "",
+        "mailing": mailing.value if mailing is not None else "",
+        "remaining": [_(MAILING_LABELS[m]) for m in subscribed_mailings(db, contact.id)],
+        "withdrawn": contact.consent == Consent.WITHDRAWN,
+        # Relative: the page's own origin.
+        "preferences_url": ContactSigner(current_app.config["SECRET_KEY"], PREFERENCES).url(
+            contact.id, ""
+        ),
+    }
+
+
+def _mailing_page(template: str, found):
+    with force_locale(reader_language(found.contact)):
+        state = _mailing_state(found)
+    return _unsubscribe_page(template, contact=found.contact, **state)
+
+
 @bp.get("/afmelden/<token>")
 def unsubscribe_page(token: str):
     """Ask the holder of an unsubscribe link to confirm; a GET changes nothing.
 
     Mail scanners (Safe Links and the like) open every link in an email; if opening the link
-    unsubscribed, people would be unsubscribed without ever asking.
+    unsubscribed, people would be unsubscribed without ever asking. A link whose mailing the
+    contact already left shows where they stand instead.
     """
     found, refusal = _read_link(token)
     if refusal is not None:
         return refusal
-    if found.contact.consent == Consent.WITHDRAWN:
-        return _unsubscribe_page("public/unsubscribe_done.html", contact=found.contact)
-    return _unsubscribe_page("public/unsubscribe.html", contact=found.contact)
+    db = get_session()
+    mailing = link_mailing(db, found.signed)
+    held = subscribed_mailings(db, found.contact.id)
+    if found.contact.consent == Consent.WITHDRAWN or (mailing is not None and mailing not in held):
+        return _mailing_page("public/unsubscribe_done.html", found)
+    return _mailing_page("public/unsubscribe.html", found)
 
 
 @bp.post("/afmelden/<token>")
@@ -142,16 +176,18 @@ def unsubscribe(token: str):
 
     Exempt from CSRF, the only page that is: mail clients post `List-Unsubscribe=One-Click`
     without cookies or a CSRF token. The signed token is the authority, and nobody can post
-    for someone else without their link. Posting twice is fine.
+    for someone else without their link. Posting twice is fine. `scope=all` leaves every
+    mailing; otherwise only the campaign's own mailing goes.
     """
     found, refusal = _read_link(token)
     if refusal is not None:
         return refusal
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    everything = request.form.get("scope") == "all"
     db = get_session()
-    unsubscribe_by_link(db, found.signed, found.contact, one_click=one_click)
+    unsubscribe_by_link(db, found.signed, found.contact, one_click=one_click, everything=everything)
     db.commit()
-    return _unsubscribe_page("public/unsubscribe_done.html", contact=found.contact)
+    return _mailing_page("public/unsubscribe_done.html", found)
 
 
 # The answer pages of invitations and the .ics download of a meeting ("add to calendar" in

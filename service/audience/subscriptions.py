@@ -1,0 +1,219 @@
+"""Subscriptions to the two mailings, and the rule that ties them to consent.
+
+A contact receives a campaign only with consent "given" AND a subscription to the campaign's
+mailing (service.mail.outbox.audience_condition). The two move together here: the last
+subscription going withdraws consent, and a contact with consent given holds at least one
+subscription. Organisers never subscribe someone who withdrew: only the person can, through
+the signup form or their preference page.
+
+Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from service.messages import N_
+from service.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Consent,
+    Contact,
+    Delivery,
+    DeliveryStatus,
+    Mailing,
+    Subscription,
+    utcnow,
+)
+
+# Every kind of campaign belongs to one mailing.
+MAILING_OF_KIND = {
+    CampaignKind.RECAP: Mailing.NEWS,
+    CampaignKind.ANNOUNCEMENT: Mailing.NEWS,
+    CampaignKind.INVITATION: Mailing.INVITATIONS,
+    CampaignKind.REMINDER: Mailing.INVITATIONS,
+}
+KINDS_OF_MAILING = {
+    mailing: tuple(kind for kind, of in MAILING_OF_KIND.items() if of == mailing)
+    for mailing in Mailing
+}
+# The order mailings are shown in.
+MAILINGS = (Mailing.NEWS, Mailing.INVITATIONS)
+# What people see: "Terugblikken en nieuws", "Uitnodigingen voor bijeenkomsten".
+MAILING_LABELS = {
+    Mailing.NEWS: N_("Recaps and news"),
+    Mailing.INVITATIONS: N_("Invitations to meetings"),
+}
+
+
+def mailing_of(kind: CampaignKind | str) -> Mailing:
+    """The mailing a campaign of this kind goes to."""
+    return MAILING_OF_KIND[CampaignKind(kind)]
+
+
+def parse_mailings(values: Iterable[str]) -> list[Mailing]:
+    """Known mailings among the given values, in display order (unknown values are dropped)."""
+    chosen = set()
+    for value in values:
+        try:
+            chosen.add(Mailing(value))
+        except ValueError:
+            continue
+    return [mailing for mailing in MAILINGS if mailing in chosen]
+
+
+def subscribed_mailings(session: Session, contact_id: int) -> list[Mailing]:
+    """The mailings this contact is subscribed to, in display order."""
+    held = set(
+        session.scalars(select(Subscription.mailing).where(Subscription.contact_id == contact_id))
+    )
+    return [mailing for mailing in MAILINGS if mailing in held]
+
+
+def subscriptions_of(session: Session, contact_id: int) -> list[Subscription]:
+    """The contact's subscription rows (with when and how), in display order."""
+    rows = session.scalars(select(Subscription).where(Subscription.contact_id == contact_id))
+    order = {mailing: index for index, mailing in enumerate(MAILINGS)}
+    return sorted(rows, key=lambda row: order[row.mailing])
+
+
+def subscribe(
+    session: Session,
+    contact: Contact,
+    mailings: Iterable[Mailing],
+    *,
+    source: str,
+    now: datetime | None = None,
+) -> list[Mailing]:
+    """Add the subscriptions the contact does not hold yet; returns those added.
+
+    Consent is not touched here: the caller records it (a form, the signup, the preferences).
+    """
+    if contact.id is None:
+        session.flush()  # a new contact gets its id, so its subscriptions can point at it
+    held = set(subscribed_mailings(session, contact.id))
+    added = []
+    for mailing in MAILINGS:
+        if mailing in mailings and mailing not in held:
+            session.add(
+                Subscription(
+                    contact_id=contact.id,
+                    mailing=mailing,
+                    created_at=now or utcnow(),
+                    source=source[:200],
+                )
+            )
+            added.append(mailing)
+    if added:
+        session.flush()
+    return added
+
+
+def subscribe_all(
+    session: Session, contact: Contact, *, source: str, now: datetime | None = None
+) -> list[Mailing]:
+    """Subscribe a contact whose consent was just given to both mailings (the default)."""
+    return subscribe(session, contact, MAILINGS, source=source, now=now)
+
+
+def withdraw_consent(
+    session: Session, contact: Contact, *, source: str, now: datetime | None = None
+) -> bool:
+    """Withdraw consent and every subscription; True when consent was given until now.
+
+    Deliveries still queued for this contact in running campaigns are skipped at once, so
+    a contact who leaves during a send gets none of the messages not yet sent.
+    """
+    was_given = contact.consent == Consent.GIVEN
+    unsubscribe(session, contact, MAILINGS, source=source, now=now)
+    if contact.consent == Consent.WITHDRAWN:
+        return was_given
+    contact.consent = Consent.WITHDRAWN
+    contact.consent_at = now or utcnow()
+    contact.consent_source = source[:200]
+    session.flush()
+    return True
+
+
+def unsubscribe(
+    session: Session,
+    contact: Contact,
+    mailings: Iterable[Mailing],
+    *,
+    source: str,
+    now: datetime | None = None,
+) -> list[Mailing]:
+    """Remove these subscriptions; returns those removed.
+
+    When no subscription is left, consent becomes withdrawn as well (with this source): there
+    is nothing left the contact agreed to receive.
+    """
+    mailings = [Mailing(m) for m in mailings]
+    held = set(subscribed_mailings(session, contact.id))
+    removed = [mailing for mailing in MAILINGS if mailing in mailings and mailing in held]
+    if removed:
+        session.execute(
+            delete(Subscription).where(
+                Subscription.contact_id == contact.id, Subscription.mailing.in_(removed)
+            )
+        )
+        _skip_queued(session, contact.id, removed)
+    if not subscribed_mailings(session, contact.id) and contact.consent != Consent.WITHDRAWN:
+        contact.consent = Consent.WITHDRAWN
+        contact.consent_at = now or utcnow()
+        contact.consent_source = source[:200]
+    session.flush()
+    return removed
+
+
+def set_mailings(
+    session: Session,
+    contact: Contact,
+    mailings: Iterable[Mailing],
+    *,
+    source: str,
+    now: datetime | None = None,
+) -> tuple[list[Mailing], list[Mailing]]:
+    """The contact's own choice of mailings (preferences page, a confirmed signup).
+
+    Choosing at least one is consent given by the person themselves, so it also restores
+    consent withdrawn earlier; choosing none withdraws it. Returns (added, removed).
+    """
+    now = now or utcnow()
+    wanted = set(mailings)
+    removed = unsubscribe(
+        session, contact, [m for m in MAILINGS if m not in wanted], source=source, now=now
+    )
+    added = subscribe(session, contact, wanted, source=source, now=now)
+    if wanted and contact.consent != Consent.GIVEN:
+        contact.consent = Consent.GIVEN
+        contact.consent_at = now
+        contact.consent_source = source[:200]
+        session.flush()
+    return added, removed
+
+
+def _skip_queued(session: Session, contact_id: int, mailings: list[Mailing]) -> None:
+    # The send loop checks consent at claim time but not subscriptions; this closes the gap for
+    # one mailing left during a send of it.
+    kinds = [kind for mailing in mailings for kind in KINDS_OF_MAILING[mailing]]
+    running = select(Campaign.id).where(
+        Campaign.kind.in_(kinds),
+        Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.PAUSED]),
+    )
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.contact_id == contact_id,
+            Delivery.status == DeliveryStatus.QUEUED,
+            Delivery.claim == "",
+            Delivery.campaign_id.in_(running),
+        )
+        .values(status=DeliveryStatus.SKIPPED, last_error="unsubscribed")
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,229 @@
+"""Mailings and subscriptions: who gets which campaign, unsubscribing per mailing, and the rule
+that only the person can undo their own withdrawal, against mail really sent by the send loop."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from service.audience.subscriptions import subscribed_mailings
+from service.campaigns import store
+from service.contacts import csvio
+from service.mail.outbox import count_recipients, start_sending
+from service.mail.sendloop import SendLoop, SendSettings
+from service.mail.smtp import SmtpTransport
+from service.models import (
+    AuditEntry,
+    Campaign,
+    CampaignKind,
+    Consent,
+    Contact,
+    Delivery,
+    DeliveryStatus,
+    Mailing,
+    User,
+)
+from tests.api_helpers import api_client
+from tests.builders import make_contact, make_meeting
+from tests.conftest import csrf_token_from
+
+ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+CLOCK = datetime(2026, 5, 12, 9, 0, tzinfo=UTC)
+
+
+def _campaign(db, kind: str, meeting_id: int | None = None) -> Campaign:
+    campaign = store.create_campaign(
+        db,
+        kind=kind,
+        subject=f"{kind} voor [[first_name]]",
+        preheader="Kort",
+        sender_name="Opgavebeweging",
+        meeting_id=meeting_id,
+        blocks=[{"type": "text", "body": "Beste [[first_name]], hallo."}],
+        audience=None,
+        actor=None,
+    )
+    db.commit()
+    return campaign
+
+
+def _send(app, db, smtp_server, campaign: Campaign) -> list[str]:
+    """Start the campaign, let the send loop deliver it; the addresses that got it."""
+    start_sending(db, campaign, actor=None, now=CLOCK)
+    db.commit()
+    loop = SendLoop(
+        app.extensions["db_sessionmaker"],
+        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
+        app.config,
+        settings=SendSettings(batch_size=5),
+        clock=lambda: CLOCK,
+    )
+    for _ in range(20):
+        if not loop.run_once():
+            break
+    loop.transport.close()
+    return sorted(r for _f, rcpts, _m in smtp_server.handler.messages for r in rcpts)
+
+
+def _unsubscribe_link(smtp_server, email: str) -> str:
+    [message] = [m for _f, rcpts, m in smtp_server.handler.messages if rcpts == [email]]
+    https = message["List-Unsubscribe"].split(",")[0].strip(" <>")
+    return https.removeprefix(re.match(r"https?://[^/]+", https).group(0))
+
+
+def _fresh(db, contact_id: int) -> Contact:
+    db.expire_all()
+    return db.get(Contact, contact_id)
+
+
+def test_an_invitation_skips_a_contact_subscribed_only_to_news(app, db, smtp_server):
+    meeting = make_meeting(db)
+    both = make_contact(db, email="beide@example.nl")
+    news_only = make_contact(db, email="nieuws@example.nl", subscriptions=[Mailing.NEWS])
+    invitations_only = make_contact(
+        db, email="uitnodiging@example.nl", subscriptions=[Mailing.INVITATIONS]
+    )
+    invitation = _campaign(db, "invitation", meeting.id)
+    assert count_recipients(db, {}, Mailing.INVITATIONS) == 2
+
+    assert _send(app, db, smtp_server, invitation) == sorted([both.email, invitations_only.email])
+    smtp_server.handler.messages.clear()
+    recap = _campaign(db, "recap")
+    assert _send(app, db, smtp_server, recap) == sorted([both.email, news_only.email])
+
+
+def test_consent_without_any_subscription_receives_no_campaign(db):
+    # Only campaigns look at subscriptions: the audience rule needs a mailing, a notice has none.
+    contact = make_contact(db, subscriptions=[])
+    assert subscribed_mailings(db, contact.id) == []
+    assert count_recipients(db, {"all": True}, Mailing.NEWS) == 0
+
+
+def test_one_click_from_a_recap_removes_the_news_only(app, db, smtp_server):
+    person = make_contact(db, email="lid@example.nl")
+    _send(app, db, smtp_server, _campaign(db, "recap"))
+    link = _unsubscribe_link(smtp_server, person.email)
+
+    response = app.test_client().post(link, data=ONE_CLICK)
+    assert response.status_code == 200
+    contact = _fresh(db, person.id)
+    assert subscribed_mailings(db, person.id) == [Mailing.INVITATIONS]
+    assert contact.consent == Consent.GIVEN
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "contact.unsubscribe")).one()
+    assert entry.detail["mailing"] == "news"
+
+
+def test_everything_withdraws_consent(app, db, smtp_server):
+    person = make_contact(db, email="weg@example.nl")
+    _send(app, db, smtp_server, _campaign(db, "recap"))
+    link = _unsubscribe_link(smtp_server, person.email)
+    client = app.test_client()
+    page = client.get(link, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'name="scope" value="all"' in page and "Recaps and news" in page
+
+    client.post(link, data={"scope": "all"})
+    contact = _fresh(db, person.id)
+    assert subscribed_mailings(db, person.id) == []
+    assert contact.consent == Consent.WITHDRAWN
+    assert contact.consent_source.startswith("unsubscribe link, campaign")
+
+
+def test_leaving_the_last_mailing_withdraws_consent(app, db, smtp_server):
+    person = make_contact(db, email="laatste@example.nl", subscriptions=[Mailing.NEWS])
+    _send(app, db, smtp_server, _campaign(db, "recap"))
+    app.test_client().post(_unsubscribe_link(smtp_server, person.email), data=ONE_CLICK)
+    assert _fresh(db, person.id).consent == Consent.WITHDRAWN
+
+
+def test_leaving_a_mailing_during_its_send_skips_what_is_still_queued(app, db, smtp_server):
+    person = make_contact(db, email="midden@example.nl")
+    other = make_contact(db, email="blijft@example.nl")
+    first = _campaign(db, "recap")
+    _send(app, db, smtp_server, first)
+    link = _unsubscribe_link(smtp_server, person.email)
+    second = _campaign(db, "announcement")
+    start_sending(db, second, actor=None, now=CLOCK)  # queued, not yet sent
+    db.commit()
+    app.test_client().post(link, data=ONE_CLICK)
+    db.expire_all()
+    rows = {
+        d.email: d.status
+        for d in db.scalars(select(Delivery).where(Delivery.campaign_id == second.id))
+    }
+    assert rows == {person.email: DeliveryStatus.SKIPPED, other.email: DeliveryStatus.QUEUED}
+
+
+@pytest.fixture
+def english(organiser, db, admin_user):
+    db.get(User, admin_user).language = "en"
+    db.commit()
+    return organiser
+
+
+def _edit_form(contact: Contact, **fields) -> dict[str, str]:
+    return {
+        "email": contact.email,
+        "name": contact.name,
+        "organisation": contact.organisation,
+        "role": contact.role,
+        "province": contact.province or "",
+        "language": contact.language,
+        "consent": contact.consent.value,
+        "tags": "",
+        "notes": "",
+    } | fields
+
+
+def test_an_organiser_cannot_set_consent_back_to_given(english, app, db):
+    person = make_contact(db, consent=Consent.WITHDRAWN, consent_source="unsubscribe link")
+    path = f"/contacts/{person.id}/edit"
+    token = csrf_token_from(english.get(path).get_data(as_text=True))
+    response = english.post(path, data=_edit_form(person, consent="given", csrf_token=token))
+    assert response.status_code == 422
+    assert "withdrew their consent" in response.get_data(as_text=True)
+    contact = _fresh(db, person.id)
+    assert contact.consent == Consent.WITHDRAWN
+    assert subscribed_mailings(db, person.id) == []
+
+    # Other changes of the contact still save.
+    response = english.post(path, data=_edit_form(person, name="Nieuwe Naam", csrf_token=token))
+    assert response.status_code == 302
+    assert _fresh(db, person.id).name == "Nieuwe Naam"
+
+
+def test_neither_the_api_nor_an_import_sets_withdrawn_consent_back(app, db):
+    person = make_contact(db, email="nee@example.nl", consent=Consent.WITHDRAWN)
+    api = api_client(app)
+    response = api.patch(f"/api/v1/contacts/{person.id}", json={"consent": "given"})
+    assert response.status_code == 422
+    report = csvio.import_contacts(db, b"e-mail;toestemming\nnee@example.nl;ja\n", "x.csv")
+    db.commit()
+    assert report.rejected
+    assert _fresh(db, person.id).consent == Consent.WITHDRAWN
+    assert subscribed_mailings(db, person.id) == []
+
+
+def test_contacts_created_with_consent_get_both_mailings(app, db):
+    api = api_client(app)
+    given = api.post("/api/v1/contacts", json={"email": "ja@example.nl", "consent": "given"})
+    unknown = api.post("/api/v1/contacts", json={"email": "weet@example.nl"})
+    assert subscribed_mailings(db, given.get_json()["id"]) == [Mailing.NEWS, Mailing.INVITATIONS]
+    assert subscribed_mailings(db, unknown.get_json()["id"]) == []
+    csvio.import_contacts(db, b"e-mail;toestemming\nimport@example.nl;ja\n", "y.csv")
+    db.commit()
+    imported = db.scalars(select(Contact).where(Contact.email == "import@example.nl")).one()
+    assert subscribed_mailings(db, imported.id) == [Mailing.NEWS, Mailing.INVITATIONS]
+
+
+def test_every_kind_of_campaign_has_a_mailing():
+    from service.audience.subscriptions import mailing_of
+
+    assert {kind: mailing_of(kind) for kind in CampaignKind} == {
+        CampaignKind.RECAP: Mailing.NEWS,
+        CampaignKind.ANNOUNCEMENT: Mailing.NEWS,
+        CampaignKind.INVITATION: Mailing.INVITATIONS,
+        CampaignKind.REMINDER: Mailing.INVITATIONS,
+    }
