@@ -106,4 +106,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(nominations_bp)
     app.register_blueprint(nominate_bp)
+    from service.audience.views import bp as audience_bp
+
+    app.register_blueprint(audience_bp)
     init_api(app)

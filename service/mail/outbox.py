@@ -368,7 +368,8 @@ def claim_due_deliveries(
 
 # Single messages to someone who is not a contact (yet), such as the introduction to a nominated
 # person (service/nominations/introduction.py): no contact to check, only the suppression list.
-TO_ADDRESS_KINDS = frozenset({"introduction"})
+# The confirmation of a signup (service/audience/signup.py) goes to the typed address likewise.
+TO_ADDRESS_KINDS = frozenset({"introduction", "signup_confirm"})
 
 
 def _skip_reason(

@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from service.audience.signup import SIGNUP_CONFIRM, build_confirmation
 from service.campaigns.blocks import ContentError
 from service.campaigns.store import campaign_content, meeting_facts, upcoming_for
 from service.campaigns.testsend import network_from_config, sender_address
@@ -249,6 +250,14 @@ class MessageFactory:
 
         Raises TemplateError when the notice template fails (a fault of ours, not the message's).
         """
+        if delivery.kind == SIGNUP_CONFIRM:
+            return build_confirmation(
+                self.notice_sender,
+                delivery.payload or {},
+                to_email=delivery.email,
+                message_id=self._single_message_id(delivery.id),
+                secret_key=self.secret_key,
+            )
         if delivery.kind == INTRODUCTION:
             return build_introduction(
                 self.notice_sender,

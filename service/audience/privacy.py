@@ -1,0 +1,202 @@
+"""What a contact can do with their own data from the preference page: take it, or erase it.
+
+`export_data` gathers everything held about one person (the contact row, subscriptions, the
+consent record, invitations and answers, deliveries, the network card, signup requests) as
+JSON-ready values. `erase_contact` removes it: the contact row goes, and with it (by the foreign
+keys) their subscriptions, card and invitations; deliveries stay for the campaigns' counts but
+lose the link and the address; signup requests and the card photo file go too. The audit entry
+keeps no personal data, only that someone erased themselves.
+
+Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from service.cards.photos import remove_photo
+from service.models import (
+    AuditEntry,
+    Campaign,
+    Contact,
+    Delivery,
+    HostProposal,
+    Invitation,
+    Meeting,
+    NetworkCard,
+    Nomination,
+    SignupRequest,
+    Subscription,
+    record_audit,
+)
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def export_data(
+    session: Session, contact: Contact, *, card_page_url: str, photo_url: str
+) -> dict[str, Any]:
+    """Everything held about this contact, for "Download my data" (JSON-ready)."""
+    subscriptions = session.scalars(
+        select(Subscription).where(Subscription.contact_id == contact.id)
+    )
+    invitations = session.execute(
+        select(Invitation, Meeting.title, Meeting.starts_at)
+        .join(Meeting, Meeting.id == Invitation.meeting_id)
+        .where(Invitation.contact_id == contact.id)
+        .order_by(Meeting.starts_at)
+    ).all()
+    deliveries = session.execute(
+        select(Delivery, Campaign.subject)
+        .outerjoin(Campaign, Campaign.id == Delivery.campaign_id)
+        .where(Delivery.contact_id == contact.id)
+        .order_by(Delivery.created_at, Delivery.id)
+    ).all()
+    card = session.get(NetworkCard, contact.id)
+    signups = session.scalars(
+        select(SignupRequest).where(SignupRequest.email == contact.email).order_by(SignupRequest.id)
+    )
+    return {
+        "contact": {
+            "email": contact.email,
+            "name": contact.name,
+            "organisation": contact.organisation,
+            "role": contact.role,
+            "province": contact.province,
+            "language": contact.language,
+            "tags": contact.tag_names,
+            "notes": contact.notes,
+            "created_at": _when(contact.created_at),
+            "updated_at": _when(contact.updated_at),
+        },
+        "consent": {
+            "state": contact.consent.value,
+            "at": _when(contact.consent_at),
+            "source": contact.consent_source,
+        },
+        "subscriptions": [
+            {"mailing": row.mailing.value, "since": _when(row.created_at), "source": row.source}
+            for row in subscriptions
+        ],
+        "invitations": [
+            {
+                "meeting": title,
+                "starts_at": _when(starts_at),
+                "answer": invitation.answer.value,
+                "answered_at": _when(invitation.answered_at),
+                "remark": invitation.remark,
+                "shown_to_colleagues": invitation.show_to_colleagues,
+                "attended": invitation.attended,
+            }
+            for invitation, title, starts_at in invitations
+        ],
+        "deliveries": [
+            {
+                "campaign_subject": subject,
+                "kind": delivery.kind,
+                "email": delivery.email,
+                "status": delivery.status.value,
+                "sent_at": _when(delivery.sent_at),
+            }
+            for delivery, subject in deliveries
+        ],
+        "network_card": _card(card, card_page_url, photo_url),
+        "signup_requests": [
+            {
+                "name": request.name,
+                "organisation": request.organisation,
+                "role": request.role,
+                "province": request.province,
+                "language": request.language,
+                "mailings": list(request.mailings or []),
+                "created_at": _when(request.created_at),
+                "confirmed_at": _when(request.confirmed_at),
+            }
+            for request in signups
+        ],
+    }
+
+
+def _card(card: NetworkCard | None, page_url: str, photo_url: str) -> dict[str, Any] | None:
+    if card is None:
+        return None
+    return {
+        "page": page_url,
+        "treasure": card.treasure,
+        "brings": card.brings,
+        "seeks": card.seeks,
+        # The photo itself is not copied in; its address is (it opens with the card's link).
+        "photo_url": photo_url if card.photo else None,
+        "photo_alt": card.photo_alt,
+        "on_wall": card.on_wall,
+        "on_wall_since": _when(card.on_wall_since),
+    }
+
+
+def erased_address(email: str) -> str:
+    """What a delivery keeps instead of an erased address: a one-way mark, not the address."""
+    return "erased-" + hashlib.sha256(email.encode()).hexdigest()[:16]
+
+
+def erase_contact(session: Session, contact: Contact, *, photo_folder: Path) -> None:
+    """Erase everything held about this contact at their own request; the caller commits.
+
+    Deliveries stay, so campaign counts stay right, but hold neither the contact nor the address.
+    Audit entries written earlier about this contact lose the details that named them.
+    """
+    email, contact_id = contact.email, contact.id
+    card = session.get(NetworkCard, contact_id)
+    photo = card.photo if card is not None else ""
+    session.execute(
+        update(Delivery)
+        .where((Delivery.contact_id == contact_id) | (Delivery.email == email))
+        .values(email=erased_address(email), contact_id=None, payload=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(SignupRequest)
+        .where(SignupRequest.email == email)
+        .execution_options(synchronize_session=False)
+    )
+    # Someone put them forward, or they offered to host: those records stay for the organisers,
+    # without who it was.
+    session.execute(
+        update(Nomination)
+        .where(Nomination.nominee_email == email)
+        .values(nominee_email=erased_address(email), nominee_name="", reason="")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(HostProposal)
+        .where(HostProposal.contact_email == email)
+        .values(contact_email=erased_address(email), contact_name="")
+        .execution_options(synchronize_session=False)
+    )
+    # Earlier entries (e.g. "contact.create" with the address) would keep the person on record.
+    session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.object_type == Contact.__tablename__, AuditEntry.object_id == contact_id)
+        .values(detail={"erased": True})
+        .execution_options(synchronize_session=False)
+    )
+    # Invitations, subscriptions and the card go with the contact (ON DELETE CASCADE); removed
+    # here as well so no ORM-held copy lingers in this session.
+    for model in (Invitation, Subscription, NetworkCard):
+        session.execute(
+            delete(model)
+            .where(model.contact_id == contact_id)
+            .execution_options(synchronize_session=False)
+        )
+    session.delete(contact)
+    session.flush()
+    record_audit(session, None, "contact.erase_self", None, by="preferences page")
+    if photo:
+        remove_photo(photo_folder, photo)

@@ -1,0 +1,294 @@
+"""The public signup with double opt-in: a request, a confirmation email, a confirmed contact.
+
+Nothing becomes a contact before the person confirms from their own mailbox. A signup stores a
+`SignupRequest` holding what was typed and the SHA-256 of the token in the confirmation link,
+and queues one email (an outbox row: campaign_id NULL, contact_id NULL, kind "signup_confirm",
+the typed address) that the send loop builds with `build_confirmation`. The token itself is
+never stored: it is an HMAC of a random nonce under SECRET_KEY, so the send loop can rebuild the
+link from the nonce in the payload, while whoever reads the database cannot.
+
+What the page answers never says whether an address is known. A second signup for the same
+address within ten minutes sends no second email (a bot cannot flood a mailbox); requests are
+good for seven days, then refused and deleted.
+
+Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from service.audience.subscriptions import MAILINGS, parse_mailings, subscribe
+from service.mail.notice_mail import NoticeSender
+from service.mail.outgoing import Outgoing
+from service.mail.render import TemplateError, email_context, email_environment, inline_css
+from service.models import (
+    Consent,
+    Contact,
+    Delivery,
+    DeliveryStatus,
+    Mailing,
+    SignupRequest,
+    record_audit,
+    utcnow,
+)
+
+SIGNUP_CONFIRM = "signup_confirm"
+CONSENT_SOURCE = "aanmeldformulier (dubbele bevestiging)"
+# No second confirmation email for the same address within this time.
+QUIET_PERIOD = timedelta(minutes=10)
+# How long a confirmation link works.
+VALID_FOR = timedelta(days=7)
+CONFIRM_PATH = "/aanmelden/bevestigen/"
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class SignupData:
+    """What a person typed on the signup page (already checked by the form)."""
+
+    email: str
+    name: str
+    organisation: str = ""
+    role: str = ""
+    province: str | None = None
+    language: str = "nl"
+    mailings: Sequence[Mailing] = MAILINGS
+
+
+def signup_token(nonce: str, secret_key: str) -> str:
+    """The token in the confirmation link, made from the request's nonce and the secret key."""
+    digest = hmac.new(secret_key.encode(), f"signup:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a token: its SHA-256, in hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def confirm_url(token: str, base_url: str) -> str:
+    """The confirmation link in the email."""
+    return f"{base_url.rstrip('/')}{CONFIRM_PATH}{token}"
+
+
+def remove_expired(session: Session, *, now: datetime) -> int:
+    """Delete requests older than VALID_FOR (confirmed or not): what they held is not needed."""
+    return session.execute(
+        delete(SignupRequest)
+        .where(SignupRequest.created_at < now - VALID_FOR)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def request_signup(
+    session: Session, data: SignupData, *, secret_key: str, now: datetime | None = None
+) -> SignupRequest | None:
+    """Store a signup request and queue its confirmation email; the caller commits.
+
+    Returns None, and sends nothing, when the same address asked less than QUIET_PERIOD ago;
+    the page says the same either way. A newer request replaces the address's pending ones.
+    """
+    now = now or utcnow()
+    remove_expired(session, now=now)
+    recent = session.scalar(
+        select(SignupRequest.id).where(
+            SignupRequest.email == data.email,
+            SignupRequest.confirmed_at.is_(None),
+            SignupRequest.created_at > now - QUIET_PERIOD,
+        )
+    )
+    if recent is not None:
+        return None
+    session.execute(
+        delete(SignupRequest)
+        .where(SignupRequest.email == data.email, SignupRequest.confirmed_at.is_(None))
+        .execution_options(synchronize_session=False)
+    )
+    nonce = secrets.token_urlsafe(24)
+    request = SignupRequest(
+        email=data.email,
+        name=data.name,
+        organisation=data.organisation,
+        role=data.role,
+        province=data.province,
+        language=data.language,
+        mailings=[mailing.value for mailing in data.mailings],
+        token_hash=token_hash(signup_token(nonce, secret_key)),
+        created_at=now,
+    )
+    session.add(request)
+    session.flush()
+    session.add(
+        Delivery(
+            campaign_id=None,
+            contact_id=None,
+            kind=SIGNUP_CONFIRM,
+            email=data.email,
+            payload={"nonce": nonce, "name": data.name, "language": data.language},
+            status=DeliveryStatus.QUEUED,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    session.flush()
+    return request
+
+
+def open_signup(
+    session: Session, token: str, *, now: datetime | None = None
+) -> SignupRequest | None:
+    """The pending, unexpired request of a confirmation token, or None (unknown, used, expired)."""
+    now = now or utcnow()
+    if not token or len(token) > 100:
+        return None
+    request = session.scalar(
+        select(SignupRequest).where(SignupRequest.token_hash == token_hash(token))
+    )
+    if request is None or request.confirmed_at is not None:
+        return None
+    if request.created_at < now - VALID_FOR:
+        return None
+    return request
+
+
+def confirm_signup(
+    session: Session, request: SignupRequest, *, now: datetime | None = None
+) -> Contact:
+    """Make the confirmed request a contact with consent and the chosen subscriptions.
+
+    An existing contact keeps what it holds; only empty name, organisation, role and province
+    are filled in. Confirming is the person's own consent, so it also restores consent they
+    withdrew before. The caller commits.
+    """
+    now = now or utcnow()
+    contact = session.scalar(select(Contact).where(Contact.email == request.email))
+    created = contact is None
+    if contact is None:
+        contact = Contact(email=request.email, language=request.language)
+        session.add(contact)
+    for name in ("name", "organisation", "role", "province"):
+        if not getattr(contact, name) and getattr(request, name):
+            setattr(contact, name, getattr(request, name))
+    mailings = parse_mailings(request.mailings) or list(MAILINGS)
+    # Added to what the contact holds: signing up for one mailing never drops the other.
+    subscribe(session, contact, mailings, source=CONSENT_SOURCE, now=now)
+    contact.consent = Consent.GIVEN
+    contact.consent_at = now
+    contact.consent_source = CONSENT_SOURCE
+    request.confirmed_at = now
+    session.flush()
+    record_audit(
+        session,
+        None,
+        "contact.signup",
+        contact,
+        created=created,
+        mailings=[m.value for m in mailings],
+    )
+    return contact
+
+
+# ---------------------------------------------------------------------------------------------
+# The confirmation email
+
+STRINGS: dict[str, dict[str, str]] = {
+    "subject": {
+        "nl": "Bevestig je aanmelding bij %(network)s",
+        "en": "Confirm your signup for %(network)s",
+    },
+    "preheader": {
+        "nl": "Eén klik en je bent aangemeld",
+        "en": "One click and you are signed up",
+    },
+    "greeting": {"nl": "Beste %(name)s,", "en": "Dear %(name)s,"},
+    "reader": {"nl": "lezer", "en": "reader"},
+    "asked": {
+        "nl": "Iemand, hopelijk jij, heeft dit adres aangemeld voor %(network)s.",
+        "en": "Someone, hopefully you, signed up this address for %(network)s.",
+    },
+    "confirm_line": {
+        "nl": "Bevestig je aanmelding met de knop hieronder. Pas daarna sturen we je iets.",
+        "en": "Confirm your signup with the button below. Only then do we send you anything.",
+    },
+    "button": {"nl": "Aanmelding bevestigen", "en": "Confirm signup"},
+    "valid": {
+        "nl": "De link werkt zeven dagen.",
+        "en": "The link works for seven days.",
+    },
+    "why": {
+        "nl": "Heb jij je niet aangemeld? Dan hoef je niets te doen: zonder bevestiging komt je "
+        "adres op geen enkele lijst.",
+        "en": "Did you not sign up? Then you need do nothing: without confirmation your address "
+        "goes on no list.",
+    },
+}
+
+
+def _t(key: str, language: str, **params: object) -> str:
+    text = STRINGS[key][language if language in ("nl", "en") else "nl"]
+    return text % params if params else text
+
+
+def build_confirmation(
+    sender: NoticeSender,
+    payload: Mapping[str, Any],
+    *,
+    to_email: str,
+    message_id: str,
+    secret_key: str,
+) -> Outgoing:
+    """The confirmation email of one signup; raises ValueError or TemplateError."""
+    nonce = str(payload.get("nonce") or "")
+    if not nonce:
+        raise ValueError("the signup confirmation holds no nonce; the person can sign up again")
+    language = str(payload.get("language") or "nl")
+    language = language if language in ("nl", "en") else "nl"
+    name = str(payload.get("name") or "").strip()
+    network = sender.network.name
+    subject = _t("subject", language, network=network)
+    context = email_context(language, sender.network, sender.base_url)
+    context.update(
+        subject=subject,
+        preheader=_t("preheader", language),
+        greeting=_t("greeting", language, name=name.split()[0] if name else _t("reader", language)),
+        paragraphs=(
+            _t("asked", language, network=network),
+            _t("confirm_line", language),
+        ),
+        button_text=_t("button", language),
+        confirm_url=confirm_url(signup_token(nonce, secret_key), sender.base_url),
+        valid_line=_t("valid", language),
+        why=_t("why", language),
+        blocks_html=[],
+        blocks_text="",
+    )
+    env = email_environment()
+    try:
+        html = inline_css(env.get_template("signup_confirm.html").render(context))
+        plain = env.get_template("signup_confirm.txt").render(context)
+    except Exception as exc:  # jinja2 and premailer raise many kinds; none may send half a mail
+        raise TemplateError(f"the signup confirmation could not be rendered: {exc}") from exc
+    return Outgoing(
+        from_name=sender.from_name,
+        from_email=sender.from_email,
+        to_name=name,
+        to_email=to_email,
+        subject=subject,
+        text=_BLANK_LINES.sub("\n\n", plain).strip("\n") + "\n",
+        html=html,
+        reply_to=sender.network.email,
+        message_id=message_id,
+        headers=(("X-Opgavepost-Notice", SIGNUP_CONFIRM),),
+    )
