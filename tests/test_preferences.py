@@ -1,0 +1,236 @@
+"""The contact's own preference page: mailings and language, the data download, and erasure
+that leaves no personal data in any table."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import String, Text, select
+
+from service.audience.subscriptions import subscribed_mailings
+from service.cards.photos import store_photo
+from service.models import (
+    Answer,
+    AuditEntry,
+    Base,
+    Campaign,
+    Consent,
+    Contact,
+    Delivery,
+    DeliveryStatus,
+    Invitation,
+    Mailing,
+    NetworkCard,
+    SignupRequest,
+    Subscription,
+)
+from service.public.contact_links import CARD, PREFERENCES, WALL, ContactSigner
+from tests.builders import make_contact, make_meeting
+from tests.conftest import csrf_token_from
+
+EN = {"Accept-Language": "en"}
+SECRET = "test-secret-key"
+
+
+def _path(contact: Contact, purpose: str = PREFERENCES) -> str:
+    return ContactSigner(SECRET, purpose).url(contact.id, "")
+
+
+def _token_from(client, path: str) -> str:
+    return csrf_token_from(client.get(path, headers=EN).get_data(as_text=True))
+
+
+def test_the_page_shows_the_mailings_and_the_card_link(app, db, client):
+    person = make_contact(db, subscriptions=[Mailing.NEWS], language="en")
+    response = client.get(_path(person))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'id="mailings-news" value="news" checked' in html
+    assert 'id="mailings-invitations" value="invitations">' in html
+    assert f'href="{_path(person, CARD)}"' in html
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Robots-Tag"] == "noindex"
+
+
+def test_changes_are_stored(app, db, client):
+    person = make_contact(db)
+    path = _path(person)
+    token = _token_from(client, path)
+    response = client.post(
+        path, data={"csrf_token": token, "mailings": ["invitations"], "language": "en"}
+    )
+    assert response.status_code == 200
+    assert "Your preferences were saved." in response.get_data(as_text=True)
+    db.expire_all()
+    assert subscribed_mailings(db, person.id) == [Mailing.INVITATIONS]
+    assert db.get(Contact, person.id).language == "en"
+    assert db.get(Contact, person.id).consent == Consent.GIVEN
+
+    # Nothing chosen: no email at all, consent withdrawn by the person.
+    client.post(path, data={"csrf_token": token, "language": "en"})
+    db.expire_all()
+    contact = db.get(Contact, person.id)
+    assert subscribed_mailings(db, person.id) == []
+    assert (contact.consent, contact.consent_source) == (Consent.WITHDRAWN, "voorkeurenpagina")
+
+    # The person may choose again themselves: consent given anew.
+    client.post(path, data={"csrf_token": token, "mailings": ["news"], "language": "nl"})
+    db.expire_all()
+    assert db.get(Contact, person.id).consent == Consent.GIVEN
+    assert subscribed_mailings(db, person.id) == [Mailing.NEWS]
+
+
+def test_every_post_needs_the_csrf_token(app, db, client):
+    person = make_contact(db)
+    path = _path(person)
+    client.get(path)
+    assert client.post(path, data={"mailings": [], "language": "nl"}).status_code == 400
+    assert client.post(f"{path}/gegevens").status_code == 400
+    assert client.post(f"{path}/verwijderen").status_code == 400
+    db.expire_all()
+    assert subscribed_mailings(db, person.id) == [Mailing.NEWS, Mailing.INVITATIONS]
+    assert db.get(Contact, person.id) is not None
+
+
+def test_altered_and_other_purpose_tokens_are_refused(app, db, client):
+    person = make_contact(db)
+    path = _path(person)
+    altered = path[:-1] + ("A" if path[-1] != "A" else "B")
+    assert client.get(altered).status_code == 400
+    for purpose in (CARD, WALL):
+        token = ContactSigner(SECRET, purpose).token(person.id)
+        assert client.get(f"/voorkeuren/{token}").status_code == 400
+        assert client.post(f"/voorkeuren/{token}/verwijderen").status_code == 400
+    foreign = ContactSigner("another-key", PREFERENCES).token(person.id)
+    assert client.get(f"/voorkeuren/{foreign}").status_code == 400
+    db.expire_all()
+    assert db.get(Contact, person.id) is not None
+
+
+def _rich_contact(app, db) -> Contact:
+    """A contact with something in every table that can hold them."""
+    person = make_contact(
+        db, email="anna.bijl@example.nl", name="Anna Bijl", notes="Kent de wethouder"
+    )
+    meeting = make_meeting(db)
+    campaign = Campaign(kind="recap", subject="Terugblik Zwolle", blocks=[], audience={})
+    db.add(campaign)
+    db.flush()
+    db.add(
+        Invitation(
+            meeting_id=meeting.id,
+            contact_id=person.id,
+            answer=Answer.YES,
+            remark="Anna eet vegetarisch",
+        )
+    )
+    db.add(
+        Delivery(
+            campaign_id=campaign.id,
+            contact_id=person.id,
+            email=person.email,
+            status=DeliveryStatus.SENT,
+            sent_at=datetime(2026, 5, 1, tzinfo=UTC),
+        )
+    )
+    photo = store_photo(_photos(app), b"\xff\xd8\xff fake jpeg")
+    db.add(
+        NetworkCard(
+            contact_id=person.id,
+            treasure="De Sallandse Heuvelrug",
+            brings="Anna's kennis van wonen",
+            seeks="Collega's",
+            photo=photo,
+            photo_alt="Anna Bijl lacht",
+            on_wall=True,
+        )
+    )
+    db.add(
+        SignupRequest(
+            email=person.email,
+            name="Anna Bijl",
+            mailings=["news"],
+            token_hash="0" * 64,
+            confirmed_at=datetime(2026, 4, 1, tzinfo=UTC),
+        )
+    )
+    db.commit()
+    return person
+
+
+def _photos(app) -> Path:
+    return Path(app.instance_path) / "media" / "cards"
+
+
+def test_the_download_holds_everything(app, db, client):
+    person = _rich_contact(app, db)
+    path = _path(person)
+    response = client.post(f"{path}/gegevens", data={"csrf_token": _token_from(client, path)})
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = json.loads(response.get_data(as_text=True))
+    assert data["contact"]["email"] == "anna.bijl@example.nl"
+    assert data["contact"]["notes"] == "Kent de wethouder"
+    assert data["consent"]["state"] == "given"
+    assert {s["mailing"] for s in data["subscriptions"]} == {"news", "invitations"}
+    [invitation] = data["invitations"]
+    assert (invitation["answer"], invitation["remark"]) == ("yes", "Anna eet vegetarisch")
+    [delivery] = data["deliveries"]
+    assert (delivery["campaign_subject"], delivery["status"]) == ("Terugblik Zwolle", "sent")
+    assert delivery["sent_at"].startswith("2026-05-01")
+    card = data["network_card"]
+    assert card["treasure"] == "De Sallandse Heuvelrug" and card["on_wall"] is True
+    assert card["photo_url"].endswith("/foto") and "photo" not in card
+    [request] = data["signup_requests"]
+    assert request["mailings"] == ["news"]
+
+
+def _text_columns():
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, String | Text) or column.type.__class__.__name__ == "JSON":
+                yield table, column
+
+
+def test_delete_leaves_no_personal_data_anywhere(app, db, client):
+    person = _rich_contact(app, db)
+    person_id = person.id
+    photo = db.get(NetworkCard, person_id).photo
+    assert (_photos(app) / photo).is_file()
+    path = _path(person)
+    token = _token_from(client, f"{path}/verwijderen")
+    response = client.post(f"{path}/verwijderen", data={"csrf_token": token}, headers=EN)
+    assert response.status_code == 200
+    assert "Your data is erased" in response.get_data(as_text=True)
+
+    db.expire_all()
+    assert db.get(Contact, person_id) is None
+    for model in (Subscription, NetworkCard, Invitation):
+        assert db.scalars(select(model)).all() == []
+    assert not (_photos(app) / photo).exists()
+    # The delivery stays for the campaign's counts, without the person.
+    [delivery] = db.scalars(select(Delivery)).all()
+    assert delivery.contact_id is None and delivery.status == DeliveryStatus.SENT
+    # Search every text column of every table for the address and the name.
+    connection = db.connection()
+    for table, column in _text_columns():
+        for value in connection.execute(select(column)).scalars():
+            text = json.dumps(value) if not isinstance(value, str) else value
+            for needle in ("anna.bijl@example.nl", "Anna Bijl", "vegetarisch"):
+                assert needle.lower() not in (text or "").lower(), (table.name, column.name)
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "contact.erase_self")).one()
+    assert "anna" not in json.dumps(entry.detail).lower()
+    # The link now says there is nothing any more.
+    assert client.get(path).status_code == 404
+
+
+def test_delete_asks_first(app, db, client):
+    person = make_contact(db)
+    page = client.get(f"{_path(person)}/verwijderen", headers=EN)
+    assert page.status_code == 200
+    assert "Yes, delete everything about me" in page.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Contact, person.id) is not None
