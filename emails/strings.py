@@ -19,6 +19,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "nl": "Afmelden voor deze e-mails",
         "en": "Unsubscribe from these emails",
     },
+    "Your preferences": {"nl": "Je voorkeuren", "en": "Your preferences"},
     "You receive this email because you take part in the %(network)s network.": {
         "nl": "Je ontvangt deze e-mail omdat je deelneemt aan het netwerk %(network)s.",
         "en": "You receive this email because you take part in the %(network)s network.",

@@ -234,3 +234,81 @@ def test_delete_asks_first(app, db, client):
     assert "Yes, delete everything about me" in page.get_data(as_text=True)
     db.expire_all()
     assert db.get(Contact, person.id) is not None
+
+
+def test_campaign_emails_carry_the_preferences_link_and_the_card_url(app, db, smtp_server):
+    from service.campaigns import store
+    from service.mail.outbox import start_sending
+    from service.mail.sendloop import SendLoop, SendSettings
+    from service.mail.smtp import SmtpTransport
+
+    person = make_contact(db, email="kaart@example.nl")
+    campaign = store.create_campaign(
+        db,
+        kind="recap",
+        subject="Terugblik",
+        preheader="Kort",
+        sender_name="Opgavebeweging",
+        meeting_id=None,
+        blocks=[
+            {"type": "text", "body": "Je kaart: [[card_url]]"},
+            {"type": "button", "label": "Vul je netwerkkaart in", "url": "[[card_url]]"},
+        ],
+        audience=None,
+        actor=None,
+    )
+    db.commit()
+    start_sending(db, campaign, actor=None, now=datetime(2026, 5, 12, 9, tzinfo=UTC))
+    db.commit()
+    loop = SendLoop(
+        app.extensions["db_sessionmaker"],
+        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
+        app.config,
+        settings=SendSettings(batch_size=5),
+        clock=lambda: datetime(2026, 5, 12, 9, tzinfo=UTC),
+    )
+    loop.run_once()
+    loop.transport.close()
+    [(_from, _rcpts, message)] = smtp_server.handler.messages
+    base = app.config["BASE_URL"]
+    preferences = base + _path(person)
+    card = base + _path(person, CARD)
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert f'href="{preferences}"' in html and preferences in text
+    assert f'href="{card}"' in html and f"Je kaart: {card}" in text
+    assert "[[" not in html + text
+    # The footer link opens the contact's own page.
+    assert app.test_client().get(preferences.removeprefix(base)).status_code == 200
+
+
+def test_a_web_version_and_preview_have_no_personal_links(app, db, organiser):
+    from service.campaigns import store
+
+    campaign = store.create_campaign(
+        db,
+        kind="recap",
+        subject="Terugblik",
+        preheader="Kort",
+        sender_name="Opgavebeweging",
+        meeting_id=None,
+        blocks=[{"type": "button", "label": "Vul je netwerkkaart in", "url": "[[card_url]]"}],
+        audience=None,
+        actor=None,
+    )
+    db.commit()
+    preview = store.preview_campaign(
+        db,
+        campaign,
+        language="nl",
+        network=_network(app),
+        base_url=app.config["BASE_URL"],
+    )
+    assert "/sample/network-card" in preview.html and "/sample/preferences" in preview.html
+    assert "/voorkeuren/" not in preview.html and "/netwerkkaart/" not in preview.html
+
+
+def _network(app):
+    from service.campaigns.testsend import network_from_config
+
+    return network_from_config(app.config)

@@ -47,6 +47,7 @@ def values(n: int = 0, **overrides: str) -> dict[str, str]:
         placeholders.NAME: f"Anna{n} de Vries",
         placeholders.UNSUBSCRIBE_URL: f"{BASE_URL}/afmelden/{n}?t=abc{n}&c=7",
         placeholders.WEB_VERSION_URL: f"{BASE_URL}/archief/7?r={n}",
+        placeholders.PREFERENCES_URL: f"{BASE_URL}/voorkeuren/{n}.sig",
     }
     return base | overrides
 
@@ -120,6 +121,8 @@ def test_every_kind_renders_a_mail_client_document_in_both_languages(kind, langu
             placeholders.FIRST_NAME,
             placeholders.WEB_VERSION_URL,
             placeholders.UNSUBSCRIBE_URL,
+            # Every campaign footer links to the contact's preference page (issue 6).
+            placeholders.PREFERENCES_URL,
         }
         | answer_links
     )
@@ -575,7 +578,11 @@ def test_placeholders_survive_premailer_where_curly_braces_do_not():
 
 
 def test_every_placeholder_of_the_rendered_seed_survives_inlining(seed_nl):
-    assert seed_nl.placeholders == {placeholders.UNSUBSCRIBE_URL, placeholders.WEB_VERSION_URL}
+    assert seed_nl.placeholders == {
+        placeholders.UNSUBSCRIBE_URL,
+        placeholders.WEB_VERSION_URL,
+        placeholders.PREFERENCES_URL,
+    }
     _, html, text = personalise(seed_nl, values(3))
     assert f"{BASE_URL}/afmelden/3?t=abc3&amp;c=7" in html
     assert f"{BASE_URL}/archief/7?r=3" in text

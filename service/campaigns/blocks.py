@@ -448,6 +448,8 @@ def _check_value(value: Any, kind: str, path: str, errors: list[FieldError]) -> 
         if value is not None:
             errors.extend(check_block(value, path))
     elif kind == "link":
+        if value.strip() in _LINK_TOKENS:
+            return  # the contact's own page, filled in per recipient
         _check_address(value, path, MAX_URL, errors)
         scheme = url_scheme(value)
         if scheme is not None and scheme not in LINK_SCHEMES:
@@ -466,12 +468,17 @@ def _check_value(value: Any, kind: str, path: str, errors: list[FieldError]) -> 
         raise AssertionError(f"no check for field kind {kind}")
 
 
+# "[[card_url]]" and "[[preferences_url]]" may be a button's or link's whole address.
+_LINK_TOKENS = frozenset(placeholders.token(name) for name in placeholders.LINK_NAMES)
+
+
 def _check_text(value: str, path: str, limit: int, errors: list[FieldError]) -> None:
     if len(value) > limit:
         errors.append(FieldError(path, "too-long", {"length": len(value), "max": limit}))
+    allowed = placeholders.TEXT_NAMES | placeholders.LINK_NAMES
     for name in placeholders.names_in(value):
-        if name not in placeholders.TEXT_NAMES:
-            choices = ", ".join(f"[[{n}]]" for n in sorted(placeholders.TEXT_NAMES))
+        if name not in allowed:
+            choices = ", ".join(f"[[{n}]]" for n in sorted(allowed))
             errors.append(
                 FieldError(path, "unknown-placeholder", {"name": name, "choices": choices})
             )

@@ -500,6 +500,8 @@ def sample_values(base_url: str, *, language: str, email: str = "") -> dict[str,
         placeholders.ANSWER_YES_URL: f"{base}/sample/answer?antwoord=ja&sample=1",
         placeholders.ANSWER_NO_URL: f"{base}/sample/answer?antwoord=nee&sample=1",
         placeholders.ANSWER_URL: f"{base}/sample/answer?sample=1",
+        placeholders.PREFERENCES_URL: f"{base}/sample/preferences?sample=1",
+        placeholders.CARD_URL: f"{base}/sample/network-card?sample=1",
     }
 
 

@@ -55,6 +55,8 @@ def build_test_message(
         placeholders.UNSUBSCRIBE_URL: f"{base_url.rstrip('/')}/archief",
         # Not a personal invitation: the answer page explains where the personal links are.
         **dict.fromkeys(placeholders.ANSWER_NAMES, f"{base_url.rstrip('/')}/antwoord"),
+        # Nobody's own pages: the signup page, where anyone chooses what to receive.
+        **dict.fromkeys(placeholders.LINK_NAMES, f"{base_url.rstrip('/')}/aanmelden"),
     }
     preview = preview_campaign(
         session,

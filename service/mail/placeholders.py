@@ -17,11 +17,27 @@ WEB_VERSION_URL = "web_version_url"
 ANSWER_YES_URL = "answer_yes_url"
 ANSWER_NO_URL = "answer_no_url"
 ANSWER_URL = "answer_url"
+# The contact's own pages: preferences (every campaign footer) and their network card.
+PREFERENCES_URL = "preferences_url"
+CARD_URL = "card_url"
 
 # Organisers may type these in their text ("Beste [[first_name]],").
 TEXT_NAMES = frozenset({FIRST_NAME, NAME})
-# Only the templates put these in `href`; a value must be an absolute http(s) URL.
-URL_NAMES = frozenset({UNSUBSCRIBE_URL, WEB_VERSION_URL, ANSWER_YES_URL, ANSWER_NO_URL, ANSWER_URL})
+# The templates put these in `href` (organisers may put LINK_NAMES in a button or link too); a
+# value must be an absolute http(s) URL.
+URL_NAMES = frozenset(
+    {
+        UNSUBSCRIBE_URL,
+        WEB_VERSION_URL,
+        ANSWER_YES_URL,
+        ANSWER_NO_URL,
+        ANSWER_URL,
+        PREFERENCES_URL,
+        CARD_URL,
+    }
+)
+# Organisers may use these as a whole button or link address ("Vul je netwerkkaart in").
+LINK_NAMES = frozenset({PREFERENCES_URL, CARD_URL})
 # The answer links exist only in emails about a meeting (invitations and reminders).
 ANSWER_NAMES = frozenset({ANSWER_YES_URL, ANSWER_NO_URL, ANSWER_URL})
 ALL_NAMES = TEXT_NAMES | URL_NAMES

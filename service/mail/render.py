@@ -324,6 +324,7 @@ def _context(
         "answer_yes_url": placeholders.token(placeholders.ANSWER_YES_URL),
         "answer_no_url": placeholders.token(placeholders.ANSWER_NO_URL),
         "answer_url": placeholders.token(placeholders.ANSWER_URL),
+        "preferences_url": placeholders.token(placeholders.PREFERENCES_URL),
         "light": palette.LIGHT,
         "dark": palette.DARK,
         "sans": palette.SANS,

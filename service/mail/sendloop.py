@@ -72,6 +72,7 @@ from service.mail.transports import Outcome, Transport, transport_from_config
 from service.meetings.answer_links import NO, YES, AnswerSigner, answer_url
 from service.models import Campaign, DeliveryStatus, Meeting, utcnow
 from service.nominations.introduction import INTRODUCTION, build_introduction
+from service.public.contact_links import CARD, PREFERENCES, ContactSigner
 from service.public.unsubscribe import UnsubscribeSigner, unsubscribe_mailto, unsubscribe_url
 from service.public.webversion import web_version_url
 
@@ -151,6 +152,9 @@ class MessageFactory:
         # The signer of unsubscribe_token, made once: it is used for every recipient.
         self._unsubscribe = UnsubscribeSigner(self.secret_key)
         self._answers = AnswerSigner(self.secret_key)
+        # The contact's own links, likewise signed per recipient by signers made once.
+        self._preferences = ContactSigner(self.secret_key, PREFERENCES)
+        self._card = ContactSigner(self.secret_key, CARD)
         from_email = sender_address(config)
         self.notice_sender = NoticeSender(
             network=self.network,
@@ -208,7 +212,12 @@ class MessageFactory:
             placeholders.UNSUBSCRIBE_URL: leave_url,
             placeholders.WEB_VERSION_URL: mail.web_version_url
             or web_version_url(mail.campaign_id, self.secret_key, self.base_url),
+            placeholders.PREFERENCES_URL: self._preferences.url(
+                delivery.contact_id or 0, self.base_url
+            ),
         }
+        if placeholders.CARD_URL in rendered.placeholders:
+            values[placeholders.CARD_URL] = self._card.url(delivery.contact_id or 0, self.base_url)
         if mail.meeting_id is not None and rendered.placeholders & placeholders.ANSWER_NAMES:
             values.update(self._answer_links(delivery.contact_id or 0, mail.meeting_id))
         plain, escaped = checked_values(rendered, values, check_urls=False)

@@ -71,6 +71,8 @@ def web_page(
             placeholders.NAME: name,
             placeholders.WEB_VERSION_URL: _WEB_SENTINEL,
             placeholders.UNSUBSCRIBE_URL: _UNSUBSCRIBE_SENTINEL,
+            # Nobody's own pages: the signup page, where anyone chooses what to receive.
+            **dict.fromkeys(placeholders.LINK_NAMES, f"{base_url.rstrip('/')}/aanmelden"),
         },
     )
     page = _replace_link(

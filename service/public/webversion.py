@@ -53,4 +53,6 @@ def neutral_values(url: str, base_url: str, language: str = "nl") -> dict[str, s
         placeholders.UNSUBSCRIBE_URL: f"{base_url.rstrip('/')}/archief",
         # Not a personal invitation: the answer page explains where the personal links are.
         **dict.fromkeys(placeholders.ANSWER_NAMES, f"{base_url.rstrip('/')}/antwoord"),
+        # Nobody's own pages: the signup page, where anyone chooses what to receive.
+        **dict.fromkeys(placeholders.LINK_NAMES, f"{base_url.rstrip('/')}/aanmelden"),
     }
