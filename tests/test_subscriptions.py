@@ -227,3 +227,32 @@ def test_every_kind_of_campaign_has_a_mailing():
         CampaignKind.INVITATION: Mailing.INVITATIONS,
         CampaignKind.REMINDER: Mailing.INVITATIONS,
     }
+
+
+def test_organisers_see_who_left_when_and_how(english, db):
+    make_contact(db, name="Blijft Hier")
+    left = make_contact(
+        db,
+        name="Ging Weg",
+        consent=Consent.WITHDRAWN,
+        consent_at=datetime(2026, 3, 2, 10, tzinfo=UTC),
+        consent_source="one-click unsubscribe (RFC 8058), campaign 4",
+    )
+    assert 'href="/contacts/withdrawn"' in english.get("/contacts/").get_data(as_text=True)
+    html = english.get("/contacts/withdrawn").get_data(as_text=True)
+    assert "Ging Weg" in html and "Blijft Hier" not in html
+    assert "one-click unsubscribe (RFC 8058), campaign 4" in html and "2026" in html
+    page = english.get(f"/contacts/{left.id}/edit").get_data(as_text=True)
+    assert "organisers cannot subscribe them again" in page
+
+
+def test_the_contact_page_shows_the_subscriptions(english, db):
+    person = make_contact(db, subscriptions=[Mailing.INVITATIONS])
+    html = english.get(f"/contacts/{person.id}/edit").get_data(as_text=True)
+    assert "Invitations to meetings, since" in html and "test builder" in html
+    assert "Recaps and news" not in html
+
+
+def test_the_unsubscribed_list_needs_a_login(client):
+    response = client.get("/contacts/withdrawn")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]

@@ -217,3 +217,15 @@ def _skip_queued(session: Session, contact_id: int, mailings: list[Mailing]) -> 
         .values(status=DeliveryStatus.SKIPPED, last_error="unsubscribed")
         .execution_options(synchronize_session=False)
     )
+
+
+def withdrawn_contacts(session: Session, *, limit: int = 500) -> list[Contact]:
+    """Contacts who withdrew consent, most recent first (the organisers' "Afgemeld" list)."""
+    return list(
+        session.scalars(
+            select(Contact)
+            .where(Contact.consent == Consent.WITHDRAWN)
+            .order_by(Contact.consent_at.desc(), Contact.id.desc())
+            .limit(limit)
+        )
+    )

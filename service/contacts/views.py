@@ -20,6 +20,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.utils import secure_filename
 
+from service.audience import subscriptions
 from service.auth.access import require_login
 from service.contacts import csvio, directory
 from service.contacts.forms import (
@@ -76,6 +77,14 @@ def index():
     )
 
 
+@bp.get("/withdrawn")
+def withdrawn():
+    """Who withdrew consent ("Afgemeld"), when and how; only they can subscribe again."""
+    return render_template(
+        "contacts/withdrawn.html", contacts=subscriptions.withdrawn_contacts(get_session())
+    )
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def create():
     form = _contact_form()
@@ -115,7 +124,15 @@ def edit(contact_id: int):
             else:
                 flash(_("Nothing was changed for %(name)s.", name=_label(contact)), "info")
             return redirect(url_for("contacts.index"))
-    return render_template("contacts/form.html", form=form, contact=contact), _status(form)
+    return render_template(
+        "contacts/form.html",
+        form=form,
+        contact=contact,
+        mailings=[
+            (_(subscriptions.MAILING_LABELS[row.mailing]), row)
+            for row in subscriptions.subscriptions_of(db, contact.id)
+        ],
+    ), _status(form)
 
 
 @bp.route("/<int:contact_id>/delete", methods=["GET", "POST"])
