@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from service.models import Consent, Contact
+from service.audience.subscriptions import subscribed_mailings
+from service.models import Consent, Contact, Mailing
 from tests.builders import make_contact
 from tests.e2e.conftest import check_accessibility, translated, visit
 from tests.test_unsubscribe import _link, _message_to, _path, _send
@@ -40,6 +41,14 @@ def test_unsubscribe_from_a_sent_email_by_keyboard(page: Page, app, db, smtp_ser
 
     button = translated(app, "Unsubscribe")
     _tab_to(page, button)
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text(translated(app, "You are unsubscribed"))
+    check_accessibility(page)
+    db.expire_all()
+    # A recap's link leaves the news only; the page offers to leave everything (issue 6).
+    assert subscribed_mailings(db, contact.id) == [Mailing.INVITATIONS]
+    assert db.get(Contact, contact.id).consent == Consent.GIVEN
+    _tab_to(page, translated(app, "Also unsubscribe from everything"))
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text(translated(app, "You are unsubscribed"))
     check_accessibility(page)
