@@ -298,9 +298,9 @@ def _setup(url: str, count: int) -> dict:
 
 
 def _insert_contacts(engine, count: int) -> None:
-    from sqlalchemy import insert
+    from sqlalchemy import insert, literal, select
 
-    from service.models import Consent, Contact, utcnow
+    from service.models import Consent, Contact, Mailing, Subscription, utcnow
 
     now = utcnow()
     with engine.begin() as connection:
@@ -322,6 +322,13 @@ def _insert_contacts(engine, count: int) -> None:
                 for n in range(start, min(start + 5000, count))
             ]
             connection.execute(insert(Contact.__table__), rows)
+        # A campaign goes only to subscribers of its mailing (the recap: the news).
+        subscribed = select(Contact.id, literal(Mailing.NEWS.value), literal(now), literal("bench"))
+        connection.execute(
+            insert(Subscription.__table__).from_select(
+                ["contact_id", "mailing", "created_at", "source"], subscribed
+            )
+        )
 
 
 def _campaign_of_size(session, size: int):

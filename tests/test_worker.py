@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from service.audience.subscriptions import subscribe_all
 from service.campaigns import store
 from service.demo.embedded import start_background_jobs
 from service.mail.outbox import start_sending
@@ -33,10 +34,15 @@ from tests.worker_helpers import (
 
 
 def _people(db, count: int) -> list[str]:
-    db.add_all(
+    people = [
         Contact(email=f"lid{n:03d}@example.nl", name=f"Lid {n}", consent=Consent.GIVEN)
         for n in range(count)
-    )
+    ]
+    db.add_all(people)
+    db.flush()
+    # Consent alone is not enough since issue 6: a campaign goes to subscribers of its mailing.
+    for person in people:
+        subscribe_all(db, person, source="test")
     db.commit()
     return [f"lid{n:03d}@example.nl" for n in range(count)]
 
