@@ -256,3 +256,11 @@ def test_the_contact_page_shows_the_subscriptions(english, db):
 def test_the_unsubscribed_list_needs_a_login(client):
     response = client.get("/contacts/withdrawn")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_withdrawn_cannot_be_laundered_through_unknown(app, db):
+    person = make_contact(db, email="omweg@example.nl", consent=Consent.WITHDRAWN)
+    api = api_client(app)
+    response = api.patch(f"/api/v1/contacts/{person.id}", json={"consent": "unknown"})
+    assert response.status_code == 422
+    assert _fresh(db, person.id).consent == Consent.WITHDRAWN

@@ -298,8 +298,9 @@ def validate_contact_fields(
                     {"value": _text(raw.get("consent"))},
                 ),
             )
-        if _withdrawn_by_contact(current) and consent == Consent.GIVEN:
-            # Only the person can undo their own withdrawal (signup form, preferences page).
+        if _withdrawn_by_contact(current) and consent != Consent.WITHDRAWN:
+            # Only the person can undo their own withdrawal (signup form, preferences page); not
+            # even by way of "unknown", which would lose the record that they said no.
             problems.add(
                 "consent",
                 Message(
