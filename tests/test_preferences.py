@@ -251,7 +251,7 @@ def test_campaign_emails_carry_the_preferences_link_and_the_card_url(app, db, sm
         sender_name="Opgavebeweging",
         meeting_id=None,
         blocks=[
-            {"type": "text", "body": "Je kaart: [[card_url]]"},
+            {"type": "text", "body": "Je kaart: [[card_url]] of [vul hem in]([[card_url]])"},
             {"type": "button", "label": "Vul je netwerkkaart in", "url": "[[card_url]]"},
         ],
         audience=None,
@@ -276,7 +276,9 @@ def test_campaign_emails_carry_the_preferences_link_and_the_card_url(app, db, sm
     html = message.get_body(("html",)).get_content()
     text = message.get_body(("plain",)).get_content()
     assert f'href="{preferences}"' in html and preferences in text
-    assert f'href="{card}"' in html and f"Je kaart: {card}" in text
+    # The button and the Markdown link both lead to the contact's own card.
+    assert html.count(f'href="{card}"') == 2 and f"Je kaart: {card}" in text
+    assert f"vul hem in ({card})" in text
     assert "[[" not in html + text
     # The footer link opens the contact's own page.
     assert app.test_client().get(preferences.removeprefix(base)).status_code == 200

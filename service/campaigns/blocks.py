@@ -359,6 +359,11 @@ def image_url(src: str, base_url: str) -> str:
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 # Images belong in an image block, where width and alt text are checked.
 _markdown.disable("image")
+# "[Vul je netwerkkaart in]([[card_url]])": the contact's own link, filled in per recipient. The
+# placeholder stays as written; percent-encoded it would no longer be found.
+_LINK_TOKENS = frozenset(placeholders.token(name) for name in placeholders.LINK_NAMES)
+_normalize_link = _markdown.normalizeLink
+_markdown.normalizeLink = lambda url: url if url in _LINK_TOKENS else _normalize_link(url)
 
 _BLOCK_TAGS = {"p", "br", "strong", "em", "a", "code", "pre", "h2", "h3", "h4"}
 _BLOCK_TAGS |= {"ul", "ol", "li", "blockquote", "hr"}
@@ -449,7 +454,7 @@ def _check_value(value: Any, kind: str, path: str, errors: list[FieldError]) -> 
             errors.extend(check_block(value, path))
     elif kind == "link":
         if value.strip() in _LINK_TOKENS:
-            return  # the contact's own page, filled in per recipient
+            return  # "[[card_url]]", "[[preferences_url]]": the contact's own page
         _check_address(value, path, MAX_URL, errors)
         scheme = url_scheme(value)
         if scheme is not None and scheme not in LINK_SCHEMES:
@@ -466,10 +471,6 @@ def _check_value(value: Any, kind: str, path: str, errors: list[FieldError]) -> 
             errors.append(FieldError(path, "out-of-range", {"min": 1, "max": MAX_WIDTH}))
     elif kind != "date":
         raise AssertionError(f"no check for field kind {kind}")
-
-
-# "[[card_url]]" and "[[preferences_url]]" may be a button's or link's whole address.
-_LINK_TOKENS = frozenset(placeholders.token(name) for name in placeholders.LINK_NAMES)
 
 
 def _check_text(value: str, path: str, limit: int, errors: list[FieldError]) -> None:
