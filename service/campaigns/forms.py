@@ -125,7 +125,14 @@ FIELD_SPECS: dict[str, dict[str, tuple[Any, str, Any]]] = {
     },
     "button": {
         "label": (_l("Button text"), "line", _l("Say where it leads, not “click here”.")),
-        "url": (_l("Link address"), "line", _l("For example https://www.example.org/photos.")),
+        "url": (
+            _l("Link address"),
+            "line",
+            _l(
+                "For example https://www.example.org/photos. [[card_url]] leads each recipient "
+                "to their own network card, [[preferences_url]] to their preferences."
+            ),
+        ),
     },
     "mailto": {
         "text": (_l("Text"), "area", _l("Markdown, like a text block.")),
