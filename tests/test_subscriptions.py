@@ -264,3 +264,15 @@ def test_withdrawn_cannot_be_laundered_through_unknown(app, db):
     response = api.patch(f"/api/v1/contacts/{person.id}", json={"consent": "unknown"})
     assert response.status_code == 422
     assert _fresh(db, person.id).consent == Consent.WITHDRAWN
+
+
+def test_the_demo_contacts_are_subscribed_to_both_mailings(db):
+    from sqlalchemy import func
+
+    from service.demo.seed import load_demo
+    from service.models import Subscription
+
+    result = load_demo(db)
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(Subscription)) == 2 * result.contacts
+    assert count_recipients(db, {}, Mailing.NEWS) == result.contacts

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.messages import N_
@@ -117,8 +118,43 @@ def subscribe(
 def subscribe_all(
     session: Session, contact: Contact, *, source: str, now: datetime | None = None
 ) -> list[Mailing]:
-    """Subscribe a contact whose consent was just given to both mailings (the default)."""
+    """Subscribe a contact whose consent was just given to both mailings (the default).
+
+    A contact not yet in the database is subscribed when the session next flushes, in one
+    INSERT with every other such contact: a CSV import of 10,000 contacts with consent would
+    otherwise flush and query once per row (4.7 s became 21 s).
+    """
+    if contact.id is None:
+        session.info.setdefault(_PENDING, []).append((contact, source[:200], now or utcnow()))
+        return list(MAILINGS)
     return subscribe(session, contact, MAILINGS, source=source, now=now)
+
+
+_PENDING = "audience.subscribe_all"
+
+
+@event.listens_for(Session, "after_flush")
+def _subscribe_flushed(session: Session, _context: Any) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    waiting = [entry for entry in pending if entry[0].id is None]
+    if waiting:  # not in this flush (added to the session later): the next flush takes them
+        session.info[_PENDING] = waiting
+    rows = [
+        {"contact_id": contact.id, "mailing": mailing, "created_at": now, "source": source}
+        for contact, source, now in pending
+        if contact.id is not None
+        for mailing in MAILINGS
+    ]
+    if rows:
+        session.connection().execute(insert(Subscription.__table__), rows)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    # Contacts of a rolled-back transaction were never stored; nothing to subscribe.
+    session.info.pop(_PENDING, None)
 
 
 def withdraw_consent(
