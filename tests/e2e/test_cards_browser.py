@@ -30,7 +30,7 @@ def test_a_contact_fills_in_the_card_with_a_photo_and_finds_it_on_the_wall(
     visit(page, f"/netwerkkaart/{token}")
     expect(page.locator("h1")).to_have_text(translated(app, "Network card"))
     page.get_by_label(translated(app, "Name"), exact=True).fill("Anna de Vries")
-    page.get_by_label(translated(app, "Province")).select_option("utrecht")
+    page.get_by_label(translated(app, "Province"), exact=True).select_option("utrecht")
     page.get_by_label(translated(app, "Province's treasure")).fill("De Utrechtse Heuvelrug")
     page.get_by_label(translated(app, "What I bring")).fill("Kennis van warmtenetten")
     page.get_by_label(translated(app, "What I seek")).fill("Woningbouwers")
