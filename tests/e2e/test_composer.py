@@ -95,7 +95,10 @@ def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_
     expect(page.locator("#composer-status")).not_to_be_empty()
     page.wait_for_function(
         """() => {
-          const text = document.getElementById("preview-frame").contentDocument.body.innerText;
+          // While the preview reloads its document has no body yet: wait, do not fail.
+          const doc = document.getElementById("preview-frame").contentDocument;
+          if (!doc || !doc.body) return false;
+          const text = doc.body.innerText;
           return text.indexOf("Alles is een opgave") < text.indexOf("provincieschat");
         }""",
         timeout=20_000,
@@ -149,8 +152,9 @@ def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_
     page.wait_for_function(
         """light => {
           const frame = document.getElementById("preview-frame");
-          return frame.src.includes("scheme=dark") && frame.contentDocument.body
-            && getComputedStyle(frame.contentDocument.body).backgroundColor !== light;
+          const doc = frame.contentDocument;
+          return frame.src.includes("scheme=dark") && doc && doc.body
+            && getComputedStyle(doc.body).backgroundColor !== light;
         }""",
         arg=light,
     )
