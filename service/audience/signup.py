@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,9 +29,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service.audience.subscriptions import MAILINGS, parse_mailings, subscribe
-from service.mail.notice_mail import NoticeSender
+from service.mail.notice_mail import NoticeSender, render_single
 from service.mail.outgoing import Outgoing
-from service.mail.render import TemplateError, email_context, email_environment, inline_css
+from service.mail.render import email_context
 from service.models import (
     Consent,
     Contact,
@@ -51,7 +50,6 @@ QUIET_PERIOD = timedelta(minutes=10)
 # How long a confirmation link works.
 VALID_FOR = timedelta(days=7)
 CONFIRM_PATH = "/aanmelden/bevestigen/"
-_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 @dataclass(frozen=True)
@@ -274,19 +272,14 @@ def build_confirmation(
         blocks_html=[],
         blocks_text="",
     )
-    env = email_environment()
-    try:
-        html = inline_css(env.get_template("signup_confirm.html").render(context))
-        plain = env.get_template("signup_confirm.txt").render(context)
-    except Exception as exc:  # jinja2 and premailer raise many kinds; none may send half a mail
-        raise TemplateError(f"the signup confirmation could not be rendered: {exc}") from exc
+    html, plain = render_single("signup_confirm", context, what="the signup confirmation")
     return Outgoing(
         from_name=sender.from_name,
         from_email=sender.from_email,
         to_name=name,
         to_email=to_email,
         subject=subject,
-        text=_BLANK_LINES.sub("\n\n", plain).strip("\n") + "\n",
+        text=plain,
         html=html,
         reply_to=sender.network.email,
         message_id=message_id,

@@ -219,12 +219,7 @@ def build_notice(
         blocks_html=[],
         blocks_text="",
     )
-    env = email_environment()
-    try:
-        html = inline_css(env.get_template("notice.html").render(context))
-        plain = env.get_template("notice.txt").render(context)
-    except Exception as exc:  # jinja2 and premailer raise many kinds; none may send half a mail
-        raise TemplateError(f"the {kind} email could not be rendered: {exc}") from exc
+    html, plain = render_single("notice", context, what=f"the {kind} email")
     calendar = None
     if text.method is not None:
         ics = meeting_calendar(
@@ -246,13 +241,28 @@ def build_notice(
         to_name=name,
         to_email=to_email,
         subject=text.subject,
-        text=_BLANK_LINES.sub("\n\n", plain).strip("\n") + "\n",
+        text=plain,
         html=html,
         reply_to=sender.network.email,
         message_id=message_id,
         headers=(("X-Opgavepost-Notice", kind),),
         calendar=calendar,
     )
+
+
+def render_single(template: str, context: Mapping[str, Any], *, what: str) -> tuple[str, str]:
+    """The HTML (CSS inlined) and text of a single message from `emails/<template>.html/.txt`.
+
+    Shared by every message outside a campaign (notices, signup confirmations, introductions);
+    raises TemplateError naming `what`, so nothing half-rendered is sent.
+    """
+    env = email_environment()
+    try:
+        html = inline_css(env.get_template(f"{template}.html").render(context))
+        plain = env.get_template(f"{template}.txt").render(context)
+    except Exception as exc:  # jinja2 and premailer raise many kinds; none may send half a mail
+        raise TemplateError(f"{what} could not be rendered: {exc}") from exc
+    return html, _BLANK_LINES.sub("\n\n", plain).strip("\n") + "\n"
 
 
 def _reader(language: str) -> str:

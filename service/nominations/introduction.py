@@ -14,7 +14,6 @@ Nothing here imports Flask.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -22,15 +21,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from emails.strings import translate
-from service.mail.notice_mail import NoticeSender
+from service.mail.notice_mail import NoticeSender, render_single
 from service.mail.outgoing import Outgoing
-from service.mail.render import TemplateError, email_context, email_environment, inline_css
+from service.mail.render import email_context
 from service.models import Delivery, DeliveryStatus, Nomination
 
 INTRODUCTION = "introduction"
 LANGUAGE = "nl"
 SIGNUP_PATH = "/aanmelden"
-_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def introduction_payload(nomination: Nomination) -> dict[str, Any]:
@@ -120,19 +118,14 @@ def build_introduction(
         blocks_html=[],
         blocks_text="",
     )
-    env = email_environment()
-    try:
-        html = inline_css(env.get_template("introduction.html").render(context))
-        plain = env.get_template("introduction.txt").render(context)
-    except Exception as exc:  # jinja2 and premailer raise many kinds; none may send half a mail
-        raise TemplateError(f"the introduction email could not be rendered: {exc}") from exc
+    html, plain = render_single("introduction", context, what="the introduction email")
     return Outgoing(
         from_name=sender.from_name,
         from_email=sender.from_email,
         to_name=nominee,
         to_email=to_email,
         subject=subject,
-        text=_BLANK_LINES.sub("\n\n", plain).strip("\n") + "\n",
+        text=plain,
         html=html,
         # The invitation to talk is answered by replying: the reply goes to the network's mailbox.
         reply_to=sender.network.email,
