@@ -101,6 +101,30 @@ def test_long_lines_get_soft_breaks_and_every_line_ends_in_crlf():
     assert message["List-Unsubscribe"] == long_unsubscribe
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Terugblik voor Maaïke: de Opgavebeweging bij Provincie Zuid-Holland",
+        "Één " * 60,
+        "Uitnodiging 🎉 " * 12,
+        "Ελληνικά και 日本語のテキスト、混ぜて " * 4,
+        "a" * 950,
+    ],
+    ids=["dutch-name", "long-accents", "emoji", "greek-and-japanese", "long-ascii"],
+)
+def test_encoded_subjects_come_back_exactly_and_keep_to_the_line_limits(subject):
+    data = _outgoing(subject=subject).as_bytes()
+    head = data.split(b"\r\n\r\n", 1)[0]
+    subject_lines = head.split(b"Subject: ", 1)[1].split(b"\r\nDate:", 1)[0].split(b"\r\n")
+
+    assert message_from_bytes(data, policy=policy.default)["Subject"] == subject
+    assert all(len(line) <= 78 for line in _lines(head + b"\r\n"))
+    # RFC 2047: every encoded word at most 75 characters, each folded line holding one.
+    words = [line.strip() for line in subject_lines]
+    assert all(word.startswith(b"=?utf-8?b?") and len(word) <= 75 for word in words)
+    assert len(words) > 1 or len(subject.encode()) <= 39
+
+
 def test_text_part_comes_before_html_and_the_boundary_is_not_in_the_body():
     outgoing = _outgoing(text="tekst met --=_opgavepost_ erin", html="<p>=_opgavepost_</p>")
     data = outgoing.as_bytes()
@@ -246,3 +270,30 @@ def test_a_body_template_gives_exactly_the_bytes_of_encoding_the_filled_text(val
     text, page = _bodies(_parsed(templated))
     assert text.replace("\r\n", "\n").startswith(f"Beste {values['first_name']},\n")
     assert f'href="{escaped["web_version_url"]}"' in page
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "has_dots"),
+    [
+        ("Beste [[first_name]],\nTot ziens.\n", "Anna", False),
+        ("Beste [[first_name]],\n.begint met een punt\n", "Anna", True),
+        ("[[first_name]] schreef dit\n", ".Anna", True),
+        # Quoted-printable breaks this line after 75 characters, just before the dot.
+        ("Beste [[first_name]],\n" + "woord " * 12 + "xxx.vervolg\n", "Anna", True),
+    ],
+    ids=["none", "fixed-line", "filled-line", "after-a-soft-break"],
+)
+def test_a_body_template_says_whether_a_line_starts_with_a_dot(text, value, has_dots):
+    from service.mail.outgoing import BodyTemplate
+
+    template = BodyTemplate(_campaign_parts(text), _campaign_parts("<p>[[first_name]]</p>"))
+    prepared = template.fill({"first_name": value}, {"first_name": value})
+    lines = prepared.data.split(b"\r\n")
+
+    assert any(line.startswith(b".") for line in lines) is has_dots
+    assert prepared.has_dot_lines is has_dots
+    lazy = template.later({"first_name": value}, {"first_name": value})
+    message = _outgoing(body=lazy)
+    assert message.may_have_dot_lines is has_dots
+    # Without a template nothing is known, so the SMTP transport always looks.
+    assert _outgoing().may_have_dot_lines

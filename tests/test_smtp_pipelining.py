@@ -127,3 +127,45 @@ def test_three_connections_share_a_batch_and_keep_the_order_of_outcomes(smtp_ser
     assert all(o.status == "accepted" for o in more)
     assert len(greetings) == 3  # three connections, kept open for the second batch
     assert sorted(_subjects(handler)) == sorted(f"Bericht {n}" for n in range(15) if n != 4)
+
+
+@MODES
+def test_templated_bodies_arrive_exactly_with_and_without_lines_starting_with_a_dot(
+    smtp_server, pipelining
+):
+    from service.mail import placeholders
+    from service.mail.outgoing import BodyTemplate
+
+    smtp_server.handler.pipelining = pipelining
+    text = "Beste [[first_name]],\n.begint met een punt\n[[first_name]]\nTot ziens.\n"
+    plain = BodyTemplate(
+        placeholders.PATTERN.split("Beste [[first_name]],\n[[first_name]]\n"),
+        placeholders.PATTERN.split("<p>[[first_name]]</p>"),
+    )
+    dotted = BodyTemplate(
+        placeholders.PATTERN.split(text), placeholders.PATTERN.split("<p>[[first_name]]</p>")
+    )
+    names = ["Anna", ".Bram", "..", "Carla"]
+    messages = [
+        _message(n, body=template.later({"first_name": name}, {"first_name": name}))
+        for n, name in enumerate(names)
+        for template in (plain, dotted)
+    ]
+    transport = SmtpTransport("127.0.0.1", smtp_server.port, timeout=5)
+    outcomes = transport.send_batch(messages).outcomes
+    transport.close()
+
+    assert [o.status for o in outcomes] == ["accepted"] * 8
+    received = [
+        message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        for _from, _rcpts, message in smtp_server.handler.messages
+    ]
+    expected = [
+        filled
+        for name in names
+        for filled in (
+            f"Beste {name},\n{name}\n",
+            text.replace("[[first_name]]", name),
+        )
+    ]
+    assert received == expected

@@ -30,7 +30,6 @@ import binascii
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from email.header import Header
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
 
@@ -109,6 +108,15 @@ class Outgoing:
     def to_header(self) -> str:
         """The To header as written on the wire."""
         return _address(self.to_name, self.to_email)
+
+    @property
+    def may_have_dot_lines(self) -> bool:
+        """Whether a line of `as_bytes()` may start with "." (SMTP doubles such dots).
+
+        A campaign's body knows it has none, which spares the SMTP transport a scan of every
+        25 KB message for them (RFC 5321 4.5.2). Header lines start with a name or a space.
+        """
+        return self.body is None or self.calendar is not None or self.body.has_dot_lines
 
     def header_lines(self) -> list[tuple[str, str]]:
         """Every header except the MIME structure ones, encoded, in the order written."""
@@ -215,6 +223,8 @@ class PreparedBody:
 
     boundary: str
     data: bytes
+    # Whether a line of `data` may start with "."; see Outgoing.may_have_dot_lines.
+    has_dot_lines: bool = True
 
 
 # Stands for a placeholder while a campaign's text is split into lines; never in rendered text.
@@ -241,6 +251,10 @@ class BodyTemplate:
             pieces.append(b"\r\n")  # the line break that belongs to the next boundary
         pieces.append(_closing(self.boundary))
         self._pieces = _merged(pieces)
+        # Every piece begins at the start of a line.
+        self._fixed_dot_lines = any(
+            _has_dot_line(piece) for piece in self._pieces if isinstance(piece, bytes)
+        )
 
     def later(self, plain: Mapping[str, str], escaped: Mapping[str, str]) -> LazyBody:
         """The body for one recipient, encoded when first needed.
@@ -253,6 +267,7 @@ class BodyTemplate:
     def fill(self, plain: Mapping[str, str], escaped: Mapping[str, str]) -> PreparedBody:
         """The body for one recipient: `plain` values for the text, `escaped` ones for HTML."""
         out: list[bytes] = []
+        dot_lines = self._fixed_dot_lines
         for piece in self._pieces:
             if isinstance(piece, bytes):
                 out.append(piece)
@@ -260,8 +275,10 @@ class BodyTemplate:
             is_html, line = piece
             values = escaped if is_html else plain
             filled = "".join(values[p] if i % 2 else p for i, p in enumerate(line))
-            out.append(_qp((filled + CRLF).encode("utf-8")))
-        return PreparedBody(self.boundary, b"".join(out))
+            encoded = _qp((filled + CRLF).encode("utf-8"))
+            dot_lines = dot_lines or _has_dot_line(encoded)
+            out.append(encoded)
+        return PreparedBody(self.boundary, b"".join(out), dot_lines)
 
 
 class LazyBody:
@@ -274,13 +291,21 @@ class LazyBody:
     ):
         self._template, self._plain, self._escaped = template, plain, escaped
         self.boundary = template.boundary
-        self._filled: bytes | None = None
+        self._filled: PreparedBody | None = None
 
     @property
     def data(self) -> bytes:
         """The encoded body bytes."""
+        return self._prepared().data
+
+    @property
+    def has_dot_lines(self) -> bool:
+        """Whether a line of the body may start with "."."""
+        return self._prepared().has_dot_lines
+
+    def _prepared(self) -> PreparedBody:
         if self._filled is None:
-            self._filled = self._template.fill(self._plain, self._escaped).data
+            self._filled = self._template.fill(self._plain, self._escaped)
         return self._filled
 
 
@@ -304,6 +329,11 @@ def _encoded_lines(
     if run:
         pieces.append(_qp("".join(run).encode("utf-8")))
     return pieces
+
+
+def _has_dot_line(data: bytes) -> bool:
+    # `data` begins at the start of a line.
+    return data.startswith(b".") or b"\n." in data
 
 
 def _merged(
@@ -342,10 +372,30 @@ def from_email_message(message: EmailMessage) -> Outgoing:
 
 
 def encode_header_text(value: str) -> str:
-    """A header value as RFC 2047 encoded words when it is not plain short ASCII."""
+    """A header value as RFC 2047 encoded words when it is not plain short ASCII.
+
+    The words are written here rather than by `email.header.Header`, which costs about 0.1 ms:
+    a subject personalised with a name such as "Maaïke" is encoded for every recipient.
+    """
     if value.isascii() and len(value) <= _MAX_PLAIN_HEADER:
         return value
-    return Header(value, "utf-8", header_name="Subject").encode(linesep=CRLF)
+    data = value.encode("utf-8")
+    words: list[str] = []
+    start = 0
+    while start < len(data):
+        end = min(start + _WORD_BYTES, len(data))
+        # A word holds whole characters (RFC 2047 5): never end one inside a UTF-8 sequence.
+        while end < len(data) and data[end] & 0xC0 == 0x80:
+            end -= 1
+        words.append(f"=?utf-8?b?{base64.b64encode(data[start:end]).decode('ascii')}?=")
+        start = end
+    # Readers join adjacent encoded words without the folding space between them (RFC 2047 6.2).
+    return (CRLF + " ").join(words)
+
+
+# An encoded word is at most 75 characters; 39 bytes make 52 in base64, so with "=?utf-8?b?",
+# "?=" and a header name such as "Subject: " every line stays within 78 characters.
+_WORD_BYTES = 39
 
 
 def _header_line(name: str, value: str) -> str:

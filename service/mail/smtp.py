@@ -17,6 +17,7 @@ refused login concern the whole relay.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 import threading
@@ -188,7 +189,8 @@ def _send_pipelined(smtp: smtplib.SMTP, messages: list[Outgoing], outcomes: list
             replies.next()
             continue
         following = messages[index + 1] if index + 1 < len(messages) else None
-        body = _dot_stuffed(message.as_bytes()) + b".\r\n"
+        data = message.as_bytes()
+        body = (_dot_stuffed(data) if message.may_have_dot_lines else data) + b".\r\n"
         if following is not None:
             body += _envelope(following)
             envelope_on_the_wire = True
@@ -276,10 +278,19 @@ def _dot_stuffed(data: bytes) -> bytes:
 
 def _envelope(message: Outgoing) -> bytes:
     return (
-        f"MAIL FROM:{smtplib.quoteaddr(message.from_email)}\r\n"
-        f"RCPT TO:{smtplib.quoteaddr(message.to_email)}\r\n"
-        "DATA\r\n"
+        f"MAIL FROM:{_path(message.from_email)}\r\nRCPT TO:{_path(message.to_email)}\r\nDATA\r\n"
     ).encode("ascii")
+
+
+def _path(address: str) -> str:
+    # smtplib's quoteaddr parses the address first, which costs more than a whole message's
+    # headers; a plain local@domain needs only the angle brackets.
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
 
 
 def _refused(
