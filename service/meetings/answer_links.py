@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from itsdangerous import BadSignature, Signer
+from itsdangerous import BadSignature
+
+from service.signing import ReusableSigner
 
 SALT = "answer"
 YES, NO = "ja", "nee"
@@ -31,7 +33,7 @@ class AnswerSigner:
     """Signs and reads answer tokens; make one per secret key (signing is then cheap)."""
 
     def __init__(self, secret_key: str):
-        self._signer = Signer(secret_key, salt=SALT)
+        self._signer = ReusableSigner(secret_key, salt=SALT)
 
     def token(self, contact_id: int, meeting_id: int) -> str:
         """The token in this contact's answer links for this meeting."""

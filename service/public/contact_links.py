@@ -9,7 +9,9 @@ Nothing here imports Flask.
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, Signer
+from itsdangerous import BadSignature
+
+from service.signing import ReusableSigner
 
 PREFERENCES = "preferences"
 CARD = "network-card"
@@ -24,7 +26,7 @@ class ContactSigner:
         if purpose not in PATHS:
             raise ValueError(f"unknown link purpose {purpose!r}; use one of {', '.join(PATHS)}")
         self.purpose = purpose
-        self._signer = Signer(secret_key, salt=f"contact-{purpose}")
+        self._signer = ReusableSigner(secret_key, salt=f"contact-{purpose}")
 
     def token(self, contact_id: int) -> str:
         """The token in this contact's link."""

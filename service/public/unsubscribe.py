@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from itsdangerous import BadSignature, Signer
+from itsdangerous import BadSignature
 from sqlalchemy.orm import Session
 
 from service.audience.subscriptions import mailing_of, unsubscribe, withdraw_consent
 from service.models import Campaign, Contact, Mailing, record_audit
+from service.signing import ReusableSigner
 
 SALT = "unsubscribe"
 
@@ -34,7 +35,7 @@ class UnsubscribeSigner:
     """Signs and reads unsubscribe tokens; make one per secret key and reuse it."""
 
     def __init__(self, secret_key: str):
-        self._signer = Signer(secret_key, salt=SALT)
+        self._signer = ReusableSigner(secret_key, salt=SALT)
 
     def token(self, contact_id: int, campaign_id: int | None) -> str:
         """The signed token in a contact's unsubscribe link."""
