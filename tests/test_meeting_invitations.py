@@ -315,6 +315,26 @@ def test_reminder_rules_refuse_a_duplicate_without_touching_the_database(db):
     assert len(meeting.reminders) == 2
 
 
+def test_the_same_reminder_added_meanwhile_by_another_organiser_is_refused_with_a_message(app, db):
+    meeting = make_meeting(db)
+    assert meeting.reminders == []  # this organiser's page was drawn without it
+    with app.extensions["db_sessionmaker"]() as other:
+        reminder_edit.add_reminder(other, other.get(Meeting, meeting.id), 3, "09:00", "yes")
+        other.commit()
+
+    with pytest.raises(reminder_edit.ReminderError) as duplicate:
+        reminder_edit.add_reminder(db, meeting, 3, "10:00", "yes")
+
+    assert set(duplicate.value.errors) == {"days_before"}
+    # The session goes on: the other reminder is there once, and a different one can be added.
+    reminder_edit.add_reminder(db, meeting, 3, "09:00", "unanswered")
+    db.commit()
+    assert sorted((r.days_before, r.audience) for r in meeting.reminders) == [
+        (3, "unanswered"),
+        (3, "yes"),
+    ]
+
+
 def test_a_cancelled_meeting_says_no_reminders_go(english, db):
     meeting = make_meeting(db, status=MeetingStatus.CANCELLED)
     meeting.reminders.append(Reminder(days_before=7, send_time="09:00", audience="yes"))

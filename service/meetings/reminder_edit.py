@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.messages import N_, Message
@@ -62,21 +63,32 @@ def add_reminder(
     """Add a checked reminder; a second one with the same offset and audience is refused."""
     days, clock, who = check_reminder(days_before, send_time, audience)
     if any(r.days_before == days and r.audience == who for r in meeting.reminders):
-        raise ReminderError(
-            {
-                "days_before": Message(
-                    N_(
-                        "This meeting already has a reminder %(days)d days before to the same "
-                        "people. Change the number of days or the audience."
-                    ),
-                    {"days": days},
-                )
-            }
-        )
+        raise _duplicate(days)
     reminder = Reminder(days_before=days, send_time=clock, audience=who)
-    meeting.reminders.append(reminder)
-    session.flush()
+    try:
+        # A savepoint: when another organiser added the same reminder since the check above,
+        # the unique constraint refuses this one and only this insert is undone.
+        with session.begin_nested():
+            meeting.reminders.append(reminder)
+            session.flush()
+    except IntegrityError:
+        session.expire(meeting, ["reminders"])
+        raise _duplicate(days) from None
     return reminder
+
+
+def _duplicate(days: int) -> ReminderError:
+    return ReminderError(
+        {
+            "days_before": Message(
+                N_(
+                    "This meeting already has a reminder %(days)d days before to the same "
+                    "people. Change the number of days or the audience."
+                ),
+                {"days": days},
+            )
+        }
+    )
 
 
 def remove_reminder(session: Session, meeting: Meeting, reminder_id: int) -> Reminder:
