@@ -28,7 +28,14 @@ class Message:
     def render(self, translate: Callable[[str], str] | None = None) -> str:
         """The message in the reader's language (`translate` is e.g. flask_babel.gettext)."""
         text = translate(self.msgid) if translate is not None else self.msgid
-        return text % dict(self.params) if self.params else text
+        if not self.params:
+            return text
+        # A value that is itself a Message (a status's name, say) is read in the same language.
+        values = {
+            name: value.render(translate) if isinstance(value, Message) else value
+            for name, value in self.params.items()
+        }
+        return text % values
 
     def __str__(self) -> str:
         return self.render()

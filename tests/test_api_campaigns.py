@@ -119,12 +119,20 @@ def test_invalid_content_is_422_with_the_field_named(api):
     assert unknown.status_code == 422 and "colour" in unknown.get_json()["errors"]
 
 
-def test_sent_campaign_cannot_change(api, db):
+def test_sent_campaign_cannot_change(app, api, db):
     campaign = api.post("/api/v1/campaigns", json=_seed_body()).get_json()
     db.get(Campaign, campaign["id"]).status = CampaignStatus.SENT
     db.commit()
     response = api.patch(f"/api/v1/campaigns/{campaign['id']}", json={"subject": "Anders"})
     assert response.status_code == 409
+    # The status is named in the organiser's language, as the pages name it.
+    assert 'heeft de status "Verstuurd"' in response.get_json()["message"]
+    english = api_client(app, Role.EDITOR, "en")
+    refused = english.patch(f"/api/v1/campaigns/{campaign['id']}", json={"subject": "Other"})
+    assert refused.status_code == 409
+    assert refused.get_json()["message"] == (
+        'This campaign has the status "Sent" and can no longer be changed; duplicate it instead.'
+    )
 
 
 def test_preview_gives_subject_html_text_and_lint(api, db):
@@ -227,7 +235,11 @@ def test_send_starts_it_and_a_second_send_is_409(api, db):
 
     again = api.post(f"{path}/send", json={})
     assert again.status_code == 409
-    assert again.get_json()["code"] == 409 and again.get_json()["message"]
+    assert again.get_json()["code"] == 409
+    assert again.get_json()["message"] == (
+        'Deze campagne heeft de status "Wordt verstuurd"; alleen concepten en ingeplande '
+        "campagnes kunnen beginnen."
+    )
     assert len(_deliveries(db, campaign["id"])) == 3
     assert api.post("/api/v1/campaigns/999999/send", json={}).status_code == 404
 

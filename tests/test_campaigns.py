@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, time
 
@@ -221,6 +222,8 @@ def test_sent_campaigns_cannot_be_edited_or_deleted_but_can_be_duplicated(organi
     response = organiser.post(f"{url}/delete", data={"csrf_token": token})
     assert response.status_code == 302
     assert db.get(Campaign, campaign.id) is not None
+    shown = html.unescape(organiser.get(response.location).get_data(as_text=True))
+    assert 'Only drafts can be deleted; this campaign has the status "Sent".' in shown
 
 
 def test_delete_a_draft_after_confirmation(organiser, db):

@@ -34,7 +34,8 @@ from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.campaigns.blocks import BLOCK_TYPES, block_to_dict
-from service.models import Answer, CampaignKind, CampaignStatus
+from service.campaigns.statuses import STATUS_NAMES
+from service.models import Answer, CampaignKind
 
 KIND_LABELS = {
     CampaignKind.RECAP: _l("Recap of a meeting"),
@@ -42,14 +43,7 @@ KIND_LABELS = {
     CampaignKind.REMINDER: _l("Reminder"),
     CampaignKind.ANNOUNCEMENT: _l("Announcement"),
 }
-STATUS_LABELS = {
-    CampaignStatus.DRAFT: _l("Draft"),
-    CampaignStatus.SCHEDULED: _l("Scheduled"),
-    CampaignStatus.SENDING: _l("Sending"),
-    CampaignStatus.PAUSED: _l("Paused"),
-    CampaignStatus.SENT: _l("Sent"),
-    CampaignStatus.CANCELLED: _l("Cancelled"),
-}
+STATUS_LABELS = {status: _l(name) for status, name in STATUS_NAMES.items()}
 BLOCK_LABELS = {
     "header": _l("Header"),
     "text": _l("Text"),

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from service import provinces
 from service.campaigns import blocks as b
 from service.campaigns.lint import Finding, lint
+from service.campaigns.statuses import status_name
 from service.mail import placeholders
 from service.mail.render import MeetingFacts, Network, personalise, render_campaign
 from service.meetings.agenda import meetings_after
@@ -317,12 +318,13 @@ def _require_status(campaign: Campaign, allowed: frozenset[CampaignStatus]) -> N
     if campaign.status in allowed:
         return
     if allowed == DELETABLE:
-        msgid = N_("Only drafts can be deleted; this campaign is %(status)s.")
+        msgid = N_('Only drafts can be deleted; this campaign has the status "%(status)s".')
     else:
         msgid = N_(
-            "This campaign is %(status)s and can no longer be changed; duplicate it instead."
+            'This campaign has the status "%(status)s" and can no longer be changed; '
+            "duplicate it instead."
         )
-    raise NotEditableError(Message(msgid, {"status": str(campaign.status)}))
+    raise NotEditableError(Message(msgid, {"status": status_name(campaign.status)}))
 
 
 def _checked(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:

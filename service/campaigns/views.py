@@ -69,7 +69,6 @@ from service.mail.outbox import (
 from service.mail.render import Network, TemplateError
 from service.mail.transports import TransportConfigError, TransportError
 from service.meetings.agenda import list_meetings
-from service.messages import Message
 from service.models import (
     Campaign,
     CampaignKind,
@@ -168,7 +167,7 @@ def edit(campaign_id: int):
             editor.general = exc.message.render(_)
             status = 409
         except store.NotEditableError as exc:
-            flash(_status_message(exc, campaign), "error")
+            flash(exc.message.render(_), "error")
             return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
         except store.CampaignValidationError as exc:
             editor.take_errors(form, exc)
@@ -224,7 +223,7 @@ def autosave(campaign_id: int):
     except store.StaleVersionError as exc:
         return jsonify(saved=False, conflict=True, message=exc.message.render(_)), 409
     except store.NotEditableError as exc:
-        return jsonify(saved=False, message=_status_message(exc, campaign)), 409
+        return jsonify(saved=False, message=exc.message.render(_)), 409
     except store.CampaignValidationError as exc:
         editor.take_errors(form, exc)
         errors = {**{f.id: f.errors[0] for f in form if f.errors}, **editor.field_ids()}
@@ -278,7 +277,7 @@ def delete(campaign_id: int):
         try:
             store.delete_campaign(db, campaign, actor=current_user)
         except store.NotEditableError as exc:
-            flash(_status_message(exc, campaign), "error")
+            flash(exc.message.render(_), "error")
             return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
         db.commit()
         flash(_("The draft “%(subject)s” was deleted.", subject=_title(campaign)), "success")
@@ -355,7 +354,7 @@ def schedule(campaign_id: int):
         sending.schedule_campaign(db, campaign, at, current_app.config, actor=current_user)
     except store.NotEditableError as exc:
         db.rollback()
-        flash(_status_message(exc, campaign), "error")
+        flash(exc.message.render(_), "error")
         return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
     except sending.NotReadyError:
         # The page checks again and shows every finding next to the form.
@@ -381,7 +380,7 @@ def unschedule(campaign_id: int):
         store.unschedule_campaign(db, campaign, actor=current_user)
     except store.NotEditableError as exc:
         db.rollback()
-        flash(_status_message(exc, campaign), "error")
+        flash(exc.message.render(_), "error")
     else:
         db.commit()
         flash(_("The campaign is no longer scheduled; it is a draft again."), "success")
@@ -729,12 +728,6 @@ def _get_or_404(campaign_id: int) -> Campaign:
     if campaign is None:
         abort(404, _("This campaign does not exist (any more)."))
     return campaign
-
-
-def _status_message(exc: store.NotEditableError, campaign: Campaign) -> str:
-    # The store names the status by its code; the page names it in the reader's words.
-    params = {**exc.message.params, "status": str(STATUS_LABELS[campaign.status]).lower()}
-    return Message(exc.message.msgid, params).render(_)
 
 
 def _title(campaign: Campaign) -> str:

@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.audience.subscriptions import mailing_of
+from service.campaigns.statuses import status_name
 from service.meetings.invitations import record_campaign_invitations
 from service.messages import N_, Message
 from service.models import (
@@ -152,8 +153,11 @@ def start_sending(
     if campaign.status not in STARTABLE:
         raise SendError(
             Message(
-                N_("This campaign is %(status)s; only drafts and scheduled campaigns can start."),
-                {"status": str(campaign.status)},
+                N_(
+                    'This campaign has the status "%(status)s"; only drafts and scheduled '
+                    "campaigns can start."
+                ),
+                {"status": status_name(campaign.status)},
             )
         )
     now = now or utcnow()
