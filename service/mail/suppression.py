@@ -57,8 +57,8 @@ def apply_event(session: Session, event: SuppressionEvent) -> Suppression | None
     return suppress(session, event.email, event.kind, event.reason, event.provider)
 
 
-# Mailgun signatures older than MAILGUN_MAX_AGE are refused (service/mail/webhooks.py), so a token
-# older than that can never come back; a day leaves room for clocks that disagree.
+# Mailgun signatures older than MAILGUN_MAX_AGE (9 hours) are refused (service/mail/webhooks.py),
+# so a token older than that can never come back; a day leaves room for clocks that disagree.
 KEEP_WEBHOOK_TOKENS = timedelta(days=1)
 
 

@@ -6,9 +6,8 @@ a `WebhookRejected` that says why the call is refused.
 
 - Mailgun signs every call: HMAC-SHA256 of timestamp + token with the webhook signing key. The
   signature does not cover the event data, so a captured call could be replayed with another
-  event in it: a timestamp older than fifteen minutes is refused, and within those minutes each
-  token is accepted once (the caller says whether a token is new; the view keeps them in
-  UsedWebhookToken).
+  event in it: each token is accepted once (the caller says whether a token is new; the view
+  keeps them in UsedWebhookToken), and a signature older than Mailgun's retries is refused.
 - Postmark does not sign; its webhook URL carries basic-auth credentials that only we know.
 """
 
@@ -25,10 +24,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-# How old a Mailgun signature may be. Mailgun's retries resend the first signature block, and the
-# first retries come 5 and 10 minutes later; within this window each token is still accepted
-# only once (UsedWebhookToken keeps them a day), so the window does not open a replay.
-MAILGUN_MAX_AGE = timedelta(minutes=15)
+# How old a Mailgun signature may be. Mailgun's retries resend the first signature block, and it
+# retries for 8 hours (after 5, 10 and 15 minutes, then 1, 2 and 4 hours): a shorter window would
+# refuse the retries that follow an outage of ours, and their bounces would be lost. Within the
+# window each token is still accepted only once (UsedWebhookToken keeps them a day), so the
+# window does not open a replay.
+MAILGUN_MAX_AGE = timedelta(hours=9)
 
 Kind = Literal["hard_bounce", "soft_bounce", "complaint"]
 
@@ -52,6 +53,13 @@ class WebhookRejected(ValueError):
         self.reason = reason
         # True when the caller could not prove who it is (answer 401), else the body is bad (400).
         self.unauthorised = unauthorised
+
+
+class WebhookStale(WebhookRejected):
+    """A correctly signed Mailgun call from outside the time window: it will never be accepted."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason, unauthorised=True)
 
 
 class WebhookReplayed(WebhookRejected):
@@ -109,9 +117,8 @@ def verify_mailgun_signature(
     age = (now or datetime.now(UTC)) - signed_at
     # A small allowance for clocks that run ahead; anything older than the limit is a replay.
     if age > MAILGUN_MAX_AGE or age < -timedelta(minutes=1):
-        raise WebhookRejected(
-            f"the Mailgun signature is from {signed_at:%Y-%m-%d %H:%M:%S} UTC, too old to trust",
-            unauthorised=True,
+        raise WebhookStale(
+            f"the Mailgun signature is from {signed_at:%Y-%m-%d %H:%M:%S} UTC, too old to trust"
         )
     # Checked last, so only a genuine, fresh signature ever uses up its token.
     if first_use is not None and not first_use(token):

@@ -21,6 +21,7 @@ from service.mail.webhooks import (
     SuppressionEvent,
     WebhookRejected,
     WebhookReplayed,
+    WebhookStale,
     parse_mailgun,
     parse_postmark,
 )
@@ -43,9 +44,10 @@ def _answer(event: SuppressionEvent | None):
 
 def _refused(provider: str, exc: WebhookRejected):
     log.warning("%s webhook refused: %s", provider, exc.reason)
-    if isinstance(exc, WebhookReplayed):
+    if isinstance(exc, WebhookReplayed | WebhookStale):
         # Mailgun retries every answer except 2xx and 406 ("rejected, do not retry"). A replay
-        # will never be accepted, so 406 ends it; a 409 would only be tried again for 8 hours.
+        # or a stale signature will never be accepted, so 406 ends it; a 401 or 409 would only
+        # be tried again for 8 hours.
         return jsonify(status="refused", reason=exc.reason), 406
     code = 401 if exc.unauthorised else 400
     return jsonify(status="refused", reason=exc.reason), code
