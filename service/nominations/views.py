@@ -7,6 +7,9 @@ field and a rate limit per address keep bots out. `bp` holds the organisers' pag
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -20,6 +23,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 
 from service.auth.access import require_login
 from service.database import get_session
@@ -52,20 +56,13 @@ require_login(bp)
 @limiter.limit(PUBLIC_FORM_LIMIT, methods=["POST"])
 def nominate():
     """The public form to put someone forward."""
-    form = NominationForm()
-    if form.validate_on_submit():
-        if _is_bot(form):
-            return redirect(url_for("nominate.nomination_thanks"))
-        try:
-            data = intake.check_nomination(form.data)
-        except intake.IntakeError as exc:
-            _show_errors(form, exc)
-        else:
-            db = get_session()
-            intake.store_nomination(db, data)
-            db.commit()
-            return redirect(url_for("nominate.nomination_thanks"))
-    return _public_page("nominations/nominate.html", form, 400 if form.errors else 200)
+    return _public_form(
+        NominationForm(),
+        intake.check_nomination,
+        intake.store_nomination,
+        "nominations/nominate.html",
+        "nominate.nomination_thanks",
+    )
 
 
 @public_bp.get("/aandragen/bedankt")
@@ -78,26 +75,42 @@ def nomination_thanks():
 @limiter.limit(PUBLIC_FORM_LIMIT, methods=["POST"])
 def host():
     """The public form for an organisation that offers to host a meeting."""
-    form = HostProposalForm()
-    if form.validate_on_submit():
-        if _is_bot(form):
-            return redirect(url_for("nominate.host_thanks"))
-        try:
-            data = intake.check_host_proposal(form.data)
-        except intake.IntakeError as exc:
-            _show_errors(form, exc)
-        else:
-            db = get_session()
-            intake.store_host_proposal(db, data)
-            db.commit()
-            return redirect(url_for("nominate.host_thanks"))
-    return _public_page("nominations/host.html", form, 400 if form.errors else 200)
+    return _public_form(
+        HostProposalForm(),
+        intake.check_host_proposal,
+        intake.store_host_proposal,
+        "nominations/host.html",
+        "nominate.host_thanks",
+    )
 
 
 @public_bp.get("/gastheer-worden/bedankt")
 def host_thanks():
     """The thank-you page after a host proposal."""
     return _public_page("nominations/thanks.html", None, 200, kind="host")
+
+
+def _public_form(
+    form: FlaskForm,
+    check: Callable[[Mapping[str, Any]], Any],
+    store: Callable[[Session, Any], Any],
+    template: str,
+    thanks: str,
+):
+    # What both public forms do with a post: checked by intake.py, stored, thanked for.
+    if form.validate_on_submit():
+        if _is_bot(form):
+            return redirect(url_for(thanks))
+        try:
+            data = check(form.data)
+        except intake.IntakeError as exc:
+            _show_errors(form, exc)
+        else:
+            db = get_session()
+            store(db, data)
+            db.commit()
+            return redirect(url_for(thanks))
+    return _public_page(template, form, 400 if form.errors else 200)
 
 
 def _is_bot(form: FlaskForm) -> bool:
