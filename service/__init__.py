@@ -7,13 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 
 from config import load_settings
 from config.settings import instance_path
 from service import database
 from service.extensions import babel, csrf, limiter, login_manager
+from service.messages import preferred_language
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -44,10 +45,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _select_locale() -> str:
     # Dutch first: English only for those who chose it, as organiser or in this browser session.
-    # An API call speaks the language of the organiser whose token it carries (service.api.auth).
+    # An API call speaks the language of the organiser whose token it carries (service.api.auth),
+    # or, without one, the language its client asks for.
     api_user = g.get("api_user")
     if api_user is not None:
         return api_user.language
+    if request.path.startswith("/api/"):
+        # A call without a valid token has no organiser to ask; its Accept-Language decides.
+        languages = current_app.config["LANGUAGES"]
+        return preferred_language(request.accept_languages, languages) or "nl"
     if current_user and current_user.is_authenticated:
         return current_user.language
     return session.get("lang", "nl")

@@ -8,7 +8,7 @@ CLI uses `str(message)`, which is the English text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,3 +39,20 @@ class Message:
 
     def __str__(self) -> str:
         return self.render()
+
+
+def preferred_language(
+    accepted: Iterable[tuple[str, float]], languages: Iterable[str]
+) -> str | None:
+    """The first of `languages` a browser's Accept-Language asks for, by its primary subtag.
+
+    Werkzeug's `best_match` prefers an exact tag, so "nl-NL, en;q=0.5" would give English to a
+    Dutch browser; here "nl-NL" counts as "nl". `accepted` is (tag, quality), best first, as
+    Werkzeug's LanguageAccept iterates.
+    """
+    offered = set(languages)
+    for tag, quality in accepted:
+        primary = tag.split("-", 1)[0].lower()
+        if quality > 0 and primary in offered:
+            return primary
+    return None

@@ -49,6 +49,17 @@ def test_unknown_token_is_refused(client):
     assert "ingetrokken" in response.get_json()["message"]  # Dutch first: no user, no choice
 
 
+def test_a_refused_call_answers_in_the_language_its_client_asks_for(client):
+    bad = {"Authorization": "Bearer opg_made-up"}
+    english = client.get("/api/v1/contacts", headers=bad | {"Accept-Language": "en-GB,en;q=0.9"})
+    dutch = client.get("/api/v1/contacts", headers=bad | {"Accept-Language": "nl-NL, en;q=0.5"})
+    other = client.get("/api/v1/contacts", headers=bad | {"Accept-Language": "de-DE"})
+
+    assert "revoked" in english.get_json()["message"]
+    assert "ingetrokken" in dutch.get_json()["message"]
+    assert "ingetrokken" in other.get_json()["message"]  # neither language asked for: Dutch
+
+
 def test_revoked_token_is_refused(app, db, admin_api):
     token = db.scalar(select(ApiToken))
     token.revoked_at = utcnow()

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -86,3 +87,24 @@ def test_pages_speak_dutch_by_default_and_english_on_request(organiser):
     page = organiser.get("/").get_data(as_text=True)
     assert 'lang="en"' in page
     assert "Log out" in page
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("nl-NL, en;q=0.5", "nl"),
+        ("en-GB,en;q=0.9,nl;q=0.8", "en"),
+        ("de-DE, en-US;q=0.7, nl;q=0.3", "en"),
+        ("de-DE", None),
+        ("EN-us", "en"),
+        ("nl;q=0, en;q=0.1", "en"),
+    ],
+)
+def test_a_browser_language_counts_by_its_primary_subtag(header, expected):
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
+    from service.messages import preferred_language
+
+    accepted = parse_accept_header(header, LanguageAccept)
+    assert preferred_language(accepted, ("nl", "en")) == expected

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from service.mail.sendloop import SendLoop, SendSettings
@@ -48,6 +49,19 @@ def _post(client, path="/aandragen", **overrides):
 def _count(db, model) -> int:
     db.rollback()  # see what the requests committed since
     return db.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.parametrize(
+    ("accept", "heading"),
+    [
+        ("nl-NL, en;q=0.5", "Iemand aandragen"),  # a Dutch browser that also reads English
+        ("en-GB, nl;q=0.5", "Put someone forward"),
+        ("de-DE", "Iemand aandragen"),  # neither language asked for: Dutch first
+    ],
+)
+def test_the_public_form_speaks_the_browsers_first_language(client, accept, heading):
+    html = client.get("/aandragen", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f"<h1>{heading}</h1>" in html
 
 
 def test_the_form_is_public_and_a_nomination_is_stored(client, db):

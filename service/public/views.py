@@ -10,6 +10,7 @@ from service.campaigns.testsend import network_from_config
 from service.database import database_answers, get_engine, get_session
 from service.errors import error_response
 from service.extensions import csrf
+from service.messages import preferred_language
 from service.models import Campaign, Consent, Contact
 from service.public import archive
 from service.public.contact_links import PREFERENCES, ContactSigner
@@ -98,7 +99,7 @@ def reader_language(contact: Contact | None) -> str:
         return chosen
     if contact is not None and contact.language in languages:
         return contact.language
-    return request.accept_languages.best_match(languages) or "nl"
+    return preferred_language(request.accept_languages, languages) or "nl"
 
 
 def _unsubscribe_page(template: str, status: int = 200, contact: Contact | None = None, **values):
