@@ -267,17 +267,20 @@ class BodyTemplate:
     def fill(self, plain: Mapping[str, str], escaped: Mapping[str, str]) -> PreparedBody:
         """The body for one recipient: `plain` values for the text, `escaped` ones for HTML."""
         out: list[bytes] = []
-        dot_lines = self._fixed_dot_lines
+        filled_lines: list[bytes] = []
         for piece in self._pieces:
             if isinstance(piece, bytes):
                 out.append(piece)
                 continue
-            is_html, line = piece
+            is_html, parts = piece
             values = escaped if is_html else plain
-            filled = "".join(values[p] if i % 2 else p for i, p in enumerate(line))
-            encoded = _qp((filled + CRLF).encode("utf-8"))
-            dot_lines = dot_lines or _has_dot_line(encoded)
+            text = list(parts)  # text at even places, placeholder names at odd ones
+            text[1::2] = [values[name] for name in parts[1::2]]
+            encoded = _qp(("".join(text) + CRLF).encode("utf-8"))
             out.append(encoded)
+            filled_lines.append(encoded)
+        # Each filled piece begins a line, so one look over them all finds a leading dot.
+        dot_lines = self._fixed_dot_lines or _has_dot_line(b"\n".join(filled_lines))
         return PreparedBody(self.boundary, b"".join(out), dot_lines)
 
 
