@@ -7,6 +7,7 @@ Later capabilities (campaigns, deliveries, invitations) add their tables here wi
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,8 +25,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from service.search_text import contact_search_text
 
 # Named constraints, so Alembic can alter them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -138,6 +142,13 @@ class Contact(Timestamped, Base):
     # How consent was given or withdrawn, e.g. "CSV import by admin@…", "signup form".
     consent_source: Mapped[str] = mapped_column(String(200), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Name, organisation and address folded for searching (service/search_text.py): made by the
+    # default on every insert, Core ones included, and kept by _refresh_search_text on update.
+    search_text: Mapped[str] = mapped_column(
+        Text,
+        default=lambda context: _search_text_of(context.get_current_parameters()),
+        server_default="",
+    )
 
     tags: Mapped[list[Tag]] = relationship(
         secondary=contact_tags, lazy="selectin", order_by=Tag.name
@@ -152,6 +163,16 @@ class Contact(Timestamped, Base):
     @property
     def tag_names(self) -> list[str]:
         return [tag.name for tag in self.tags]
+
+
+def _search_text_of(values: Mapping[str, Any]) -> str:
+    return contact_search_text(values.get("name"), values.get("organisation"), values.get("email"))
+
+
+@event.listens_for(Contact, "before_update")
+def _refresh_search_text(_mapper: Any, _connection: Any, contact: Contact) -> None:
+    # Any change of a contact may be one of the three fields; folding them again costs microseconds.
+    contact.search_text = contact_search_text(contact.name, contact.organisation, contact.email)
 
 
 class Meeting(Timestamped, Base):

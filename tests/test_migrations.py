@@ -76,3 +76,20 @@ def test_upgrade_twice_changes_nothing(empty_engine):
     migrate.upgrade(empty_engine)
     migrate.upgrade(empty_engine)
     assert migrate.current_revision(empty_engine) == migrate.head_revision()
+
+
+def test_contacts_made_before_search_text_are_found_after_the_upgrade(empty_engine):
+    migrate.upgrade(empty_engine, "0008")
+    with empty_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO contacts (email, name, organisation, role, language, consent,"
+                " consent_source, notes, created_at, updated_at) VALUES"
+                " ('e.celik@example.nl', 'Esmée Çelik', 'École Utrecht', '', 'nl', 'given',"
+                " '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        folded = connection.execute(text("SELECT search_text FROM contacts")).scalar_one()
+    assert folded == "esmee celik\necole utrecht\ne.celik@example.nl"
