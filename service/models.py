@@ -142,8 +142,8 @@ class Contact(Timestamped, Base):
     # How consent was given or withdrawn, e.g. "CSV import by admin@…", "signup form".
     consent_source: Mapped[str] = mapped_column(String(200), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
-    # Name, organisation and address folded for searching (service/search_text.py): made by the
-    # default on every insert, Core ones included, and kept by _refresh_search_text on update.
+    # Name and organisation folded for searching (service/search_text.py): made by the default
+    # on every insert, Core ones included, and kept by _refresh_search_text on update.
     search_text: Mapped[str] = mapped_column(
         Text,
         default=lambda context: _search_text_of(context.get_current_parameters()),
@@ -166,13 +166,13 @@ class Contact(Timestamped, Base):
 
 
 def _search_text_of(values: Mapping[str, Any]) -> str:
-    return contact_search_text(values.get("name"), values.get("organisation"), values.get("email"))
+    return contact_search_text(values.get("name"), values.get("organisation"))
 
 
 @event.listens_for(Contact, "before_update")
 def _refresh_search_text(_mapper: Any, _connection: Any, contact: Contact) -> None:
-    # Any change of a contact may be one of the three fields; folding them again costs microseconds.
-    contact.search_text = contact_search_text(contact.name, contact.organisation, contact.email)
+    # Any change of a contact may be of its name or organisation; folding costs microseconds.
+    contact.search_text = contact_search_text(contact.name, contact.organisation)
 
 
 class Meeting(Timestamped, Base):

@@ -2,8 +2,10 @@
 
 SQLite's LIKE ignores the case of A-Z only, and neither database ignores accents without an
 extension (PostgreSQL's unaccent needs a superuser to install it). So each contact keeps its
-name, organisation and address folded in `contacts.search_text`, and a search folds what was
-typed the same way: "esmee" finds "Esmée", "MAAÏKE" finds "Maaïke", "celik" finds "Çelik".
+name and organisation folded in `contacts.search_text`, and a search folds what was typed the
+same way: "esmee" finds "Esmée", "MAAÏKE" finds "Maaïke", "celik" finds "Çelik". The address is
+not in it (addresses are stored lower-case and searched as they are), so the network wall can
+search names without revealing anyone's address.
 Nothing here imports Flask or the database.
 """
 
@@ -18,10 +20,10 @@ def folded(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def contact_search_text(name: str | None, organisation: str | None, email: str | None) -> str:
-    """What a contact search looks in: the three fields folded, one line each.
+def contact_search_text(name: str | None, organisation: str | None) -> str:
+    """What a search by name or organisation looks in: both folded, one line each.
 
-    One line per field, so a search never matches across the end of one and the start of the
-    next (a search is one line).
+    One line each, so a search never matches across the end of the name and the start of the
+    organisation (a search is one line).
     """
-    return "\n".join(folded(part or "") for part in (name, organisation, email))
+    return f"{folded(name or '')}\n{folded(organisation or '')}"

@@ -145,6 +145,14 @@ def test_search_finds_name_organisation_brings_seeks_and_treasure(app, db, clien
     assert search("warmte") == ["Anna de Vries", "Carla Smit"]
     assert search("warmte water") == ["Carla Smit"]
     assert search("100%") == []
+    # Names and organisations with case and accents ignored; addresses are never searched.
+    esmee = make_contact(
+        db, name="Esmée Çelik", email="esmee@voorbeeld.nl", organisation="École Utrecht"
+    )
+    make_card(db, esmee, brings="Participatie")
+    assert search("esmee") == ["Esmée Çelik"]
+    assert search("ECOLE celik") == ["Esmée Çelik"]
+    assert search("voorbeeld.nl") == []
     assert "No card matches this search" in client.get(
         path, query_string={"q": "onbekend"}
     ).get_data(as_text=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from service.models import Consent, Contact, NetworkCard
 from service.public.contact_links import CARD, WALL, ContactSigner
+from service.search_text import folded
 
 WALL_PAGE_SIZE = 24
 
@@ -126,14 +127,14 @@ def _search(q: str) -> ColumnElement[bool]:
     conditions = []
     for word in q.split():
         pattern = _like(word)
-        columns = (
-            Contact.name,
-            Contact.organisation,
-            NetworkCard.brings,
-            NetworkCard.seeks,
-            NetworkCard.treasure,
+        card_texts = (NetworkCard.brings, NetworkCard.seeks, NetworkCard.treasure)
+        conditions.append(
+            or_(
+                # Names and organisations with accents and case ignored ("esmee": "Esmée").
+                Contact.search_text.like(_like(folded(word)), escape="\\"),
+                *(func.lower(text).like(pattern, escape="\\") for text in card_texts),
+            )
         )
-        conditions.append(or_(*(func.lower(c).like(pattern, escape="\\") for c in columns)))
     return and_(*conditions)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import exists, false, func, select
+from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.audience.subscriptions import subscribe_all, withdraw_consent
@@ -381,7 +381,13 @@ def _filters(session: Session, q: str | None, province: str | None, tag: str | N
         # Case and accents ignored alike on both databases: "esmee" finds "Esmée".
         # A substring search cannot use a B-tree index, so it reads the whole table: tens of ms
         # at 100,000 contacts (bench/contacts.py).
-        conditions.append(Contact.search_text.like(_like_pattern(folded(q)), escape="\\"))
+        pattern = _like_pattern(folded(q))
+        conditions.append(
+            or_(
+                Contact.search_text.like(pattern, escape="\\"),
+                Contact.email.like(pattern, escape="\\"),
+            )
+        )
     if province:
         conditions.append(Contact.province == province)
     tag = " ".join((tag or "").split()).lower()

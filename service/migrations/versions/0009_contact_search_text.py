@@ -1,4 +1,4 @@
-"""Contacts keep their name, organisation and address folded for searching (search_text)
+"""Contacts keep their name and organisation folded for searching (search_text)
 
 Revision ID: 0009
 Revises: 0008
@@ -28,14 +28,13 @@ def upgrade() -> None:
         sa.column('id', sa.Integer),
         sa.column('name', sa.String),
         sa.column('organisation', sa.String),
-        sa.column('email', sa.String),
         sa.column('search_text', sa.Text),
     )
     connection = op.get_bind()
     last_id = 0
     while True:
         rows = connection.execute(
-            sa.select(contacts.c.id, contacts.c.name, contacts.c.organisation, contacts.c.email)
+            sa.select(contacts.c.id, contacts.c.name, contacts.c.organisation)
             .where(contacts.c.id > last_id)
             .order_by(contacts.c.id)
             .limit(_BATCH)
@@ -47,7 +46,7 @@ def upgrade() -> None:
             .where(contacts.c.id == sa.bindparam('contact_id'))
             .values(search_text=sa.bindparam('folded')),
             [
-                {'contact_id': row.id, 'folded': contact_search_text(row.name, row.organisation, row.email)}
+                {'contact_id': row.id, 'folded': contact_search_text(row.name, row.organisation)}
                 for row in rows
             ],
         )
