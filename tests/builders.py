@@ -1,4 +1,4 @@
-"""Builders that keep tests short: make_contact(db, ...) and make_meeting(db, ...)."""
+"""Builders that keep tests short: make_contact, make_meeting and make_announcement (db, ...)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from datetime import date, datetime, time
 from itertools import count
 
 from service.audience.subscriptions import MAILINGS, subscribe
+from service.campaigns import store
 from service.dates import local_to_utc
-from service.models import Consent, Contact, Meeting, MeetingStatus, Tag
+from service.models import Campaign, Consent, Contact, Meeting, MeetingStatus, Tag
 
 _numbers = count(1)
 
@@ -64,3 +65,17 @@ def make_meeting(db, **fields) -> Meeting:
     db.add(meeting)
     db.commit()
     return meeting
+
+
+def make_announcement(db, **fields) -> Campaign:
+    """A stored draft announcement personalised with [[first_name]]; any field can be changed."""
+    values = {
+        "kind": "announcement",
+        "subject": "Nieuws voor [[first_name]]",
+        "preheader": "Kort nieuws",
+        "sender_name": "Opgavebeweging",
+        "blocks": [{"type": "text", "body": "Beste [[first_name]], hier is het nieuws."}],
+    }
+    campaign = store.create_campaign(db, actor=None, **(values | fields))
+    db.commit()
+    return campaign

@@ -24,7 +24,7 @@ from service.models import (
 )
 from service.scheduler import run_due
 from tests.api_helpers import api_client
-from tests.builders import amsterdam, make_contact, make_meeting
+from tests.builders import amsterdam, make_announcement, make_contact, make_meeting
 from tests.conftest import csrf_token_from
 
 ZONE = "Europe/Amsterdam"
@@ -35,19 +35,6 @@ def english(db, admin_user):
     """The organiser reads English, so the tests can quote the msgids whatever the catalog holds."""
     db.get(User, admin_user).language = "en"
     db.commit()
-
-
-def _draft(db, **fields) -> Campaign:
-    values = {
-        "kind": "announcement",
-        "subject": "Nieuws voor [[first_name]]",
-        "preheader": "Kort nieuws",
-        "sender_name": "Opgavebeweging",
-        "blocks": [{"type": "text", "body": "Beste [[first_name]], hier is het nieuws."}],
-    }
-    campaign = store.create_campaign(db, actor=None, **(values | fields))
-    db.commit()
-    return campaign
 
 
 def _fresh(db, campaign) -> Campaign:
@@ -80,7 +67,7 @@ def _late(app, db, campaign) -> Campaign:
 
 
 def test_the_send_page_offers_a_date_and_time_to_schedule(organiser, db, english):
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     page = organiser.get(f"/campaigns/{campaign.id}/send").get_data(as_text=True)
     assert '<label for="date">Date</label>' in page
     assert '<label for="time">Time</label>' in page
@@ -90,7 +77,7 @@ def test_the_send_page_offers_a_date_and_time_to_schedule(organiser, db, english
 
 def test_an_organiser_schedules_a_draft_and_sees_when_it_goes(organiser, db, english):
     make_contact(db)
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     day = _in_ten_days()
     answer = _schedule(organiser, campaign, day)
     assert answer.status_code == 302
@@ -109,7 +96,7 @@ def test_an_organiser_schedules_a_draft_and_sees_when_it_goes(organiser, db, eng
 
 
 def test_the_composer_shows_the_moment_in_dutch(organiser, db):
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     at = amsterdam(date(2025, 6, 3), time(8, 30))
     store.schedule_campaign(db, campaign, at, actor=None, now=at - timedelta(days=1))
     db.commit()
@@ -119,7 +106,7 @@ def test_the_composer_shows_the_moment_in_dutch(organiser, db):
 
 
 def test_unscheduling_takes_it_back_to_draft(organiser, db, english):
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     _schedule(organiser, campaign, _in_ten_days())
     page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     answer = organiser.post(
@@ -133,7 +120,7 @@ def test_unscheduling_takes_it_back_to_draft(organiser, db, english):
 
 
 def test_a_moment_in_the_past_is_refused(organiser, db, english):
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     yesterday = dates.utc_to_local(utcnow() - timedelta(days=1), ZONE).date()
     answer = _schedule(organiser, campaign, yesterday)
     assert answer.status_code == 422
@@ -144,7 +131,7 @@ def test_a_moment_in_the_past_is_refused(organiser, db, english):
 
 
 def test_an_unreadable_time_is_refused_next_to_the_field(organiser, db, english):
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     answer = _schedule(organiser, campaign, _in_ten_days(), clock="half negen")
     assert answer.status_code == 422
     assert "Enter the time as hours:minutes" in answer.get_data(as_text=True)
@@ -152,7 +139,9 @@ def test_an_unreadable_time_is_refused_next_to_the_field(organiser, db, english)
 
 
 def test_a_campaign_that_fails_its_checks_is_not_scheduled(organiser, db, english):
-    campaign = _draft(db, blocks=[{"type": "image", "src": "https://example.org/f.jpg", "alt": ""}])
+    campaign = make_announcement(
+        db, blocks=[{"type": "image", "src": "https://example.org/f.jpg", "alt": ""}]
+    )
     page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     answer = organiser.post(
         f"/campaigns/{campaign.id}/schedule",
@@ -164,7 +153,7 @@ def test_a_campaign_that_fails_its_checks_is_not_scheduled(organiser, db, englis
 
 
 def test_scheduling_needs_a_login_and_a_csrf_token(client, organiser, db):
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     data = {"date": str(_in_ten_days()), "time": "08:30"}
     assert organiser.post(f"/campaigns/{campaign.id}/schedule", data=data).status_code in (400, 422)
     assert organiser.post(f"/campaigns/{campaign.id}/unschedule", data={}).status_code == 400
@@ -178,7 +167,7 @@ def test_a_late_campaign_shows_the_reason_with_send_now_and_schedule_again(
     app, organiser, db, english
 ):
     make_contact(db)
-    late = _late(app, db, _draft(db))
+    late = _late(app, db, make_announcement(db))
     assert late.status == CampaignStatus.SCHEDULED and late.status_reason
     page = organiser.get(f"/campaigns/{late.id}").get_data(as_text=True)
     assert 'id="schedule-late"' in page
@@ -204,7 +193,7 @@ def api(app):
 
 
 def test_api_schedules_and_unschedules_a_campaign(api, db):
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     at = (utcnow() + timedelta(days=3)).replace(microsecond=0)
     answer = api.post(
         f"/api/v1/campaigns/{campaign.id}/schedule", json={"scheduled_at": at.isoformat()}
@@ -227,7 +216,7 @@ def test_api_schedules_and_unschedules_a_campaign(api, db):
 
 
 def test_api_refuses_a_past_moment_a_failing_email_and_a_sent_campaign(api, db):
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     past = api.post(
         f"/api/v1/campaigns/{campaign.id}/schedule",
         json={"scheduled_at": (utcnow() - timedelta(minutes=1)).isoformat()},
@@ -235,7 +224,9 @@ def test_api_refuses_a_past_moment_a_failing_email_and_a_sent_campaign(api, db):
     assert past.status_code == 422
     assert "scheduled_at" in past.json["errors"]
 
-    broken = _draft(db, blocks=[{"type": "image", "src": "https://example.org/f.jpg", "alt": ""}])
+    broken = make_announcement(
+        db, blocks=[{"type": "image", "src": "https://example.org/f.jpg", "alt": ""}]
+    )
     future = {"scheduled_at": (utcnow() + timedelta(days=1)).isoformat()}
     failing = api.post(f"/api/v1/campaigns/{broken.id}/schedule", json=future)
     assert failing.status_code == 422 and failing.json["errors"]["lint"]
@@ -290,7 +281,7 @@ def _held_meeting_with_attendance(db):
 
 def test_the_composer_offers_attended_addresses_and_answers(organiser, db, english):
     meeting = _held_meeting_with_attendance(db)
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert "<legend>People who came to an earlier meeting</legend>" in page
     assert f'value="{meeting.id}"' in page
@@ -302,7 +293,7 @@ def test_the_composer_offers_attended_addresses_and_answers(organiser, db, engli
 
 def test_a_campaign_to_those_who_attended_reaches_exactly_them(app, organiser, db, english):
     meeting = _held_meeting_with_attendance(db)
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     answer = _composer_post(organiser, campaign, audience="selection", attended=str(meeting.id))
     assert answer.status_code == 302, answer.get_data(as_text=True)
     stored = _fresh(db, campaign)
@@ -325,7 +316,7 @@ def test_single_addresses_and_answers_are_stored_and_counted(organiser, db, engl
     for contact, answer in ((yes, "yes"), (no, "no")):
         db.scalar(select(Invitation).filter_by(contact_id=contact.id)).answer = answer
     db.commit()
-    campaign = _draft(db, meeting_id=meeting.id)
+    campaign = make_announcement(db, meeting_id=meeting.id)
     answer = _composer_post(
         organiser,
         campaign,
@@ -344,7 +335,7 @@ def test_single_addresses_and_answers_are_stored_and_counted(organiser, db, engl
 
 
 def test_answers_without_a_meeting_and_unknown_addresses_are_refused(organiser, db, english):
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     answer = _composer_post(organiser, campaign, audience="selection", answers=["yes"])
     assert answer.status_code == 422
     assert "Choose a meeting and the answers to reach." in answer.get_data(as_text=True)

@@ -7,12 +7,11 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from service.campaigns import store
 from service.mail.outbox import pause_by_itself
 from service.mail.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.models import Campaign, CampaignStatus, Consent, Delivery, User
-from tests.builders import make_contact
+from tests.builders import make_announcement, make_contact
 from tests.conftest import csrf_token_from
 
 
@@ -21,19 +20,6 @@ def english(db, admin_user):
     """The organiser reads English, so the tests can quote the msgids whatever the catalog holds."""
     db.get(User, admin_user).language = "en"
     db.commit()
-
-
-def _campaign(db, **fields) -> Campaign:
-    values = {
-        "kind": "announcement",
-        "subject": "Nieuws voor [[first_name]]",
-        "preheader": "Kort nieuws",
-        "sender_name": "Opgavebeweging",
-        "blocks": [{"type": "text", "body": "Beste [[first_name]], hier is het nieuws."}],
-    }
-    campaign = store.create_campaign(db, actor=None, **(values | fields))
-    db.commit()
-    return campaign
 
 
 def _people(db, count: int) -> list:
@@ -82,7 +68,7 @@ def _count(html: str, name: str) -> int:
 
 def test_confirmation_shows_the_recipient_count_then_sending_starts(organiser, db):
     _people(db, 3)
-    campaign = _campaign(db)
+    campaign = make_announcement(db)
     composer = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert f'href="/campaigns/{campaign.id}/send"' in composer and "Send now" in composer
 
@@ -114,7 +100,7 @@ def test_confirmation_shows_the_recipient_count_then_sending_starts(organiser, d
 
 def test_send_needs_the_csrf_token_and_a_login(client, organiser, db):
     _people(db, 2)
-    campaign = _campaign(db)
+    campaign = make_announcement(db)
     refused = organiser.post(f"/campaigns/{campaign.id}/send", data={})
     assert refused.status_code == 400
     assert _deliveries(db, campaign) == 0
@@ -135,7 +121,7 @@ def test_send_needs_the_csrf_token_and_a_login(client, organiser, db):
 
 def test_a_campaign_with_lint_errors_is_refused_with_the_reasons(organiser, db):
     _people(db, 2)
-    campaign = _campaign(
+    campaign = make_announcement(
         db, blocks=[{"type": "image", "src": "https://example.org/foto.jpg", "alt": ""}]
     )
     page = organiser.get(f"/campaigns/{campaign.id}/send").get_data(as_text=True)
@@ -151,7 +137,7 @@ def test_a_campaign_with_lint_errors_is_refused_with_the_reasons(organiser, db):
 
 def test_a_campaign_that_cannot_render_is_refused(organiser, db):
     _people(db, 1)
-    campaign = _campaign(db)
+    campaign = make_announcement(db)
     db.get(Campaign, campaign.id).subject = "Hallo [[schoenmaat]]"  # past the store's checks
     db.commit()
     page = organiser.get(f"/campaigns/{campaign.id}/send").get_data(as_text=True)
@@ -165,7 +151,7 @@ def test_progress_page_and_json_show_what_the_relay_said(app, organiser, db, smt
     make_contact(db, email="bestaat.niet@example.nl")
     db.commit()
     smtp_server.handler.refused = {"bestaat.niet@example.nl": "550 5.1.1 no such user"}
-    campaign = _campaign(db)
+    campaign = make_announcement(db)
     assert _send(organiser, campaign).status_code == 302
 
     _drain(app, smtp_server)
@@ -184,7 +170,7 @@ def test_progress_page_and_json_show_what_the_relay_said(app, organiser, db, smt
 
 
 def test_progress_json_needs_a_login(client, organiser, db):
-    campaign = _campaign(db)
+    campaign = make_announcement(db)
     assert organiser.get(f"/campaigns/{campaign.id}/progress.json").status_code == 200
     anonymous = organiser.application.test_client()
     answer = anonymous.get(f"/campaigns/{campaign.id}/progress.json")
@@ -194,7 +180,7 @@ def test_progress_json_needs_a_login(client, organiser, db):
 
 def test_pause_resume_and_cancel_after_confirmation(organiser, db):
     _people(db, 2)
-    campaign = _campaign(db)
+    campaign = make_announcement(db)
     _send(organiser, campaign)
     page = organiser.get(f"/campaigns/{campaign.id}/sending").get_data(as_text=True)
     token = csrf_token_from(page)
@@ -223,7 +209,7 @@ def test_pause_resume_and_cancel_after_confirmation(organiser, db):
 
 def test_why_the_send_paused_itself_is_shown(organiser, db):
     _people(db, 1)
-    campaign = _campaign(db)
+    campaign = make_announcement(db)
     _send(organiser, campaign)
     pause_by_itself(db, campaign.id, "535 5.7.8 authentication failed")
     db.commit()

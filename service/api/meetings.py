@@ -224,7 +224,13 @@ def add_reminder(body: dict[str, Any], meeting_id: int):
     session = get_session()
     try:
         reminder = reminder_edit.add_reminder(
-            session, meeting, body["days_before"], body["send_time"], body["audience"]
+            session,
+            meeting,
+            body["days_before"],
+            body["send_time"],
+            body["audience"],
+            actor=api_user(),
+            via="api",
         )
     except reminder_edit.ReminderError as exc:
         fail(
@@ -232,16 +238,6 @@ def add_reminder(body: dict[str, Any], meeting_id: int):
             _("The reminder was not added. Check the fields named in 'errors'."),
             errors={name: [message.render(_)] for name, message in exc.errors.items()},
         )
-    record_audit(
-        session,
-        api_user(),
-        "meeting.reminder_add",
-        meeting,
-        days_before=reminder.days_before,
-        send_time=reminder.send_time,
-        audience=reminder.audience,
-        via="api",
-    )
     session.commit()
     due = reminders.due_at(reminder, meeting, current_app.config["TIMEZONE"])
     return _reminder_json(reminder, due)
@@ -259,18 +255,8 @@ def remove_reminder(meeting_id: int, reminder_id: int):
     if reminder is None:
         fail(404, _("This reminder does not exist (any more)."))
     try:
-        reminder_edit.remove_reminder(session, meeting, reminder_id)
+        reminder_edit.remove_reminder(session, meeting, reminder_id, actor=api_user(), via="api")
     except reminder_edit.ReminderError as exc:
         fail(409, next(iter(exc.errors.values())).render(_))
-    record_audit(
-        session,
-        api_user(),
-        "meeting.reminder_remove",
-        meeting,
-        days_before=reminder.days_before,
-        send_time=reminder.send_time,
-        audience=reminder.audience,
-        via="api",
-    )
     session.commit()
     return ""

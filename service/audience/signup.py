@@ -273,15 +273,12 @@ def build_confirmation(
         blocks_text="",
     )
     html, plain = render_single("signup_confirm", context, what="the signup confirmation")
-    return Outgoing(
-        from_name=sender.from_name,
-        from_email=sender.from_email,
+    return sender.outgoing(
+        SIGNUP_CONFIRM,
         to_name=name,
         to_email=to_email,
         subject=subject,
-        text=plain,
         html=html,
-        reply_to=sender.network.email,
+        text=plain,
         message_id=message_id,
-        headers=(("X-Opgavepost-Notice", SIGNUP_CONFIRM),),
     )

@@ -166,14 +166,9 @@ def withdraw_consent(
     a contact who leaves during a send gets none of the messages not yet sent.
     """
     was_given = contact.consent == Consent.GIVEN
+    # With no subscription left, unsubscribe withdraws consent as well.
     unsubscribe(session, contact, MAILINGS, source=source, now=now)
-    if contact.consent == Consent.WITHDRAWN:
-        return was_given
-    contact.consent = Consent.WITHDRAWN
-    contact.consent_at = now or utcnow()
-    contact.consent_source = source[:200]
-    session.flush()
-    return True
+    return was_given
 
 
 def unsubscribe(

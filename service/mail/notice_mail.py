@@ -180,6 +180,33 @@ class NoticeSender:
     from_email: str
     uid_domain: str
 
+    def outgoing(
+        self,
+        kind: str,
+        *,
+        to_name: str,
+        to_email: str,
+        subject: str,
+        html: str,
+        text: str,
+        message_id: str,
+        calendar: CalendarPart | None = None,
+    ) -> Outgoing:
+        """A single message of this kind from the network; replies go to its mailbox."""
+        return Outgoing(
+            from_name=self.from_name,
+            from_email=self.from_email,
+            to_name=to_name,
+            to_email=to_email,
+            subject=subject,
+            text=text,
+            html=html,
+            reply_to=self.network.email,
+            message_id=message_id,
+            headers=(("X-Opgavepost-Notice", kind),),
+            calendar=calendar,
+        )
+
 
 def build_notice(
     sender: NoticeSender,
@@ -235,17 +262,14 @@ def build_notice(
             now=now,
         )
         calendar = CalendarPart(text.method, ics_bytes(ics))
-    return Outgoing(
-        from_name=sender.from_name,
-        from_email=sender.from_email,
+    return sender.outgoing(
+        kind,
         to_name=name,
         to_email=to_email,
         subject=text.subject,
-        text=plain,
         html=html,
-        reply_to=sender.network.email,
+        text=plain,
         message_id=message_id,
-        headers=(("X-Opgavepost-Notice", kind),),
         calendar=calendar,
     )
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.messages import N_, Message
-from service.models import Meeting, MeetingStatus, Reminder
+from service.models import Meeting, MeetingStatus, Reminder, User, record_audit
 
 MAX_DAYS_BEFORE = 60
 AUDIENCES = ("yes", "unanswered")
@@ -58,9 +58,19 @@ def check_reminder(days_before: Any, send_time: Any, audience: Any) -> tuple[int
 
 
 def add_reminder(
-    session: Session, meeting: Meeting, days_before: Any, send_time: Any, audience: Any
+    session: Session,
+    meeting: Meeting,
+    days_before: Any,
+    send_time: Any,
+    audience: Any,
+    *,
+    actor: User | None = None,
+    **audit_detail: Any,
 ) -> Reminder:
-    """Add a checked reminder; a second one with the same offset and audience is refused."""
+    """Add a checked reminder; a second one with the same offset and audience is refused.
+
+    The audit entry names `actor` (None for the system) and any `audit_detail` (via="api").
+    """
     days, clock, who = check_reminder(days_before, send_time, audience)
     if any(r.days_before == days and r.audience == who for r in meeting.reminders):
         raise _duplicate(days)
@@ -74,6 +84,7 @@ def add_reminder(
     except IntegrityError:
         session.expire(meeting, ["reminders"])
         raise _duplicate(days) from None
+    _audit(session, actor, "meeting.reminder_add", meeting, reminder, audit_detail)
     return reminder
 
 
@@ -91,7 +102,14 @@ def _duplicate(days: int) -> ReminderError:
     )
 
 
-def remove_reminder(session: Session, meeting: Meeting, reminder_id: int) -> Reminder:
+def remove_reminder(
+    session: Session,
+    meeting: Meeting,
+    reminder_id: int,
+    *,
+    actor: User | None = None,
+    **audit_detail: Any,
+) -> Reminder:
     """Remove a reminder of this meeting that has not been sent; returns the removed one."""
     reminder = next((r for r in meeting.reminders if r.id == reminder_id), None)
     if reminder is None:
@@ -102,7 +120,28 @@ def remove_reminder(session: Session, meeting: Meeting, reminder_id: int) -> Rem
         )
     meeting.reminders.remove(reminder)
     session.flush()
+    _audit(session, actor, "meeting.reminder_remove", meeting, reminder, audit_detail)
     return reminder
+
+
+def _audit(
+    session: Session,
+    actor: User | None,
+    action: str,
+    meeting: Meeting,
+    reminder: Reminder,
+    detail: dict[str, Any],
+) -> None:
+    record_audit(
+        session,
+        actor,
+        action,
+        meeting,
+        days_before=reminder.days_before,
+        send_time=reminder.send_time,
+        audience=reminder.audience,
+        **detail,
+    )
 
 
 def reminders_stopped(meeting: Meeting) -> bool:

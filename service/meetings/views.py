@@ -125,17 +125,13 @@ def add_reminder(meeting_id: int):
                 request.form.get("audience"),
             )
         else:
-            reminder = reminder_edit.add_reminder(
-                db, meeting, form.days_before.data, form.send_time.data, form.audience.data
-            )
-            record_audit(
+            reminder_edit.add_reminder(
                 db,
-                current_user,
-                "meeting.reminder_add",
                 meeting,
-                days_before=reminder.days_before,
-                send_time=reminder.send_time,
-                audience=reminder.audience,
+                form.days_before.data,
+                form.send_time.data,
+                form.audience.data,
+                actor=current_user,
             )
             db.commit()
             flash(_("The reminder is added."), "success")
@@ -157,19 +153,10 @@ def remove_reminder(meeting_id: int, reminder_id: int):
     if not PostForm().validate():
         abort(400, _("The form has expired. Reload the page and try again."))
     try:
-        removed = reminder_edit.remove_reminder(db, meeting, reminder_id)
+        reminder_edit.remove_reminder(db, meeting, reminder_id, actor=current_user)
     except reminder_edit.ReminderError as exc:
         flash(next(iter(exc.errors.values())).render(_), "error")
     else:
-        record_audit(
-            db,
-            current_user,
-            "meeting.reminder_remove",
-            meeting,
-            days_before=removed.days_before,
-            send_time=removed.send_time,
-            audience=removed.audience,
-        )
         db.commit()
         flash(_("The reminder is removed."), "success")
     return redirect(url_for("meetings.edit", meeting_id=meeting.id) + "#reminders")

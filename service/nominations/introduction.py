@@ -119,16 +119,13 @@ def build_introduction(
         blocks_text="",
     )
     html, plain = render_single("introduction", context, what="the introduction email")
-    return Outgoing(
-        from_name=sender.from_name,
-        from_email=sender.from_email,
+    # The invitation to talk is answered by replying: the reply goes to the network's mailbox.
+    return sender.outgoing(
+        INTRODUCTION,
         to_name=nominee,
         to_email=to_email,
         subject=subject,
-        text=plain,
         html=html,
-        # The invitation to talk is answered by replying: the reply goes to the network's mailbox.
-        reply_to=sender.network.email,
+        text=plain,
         message_id=message_id,
-        headers=(("X-Opgavepost-Notice", INTRODUCTION),),
     )

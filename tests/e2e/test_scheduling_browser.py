@@ -11,7 +11,7 @@ from service import dates
 from service.campaigns import store
 from service.models import Campaign, CampaignStatus, MeetingStatus, utcnow
 from service.scheduler import run_due
-from tests.builders import amsterdam, make_contact, make_meeting
+from tests.builders import amsterdam, make_announcement, make_contact, make_meeting
 from tests.e2e.conftest import check_accessibility, visit
 
 pytestmark = pytest.mark.browser
@@ -21,17 +21,7 @@ ZONE = "Europe/Amsterdam"
 def _campaign(db) -> int:
     for _ in range(2):
         make_contact(db)
-    campaign = store.create_campaign(
-        db,
-        kind="announcement",
-        subject="Nieuws voor [[first_name]]",
-        preheader="Kort nieuws",
-        sender_name="Opgavebeweging",
-        blocks=[{"type": "text", "body": "Beste [[first_name]], hier is het nieuws."}],
-        actor=None,
-    )
-    db.commit()
-    return campaign.id
+    return make_announcement(db).id
 
 
 def _campaign_row(app, campaign_id: int) -> Campaign:

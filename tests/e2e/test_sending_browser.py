@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from service.campaigns import store
 from service.mail.sendloop import SendLoop, SendSettings
 from service.mail.transports import OutboxTransport
-from tests.builders import make_contact
+from tests.builders import make_announcement, make_contact
 from tests.e2e.conftest import check_accessibility, translated, visit
 
 pytestmark = pytest.mark.browser
@@ -17,17 +16,7 @@ pytestmark = pytest.mark.browser
 def _campaign(db) -> int:
     for _ in range(3):
         make_contact(db)
-    campaign = store.create_campaign(
-        db,
-        kind="announcement",
-        subject="Nieuws voor [[first_name]]",
-        preheader="Kort nieuws",
-        sender_name="Opgavebeweging",
-        blocks=[{"type": "text", "body": "Beste [[first_name]], hier is het nieuws."}],
-        actor=None,
-    )
-    db.commit()
-    return campaign.id
+    return make_announcement(db).id
 
 
 def _drain(app, folder) -> None:
