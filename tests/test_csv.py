@@ -74,7 +74,8 @@ def test_english_headers_commas_quotes_and_a_consent_column(db):
     assert anne.consent is Consent.GIVEN and anne.consent_at is not None
     assert anne.consent_source == "CSV import english-comma.csv"
     bram = contact(db, "bram.degroot@example.nl")
-    assert bram.role == "Senior advisor,\nprogramme Opgavegericht werken"
+    # A line break in a one-line cell (Alt+Enter in Excel) is stored as a space.
+    assert bram.role == "Senior advisor, programme Opgavegericht werken"
     assert bram.consent is Consent.WITHDRAWN
     # An empty consent cell grants nothing.
     assert contact(db, "carla.bos@example.nl").consent is Consent.UNKNOWN
@@ -103,7 +104,7 @@ def test_bad_rows_are_reported_with_their_line_and_the_good_ones_imported(db):
     een = contact(db, "goed.een@example.nl")
     assert een.name == "Goed Een Later"  # the later row of the same address wins
     assert een.organisation == "Gemeente Zwolle"  # its empty cell kept the earlier value
-    assert contact(db, "goed.twee@example.nl").name == "Twee\nRegels"
+    assert contact(db, "goed.twee@example.nl").name == "Twee Regels"
 
 
 def test_a_row_after_a_quoted_newline_gets_its_physical_line_number(db):

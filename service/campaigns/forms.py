@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     SelectField,
@@ -35,6 +34,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.campaigns.blocks import BLOCK_TYPES, block_to_dict
 from service.campaigns.statuses import STATUS_NAMES
+from service.forms import AppForm
 from service.models import Answer, CampaignKind
 
 KIND_LABELS = {
@@ -169,7 +169,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(AppForm):
     """Subject, preheader, sender, meeting, audience; blocks come from `raw_blocks_from_form`."""
 
     kind = SelectField(
@@ -199,7 +199,7 @@ class CampaignForm(FlaskForm):
     )
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(AppForm):
     """When the scheduler should start the campaign: a day and a wall-clock time."""
 
     # InputRequired, not DataRequired: a typed but unreadable date must show the format message.
@@ -216,7 +216,7 @@ class ScheduleForm(FlaskForm):
     )
 
 
-class NewCampaignForm(FlaskForm):
+class NewCampaignForm(AppForm):
     """The first step: which kind of email, for which meeting."""
 
     kind = SelectField(
@@ -226,7 +226,7 @@ class NewCampaignForm(FlaskForm):
     meeting_id = SelectField(_l("Meeting"), choices=[], validate_choice=False)
 
 
-class BodyForm(FlaskForm):
+class BodyForm(AppForm):
     """Only the CSRF check, for POST buttons without fields (delete, duplicate, send test)."""
 
 
