@@ -32,6 +32,10 @@ _WHITESPACE_RUN = re.compile(r"[ \t\r\n\u2028\u2029]+")
 # C0 without tab, LF and CR; DEL; C1; and the surrogate code points (only ever lone in a str).
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
+# What text stored before these rules used for a line break besides CR and LF: Word's VT for
+# a manual line break, FF, the information separators FS to US, and NEL.
+_OLD_BREAK = re.compile(r"[\x0b\x0c\x1c-\x1f\x85]")
+
 ONE_FORBIDDEN = N_(
     "This holds an invisible control character (%(codes)s) that cannot be stored or sent. "
     "Remove it, or type the text again: it often comes along with text copied from another "
@@ -100,3 +104,16 @@ def clean_line(value: str) -> str:
 def clean_lines(value: str) -> str:
     """A multi-line field as stored: checked, every line break as LF, ends trimmed."""
     return line_ends(check_text(value)).strip()
+
+
+# Stored text can no longer be refused: migrations mend it instead.
+
+
+def mend_line(value: str) -> str:
+    """A one-line value stored before these rules: old line breaks as spaces, other controls gone."""
+    return one_line(_FORBIDDEN.sub("", _OLD_BREAK.sub(" ", value)))
+
+
+def mend_lines(value: str) -> str:
+    """A multi-line value stored before these rules: every line break as LF, other controls gone."""
+    return line_ends(_FORBIDDEN.sub("", _OLD_BREAK.sub("\n", value)))
