@@ -110,7 +110,7 @@ def clean_lines(value: str) -> str:
 
 
 def mend_line(value: str) -> str:
-    """A one-line value stored before these rules: old line breaks as spaces, other controls gone."""
+    """A one-line value stored before these rules: old breaks as spaces, other controls gone."""
     return one_line(_FORBIDDEN.sub("", _OLD_BREAK.sub(" ", value)))
 
 
