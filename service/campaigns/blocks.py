@@ -668,6 +668,8 @@ def _value_from(raw: Any, kind: str, path: str, errors: list[FieldError]) -> Any
             return None
         return _object_from(ImageRef, raw, path, errors)
     if kind == "width":
+        if _refused(raw, path, errors):
+            return MAX_WIDTH
         if isinstance(raw, str) and raw.strip().isdigit():
             raw = int(raw)
         if isinstance(raw, bool) or not isinstance(raw, int):
@@ -675,7 +677,7 @@ def _value_from(raw: Any, kind: str, path: str, errors: list[FieldError]) -> Any
             return MAX_WIDTH
         return raw
     if kind == "date":
-        if raw is None or raw == "":
+        if raw is None or raw == "" or _refused(raw, path, errors):
             return None
         if isinstance(raw, date):
             return raw
@@ -693,4 +695,15 @@ def _text_from(raw: Any, path: str, errors: list[FieldError]) -> str:
     if not isinstance(raw, str):
         errors.append(FieldError(path, "not-text"))
         return ""
+    if _refused(raw, path, errors):
+        return ""
     return raw
+
+
+def _refused(raw: Any, path: str, errors: list[FieldError]) -> bool:
+    # Whatever the field (a date, a width too), a control character is named as such.
+    if not isinstance(raw, str):
+        return False
+    found = len(errors)
+    _check_characters(raw, path, errors)
+    return len(errors) > found

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from service.auth.access import require_login
 from service.database import get_session
 from service.extensions import limiter
-from service.forms import AppForm
+from service.forms import AppForm, token_refused
 from service.meetings.agenda import MeetingValidationError
 from service.models import HostProposal, Nomination, utcnow
 from service.nominations import decisions, intake
@@ -187,7 +187,9 @@ def decline(nomination_id: int):
     """Decline a nomination with a reason."""
     form = DeclineForm()
     if not form.validate_on_submit():
-        abort(400)
+        if token_refused(form):
+            abort(400)
+        return _queue_page({nomination_id: " ".join(map(str, form.reason.errors))}, 400)
     db = get_session()
     nomination = _nomination_or_404(nomination_id)
     try:
