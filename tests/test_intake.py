@@ -10,19 +10,22 @@ page links a form to fails `test_the_walk_reaches_every_form`.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, time
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import lxml.html
 import pytest
 from flask import Flask
+from PIL import Image
 from sqlalchemy import JSON, String, Text, select
 from werkzeug.datastructures import MultiDict
 
+from service import text
 from service.campaigns import store
 from service.campaigns.blocks import BLOCK_TYPES, block_to_dict
 from service.database import session_scope
@@ -30,16 +33,19 @@ from service.forms import AppForm
 from service.meetings.answer_links import AnswerSigner
 from service.meetings.invitations import invite_contacts
 from service.models import (
+    ApiToken,
     Base,
     Contact,
     HostProposal,
+    MediaFile,
     Nomination,
     Reminder,
+    User,
 )
 from service.public.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.public.unsubscribe import unsubscribe_token
 from tests.builders import amsterdam, make_contact, make_meeting
-from tests.conftest import login
+from tests.conftest import csrf_token_from, login
 
 SECRET = "test-secret-key"
 # NUL gives PostgreSQL's "cannot contain NUL" (a 500 before); VT went raw into mail headers.
@@ -167,6 +173,115 @@ def world(app, db, admin_user) -> World:
             "/antwoord/": AnswerSigner(SECRET).token(person.id, meeting.id),
         },
     )
+
+
+# --- the rules ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Jan\r\nJansen", "Jan Jansen"),  # Windows, and Excel's Alt+Enter in a CSV
+        ("Jan\nJansen\r", "Jan Jansen"),
+        ("  Jan \t\t Jansen  ", "Jan Jansen"),
+        ("Jan\u2028Jansen\u2029", "Jan Jansen"),  # Word's line and paragraph separators
+        ("Esmée Çelik\u00a0🌷", "Esmée Çelik\u00a0🌷"),  # letters, a no-break space, an emoji
+    ],
+)
+def test_one_line_puts_whitespace_runs_as_one_space(typed, stored):
+    assert text.one_line(typed) == stored
+    assert text.clean_line(typed) == stored
+
+
+def test_multi_line_text_keeps_its_lines_as_lf():
+    assert (
+        text.clean_lines(" Een\r\ntwee\rdrie\u2028vier\n\tvijf \n")
+        == "Een\ntwee\ndrie\nvier\n\tvijf"
+    )
+
+
+def test_control_characters_are_named_and_refused_whitespace_and_letters_are_not():
+    refused = [
+        chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
+    ]
+    for char in [*refused, "\ud800", "\udfff"]:
+        with pytest.raises(text.ForbiddenCharacters) as caught:
+            text.clean_line(f"a{char}b")
+        assert f"U+{ord(char):04X}" in str(caught.value)
+    for fine in ["\t", "\n", "\r", " ", "\u00a0", "\u200d", "é", "€", "🌷", "\u2028"]:
+        assert text.forbidden_characters(f"a{fine}b") == []
+    assert text.forbidden_characters("a\x00b\x0bc\x00") == ["\x00", "\x0b"]
+    assert str(text.forbidden_message(["\x00", "\x0b"])).startswith(
+        "This holds invisible control characters (U+0000, U+000B)"
+    )
+
+
+def test_mending_stored_text_keeps_old_line_breaks_as_breaks():
+    assert text.mend_line("Adviseur\x0bwonen\x01 ") == "Adviseur wonen"
+    assert text.mend_lines("Een\x0btwee\r\ndrie\x00") == "Een\ntwee\ndrie"
+
+
+# --- siblings outside the forms ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["/contacts/\r\nSet-Cookie: x=1", "/contacts/\x00", "/\x0b"])
+def test_a_next_address_with_a_control_character_goes_to_the_dashboard(client, admin_user, target):
+    # The Location header cannot carry a line break (a 500 before) and must not carry the rest.
+    response = client.post(
+        "/login?" + urlencode({"next": target}),
+        data={"email": "beheer@example.nl", "password": "een-lang-wachtwoord"}
+        | {"csrf_token": _token(client, "/login")},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    switched = client.post(
+        "/language",
+        data={"language": "en", "next": target, "csrf_token": _token(client, "/contacts/")},
+    )
+    assert switched.status_code == 302 and switched.headers["Location"] == "/"
+
+
+def test_an_upload_whose_name_holds_a_control_character_is_refused(organiser, app):
+    token = _token(organiser, "/media/upload")
+    response = organiser.post(
+        "/media/upload",
+        data={"file": (io.BytesIO(_png()), "foto\x0b.png"), "csrf_token": token},
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400 and "U+000B" in response.get_json()["error"]
+    named = organiser.post(
+        "/media/upload",
+        data={"file": (io.BytesIO(_png()), "zaal\tvol.png"), "csrf_token": token},
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json"},
+    )
+    assert named.status_code in (200, 201), named.get_json()
+    with session_scope(app) as session:
+        assert session.scalars(select(MediaFile.original_name)).all() == ["zaal vol.png"]
+
+
+def test_the_cli_puts_an_organiser_name_on_one_line_and_refuses_control_characters(runner, app):
+    made = runner.invoke(args=["users", "create", "a@example.nl", "--name", "Anna\nBijl"])
+    assert made.exit_code == 0, made.output
+    refused = runner.invoke(args=["users", "create", "b@example.nl", "--name", "Bert\x0bBos"])
+    assert refused.exit_code == 1
+    assert "--name: This holds an invisible control character (U+000B)" in refused.output
+    token = runner.invoke(args=["tokens", "create", "a@example.nl", "--name", "script\x1c"])
+    assert token.exit_code == 1 and "U+001C" in token.output
+    with session_scope(app) as session:
+        assert session.scalars(select(User.name)).all() == ["Anna Bijl"]
+        assert session.scalars(select(ApiToken)).all() == []
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _token(client, path: str) -> str:
+    return csrf_token_from(client.get(path).get_data(as_text=True))
 
 
 # --- finding the forms ---------------------------------------------------------------------

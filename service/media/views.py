@@ -61,7 +61,7 @@ def index():
     session = get_session()
     if request.method == "POST":
         if not form.validate_on_submit():
-            message = "; ".join(form.file.errors) or _("Choose an image to upload.")
+            message = "; ".join(map(str, form.file.errors)) or _("Choose an image to upload.")
             if _wants_json():
                 return jsonify(error=message), 400
             return _page(form, session), 400
