@@ -231,7 +231,9 @@ def validate_contact_fields(
 
     Keys missing from `raw` keep the value of `current`, a stored contact (a partial update, as
     for PATCH) or already checked input; without `current` they get the default for a new contact.
-    the default for a new contact. Unknown keys are ignored.
+    Unknown keys are ignored. The intake rules of service/text.py hold for every caller (the
+    CSV import and the CLI too): name, organisation and role on one line, notes with their line
+    breaks as LF, and a control character in any field refused.
     """
     problems = _Problems()
     refused = _refuse_control_characters(raw, problems)
