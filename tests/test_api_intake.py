@@ -254,3 +254,17 @@ def test_the_document_declares_the_warnings(api):
     assert schemas["Contact"]["properties"]["warnings"]["items"] == {"type": "string"}
     assert "warnings" in schemas["ImportReport"]["properties"]
     assert set(schemas["RowWarning"]["properties"]) == {"line", "email", "message"}
+
+
+def test_a_lone_surrogate_is_refused_not_a_500(api, app):
+    # Valid JSON ("\ud800" escaped), but no UTF-8 can hold it: both databases failed on it.
+    body = '{"email": "sur@example.nl", "name": "Jan \\ud800"}'
+    before = _snapshot(app)
+    response = api.post("/api/v1/contacts", data=body, content_type="application/json")
+    _refused_with(response, "name", "U+D800")
+    assert _snapshot(app) == before
+
+
+def _refused_with(response, field: str, code: str) -> None:
+    assert response.status_code == 422, response.get_json()
+    assert code in " ".join(response.get_json()["errors"][field])
