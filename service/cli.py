@@ -98,6 +98,7 @@ def users_create(email: str, role: str, name: str, password: str | None) -> None
     """Create an organiser account."""
     from service.auth.users import AccountError, create_user, generate_password
     from service.models import Role
+    from service.text import ForbiddenCharacters
 
     shown = password is None
     password = password or generate_password()
@@ -105,6 +106,8 @@ def users_create(email: str, role: str, name: str, password: str | None) -> None
         with session_scope(current_app) as session:
             user = create_user(session, email, password, Role(role), name)
             email = user.email
+    except ForbiddenCharacters as exc:
+        raise click.ClickException(f"--name: {exc}") from exc
     except (AccountError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Created {role} {email}.")
@@ -131,7 +134,10 @@ def tokens_create(email: str, name: str) -> None:
             raise click.ClickException(
                 f"no organiser with address {email}; create one with 'opgavepost users create'"
             )
-        token = create_api_token(session, user, name)
+        try:
+            token = create_api_token(session, user, name)
+        except ValueError as exc:
+            raise click.ClickException(f"--name: {exc}") from exc
     click.echo(token)
 
 

@@ -24,6 +24,7 @@ CONTACT_FIELDS = {
     "notes",
     "created_at",
     "updated_at",
+    "warnings",
 }
 
 

@@ -429,6 +429,29 @@ def test_delete_asks_for_confirmation_then_deletes(english, app, db):
         ).all() == ["contact.delete"]
 
 
+def test_the_form_puts_a_name_on_one_line_and_warns_about_an_smtputf8_address(english, app):
+    response = post_with_token(
+        english,
+        "/contacts/new",
+        contact_form(email="jöran.dijkstra@example.nl", name="Jöran\r\nDijkstra", province=""),
+    )
+    assert response.status_code == 302
+    page = english.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Contact Jöran Dijkstra was added." in page
+    assert "Emails to jöran.dijkstra@example.nl may not arrive" in page
+    with session_scope(app) as session:
+        assert session.scalars(select(Contact.name)).one() == "Jöran Dijkstra"
+
+
+def test_the_form_refuses_a_select_sent_with_a_control_character(english, app):
+    # No browser sends it, but a script can: a province is not free text, and still refused.
+    response = post_with_token(english, "/contacts/new", contact_form(province="utrecht\x00"))
+    assert response.status_code in (400, 422)
+    assert "U+0000" in response.get_data(as_text=True)
+    with session_scope(app) as session:
+        assert session.scalars(select(Contact)).all() == []
+
+
 # --- import and export pages ----------------------------------------------------------------
 
 
@@ -469,6 +492,14 @@ def test_import_page_reports_counts_and_rejected_lines(english, app):
             select(AuditEntry).where(AuditEntry.action == "contacts.import")
         ).one()
         assert entry.detail["file"] == "bad-rows.csv" and entry.user_id is not None
+
+
+def test_import_page_lists_rows_imported_with_a_warning(english):
+    data = "e-mail;naam\r\njöran.dijkstra@example.nl;Jöran\r\n".encode()
+    html = upload(english, data).get_data(as_text=True)
+    assert "1 new contact imported" in html and "Imported, with a warning" in html
+    assert '<th scope="row">2</th>' in html
+    assert "only mail servers with SMTPUTF8 accept" in html
 
 
 def test_import_page_refuses_an_unreadable_file_and_changes_nothing(english, app, db):

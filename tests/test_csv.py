@@ -74,7 +74,8 @@ def test_english_headers_commas_quotes_and_a_consent_column(db):
     assert anne.consent is Consent.GIVEN and anne.consent_at is not None
     assert anne.consent_source == "CSV import english-comma.csv"
     bram = contact(db, "bram.degroot@example.nl")
-    assert bram.role == "Senior advisor,\nprogramme Opgavegericht werken"
+    # A line break in a one-line cell (Alt+Enter in Excel) is stored as a space.
+    assert bram.role == "Senior advisor, programme Opgavegericht werken"
     assert bram.consent is Consent.WITHDRAWN
     # An empty consent cell grants nothing.
     assert contact(db, "carla.bos@example.nl").consent is Consent.UNKNOWN
@@ -103,7 +104,7 @@ def test_bad_rows_are_reported_with_their_line_and_the_good_ones_imported(db):
     een = contact(db, "goed.een@example.nl")
     assert een.name == "Goed Een Later"  # the later row of the same address wins
     assert een.organisation == "Gemeente Zwolle"  # its empty cell kept the earlier value
-    assert contact(db, "goed.twee@example.nl").name == "Twee\nRegels"
+    assert contact(db, "goed.twee@example.nl").name == "Twee Regels"
 
 
 def test_a_row_after_a_quoted_newline_gets_its_physical_line_number(db):
@@ -297,6 +298,66 @@ def test_export_then_import_changes_nothing(db):
     assert (report.updated, report.rejected) == (1, [])
     assert (after.name, after.organisation, after.province, after.language, after.notes) == snapshot
     assert after.tag_names == ["klimaat"]
+
+
+# --- intake rules: line breaks, control characters, addresses for SMTPUTF8 servers -----------
+
+# A member list as Excel writes it: Alt+Enter in a name and a role, notes over two lines, a
+# vertical tab that Word pasted, a file separator in an address (a NUL makes the file binary,
+# which is refused as a whole), and an address with an accented local part.
+MESSY = (
+    "naam;e-mail;functie;notities\r\n"
+    '"Jan\nJansen";jan@example.nl;"Adviseur\r\nwonen";"Regel een\r\nregel twee"\r\n'
+    "Piet\x0bPuk;piet@example.nl;;\r\n"
+    "Kees;kees\x1c@example.nl;;\r\n"
+    "Jöran Dijkstra;jöran.dijkstra@example.nl;;\r\n"
+).encode()
+
+
+def test_line_breaks_in_one_line_cells_become_a_space_and_notes_keep_them(db):
+    report = csvio.import_contacts(db, MESSY, "leden.csv")
+    db.commit()
+    jan = contact(db, "jan@example.nl")
+    assert (jan.name, jan.role) == ("Jan Jansen", "Adviseur wonen")
+    assert jan.notes == "Regel een\nregel twee"
+    # A search finds the name as it is shown.
+    assert "jan jansen" in jan.search_text
+    assert report.imported == 2
+
+
+def test_a_control_character_rejects_its_row_naming_the_column(db):
+    report = csvio.import_contacts(db, MESSY, "leden.csv")
+    db.commit()
+    found = reasons(report)
+    # Jan's row spans lines 2 to 5 (three cells with a line break).
+    assert sorted(found) == [6, 7]
+    assert found[6].startswith("naam: This holds an invisible control character (U+000B)")
+    assert found[7].startswith("e-mail: This holds an invisible control character (U+001C)")
+    assert count_contacts(db) == 2
+
+
+def test_an_address_only_smtputf8_servers_accept_is_imported_with_a_warning(db):
+    report = csvio.import_contacts(db, MESSY, "leden.csv")
+    db.commit()
+    assert contact(db, "jöran.dijkstra@example.nl").name == "Jöran Dijkstra"
+    [warning] = report.warnings
+    assert (warning.line, warning.email) == (8, "jöran.dijkstra@example.nl")
+    assert "only mail servers with SMTPUTF8 accept" in warning.text()
+    assert report.as_dict()["warnings"] == [
+        {"line": 8, "email": "jöran.dijkstra@example.nl", "message": warning.text()}
+    ]
+
+
+def test_cli_import_prints_warnings_per_row(runner, tmp_path):
+    file = tmp_path / "leden.csv"
+    file.write_bytes(MESSY)
+    result = runner.invoke(args=["contacts", "import", str(file)])
+    assert result.exit_code == 0, result.output
+    assert "2 imported, 0 updated, 2 rejected" in result.output
+    assert "line 6: naam: This holds an invisible control character (U+000B)" in result.output
+    assert "line 8: imported, but: Emails to jöran.dijkstra@example.nl may not arrive" in (
+        result.output
+    )
 
 
 # --- command line ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -93,3 +94,141 @@ def test_contacts_made_before_search_text_are_found_after_the_upgrade(empty_engi
     with empty_engine.connect() as connection:
         folded = connection.execute(text("SELECT search_text FROM contacts")).scalar_one()
     assert folded == "esmee celik\necole utrecht"
+
+
+def _insert(connection, table: str, stamps=("created_at", "updated_at"), **values) -> int:
+    """A row written as an older version stored it; the `stamps` columns get the current time."""
+    columns = [*values, *stamps]
+    placeholders = [f":{name}" for name in values] + ["CURRENT_TIMESTAMP"] * len(stamps)
+    connection.execute(
+        text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(placeholders)})"),
+        {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in values.items()},
+    )
+    return connection.execute(text(f"SELECT max(id) FROM {table}")).scalar_one()
+
+
+def test_text_stored_with_line_breaks_and_control_characters_is_mended(empty_engine):
+    migrate.upgrade(empty_engine, "0009")
+    with empty_engine.begin() as connection:
+        contact = _insert(
+            connection,
+            "contacts",
+            email="jan@example.nl",
+            name="Jan\r\nJansen",  # Alt+Enter in an Excel cell
+            organisation="Gemeente\tUtrecht\u2028Noord",
+            role="Adviseur\x0bwonen",  # Word's manual line break
+            language="nl",
+            consent="given",
+            consent_source="",
+            notes="Regel een\r\nregel twee\x0cregel drie\x01",
+            search_text="jan\r\njansen\ngemeente\tutrecht\u2028noord",
+        )
+        _insert(
+            connection,
+            "users",
+            email="org@example.nl",
+            name="Org\nAnisator",
+            password_hash="x",
+            role="editor",
+            language="nl",
+            active=True,
+        )
+        meeting = _insert(
+            connection,
+            "meetings",
+            title="Bijeenkomst\x1cZwolle",
+            theme="",
+            host_organisation="Gemeente  Zwolle\n",
+            city="Zwolle",
+            venue="",
+            address="",
+            starts_at="2026-06-02 08:00:00",
+            ends_at="2026-06-02 11:00:00",
+            description="Eerst koffie.\r\nDan \x1dpraten.",
+            status="published",
+            calendar_sequence=0,
+        )
+        campaign = _insert(
+            connection,
+            "campaigns",
+            kind="recap",
+            subject="Terugblik\x0bZwolle",
+            preheader="",
+            sender_name="Opgave\nbeweging",
+            blocks=[{"type": "text", "body": "Een\x0btwee"}, {"type": "header", "title": "A\x1fB"}],
+            audience={"emails": ["jan@example.nl\x0c"]},
+            status="draft",
+            status_reason="",
+            failure_streak=0,
+            version=1,
+            meeting_id=meeting,
+        )
+        _insert(
+            connection,
+            "deliveries",
+            stamps=("created_at",),
+            kind="signup_confirm",
+            email="jan@example.nl",
+            payload={"nonce": "abc", "name": "Jan\nJansen", "language": "nl"},
+            status="queued",
+            attempts=0,
+            next_attempt_at="2026-06-01 08:00:00",
+            claim="",
+            last_error="",
+            provider_id="",
+        )
+        _insert(
+            connection,
+            "nominations",
+            stamps=("created_at",),
+            nominator_name="Piet\tPuk",
+            nominator_email="piet@example.nl",
+            nominee_name="Anna\r\nBijl",
+            nominee_email="anna@example.nl",
+            nominee_organisation="",
+            reason="Omdat\r\nzij\x07 goed is.",
+            reason_shared=False,
+            status="new",
+            decline_reason="",
+        )
+    migrate.upgrade(empty_engine)
+
+    with empty_engine.connect() as connection:
+
+        def row(sql: str):
+            return connection.execute(text(sql)).one()._mapping
+
+        person = row(f"SELECT * FROM contacts WHERE id = {contact}")
+        assert person["name"] == "Jan Jansen"
+        assert person["organisation"] == "Gemeente Utrecht Noord"
+        assert person["role"] == "Adviseur wonen"
+        assert person["notes"] == "Regel een\nregel twee\nregel drie"
+        # A search finds the mended name, as for a contact saved today.
+        assert person["search_text"] == "jan jansen\ngemeente utrecht noord"
+        assert row("SELECT name FROM users")["name"] == "Org Anisator"
+        held = row(f"SELECT * FROM meetings WHERE id = {meeting}")
+        assert (held["title"], held["host_organisation"]) == (
+            "Bijeenkomst Zwolle",
+            "Gemeente Zwolle",
+        )
+        assert held["description"] == "Eerst koffie.\nDan \npraten."
+        recap = row(f"SELECT * FROM campaigns WHERE id = {campaign}")
+        assert (recap["subject"], recap["sender_name"]) == ("Terugblik Zwolle", "Opgave beweging")
+        blocks = _json(recap["blocks"])
+        assert blocks == [
+            {"type": "text", "body": "Een\ntwee"},
+            {"type": "header", "title": "A\nB"},
+        ]
+        assert _json(recap["audience"]) == {"emails": ["jan@example.nl\n"]}
+        payload = _json(row("SELECT payload FROM deliveries")["payload"])
+        assert payload == {"nonce": "abc", "name": "Jan Jansen", "language": "nl"}
+        nomination = row("SELECT * FROM nominations")
+        assert (nomination["nominator_name"], nomination["nominee_name"]) == (
+            "Piet Puk",
+            "Anna Bijl",
+        )
+        assert nomination["reason"] == "Omdat\nzij goed is."
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value

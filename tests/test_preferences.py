@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import String, Text, select
+from sqlalchemy import JSON, String, Text, select
 
 from service.audience.subscriptions import subscribed_mailings
 from service.cards.photos import store_photo
@@ -23,9 +23,13 @@ from service.models import (
     Invitation,
     Mailing,
     NetworkCard,
+    Nomination,
+    NominationStatus,
     SignupRequest,
     Subscription,
+    record_audit,
 )
+from service.nominations.introduction import introduction_payload
 from service.public.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from tests.builders import make_contact, make_meeting
 from tests.conftest import csrf_token_from
@@ -160,6 +164,64 @@ def _rich_contact(app, db) -> Contact:
     return person
 
 
+def _in_json_columns(db, person: Contact) -> None:
+    """Where the person is held in JSON columns and in text written about them."""
+    # A draft for her and a colleague, chosen by address.
+    db.add(
+        Campaign(
+            kind="announcement",
+            subject="Voor twee",
+            blocks=[],
+            audience={"provinces": [], "tags": [], "emails": [person.email, "ander@example.nl"]},
+        )
+    )
+    # A campaign mail that bounced: the relay's answer quotes the address.
+    db.add(
+        Delivery(
+            campaign_id=None,
+            kind="answer_yes",
+            contact_id=person.id,
+            email=person.email,
+            status=DeliveryStatus.FAILED,
+            last_error=f"550 5.1.1 <{person.email}>: Recipient address rejected",
+        )
+    )
+    # She put a colleague forward; the introduction to him names her.
+    nomination = Nomination(
+        nominator_name="Anna Bijl",
+        nominator_email=person.email,
+        nominee_name="Bert Bos",
+        nominee_email="bert.bos@example.nl",
+        reason="Bert weet alles van water",
+        status=NominationStatus.ACCEPTED,
+    )
+    db.add(nomination)
+    db.flush()
+    db.add(
+        Delivery(
+            campaign_id=None,
+            kind="introduction",
+            email="bert.bos@example.nl",
+            payload=introduction_payload(nomination),
+            status=DeliveryStatus.SENT,
+        )
+    )
+    # Someone put her forward before she signed up; an organiser declined it, naming her.
+    declined = Nomination(
+        nominator_name="Carla Claes",
+        nominator_email="carla@example.nl",
+        nominee_name="Anna Bijl",
+        nominee_email=person.email,
+        reason="Anna is vegetarisch en slim",
+        status=NominationStatus.DECLINED,
+        decline_reason="Anna Bijl is al lid",
+    )
+    db.add(declined)
+    db.flush()
+    record_audit(db, None, "nomination.decline", declined, reason=declined.decline_reason)
+    record_audit(db, None, "campaign.note", None, about=person.email)
+
+
 def _photos(app) -> Path:
     return Path(app.instance_path) / "media" / "cards"
 
@@ -189,14 +251,17 @@ def test_the_download_holds_everything(app, db, client):
 
 
 def _text_columns():
+    """Every column that can hold text: strings, and JSON (lists and objects of strings)."""
     for table in Base.metadata.sorted_tables:
         for column in table.columns:
-            if isinstance(column.type, String | Text) or column.type.__class__.__name__ == "JSON":
+            if isinstance(column.type, String | Text | JSON):
                 yield table, column
 
 
 def test_delete_leaves_no_personal_data_anywhere(app, db, client):
     person = _rich_contact(app, db)
+    _in_json_columns(db, person)
+    db.commit()
     person_id = person.id
     photo = db.get(NetworkCard, person_id).photo
     assert (_photos(app) / photo).is_file()
@@ -213,15 +278,22 @@ def test_delete_leaves_no_personal_data_anywhere(app, db, client):
         assert db.scalars(select(model)).all() == []
     assert not (_photos(app) / photo).exists()
     # The delivery stays for the campaign's counts, without the person.
-    [delivery] = db.scalars(select(Delivery)).all()
+    delivery = db.scalars(select(Delivery).where(Delivery.campaign_id.is_not(None))).one()
     assert delivery.contact_id is None and delivery.status == DeliveryStatus.SENT
-    # Search every text column of every table for the address and the name.
+    # Search every text and JSON column of every table for the address and the name.
     connection = db.connection()
+    searched = set()
     for table, column in _text_columns():
+        searched.add(f"{table.name}.{column.name}")
         for value in connection.execute(select(column)).scalars():
-            text = json.dumps(value) if not isinstance(value, str) else value
+            text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
             for needle in ("anna.bijl@example.nl", "Anna Bijl", "vegetarisch"):
                 assert needle.lower() not in (text or "").lower(), (table.name, column.name)
+    assert {"campaigns.audience", "deliveries.payload", "audit_log.detail"} <= searched
+    # What is not hers stays: the colleague in the audience, the nomination of Bert.
+    chosen = db.scalars(select(Campaign).where(Campaign.subject == "Voor twee")).one().audience
+    assert "ander@example.nl" in chosen["emails"] and len(chosen["emails"]) == 2
+    assert db.scalars(select(Nomination.nominee_name)).all().count("Bert Bos") == 1
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "contact.erase_self")).one()
     assert "anna" not in json.dumps(entry.detail).lower()
     # The link now says there is nothing any more.

@@ -258,3 +258,36 @@ def test_an_unknown_or_altered_token_changes_nothing(app, db, client):
     )
     assert response.status_code == 404
     assert _count(db, Contact) == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "greeted"),
+    [
+        ("Sanne\r\nde Boer", "Sanne de Boer"),  # a line break, as a phone's autofill leaves
+        ("Sanne\tde\u2028Boer ", "Sanne de Boer"),
+        ('Boer, Sanne "S." <x@example.org>', 'Boer, Sanne "S." <x@example.org>'),
+        ("[[first_name]] 100% 🌷", "[[first_name]] 100% 🌷"),
+        ("S" * 200, "S" * 200),
+    ],
+)
+def test_every_name_the_form_takes_gets_its_confirmation(
+    app, db, smtp_server, client, typed, greeted
+):
+    response = _post(client, name=typed)
+    assert response.status_code == 302
+    assert db.scalars(select(SignupRequest.name)).one() == greeted
+
+    _send_all(app, smtp_server)
+    [message] = [m for _f, rcpts, m in smtp_server.handler.messages]
+    assert message["To"].addresses[0].display_name == greeted
+    assert message["To"].addresses[0].addr_spec == "sanne.deboer@example.nl"
+    assert _confirm_link(smtp_server, "sanne.deboer@example.nl")
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x0b", "\x0c", "\x1c", "\x7f", "\x85"])
+def test_a_control_character_is_refused_and_nothing_is_sent(client, db, character):
+    response = _post(client, name=f"Sanne{character}de Boer")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert f"U+{ord(character):04X}" in html and "cannot be stored or sent" in html
+    assert _count(db, SignupRequest) == 0 and _count(db, Delivery) == 0

@@ -59,6 +59,14 @@ def test_line_breaks_in_header_values_are_refused(field):
         _message(**{field: "Hallo\r\nBcc: iedereen@example.nl"})
 
 
+@pytest.mark.parametrize("field", ["subject", "to_name", "from_name"])
+@pytest.mark.parametrize("character", ["\x0b", "\x0c", "\x1c", "\x00", "\x85"])
+def test_other_control_characters_in_header_values_are_refused(field, character):
+    # VT, FF and FS were written raw into Subject, From and To before.
+    with pytest.raises(HeaderInjectionError, match=f"U\\+{ord(character):04X}"):
+        _message(**{field: f"Hallo{character}wereld"})
+
+
 def test_outbox_writes_one_complete_eml_file_per_message(tmp_path):
     outbox = OutboxTransport(tmp_path / "outbox")
     outbox.send(_message())

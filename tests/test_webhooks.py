@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from service.mail.webhooks import SuppressionEvent, WebhookRejected, parse_mailgun, parse_postmark
 
@@ -217,6 +218,23 @@ def test_postmark_endpoint_checks_the_credentials_of_the_webhook_url(client, app
         headers={"Authorization": basic("postmark", "fout")},
     )
     assert response.status_code == 401
+
+
+def test_a_relay_reason_with_control_characters_is_stored_mended(client, app, db):
+    # PostgreSQL takes no NUL: the call gave 500 and the relay retried it for ever.
+    from service.models import Suppression
+
+    app.config["POSTMARK_WEBHOOK_USERNAME"] = "postmark"
+    app.config["POSTMARK_WEBHOOK_PASSWORD"] = "geheim-wachtwoord"
+    bounce = HARD_BOUNCE | {"Details": "smtp;550\x00 5.1.1\x0bno such user"}
+    response = client.post(
+        "/webhooks/postmark",
+        data=json.dumps(bounce),
+        content_type="application/json",
+        headers={"Authorization": AUTH},
+    )
+    assert response.status_code == 200
+    assert db.scalars(select(Suppression.reason)).one().endswith("smtp;550 5.1.1\nno such user")
 
 
 def test_webhooks_refuse_everything_while_unconfigured(client):

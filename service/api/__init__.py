@@ -28,7 +28,11 @@ API_SETTINGS = {
                 "Contacts and meetings of the network. Every call needs the header "
                 "'Authorization: Bearer <token>'; an admin makes a token with "
                 "'opgavepost tokens create EMAIL'. Errors are JSON objects with code, status and "
-                "message, and for 422 an 'errors' object with a list of problems per field."
+                "message, and for 422 an 'errors' object with a list of problems per field. "
+                "Text: a string field is one line (runs of spaces, tabs and line breaks are "
+                "stored as one space, trimmed) unless its description says several lines are "
+                "allowed; control characters (U+0000 to U+001F except tab, LF and CR, U+007F to "
+                "U+009F) and lone surrogates are refused with 422 in every field."
             )
         },
     },

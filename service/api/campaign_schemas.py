@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from service.api.intake import IntakeSchema
 from service.api.schemas import StrictSchema
 from service.campaigns.blocks import BLOCK_TYPES
 from service.models import CampaignKind, CampaignStatus
@@ -129,7 +130,7 @@ class ScheduleSchema(StrictSchema):
     )
 
 
-class CampaignQuerySchema(Schema):
+class CampaignQuerySchema(IntakeSchema):
     status = fields.String(validate=validate.OneOf(STATUSES))
 
 
@@ -137,7 +138,7 @@ class CampaignListSchema(Schema):
     items = fields.List(fields.Nested(CampaignSchema))
 
 
-class PreviewQuerySchema(Schema):
+class PreviewQuerySchema(IntakeSchema):
     language = fields.String(
         load_default="nl",
         validate=validate.OneOf(["nl", "en"]),

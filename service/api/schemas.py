@@ -10,9 +10,12 @@ created_at, ...) count as unknown in a request body.
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_smorest.fields import Upload
 from marshmallow import RAISE, Schema, fields, validate
 
+from service.api.intake import LINES_DOC, IntakeSchema, Lines
+from service.contacts.directory import address_warnings
 from service.models import Consent, MeetingStatus
 from service.provinces import CHOICES
 
@@ -28,7 +31,7 @@ class TagList(fields.List):
         return sorted(names) if names is not None else []
 
 
-class StrictSchema(Schema):
+class StrictSchema(IntakeSchema):
     class Meta:
         unknown = RAISE
 
@@ -80,9 +83,25 @@ class ContactSchema(StrictSchema):
         }
     )
     tags = TagList(fields.String(), attribute="tag_names")
-    notes = fields.String()
+    notes = Lines(metadata={"description": LINES_DOC})
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
+    warnings = fields.Method(
+        "_warnings",
+        dump_only=True,
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": (
+                "What may go wrong with mail to this contact, in your language; empty when all "
+                "is well. The contact is stored all the same. For now: an address with letters "
+                "outside ASCII before the @, which only mail servers with SMTPUTF8 accept."
+            ),
+        },
+    )
+
+    def _warnings(self, contact) -> list[str]:
+        return [message.render(gettext) for message in address_warnings(contact.email)]
 
 
 class ContactPatchSchema(ContactSchema):
@@ -102,10 +121,10 @@ class ContactReplaceSchema(ContactSchema):
     language = fields.String(required=True, metadata=LANGUAGE_DOC)
     consent = fields.String(required=True, metadata=CONSENT_DOC)
     tags = TagList(fields.String(), required=True, attribute="tag_names")
-    notes = fields.String(required=True)
+    notes = Lines(required=True, metadata={"description": LINES_DOC})
 
 
-class ContactQuerySchema(Schema):
+class ContactQuerySchema(IntakeSchema):
     # Unknown query parameters are ignored (webargs's default for the query string), as usual
     # on the web: a cache-busting "_=123" must not break a search.
     q = fields.String(metadata={"description": "Text in the name, email or organisation."})
@@ -143,11 +162,26 @@ class RejectedRowSchema(Schema):
     reason = fields.String()
 
 
+class RowWarningSchema(Schema):
+    line = fields.Integer(metadata={"description": "Line number in the file (the header is 1)."})
+    email = fields.String(metadata={"description": "The address in the row, as written."})
+    message = fields.String(metadata={"description": "What may go wrong, in your language."})
+
+
 class ImportReportSchema(Schema):
     source = fields.String(metadata={"description": "The name of the file."})
     imported = fields.Integer(metadata={"description": "New contacts."})
     updated = fields.Integer(metadata={"description": "Existing contacts merged by address."})
     rejected = fields.List(fields.Nested(RejectedRowSchema))
+    warnings = fields.List(
+        fields.Nested(RowWarningSchema),
+        metadata={
+            "description": (
+                "Rows that were imported but may give trouble, e.g. an address with letters "
+                "outside ASCII before the @, which only mail servers with SMTPUTF8 accept."
+            )
+        },
+    )
 
 
 # --- meetings ----------------------------------------------------------------------------------
@@ -189,7 +223,7 @@ class MeetingSchema(StrictSchema):
             "description": "End in the network's time zone (Europe/Amsterdam), with offset.",
         },
     )
-    description = fields.String()
+    description = Lines(metadata={"description": LINES_DOC})
     capacity = fields.Integer(allow_none=True)
     status = fields.String(metadata={"enum": MEETING_STATUSES})
     registration_deadline = fields.DateTime(
@@ -233,7 +267,7 @@ class MeetingWriteSchema(StrictSchema):
     ends_at = fields.String(
         required=True, metadata={**MOMENT_DOC, "description": "Must be after starts_at."}
     )
-    description = fields.String()
+    description = Lines(metadata={"description": LINES_DOC})
     capacity = fields.Integer(
         allow_none=True,
         metadata={
@@ -270,12 +304,12 @@ class MeetingReplaceSchema(MeetingWriteSchema):
     theme = fields.String(required=True)
     venue = fields.String(required=True)
     address = fields.String(required=True)
-    description = fields.String(required=True)
+    description = Lines(required=True, metadata={"description": LINES_DOC})
     capacity = fields.Integer(required=True, allow_none=True)
     status = fields.String(required=True, metadata={"enum": MEETING_STATUSES})
 
 
-class MeetingQuerySchema(Schema):
+class MeetingQuerySchema(IntakeSchema):
     upcoming = fields.Boolean(
         metadata={
             "description": (

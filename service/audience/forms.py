@@ -5,13 +5,13 @@ CSRF token and render the fields with their labels."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length
 
 from service.audience.subscriptions import MAILING_LABELS, MAILINGS
 from service.contacts.forms import province_choices
+from service.forms import AppForm
 from service.nominations.forms import HoneypotMixin
 
 LANGUAGE_CHOICES = [SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
@@ -22,7 +22,7 @@ def mailing_choices() -> list[SelectChoice]:
     return [SelectChoice(m.value, _l(MAILING_LABELS[m])) for m in MAILINGS]
 
 
-class SignupForm(HoneypotMixin, FlaskForm):
+class SignupForm(HoneypotMixin, AppForm):
     name = StringField(
         _l("Your name"),
         validators=[DataRequired(message=_l("Enter your name.")), Length(max=200)],
@@ -60,7 +60,7 @@ class SignupForm(HoneypotMixin, FlaskForm):
         self.mailings.choices = mailing_choices()
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(AppForm):
     mailings = SelectMultipleField(_l("What would you like to receive?"))
     language = SelectField(_l("Language of the emails"), choices=LANGUAGE_CHOICES)
 
@@ -69,5 +69,5 @@ class PreferencesForm(FlaskForm):
         self.mailings.choices = mailing_choices()
 
 
-class PostForm(FlaskForm):
+class PostForm(AppForm):
     """A button that only needs the CSRF token (confirm, download, erase)."""

@@ -4,8 +4,10 @@
 consent record, invitations and answers, deliveries, the network card, signup requests) as
 JSON-ready values. `erase_contact` removes it: the contact row goes, and with it (by the foreign
 keys) their subscriptions, card and invitations; deliveries stay for the campaigns' counts but
-lose the link and the address; signup requests and the card photo file go too. The audit entry
-keeps no personal data, only that someone erased themselves.
+lose the link and the address; signup requests and the card photo file go too; the address and
+the name go from every other column that can hold them, JSON ones included (campaigns'
+audiences, introductions, audit details). The audit entry keeps no personal data, only that
+someone erased themselves.
 
 Nothing here imports Flask.
 """
@@ -13,11 +15,12 @@ Nothing here imports Flask.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.cards.photos import remove_photo
@@ -35,6 +38,7 @@ from service.models import (
     Subscription,
     record_audit,
 )
+from service.nominations.introduction import INTRODUCTION
 
 
 def _when(value: datetime | None) -> str | None:
@@ -149,41 +153,59 @@ def erased_address(email: str) -> str:
 def erase_contact(session: Session, contact: Contact, *, photo_folder: Path) -> None:
     """Erase everything held about this contact at their own request; the caller commits.
 
-    Deliveries stay, so campaign counts stay right, but hold neither the contact nor the address.
-    Audit entries written earlier about this contact lose the details that named them.
+    Deliveries stay, so campaign counts stay right, but hold neither the contact, the address,
+    nor what a relay said about it. Every other place that can hold the address or the name is
+    mended too: campaigns' audiences (the JSON list of addresses), nominations and host proposals
+    by or about them and the introductions that name them, and audit entries about them or that
+    mention the address. The suppression list keeps a bounced or complaining address on purpose:
+    it must hold for an address that is imported again.
     """
     email, contact_id = contact.email, contact.id
+    erased = erased_address(email)
     card = session.get(NetworkCard, contact_id)
     photo = card.photo if card is not None else ""
+    mine = (Delivery.contact_id == contact_id) | (Delivery.email == email)
     session.execute(
         update(Delivery)
-        .where((Delivery.contact_id == contact_id) | (Delivery.email == email))
-        .values(email=erased_address(email), contact_id=None, payload=None)
+        .where(mine)
+        .values(
+            email=erased,
+            contact_id=None,
+            payload=None,
+            # A refusal often quotes the address ("550 <anna@...>: no such user").
+            last_error=func.replace(Delivery.last_error, email, erased),
+        )
         .execution_options(synchronize_session=False)
     )
+    session.execute(
+        update(Campaign)
+        .where(Campaign.status_reason.contains(email, autoescape=True))
+        .values(status_reason=func.replace(Campaign.status_reason, email, erased))
+        .execution_options(synchronize_session=False)
+    )
+    _erase_from_audiences(session, email, erased)
     session.execute(
         delete(SignupRequest)
         .where(SignupRequest.email == email)
         .execution_options(synchronize_session=False)
     )
-    # Someone put them forward, or they offered to host: those records stay for the organisers,
-    # without who it was.
-    session.execute(
-        update(Nomination)
-        .where(Nomination.nominee_email == email)
-        .values(nominee_email=erased_address(email), nominee_name="", reason="")
-        .execution_options(synchronize_session=False)
-    )
+    _erase_from_nominations(session, email, erased)
     session.execute(
         update(HostProposal)
         .where(HostProposal.contact_email == email)
-        .values(contact_email=erased_address(email), contact_name="")
+        .values(contact_email=erased, contact_name="")
         .execution_options(synchronize_session=False)
     )
     # Earlier entries (e.g. "contact.create" with the address) would keep the person on record.
     session.execute(
         update(AuditEntry)
-        .where(AuditEntry.object_type == Contact.__tablename__, AuditEntry.object_id == contact_id)
+        .where(
+            (
+                (AuditEntry.object_type == Contact.__tablename__)
+                & (AuditEntry.object_id == contact_id)
+            )
+            | _json_mentions(AuditEntry.detail, email)
+        )
         .values(detail={"erased": True})
         .execution_options(synchronize_session=False)
     )
@@ -200,3 +222,68 @@ def erase_contact(session: Session, contact: Contact, *, photo_folder: Path) -> 
     record_audit(session, None, "contact.erase_self", None, by="preferences page")
     if photo:
         remove_photo(photo_folder, photo)
+
+
+def _json_mentions(column: Any, text: str) -> Any:
+    """Whether a JSON column's stored text holds `text` (written as JSON writes it)."""
+    needle = json.dumps(text)[1:-1]  # non-ASCII as \uXXXX escapes, as the column stores it
+    return cast(column, Text).contains(needle, autoescape=True)
+
+
+def _erase_from_audiences(session: Session, email: str, erased: str) -> None:
+    """Put the erased mark in place of the address in every campaign's list of addresses.
+
+    Not simply removed: a selection left without parts would mean everyone with consent, so a
+    draft meant for this one person would go to the whole list.
+    """
+    campaigns = session.scalars(select(Campaign).where(_json_mentions(Campaign.audience, email)))
+    for campaign in campaigns:
+        audience = dict(campaign.audience or {})
+        emails = audience.get("emails") or []
+        if email in emails:
+            audience["emails"] = sorted({erased if e == email else e for e in emails})
+            campaign.audience = audience
+
+
+def _erase_from_nominations(session: Session, email: str, erased: str) -> None:
+    """Nominations about them, or by them, stay for the organisers without who it was."""
+    about_them = list(
+        session.scalars(select(Nomination.id).where(Nomination.nominee_email == email))
+    )
+    by_them = list(
+        session.scalars(select(Nomination.id).where(Nomination.nominator_email == email))
+    )
+    if about_them:
+        # The reason and a decline's reason are written about them, and often name them.
+        session.execute(
+            update(Nomination)
+            .where(Nomination.id.in_(about_them))
+            .values(nominee_email=erased, nominee_name="", reason="", decline_reason="")
+            .execution_options(synchronize_session=False)
+        )
+    if by_them:
+        session.execute(
+            update(Nomination)
+            .where(Nomination.id.in_(by_them))
+            .values(nominator_email=erased, nominator_name="")
+            .execution_options(synchronize_session=False)
+        )
+        # The introduction to whoever they put forward names them ("X thinks you ...").
+        for delivery in session.scalars(
+            select(Delivery).where(Delivery.kind == INTRODUCTION, Delivery.campaign_id.is_(None))
+        ):
+            payload = dict(delivery.payload or {})
+            if payload.get("nomination_id") in by_them:
+                payload["nominator_name"] = ""
+                delivery.payload = payload
+    if about_them or by_them:
+        # "nomination.decline" keeps the reason given, which may name them.
+        session.execute(
+            update(AuditEntry)
+            .where(
+                AuditEntry.object_type == Nomination.__tablename__,
+                AuditEntry.object_id.in_([*about_them, *by_them]),
+            )
+            .values(detail={"erased": True})
+            .execution_options(synchronize_session=False)
+        )

@@ -1,12 +1,13 @@
 """Forms of the login area."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from service.forms import AppForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(AppForm):
     email = EmailField(
         _l("Email address"),
         validators=[DataRequired(), Length(max=254)],

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.models import ApiToken, Role, User, utcnow
+from service.text import clean_line
 
 TOKEN_PREFIX = "opg_"
 # Werkzeug's scrypt default: slow on purpose (about 0.2 s a check). The test suite swaps in a
@@ -38,7 +39,12 @@ def find_user(session: Session, email: str) -> User | None:
 def create_user(
     session: Session, email: str, password: str, role: Role = Role.EDITOR, name: str = ""
 ) -> User:
-    """Add an organiser; raises AccountError when the address is taken or the password too short."""
+    """Add an organiser; raises AccountError when the address is taken or the password too short.
+
+    Raises ForbiddenCharacters (a ValueError) when the name holds a control character; a line
+    break in it becomes a space, as in every one-line field.
+    """
+    name = clean_line(name)
     email = normalise_email(email)
     if find_user(session, email) is not None:
         raise AccountError(f"an organiser with address {email} already exists")
@@ -77,7 +83,11 @@ def _hash_token(token: str) -> str:
 
 
 def create_api_token(session: Session, user: User, name: str = "") -> str:
-    """Make a bearer token for the user and return it; only its hash is stored."""
+    """Make a bearer token for the user and return it; only its hash is stored.
+
+    Raises ForbiddenCharacters (a ValueError) when the name holds a control character.
+    """
+    name = clean_line(name)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user=user, name=name, token_hash=_hash_token(token), prefix=token[:10]))
     session.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import (
@@ -30,12 +31,18 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+# Spaces, line breaks and other control characters never occur in a path we link to; in the
+# Location header a line break gives a 500 and the others would be written raw.
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
 def _safe_next(target: str | None) -> str:
     # Only paths on this site, so a crafted link cannot send an organiser elsewhere after login.
     if (
         target
         and target.startswith("/")
         and not target.startswith("//")
+        and not _UNSAFE_IN_PATH.search(target)
         and not urlsplit(target).netloc
     ):
         return target

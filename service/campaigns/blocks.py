@@ -4,7 +4,10 @@ Blocks hold what organisers type; nothing here is trusted. Plain fields are esca
 templates, Markdown fields go through markdown-it-py (CommonMark, raw HTML off) and then nh3 with
 a short list of tags, and link fields may only use http, https, mailto or tel. Validation is about
 shape and safety; whether a draft is ready to send (alt text, empty links, "klik hier") is the
-business of service/campaigns/lint.py, so an unfinished draft can still be saved.
+business of service/campaigns/lint.py, so an unfinished draft can still be saved. The intake rules
+of service/text.py hold here too, for the composer and the API alike: a one-line block field
+read from a dict gets its whitespace runs as one space, and a control character in any text
+field is refused ("control-character").
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
+from service import text
 from service.mail import placeholders
 
 
@@ -288,6 +292,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "[[%(name)s]] is not a personal field; you can use %(choices)s",
         "nl": "[[%(name)s]] is geen persoonlijk veld; je kunt %(choices)s gebruiken",
     },
+    "control-character": {
+        "en": "holds an invisible control character (%(codes)s) that cannot be stored or sent; "
+        "remove it or type the text again",
+        "nl": "bevat een onzichtbaar stuurteken (%(codes)s) dat niet kan worden opgeslagen of "
+        "verstuurd; haal het weg of typ de tekst opnieuw",
+    },
     "placeholder-in-address": {
         "en": "a personal field like [[%(name)s]] cannot be part of an address",
         "nl": "een persoonlijk veld als [[%(name)s]] kan geen deel van een adres zijn",
@@ -473,9 +483,16 @@ def _check_value(value: Any, kind: str, path: str, errors: list[FieldError]) -> 
         raise AssertionError(f"no check for field kind {kind}")
 
 
+def _check_characters(value: str, path: str, errors: list[FieldError]) -> None:
+    found = text.forbidden_characters(value)
+    if found:
+        errors.append(FieldError(path, "control-character", {"codes": text.code_points(found)}))
+
+
 def _check_text(value: str, path: str, limit: int, errors: list[FieldError]) -> None:
     if len(value) > limit:
         errors.append(FieldError(path, "too-long", {"length": len(value), "max": limit}))
+    _check_characters(value, path, errors)
     allowed = placeholders.TEXT_NAMES | placeholders.LINK_NAMES
     for name in placeholders.names_in(value):
         if name not in allowed:
@@ -488,6 +505,7 @@ def _check_text(value: str, path: str, limit: int, errors: list[FieldError]) -> 
 def _check_address(value: str, path: str, limit: int, errors: list[FieldError]) -> None:
     if len(value) > limit:
         errors.append(FieldError(path, "too-long", {"length": len(value), "max": limit}))
+    _check_characters(value, path, errors)
     if "\n" in value or "\r" in value:
         errors.append(FieldError(path, "single-line"))
     for name in placeholders.names_in(value):
@@ -617,7 +635,12 @@ def _object_from(cls: type, data: dict[str, Any], path: str, errors: list[FieldE
 
 
 def _value_from(raw: Any, kind: str, path: str, errors: list[FieldError]) -> Any:
-    if kind in ("line", "plain", "markdown", "link", "image_src", "email"):
+    if kind == "line":
+        # A title or a name pasted with a line break in it is still one line.
+        return text.one_line(_text_from(raw, path, errors))
+    if kind in ("plain", "markdown"):
+        return text.line_ends(_text_from(raw, path, errors))
+    if kind in ("link", "image_src", "email"):
         return _text_from(raw, path, errors)
     if kind == "items":
         if not isinstance(raw, list):
@@ -645,6 +668,8 @@ def _value_from(raw: Any, kind: str, path: str, errors: list[FieldError]) -> Any
             return None
         return _object_from(ImageRef, raw, path, errors)
     if kind == "width":
+        if _refused(raw, path, errors):
+            return MAX_WIDTH
         if isinstance(raw, str) and raw.strip().isdigit():
             raw = int(raw)
         if isinstance(raw, bool) or not isinstance(raw, int):
@@ -652,7 +677,7 @@ def _value_from(raw: Any, kind: str, path: str, errors: list[FieldError]) -> Any
             return MAX_WIDTH
         return raw
     if kind == "date":
-        if raw is None or raw == "":
+        if raw is None or raw == "" or _refused(raw, path, errors):
             return None
         if isinstance(raw, date):
             return raw
@@ -670,4 +695,15 @@ def _text_from(raw: Any, path: str, errors: list[FieldError]) -> str:
     if not isinstance(raw, str):
         errors.append(FieldError(path, "not-text"))
         return ""
+    if _refused(raw, path, errors):
+        return ""
     return raw
+
+
+def _refused(raw: Any, path: str, errors: list[FieldError]) -> bool:
+    # Whatever the field (a date, a width too), a control character is named as such.
+    if not isinstance(raw, str):
+        return False
+    found = len(errors)
+    _check_characters(raw, path, errors)
+    return len(errors) > found

@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     SelectField,
@@ -35,7 +34,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.campaigns.blocks import BLOCK_TYPES, block_to_dict
 from service.campaigns.statuses import STATUS_NAMES
+from service.forms import AppForm
 from service.models import Answer, CampaignKind
+from service.text import line_ends
 
 KIND_LABELS = {
     CampaignKind.RECAP: _l("Recap of a meeting"),
@@ -169,7 +170,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(AppForm):
     """Subject, preheader, sender, meeting, audience; blocks come from `raw_blocks_from_form`."""
 
     kind = SelectField(
@@ -199,7 +200,7 @@ class CampaignForm(FlaskForm):
     )
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(AppForm):
     """When the scheduler should start the campaign: a day and a wall-clock time."""
 
     # InputRequired, not DataRequired: a typed but unreadable date must show the format message.
@@ -216,7 +217,7 @@ class ScheduleForm(FlaskForm):
     )
 
 
-class NewCampaignForm(FlaskForm):
+class NewCampaignForm(AppForm):
     """The first step: which kind of email, for which meeting."""
 
     kind = SelectField(
@@ -226,7 +227,7 @@ class NewCampaignForm(FlaskForm):
     meeting_id = SelectField(_l("Meeting"), choices=[], validate_choice=False)
 
 
-class BodyForm(FlaskForm):
+class BodyForm(AppForm):
     """Only the CSRF check, for POST buttons without fields (delete, duplicate, send test)."""
 
 
@@ -301,26 +302,35 @@ def block_from_raw(raw: Mapping[str, str]) -> dict[str, Any]:
     for name in FIELD_SPECS.get(kind, {}):
         value = raw.get(name, "")
         if name.startswith("logo_"):
-            logo[name.removeprefix("logo_")] = value.strip()
+            logo[name.removeprefix("logo_")] = _trim(value)
         elif name == "items":
-            block["items"] = [line.strip() for line in value.splitlines() if line.strip()]
+            block["items"] = [_trim(line) for line in _lines(value) if _trim(line)]
         elif name == "quotes":
             block["quotes"] = _quotes_from_text(value)
-        elif name == "width" and not value.strip():
+        elif name == "width" and not _trim(value):
             continue  # the dataclass default
-        elif name in ("date", "width", "src", "url", "email"):
-            block[name] = value.strip()
         elif FIELD_SPECS[kind][name][1] == "area":
             # Browsers send CRLF; the renderer and the text part expect plain newlines.
-            block[name] = value.replace("\r\n", "\n").strip()
+            block[name] = _trim(line_ends(value))
         else:
-            block[name] = value.strip()
+            block[name] = _trim(value)
     if kind == "header":
         if logo.get("src") or logo.get("alt"):
             block["logo"] = {"src": logo["src"], "alt": logo["alt"], "width": logo["width"] or 200}
         else:
             block["logo"] = None
     return block
+
+
+def _trim(value: str) -> str:
+    # Plain whitespace only: str.strip() would also drop VT, FF and FS at the ends, which the
+    # store refuses by name instead.
+    return value.strip(" \t\r\n")
+
+
+def _lines(value: str) -> list[str]:
+    # Not str.splitlines(): that also splits on VT, FF and FS, which the store refuses.
+    return line_ends(value).split("\n")
 
 
 def raw_blocks_from_form(form: Mapping[str, str]) -> list[dict[str, str]]:
@@ -364,14 +374,14 @@ def _quote_text(quote: Mapping[str, Any]) -> str:
 
 def _quotes_from_text(value: str) -> list[dict[str, str]]:
     quotes = []
-    for chunk in re.split(r"\n\s*\n", value.replace("\r\n", "\n")):
-        lines = [line.rstrip() for line in chunk.strip("\n").splitlines() if line.strip()]
+    for chunk in re.split(r"\n[ \t]*\n", line_ends(value)):
+        lines = [line.rstrip(" \t") for line in chunk.strip("\n").split("\n") if _trim(line)]
         if not lines:
             continue
         name = organisation = ""
         match = _ATTRIBUTION.match(lines[-1]) if len(lines) > 1 else None
         if match:
             lines.pop()
-            name, _, organisation = (part.strip() for part in match.group(1).partition(","))
+            name, _, organisation = (_trim(part) for part in match.group(1).partition(","))
         quotes.append({"text": "\n".join(lines), "name": name, "organisation": organisation})
     return quotes

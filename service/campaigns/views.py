@@ -57,6 +57,7 @@ from service.campaigns.testsend import network_from_config, send_test_email
 from service.database import get_session
 from service.extensions import csrf
 from service.filters import local_datetime
+from service.forms import token_refused
 from service.mail.outbox import (
     STARTABLE,
     SendError,
@@ -158,7 +159,8 @@ def edit(campaign_id: int):
     _set_choices(db, form)
     editor = _Editor(raw=[raw_from_block(b) for b in campaign.blocks or []])
     status = 200
-    if request.method == "POST" and form.validate_on_submit():
+    valid = request.method == "POST" and form.validate_on_submit()
+    if valid:
         editor = _Editor(raw=raw_blocks_from_form(request.form))
         anchor = editor.apply(request.form.get("action", "save"), request.form.get("add_type"))
         try:
@@ -181,13 +183,17 @@ def edit(campaign_id: int):
             back = url_for("campaigns.edit", campaign_id=campaign.id, lang=_email_language())
             return redirect(f"{back}#{anchor}")
     elif request.method == "POST":
-        # Most likely the CSRF token expired: show what was typed, so nothing is lost.
+        # Show what was typed, so nothing is lost: either the CSRF token expired, or a field
+        # holds what no field may (a control character), whose message is under that field.
         editor = _Editor(raw=raw_blocks_from_form(request.form))
-        editor.general = _(
-            "The page was open too long to save it safely. Everything you typed is still "
-            "here; press “Save draft” again."
-        )
-        status = 400
+        if token_refused(form):
+            editor.general = _(
+                "The page was open too long to save it safely. Everything you typed is still "
+                "here; press “Save draft” again."
+            )
+            status = 400
+        else:
+            status = 422
     return (
         render_template(
             "campaigns/composer.html",
@@ -216,7 +222,9 @@ def autosave(campaign_id: int):
     form = CampaignForm()
     _set_choices(db, form)
     if not form.validate_on_submit():
-        return jsonify(saved=False, message=_("The form has expired; reload the page.")), 400
+        if token_refused(form):
+            return jsonify(saved=False, message=_("The form has expired; reload the page.")), 400
+        return _not_saved(form, {}), 422
     editor = _Editor(raw=raw_blocks_from_form(request.form))
     try:
         changed = _save(db, campaign, form, editor)
@@ -226,12 +234,7 @@ def autosave(campaign_id: int):
         return jsonify(saved=False, message=exc.message.render(_)), 409
     except store.CampaignValidationError as exc:
         editor.take_errors(form, exc)
-        errors = {**{f.id: f.errors[0] for f in form if f.errors}, **editor.field_ids()}
-        return jsonify(
-            saved=False,
-            message=_("Not saved: correct the fields marked in the form."),
-            errors=errors,
-        ), 422
+        return _not_saved(form, editor.field_ids()), 422
     db.commit()
     preview = _preview_or_none(db, campaign, _email_language())
     return jsonify(
@@ -242,6 +245,16 @@ def autosave(campaign_id: int):
         preview_url=url_for("campaigns.preview", campaign_id=campaign.id, v=campaign.version),
         lint_html=render_template("campaigns/_lint.html", preview=preview),
         text=preview.text if preview else "",
+    )
+
+
+def _not_saved(form: CampaignForm, block_errors: dict[str, str]):
+    """The autosave's answer when fields are wrong: each field's id with its first problem."""
+    errors = {**{f.id: f.errors[0] for f in form if f.errors}, **block_errors}
+    return jsonify(
+        saved=False,
+        message=_("Not saved: correct the fields marked in the form."),
+        errors=errors,
     )
 
 

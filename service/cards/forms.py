@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from service.forms import AppForm
 from service.provinces import CHOICES
 
 TEXT_LIMIT = 2000
@@ -24,7 +24,7 @@ def _short_limit(limit: int):
     return Length(max=limit, message=_l("Keep this under %(limit)s characters.", limit=limit))
 
 
-class CardForm(FlaskForm):
+class CardForm(AppForm):
     """The network card: who one is, what one brings and seeks, a photo, the wall or not."""
 
     name = StringField(
@@ -73,7 +73,7 @@ class CardForm(FlaskForm):
         return valid
 
 
-class WallSearchForm(FlaskForm):
+class WallSearchForm(AppForm):
     """The search above the wall: a GET form, so it needs no CSRF token."""
 
     class Meta:

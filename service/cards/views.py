@@ -233,7 +233,9 @@ def _wall_values(photo_url) -> dict:
     form.province.choices = [("", _("All provinces")), *CHOICES.items()]
     organisations = wall_organisations(db)
     form.organisation.choices = [("", _("All organisations")), *((o, o) for o in organisations)]
-    q = (form.q.data or "").strip()
+    # A search with a control character searches nothing: its message shows under the field.
+    searchable = form.validate()
+    q = (form.q.data or "").strip() if searchable else ""
     province = form.province.data if form.province.data in CHOICES else None
     organisation = form.organisation.data if form.organisation.data in organisations else None
     result = wall_cards(
@@ -263,7 +265,7 @@ def wall_page(token: str):
         values = _wall_values(lambda name: url_for("cards.wall_photo", token=token, filename=name))
     return _public_page(
         "cards/wall.html",
-        200,
+        _search_status(values),
         contact,
         organiser=False,
         own_card_link=url_for("cards.card_page", token=_signer(CARD).token(contact.id)),
@@ -324,7 +326,11 @@ def organiser_wall():
     """The wall as members see it, for organisers."""
     values = _wall_values(lambda name: url_for("cards.organiser_photo", filename=name))
     html = render_template("cards/wall.html", organiser=True, **values)
-    return _private(current_app.make_response(html))
+    return _private(current_app.make_response((html, _search_status(values))))
+
+
+def _search_status(values: dict) -> int:
+    return 400 if values["form"].errors else 200
 
 
 @bp.get("/cards/photos/<filename>")

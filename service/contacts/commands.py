@@ -37,6 +37,8 @@ def import_command(file: Path) -> None:
     )
     for row in report.rejected:
         click.echo(f"line {row.line}: {row.reason()}")
+    for warning in report.warnings:
+        click.echo(f"line {warning.line}: imported, but: {warning.text()}")
 
 
 @contacts_group.command("export")

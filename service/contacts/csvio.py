@@ -12,6 +12,11 @@ given or nee/no/withdrawn). An import never grants consent by itself: new contac
 cell get the state "unknown". When the state changes, when and how are recorded, the how as
 "CSV import <file name> by <organiser>".
 
+Cells follow the intake rules of service/text.py: a line break in a one-line cell (a name typed
+with Alt+Enter) becomes a space, notes keep theirs, and a control character rejects the row with
+its column named. An imported row whose address only some mail servers accept (a non-ASCII part
+before the @) is listed in the report's warnings.
+
 The whole file is read and checked before anything changes, so a file that cannot be read at all
 raises ImportRefused and leaves the session untouched; rows that are wrong are skipped and listed
 in the report with their physical line number in the file (a row with a quoted newline spans more
@@ -41,6 +46,7 @@ from service.contacts import directory
 from service.messages import N_, Message
 from service.models import Consent, Contact, Tag, User, record_audit
 from service.provinces import province_name
+from service.text import forbidden_characters, forbidden_message
 
 # Field -> the column names that mean it, folded (lower-case, no accents, letters and digits only).
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -126,12 +132,26 @@ class RejectedRow:
         return " ".join(problem.render(translate) for problem in self.problems)
 
 
+@dataclass(frozen=True)
+class RowWarning:
+    """A row that was imported, with something the organiser should know about it."""
+
+    line: int
+    email: str
+    message: Message
+
+    def text(self, translate: Callable[[str], str] | None = None) -> str:
+        """The warning, translated with `translate` when given."""
+        return self.message.render(translate)
+
+
 @dataclass
 class ImportReport:
     """What an import did. Every data row is counted once: imported, updated or rejected.
 
     `imported` rows made a new contact; `updated` rows merged into an existing contact (stored
-    before, or made by an earlier row of the same file).
+    before, or made by an earlier row of the same file). `warnings` name imported rows that
+    may give trouble later (an address only some mail servers accept).
     """
 
     source: str
@@ -140,6 +160,7 @@ class ImportReport:
     imported: int = 0
     updated: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
 
     def as_dict(self, translate: Callable[[str], str] | None = None) -> dict[str, Any]:
         """The report as JSON-ready data (for the API)."""
@@ -150,6 +171,10 @@ class ImportReport:
             "rejected": [
                 {"line": row.line, "email": row.email, "reason": row.reason(translate)}
                 for row in self.rejected
+            ],
+            "warnings": [
+                {"line": row.line, "email": row.email, "message": row.text(translate)}
+                for row in self.warnings
             ],
         }
 
@@ -391,6 +416,10 @@ def import_contacts(
         if "email" not in row.cells:
             row.problem = RowProblem("", Message(N_("This row has no email address.")))
             continue
+        found = forbidden_characters(row.cells["email"])
+        if found:
+            row.problem = RowProblem(row.columns["email"], forbidden_message(found))
+            continue
         try:
             addresses[row.line] = directory.normalise_email(row.cells["email"])
         except ValueError:
@@ -436,6 +465,10 @@ def import_contacts(
         else:
             directory.apply_contact_input(session, current, fields, consent_source, tag_cache)
             report.updated += 1
+        report.warnings.extend(
+            RowWarning(row.line, row.cells["email"], message)
+            for message in directory.address_warnings(email)
+        )
 
     record_audit(
         session,

@@ -20,11 +20,13 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from service.addresses import needs_smtputf8
 from service.audience.subscriptions import subscribe_all, withdraw_consent
 from service.messages import N_, Message
 from service.models import Consent, Contact, Tag, User, contact_tags, record_audit, utcnow
 from service.provinces import parse_province
 from service.search_text import folded
+from service.text import forbidden_characters, forbidden_message, line_ends, one_line
 
 MAX_EMAIL = 254
 MAX_TEXT = 200  # name, organisation, role: the column length in models.py
@@ -205,7 +207,21 @@ def parse_tags(value: str | Iterable[str] | None) -> tuple[str, ...]:
 
 
 def _text(raw: Any) -> str:
-    return "" if raw is None else str(raw).strip()
+    # One line: a name pasted from an Excel cell with Alt+Enter would never fit a mail header.
+    return "" if raw is None else one_line(str(raw))
+
+
+def _refuse_control_characters(raw: Mapping[str, Any], problems: _Problems) -> set[str]:
+    """Report every field whose text holds a control character; return their names."""
+    refused = set()
+    for name in FIELDS:
+        value = raw.get(name)
+        values = value if isinstance(value, list | tuple) else [value]
+        found = [c for v in values if isinstance(v, str) for c in forbidden_characters(v)]
+        if found:
+            problems.add(name, forbidden_message(list(dict.fromkeys(found))))
+            refused.add(name)
+    return refused
 
 
 def validate_contact_fields(
@@ -215,15 +231,18 @@ def validate_contact_fields(
 
     Keys missing from `raw` keep the value of `current`, a stored contact (a partial update, as
     for PATCH) or already checked input; without `current` they get the default for a new contact.
-    the default for a new contact. Unknown keys are ignored.
+    Unknown keys are ignored. The intake rules of service/text.py hold for every caller (the
+    CSV import and the CLI too): name, organisation and role on one line, notes with their line
+    breaks as LF, and a control character in any field refused.
     """
     problems = _Problems()
+    refused = _refuse_control_characters(raw, problems)
 
     def given(name: str) -> bool:
-        return name in raw
+        return name in raw and name not in refused
 
     email = current.email if current is not None else ""
-    if given("email") or current is None:
+    if given("email") or (current is None and "email" not in refused):
         text = _text(raw.get("email"))
         if not text:
             problems.add("email", Message(N_("Enter an email address.")))
@@ -251,7 +270,11 @@ def validate_contact_fields(
             )
         texts[name] = value
 
-    notes = _text(raw.get("notes")) if given("notes") else _current(current, "notes", "")
+    notes = (
+        line_ends(str(raw.get("notes") or "")).strip()
+        if given("notes")
+        else _current(current, "notes", "")
+    )
     if len(notes) > MAX_NOTES:
         problems.add(
             "notes",
@@ -353,6 +376,26 @@ def _withdrawn_by_contact(current: Contact | ContactInput | None) -> bool:
 
 def _current(contact: Contact | ContactInput | None, name: str, default: Any) -> Any:
     return getattr(contact, name) if contact is not None else default
+
+
+def address_warnings(email: str) -> list[Message]:
+    """What may go wrong with mail to this (valid) address; the contact is stored all the same.
+
+    A non-ASCII part before the @ ("jöran.dijkstra@example.nl") travels only to mail servers
+    that offer SMTPUTF8 (see service/addresses.py), so messages to it may fail for good.
+    """
+    if not needs_smtputf8(email):
+        return []
+    return [
+        Message(
+            N_(
+                "Emails to %(email)s may not arrive: the part before the @ has letters outside "
+                "plain ASCII, which only mail servers with SMTPUTF8 accept. If this person has "
+                "an address with plain letters only, use that one instead."
+            ),
+            {"email": email},
+        )
+    ]
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
+from service.forms import AppForm
 from service.models import Consent
 from service.provinces import CHOICES
 
@@ -23,7 +23,7 @@ def tag_choices(tags: list[str], empty_label: str) -> list[SelectChoice]:
     return [SelectChoice("", empty_label)] + [SelectChoice(tag) for tag in tags]
 
 
-class SearchForm(FlaskForm):
+class SearchForm(AppForm):
     """The filters above the contact list: a GET form, so it needs no CSRF token."""
 
     class Meta:
@@ -34,7 +34,7 @@ class SearchForm(FlaskForm):
     tag = SelectField(_l("Tag"), validate_choice=False)
 
 
-class ContactForm(FlaskForm):
+class ContactForm(AppForm):
     email = EmailField(
         _l("Email address"),
         validators=[DataRequired(message=_l("Enter an email address."))],
@@ -62,11 +62,11 @@ class ContactForm(FlaskForm):
     notes = TextAreaField(_l("Notes"))
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(AppForm):
     """Only the CSRF token: confirming a deletion is a POST from our own page."""
 
 
-class ImportForm(FlaskForm):
+class ImportForm(AppForm):
     file = FileField(
         _l("CSV file"),
         validators=[FileRequired(message=_l("Choose a CSV file to import."))],

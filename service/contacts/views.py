@@ -54,9 +54,11 @@ def index():
     form.province.choices = province_choices(_("All provinces"))
     tags = directory.list_tags(db)
     form.tag.choices = tag_choices(tags, _("All tags"))
-    q = (form.q.data or "").strip()
+    # A filter with a control character searches nothing: its message shows under the field.
+    searchable = form.validate()
+    q = (form.q.data or "").strip() if searchable else ""
     province = form.province.data if form.province.data in CHOICES else None
-    tag = form.tag.data or None
+    tag = (form.tag.data or None) if searchable else None
     result = directory.search_contacts(
         db,
         q=q,
@@ -74,7 +76,7 @@ def index():
         filtered=any(filters.values()),
         filters=filters,
         consent_labels=_consent_labels(),
-    )
+    ), 200 if searchable else 400
 
 
 @bp.get("/withdrawn")
@@ -99,6 +101,7 @@ def create():
         else:
             db.commit()
             flash(_("Contact %(name)s was added.", name=_label(contact)), "success")
+            _flash_address_warnings(contact)
             return redirect(url_for("contacts.index"))
     return render_template("contacts/form.html", form=form, contact=None), _status(form)
 
@@ -123,6 +126,8 @@ def edit(contact_id: int):
                 flash(_("The changes to %(name)s were saved.", name=_label(contact)), "success")
             else:
                 flash(_("Nothing was changed for %(name)s.", name=_label(contact)), "info")
+            if "email" in changed:
+                _flash_address_warnings(contact)
             return redirect(url_for("contacts.index"))
     return render_template(
         "contacts/form.html",
@@ -205,6 +210,11 @@ def _get_or_404(contact_id: int) -> Contact:
     if contact is None:
         abort(404, _("This contact does not exist (any more)."))
     return contact
+
+
+def _flash_address_warnings(contact: Contact) -> None:
+    for message in directory.address_warnings(contact.email):
+        flash(message.render(_), "info")
 
 
 def _label(contact: Contact) -> str:

@@ -2,7 +2,8 @@
 
 A message is `multipart/alternative` with the text part first and the HTML part last (mail
 clients show the last part they can read). Header values that come from people (names, subjects,
-addresses) may not hold a line break: one would let a subject smuggle in a Bcc header.
+addresses) may not hold a line break: one would let a subject smuggle in a Bcc header; nor any
+other control character (service/text.py refuses them at intake already).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+
+from service.text import code_points, forbidden_characters
 
 _LINE_BREAKS = ("\r", "\n")
 # Python's folder breaks a long Subject right after "Subject:", and readers then show a leading
@@ -66,6 +69,12 @@ def build_message(
 
 
 def check_header_value(name: str, value: str) -> None:
-    """Refuse a header name or value holding a line break (it would start a new header)."""
+    """Refuse a header name or value holding a line break (it would start a new header) or
+    another control character (VT, FF, FS: mail clients show them raw, or stop there)."""
     if any(mark in name or mark in value for mark in _LINE_BREAKS):
         raise HeaderInjectionError(f"{name} holds a line break; header values must fit on one line")
+    found = forbidden_characters(name + value)
+    if found:
+        raise HeaderInjectionError(
+            f"{name} holds the control character {code_points(found)}; header values may not"
+        )

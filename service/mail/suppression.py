@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.mail.webhooks import SuppressionEvent
 from service.models import Suppression, UsedWebhookToken, utcnow
+from service.text import mend_lines
 
 # Event kinds that end mail to an address for good; a soft bounce may clear up by itself.
 SUPPRESSING_KINDS = frozenset({"hard_bounce", "complaint"})
@@ -39,7 +40,9 @@ def suppress(session: Session, email: str, kind: str, reason: str, source: str) 
     existing = find_suppression(session, email)
     if existing is not None:
         return existing
-    entry = Suppression(email=email, kind=kind, reason=reason[:2000], source=source)
+    # A relay's words are kept as they can be stored (PostgreSQL takes no NUL): it cannot be
+    # asked to send them again without control characters.
+    entry = Suppression(email=email, kind=kind, reason=mend_lines(reason)[:2000], source=source)
     try:
         with session.begin_nested():
             session.add(entry)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from service.messages import N_, Message
 from service.models import MediaFile, User
+from service.text import one_line
 
 # extension -> (content type, Pillow's format name)
 FORMATS = {
@@ -105,7 +106,8 @@ def store_image(
         return StoredImage(existing, created=False)
     media = MediaFile(
         filename=filename,
-        original_name=Path(original_name or "").name[:MAX_ORIGINAL_NAME],
+        # The form refused control characters; a line break in a name is one space.
+        original_name=one_line(Path(original_name or "").name)[:MAX_ORIGINAL_NAME],
         content_type=FORMATS[extension][0],
         size=len(data),
         width=width,

@@ -18,13 +18,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 
 from service.database import get_session
 from service.errors import error_response
 from service.extensions import login_manager
+from service.forms import AppForm
 from service.media import storage
 from service.models import MediaFile
 
@@ -35,7 +35,7 @@ CACHE_SECONDS = 365 * 24 * 3600
 RECENT = 50
 
 
-class UploadForm(FlaskForm):
+class UploadForm(AppForm):
     file = FileField(
         _l("Image"), validators=[FileRequired(message=_l("Choose an image to upload."))]
     )
@@ -61,7 +61,7 @@ def index():
     session = get_session()
     if request.method == "POST":
         if not form.validate_on_submit():
-            message = "; ".join(form.file.errors) or _("Choose an image to upload.")
+            message = "; ".join(map(str, form.file.errors)) or _("Choose an image to upload.")
             if _wants_json():
                 return jsonify(error=message), 400
             return _page(form, session), 400

@@ -1,7 +1,6 @@
 """The meeting form. It parses what the browser sends; the rules live in agenda.py."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,6 +13,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
+from service.forms import AppForm
 from service.models import MeetingStatus
 
 # How a status reads on the pages; the stored value stays the English code.
@@ -25,7 +25,7 @@ STATUS_LABELS = {
 }
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(AppForm):
     # The required messages repeat agenda.py's msgids, so the form and the API say the same thing.
     title = StringField(
         _l("Title"), validators=[DataRequired(message=_l("Enter the title of the meeting."))]
@@ -95,7 +95,7 @@ AUDIENCE_LABELS = {
 }
 
 
-class ReminderForm(FlaskForm):
+class ReminderForm(AppForm):
     """Add a reminder: so many days before the meeting's day, at a time, to an audience."""
 
     days_before = IntegerField(
@@ -124,7 +124,7 @@ class ReminderForm(FlaskForm):
     )
 
 
-class InviteForm(FlaskForm):
+class InviteForm(AppForm):
     """Invite known contacts by hand, by their addresses."""
 
     addresses = TextAreaField(
@@ -135,5 +135,5 @@ class InviteForm(FlaskForm):
     coming = BooleanField(_l("They have already said yes (for example by phone)"))
 
 
-class PostForm(FlaskForm):
+class PostForm(AppForm):
     """A form with only its CSRF token: removing a reminder, recording who attended."""

@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from service.auth.access import require_login
 from service.database import get_session
+from service.forms import token_refused
 from service.meetings import (
     agenda,
     by_hand,
@@ -114,7 +115,7 @@ def add_reminder(meeting_id: int):
     meeting = _get_or_404(meeting_id)
     form = ReminderForm()
     valid = form.validate()
-    if "csrf_token" in form.errors:
+    if token_refused(form):
         abort(400, _("The form has expired. Reload the page and try again."))
     try:
         if not valid:
@@ -219,7 +220,7 @@ def invite_by_hand(meeting_id: int):
     meeting = _get_or_404(meeting_id)
     form = InviteForm()
     if not form.validate():
-        if "csrf_token" in form.errors:
+        if token_refused(form):
             abort(400, _("The form has expired. Reload the page and try again."))
         return _invitations_page(meeting, form, status=400)
     report = by_hand.invite_by_address(db, meeting, form.addresses.data, coming=form.coming.data)

@@ -4,10 +4,10 @@ carry the CSRF token and render the fields with their labels."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired
 
+from service.forms import AppForm
 from service.nominations.intake import HOST_LIMITS, NOMINATION_LIMITS
 
 
@@ -37,7 +37,7 @@ class HoneypotMixin:
     )
 
 
-class NominationForm(HoneypotMixin, FlaskForm):
+class NominationForm(HoneypotMixin, AppForm):
     nominator_name = StringField(
         _l("Your name"),
         validators=NEEDED,
@@ -74,7 +74,7 @@ class NominationForm(HoneypotMixin, FlaskForm):
     reason_shared = BooleanField(_l("My explanation may be shared with the person I put forward"))
 
 
-class HostProposalForm(HoneypotMixin, FlaskForm):
+class HostProposalForm(HoneypotMixin, AppForm):
     organisation = StringField(
         _l("Organisation"),
         validators=NEEDED,
@@ -102,17 +102,17 @@ class HostProposalForm(HoneypotMixin, FlaskForm):
     message = TextAreaField(_l("Message"), render_kw=_text(HOST_LIMITS["message"], rows=6))
 
 
-class PostForm(FlaskForm):
+class PostForm(AppForm):
     """A button that changes something: only the CSRF token."""
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(AppForm):
     reason = TextAreaField(
         _l("Reason"), validators=NEEDED, render_kw={"rows": 3, "maxlength": 2000}
     )
 
 
-class PlanMeetingForm(FlaskForm):
+class PlanMeetingForm(AppForm):
     date = DateField(
         _l("Date"), validators=[InputRequired(message=_l("Enter the date of the meeting."))]
     )

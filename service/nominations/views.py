@@ -22,12 +22,12 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
 from service.auth.access import require_login
 from service.database import get_session
 from service.extensions import limiter
+from service.forms import AppForm, token_refused
 from service.meetings.agenda import MeetingValidationError
 from service.models import HostProposal, Nomination, utcnow
 from service.nominations import decisions, intake
@@ -91,7 +91,7 @@ def host_thanks():
 
 
 def _public_form(
-    form: FlaskForm,
+    form: AppForm,
     check: Callable[[Mapping[str, Any]], Any],
     store: Callable[[Session, Any], Any],
     template: str,
@@ -113,20 +113,20 @@ def _public_form(
     return _public_page(template, form, 400 if form.errors else 200)
 
 
-def _is_bot(form: FlaskForm) -> bool:
+def _is_bot(form: AppForm) -> bool:
     # People never see the field; whatever fills it is a bot. It gets the same thank-you page,
     # so it learns nothing from the answer.
     return bool((form.website.data or "").strip())
 
 
-def _show_errors(form: FlaskForm, exc: intake.IntakeError) -> None:
+def _show_errors(form: AppForm, exc: intake.IntakeError) -> None:
     # In the language the page is shown in, which is the reader's, not the organisers' default.
     with force_locale(reader_language(None)):
         for name, message in exc.errors.items():
             form[name].errors = [*form[name].errors, message.render(_)]
 
 
-def _public_page(template: str, form: FlaskForm | None, status: int, **values):
+def _public_page(template: str, form: AppForm | None, status: int, **values):
     with force_locale(reader_language(None)):
         html = render_template(template, form=form, **values)
     response = current_app.make_response((html, status))
@@ -187,7 +187,9 @@ def decline(nomination_id: int):
     """Decline a nomination with a reason."""
     form = DeclineForm()
     if not form.validate_on_submit():
-        abort(400)
+        if token_refused(form):
+            abort(400)
+        return _queue_page({nomination_id: " ".join(map(str, form.reason.errors))}, 400)
     db = get_session()
     nomination = _nomination_or_404(nomination_id)
     try:

@@ -12,12 +12,12 @@ from flask import current_app, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from service.database import get_session
+from service.forms import AppForm
 from service.meetings import notices
 from service.meetings.answer_links import NO, YES
 from service.meetings.answer_page import (
@@ -46,7 +46,7 @@ REFUSAL_STATUS = {LinkProblem.ALTERED: 400, LinkProblem.GONE: 404, LinkProblem.N
 CLOSED_STATUS = 410
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(AppForm):
     """Coming or not, a remark for the host, and whether colleagues may see it."""
 
     choice = RadioField(
