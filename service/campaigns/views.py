@@ -53,7 +53,7 @@ from service.campaigns.forms import (
     raw_blocks_from_form,
     raw_from_block,
 )
-from service.campaigns.testsend import network_from_config, send_test_email
+from service.campaigns.testsend import network_from_config, send_test_email, sender_name
 from service.database import get_session
 from service.extensions import csrf
 from service.filters import local_datetime
@@ -122,7 +122,7 @@ def create():
                 db,
                 kind=form.kind.data,
                 subject=_starting_subject(form.kind.data, meeting),
-                sender_name=current_app.config["NETWORK_NAME"],
+                sender_name=sender_name(current_app.config),
                 meeting_id=meeting.id if meeting else None,
                 blocks=_starting_blocks(form.kind.data, meeting),
                 # Every draft, a recap too, starts aimed at everyone who gave consent: that is

@@ -2,25 +2,31 @@
 
 A message is `multipart/alternative` with the text part first and the HTML part last (mail
 clients show the last part they can read). Header values that come from people (names, subjects,
-addresses) may not hold a line break: one would let a subject smuggle in a Bcc header.
+addresses) may not hold a line break: one would let a subject smuggle in a Bcc header. Nor may
+they hold any other control character (VT, FF, FS, NUL, the C1 codes, ...): mail clients show
+them as boxes or cut the header there, and Python's own email package splits lines at several.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-_LINE_BREAKS = ("\r", "\n")
+# C0 controls except TAB (folding white space may hold it), DEL, C1 controls, and the two
+# Unicode line separators, which str.splitlines (and so the email package) treats as line ends.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 # Python's folder breaks a long Subject right after "Subject:", and readers then show a leading
 # space; RFC 5322 allows 998 characters a line, and our values are far shorter (subject: 300).
 POLICY = policy.default.clone(max_line_length=998)
 
 
 class HeaderInjectionError(ValueError):
-    """A header value holds a line break; the message names the header."""
+    """A header value holds a line break or another control character; the message names the
+    header."""
 
 
 def build_message(
@@ -66,6 +72,14 @@ def build_message(
 
 
 def check_header_value(name: str, value: str) -> None:
-    """Refuse a header name or value holding a line break (it would start a new header)."""
-    if any(mark in name or mark in value for mark in _LINE_BREAKS):
+    """Refuse a header name or value holding a line break (it would start a new header) or any
+    other control character."""
+    found = CONTROL_CHARACTERS.search(name) or CONTROL_CHARACTERS.search(value)
+    if found is None:
+        return
+    if found.group() in "\r\n":
         raise HeaderInjectionError(f"{name} holds a line break; header values must fit on one line")
+    raise HeaderInjectionError(
+        f"{name} holds a control character (U+{ord(found.group()):04X}); header values must be "
+        "one line of plain text"
+    )
