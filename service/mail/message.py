@@ -57,8 +57,8 @@ def build_message(
         check_header_value(name, value)
     message = EmailMessage(policy=POLICY)
     message["Subject"] = subject
-    message["From"] = Address(display_name=from_name, addr_spec=from_email)
-    message["To"] = Address(display_name=to_name, addr_spec=to_email)
+    message["From"] = _mailbox(from_name, from_email)
+    message["To"] = _mailbox(to_name, to_email)
     if reply_to:
         message["Reply-To"] = reply_to
     message["Date"] = formatdate(localtime=False, usegmt=True)
@@ -69,6 +69,15 @@ def build_message(
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(html, subtype="html", charset="utf-8")
     return message
+
+
+def _mailbox(name: str, email: str) -> Address:
+    if email.isascii():
+        return Address(display_name=name, addr_spec=email)
+    # The email package refuses to parse a non-ASCII local part (which only an SMTPUTF8 relay
+    # carries: the transport decides, service/addresses.py); given in parts it is kept.
+    username, _at, domain = email.rpartition("@")
+    return Address(display_name=name, username=username, domain=domain)
 
 
 def check_header_value(name: str, value: str) -> None:

@@ -362,7 +362,7 @@ class _Replies:
             try:
                 code = int(line[:3])
             except ValueError:
-                raise _ConnectionLost(f"the server answered {line[:80]!r}") from None
+                raise _ConnectionLost(f"the server answered no SMTP reply: {line[:80]!r}") from None
             text = b"\n".join(texts).decode(errors="replace")
             if code == 421:
                 raise _ConnectionLost(f"{code} {text}")
@@ -434,8 +434,10 @@ _STAGE_NAMES = {"mail": "MAIL FROM", "rcpt": "RCPT TO", "data": "the message"}
 def _checked(reply: tuple[int, bytes]) -> tuple[int, str]:
     """A reply smtplib read; one that means the connection is gone or out of step raises."""
     code, text = reply[0], _text(reply[1])
-    if code == -1:  # smtplib's mark for a line that is no SMTP reply
-        raise _ConnectionLost(f"the server answered {text[:80]!r}")
+    # smtplib marks a line that is no SMTP reply with -1 (and keeps what follows its first four
+    # characters as the text).
+    if code == -1:
+        raise _ConnectionLost(f"the server answered no SMTP reply: {text[:80]!r}")
     if code == 421:
         raise _ConnectionLost(f"{code} {text}")
     return code, text
