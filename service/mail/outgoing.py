@@ -113,9 +113,11 @@ class Outgoing:
     @property
     def needs_smtputf8(self) -> bool:
         """Whether an address has a non-ASCII local part, which only SMTPUTF8 relays carry."""
-        if self.from_email.isascii() and self.to_email.isascii():
+        if self.from_email.isascii() and self.to_email.isascii() and self.reply_to.isascii():
             return False
-        return needs_smtputf8(self.from_email) or needs_smtputf8(self.to_email)
+        addresses = [self.from_email, self.to_email]
+        addresses += [email for _name, email in getaddresses([self.reply_to])]
+        return any(needs_smtputf8(address) for address in addresses)
 
     def envelope(self, *, smtputf8: bool = False) -> tuple[str, str]:
         """MAIL FROM and RCPT TO as the relay gets them; raises AddressNotSendable."""

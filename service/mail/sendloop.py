@@ -81,6 +81,7 @@ from service.mail.transports import (
     Transport,
     outcome_of,
     transport_from_config,
+    unsendable_reason,
 )
 from service.meetings.answer_links import NO, YES, AnswerSigner, answer_url
 from service.models import Campaign, DeliveryStatus, Meeting, utcnow
@@ -319,8 +320,12 @@ class MessageFactory:
 
 def message_id_domain(sender: str) -> str:
     """The domain in our Message-IDs: the sender's, in IDNA form (a header is ASCII)."""
+    return _ascii_host(sender.rpartition("@")[2])
+
+
+def _ascii_host(host: str) -> str:
     try:
-        return ascii_domain(sender.rpartition("@")[2]) or "localhost"
+        return ascii_domain(host) or "localhost"
     except AddressNotSendable:
         return "localhost"
 
@@ -335,7 +340,7 @@ def _body_template(rendered: RenderedCampaign) -> BodyTemplate | None:
 def list_id(network_name: str, base_url: str) -> str:
     """The List-Id header (RFC 2919): the network's name and an id under our own host name."""
     slug = re.sub(r"[^a-z0-9]+", "-", network_name.lower()).strip("-") or "nieuwsbrief"
-    host = message_id_domain("@" + (urlsplit(base_url).hostname or ""))
+    host = _ascii_host(urlsplit(base_url).hostname or "")
     label = network_name.replace('"', "").replace("\\", "").strip()
     # A non-ASCII label would need encoding; the id alone is enough for filters.
     return f'"{label}" <{slug}.{host}>' if label.isascii() and label else f"<{slug}.{host}>"
@@ -682,13 +687,7 @@ def _relay_wait(streak: int, retry_after: float | None) -> timedelta:
 
 
 def _not_built(delivery: Claimed, error: Exception) -> Result:
-    # Our own refusals (ValueError: a header value, an address) say what is wrong; anything
-    # else is a fault in our code or data, logged for whoever mends it.
-    if isinstance(error, AddressNotSendable):
-        return Result(delivery.id, DeliveryStatus.FAILED, error.reason)
-    if not isinstance(error, ValueError):
-        log.error("delivery %s could not be built", delivery.id, exc_info=error)
-    return Result(delivery.id, DeliveryStatus.FAILED, f"The message could not be built: {error}")
+    return Result(delivery.id, DeliveryStatus.FAILED, unsendable_reason(error))
 
 
 def _skipped(delivery: Claimed) -> Result:

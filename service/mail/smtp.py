@@ -202,7 +202,7 @@ class SmtpTransport(Transport):
         return smtp
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Ready:
     """A message with its envelope and bytes made, so nothing of it can fail once it goes."""
 

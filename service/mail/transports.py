@@ -113,14 +113,19 @@ def outcome_of(message: Any, error: TransportError) -> Outcome:
 
 def unsendable_outcome(message: Any, error: Exception) -> Outcome:
     """The outcome of a message refused before the relay saw it: failed for good, alone."""
+    return Outcome(message, "permanent", unsendable_reason(error), unsendable=True)
+
+
+def unsendable_reason(error: Exception) -> str:
+    """Why a message could not be built or addressed, for the organiser's progress page."""
     if isinstance(error, AddressNotSendable):
-        reason = error.reason
-    else:
-        if not isinstance(error, ValueError):
-            # Not one of our own refusals (an address, a header value): a fault to look into.
-            log.warning("a message could not be built", exc_info=error)
-        reason = f"The message could not be built: {error}"
-    return Outcome(message, "permanent", reason, unsendable=True)
+        return error.reason
+    if isinstance(error, ValueError):
+        # Our own refusals (a header value, a placeholder's value) say what is wrong.
+        return f"The message could not be built: {error}"
+    # Anything else is a fault in our code or data, logged for whoever mends it.
+    log.error("a message could not be built", exc_info=error)
+    return f"The message could not be built: {type(error).__name__}: {error}"
 
 
 @dataclass
@@ -170,10 +175,6 @@ class Outcomes:
     def refused_here(self, index: int, error: Exception) -> None:
         """Message `index` could not be built or addressed for this relay."""
         self._known[index] = unsendable_outcome(self.messages[index], error)
-
-    def is_known(self, index: int) -> bool:
-        """Whether message `index` has its outcome."""
-        return self._known[index] is not None
 
     def unknown(self, indices: Sequence[int] | None = None) -> list[int]:
         """The positions (of `indices`, or of the whole batch) still without an outcome."""
