@@ -77,6 +77,21 @@ def ascii_domain_address(address: str) -> str:
     return f"{local}@{ascii_form}"
 
 
+def stored_form(address: str) -> str:
+    """The address with an IDNA (punycode) domain written in Unicode, as contacts are stored.
+
+    What a relay reports back (a bounce, a complaint) names the address as it went on the wire;
+    this finds the contact it was sent to. An address without a Unicode form is left as it is.
+    """
+    local, at, domain = address.rpartition("@")
+    if not at or "xn--" not in domain:
+        return address
+    try:
+        return f"{local}@{idna.decode(domain)}"
+    except idna.IDNAError:
+        return address
+
+
 def wire_address(address: str, *, smtputf8: bool) -> str:
     """The address as a relay gets it: domain in IDNA form, a non-ASCII local part only where
     the relay speaks SMTPUTF8 (`smtputf8`). Raises AddressNotSendable otherwise."""
