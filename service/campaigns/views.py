@@ -56,7 +56,7 @@ from service.campaigns.forms import (
 from service.campaigns.testsend import network_from_config, send_test_email, sender_name
 from service.database import get_session
 from service.extensions import csrf
-from service.filters import local_datetime
+from service.filters import delivery_reason, local_datetime
 from service.mail.outbox import (
     STARTABLE,
     SendError,
@@ -310,7 +310,8 @@ def send_test(campaign_id: int):
         send_test_email(db, campaign, current_user, current_app.config)
     except (TemplateError, TransportConfigError, TransportError, ValueError) as exc:
         current_app.logger.warning("test send of campaign %s failed: %s", campaign.id, exc)
-        flash(_("The test email could not be sent: %(reason)s", reason=str(exc)), "error")
+        reason = delivery_reason(str(exc))
+        flash(_("The test email could not be sent: %(reason)s", reason=reason), "error")
     else:
         flash(_("A test email was sent to %(email)s.", email=current_user.email), "success")
     return redirect(url_for("campaigns.edit", campaign_id=campaign.id) + "#preview")

@@ -211,7 +211,8 @@ class _Ready:
     message: Outgoing
     sender: str
     recipient: str
-    # MAIL FROM carries SMTPUTF8: an address has a non-ASCII local part (RFC 6531).
+    # MAIL FROM carries SMTPUTF8 (and BODY=8BITMIME, which every SMTPUTF8 server offers, as
+    # smtplib's send_message adds it): an address has a non-ASCII local part (RFC 6531).
     utf8: bool
     envelope: bytes  # MAIL FROM, RCPT TO and DATA, for pipelining
     data: bytes  # dot-stuffed, without the final "."
@@ -221,14 +222,17 @@ class _Ready:
         """Make everything the message needs on this connection; raises when it cannot be."""
         sender, recipient = message.envelope(smtputf8=smtputf8)
         utf8 = smtputf8 and message.needs_smtputf8
+        options = f" {' '.join(_UTF8_OPTIONS)}" if utf8 else ""
         envelope = (
-            f"MAIL FROM:{_path(sender)}{' SMTPUTF8' if utf8 else ''}\r\n"
-            f"RCPT TO:{_path(recipient)}\r\nDATA\r\n"
+            f"MAIL FROM:{_path(sender)}{options}\r\nRCPT TO:{_path(recipient)}\r\nDATA\r\n"
         ).encode("utf-8" if utf8 else "ascii")
         data = message.as_bytes(smtputf8=smtputf8)
         if message.may_have_dot_lines:
             data = _dot_stuffed(data)
         return cls(position, index, message, sender, recipient, utf8, envelope, data)
+
+
+_UTF8_OPTIONS = ["BODY=8BITMIME", "SMTPUTF8"]
 
 
 class _Lane:
@@ -316,7 +320,8 @@ class _Lane:
 
     def _transaction(self, ready: _Ready) -> None:
         smtp = self.smtp
-        reply, stage = _checked(smtp.mail(ready.sender, ["SMTPUTF8"] if ready.utf8 else [])), "mail"
+        options = _UTF8_OPTIONS if ready.utf8 else []
+        reply, stage = _checked(smtp.mail(ready.sender, options)), "mail"
         if reply[0] // 100 == 2:
             reply, stage = _checked(smtp.rcpt(ready.recipient)), "rcpt"
         if stage == "rcpt" and reply[0] // 100 == 2:
