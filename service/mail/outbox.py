@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     exists,
     func,
     insert,
@@ -359,14 +360,26 @@ def claim_due_deliveries(
     session.commit()
     # Read back what this claim holds: only those rows are ours, whoever else was looking.
     suppressed = exists().where(Suppression.email == Delivery.email).label("suppressed")
-    # Whether the contact still takes each mailing: leaving one mailing keeps consent given,
-    # and a delivery claimed before (its worker died) must not reach someone who left since.
-    subscribed = [
-        exists()
-        .where(Subscription.contact_id == Delivery.contact_id, Subscription.mailing == mailing)
-        .label(f"subscribed_{mailing.value}")
-        for mailing in Mailing
-    ]
+    # Whether the contact still takes the campaign's mailing: leaving one mailing keeps consent
+    # given, and a delivery claimed before (its worker died) must not reach someone who left
+    # since. One probe of the subscriptions' primary key per row.
+    subscribed: ColumnElement[bool] = literal(False).label("subscribed")
+    if mailings:
+        campaign_mailing = case(
+            {
+                campaign_id: literal(mailing, Subscription.mailing.type)
+                for campaign_id, mailing in mailings.items()
+            },
+            value=Delivery.campaign_id,
+        )
+        subscribed = (
+            exists()
+            .where(
+                Subscription.contact_id == Delivery.contact_id,
+                Subscription.mailing == campaign_mailing,
+            )
+            .label("subscribed")
+        )
     rows = session.execute(
         select(
             Delivery.id,
@@ -382,7 +395,7 @@ def claim_due_deliveries(
             Contact.language,
             Contact.consent,
             suppressed,
-            *subscribed,
+            subscribed,
         )
         .outerjoin(Contact, Contact.id == Delivery.contact_id)
         # The ids find the rows by primary key; the claim keeps only those this worker got.
@@ -405,7 +418,7 @@ def claim_due_deliveries(
                 row.suppressed,
                 single=row.campaign_id is None,
                 to_address=row.kind in TO_ADDRESS_KINDS,
-                subscribed=_still_subscribed(row, mailings.get(row.campaign_id)),
+                subscribed=bool(row.subscribed),
             ),
             kind=row.kind,
             meeting_id=row.meeting_id,
@@ -413,11 +426,6 @@ def claim_due_deliveries(
         )
         for row in rows
     ]
-
-
-def _still_subscribed(row: Any, mailing: Mailing | None) -> bool:
-    # A single message (no campaign, so no mailing) answers the contact's own action.
-    return mailing is None or bool(getattr(row, f"subscribed_{mailing.value}"))
 
 
 # Single messages to someone who is not a contact (yet), such as the introduction to a nominated
