@@ -129,7 +129,7 @@ class SmtpTransport(Transport):
             if not pending:
                 return
             try:
-                smtp = self._checkout()
+                smtp, fresh = self._checkout()
             except TransportError as exc:
                 outcomes.fail_unknown(exc, pending)
                 return
@@ -139,10 +139,11 @@ class SmtpTransport(Transport):
             except (_ConnectionLost, smtplib.SMTPServerDisconnected, OSError) as exc:
                 smtp.close()
                 lane.settle_doubt(self.where, exc)
-                if lane.answered:
-                    # The connection served some messages and then broke: the rest go over a
-                    # new one. A server that breaks it for every message still ends, one
-                    # message (its own temporary failure) per connection.
+                if lane.answered or not fresh:
+                    # The connection served some messages and then broke, or was a kept one
+                    # the server had given up on: the rest go over another. A server that
+                    # breaks it for every message still ends, one message (its own temporary
+                    # failure) per connection.
                     continue
                 # Not one answer on a fresh connection: the relay is in trouble, not a
                 # message. The rest keep their place until the campaign tries again.
@@ -158,13 +159,14 @@ class SmtpTransport(Transport):
                 self._idle.append(smtp)
             return
 
-    def _checkout(self) -> smtplib.SMTP:
+    def _checkout(self) -> tuple[smtplib.SMTP, bool]:
+        """A connection, and whether it is new (rather than kept from an earlier batch)."""
         with self._lock:
             while self._idle:
                 smtp = self._idle.pop()
                 if _still_open(smtp):
-                    return smtp
-        return self._connect()
+                    return smtp, False
+        return self._connect(), True
 
     def _connect(self) -> smtplib.SMTP:
         where = self.where
