@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Mapping
+from email.utils import formataddr, parseaddr, quote
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -63,8 +64,11 @@ class Settings:
     MAIL_RATE_PER_HOUR = 0
     MAILGUN_REGION = "eu"
     POSTMARK_BASE_URL = "https://api.postmarkapp.com"
-    # Postmark keeps newsletters apart from one-to-one mail in its "broadcast" stream.
+    # Postmark keeps newsletters apart from one-to-one mail in its "broadcast" stream; single
+    # messages (answer confirmations, calendar updates, signup confirmations) go on the
+    # transactional stream every Postmark server has, "outbound".
     POSTMARK_MESSAGE_STREAM = "broadcast"
+    POSTMARK_TRANSACTIONAL_STREAM = "outbound"
 
 
 class TestingSettings(Settings):
@@ -105,6 +109,21 @@ def _email(value: str, name: str) -> str:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise ConfigError(f"{name}={value!r} is not a valid email address: {exc}") from exc
+
+
+def _sender(value: str, name: str) -> str:
+    # An address, or a name with it as Flask-Mail takes it: "Opgavebeweging <post@example.nl>".
+    display, address = parseaddr(value) if "<" in value else ("", value.strip())
+    if not display.isprintable():
+        raise ConfigError(f"{name}={value!r} has a line break or control character in its name")
+    address = _email(address or value, name)
+    if not display:
+        return address
+    # Written so that parseaddr gives the name back as it was: quoted where it must be, never
+    # RFC 2047 encoded (formataddr would encode a name such as "Coördinatie").
+    if display.isascii():
+        return formataddr((display, address))
+    return f'"{quote(display)}" <{address}>'
 
 
 def _database_url(value: str, name: str) -> str:
@@ -245,7 +264,7 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "MAIL_USE_SSL": _boolean,
     "MAIL_USERNAME": _text,
     "MAIL_PASSWORD": _text,
-    "MAIL_DEFAULT_SENDER": _email,
+    "MAIL_DEFAULT_SENDER": _sender,
     "MAIL_SMTP_CONNECTIONS": _positive_int,
     "MAIL_BATCH_SIZE": _positive_int,
     "MAIL_LEASE_SECONDS": _positive_int,
@@ -261,6 +280,7 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "POSTMARK_SERVER_TOKEN": _text,
     "POSTMARK_BASE_URL": _base_url,
     "POSTMARK_MESSAGE_STREAM": _text,
+    "POSTMARK_TRANSACTIONAL_STREAM": _text,
     "POSTMARK_WEBHOOK_USERNAME": _text,
     "POSTMARK_WEBHOOK_PASSWORD": _text,
 }

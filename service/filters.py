@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
 from service import dates
+from service.addresses import REASONS
 from service.provinces import province_name
 
 
@@ -36,6 +37,12 @@ def local_time(moment: datetime | None) -> str:
     return dates.format_local_time(moment, current_app.config["TIMEZONE"], _locale())
 
 
+def delivery_reason(reason: str) -> str:
+    """Why a delivery failed: the relay's own words as they came, our fixed reasons (an address
+    a relay cannot carry) in the reader's language."""
+    return gettext(reason) if reason in REASONS else reason
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and the values every page template may use."""
     app.jinja_env.filters.update(
@@ -43,6 +50,7 @@ def init_app(app: Flask) -> None:
         local_date=local_date,
         local_time=local_time,
         province_name=province_name,
+        delivery_reason=delivery_reason,
     )
 
     @app.context_processor

@@ -164,12 +164,18 @@ def organiser(client, admin_user):
     return client
 
 
+# An answer in RecordingSmtpHandler.data_answers: close the connection instead of answering.
+DROP = "drop the connection"
+
+
 class RecordingSmtpHandler:
     """An aiosmtpd handler that keeps every message, or answers with a code it is told to.
 
     `answer` answers every message; `next_answers` answers the next messages one by one;
-    `refused` maps addresses to the answer their RCPT TO gets. With `pipelining` on, the
-    server offers PIPELINING as Postfix does (aiosmtpd reads pipelined commands in order).
+    `refused` maps addresses to the answer their RCPT TO gets; `data_answers` maps addresses to
+    the answer their next message gets, once (any text, a garbled one too, or DROP). With
+    `pipelining` on, the server offers PIPELINING as Postfix does (aiosmtpd reads pipelined
+    commands in order). `smtputf8` records, per message, whether MAIL FROM asked for SMTPUTF8.
     """
 
     def __init__(self):
@@ -177,6 +183,8 @@ class RecordingSmtpHandler:
         self.answer: str | None = None  # e.g. "451 4.3.0 try later" or "550 5.1.1 no such user"
         self.next_answers: list[str] = []
         self.refused: dict[str, str] = {}
+        self.data_answers: dict[str, str] = {}
+        self.smtputf8: list[bool] = []
         self.pipelining = False
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
@@ -192,27 +200,35 @@ class RecordingSmtpHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        told = self.data_answers.pop(envelope.rcpt_tos[0], None)
+        if told == DROP:
+            server.transport.close()
+            return "250 OK"  # nobody hears it any more
+        if told is not None:
+            return told
         if self.next_answers:
             return self.next_answers.pop(0)
         if self.answer:
             return self.answer
-        from email import message_from_bytes, policy
+        from email import message_from_bytes, message_from_string, policy
 
+        content = envelope.original_content or envelope.content
+        self.smtputf8.append(envelope.smtp_utf8)
         self.messages.append(
             (
                 envelope.mail_from,
                 list(envelope.rcpt_tos),
-                message_from_bytes(
-                    envelope.original_content or envelope.content, policy=policy.default
-                ),
+                # A message sent with SMTPUTF8 may have UTF-8 headers (RFC 6532), which the
+                # bytes parser would leave as undecodable bytes.
+                message_from_string(content.decode("utf-8"), policy=policy.default)
+                if envelope.smtp_utf8
+                else message_from_bytes(content, policy=policy.default),
             )
         )
         return "250 OK"
 
 
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server on 127.0.0.1 (aiosmtpd): .port, .handler.messages, .handler.answer."""
+def _smtp_controller(**options):
     import socket
 
     from aiosmtpd.controller import Controller
@@ -220,7 +236,27 @@ def smtp_server():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(RecordingSmtpHandler(), hostname="127.0.0.1", port=port)
+    return Controller(RecordingSmtpHandler(), hostname="127.0.0.1", port=port, **options)
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd): .port, .handler.messages, .handler.answer.
+
+    It does not offer SMTPUTF8 (aiosmtpd's Controller would by default), as many servers do not.
+    """
+    controller = _smtp_controller(enable_SMTPUTF8=False)
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtputf8_server():
+    """The same server offering SMTPUTF8 (RFC 6531), for internationalised addresses."""
+    controller = _smtp_controller(enable_SMTPUTF8=True)
     controller.start()
     try:
         yield controller

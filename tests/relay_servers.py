@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +38,9 @@ class FakeProvider:
         self.delay = 0.0
         # Sent as Retry-After with a forced 429, when set.
         self.retry_after: str | None = None
+        # Postmark: the message streams this server has ("outbound" is every server's
+        # transactional stream; "broadcast" one made for newsletters).
+        self.streams = {"outbound", "broadcast"}
         self.lock = threading.Lock()
         self.port = 0
 
@@ -182,6 +186,13 @@ class _PostmarkHandler(_Handler):
         headers = entry.get("Headers", [])
         if not all(isinstance(h, dict) and set(h) == {"Name", "Value"} for h in headers):
             return {"ErrorCode": 300, "Message": "Headers must be a list of {Name, Value}."}
+        if entry.get("MessageStream", "outbound") not in self.provider.streams:
+            # (The error code is this fake's own.)
+            return {"ErrorCode": 1235, "Message": "The message stream does not exist."}
+        for field in ("From", "To"):
+            problem = _postmark_address_problem(entry[field])
+            if problem:
+                return {"ErrorCode": 300, "Message": f"Error parsing '{field}': {problem}"}
         address = entry["To"].rpartition("<")[2].rstrip(">")
         if address in self.provider.refuse:
             code, message = self.provider.refuse[address]
@@ -196,6 +207,27 @@ class _PostmarkHandler(_Handler):
             "SubmittedAt": "2026-11-28T16:00:00.0000000-05:00",
             "To": entry["To"],
         }
+
+
+# Postmark's checks of an address (support article "What does Error Code 300 mean?"): the
+# mailbox and the domain hold ASCII only, and a name with punctuation must be quoted.
+_POSTMARK_MAILBOX = re.compile(r"[a-z0-9.!#$%&'`*+\-/=^_{}|~]+", re.IGNORECASE)
+_POSTMARK_DOMAIN = re.compile(r"((\.)?[a-zA-Z0-9\-])+")
+
+
+def _postmark_address_problem(value: str) -> str:
+    """Why Postmark would refuse this From or To value ("Name <address>"), or ""."""
+    name, bracket, rest = value.rpartition("<")
+    address = rest.rstrip(">") if bracket else value
+    name = name.strip()
+    if name and not (name.startswith('"') and name.endswith('"')) and "," in name:
+        # Postmark reads an unquoted comma as the end of an address.
+        first = name.split(",")[0]
+        return f"Illegal email address '{first}'. It must contain the '@' symbol."
+    mailbox, at, domain = address.rpartition("@")
+    if not at or not _POSTMARK_MAILBOX.fullmatch(mailbox) or not _POSTMARK_DOMAIN.fullmatch(domain):
+        return f"Illegal email address '{address}'."
+    return ""
 
 
 @contextmanager

@@ -258,6 +258,23 @@ def test_send_a_test_to_me_arrives_at_the_smtp_server(organiser, db, app, smtp_s
     assert f"A test email was sent to {ADMIN_EMAIL}." in page
 
 
+def test_a_test_to_an_address_the_server_cannot_carry_says_why_in_the_readers_language(
+    organiser, db, app, smtp_server
+):
+    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    me = db.scalars(select(User).where(User.email == ADMIN_EMAIL)).one()
+    me.email, me.language = "jöran.dijkstra@example.nl", "nl"
+    db.commit()
+    campaign = _draft(db)
+    page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    organiser.post(
+        f"/campaigns/{campaign.id}/send-test", data={"csrf_token": csrf_token_from(page)}
+    )
+    shown = html.unescape(organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True))
+    assert "Het deel vóór de @ bevat tekens buiten ASCII" in shown
+    assert smtp_server.handler.messages == []
+
+
 def test_every_seed_block_survives_the_form_encoding_unchanged():
     from service.campaigns.blocks import block_from_dict
     from service.campaigns.forms import block_from_raw, raw_from_block

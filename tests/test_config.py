@@ -51,6 +51,7 @@ MALFORMED = {
     "POSTMARK_SERVER_TOKEN": "",
     "POSTMARK_BASE_URL": "ftp://api.postmarkapp.com",
     "POSTMARK_MESSAGE_STREAM": " ",
+    "POSTMARK_TRANSACTIONAL_STREAM": "",
     "POSTMARK_WEBHOOK_USERNAME": "",
     "POSTMARK_WEBHOOK_PASSWORD": " ",
 }
@@ -180,3 +181,69 @@ def test_example_env_values_are_valid_and_equal_the_defaults(tmp_path):
     values = {k: v for k, v in dotenv_values(EXAMPLE_ENV).items() if v is not None}
     assert values, "example.env sets no values"
     assert load_settings(values, tmp_path) == load_settings({}, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("Opgavebeweging <Post@Example.org>", "Opgavebeweging <Post@example.org>"),
+        ('"Bureau, Opgave" <post@example.org>', '"Bureau, Opgave" <post@example.org>'),
+        ("Coördinatie Opgaven <post@example.org>", '"Coördinatie Opgaven" <post@example.org>'),
+        ("post@example.org", "post@example.org"),
+    ],
+)
+def test_a_default_sender_may_carry_a_name_as_flask_mail_allows(given, kept, tmp_path):
+    assert load_settings({"MAIL_DEFAULT_SENDER": given}, tmp_path)["MAIL_DEFAULT_SENDER"] == kept
+
+
+@pytest.mark.parametrize(
+    "given", ["Opgavebeweging <post@>", "Opgave\x0bbeweging <post@example.org>"]
+)
+def test_a_default_sender_with_a_bad_address_or_name_stops_the_start(given, tmp_path):
+    with pytest.raises(ConfigError, match=r"^MAIL_DEFAULT_SENDER"):
+        load_settings({"MAIL_DEFAULT_SENDER": given}, tmp_path)
+
+
+@pytest.fixture
+def named_sender(monkeypatch):
+    """MAIL_DEFAULT_SENDER in the display-name form, set before the app starts."""
+    monkeypatch.setenv("MAIL_DEFAULT_SENDER", "Opgavebeweging Noord <post@example.org>")
+
+
+def test_the_app_starts_with_a_named_sender_and_its_mail_carries_the_name(
+    named_sender, app, db, organiser
+):
+    from email import message_from_bytes, policy
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from service.campaigns import store
+    from service.mail.outbox import start_sending
+    from service.mail.sendloop import SendLoop
+    from service.models import Campaign
+    from tests.builders import make_contact
+    from tests.conftest import csrf_token_from
+
+    assert app.config["MAIL_DEFAULT_SENDER"] == "Opgavebeweging Noord <post@example.org>"
+    # A new campaign takes the name as its sender name.
+    page = organiser.get("/campaigns/new").get_data(as_text=True)
+    organiser.post("/campaigns/new", data={"csrf_token": csrf_token_from(page), "kind": "recap"})
+    assert db.scalars(select(Campaign.sender_name)).one() == "Opgavebeweging Noord"
+    # So does a campaign that names no sender, in the mail that goes out.
+    make_contact(db)
+    campaign = store.create_campaign(
+        db,
+        kind="recap",
+        subject="Terugblik",
+        sender_name="",
+        blocks=[{"type": "text", "body": "Beste [[first_name]],"}],
+        actor=None,
+    )
+    start_sending(db, campaign, actor=None)
+    db.commit()
+    SendLoop.from_config(app.config, app.extensions["db_sessionmaker"]).run_once()
+
+    (file,) = Path(app.config["MAIL_OUTBOX_PATH"]).glob("*.eml")
+    message = message_from_bytes(file.read_bytes(), policy=policy.default)
+    assert message["From"] == "Opgavebeweging Noord <post@example.org>"

@@ -88,6 +88,21 @@ def test_test_email_through_smtp_reaches_the_server(app, db, smtp_server):
     assert _outbox_files(app) == []
 
 
+def test_test_email_reaches_an_organiser_with_an_internationalised_address(
+    app, db, smtputf8_server
+):
+    app.config.update(
+        MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtputf8_server.port
+    )
+    organiser = _organiser(db)
+    organiser.email = "jöran@bücher.example"
+    db.commit()
+    send_test_email(db, _campaign(db), organiser, app.config)
+    (received,) = smtputf8_server.handler.messages
+    assert received[1] == ["jöran@xn--bcher-kva.example"]
+    assert received[2]["To"].addresses[0].addr_spec == "jöran@xn--bcher-kva.example"
+
+
 @pytest.mark.parametrize(
     ("answer", "error"),
     [("451 4.3.0 Later", TemporaryFailure), ("554 5.7.1 Refused", PermanentFailure)],

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from email import message_from_bytes, policy
+from email import message_from_bytes, message_from_string, policy
 
 import pytest
 
+from service.addresses import AddressNotSendable
 from service.mail.message import HeaderInjectionError, build_message
 from service.mail.outgoing import Outgoing, from_email_message
 
@@ -297,3 +298,50 @@ def test_a_body_template_says_whether_a_line_starts_with_a_dot(text, value, has_
     assert message.may_have_dot_lines is has_dots
     # Without a template nothing is known, so the SMTP transport always looks.
     assert _outgoing().may_have_dot_lines
+
+
+# Control characters other than a line break (C0, DEL, C1 and the Unicode line separators) are
+# written raw into a header by nothing that reads them right: refused like a line break.
+CONTROLS = ["\x00", "\x0b", "\x0c", "\x1c", "\x1f", "\x7f", "\x85", "\u2028"]
+
+
+@pytest.mark.parametrize("field", ["subject", "to_name", "from_name", "to_email", "reply_to"])
+@pytest.mark.parametrize("control", CONTROLS, ids=[f"U+{ord(c):04X}" for c in CONTROLS])
+def test_control_characters_in_any_header_value_are_refused(field, control):
+    with pytest.raises(HeaderInjectionError, match="control character"):
+        _outgoing(**{field: f"Jan{control}Jansen"})
+    with pytest.raises(HeaderInjectionError, match="control character"):
+        _outgoing(headers=(("List-Id", f"lijst{control}"),))
+
+
+def test_a_tab_or_a_no_break_space_in_a_header_value_is_no_control_character():
+    message = _parsed(_outgoing(subject="Terugblik:\tdeel\u00a0twee"))
+    assert message["Subject"] == "Terugblik:\tdeel\u00a0twee"
+
+
+def test_a_non_ascii_domain_goes_in_its_idna_form():
+    outgoing = _outgoing(
+        to_email="jurgen@bücher.example", from_email="nieuws@bücher.example", message_id=""
+    )
+    data = outgoing.as_bytes()
+    message = message_from_bytes(data, policy=policy.default)
+
+    assert data.isascii()
+    assert message["To"].addresses[0].addr_spec == "jurgen@xn--bcher-kva.example"
+    assert message["From"].addresses[0].addr_spec == "nieuws@xn--bcher-kva.example"
+    assert message["Message-ID"].endswith("@xn--bcher-kva.example>")
+    assert outgoing.envelope() == ("nieuws@xn--bcher-kva.example", "jurgen@xn--bcher-kva.example")
+
+
+def test_a_non_ascii_local_part_goes_only_where_smtputf8_is_spoken():
+    outgoing = _outgoing(to_email="jöran.dijkstra@example.nl", to_name="Jöran Dijkstra")
+    with pytest.raises(AddressNotSendable, match="SMTPUTF8"):
+        outgoing.envelope()
+    with pytest.raises(AddressNotSendable, match="SMTPUTF8"):
+        outgoing.as_bytes()
+
+    data = outgoing.as_bytes(smtputf8=True)
+    message = message_from_string(data.decode("utf-8"), policy=policy.default)
+    assert message["To"].addresses[0].addr_spec == "jöran.dijkstra@example.nl"
+    assert message["To"].addresses[0].display_name == "Jöran Dijkstra"
+    assert outgoing.needs_smtputf8 and not _outgoing().needs_smtputf8

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
+from service.addresses import DOMAIN_WITHOUT_IDNA, LOCAL_PART_NEEDS_SMTPUTF8
+from service.mail import placeholders
 from service.mail.message import build_message
+from service.mail.outgoing import BodyTemplate, from_email_message
 from service.mail.relays import MailgunRelay, PostmarkRelay, RateLimited
 from service.mail.transports import (
     PermanentFailure,
@@ -25,13 +29,13 @@ from tests.relay_servers import (
 UNSUBSCRIBE = "<https://post.example.nl/u/abc>, <mailto:uit@example.nl?subject=uit>"
 
 
-def newsletter(number: int = 1, email: str | None = None):
+def newsletter(number: int = 1, email: str | None = None, name: str | None = None):
     """A campaign email as the send loop builds it, with the list headers."""
     return build_message(
         subject=f"Nieuwsbrief {number}: café",
         html=f"<p>Hallo lid {number}</p>",
         text=f"Hallo lid {number}",
-        to_name=f"Lid {number}",
+        to_name=name or f"Lid {number}",
         to_email=email or f"lid{number}@example.nl",
         from_name="Opgavebeweging",
         from_email="nieuws@example.nl",
@@ -235,3 +239,85 @@ def test_transport_from_config_builds_the_api_relays():
         transport_from_config({"MAIL_TRANSPORT": "mailgun", "MAILGUN_DOMAIN": "d"})
     with pytest.raises(TransportConfigError, match="POSTMARK_SERVER_TOKEN is not set"):
         transport_from_config({"MAIL_TRANSPORT": "postmark"})
+
+
+# Addresses, names, streams and messages that cannot be built
+
+
+def _unbuildable(number: int):
+    """A campaign message whose body lacks a placeholder's value."""
+    template = BodyTemplate(placeholders.PATTERN.split("[[first_name]]"), ["<p>x</p>"])
+    return replace(from_email_message(newsletter(number)), body=template.later({}, {}))
+
+
+def test_postmark_gets_names_as_written_and_quoted_where_they_hold_punctuation():
+    with postmark_server() as server:
+        result = postmark(server).send_many(
+            [newsletter(1, name="Jürgen Ødegård"), newsletter(2, name="Vries, Anne de")]
+        )
+    assert [o.status for o in result.outcomes] == ["accepted", "accepted"]
+    assert [entry["To"] for entry in server.received] == [
+        "Jürgen Ødegård <lid1@example.nl>",
+        '"Vries, Anne de" <lid2@example.nl>',
+    ]
+
+
+def test_postmark_sends_single_messages_on_the_transactional_stream():
+    notice = replace(from_email_message(newsletter(2)), transactional=True)
+    with postmark_server() as server:
+        server.streams = {"outbound", "broadcast", "meldingen"}
+        relay = transport_from_config(
+            {
+                "MAIL_TRANSPORT": "postmark",
+                "POSTMARK_SERVER_TOKEN": POSTMARK_TOKEN,
+                "POSTMARK_BASE_URL": server.base_url,
+                "POSTMARK_TRANSACTIONAL_STREAM": "meldingen",
+            }
+        )
+        relay.send_many([newsletter(1), notice])
+        default = postmark(server)
+        default.send_many([notice])
+    streams = [entry["MessageStream"] for entry in server.received]
+    assert streams == ["broadcast", "meldingen", "outbound"]
+
+
+def test_postmark_refuses_a_non_ascii_local_part_alone_and_takes_an_idna_domain():
+    with postmark_server() as server:
+        result = postmark(server).send_many(
+            [
+                newsletter(1),
+                newsletter(2, email="jöran.dijkstra@example.nl"),
+                newsletter(3, email="lid3@bücher.example"),
+                newsletter(4, email="lid4@-bücher-.example"),
+            ]
+        )
+    assert [o.status for o in result.outcomes] == ["accepted", "permanent", "accepted", "permanent"]
+    assert result.outcomes[1].reason == LOCAL_PART_NEEDS_SMTPUTF8
+    assert result.outcomes[3].reason == DOMAIN_WITHOUT_IDNA
+    assert all(o.unsendable and not o.bounce for o in result.permanent)
+    assert server.requests == 1, "the others went in the same batch call"
+    assert [entry["To"] for entry in server.received] == [
+        "Lid 1 <lid1@example.nl>",
+        "Lid 3 <lid3@xn--bcher-kva.example>",
+    ]
+
+
+def test_mailgun_carries_a_non_ascii_local_part_as_it_documents_and_an_idna_domain():
+    with mailgun_server() as server:
+        result = mailgun(server).send_many(
+            [
+                newsletter(1, email="jöran.dijkstra@example.nl"),
+                newsletter(2, email="lid2@bücher.example"),
+                _unbuildable(3),
+                newsletter(4),
+            ]
+        )
+    assert [o.status for o in result.outcomes] == ["accepted", "accepted", "permanent", "accepted"]
+    assert "could not be built" in result.outcomes[2].reason
+    assert [to for to, _mime in server.received] == [
+        ["jöran.dijkstra@example.nl"],
+        ["lid2@xn--bcher-kva.example"],
+        ["lid4@example.nl"],
+    ]
+    assert str(server.received[0][1]["To"]) == "Lid 1 <jöran.dijkstra@example.nl>"
+    assert str(server.received[1][1]["To"]) == "Lid 2 <lid2@xn--bcher-kva.example>"

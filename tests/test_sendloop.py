@@ -268,6 +268,32 @@ def test_who_unsubscribes_during_the_send_is_skipped(app, db, smtp_server, clock
     assert _deliveries(db, campaign)[people[3].email].status == DeliveryStatus.SKIPPED
 
 
+def test_a_batch_taken_over_after_a_crash_skips_who_left_the_mailing_meanwhile(
+    app, db, smtp_server, clock
+):
+    from service.audience.subscriptions import unsubscribe
+
+    stays, leaves = make_contact(db), make_contact(db)
+    campaign = _campaign(db)
+    _start(db, campaign, clock)
+    # A worker claims the batch and dies before it records anything.
+    claim_due_deliveries(db, now=clock(), limit=10, lease=timedelta(minutes=5))
+    # Meanwhile one contact leaves the news with the recap's own link; they keep the
+    # invitations, so their consent stays given.
+    unsubscribe(db, db.get(Contact, leaves.id), [Mailing.NEWS], source="unsubscribe link")
+    db.commit()
+    assert db.get(Contact, leaves.id).consent == Consent.GIVEN
+
+    clock.advance(minutes=6)  # the lease runs out; another worker takes the batch over
+    _drain(_loop(app, smtp_server, clock))
+
+    assert _recipients(smtp_server) == [stays.email]
+    skipped = _deliveries(db, campaign)[leaves.email]
+    assert (skipped.status, skipped.last_error) == (DeliveryStatus.SKIPPED, "unsubscribed")
+    db.expire_all()
+    assert db.get(Campaign, campaign.id).status == CampaignStatus.SENT
+
+
 def test_a_relay_that_is_down_makes_the_campaign_wait_then_go_on(app, db, smtp_server, clock):
     people = [make_contact(db) for _ in range(4)]
     campaign = _campaign(db)

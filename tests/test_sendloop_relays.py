@@ -151,3 +151,40 @@ def test_the_pacer_books_one_slot_per_message():
     pacer.wait_for(5)
     assert slept == [1.0, 1.0]
     assert Pacer(0).chunk_size(200) == 200
+
+
+def test_postmark_gets_campaigns_on_the_broadcast_stream_and_notices_on_the_transactional(app, db):
+    from service.meetings.notices import ANSWER_NO
+    from service.models import Delivery
+    from tests.builders import make_meeting
+
+    clock = Clock()
+    anna = make_contact(db, name="Anna de Vries")
+    _start(db, _campaign(db), clock)
+    meeting = make_meeting(db)
+    db.add(
+        Delivery(
+            campaign_id=None,
+            kind=ANSWER_NO,
+            meeting_id=meeting.id,
+            contact_id=anna.id,
+            email=anna.email,
+            payload={},
+            status=DeliveryStatus.QUEUED,
+            attempts=0,
+            next_attempt_at=clock(),
+            created_at=clock(),
+        )
+    )
+    db.commit()
+    with postmark_server() as server:
+        relay = PostmarkRelay(POSTMARK_TOKEN, base_url=server.base_url, timeout=(2.0, 5.0))
+        _drain(_relay_loop(app, relay, clock))
+    streams = {
+        "notice" if any(h["Name"] == "X-Opgavepost-Notice" for h in e["Headers"]) else "campaign": (
+            e["MessageStream"]
+        )
+        for e in server.received
+    }
+    assert streams == {"campaign": "broadcast", "notice": "outbound"}
+    assert {e["To"] for e in server.received} == {f"Anna de Vries <{anna.email}>"}

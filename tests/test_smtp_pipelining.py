@@ -79,9 +79,7 @@ def test_refused_recipient_and_4xx_data_fail_alone_and_the_connection_stays_open
 
 
 @MODES
-def test_a_dropped_connection_leaves_the_unanswered_messages_temporary_and_relay_wide(
-    smtp_server, pipelining
-):
+def test_a_connection_dropped_mid_data_costs_only_the_message_in_flight(smtp_server, pipelining):
     handler = smtp_server.handler
     handler.pipelining = pipelining
     original = handler.handle_DATA
@@ -95,18 +93,41 @@ def test_a_dropped_connection_leaves_the_unanswered_messages_temporary_and_relay
         return await original(server, session, envelope)
 
     handler.handle_DATA = handle_DATA
+    greetings = _count_connections(handler)
     transport = SmtpTransport("127.0.0.1", smtp_server.port, timeout=5)
 
     outcomes = transport.send_batch([_message(n) for n in range(4)]).outcomes
-
-    assert outcomes[0].status == "accepted"
-    assert [o.status for o in outcomes[1:]] == ["temporary"] * 3
-    assert all(o.relay_wide and not o.bounce for o in outcomes[1:])
-    assert "dropped the connection" in outcomes[1].reason
-    # The broken connection is not kept: the next batch opens a new one and gets through.
-    handler.handle_DATA = original
-    assert [o.status for o in transport.send_batch([_message(9)]).outcomes] == ["accepted"]
     transport.close()
+
+    # The message in flight may or may not have arrived: it alone is tried again later. The
+    # messages after it went on over a new connection, not left for a relay that is not down.
+    assert [o.status for o in outcomes] == ["accepted", "temporary", "accepted", "accepted"]
+    assert not outcomes[1].relay_wide and not outcomes[1].bounce
+    assert "broke while it took this message" in outcomes[1].reason
+    assert _subjects(handler) == ["Bericht 0", "Bericht 2", "Bericht 3"]
+    assert len(greetings) == 2
+
+
+@MODES
+def test_a_connection_that_breaks_before_any_answer_leaves_the_batch_to_the_relay_wait(
+    smtp_server, pipelining
+):
+    handler = smtp_server.handler
+    handler.pipelining = pipelining
+
+    async def handle_MAIL(server, session, envelope, address, mail_options):
+        server.transport.close()  # every connection breaks at its first command
+
+    handler.handle_MAIL = handle_MAIL
+    transport = SmtpTransport("127.0.0.1", smtp_server.port, timeout=5)
+
+    outcomes = transport.send_batch([_message(n) for n in range(3)]).outcomes
+    transport.close()
+
+    assert [o.status for o in outcomes] == ["temporary"] * 3
+    assert all(o.relay_wide and not o.bounce for o in outcomes)
+    assert "dropped the connection" in outcomes[0].reason
+    assert handler.messages == []
 
 
 @MODES
@@ -169,3 +190,80 @@ def test_templated_bodies_arrive_exactly_with_and_without_lines_starting_with_a_
         )
     ]
     assert received == expected
+
+
+def _unfillable(n: int) -> Outgoing:
+    """A campaign message whose body lacks a placeholder's value: it cannot be built."""
+    from service.mail import placeholders
+    from service.mail.outgoing import BodyTemplate
+
+    template = BodyTemplate(
+        placeholders.PATTERN.split("Beste [[first_name]],\n"),
+        placeholders.PATTERN.split("<p>[[first_name]]</p>"),
+    )
+    return _message(n, body=template.later({}, {}))
+
+
+@MODES
+def test_a_message_that_cannot_be_made_fails_alone_before_anything_of_it_goes(
+    smtp_server, pipelining
+):
+    handler = smtp_server.handler
+    handler.pipelining = pipelining
+    greetings = _count_connections(handler)
+    transport = SmtpTransport("127.0.0.1", smtp_server.port, timeout=5)
+    messages = [
+        _message(0),
+        _message(1, to_email="jöran.dijkstra@example.nl"),  # this server offers no SMTPUTF8
+        _message(2),
+        _unfillable(3),
+        _unfillable(4),  # two in a row: the one after them still rides with a body
+        _message(5, to_email="user@bücher.example"),
+    ]
+
+    outcomes = transport.send_batch(messages).outcomes
+    transport.close()
+
+    statuses = ["accepted", "permanent", "accepted", "permanent", "permanent", "accepted"]
+    assert [o.status for o in outcomes] == statuses
+    assert "not plain ASCII" in outcomes[1].reason and "SMTPUTF8" in outcomes[1].reason
+    assert "could not be built" in outcomes[3].reason
+    assert all(o.unsendable and not o.bounce and not o.relay_wide for o in outcomes[1:5:2])
+    assert _subjects(handler) == ["Bericht 0", "Bericht 2", "Bericht 5"]
+    assert [rcpts for _from, rcpts, _m in handler.messages][-1] == ["user@xn--bcher-kva.example"]
+    assert len(greetings) == 1, "nothing broke the connection"
+
+
+@MODES
+def test_a_garbled_reply_costs_only_its_message_and_the_rest_go_on(smtp_server, pipelining):
+    handler = smtp_server.handler
+    handler.pipelining = pipelining
+    handler.data_answers["lid.1@example.nl"] = "what is this"
+    transport = SmtpTransport("127.0.0.1", smtp_server.port, timeout=5)
+
+    outcomes = transport.send_batch([_message(n) for n in range(3)]).outcomes
+    transport.close()
+
+    assert [o.status for o in outcomes] == ["accepted", "temporary", "accepted"]
+    assert not outcomes[1].relay_wide and "no SMTP reply" in outcomes[1].reason
+    assert _subjects(handler) == ["Bericht 0", "Bericht 2"]
+
+
+@MODES
+def test_a_non_ascii_local_part_goes_with_smtputf8_where_the_server_offers_it(
+    smtputf8_server, pipelining
+):
+    handler = smtputf8_server.handler
+    handler.pipelining = pipelining
+    transport = SmtpTransport("127.0.0.1", smtputf8_server.port, timeout=5)
+
+    outcomes = transport.send_batch(
+        [_message(0), _message(1, to_email="jöran.dijkstra@bücher.example"), _message(2)]
+    ).outcomes
+    transport.close()
+
+    assert [o.status for o in outcomes] == ["accepted"] * 3
+    assert handler.smtputf8 == [False, True, False], "SMTPUTF8 only where it is needed"
+    _from, rcpts, message = handler.messages[1]
+    assert rcpts == ["jöran.dijkstra@xn--bcher-kva.example"]
+    assert message["To"].addresses[0].addr_spec == "jöran.dijkstra@xn--bcher-kva.example"

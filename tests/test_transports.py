@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from email import message_from_bytes, policy
 
 import pytest
 
 from service.mail.message import HeaderInjectionError, build_message
+from service.mail.outgoing import from_email_message
 from service.mail.smtp import SmtpTransport
 from service.mail.transports import (
     OutboxTransport,
+    Outcomes,
     PermanentFailure,
     TemporaryFailure,
+    Transport,
     TransportConfigError,
     transport_from_config,
 )
@@ -191,3 +195,55 @@ def test_smtp_logs_in_with_username_and_password(smtp_with_login):
     with pytest.raises(PermanentFailure, match="535"):
         wrong.send(_message())
     assert len(smtp_with_login.handler.messages) == 1
+
+
+@pytest.mark.parametrize("field", ["subject", "to_name", "from_name"])
+def test_other_control_characters_in_header_values_are_refused(field):
+    with pytest.raises(HeaderInjectionError, match="control character"):
+        _message(**{field: "Hallo\x0bBcc: iedereen@example.nl"})
+
+
+class _FailsHalfway(Transport):
+    """Accepts messages until a fault of its own at the third one."""
+
+    name = "halfway"
+
+    def __init__(self):
+        self.taken: list = []
+
+    def hand_over(self, outcomes: Outcomes) -> None:
+        for index, message in enumerate(outcomes.messages):
+            if index == 2:
+                raise RuntimeError("a fault of ours")
+            self.taken.append(message)
+            outcomes.accepted(index)
+
+
+def test_an_unexpected_fault_keeps_the_outcomes_known_before_it():
+    transport = _FailsHalfway()
+    messages = [from_email_message(_message(subject=f"Bericht {n}")) for n in range(4)]
+
+    result = transport.send_batch(messages)  # does not raise
+
+    assert [o.status for o in result.outcomes] == ["accepted", "accepted"] + ["temporary"] * 2
+    assert [o.message for o in result.outcomes] == messages
+    later = result.outcomes[2]
+    assert "a fault of ours" in later.reason and not later.relay_wide and not later.bounce
+
+
+def test_the_outbox_keeps_a_non_ascii_local_part_and_refuses_what_cannot_be_built(tmp_path):
+    from service.mail import placeholders
+    from service.mail.outgoing import BodyTemplate
+
+    template = BodyTemplate(placeholders.PATTERN.split("[[first_name]]"), ["<p>x</p>"])
+    outbox = OutboxTransport(tmp_path / "outbox")
+    joran = from_email_message(_message(to_email="jöran.dijkstra@example.nl"))
+    broken = replace(from_email_message(_message()), body=template.later({}, {}))
+
+    outcomes = outbox.send_batch([broken, joran]).outcomes
+
+    assert [o.status for o in outcomes] == ["permanent", "accepted"]
+    assert outcomes[0].unsendable and "could not be built" in outcomes[0].reason
+    (file,) = (tmp_path / "outbox").iterdir()
+    message = message_from_bytes(file.read_bytes(), policy=policy.default)
+    assert str(message["To"]) == "Maaïke Heijnen <jöran.dijkstra@example.nl>"

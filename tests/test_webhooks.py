@@ -294,6 +294,39 @@ def test_a_postmark_complaint_is_suppressed(client, app, db):
     assert is_suppressed(db, complaint["Email"])
 
 
+def test_a_bounce_for_an_address_sent_in_its_idna_form_suppresses_the_contact(client, app, db):
+    from datetime import UTC as utc
+
+    from sqlalchemy import select
+
+    from service.campaigns import store
+    from service.mail.outbox import start_sending
+    from service.models import Delivery
+    from tests.builders import make_contact
+
+    # The address went out as user@xn--bcher-kva.example; Postmark reports it in that form.
+    contact = make_contact(db, email="user@bücher.example")
+    make_contact(db)
+    app.config["POSTMARK_WEBHOOK_USERNAME"] = "postmark"
+    app.config["POSTMARK_WEBHOOK_PASSWORD"] = "geheim-wachtwoord"
+    bounce = {**HARD_BOUNCE, "Email": "User@xn--bcher-kva.example"}
+    response = client.post(
+        "/webhooks/postmark",
+        data=json.dumps(bounce),
+        content_type="application/json",
+        headers={"Authorization": AUTH},
+    )
+    assert response.get_json()["suppressed"] is True
+
+    campaign = store.create_campaign(
+        db, kind="recap", subject="Terugblik", blocks=[], actor=None, audience={"all": True}
+    )
+    assert start_sending(db, campaign, actor=None, now=datetime.now(utc)) == 1
+    db.commit()
+    recipients = db.scalars(select(Delivery.email).where(Delivery.campaign_id == campaign.id))
+    assert contact.email not in list(recipients)
+
+
 # Replays: Mailgun's signature covers timestamp and token, not the event, so a token counts once
 
 

@@ -230,8 +230,9 @@ def set_mailings(
 
 
 def _skip_queued(session: Session, contact_id: int, mailings: list[Mailing]) -> None:
-    # The send loop checks consent at claim time but not subscriptions; this closes the gap for
-    # one mailing left during a send of it.
+    # The send loop checks consent and the campaign's mailing when it claims a delivery; this
+    # shows the deliveries not claimed yet as skipped at once. One a worker holds is left to
+    # it: marking it skipped here could hide a message the relay is accepting right now.
     kinds = [kind for mailing in mailings for kind in KINDS_OF_MAILING[mailing]]
     running = select(Campaign.id).where(
         Campaign.kind.in_(kinds),

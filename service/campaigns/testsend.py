@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -37,7 +38,16 @@ def network_from_config(config: Mapping[str, Any]) -> Network:
 
 def sender_address(config: Mapping[str, Any]) -> str:
     """The From address of every email: MAIL_DEFAULT_SENDER, else NETWORK_EMAIL."""
-    return config.get("MAIL_DEFAULT_SENDER") or config["NETWORK_EMAIL"]
+    return parseaddr(config.get("MAIL_DEFAULT_SENDER") or "")[1] or config["NETWORK_EMAIL"]
+
+
+def sender_name(config: Mapping[str, Any]) -> str:
+    """The From name where nothing else names one (a campaign's own sender name goes first).
+
+    MAIL_DEFAULT_SENDER may carry it, as Flask-Mail allows ("Opgavebeweging <post@example.nl>");
+    else it is NETWORK_NAME.
+    """
+    return parseaddr(config.get("MAIL_DEFAULT_SENDER") or "")[0] or config["NETWORK_NAME"]
 
 
 def build_test_message(
@@ -72,7 +82,7 @@ def build_test_message(
         text=preview.text,
         to_name=organiser.name,
         to_email=organiser.email,
-        from_name=campaign.sender_name or config["NETWORK_NAME"],
+        from_name=campaign.sender_name or sender_name(config),
         from_email=sender_address(config),
         reply_to=config["NETWORK_EMAIL"],
         headers={"X-Opgavepost-Campaign": str(campaign.id)},

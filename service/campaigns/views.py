@@ -53,10 +53,10 @@ from service.campaigns.forms import (
     raw_blocks_from_form,
     raw_from_block,
 )
-from service.campaigns.testsend import network_from_config, send_test_email
+from service.campaigns.testsend import network_from_config, send_test_email, sender_name
 from service.database import get_session
 from service.extensions import csrf
-from service.filters import local_datetime
+from service.filters import delivery_reason, local_datetime
 from service.forms import token_refused
 from service.mail.outbox import (
     STARTABLE,
@@ -123,7 +123,7 @@ def create():
                 db,
                 kind=form.kind.data,
                 subject=_starting_subject(form.kind.data, meeting),
-                sender_name=current_app.config["NETWORK_NAME"],
+                sender_name=sender_name(current_app.config),
                 meeting_id=meeting.id if meeting else None,
                 blocks=_starting_blocks(form.kind.data, meeting),
                 # Every draft, a recap too, starts aimed at everyone who gave consent: that is
@@ -323,7 +323,8 @@ def send_test(campaign_id: int):
         send_test_email(db, campaign, current_user, current_app.config)
     except (TemplateError, TransportConfigError, TransportError, ValueError) as exc:
         current_app.logger.warning("test send of campaign %s failed: %s", campaign.id, exc)
-        flash(_("The test email could not be sent: %(reason)s", reason=str(exc)), "error")
+        reason = delivery_reason(str(exc))
+        flash(_("The test email could not be sent: %(reason)s", reason=reason), "error")
     else:
         flash(_("A test email was sent to %(email)s.", email=current_user.email), "success")
     return redirect(url_for("campaigns.edit", campaign_id=campaign.id) + "#preview")

@@ -2,8 +2,9 @@
 
 A message is `multipart/alternative` with the text part first and the HTML part last (mail
 clients show the last part they can read). Header values that come from people (names, subjects,
-addresses) may not hold a line break: one would let a subject smuggle in a Bcc header; nor any
-other control character (service/text.py refuses them at intake already).
+addresses) may not hold a line break: one would let a subject smuggle in a Bcc header. Nor may
+they hold any other control character (VT, FF, FS, NUL, the C1 codes, ...): mail clients show
+them as boxes or cut the header there, and Python's own email package splits lines at several.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from email.utils import formatdate, make_msgid
 
 from service.text import code_points, forbidden_characters
 
-_LINE_BREAKS = ("\r", "\n")
+# Line breaks of every kind: CR and LF, and the two Unicode separators, which str.splitlines
+# (and so the email package) treats as line ends too.
+_LINE_BREAKS = ("\r", "\n", "\u2028", "\u2029")
 # Python's folder breaks a long Subject right after "Subject:", and readers then show a leading
 # space; RFC 5322 allows 998 characters a line, and our values are far shorter (subject: 300).
 POLICY = policy.default.clone(max_line_length=998)
 
 
 class HeaderInjectionError(ValueError):
-    """A header value holds a line break; the message names the header."""
+    """A header value holds a line break or another control character; the message names the
+    header."""
 
 
 def build_message(
@@ -54,8 +58,8 @@ def build_message(
         check_header_value(name, value)
     message = EmailMessage(policy=POLICY)
     message["Subject"] = subject
-    message["From"] = Address(display_name=from_name, addr_spec=from_email)
-    message["To"] = Address(display_name=to_name, addr_spec=to_email)
+    message["From"] = _mailbox(from_name, from_email)
+    message["To"] = _mailbox(to_name, to_email)
     if reply_to:
         message["Reply-To"] = reply_to
     message["Date"] = formatdate(localtime=False, usegmt=True)
@@ -68,6 +72,20 @@ def build_message(
     return message
 
 
+def _mailbox(name: str, email: str) -> Address:
+    if email.isascii():
+        return Address(display_name=name, addr_spec=email)
+    # The email package refuses to parse a non-ASCII local part (which only an SMTPUTF8 relay
+    # carries: the transport decides, service/addresses.py); given in parts it is kept.
+    username, _at, domain = email.rpartition("@")
+    return Address(display_name=name, username=username, domain=domain)
+
+
+def unsafe_header_text(value: str) -> bool:
+    """Whether `value` holds a line break or a control character, which no header may hold."""
+    return any(mark in value for mark in _LINE_BREAKS) or bool(forbidden_characters(value))
+
+
 def check_header_value(name: str, value: str) -> None:
     """Refuse a header name or value holding a line break (it would start a new header) or
     another control character (VT, FF, FS: mail clients show them raw, or stop there)."""
@@ -76,5 +94,6 @@ def check_header_value(name: str, value: str) -> None:
     found = forbidden_characters(name + value)
     if found:
         raise HeaderInjectionError(
-            f"{name} holds the control character {code_points(found)}; header values may not"
+            f"{name} holds the control character {code_points(found)}; header values must be one "
+            "line of plain text"
         )

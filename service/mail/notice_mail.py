@@ -205,6 +205,8 @@ class NoticeSender:
             message_id=message_id,
             headers=(("X-Opgavepost-Notice", kind),),
             calendar=calendar,
+            # It answers the person's own action: transactional mail, not a mailing.
+            transactional=True,
         )
 
 

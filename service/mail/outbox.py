@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     exists,
     func,
     insert,
@@ -319,14 +320,16 @@ def claim_due_deliveries(
     """
     # The few campaigns that may send now are read first, so the claim itself reads one table
     # and PostgreSQL can take its batch straight off ix_deliveries_due, in order.
-    ready_campaigns = list(
-        session.scalars(
-            select(Campaign.id).where(
+    mailings = {
+        campaign_id: mailing_of(kind)
+        for campaign_id, kind in session.execute(
+            select(Campaign.id, Campaign.kind).where(
                 Campaign.status == CampaignStatus.SENDING,
                 or_(Campaign.retry_at.is_(None), Campaign.retry_at <= now),
             )
         )
-    )
+    }
+    ready_campaigns = list(mailings)
     due = (
         select(Delivery.id)
         .where(
@@ -356,7 +359,27 @@ def claim_due_deliveries(
     )
     session.commit()
     # Read back what this claim holds: only those rows are ours, whoever else was looking.
-    suppressed = exists().where(Suppression.email == Delivery.email)
+    suppressed = exists().where(Suppression.email == Delivery.email).label("suppressed")
+    # Whether the contact still takes the campaign's mailing: leaving one mailing keeps consent
+    # given, and a delivery claimed before (its worker died) must not reach someone who left
+    # since. One probe of the subscriptions' primary key per row.
+    subscribed: ColumnElement[bool] = literal(False).label("subscribed")
+    if mailings:
+        campaign_mailing = case(
+            {
+                campaign_id: literal(mailing, Subscription.mailing.type)
+                for campaign_id, mailing in mailings.items()
+            },
+            value=Delivery.campaign_id,
+        )
+        subscribed = (
+            exists()
+            .where(
+                Subscription.contact_id == Delivery.contact_id,
+                Subscription.mailing == campaign_mailing,
+            )
+            .label("subscribed")
+        )
     rows = session.execute(
         select(
             Delivery.id,
@@ -372,6 +395,7 @@ def claim_due_deliveries(
             Contact.language,
             Contact.consent,
             suppressed,
+            subscribed,
         )
         .outerjoin(Contact, Contact.id == Delivery.contact_id)
         # The ids find the rows by primary key; the claim keeps only those this worker got.
@@ -391,9 +415,10 @@ def claim_due_deliveries(
             language=row.language or "nl",
             skip=_skip_reason(
                 row.consent,
-                row[-1],
+                row.suppressed,
                 single=row.campaign_id is None,
                 to_address=row.kind in TO_ADDRESS_KINDS,
+                subscribed=bool(row.subscribed),
             ),
             kind=row.kind,
             meeting_id=row.meeting_id,
@@ -410,7 +435,12 @@ TO_ADDRESS_KINDS = frozenset({"introduction", "signup_confirm"})
 
 
 def _skip_reason(
-    consent: Consent | None, suppressed: bool, *, single: bool = False, to_address: bool = False
+    consent: Consent | None,
+    suppressed: bool,
+    *,
+    single: bool = False,
+    to_address: bool = False,
+    subscribed: bool = True,
 ) -> str:
     # Checked at send time, not only at start: who unsubscribes during a send is not mailed.
     if to_address and single:
@@ -419,7 +449,7 @@ def _skip_reason(
         return "contact deleted"
     # A single message answers the contact's own action (their answer to an invitation), so it
     # goes whatever their newsletter consent; a suppressed address never gets anything.
-    if consent != Consent.GIVEN and not single:
+    if (consent != Consent.GIVEN or not subscribed) and not single:
         return "unsubscribed"
     if suppressed:
         return "suppressed"

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
 
-from service.mail.message import check_header_value
+from service.addresses import AddressNotSendable, ascii_domain, needs_smtputf8, wire_address
+from service.mail.message import check_header_value, unsafe_header_text
 
 CRLF = "\r\n"
 # Header lines may be 998 characters; folding starts well before that.
@@ -47,7 +48,12 @@ class Outgoing:
     """One message to one recipient: envelope, headers and the two bodies, unencoded.
 
     `headers` are extra headers in order (List-Id, List-Unsubscribe, ...). Every value is checked
-    for line breaks when the message is made, so user input cannot add a header.
+    for line breaks and other control characters when the message is made, so user input cannot
+    add a header.
+
+    Addresses are kept as people wrote them; `as_bytes`, `envelope` and the header properties
+    write them for the wire (service/addresses.py): a non-ASCII domain in IDNA form, a non-ASCII
+    local part only for a relay that speaks SMTPUTF8, else AddressNotSendable.
     """
 
     from_name: str
@@ -65,6 +71,9 @@ class Outgoing:
     body: PreparedBody | LazyBody | None = field(default=None, compare=False, repr=False)
     # An iTIP calendar message (RFC 5546) sent along; only single messages carry one.
     calendar: CalendarPart | None = field(default=None, compare=False, repr=False)
+    # Mail a person's own action calls for (an answer's confirmation, a signup), not a mailing;
+    # relays that keep the two apart (Postmark's message streams) send it on its own stream.
+    transactional: bool = False
 
     def __post_init__(self) -> None:
         values = (
@@ -79,8 +88,10 @@ class Outgoing:
             *(part for header in self.headers for part in header),
         )
         # One pass over all values; the named check runs only when something is wrong.
+        # isprintable() is false for every control character (and for some harmless ones, such
+        # as a no-break space), so the pattern runs only on the rare value that fails it.
         joined = "".join(values)
-        if "\r" in joined or "\n" in joined:
+        if not joined.isprintable() and unsafe_header_text(joined):
             for name, value in (
                 ("Subject", self.subject),
                 ("To name", self.to_name),
@@ -98,6 +109,22 @@ class Outgoing:
     def recipient(self) -> str:
         """The envelope recipient (RCPT TO)."""
         return self.to_email
+
+    @property
+    def needs_smtputf8(self) -> bool:
+        """Whether an address has a non-ASCII local part, which only SMTPUTF8 relays carry."""
+        if self.from_email.isascii() and self.to_email.isascii() and self.reply_to.isascii():
+            return False
+        addresses = [self.from_email, self.to_email]
+        addresses += [email for _name, email in getaddresses([self.reply_to])]
+        return any(needs_smtputf8(address) for address in addresses)
+
+    def envelope(self, *, smtputf8: bool = False) -> tuple[str, str]:
+        """MAIL FROM and RCPT TO as the relay gets them; raises AddressNotSendable."""
+        return (
+            wire_address(self.from_email, smtputf8=smtputf8),
+            wire_address(self.to_email, smtputf8=smtputf8),
+        )
 
     @property
     def from_header(self) -> str:
@@ -118,24 +145,33 @@ class Outgoing:
         """
         return self.body is None or self.calendar is not None or self.body.has_dot_lines
 
-    def header_lines(self) -> list[tuple[str, str]]:
-        """Every header except the MIME structure ones, encoded, in the order written."""
+    def header_lines(self, *, smtputf8: bool = False) -> list[tuple[str, str]]:
+        """Every header except the MIME structure ones, encoded, in the order written.
+
+        With `smtputf8` an address may keep its non-ASCII local part (RFC 6532); without, such
+        an address raises AddressNotSendable.
+        """
         lines = [
-            ("From", self.from_header),
-            ("To", self.to_header),
+            ("From", _address(self.from_name, self.from_email, smtputf8)),
+            ("To", _address(self.to_name, self.to_email, smtputf8)),
             ("Subject", encode_header_text(self.subject)),
             ("Date", self.date or formatdate(usegmt=True)),
             ("Message-ID", self.message_id or make_msgid(domain=_domain(self.from_email))),
         ]
         if self.reply_to:
-            lines.append(("Reply-To", self.reply_to))
+            lines.append(("Reply-To", _address_list(self.reply_to, smtputf8)))
         lines.extend(self.headers)
         return lines
 
-    def as_bytes(self) -> bytes:
-        """The whole message, CRLF line endings, 7-bit clean, ready for SMTP DATA."""
+    def as_bytes(self, *, smtputf8: bool = False) -> bytes:
+        """The whole message, CRLF line endings, ready for SMTP DATA.
+
+        7-bit clean, except that with `smtputf8` (a relay that offered SMTPUTF8) a non-ASCII
+        local part stays UTF-8 in the headers (RFC 6532). Raises AddressNotSendable for an
+        address this relay cannot carry.
+        """
         if self.calendar is not None:
-            return self._with_calendar(self.calendar)
+            return self._with_calendar(self.calendar, smtputf8)
         if self.body is not None:
             boundary, body = self.body.boundary, self.body.data
         else:
@@ -149,15 +185,17 @@ class Outgoing:
                     _closing(boundary),
                 )
             )
-        head = "".join(_header_line(name, value) for name, value in self.header_lines())
+        head = "".join(
+            _header_line(name, value) for name, value in self.header_lines(smtputf8=smtputf8)
+        )
         head += (
             f"MIME-Version: 1.0{CRLF}"
             f"Content-Type: multipart/alternative;{CRLF}"
             f' boundary="{boundary}"{CRLF}{CRLF}'
         )
-        return head.encode("ascii") + body
+        return _head_bytes(head, smtputf8) + body
 
-    def _with_calendar(self, calendar: CalendarPart) -> bytes:
+    def _with_calendar(self, calendar: CalendarPart, smtputf8: bool) -> bytes:
         alternative = _BOUNDARY_PREFIX + secrets.token_hex(12)
         mixed = _BOUNDARY_PREFIX + secrets.token_hex(12)
         encoded = _base64_lines(calendar.data)
@@ -189,13 +227,15 @@ class Outgoing:
                 _closing(mixed),
             )
         )
-        head = "".join(_header_line(name, value) for name, value in self.header_lines())
+        head = "".join(
+            _header_line(name, value) for name, value in self.header_lines(smtputf8=smtputf8)
+        )
         head += (
             f"MIME-Version: 1.0{CRLF}"
             f"Content-Type: multipart/mixed;{CRLF}"
             f' boundary="{mixed}"{CRLF}{CRLF}'
         )
-        return head.encode("ascii") + body
+        return _head_bytes(head, smtputf8) + body
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,16 +464,43 @@ def _header_line(name: str, value: str) -> str:
 _FOLD_AT = 78
 
 
-def _address(name: str, email: str) -> str:
-    try:
+def _address(name: str, email: str, smtputf8: bool = False) -> str:
+    if email.isascii():
         return formataddr((name, email), charset="utf-8")
-    except UnicodeEncodeError as exc:
-        # An address with non-ASCII characters needs SMTPUTF8, which we do not speak.
-        raise ValueError(f"the address {email!r} is not plain ASCII; it cannot be sent") from exc
+    wire = wire_address(email, smtputf8=smtputf8)
+    if wire.isascii():
+        return formataddr((name, wire), charset="utf-8")
+    if not name:
+        return wire
+    # formataddr refuses a UTF-8 local part (RFC 6532 allows it where SMTPUTF8 was offered), so
+    # the name is written around a stand-in address and the real one put in its place.
+    named, _bracket, _rest = formataddr((name, "_@_"), charset="utf-8").rpartition("<")
+    return f"{named}<{wire}>"
+
+
+def _address_list(value: str, smtputf8: bool) -> str:
+    # Reply-To holds a bare address (the network's mailbox) or "Name <address>" from a message
+    # built with the email package; only a non-ASCII one needs to be taken apart.
+    if value.isascii():
+        return value
+    return ", ".join(_address(name, email, smtputf8) for name, email in getaddresses([value]))
+
+
+def _head_bytes(head: str, smtputf8: bool) -> bytes:
+    try:
+        return head.encode("ascii")
+    except UnicodeEncodeError:
+        if not smtputf8:
+            raise
+        return head.encode("utf-8")
 
 
 def _domain(email: str) -> str | None:
-    return email.rpartition("@")[2] or None
+    domain = email.rpartition("@")[2]
+    try:
+        return ascii_domain(domain) if domain else None
+    except AddressNotSendable:
+        return None
 
 
 def _qp(data: bytes) -> bytes:

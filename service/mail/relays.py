@@ -11,28 +11,38 @@ temporary (try again later), any other 4xx is permanent with the provider's own 
 `send` raises for its one message. `send_many` returns a `BatchResult` that says per message
 whether it was accepted or failed (temporarily or permanently, with the reason), because a batch
 answer can refuse one recipient and accept the others, and the send loop records each.
+
+Each message is made into its part of a request on its own first, so one that cannot be (an
+address the provider cannot carry, a broken value) fails alone and the request goes with the
+others. Addresses follow service/addresses.py: a non-ASCII domain goes in IDNA form; a non-ASCII
+local part goes only where the provider documents SMTPUTF8 support (Mailgun's HTTP API does;
+Postmark's address check allows ASCII only).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Mapping
+from email.utils import getaddresses
 from typing import Any
 
 import requests
 
+from service.addresses import wire_address
 from service.mail.outgoing import Outgoing
 from service.mail.transports import (
     BatchResult,
     Outcome,
+    Outcomes,
     PermanentFailure,
     RateLimited,
     Status,
     TemporaryFailure,
     Transport,
     TransportConfigError,
-    outcome_of,
+    TransportError,
 )
 
 __all__ = ["BatchResult", "MailgunRelay", "Outcome", "PostmarkRelay", "RateLimited"]
@@ -50,42 +60,61 @@ class HttpRelay(Transport):
     def __init__(self, *, timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)):
         self.timeout = timeout
 
-    def send_batch(self, messages: Sequence[Outgoing]) -> BatchResult:
-        """Hand over the messages over one Session; the result says what became of each."""
-        result = BatchResult()
+    def hand_over(self, outcomes: Outcomes) -> None:
+        """Hand over the messages over one Session, recording what became of each."""
         with requests.Session() as session:
-            for chunk in self.chunks(messages):
+            for chunk in self.chunks(list(range(len(outcomes.messages)))):
+                indices, parts = self._prepared(outcomes, chunk)
+                if not indices:
+                    continue
                 try:
-                    outcomes = self.send_chunk(session, chunk)
-                except TemporaryFailure as exc:
-                    # The provider is down or throttling: the rest of the batch would fail the
-                    # same way, so it is left for the next round instead of hammering it.
-                    done = len(result.outcomes)
-                    result.outcomes.extend(outcome_of(m, exc) for m in messages[done:])
-                    return result
-                except PermanentFailure as exc:
+                    answers = self.send_chunk(
+                        session, [outcomes.messages[i] for i in indices], parts
+                    )
+                except TransportError as exc:
                     if exc.relay_wide:
-                        # Refused credentials refuse every message alike; none was tried.
-                        done = len(result.outcomes)
-                        result.outcomes.extend(outcome_of(m, exc) for m in messages[done:])
-                        return result
-                    outcomes = [outcome_of(m, exc) for m in chunk]
-                result.outcomes.extend(outcomes)
-        return result
+                        # The provider is down, throttling or refuses our credentials: the rest
+                        # of the batch would fail the same way, so it is left for the next round
+                        # instead of hammering it.
+                        outcomes.fail_unknown(exc)
+                        return
+                    for index in indices:
+                        outcomes.failed(index, exc)
+                    continue
+                for index, outcome in zip(indices, answers, strict=True):
+                    outcomes.set(index, outcome)
 
-    def chunks(self, messages: list[Outgoing]) -> list[list[Outgoing]]:
-        """The messages grouped the way one request can carry them (one each by default)."""
-        return [[message] for message in messages]
+    def _prepared(self, outcomes: Outcomes, chunk: list[int]) -> tuple[list[int], list[Any]]:
+        # Each message's part of the request is made on its own: one that cannot be fails alone.
+        indices, parts = [], []
+        for index in chunk:
+            try:
+                parts.append(self.prepare(outcomes.messages[index]))
+            except Exception as exc:
+                outcomes.refused_here(index, exc)
+                continue
+            indices.append(index)
+        return indices, parts
 
-    def send_chunk(self, session: requests.Session, chunk: list[Outgoing]) -> list[Outcome]:
+    def chunks(self, indices: list[int]) -> list[list[int]]:
+        """The positions grouped the way one request can carry them (one each by default)."""
+        return [[index] for index in indices]
+
+    def send_chunk(
+        self, session: requests.Session, chunk: list[Outgoing], parts: list[Any]
+    ) -> list[Outcome]:
         """Post one request for the chunk; raises when the whole request failed."""
-        request = self.build_request(chunk)
+        request = self.build_request(parts)
         response = self.post(session, request)
         self.raise_for_status(response)
         return self.parse_answer(response, chunk)
 
-    def build_request(self, chunk: list[Outgoing]) -> dict[str, Any]:
-        """Keyword arguments for `Session.request` that send the chunk."""
+    def prepare(self, message: Outgoing) -> Any:
+        """The message's own part of a request; raises when the message cannot go this way."""
+        raise NotImplementedError
+
+    def build_request(self, parts: list[Any]) -> dict[str, Any]:
+        """Keyword arguments for `Session.request` that send these prepared messages."""
         raise NotImplementedError
 
     def post(self, session: requests.Session, request: dict[str, Any]) -> requests.Response:
@@ -160,14 +189,24 @@ class MailgunRelay(HttpRelay):
         self.domain = domain
         self.base_url = (base_url or MAILGUN_REGIONS[region]).rstrip("/")
 
-    def build_request(self, chunk: list[Outgoing]) -> dict[str, Any]:
+    def prepare(self, message: Outgoing) -> tuple[str, bytes]:
+        """The recipient and the MIME bytes.
+
+        Mailgun documents SMTPUTF8 for its HTTP sending API, so a non-ASCII local part goes,
+        with UTF-8 headers (RFC 6532); whether the recipient's own server takes it, Mailgun's
+        bounce tells.
+        """
+        recipient = wire_address(message.to_email, smtputf8=True)
+        return recipient, message.as_bytes(smtputf8=True)
+
+    def build_request(self, parts: list[tuple[str, bytes]]) -> dict[str, Any]:
         """A multipart form with the recipients (`to`) and the MIME file (`message`)."""
-        (message,) = chunk
+        ((recipient, data),) = parts
         return {
             "url": f"{self.base_url}/v3/{self.domain}/messages.mime",
             "auth": ("api", self.api_key),
-            "data": {"to": [message.to_email]},
-            "files": {"message": ("message.mime", message.as_bytes())},
+            "data": {"to": [recipient]},
+            "files": {"message": ("message.mime", data)},
         }
 
     def error_text(self, response: requests.Response) -> str:
@@ -210,17 +249,23 @@ _POSTMARK_OWN_HEADERS = {
 
 
 def postmark_json(message: Outgoing, stream: str) -> dict[str, Any]:
-    """Our message as one entry of Postmark's /email/batch array, custom headers kept."""
+    """Our message as one entry of Postmark's /email/batch array, custom headers kept.
+
+    Raises AddressNotSendable for an address Postmark cannot carry (a non-ASCII local part).
+    """
     entry: dict[str, Any] = {
-        "From": message.from_header,
-        "To": message.to_header,
+        "From": postmark_address(message.from_name, _postmark_email(message.from_email)),
+        "To": postmark_address(message.to_name, _postmark_email(message.to_email)),
         "Subject": message.subject,
         "MessageStream": stream,
         "TextBody": message.text,
         "HtmlBody": message.html,
     }
     if message.reply_to:
-        entry["ReplyTo"] = message.reply_to
+        entry["ReplyTo"] = ", ".join(
+            postmark_address(name, _postmark_email(email))
+            for name, email in getaddresses([message.reply_to])
+        )
     entry["Headers"] = [
         {"Name": name, "Value": value}
         for name, value in message.header_lines()
@@ -239,8 +284,33 @@ def postmark_json(message: Outgoing, stream: str) -> dict[str, Any]:
     return entry
 
 
+# RFC 5322 "specials": a display name holding one is quoted, which Postmark asks for names
+# with punctuation ("Joe Receiver, jr" <receiver@example.com>).
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+
+
+def postmark_address(name: str, email: str) -> str:
+    """An address as Postmark's JSON takes it: `Name <address>`, the name as it is (not RFC 2047
+    encoded), quoted when it holds punctuation."""
+    if not name:
+        return email
+    if _SPECIALS.search(name):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{email}>"
+
+
+def _postmark_email(address: str) -> str:
+    # Postmark checks a mailbox against ASCII characters only: no SMTPUTF8.
+    return wire_address(address, smtputf8=False)
+
+
 class PostmarkRelay(HttpRelay):
-    """Postmark's API: up to 500 messages per POST /email/batch, answered per message."""
+    """Postmark's API: up to 500 messages per POST /email/batch, answered per message.
+
+    Campaigns go on the broadcast stream (`message_stream`), single messages (an answer's
+    confirmation, a calendar update, a signup confirmation) on the transactional one, as
+    Postmark asks: it keeps the two apart for deliverability and unsubscribe handling.
+    """
 
     name = "Postmark"
 
@@ -250,6 +320,7 @@ class PostmarkRelay(HttpRelay):
         *,
         base_url: str = "https://api.postmarkapp.com",
         message_stream: str = "broadcast",
+        transactional_stream: str = "outbound",
         batch_size: int = POSTMARK_BATCH_SIZE,
         timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
     ):
@@ -257,16 +328,21 @@ class PostmarkRelay(HttpRelay):
         self.server_token = server_token
         self.base_url = base_url.rstrip("/")
         self.message_stream = message_stream
+        self.transactional_stream = transactional_stream
         self.batch_size = min(batch_size, POSTMARK_BATCH_SIZE)
 
-    def chunks(self, messages: list[Outgoing]) -> list[list[Outgoing]]:
+    def chunks(self, indices: list[int]) -> list[list[int]]:
         """Groups of at most 500 messages, Postmark's limit per batch call."""
         size = self.batch_size
-        return [messages[i : i + size] for i in range(0, len(messages), size)]
+        return [indices[i : i + size] for i in range(0, len(indices), size)]
 
-    def build_request(self, chunk: list[Outgoing]) -> dict[str, Any]:
+    def prepare(self, message: Outgoing) -> dict[str, Any]:
+        """The message's entry of the batch array, on the stream its kind belongs to."""
+        stream = self.transactional_stream if message.transactional else self.message_stream
+        return postmark_json(message, stream)
+
+    def build_request(self, parts: list[dict[str, Any]]) -> dict[str, Any]:
         """A JSON array of messages, with the server token in its header."""
-        body = [postmark_json(message, self.message_stream) for message in chunk]
         return {
             "url": f"{self.base_url}/email/batch",
             "headers": {
@@ -274,7 +350,7 @@ class PostmarkRelay(HttpRelay):
                 "Content-Type": "application/json",
                 "X-Postmark-Server-Token": self.server_token,
             },
-            "data": json.dumps(body).encode(),
+            "data": json.dumps(parts).encode(),
         }
 
     def error_text(self, response: requests.Response) -> str:
@@ -300,6 +376,10 @@ class PostmarkRelay(HttpRelay):
             )
         outcomes = []
         for message, answer in zip(chunk, answers, strict=True):
+            if not isinstance(answer, dict):
+                reason = f"Postmark answered {str(answer)[:200]!r} for this message"
+                outcomes.append(Outcome(message, "temporary", reason))
+                continue
             code = int(answer.get("ErrorCode", 0))
             if code == 0:
                 outcomes.append(
@@ -336,5 +416,6 @@ def relay_from_config(kind: str, config: Mapping[str, Any]) -> HttpRelay:
             _required(config, "POSTMARK_SERVER_TOKEN", kind),
             base_url=config.get("POSTMARK_BASE_URL") or "https://api.postmarkapp.com",
             message_stream=config.get("POSTMARK_MESSAGE_STREAM") or "broadcast",
+            transactional_stream=config.get("POSTMARK_TRANSACTIONAL_STREAM") or "outbound",
         )
     raise TransportConfigError(f"MAIL_TRANSPORT={kind!r} is not an HTTP API relay")

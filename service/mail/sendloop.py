@@ -14,7 +14,13 @@ What an outcome does (Mailman's outgoing runner keeps the same distinctions):
 - temporary for the whole relay (down, throttling): the campaign waits (retry_at) and goes on by
   itself, the messages keep their place and no attempt is counted;
 - permanent for the whole relay (login refused): the campaign pauses with the reason;
-- MAIL_PAUSE_AFTER_FAILURES failures in a row also pause it, with the last reason.
+- MAIL_PAUSE_AFTER_FAILURES failures in a row also pause it, with the last reason;
+- refused before any relay saw it (a message that cannot be built, an address this relay cannot
+  carry): failed with the reason, alone; no bounce, and no failure of the relay's.
+
+One bad message never touches the rest of its chunk: building each message is guarded on its
+own, transports record outcomes by position and never raise (service/mail/transports.py), and
+`_hand_over` still keeps whatever a misbehaving transport did say.
 
 Single messages (campaign_id None: an answer's confirmation with its calendar invitation, a
 calendar update or cancel; service/meetings/notices.py) share all of this except what belongs to
@@ -43,10 +49,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from service.addresses import AddressNotSendable, ascii_domain
 from service.audience.signup import SIGNUP_CONFIRM, build_confirmation
 from service.campaigns.blocks import ContentError
 from service.campaigns.store import campaign_content, meeting_facts, upcoming_for
-from service.campaigns.testsend import network_from_config, sender_address
+from service.campaigns.testsend import network_from_config, sender_address, sender_name
 from service.mail import placeholders
 from service.mail.notice_mail import NoticeSender, build_notice, uid_domain
 from service.mail.outbox import (
@@ -68,7 +75,14 @@ from service.mail.render import (
     template_parts,
 )
 from service.mail.suppression import suppress
-from service.mail.transports import Outcome, Transport, transport_from_config
+from service.mail.transports import (
+    Outcome,
+    TemporaryFailure,
+    Transport,
+    outcome_of,
+    transport_from_config,
+    unsendable_reason,
+)
 from service.meetings.answer_links import NO, YES, AnswerSigner, answer_url
 from service.models import Campaign, DeliveryStatus, Meeting, utcnow
 from service.nominations.introduction import INTRODUCTION, build_introduction
@@ -156,13 +170,15 @@ class MessageFactory:
         self._preferences = ContactSigner(self.secret_key, PREFERENCES)
         self._card = ContactSigner(self.secret_key, CARD)
         from_email = sender_address(config)
+        self.sender_name = sender_name(config)
         self.notice_sender = NoticeSender(
             network=self.network,
             base_url=self.base_url,
-            from_name=self.network.name,
+            from_name=self.sender_name,
             from_email=from_email,
             uid_domain=uid_domain(self.base_url, from_email),
         )
+        self.message_id_domain = message_id_domain(from_email)
 
     def campaign_mail(self, session: Session, campaign: Campaign) -> CampaignMail:
         """The campaign rendered in both languages; raises TemplateError when it cannot be."""
@@ -188,11 +204,11 @@ class MessageFactory:
             campaign_id=campaign.id,
             version=campaign.version,
             meeting_id=campaign.meeting_id,
-            from_name=campaign.sender_name or self.network.name,
+            from_name=campaign.sender_name or self.sender_name,
             from_email=from_email,
             reply_to=self.network.email,
             list_id=list_id(self.network.name, self.base_url),
-            message_id_domain=from_email.rpartition("@")[2] or "localhost",
+            message_id_domain=self.message_id_domain,
             rendered=rendered,
             bodies={language: _body_template(r) for language, r in rendered.items()},
             web_version_url=web_version_url(campaign.id, self.secret_key, self.base_url),
@@ -201,7 +217,7 @@ class MessageFactory:
         return mail
 
     def message(self, mail: CampaignMail, delivery: Claimed) -> Outgoing:
-        """The message for one delivery; raises ValueError for an address that cannot go."""
+        """The message for one delivery; raises ValueError for a value that cannot go."""
         rendered = mail.rendered.get(delivery.language) or mail.rendered["nl"]
         name = delivery.name.strip()
         token = self._unsubscribe.token(delivery.contact_id or 0, mail.campaign_id)
@@ -292,8 +308,7 @@ class MessageFactory:
         )
 
     def _single_message_id(self, delivery_id: int) -> str:
-        domain = self.notice_sender.from_email.rpartition("@")[2] or "localhost"
-        return f"<opgavepost.n{delivery_id}.{self.install_mark}@{domain}>"
+        return f"<opgavepost.n{delivery_id}.{self.install_mark}@{self.message_id_domain}>"
 
     def message_id(self, mail: CampaignMail, delivery_id: int) -> str:
         """The same Message-ID every time this delivery is sent, so a repeat is recognisable."""
@@ -301,6 +316,18 @@ class MessageFactory:
             f"<opgavepost.{mail.campaign_id}.{delivery_id}.{self.install_mark}"
             f"@{mail.message_id_domain}>"
         )
+
+
+def message_id_domain(sender: str) -> str:
+    """The domain in our Message-IDs: the sender's, in IDNA form (a header is ASCII)."""
+    return _ascii_host(sender.rpartition("@")[2])
+
+
+def _ascii_host(host: str) -> str:
+    try:
+        return ascii_domain(host) or "localhost"
+    except AddressNotSendable:
+        return "localhost"
 
 
 def _body_template(rendered: RenderedCampaign) -> BodyTemplate | None:
@@ -313,7 +340,7 @@ def _body_template(rendered: RenderedCampaign) -> BodyTemplate | None:
 def list_id(network_name: str, base_url: str) -> str:
     """The List-Id header (RFC 2919): the network's name and an id under our own host name."""
     slug = re.sub(r"[^a-z0-9]+", "-", network_name.lower()).strip("-") or "nieuwsbrief"
-    host = urlsplit(base_url).hostname or "localhost"
+    host = _ascii_host(urlsplit(base_url).hostname or "")
     label = network_name.replace('"', "").replace("\\", "").strip()
     # A non-ASCII label would need encoding; the id alone is enough for filters.
     return f'"{label}" <{slug}.{host}>' if label.isascii() and label else f"<{slug}.{host}>"
@@ -457,12 +484,12 @@ class SendLoop:
                     continue
                 try:
                     ready.append((delivery, self.factory.message(mail, delivery)))
-                except ValueError as exc:
-                    results.append(Result(delivery.id, DeliveryStatus.FAILED, str(exc)))
+                except Exception as exc:  # one message that cannot be built fails alone
+                    results.append(_not_built(delivery, exc))
         if ready:
             self.pacer.wait_for(len(ready))
-            batch = self.transport.send_batch([message for _delivery, message in ready])
-            self._judge(session, ready, batch.outcomes, results)
+            outcomes = self._hand_over([message for _delivery, message in ready])
+            self._judge(session, ready, outcomes, results)
         now = self.clock()
         record_results(session, results, now=now)
         finish_campaigns(session, {d.campaign_id for d in chunk}, now=now)
@@ -482,9 +509,28 @@ class SendLoop:
             except TemplateError as exc:
                 # Our template is broken: it may be mended, so the message waits and retries.
                 results.append(self._retry_or_fail(delivery, str(exc), now))
-            except ValueError as exc:
-                results.append(Result(delivery.id, DeliveryStatus.FAILED, str(exc)))
+            except Exception as exc:  # one message that cannot be built fails alone
+                results.append(_not_built(delivery, exc))
         return ready
+
+    def _hand_over(self, messages: list[Outgoing]) -> list[Outcome]:
+        """One outcome per message, whatever the transport does.
+
+        Transports never raise and answer every message (service/mail/transports.py); this
+        keeps that true for one that does not. What it answered stays (an accepted message is
+        recorded as sent); a message it said nothing about may or may not have gone, so it is
+        tried again later as a failure of its own, never counted as sent.
+        """
+        try:
+            answered = self.transport.send_batch(messages).outcomes
+        except Exception as exc:
+            log.exception("the %s transport raised instead of answering", self.transport.name)
+            answered, why = [], f"the relay gave no answer for this message ({exc!r})"
+        else:
+            why = "the relay gave no answer for this message"
+        by_message = {id(outcome.message): outcome for outcome in answered}
+        failure = TemporaryFailure(f"{why}; it is tried again later")
+        return [by_message.get(id(message)) or outcome_of(message, failure) for message in messages]
 
     def _campaign_mail(
         self,
@@ -497,7 +543,9 @@ class SendLoop:
             return None
         try:
             return self.factory.campaign_mail(session, campaign)
-        except (TemplateError, ContentError) as exc:
+        except Exception as exc:
+            if not isinstance(exc, TemplateError | ContentError):
+                log.exception("campaign %s could not be rendered", campaign.id)
             # Nothing of a campaign that cannot render may go; the organiser mends and resumes.
             pause_by_itself(session, campaign.id, f"the email could not be rendered: {exc}")
             results.extend(_released(d) for d in deliveries)
@@ -519,6 +567,9 @@ class SendLoop:
                     Result(delivery.id, DeliveryStatus.SENT, provider_id=outcome.provider_id)
                 )
                 streak.accepted()
+            elif outcome.unsendable:
+                # Refused before the relay saw it: about this message alone, not the relay.
+                results.append(Result(delivery.id, DeliveryStatus.FAILED, outcome.reason))
             elif outcome.relay_wide and delivery.campaign_id is None:
                 # No campaign waits for the relay on its behalf: the message itself waits.
                 results.append(self._held_back(delivery, outcome, now))
@@ -633,6 +684,10 @@ def _relay_wait(streak: int, retry_after: float | None) -> timedelta:
     if retry_after is not None:
         return timedelta(seconds=retry_after)
     return min(RELAY_RETRY_FIRST * 2 ** max(0, streak - 1), RELAY_RETRY_MAX)
+
+
+def _not_built(delivery: Claimed, error: Exception) -> Result:
+    return Result(delivery.id, DeliveryStatus.FAILED, unsendable_reason(error))
 
 
 def _skipped(delivery: Claimed) -> Result:

@@ -8,11 +8,20 @@ Speed comes from three things, measured in bench/send.py against Postfix's smtp-
 - several connections (MAIL_SMTP_CONNECTIONS) send side by side, each in its own thread.
 
 smtplib still opens the connection, does STARTTLS and the login; only the transaction itself is
-written here. Servers without PIPELINING get smtplib's own `sendmail`, one command at a time.
+written here. Servers without PIPELINING get smtplib's commands one at a time.
 
 Every reply is classified: 4xx is temporary, 5xx permanent; a 5xx to RCPT TO (or 5.1.x to the
-data) refuses the address itself, which is a hard bounce; 421, a dropped connection or a
-refused login concern the whole relay.
+data) refuses the address itself, which is a hard bounce; a refused login concerns the whole
+relay. A connection that breaks (closed, 421, a reply that is no reply) costs no message: the
+one whose data was on the wire may have arrived and is tried again later on its own (with its
+stable Message-ID), the messages already answered keep their outcome, and the rest go on over a
+new connection; only a connection that breaks before a single answer stands for a relay in
+trouble. A message is made (envelope and bytes) before it goes, so one that cannot be (an
+address this server cannot carry, a broken value) fails alone before anything of it is sent.
+
+Internationalised addresses (service/addresses.py): a non-ASCII domain goes in IDNA form; a
+non-ASCII local part goes with SMTPUTF8 (RFC 6531, UTF-8 headers by RFC 6532) when the server
+offers it, and is refused for that message alone when it does not.
 """
 
 from __future__ import annotations
@@ -21,13 +30,13 @@ import re
 import smtplib
 import ssl
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
 from service.mail.outgoing import Outgoing
 from service.mail.transports import (
-    BatchResult,
     Outcome,
+    Outcomes,
     PermanentFailure,
     TemporaryFailure,
     Transport,
@@ -40,7 +49,7 @@ SMTP_TIMEOUT = 30
 
 
 class _ConnectionLost(Exception):
-    """The server closed the connection or answered 421; the rest of the batch waits."""
+    """The server closed the connection, answered 421 or something that is no SMTP reply."""
 
 
 class SmtpTransport(Transport):
@@ -76,21 +85,32 @@ class SmtpTransport(Transport):
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
-    def send_batch(self, messages: Sequence[Outgoing]) -> BatchResult:
-        """Send the messages, spread over the connections; one outcome per message, in order."""
-        messages = list(messages)
-        lanes = min(self.connections, len(messages))
-        if lanes <= 1:
-            return BatchResult(self._send_on_one_connection(messages))
+    @property
+    def where(self) -> str:
+        """host:port, for the reasons a person reads."""
+        return f"{self.host}:{self.port}"
+
+    def hand_over(self, outcomes: Outcomes) -> None:
+        """Send the messages, spread over the connections; each records its own outcomes."""
+        count = len(outcomes.messages)
+        lanes = min(self.connections, count)
+        if lanes == 0:
+            return
+        if lanes == 1:
+            self._send_lane(outcomes, list(range(count)))
+            return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.connections, thread_name_prefix="smtp")
-        # Lane k gets messages k, k+lanes, ...; the outcomes are put back in the given order.
-        slices = [messages[k::lanes] for k in range(lanes)]
-        results = list(self._pool.map(self._send_on_one_connection, slices))
-        ordered: list[Outcome] = [None] * len(messages)  # type: ignore[list-item]
-        for k, outcomes in enumerate(results):
-            ordered[k::lanes] = outcomes
-        return BatchResult(ordered)
+        # Lane k gets messages k, k+lanes, ...; the outcomes land in their own positions.
+        futures = [
+            self._pool.submit(self._send_lane, outcomes, list(range(k, count, lanes)))
+            for k in range(lanes)
+        ]
+        # Every lane ends before an unexpected error of one is raised, so no lane is still
+        # writing outcomes while send_batch gives the rest theirs.
+        wait(futures)
+        for future in futures:
+            future.result()
 
     def close(self) -> None:
         """Say QUIT on every kept-open connection."""
@@ -102,44 +122,54 @@ class SmtpTransport(Transport):
             self._pool.shutdown(wait=True)
             self._pool = None
 
-    def _send_on_one_connection(self, messages: list[Outgoing]) -> list[Outcome]:
-        try:
-            smtp = self._checkout()
-        except TransportError as exc:
-            return [outcome_of(m, exc) for m in messages]
-        outcomes: list[Outcome] = []
-        healthy = True
-        try:
-            if "pipelining" in smtp.esmtp_features:
-                _send_pipelined(smtp, messages, outcomes)
-            else:
-                _send_one_by_one(smtp, messages, outcomes)
-        except (_ConnectionLost, smtplib.SMTPServerDisconnected, OSError) as exc:
-            healthy = False
-            # Messages without a final answer may or may not have arrived; they go again, and
-            # their stable Message-ID lets a repeat be recognised.
-            failure = TemporaryFailure(
-                f"the SMTP server {self.host}:{self.port} dropped the connection: {exc}",
-                relay_wide=True,
-            )
-            outcomes.extend(outcome_of(m, failure) for m in messages[len(outcomes) :])
-        if healthy:
+    def _send_lane(self, outcomes: Outcomes, indices: list[int]) -> None:
+        """Send these messages over one connection; when it breaks, the rest over a new one."""
+        while True:
+            pending = outcomes.unknown(indices)
+            if not pending:
+                return
+            try:
+                smtp, fresh = self._checkout()
+            except TransportError as exc:
+                outcomes.fail_unknown(exc, pending)
+                return
+            lane = _Lane(smtp, outcomes, pending)
+            try:
+                lane.send()
+            except (_ConnectionLost, smtplib.SMTPServerDisconnected, OSError) as exc:
+                smtp.close()
+                lane.settle_doubt(self.where, exc)
+                if lane.answered or not fresh:
+                    # The connection served some messages and then broke, or was a kept one
+                    # the server had given up on: the rest go over another. A server that
+                    # breaks it for every message still ends, one message (its own temporary
+                    # failure) per connection.
+                    continue
+                # Not one answer on a fresh connection: the relay is in trouble, not a
+                # message. The rest keep their place until the campaign tries again.
+                failure = TemporaryFailure(
+                    f"the SMTP server {self.where} dropped the connection: {exc}", relay_wide=True
+                )
+                outcomes.fail_unknown(failure, pending)
+                return
+            except BaseException:
+                smtp.close()
+                raise
             with self._lock:
                 self._idle.append(smtp)
-        else:
-            smtp.close()
-        return outcomes
+            return
 
-    def _checkout(self) -> smtplib.SMTP:
+    def _checkout(self) -> tuple[smtplib.SMTP, bool]:
+        """A connection, and whether it is new (rather than kept from an earlier batch)."""
         with self._lock:
             while self._idle:
                 smtp = self._idle.pop()
                 if _still_open(smtp):
-                    return smtp
-        return self._connect()
+                    return smtp, False
+        return self._connect(), True
 
     def _connect(self) -> smtplib.SMTP:
-        where = f"{self.host}:{self.port}"
+        where = self.where
         try:
             context = ssl.create_default_context()
             if self.use_ssl:
@@ -174,31 +204,141 @@ class SmtpTransport(Transport):
         return smtp
 
 
-def _send_pipelined(smtp: smtplib.SMTP, messages: list[Outgoing], outcomes: list[Outcome]) -> None:
-    """One transaction per message, the next one's commands sent with the previous body."""
-    replies = _Replies(smtp)
-    envelope_on_the_wire = False
-    for index, message in enumerate(messages):
-        if not envelope_on_the_wire:
-            smtp.send(_envelope(message))
-        mail, rcpt, data = replies.next(), replies.next(), replies.next()
-        envelope_on_the_wire = False
-        if data[0] != 354:
-            outcomes.append(_refused(message, mail, rcpt, data))
-            smtp.send(b"RSET\r\n")
-            replies.next()
-            continue
-        following = messages[index + 1] if index + 1 < len(messages) else None
-        data = message.as_bytes()
-        body = (_dot_stuffed(data) if message.may_have_dot_lines else data) + b".\r\n"
-        if following is not None:
-            body += _envelope(following)
-            envelope_on_the_wire = True
-        smtp.send(body)
-        outcomes.append(_answered(message, replies.next(), stage="data"))
-    if replies.pending:
-        # Nothing should follow the last answer; a connection out of step is not reused.
-        raise _ConnectionLost("the server sent more than was asked")
+@dataclass(slots=True)
+class _Ready:
+    """A message with its envelope and bytes made, so nothing of it can fail once it goes."""
+
+    position: int  # in the lane's pending list
+    index: int  # in the batch
+    message: Outgoing
+    sender: str
+    recipient: str
+    # MAIL FROM carries SMTPUTF8 (and BODY=8BITMIME, which every SMTPUTF8 server offers, as
+    # smtplib's send_message adds it): an address has a non-ASCII local part (RFC 6531).
+    utf8: bool
+    envelope: bytes  # MAIL FROM, RCPT TO and DATA, for pipelining
+    data: bytes  # dot-stuffed, without the final "."
+
+    @classmethod
+    def of(cls, position: int, index: int, message: Outgoing, smtputf8: bool) -> _Ready:
+        """Make everything the message needs on this connection; raises when it cannot be."""
+        sender, recipient = message.envelope(smtputf8=smtputf8)
+        utf8 = smtputf8 and message.needs_smtputf8
+        options = f" {' '.join(_UTF8_OPTIONS)}" if utf8 else ""
+        envelope = (
+            f"MAIL FROM:{_path(sender)}{options}\r\nRCPT TO:{_path(recipient)}\r\nDATA\r\n"
+        ).encode("utf-8" if utf8 else "ascii")
+        data = message.as_bytes(smtputf8=smtputf8)
+        if message.may_have_dot_lines:
+            data = _dot_stuffed(data)
+        return cls(position, index, message, sender, recipient, utf8, envelope, data)
+
+
+_UTF8_OPTIONS = ["BODY=8BITMIME", "SMTPUTF8"]
+
+
+class _Lane:
+    """One connection's turn at some messages of a batch.
+
+    Knows which message is in doubt (its data went out, its answer has not come: it may have
+    arrived) and how many final answers the connection gave, for when the connection breaks.
+    """
+
+    def __init__(self, smtp: smtplib.SMTP, outcomes: Outcomes, pending: list[int]):
+        self.smtp = smtp
+        self.outcomes = outcomes
+        self.pending = pending
+        self.smtputf8 = "smtputf8" in smtp.esmtp_features
+        self.in_doubt: int | None = None
+        self.answered = 0
+
+    def send(self) -> None:
+        """Send every pending message, pipelined where the server offers it."""
+        if "pipelining" in self.smtp.esmtp_features:
+            self._pipelined()
+        else:
+            self._one_by_one()
+
+    def settle_doubt(self, where: str, error: Exception) -> None:
+        """After the connection broke: the message in doubt is tried again later, alone."""
+        if self.in_doubt is None:
+            return
+        failure = TemporaryFailure(
+            f"the connection to the SMTP server {where} broke while it took this message "
+            f"({error}); it may have arrived, and goes again later with the same Message-ID"
+        )
+        self.outcomes.failed(self.in_doubt, failure)
+        self.in_doubt = None
+        self.answered += 1
+
+    def _ready(self, start: int) -> _Ready | None:
+        """The first pending message from `start` on that can go on this connection; those
+        before it that cannot get their own outcome now."""
+        for position in range(start, len(self.pending)):
+            index = self.pending[position]
+            try:
+                return _Ready.of(position, index, self.outcomes.messages[index], self.smtputf8)
+            except Exception as exc:
+                self.outcomes.refused_here(index, exc)
+        return None
+
+    def _answer(self, ready: _Ready, outcome: Outcome) -> None:
+        self.outcomes.set(ready.index, outcome)
+        self.answered += 1
+
+    def _pipelined(self) -> None:
+        """One transaction per message, the next one's commands sent with the previous body."""
+        replies = _Replies(self.smtp)
+        current = self._ready(0)
+        if current is not None:
+            self.smtp.send(current.envelope)
+        while current is not None:
+            mail, rcpt, data = replies.next(), replies.next(), replies.next()
+            # The next envelope rides with this body, so the next message is made first: one
+            # that cannot be made is found before anything of it is on the wire.
+            following = self._ready(current.position + 1)
+            after = following.envelope if following is not None else b""
+            if data[0] != 354:
+                self._answer(current, _refused(current.message, mail, rcpt, data))
+                self.smtp.send(b"RSET\r\n" + after)
+                replies.next()
+            else:
+                self.in_doubt = current.index
+                self.smtp.send(current.data + b".\r\n" + after)
+                reply = replies.next()
+                self.in_doubt = None
+                self._answer(current, _answered(current.message, reply, stage="data"))
+            current = following
+        if replies.pending:
+            # Nothing should follow the last answer; a connection out of step is not reused.
+            raise _ConnectionLost("the server sent more than was asked")
+
+    def _one_by_one(self) -> None:
+        """smtplib's commands one at a time, for servers that do not offer PIPELINING."""
+        current = self._ready(0)
+        while current is not None:
+            self._transaction(current)
+            current = self._ready(current.position + 1)
+
+    def _transaction(self, ready: _Ready) -> None:
+        smtp = self.smtp
+        options = _UTF8_OPTIONS if ready.utf8 else []
+        reply, stage = _checked(smtp.mail(ready.sender, options)), "mail"
+        if reply[0] // 100 == 2:
+            reply, stage = _checked(smtp.rcpt(ready.recipient)), "rcpt"
+        if stage == "rcpt" and reply[0] // 100 == 2:
+            reply, stage = _checked(smtp.docmd("data")), "data"
+            if reply[0] == 354:
+                self.in_doubt = ready.index
+                smtp.send(ready.data + b".\r\n")
+                reply = _checked(smtp.getreply())
+                self.in_doubt = None
+                self._answer(ready, _answered(ready.message, reply, stage="data"))
+                return
+            if reply[0] // 100 == 2:
+                raise _ConnectionLost(f"the server answered {reply[0]} to DATA instead of 354")
+        self._answer(ready, _answered(ready.message, reply, stage=stage))
+        _checked(smtp.rset())
 
 
 class _Replies:
@@ -229,7 +369,7 @@ class _Replies:
             try:
                 code = int(line[:3])
             except ValueError:
-                raise _ConnectionLost(f"the server answered {line[:80]!r}") from None
+                raise _ConnectionLost(f"the server answered no SMTP reply: {line[:80]!r}") from None
             text = b"\n".join(texts).decode(errors="replace")
             if code == 421:
                 raise _ConnectionLost(f"{code} {text}")
@@ -248,24 +388,6 @@ class _Replies:
         return line
 
 
-def _send_one_by_one(smtp: smtplib.SMTP, messages: list[Outgoing], outcomes: list[Outcome]) -> None:
-    """smtplib's own sendmail, for servers that do not offer PIPELINING."""
-    for message in messages:
-        try:
-            smtp.sendmail(message.from_email, [message.to_email], message.as_bytes())
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, text = next(iter(exc.recipients.values()))
-            outcomes.append(_answered(message, (code, _text(text)), stage="rcpt"))
-        except smtplib.SMTPSenderRefused as exc:
-            outcomes.append(_answered(message, (exc.smtp_code, _text(exc.smtp_error)), "mail"))
-        except smtplib.SMTPDataError as exc:
-            outcomes.append(_answered(message, (exc.smtp_code, _text(exc.smtp_error)), "data"))
-        else:
-            outcomes.append(Outcome(message, "accepted"))
-            continue
-        smtp.rset()
-
-
 def _dot_stuffed(data: bytes) -> bytes:
     """A line starting with "." gets another one (RFC 5321 4.5.2), as smtplib does.
 
@@ -274,12 +396,6 @@ def _dot_stuffed(data: bytes) -> bytes:
     """
     data = data.replace(b"\n.", b"\n..")
     return b"." + data if data.startswith(b".") else data
-
-
-def _envelope(message: Outgoing) -> bytes:
-    return (
-        f"MAIL FROM:{_path(message.from_email)}\r\nRCPT TO:{_path(message.to_email)}\r\nDATA\r\n"
-    ).encode("ascii")
 
 
 def _path(address: str) -> str:
@@ -320,6 +436,18 @@ def _answered(message: Outgoing, reply: tuple[int, str], stage: str) -> Outcome:
 
 
 _STAGE_NAMES = {"mail": "MAIL FROM", "rcpt": "RCPT TO", "data": "the message"}
+
+
+def _checked(reply: tuple[int, bytes]) -> tuple[int, str]:
+    """A reply smtplib read; one that means the connection is gone or out of step raises."""
+    code, text = reply[0], _text(reply[1])
+    # smtplib marks a line that is no SMTP reply with -1 (and keeps what follows its first four
+    # characters as the text).
+    if code == -1:
+        raise _ConnectionLost(f"the server answered no SMTP reply: {text[:80]!r}")
+    if code == 421:
+        raise _ConnectionLost(f"{code} {text}")
+    return code, text
 
 
 def _text(value: bytes | str) -> str:

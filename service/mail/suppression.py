@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.addresses import stored_form
 from service.mail.webhooks import SuppressionEvent
 from service.models import Suppression, UsedWebhookToken, utcnow
 from service.text import mend_lines
@@ -22,7 +23,7 @@ SUPPRESSING_KINDS = frozenset({"hard_bounce", "complaint"})
 
 def find_suppression(session: Session, email: str) -> Suppression | None:
     """The suppression of this address (case ignored), or None."""
-    return session.scalar(select(Suppression).where(Suppression.email == email.strip().lower()))
+    return session.scalar(select(Suppression).where(Suppression.email == _listed_form(email)))
 
 
 def is_suppressed(session: Session, email: str) -> bool:
@@ -36,7 +37,7 @@ def suppress(session: Session, email: str, kind: str, reason: str, source: str) 
     Two webhook calls for the same address can arrive at once; the savepoint lets the second
     find the first one's row instead of failing on the unique address.
     """
-    email = email.strip().lower()
+    email = _listed_form(email)
     existing = find_suppression(session, email)
     if existing is not None:
         return existing
@@ -51,6 +52,12 @@ def suppress(session: Session, email: str, kind: str, reason: str, source: str) 
         assert existing is not None  # the row that won the race
         return existing
     return entry
+
+
+def _listed_form(email: str) -> str:
+    # Lower case, and an IDNA domain in Unicode: a relay reports the address in the form it
+    # went out in (user@xn--bcher-kva.example), the contact holds user@bücher.example.
+    return stored_form(email.strip().lower())
 
 
 def apply_event(session: Session, event: SuppressionEvent) -> Suppression | None:

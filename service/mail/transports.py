@@ -6,6 +6,13 @@ errors, because one batch can hold accepted and refused messages alike. `Tempora
 "try again later" (a 4xx answer, a connection that failed), `PermanentFailure` means "this message
 will never go" (a 5xx answer). The send loop (service/mail/sendloop.py) records each outcome.
 
+`send_batch` never raises. A transport writes each outcome into `Outcomes` by position as soon
+as it is known, so whatever goes wrong later in the batch (a dropped connection, a garbled reply,
+an unexpected exception) cannot take back what the relay already accepted: one bad message never
+costs the others their outcome, and nobody gets the same message twice because a later one
+failed. A message that cannot be built or whose address this relay cannot carry is refused
+here, before any relay sees it, as that message's own outcome (`unsendable`).
+
 - `outbox` writes each message as an .eml file into `instance/outbox/`, for the embedded demo and
   for reading mail in the browser at /outbox/ without any mail server.
 - `smtp` hands messages to an SMTP server (MAIL_SERVER, MAIL_PORT, ...; service/mail/smtp.py).
@@ -14,6 +21,7 @@ will never go" (a 5xx answer). The send loop (service/mail/sendloop.py) records 
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Mapping, Sequence
@@ -23,7 +31,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
 
+from service.addresses import AddressNotSendable
 from service.mail.outgoing import Outgoing, from_email_message
+
+log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT = 30
 
@@ -81,6 +92,10 @@ class Outcome:
     retry_after: float | None = None
     bounce: bool = False
     relay_wide: bool = False
+    # Refused here before any relay saw it (an address this relay cannot carry, a message that
+    # could not be built): that delivery fails alone, it is no bounce and says nothing about
+    # the relay's health.
+    unsendable: bool = False
 
 
 def outcome_of(message: Any, error: TransportError) -> Outcome:
@@ -94,6 +109,23 @@ def outcome_of(message: Any, error: TransportError) -> Outcome:
         bounce=error.bounce,
         relay_wide=error.relay_wide,
     )
+
+
+def unsendable_outcome(message: Any, error: Exception) -> Outcome:
+    """The outcome of a message refused before the relay saw it: failed for good, alone."""
+    return Outcome(message, "permanent", unsendable_reason(error), unsendable=True)
+
+
+def unsendable_reason(error: Exception) -> str:
+    """Why a message could not be built or addressed, for the organiser's progress page."""
+    if isinstance(error, AddressNotSendable):
+        return error.reason
+    if isinstance(error, ValueError):
+        # Our own refusals (a header value, a placeholder's value) say what is wrong.
+        return f"The message could not be built: {error}"
+    # Anything else is a fault in our code or data, logged for whoever mends it.
+    log.error("a message could not be built", exc_info=error)
+    return f"The message could not be built: {type(error).__name__}: {error}"
 
 
 @dataclass
@@ -118,8 +150,49 @@ class BatchResult:
         return [o for o in self.outcomes if o.status == "permanent"]
 
 
+class Outcomes:
+    """One place per message of a batch, filled by position as each outcome becomes known.
+
+    Transports that work in threads (SMTP's connections) each fill their own positions.
+    """
+
+    def __init__(self, messages: Sequence[Outgoing]):
+        self.messages = list(messages)
+        self._known: list[Outcome | None] = [None] * len(self.messages)
+
+    def set(self, index: int, outcome: Outcome) -> None:
+        """Record the outcome of message `index`."""
+        self._known[index] = outcome
+
+    def accepted(self, index: int, provider_id: str = "") -> None:
+        """The relay accepted message `index`."""
+        self._known[index] = Outcome(self.messages[index], "accepted", provider_id=provider_id)
+
+    def failed(self, index: int, error: TransportError) -> None:
+        """Message `index` failed the way `error` says."""
+        self._known[index] = outcome_of(self.messages[index], error)
+
+    def refused_here(self, index: int, error: Exception) -> None:
+        """Message `index` could not be built or addressed for this relay."""
+        self._known[index] = unsendable_outcome(self.messages[index], error)
+
+    def unknown(self, indices: Sequence[int] | None = None) -> list[int]:
+        """The positions (of `indices`, or of the whole batch) still without an outcome."""
+        candidates = range(len(self._known)) if indices is None else indices
+        return [index for index in candidates if self._known[index] is None]
+
+    def fail_unknown(self, error: TransportError, indices: Sequence[int] | None = None) -> None:
+        """Give every message still without an outcome this failure."""
+        for index in self.unknown(indices):
+            self.failed(index, error)
+
+    def result(self) -> BatchResult:
+        """The outcomes in the order of the messages; every position must be known."""
+        return BatchResult([outcome for outcome in self._known if outcome is not None])
+
+
 class Transport:
-    """A place to hand messages to. Subclasses implement `send_batch`.
+    """A place to hand messages to. Subclasses implement `hand_over`.
 
     The send loop keeps one transport for its whole life, so a subclass may keep connections
     open between batches; `close` ends them.
@@ -128,7 +201,29 @@ class Transport:
     name = "base"
 
     def send_batch(self, messages: Sequence[Outgoing]) -> BatchResult:
-        """Hand over the messages; the result says per message what became of it."""
+        """Hand over the messages; the result says per message what became of it. Never raises.
+
+        An outcome a transport recorded stays whatever happens after it. When the transport
+        fails unexpectedly, the messages without an outcome may or may not have gone: they are
+        tried again later (with the same Message-ID), as a failure of their own rather than of
+        the relay, so a fault that recurs ends at the retry deadline instead of looping.
+        """
+        outcomes = Outcomes(messages)
+        try:
+            self.hand_over(outcomes)
+        except Exception as exc:
+            log.exception("the %s transport failed in the middle of a batch", self.name)
+            outcomes.fail_unknown(
+                TemporaryFailure(
+                    f"sending stopped on an unexpected error ({exc!r}); it is tried again"
+                )
+            )
+        # A transport that left a message without an answer: it cannot be known to have gone.
+        outcomes.fail_unknown(TemporaryFailure(f"the {self.name} transport gave no outcome"))
+        return outcomes.result()
+
+    def hand_over(self, outcomes: Outcomes) -> None:
+        """Hand over `outcomes.messages`, recording each outcome by position as it is known."""
         raise NotImplementedError
 
     def send_many(self, messages: Sequence[EmailMessage | Outgoing]) -> BatchResult:
@@ -165,21 +260,25 @@ class OutboxTransport(Transport):
     def __init__(self, folder: Path | str):
         self.folder = Path(folder)
 
-    def send_batch(self, messages: Sequence[Outgoing]) -> BatchResult:
+    def hand_over(self, outcomes: Outcomes) -> None:
         """Write each message to `<UTC time>-<random>.eml`, atomically."""
-        result = BatchResult()
-        for message in messages:
+        for index, message in enumerate(outcomes.messages):
+            try:
+                # A file holds UTF-8 headers as well as a mail client does (RFC 6532).
+                data = message.as_bytes(smtputf8=True)
+            except Exception as exc:
+                outcomes.refused_here(index, exc)
+                continue
             try:
                 # Files on disk get the local line ending; the wire's CRLF is for SMTP.
-                self._write(message.as_bytes().replace(b"\r\n", b"\n"))
+                self._write(data.replace(b"\r\n", b"\n"))
             except OSError as exc:
                 failure = TemporaryFailure(
                     f"the outbox folder {self.folder} is not writable: {exc}", relay_wide=True
                 )
-                result.outcomes.append(outcome_of(message, failure))
+                outcomes.failed(index, failure)
             else:
-                result.outcomes.append(Outcome(message, "accepted"))
-        return result
+                outcomes.accepted(index)
 
     def _write(self, data: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
