@@ -89,9 +89,11 @@ def unsafe_header_text(value: str) -> bool:
 def check_header_value(name: str, value: str) -> None:
     """Refuse a header name or value holding a line break (it would start a new header) or
     another control character (VT, FF, FS: mail clients show them raw, or stop there)."""
-    if any(mark in name or mark in value for mark in _LINE_BREAKS):
+    if any(mark in name or mark in value for mark in ("\r", "\n")):
         raise HeaderInjectionError(f"{name} holds a line break; header values must fit on one line")
-    found = forbidden_characters(name + value)
+    found = forbidden_characters(name + value) + [
+        mark for mark in _LINE_BREAKS if mark in name + value
+    ]
     if found:
         raise HeaderInjectionError(
             f"{name} holds the control character {code_points(found)}; header values must be one "
