@@ -507,6 +507,27 @@ def sample_values(base_url: str, *, language: str, email: str = "") -> dict[str,
     }
 
 
+def web_version(
+    session: Session, campaign: Campaign, *, language: str, network: Network, base_url: str
+) -> tuple[str, str]:
+    """Subject and HTML of the campaign's web version: for nobody in particular.
+
+    Every placeholder gets its stand-in (service/mail/placeholders.py), so no campaign can hold
+    one that the web version cannot fill. Raises service.mail.render.TemplateError.
+    """
+    rendered = render_campaign(
+        campaign_content(campaign),
+        language=language,
+        network=network,
+        base_url=base_url,
+        upcoming=upcoming_for(session, campaign),
+        meeting=meeting_facts(campaign.meeting) if campaign.meeting is not None else None,
+        for_web=True,
+    )
+    subject, html, _text = personalise(rendered, placeholders.stand_in_values(base_url, language))
+    return subject, html
+
+
 def preview_campaign(
     session: Session,
     campaign: Campaign,

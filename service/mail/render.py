@@ -119,8 +119,13 @@ def draw_campaign(
     base_url: str,
     upcoming: Sequence[MeetingFacts] = (),
     meeting: MeetingFacts | None = None,
+    for_web: bool = False,
 ) -> DrawnCampaign:
-    """Fill the templates for one language, CSS not yet inlined; raises TemplateError."""
+    """Fill the templates for one language, CSS not yet inlined; raises TemplateError.
+
+    `for_web` draws the web version: one page for everybody, without a link that acts for one
+    person (the templates put a line saying where that person finds it instead).
+    """
     if language not in LANGUAGES:
         raise TemplateError(f"language {language!r} has no email strings; use one of {LANGUAGES}")
     kind = b.Kind(content.kind)
@@ -132,7 +137,9 @@ def draw_campaign(
             )
     env = _environment()
     context = _context(language, network, base_url, upcoming, meeting)
-    context.update(subject=content.subject.strip(), preheader=content.preheader.strip())
+    context.update(
+        for_web=for_web, subject=content.subject.strip(), preheader=content.preheader.strip()
+    )
     try:
         macros = env.get_template("_blocks.html").make_module(context)
         fragments = tuple(str(macros.block(block)) for block in content.blocks)
@@ -163,6 +170,7 @@ def render_campaign(
     base_url: str,
     upcoming: Sequence[MeetingFacts] = (),
     meeting: MeetingFacts | None = None,
+    for_web: bool = False,
 ) -> RenderedCampaign:
     """Render subject, inlined HTML and text once; raises TemplateError when that fails."""
     drawn = draw_campaign(
@@ -172,6 +180,7 @@ def render_campaign(
         base_url=base_url,
         upcoming=upcoming,
         meeting=meeting,
+        for_web=for_web,
     )
     page = inline_css(drawn.html)
     subject = _NEWLINES.sub(" ", content.subject).strip()
@@ -312,6 +321,7 @@ def _context(
 
     return {
         "language": language,
+        "for_web": False,
         "network": network,
         "t": t,
         "header_date": header_date,

@@ -131,8 +131,8 @@ class CampaignMail:
     rendered: dict[str, RenderedCampaign] = field(default_factory=dict)
     # The encoded bodies per language (None where the text cannot be templated).
     bodies: dict[str, BodyTemplate | None] = field(default_factory=dict)
-    # The same for every recipient, so signed once per campaign version.
-    web_version_url: str = ""
+    # The same for every recipient of a language, so signed once per campaign version.
+    web_version_urls: dict[str, str] = field(default_factory=dict)
 
 
 class MessageFactory:
@@ -155,6 +155,11 @@ class MessageFactory:
         # The contact's own links, likewise signed per recipient by signers made once.
         self._preferences = ContactSigner(self.secret_key, PREFERENCES)
         self._card = ContactSigner(self.secret_key, CARD)
+        # Someone without a name is greeted as the web version greets everybody.
+        self._readers = {
+            language: placeholders.stand_in_values(self.base_url, language)[placeholders.NAME]
+            for language in LANGUAGES
+        }
         from_email = sender_address(config)
         self.notice_sender = NoticeSender(
             network=self.network,
@@ -195,7 +200,10 @@ class MessageFactory:
             message_id_domain=from_email.rpartition("@")[2] or "localhost",
             rendered=rendered,
             bodies={language: _body_template(r) for language, r in rendered.items()},
-            web_version_url=web_version_url(campaign.id, self.secret_key, self.base_url),
+            web_version_urls={
+                language: web_version_url(campaign.id, self.secret_key, self.base_url, language)
+                for language in LANGUAGES
+            },
         )
         self._campaigns[campaign.id] = mail
         return mail
@@ -206,20 +214,7 @@ class MessageFactory:
         name = delivery.name.strip()
         token = self._unsubscribe.token(delivery.contact_id or 0, mail.campaign_id)
         leave_url = unsubscribe_url(token, self.base_url)
-        values = {
-            placeholders.FIRST_NAME: name.split()[0] if name else _reader(rendered.language),
-            placeholders.NAME: name or _reader(rendered.language),
-            placeholders.UNSUBSCRIBE_URL: leave_url,
-            placeholders.WEB_VERSION_URL: mail.web_version_url
-            or web_version_url(mail.campaign_id, self.secret_key, self.base_url),
-            placeholders.PREFERENCES_URL: self._preferences.url(
-                delivery.contact_id or 0, self.base_url
-            ),
-        }
-        if placeholders.CARD_URL in rendered.placeholders:
-            values[placeholders.CARD_URL] = self._card.url(delivery.contact_id or 0, self.base_url)
-        if mail.meeting_id is not None and rendered.placeholders & placeholders.ANSWER_NAMES:
-            values.update(self._answer_links(delivery.contact_id or 0, mail.meeting_id))
+        values = self.recipient_values(mail, rendered, delivery, leave_url)
         plain, escaped = checked_values(rendered, values, check_urls=False)
         subject, html, text = filled(rendered, plain, escaped)
         template = mail.bodies.get(rendered.language)
@@ -245,6 +240,28 @@ class MessageFactory:
             ),
             body=template.later(plain, escaped) if template is not None else None,
         )
+
+    def recipient_values(
+        self, mail: CampaignMail, rendered: RenderedCampaign, delivery: Claimed, leave_url: str
+    ) -> dict[str, str]:
+        """The delivery's own value for every placeholder the rendered campaign holds."""
+        name = delivery.name.strip()
+        reader = self._readers[rendered.language]
+        values = {
+            placeholders.FIRST_NAME: name.split()[0] if name else reader,
+            placeholders.NAME: name or reader,
+            placeholders.UNSUBSCRIBE_URL: leave_url,
+            placeholders.WEB_VERSION_URL: mail.web_version_urls.get(rendered.language)
+            or web_version_url(mail.campaign_id, self.secret_key, self.base_url),
+            placeholders.PREFERENCES_URL: self._preferences.url(
+                delivery.contact_id or 0, self.base_url
+            ),
+        }
+        if placeholders.CARD_URL in rendered.placeholders:
+            values[placeholders.CARD_URL] = self._card.url(delivery.contact_id or 0, self.base_url)
+        if mail.meeting_id is not None and rendered.placeholders & placeholders.ANSWER_NAMES:
+            values.update(self._answer_links(delivery.contact_id or 0, mail.meeting_id))
+        return values
 
     def _answer_links(self, contact_id: int, meeting_id: int) -> dict[str, str]:
         token = self._answers.token(contact_id, meeting_id)
@@ -317,10 +334,6 @@ def list_id(network_name: str, base_url: str) -> str:
     label = network_name.replace('"', "").replace("\\", "").strip()
     # A non-ASCII label would need encoding; the id alone is enough for filters.
     return f'"{label}" <{slug}.{host}>' if label.isascii() and label else f"<{slug}.{host}>"
-
-
-def _reader(language: str) -> str:
-    return "lezer" if language == "nl" else "reader"
 
 
 def preflight(session: Session, campaign: Campaign, config: Mapping[str, Any]) -> None:
