@@ -70,6 +70,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Will you come? Let us know with one click.",
     },
     "Change your answer": {"nl": "Je antwoord wijzigen", "en": "Change your answer"},
+    "Registration has closed. If you cannot come after all, reply to this email.": {
+        "nl": "De aanmelding is gesloten. Kun je toch niet komen? Beantwoord dan deze e-mail.",
+        "en": "Registration has closed. If you cannot come after all, reply to this email.",
+    },
     "Email %(email)s": {
         "nl": "Mail naar %(email)s",
         "en": "Email %(email)s",

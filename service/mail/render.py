@@ -77,6 +77,8 @@ class MeetingFacts:
     # With the id (and an end) an invitation offers "add to calendar" links for the meeting.
     id: int | None = None
     description: str = ""
+    # Whether answers are still taken (a reminder after the deadline offers no link to change one).
+    answers_open: bool = True
 
     def __post_init__(self) -> None:
         for moment in (self.starts_at, self.ends_at):
@@ -355,12 +357,13 @@ def _meeting_row(meeting: MeetingFacts, timezone: str, language: str) -> Meeting
 
 def _meeting_facts(
     meeting: MeetingFacts, timezone: str, language: str, base_url: str = ""
-) -> dict[str, str]:
+) -> dict[str, Any]:
     when = dates.format_local(meeting.starts_at, timezone, language)
     if meeting.ends_at is not None:
         when += "–" + dates.format_local_time(meeting.ends_at, timezone, language)
     where = ", ".join(p for p in (meeting.venue, meeting.address, meeting.city) if p)
-    facts = {"when": when, "where": where, "host": meeting.host_organisation}
+    facts: dict[str, Any] = {"when": when, "where": where, "host": meeting.host_organisation}
+    facts["answers_open"] = meeting.answers_open
     return facts | _calendar_links(meeting, base_url)
 
 

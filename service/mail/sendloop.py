@@ -169,14 +169,19 @@ class MessageFactory:
             uid_domain=uid_domain(self.base_url, from_email),
         )
 
-    def campaign_mail(self, session: Session, campaign: Campaign) -> CampaignMail:
-        """The campaign rendered in both languages; raises TemplateError when it cannot be."""
+    def campaign_mail(
+        self, session: Session, campaign: Campaign, *, now: datetime | None = None
+    ) -> CampaignMail:
+        """The campaign rendered in both languages; raises TemplateError when it cannot be.
+
+        `now` decides what depends on the clock (whether the meeting still takes answers).
+        """
         cached = self._campaigns.get(campaign.id)
         if cached is not None and cached.version == campaign.version:
             return cached
         content = campaign_content(campaign)
         upcoming = upcoming_for(session, campaign)
-        meeting = meeting_facts(campaign.meeting) if campaign.meeting is not None else None
+        meeting = meeting_facts(campaign.meeting, now) if campaign.meeting is not None else None
         rendered = {
             language: render_campaign(
                 content,
@@ -509,7 +514,7 @@ class SendLoop:
         if campaign is None:
             return None
         try:
-            return self.factory.campaign_mail(session, campaign)
+            return self.factory.campaign_mail(session, campaign, now=self.clock())
         except (TemplateError, ContentError) as exc:
             # Nothing of a campaign that cannot render may go; the organiser mends and resumes.
             pause_by_itself(session, campaign.id, f"the email could not be rendered: {exc}")
