@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from service.audience.signup import SIGNUP_CONFIRM, build_confirmation
 from service.campaigns.blocks import ContentError
-from service.campaigns.store import campaign_content, meeting_facts, upcoming_for
+from service.campaigns.store import campaign_content, meeting_check, meeting_facts, upcoming_for
 from service.campaigns.testsend import network_from_config, sender_address
 from service.mail import placeholders
 from service.mail.notice_mail import NoticeSender, build_notice, uid_domain
@@ -513,8 +513,17 @@ class SendLoop:
     ) -> CampaignMail | None:
         if campaign is None:
             return None
+        now = self.clock()
+        # An invitation whose meeting was cancelled (or closed) while it was sending or paused
+        # would ask the rest to answer what can no longer be answered.
+        closed = meeting_check(campaign, now)
+        if closed:
+            reason = f"the meeting can no longer be answered: {closed[0].message('en')}"
+            pause_by_itself(session, campaign.id, reason)
+            results.extend(_released(d) for d in deliveries)
+            return None
         try:
-            return self.factory.campaign_mail(session, campaign, now=self.clock())
+            return self.factory.campaign_mail(session, campaign, now=now)
         except (TemplateError, ContentError) as exc:
             # Nothing of a campaign that cannot render may go; the organiser mends and resumes.
             pause_by_itself(session, campaign.id, f"the email could not be rendered: {exc}")
