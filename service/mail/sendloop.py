@@ -44,7 +44,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.audience.signup import SIGNUP_CONFIRM, build_confirmation
-from service.campaigns.blocks import ContentError
+from service.campaigns.blocks import CampaignContent, ContentError
 from service.campaigns.store import campaign_content, meeting_check, meeting_facts, upcoming_for
 from service.campaigns.testsend import network_from_config, sender_address
 from service.mail import placeholders
@@ -60,6 +60,7 @@ from service.mail.outbox import (
 )
 from service.mail.outgoing import BodyTemplate, Outgoing
 from service.mail.render import (
+    MeetingFacts,
     RenderedCampaign,
     TemplateError,
     checked_values,
@@ -179,9 +180,30 @@ class MessageFactory:
         cached = self._campaigns.get(campaign.id)
         if cached is not None and cached.version == campaign.version:
             return cached
-        content = campaign_content(campaign)
-        upcoming = upcoming_for(session, campaign)
-        meeting = meeting_facts(campaign.meeting, now) if campaign.meeting is not None else None
+        mail = self.build_campaign_mail(
+            campaign_id=campaign.id,
+            version=campaign.version,
+            sender_name=campaign.sender_name,
+            content=campaign_content(campaign),
+            upcoming=upcoming_for(session, campaign, now=now),
+            meeting_id=campaign.meeting_id,
+            meeting=meeting_facts(campaign.meeting, now) if campaign.meeting is not None else None,
+        )
+        self._campaigns[campaign.id] = mail
+        return mail
+
+    def build_campaign_mail(
+        self,
+        *,
+        campaign_id: int,
+        version: int,
+        sender_name: str,
+        content: CampaignContent,
+        upcoming: Sequence[MeetingFacts] = (),
+        meeting_id: int | None = None,
+        meeting: MeetingFacts | None = None,
+    ) -> CampaignMail:
+        """A campaign version rendered in both languages, from its content; raises TemplateError."""
         rendered = {
             language: render_campaign(
                 content,
@@ -194,11 +216,11 @@ class MessageFactory:
             for language in LANGUAGES
         }
         from_email = sender_address(self.config)
-        mail = CampaignMail(
-            campaign_id=campaign.id,
-            version=campaign.version,
-            meeting_id=campaign.meeting_id,
-            from_name=campaign.sender_name or self.network.name,
+        return CampaignMail(
+            campaign_id=campaign_id,
+            version=version,
+            meeting_id=meeting_id,
+            from_name=sender_name or self.network.name,
             from_email=from_email,
             reply_to=self.network.email,
             list_id=list_id(self.network.name, self.base_url),
@@ -206,12 +228,10 @@ class MessageFactory:
             rendered=rendered,
             bodies={language: _body_template(r) for language, r in rendered.items()},
             web_version_urls={
-                language: web_version_url(campaign.id, self.secret_key, self.base_url, language)
+                language: web_version_url(campaign_id, self.secret_key, self.base_url, language)
                 for language in LANGUAGES
             },
         )
-        self._campaigns[campaign.id] = mail
-        return mail
 
     def message(self, mail: CampaignMail, delivery: Claimed) -> Outgoing:
         """The message for one delivery; raises ValueError for an address that cannot go."""
