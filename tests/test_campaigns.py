@@ -305,10 +305,11 @@ def test_autosave_and_upload_after_the_session_ended_say_so_and_save_after_a_new
     json = {"Accept": "application/json"}
     refused = organiser.post(f"{url}/autosave", data=values, headers=json)
     assert refused.status_code == 401
-    assert not refused.json["saved"] and "you are logged out" in refused.json["message"]
+    # Nobody is logged in any more, so the answer is in the default language.
+    assert not refused.json["saved"] and "je bent uitgelogd" in refused.json["message"]
     token = {"X-CSRFToken": values["csrf_token"]}  # as composer.js sends it
     upload = organiser.post("/media/upload", data={}, headers=json | token)
-    assert upload.status_code == 401 and "you are logged out" in upload.json["error"]
+    assert upload.status_code == 401 and "je bent uitgelogd" in upload.json["error"]
     # A page still goes to the login page.
     assert organiser.get(url).status_code == 302
     # Logged in again (another tab): the next change is saved.
