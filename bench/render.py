@@ -2,13 +2,16 @@
 
     .venv/bin/python bench/render.py                  # 20,000 recipients, Dutch
     .venv/bin/python bench/render.py --recipients 100000 --language en
+    .venv/bin/python bench/render.py --smoke          # a few hundred, to see that it still runs
 
 Prints the time of one premailer pass (the cost we pay once per campaign version and language,
 and what inlining per recipient would cost), the time of a whole render, and personalised
-messages per second on one core (the process is pinned to one CPU where the OS allows). Every
-recipient gets a distinct name and distinct URLs; a sample is checked to make sure the numbers
-are for correct output. For reference it also times personalise plus building the MIME message,
-which is the next cost in the send loop.
+messages per second on one core (the process is pinned to one CPU where the OS allows). Each
+recipient's message is made the way the send loop makes it (`MessageFactory.message`: the
+recipient's own signed links, then the placeholders filled in), so the figure cannot drift from
+what is sent. Every recipient gets a distinct name and id; a sample is checked to make sure the
+numbers are for correct output. For reference it also times building the MIME message from
+that, which is the next cost in the send loop.
 """
 
 from __future__ import annotations
@@ -18,28 +21,27 @@ import os
 import statistics
 import sys
 import time
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from service.campaigns.seed_recap import seed_recap, seed_upcoming_meetings
-from service.mail import placeholders
-from service.mail.render import (
-    Network,
-    draw_campaign,
-    inline_css,
-    personalise,
-    render_campaign,
-)
+from service.mail.outbox import Claimed
+from service.mail.render import draw_campaign, inline_css, render_campaign
+from service.mail.sendloop import MessageFactory
 
 TARGET_PER_SECOND = 2_000
-BASE_URL = "https://post.example.nl"
-NETWORK = Network(
-    name="Opgavebeweging",
-    email="grenzeloossamenwerken@rijksoverheid.nl",
-    address="Postbus 20011\n2500 EA Den Haag",
-)
+CONFIG = {
+    "BASE_URL": "https://post.example.nl",
+    "SECRET_KEY": "bench-secret-key",
+    "NETWORK_NAME": "Opgavebeweging",
+    "NETWORK_EMAIL": "grenzeloossamenwerken@rijksoverheid.nl",
+    "NETWORK_ADDRESS": "Postbus 20011\n2500 EA Den Haag",
+    "TIMEZONE": "Europe/Amsterdam",
+}
+CAMPAIGN_ID = 1
 
 
 def main() -> None:
@@ -48,44 +50,57 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=20_000)
     parser.add_argument("--language", choices=["nl", "en"], default="nl")
     parser.add_argument("--mime", type=int, default=2_000, help="messages for the MIME figure")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: only shows that the script still runs"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.recipients, args.mime = 300, 50
+    repeats = 1 if args.smoke else 5
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    factory = MessageFactory(CONFIG)
     content = seed_recap()
     options = {
         "language": args.language,
-        "network": NETWORK,
-        "base_url": BASE_URL,
+        "network": factory.network,
+        "base_url": factory.base_url,
         "upcoming": seed_upcoming_meetings(),
     }
 
     started = time.perf_counter()
     render_campaign(content, **options)
     cold = time.perf_counter() - started
-    renders = [_timed(lambda: render_campaign(content, **options)) for _ in range(5)]
-    rendered = render_campaign(content, **options)
+    renders = [_timed(lambda: render_campaign(content, **options)) for _ in range(repeats)]
     drawn = draw_campaign(content, **options)
-    passes = [_timed(lambda: inline_css(drawn.html)) for _ in range(5)]
+    passes = [_timed(lambda: inline_css(drawn.html)) for _ in range(repeats)]
     premailer = statistics.median(passes)
 
-    recipients = [_values(n) for n in range(args.recipients)]
+    # The send loop's own path: the campaign rendered once per version, then one message each.
+    mail = factory.build_campaign_mail(
+        campaign_id=CAMPAIGN_ID,
+        version=1,
+        sender_name="",
+        content=content,
+        upcoming=options["upcoming"],
+    )
+    rendered = mail.rendered[args.language]
+    recipients = [_recipient(n, args.language) for n in range(args.recipients)]
     started = time.perf_counter()
-    for values in recipients:
-        personalise(rendered, values)
+    messages = [factory.message(mail, recipient) for recipient in recipients]
     elapsed = time.perf_counter() - started
     per_second = args.recipients / elapsed
-    _check(rendered, recipients)
+    _check(messages)
 
     started = time.perf_counter()
-    for values in recipients[: args.mime]:
-        subject, html, text = personalise(rendered, values)
+    for outgoing in messages[: args.mime]:
         message = EmailMessage()
-        message["Subject"] = subject
-        message["From"] = f"{NETWORK.name} <{NETWORK.email}>"
-        message["To"] = f"{values[placeholders.NAME]} <r{values[placeholders.FIRST_NAME]}@x.nl>"
-        message.set_content(text)
-        message.add_alternative(html, subtype="html")
+        message["Subject"] = outgoing.subject
+        message["From"] = f"{outgoing.from_name} <{outgoing.from_email}>"
+        message["To"] = f"{outgoing.to_name} <{outgoing.to_email}>"
+        message.set_content(outgoing.text)
+        message.add_alternative(outgoing.html, subtype="html")
         message.as_bytes()
     mime_per_second = args.mime / (time.perf_counter() - started)
 
@@ -94,38 +109,47 @@ def main() -> None:
     )
     print(f"{len(rendered.text.encode()) / 1024:.1f} KB text, {len(content.blocks)} blocks")
     print(f"render_campaign, first call (compiles templates): {cold * 1000:.0f} ms")
-    print(f"render_campaign, median of 5: {statistics.median(renders) * 1000:.1f} ms")
+    print(f"render_campaign, median of {repeats}: {statistics.median(renders) * 1000:.1f} ms")
     print(
-        f"one premailer pass, median of 5: {premailer * 1000:.1f} ms "
+        f"one premailer pass, median of {repeats}: {premailer * 1000:.1f} ms "
         f"(inlining per recipient would allow about {1 / premailer:.0f} msgs/s)"
     )
     verdict = "meets" if per_second >= TARGET_PER_SECOND else "MISSES"
     print(
-        f"personalise: {args.recipients:,} distinct recipients in {elapsed:.2f} s = "
-        f"{per_second:,.0f} msgs/s on one core ({verdict} the target of {TARGET_PER_SECOND:,})"
+        f"personalise (signed links and placeholders, as the send loop): {args.recipients:,} "
+        f"distinct recipients in {elapsed:.2f} s = {per_second:,.0f} msgs/s on one core "
+        f"({verdict} the target of {TARGET_PER_SECOND:,})"
     )
     print(
-        f"personalise + EmailMessage + as_bytes(): {mime_per_second:,.0f} msgs/s "
+        f"EmailMessage + as_bytes() of those: {mime_per_second:,.0f} msgs/s "
         f"({args.mime:,} messages; for reference, MIME building is the next cost)"
     )
 
 
-def _values(n: int) -> dict[str, str]:
-    return {
-        placeholders.FIRST_NAME: f"Deelnemer{n}",
-        placeholders.NAME: f"Deelnemer{n} van Provincie {n % 12}",
-        placeholders.UNSUBSCRIBE_URL: f"{BASE_URL}/afmelden/{n:08d}?t=tok{n:012d}&c=1",
-        placeholders.WEB_VERSION_URL: f"{BASE_URL}/archief/1?r={n:08d}",
-    }
+def _recipient(n: int, language: str) -> Claimed:
+    return Claimed(
+        id=n + 1,
+        campaign_id=CAMPAIGN_ID,
+        contact_id=n + 1,
+        email=f"deelnemer{n}@example.nl",
+        attempts=0,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        name=f"Deelnemer{n} van Provincie {n % 12}",
+        language=language,
+        skip="",
+    )
 
 
-def _check(rendered, recipients) -> None:
-    for values in recipients[:: max(1, len(recipients) // 50)]:
-        _, html, text = personalise(rendered, values)
-        unsubscribe = values[placeholders.UNSUBSCRIBE_URL]
-        assert unsubscribe.replace("&", "&amp;") in html, "unsubscribe link missing in HTML"
-        assert unsubscribe in text, "unsubscribe link missing in text"
-        assert "[[" not in html and "[[" not in text, "a placeholder was left unfilled"
+def _check(messages) -> None:
+    # Correct output only: each recipient's own unsubscribe link, nothing left unfilled.
+    sample = messages[:: max(1, len(messages) // 50)]
+    links = {dict(m.headers)["List-Unsubscribe"].split(">")[0].lstrip("<") for m in sample}
+    assert len(links) == len(sample), "two recipients got the same unsubscribe link"
+    for outgoing in sample:
+        unsubscribe = dict(outgoing.headers)["List-Unsubscribe"].split(">")[0].lstrip("<")
+        assert unsubscribe in outgoing.text, "unsubscribe link missing in text"
+        assert unsubscribe.replace("&", "&amp;") in outgoing.html, "no unsubscribe link in HTML"
+        assert "[[" not in outgoing.html and "[[" not in outgoing.text, "a placeholder was left"
 
 
 def _timed(call) -> float:

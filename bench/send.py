@@ -5,6 +5,7 @@
     .venv/bin/python bench/send.py --recipients-for-memory 100000   # also peak memory at 100,000
     .venv/bin/python bench/send.py --memory-only --recipients-for-memory 100000
     .venv/bin/python bench/send.py --database postgresql  # a throwaway database on 127.0.0.1:5432
+    .venv/bin/python bench/send.py --smoke                # 200 messages: does it still run?
 
 Starts Postfix's `smtp-sink` on a free loopback port, makes a fresh database with N contacts and
 a recap campaign of about 25 KB personalised with [[first_name]], records the deliveries with
@@ -81,7 +82,14 @@ def main() -> None:
     parser.add_argument("--memory-only", action="store_true", help="skip the smtp-source part")
     parser.add_argument("--time-limit", type=float, default=900, help="seconds per campaign run")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes: only shows that the script still runs and every message arrives",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.messages, args.recipients_for_memory, args.time_limit = 200, 0, 120
     if args.child:
         _child(args)
         return
@@ -157,6 +165,8 @@ def _campaign_run(args: argparse.Namespace, count: int, smtp: SmtpSink) -> dict:
         )
         if send["sent"] != count or received not in (count, -1):
             print("  WARNING: not every message arrived; the figures are not valid")
+            if args.smoke:
+                raise SystemExit("not every message arrived")
         return {"count": count, **setup, **send}
     finally:
         _drop_database(args.database, url)

@@ -20,6 +20,25 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Unsubscribe from these emails",
     },
     "Your preferences": {"nl": "Je voorkeuren", "en": "Your preferences"},
+    # The web version is one page for everybody: it greets nobody in particular, and every link
+    # that would act for one person becomes a line that says where that person finds it.
+    "reader": {"nl": "lezer", "en": "reader"},
+    "All recaps in the archive": {
+        "nl": "Alle verslagen in het archief",
+        "en": "All recaps in the archive",
+    },
+    "To unsubscribe or change your preferences, use the links in the email you received.": {
+        "nl": "Afmelden of je voorkeuren wijzigen kan met de links in de e-mail die je kreeg.",
+        "en": "To unsubscribe or change your preferences, use the links in the email you received.",
+    },
+    "Answer with the buttons in your own email.": {
+        "nl": "Antwoorden kan met de knoppen in je eigen e-mail.",
+        "en": "Answer with the buttons in your own email.",
+    },
+    "Change your answer with the link in your own email.": {
+        "nl": "Je antwoord wijzigen kan met de link in je eigen e-mail.",
+        "en": "Change your answer with the link in your own email.",
+    },
     "You receive this email because you take part in the %(network)s network.": {
         "nl": "Je ontvangt deze e-mail omdat je deelneemt aan het netwerk %(network)s.",
         "en": "You receive this email because you take part in the %(network)s network.",
@@ -51,6 +70,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Will you come? Let us know with one click.",
     },
     "Change your answer": {"nl": "Je antwoord wijzigen", "en": "Change your answer"},
+    "Registration has closed. If you cannot come after all, reply to this email.": {
+        "nl": "De aanmelding is gesloten. Kun je toch niet komen? Beantwoord dan deze e-mail.",
+        "en": "Registration has closed. If you cannot come after all, reply to this email.",
+    },
     "Email %(email)s": {
         "nl": "Mail naar %(email)s",
         "en": "Email %(email)s",

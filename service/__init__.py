@@ -16,6 +16,9 @@ from service import database
 from service.extensions import babel, csrf, limiter, login_manager
 from service.messages import preferred_language
 
+# Files anyone may load (the images of emails, the stylesheets): no session cookie with them.
+PUBLIC_FILES = frozenset({"media.serve", "static"})
+
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints and CLI. Starts no threads or schedulers."""
@@ -80,6 +83,10 @@ def _init_login(app: Flask) -> None:
         g.setdefault("page_title", None)
         if request.path.startswith("/api/"):
             return  # the API authenticates by token and must not hand out a session cookie
+        if request.endpoint in PUBLIC_FILES:
+            # Mail clients and image proxies load these for every opened email: a cookie on
+            # each answer would keep caches from sharing them, and give them a session for nothing.
+            return
         session.permanent = True
 
 

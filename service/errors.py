@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+import math
+import time
+from datetime import timedelta
+
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import force_locale, format_timedelta, get_locale, ngettext
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from limits import RateLimitItem
 from werkzeug.exceptions import HTTPException
+
+from service.extensions import limiter
 
 
 def _messages() -> dict[int, str]:
@@ -64,9 +74,62 @@ def init_app(app: Flask) -> None:
             ),
         )
 
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(exc: RateLimitExceeded):
+        # The limit in the reader's words ("5 keer per uur"), not the setting ("5 per 1 hour");
+        # when to try again in words and in Retry-After, for people and clients alike.
+        wait = _seconds_until_reset(exc.limit.limit)
+        with force_locale(_reader_locale()):
+            message = _(
+                "Too many attempts: at most %(limit)s. Try again %(when)s.",
+                limit=limit_in_words(exc.limit.limit),
+                when=format_timedelta(timedelta(seconds=wait), threshold=1, add_direction=True),
+            )
+            response = make_response(error_response(429, message))
+        response.headers["Retry-After"] = str(wait)
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         code = exc.code or 500
         # A description we wrote ourselves (abort(404, "...")) is more useful than the generic one.
         custom = exc.description if exc.description != type(exc).description else None
         return error_response(code, custom)
+
+
+def limit_in_words(item: RateLimitItem) -> str:
+    """A rate limit as a reader says it: "5 keer per uur", "10 times per minute"."""
+    units = {
+        "second": _("second"),
+        "minute": _("minute"),
+        "hour": _("hour"),
+        "day": _("day"),
+        "month": _("month"),
+        "year": _("year"),
+    }
+    name = item.GRANULARITY.name
+    if item.multiples == 1 and name in units:
+        period = units[name]
+    else:
+        # "5 per 2 hours": the window as a duration ("2 uur", "2 hours").
+        period = format_timedelta(timedelta(seconds=item.get_expiry()), threshold=1)
+    return ngettext(
+        "%(num)s time per %(period)s", "%(num)s times per %(period)s", item.amount, period=period
+    )
+
+
+def _seconds_until_reset(item: RateLimitItem) -> int:
+    breached = limiter.current_limit
+    if breached is None:
+        return item.get_expiry()
+    return max(1, math.ceil(breached.window.reset_time - time.time()))
+
+
+def _reader_locale() -> str:
+    # Organisers and API clients have their language already; a visitor of a public form reads
+    # the language that form was shown in.
+    if wants_json() or current_user.is_authenticated:
+        return str(get_locale())
+    from service.public.views import reader_language
+
+    return reader_language(None)

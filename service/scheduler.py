@@ -58,10 +58,15 @@ class DueReport:
     def summary(self) -> str:
         """One line for the log and the CLI."""
         sent = [r for r in self.reminders if r.campaign_id is not None]
-        return (
+        passed = [r for r in self.reminders if r.campaign_id is None]
+        line = (
             f"campaigns started: {len(self.started)}, left for an organiser (late): "
             f"{len(self.too_late)}, refused: {len(self.refused)}, reminders sent: {len(sent)}"
         )
+        if passed:
+            reasons = ", ".join(f"{r.reminder_id} {r.passed_over}" for r in passed)
+            line += f", reminders passed over: {len(passed)} ({reasons})"
+        return line
 
 
 def run_due(session: Session, *, now: datetime, config: Mapping[str, Any]) -> DueReport:
@@ -96,7 +101,7 @@ def start_due_campaigns(
             continue
         try:
             # The same checks as "send now": it may have been edited since it was scheduled.
-            check_ready(session, campaign, config)
+            check_ready(session, campaign, config, now=now)
             start_sending(session, campaign, actor=None, now=now)
         except (NotReadyError, SendError) as exc:
             # Back to draft with the reason: nothing of a campaign that cannot go is sent.

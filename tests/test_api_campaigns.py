@@ -12,7 +12,15 @@ from service.campaigns.seed_recap import seed_recap
 from service.mail.outbox import pause_by_itself
 from service.mail.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
-from service.models import AuditEntry, Campaign, CampaignStatus, Consent, Delivery, Role
+from service.models import (
+    AuditEntry,
+    Campaign,
+    CampaignStatus,
+    Consent,
+    Delivery,
+    MeetingStatus,
+    Role,
+)
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_contact, make_meeting
 
@@ -341,3 +349,15 @@ def test_sending_is_documented(client):
     schemas = spec["components"]["schemas"]
     assert set(schemas["CampaignDetail"]["properties"]) == DETAIL_FIELDS
     assert set(schemas["Progress"]["properties"]) == PROGRESS_FIELDS
+
+
+def test_an_invitation_for_a_cancelled_meeting_is_422_with_the_check_that_failed(api, db):
+    make_contact(db)
+    meeting = make_meeting(db, status=MeetingStatus.CANCELLED)
+    campaign = _sendable(api, kind="invitation", meeting_id=meeting.id)
+    preview = api.get(f"/api/v1/campaigns/{campaign['id']}/preview").get_json()
+    assert "meeting-cancelled" in [finding["code"] for finding in preview["lint"]]
+    refused = api.post(f"/api/v1/campaigns/{campaign['id']}/send", json={})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"]["lint"]
+    assert _deliveries(db, campaign["id"]) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import func, select
@@ -10,8 +11,18 @@ from sqlalchemy import func, select
 from service.mail.outbox import pause_by_itself
 from service.mail.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
-from service.models import Campaign, CampaignStatus, Consent, Delivery, User
-from tests.builders import make_announcement, make_contact
+from service.meetings.invitations import invite_contacts
+from service.models import (
+    Answer,
+    Campaign,
+    CampaignStatus,
+    Consent,
+    Delivery,
+    Invitation,
+    MeetingStatus,
+    User,
+)
+from tests.builders import amsterdam, make_announcement, make_contact, make_meeting
 from tests.conftest import csrf_token_from
 
 
@@ -219,3 +230,87 @@ def test_why_the_send_paused_itself_is_shown(organiser, db):
     data = organiser.get(f"/campaigns/{campaign.id}/progress.json").get_json()
     assert data["status"] == "paused"
     assert data["status_reason"] == "535 5.7.8 authentication failed"
+
+
+# ---------------------------------------------------------------------------------------------
+# Invitations and reminders whose meeting can no longer be answered
+
+
+SOON = {
+    # A published meeting in 2027, answerable by the real clock.
+    "starts_at": amsterdam(date(2027, 6, 1), time(10, 0)),
+    "ends_at": amsterdam(date(2027, 6, 1), time(13, 0)),
+}
+CLOSED_MEETINGS = {
+    "past": ({}, "The meeting has already taken place"),  # make_meeting: 3 June 2025
+    "held": (SOON | {"status": MeetingStatus.HELD}, "The meeting has already taken place"),
+    "cancelled": (SOON | {"status": MeetingStatus.CANCELLED}, "The meeting has been cancelled"),
+    "draft": (SOON | {"status": MeetingStatus.DRAFT}, "The meeting is still a draft"),
+    "deadline": (
+        SOON | {"registration_deadline": datetime(2026, 1, 1, tzinfo=UTC)},
+        "Registration for the meeting has closed",
+    ),
+}
+
+
+def _about_meeting(db, kind: str, meeting, **fields):
+    return make_announcement(
+        db, kind=kind, meeting_id=meeting.id, subject="Kom je, [[first_name]]?", **fields
+    )
+
+
+@pytest.mark.parametrize("kind", ["invitation", "reminder"])
+@pytest.mark.parametrize("closed", list(CLOSED_MEETINGS))
+def test_an_invitation_or_reminder_for_a_meeting_that_cannot_be_answered_is_refused(
+    organiser, db, kind, closed
+):
+    _people(db, 2)
+    meeting_fields, message = CLOSED_MEETINGS[closed]
+    campaign = _about_meeting(db, kind, make_meeting(db, **meeting_fields))
+    composer = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert message in composer
+    assert "No problems found" not in composer
+    page = organiser.get(f"/campaigns/{campaign.id}/send").get_data(as_text=True)
+    assert 'id="send-problem"' in page and 'id="confirm-send"' not in page
+    assert message in page
+    answer = organiser.post(
+        f"/campaigns/{campaign.id}/send", data={"csrf_token": csrf_token_from(page)}
+    )
+    assert answer.status_code == 302
+    assert _deliveries(db, campaign) == 0
+    assert _status(db, campaign) == CampaignStatus.DRAFT
+
+
+def test_after_the_deadline_a_reminder_may_still_go_to_those_who_said_yes(organiser, db):
+    meeting = make_meeting(db, **CLOSED_MEETINGS["deadline"][0])
+    coming = make_contact(db)
+    invite_contacts(db, meeting, [coming.id])
+    db.scalar(select(Invitation)).answer = Answer.YES
+    db.commit()
+    to_yes = _about_meeting(
+        db, "reminder", meeting, audience={"meeting": {"id": meeting.id, "answers": ["yes"]}}
+    )
+    assert "No problems found" in organiser.get(f"/campaigns/{to_yes.id}").get_data(as_text=True)
+    assert _send(organiser, to_yes).status_code == 302
+    assert _deliveries(db, to_yes) == 1
+    # To those who never answered it would be a question nobody can answer any more.
+    to_silent = _about_meeting(
+        db, "reminder", meeting, audience={"meeting": {"id": meeting.id, "answers": ["invited"]}}
+    )
+    page = organiser.get(f"/campaigns/{to_silent.id}/send").get_data(as_text=True)
+    assert "Registration for the meeting has closed" in page and 'id="confirm-send"' not in page
+
+
+def test_an_invitation_without_its_meeting_is_refused(organiser, db):
+    _people(db, 1)
+    campaign = make_announcement(db, kind="invitation")
+    page = organiser.get(f"/campaigns/{campaign.id}/send").get_data(as_text=True)
+    assert "Choose the meeting this email is about" in page
+    assert 'id="confirm-send"' not in page
+
+
+def test_an_invitation_for_a_good_meeting_passes_the_checks(organiser, db):
+    _people(db, 1)
+    campaign = _about_meeting(db, "invitation", make_meeting(db, **SOON))
+    composer = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "No problems found" in composer

@@ -14,7 +14,7 @@ from service.campaigns.blocks import block_to_dict
 from service.campaigns.seed_recap import seed_recap
 from service.models import AuditEntry, Campaign, CampaignStatus, MeetingStatus, User
 from tests.builders import amsterdam, make_meeting
-from tests.conftest import ADMIN_EMAIL, csrf_token_from
+from tests.conftest import ADMIN_EMAIL, csrf_token_from, login
 
 
 @pytest.fixture(autouse=True)
@@ -307,3 +307,29 @@ def test_an_expired_form_shows_the_typed_text_again(organiser, db):
 
     answer = organiser.post(f"{url}/autosave", data=values)
     assert answer.status_code == 400 and answer.json["saved"] is False
+
+
+def test_autosave_and_upload_after_the_session_ended_say_so_and_save_after_a_new_login(
+    organiser, db
+):
+    campaign = _draft(db, blocks=[{"type": "text", "body": "Hallo"}])
+    url = f"/campaigns/{campaign.id}"
+    page = organiser.get(url).get_data(as_text=True)
+    values = _form_of(page)
+    # Logged out in another tab (or idle longer than SESSION_HOURS); the composer stays open.
+    organiser.post("/logout", data={"csrf_token": csrf_token_from(page)})
+    values["blocks-0-body"] = "Hallo allemaal"
+    json = {"Accept": "application/json"}
+    refused = organiser.post(f"{url}/autosave", data=values, headers=json)
+    assert refused.status_code == 401
+    # Nobody is logged in any more, so the answer is in the default language.
+    assert not refused.json["saved"] and "je bent uitgelogd" in refused.json["message"]
+    token = {"X-CSRFToken": values["csrf_token"]}  # as composer.js sends it
+    upload = organiser.post("/media/upload", data={}, headers=json | token)
+    assert upload.status_code == 401 and "je bent uitgelogd" in upload.json["error"]
+    # A page still goes to the login page.
+    assert organiser.get(url).status_code == 302
+    # Logged in again (another tab): the next change is saved.
+    login(organiser)
+    values["csrf_token"] = csrf_token_from(organiser.get(url).get_data(as_text=True))
+    assert organiser.post(f"{url}/autosave", data=values, headers=json).json["saved"]

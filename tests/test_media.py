@@ -158,3 +158,15 @@ def test_an_image_another_session_stored_is_reused(app, db, organiser):
         assert second.media.id == first.media.id and not second.created
     finally:
         other.close()
+
+
+def test_an_image_loaded_by_a_mail_client_comes_without_a_session_cookie(organiser, db):
+    # Every opened email loads its images from here. A session cookie on each answer would keep
+    # caches and image proxies from sharing them (and replace the cookie of any other app on
+    # the same host name: browsers keep cookies per host, not per port).
+    path = _upload(organiser, _image("PNG")).get_json()["url"].removeprefix("http://127.0.0.1:5000")
+    for public in (path, "/static/app.css"):
+        served = organiser.application.test_client().get(public)
+        served.close()
+        assert served.status_code == 200, public
+        assert "Set-Cookie" not in served.headers, public

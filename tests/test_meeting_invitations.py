@@ -25,7 +25,7 @@ from service.models import (
     User,
 )
 from tests.api_helpers import api_client
-from tests.builders import amsterdam, make_contact, make_meeting
+from tests.builders import amsterdam, make_announcement, make_contact, make_meeting
 from tests.conftest import ADMIN_EMAIL, csrf_token_from
 
 TZ = "Europe/Amsterdam"
@@ -213,19 +213,28 @@ def test_a_new_meeting_gets_the_default_reminders(app, organiser, api):
 def test_reminders_section_lists_due_moments_audience_and_sent_state(app, english, db):
     meeting = make_meeting(db)  # dinsdag 3 juni 2025
     meeting.reminders.append(Reminder(days_before=7, send_time="09:00", audience="yes"))
+    sent = make_announcement(db, kind="reminder", meeting_id=meeting.id)
     meeting.reminders.append(
-        Reminder(days_before=1, send_time="09:00", audience="yes", sent_at=BEFORE)
+        Reminder(
+            days_before=1, send_time="09:00", audience="yes", sent_at=BEFORE, campaign_id=sent.id
+        )
+    )
+    # Passed over by the scheduler (too late, or its recipients could no longer answer).
+    meeting.reminders.append(
+        Reminder(days_before=0, send_time="08:00", audience="unanswered", sent_at=BEFORE)
     )
     db.commit()
     html = english.get(f"/meetings/{meeting.id}/edit").get_data(as_text=True)
     section = html[html.index('id="reminders"') :]
     rows = re.findall(r'<tr class="reminder-row">(.*?)</tr>', section, re.S)
-    assert len(rows) == 2
+    assert len(rows) == 3
     # Earliest due first; dates as the network reads them, in the organiser's language.
     assert "Tuesday, May 27, 2025" in rows[0] or "27 May 2025" in rows[0] or "May 27" in rows[0]
     assert "Registered (said yes)" in rows[0] and "Not yet" in rows[0]
     assert "Remove" in rows[0]
     assert "Sent on" in rows[1] and "Remove" not in rows[1]
+    assert "Not sent: passed over on" in rows[2] and "Sent on" not in rows[2]
+    assert "Remove" not in rows[2]
     assert 'id="reminders-stopped"' not in html
 
 

@@ -65,8 +65,9 @@ def test_test_email_goes_to_the_organiser_through_the_outbox(app, db):
     # The "view in your browser" link is the campaign's real, signed web version.
     web = f"http://127.0.0.1:5000/web/{campaign.id}?token="
     assert web in html
-    token = html.split(web, 1)[1].split('"', 1)[0]
+    token, language = html.split(web, 1)[1].split('"', 1)[0].split("&amp;lang=")
     assert token_opens(token, campaign.id, app.config["SECRET_KEY"])
+    assert language == "nl"  # the page opens in the language of the email
 
 
 def test_test_email_is_in_the_organisers_language(app, db):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, date, datetime
 
@@ -19,6 +20,7 @@ from service.mail.render import (
     PersonaliseError,
     RenderedCampaign,
     TemplateError,
+    checked_values,
     inline_css,
     personalise,
     render_campaign,
@@ -626,3 +628,37 @@ def test_every_email_string_exists_in_both_languages_with_the_same_fields():
 def test_a_language_without_strings_is_refused():
     with pytest.raises(TemplateError, match="'de'"):
         render(b.CampaignContent(), "de")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_placeholder_has_a_stand_in_that_speaks_for_nobody(language):
+    # The web version and a test email fill every placeholder from this one table; a new
+    # placeholder without a stand-in would give them "no value for [[...]]" again.
+    stand_ins = placeholders.stand_in_values(BASE_URL, language)
+    assert set(stand_ins) == placeholders.ALL_NAMES
+    holding_all = dataclasses.replace(
+        render(sample(b.Kind.RECAP), language), placeholders=placeholders.ALL_NAMES
+    )
+    plain, _escaped = checked_values(holding_all, stand_ins)
+    assert plain[placeholders.FIRST_NAME] == {"nl": "lezer", "en": "reader"}[language]
+    for name in placeholders.URL_NAMES:
+        # Public pages only: no signed link of anybody's.
+        assert re.fullmatch(rf"{BASE_URL}/(archief|antwoord|aanmelden)", plain[name]), name
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_web_version_draws_no_link_that_acts_for_one_person(kind, language):
+    meeting = MeetingFacts(
+        starts_at=datetime(2027, 6, 1, 8, 0, tzinfo=UTC),
+        ends_at=datetime(2027, 6, 1, 11, 0, tzinfo=UTC),
+        host_organisation="Gemeente Zwolle",
+        city="Zwolle",
+        id=3,
+    )
+    rendered = render(sample(kind), language, meeting=meeting, for_web=True)
+    assert not rendered.placeholders & (placeholders.ANSWER_NAMES | {placeholders.UNSUBSCRIBE_URL})
+    # The footer's preferences link is gone too; an organiser's own [[preferences_url]] link
+    # stays, and gets its stand-in.
+    typed = set(placeholders.names_in(str(sample(kind))))
+    assert placeholders.PREFERENCES_URL not in rendered.placeholders - typed

@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from service.campaigns import store
+from service.campaigns.sending import NotReadyError, schedule_campaign
+from service.campaigns.testsend import network_from_config
 from service.meetings.invitations import answer_invitation, invite_contacts
 from service.meetings.reminders import add_default_reminders, due_at
 from service.models import (
@@ -203,3 +205,132 @@ def test_a_late_campaign_is_reported_once_not_every_tick(app, db):
     db.commit()
     assert _tick(app, db, at + timedelta(hours=7)).too_late == [campaign.id]
     assert _tick(app, db, at + timedelta(hours=7, seconds=30)).too_late == []
+
+
+# --- invitations and reminders whose meeting cannot be answered; late reminders ----------------
+
+
+def _scheduled_invitation(db, meeting, at) -> Campaign:
+    campaign = store.create_campaign(
+        db,
+        kind="invitation",
+        subject="Uitnodiging",
+        meeting_id=meeting.id,
+        blocks=[{"type": "text", "body": "Beste [[first_name]], kom je?"}],
+        actor=None,
+    )
+    store.schedule_campaign(db, campaign, at, actor=None, now=at - timedelta(days=1))
+    db.commit()
+    return campaign
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"status": MeetingStatus.CANCELLED}, "The meeting has been cancelled"),
+        ({"status": MeetingStatus.HELD}, "The meeting has already taken place"),
+        (
+            {"registration_deadline": datetime(2025, 5, 31, tzinfo=UTC)},
+            "Registration for the meeting has closed",
+        ),
+    ],
+    ids=["cancelled", "held", "deadline"],
+)
+def test_a_scheduled_invitation_whose_meeting_closed_meanwhile_is_sent_back(
+    app, db, change, reason
+):
+    make_contact(db)
+    meeting = make_meeting(db)  # 3 June 2025
+    at = amsterdam(date(2025, 6, 1), time(9, 0))
+    campaign = _scheduled_invitation(db, meeting, at)
+    for name, value in change.items():
+        setattr(meeting, name, value)
+    db.commit()
+
+    report = _tick(app, db, at + timedelta(minutes=1))
+
+    assert report.refused == [campaign.id] and report.started == []
+    assert db.get(Campaign, campaign.id).status == CampaignStatus.DRAFT
+    assert _recipients(db, campaign.id) == []
+    # The reason names the check that failed, in the organiser's words on the composer.
+    assert "found 1 error(s)" in db.get(Campaign, campaign.id).status_reason
+    composer_lint = store.preview_campaign(
+        db,
+        db.get(Campaign, campaign.id),
+        language="en",
+        network=network_from_config(app.config),
+        base_url=app.config["BASE_URL"],
+        now=at,
+    ).lint
+    assert next(f.message("en") for f in composer_lint if f.level == "error").startswith(reason)
+
+
+def test_an_invitation_cannot_be_scheduled_for_after_the_deadline(app, db):
+    make_contact(db)
+    meeting = make_meeting(db, registration_deadline=amsterdam(date(2025, 5, 30), time(17, 0)))
+    campaign = store.create_campaign(
+        db, kind="invitation", subject="Uitnodiging", meeting_id=meeting.id, actor=None
+    )
+    db.commit()
+    with pytest.raises(NotReadyError):
+        schedule_campaign(
+            db,
+            campaign,
+            amsterdam(date(2025, 5, 31), time(9, 0)),
+            app.config,
+            actor=None,
+            now=datetime(2025, 5, 1, tzinfo=UTC),
+        )
+
+
+def test_a_late_reminder_goes_while_half_its_notice_is_left(app, db):
+    _meeting_with_answers(db)  # 3 June 2025 at 10:00; the day reminder is due 2 June 09:00
+    # 6.5 hours late: the meeting is still 18.5 hours away.
+    [day, week] = sorted(
+        _tick(app, db, amsterdam(date(2025, 6, 2), time(15, 30))).reminders,
+        key=lambda r: db.get(Reminder, r.reminder_id).days_before,
+    )
+    assert _recipients(db, day.campaign_id) == ["ja@example.nl"]
+    assert week.campaign_id is None and week.passed_over == "later-one"
+
+
+def test_a_reminder_later_than_half_its_notice_is_passed_over_and_reported_once(app, db):
+    meeting = _meeting_with_answers(db)
+    week = next(r for r in meeting.reminders if r.days_before == 7)
+    db.delete(next(r for r in meeting.reminders if r.days_before == 1))
+    db.commit()
+    # Due 27 May 09:00; half its notice (7 days and an hour) is gone on 30 May at 21:30.
+    [went] = _tick(app, db, amsterdam(date(2025, 5, 30), time(21, 29))).reminders
+    assert went.campaign_id is not None
+    db.get(Reminder, week.id).sent_at = None
+    db.delete(db.get(Campaign, went.campaign_id))
+    db.commit()
+    [late] = _tick(app, db, amsterdam(date(2025, 5, 30), time(21, 31))).reminders
+    assert late.campaign_id is None and late.passed_over == "too-late"
+    assert db.scalars(select(Campaign).where(Campaign.kind == CampaignKind.REMINDER)).all() == []
+    assert _tick(app, db, amsterdam(date(2025, 5, 30), time(21, 32))).reminders == []
+
+
+def test_after_the_deadline_only_those_who_said_yes_are_reminded(app, db):
+    meeting = _meeting_with_answers(db)
+    meeting.registration_deadline = amsterdam(date(2025, 5, 30), time(17, 0))
+    nudge = Reminder(meeting_id=meeting.id, days_before=1, send_time="09:00", audience="unanswered")
+    db.add(nudge)
+    db.commit()
+    reports = _tick(app, db, amsterdam(date(2025, 6, 2), time(9, 0))).reminders
+    [nudged] = [r for r in reports if r.reminder_id == nudge.id]
+    assert nudged.campaign_id is None and nudged.passed_over == "closed"
+    [to_yes] = [r.campaign_id for r in reports if r.campaign_id is not None]
+    assert _recipients(db, to_yes) == ["ja@example.nl"]
+    # Its answer can no longer change, so the email offers no link that would be refused.
+    preview = store.preview_campaign(
+        db,
+        db.get(Campaign, to_yes),
+        language="nl",
+        network=network_from_config(app.config),
+        base_url=app.config["BASE_URL"],
+        now=amsterdam(date(2025, 6, 2), time(9, 0)),
+    )
+    assert "[[answer_url]]" not in preview.text and "/sample/answer" not in preview.html
+    assert "De aanmelding is gesloten. Kun je toch niet komen?" in preview.text
+    assert not [f for f in preview.lint if f.level == "error"]

@@ -11,9 +11,19 @@ from sqlalchemy import select
 
 from service.campaigns import store
 from service.demo.embedded import start_background_jobs
-from service.models import Campaign, CampaignStatus, Delivery, SchedulerLease, utcnow
+from service.meetings.invitations import invite_contacts
+from service.models import (
+    Answer,
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    Invitation,
+    Reminder,
+    SchedulerLease,
+    utcnow,
+)
 from service.scheduler import LEASE_NAME
-from tests.builders import amsterdam, make_contact
+from tests.builders import amsterdam, make_contact, make_meeting
 from tests.worker_helpers import OPGAVEPOST, ROOT, WorkerProcess, wait_for, worker_environment
 
 SECOND_WAITS = "another scheduler holds the lease; this one waits"
@@ -98,6 +108,30 @@ def test_run_due_leaves_a_campaign_more_than_six_hours_late_to_an_organiser(app,
     assert "left for an organiser (late): 1" in result.output
     assert _status(app, campaign.id) == CampaignStatus.SCHEDULED
     assert _recipients(app, campaign.id) == []
+
+
+def test_run_due_sends_a_late_reminder_while_half_its_notice_is_left_and_then_passes_it_over(
+    app, db, runner
+):
+    meeting = make_meeting(db)  # dinsdag 3 juni 2025, 10:00
+    meeting.reminders.append(Reminder(days_before=1, send_time="09:00", audience="yes"))
+    coming = make_contact(db)
+    invite_contacts(db, meeting, [coming.id])
+    db.scalar(select(Invitation)).answer = Answer.YES
+    db.commit()
+    # Due 2 June 09:00: 6.5 hours late it still goes, the meeting being 18.5 hours away.
+    late = runner.invoke(args=["scheduler", "run-due", "--now", "2025-06-02T15:30"])
+    assert late.output.strip().endswith("reminders sent: 1"), late.output
+    db.expire_all()
+    reminder = db.scalar(select(Reminder))
+    assert reminder.campaign_id is not None
+    # Had the scheduler come back only at 21:31, less than half the notice would be left.
+    reminder.sent_at, reminder.campaign_id = None, None
+    db.commit()
+    too_late = runner.invoke(args=["scheduler", "run-due", "--now", "2025-06-02T21:31"])
+    assert f"reminders passed over: 1 ({reminder.id} too-late)" in too_late.output
+    again = runner.invoke(args=["scheduler", "run-due", "--now", "2025-06-02T21:32"])
+    assert "passed over" not in again.output  # reported once
 
 
 def test_run_due_without_now_runs_what_is_due_now(app, db, runner):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import getaddresses
 
 import pytest
@@ -362,9 +362,11 @@ def test_an_invitation_carries_each_recipients_own_answer_links(app, db, smtp_se
 
     from service.meetings.answer_links import AnswerSigner
     from service.models import Invitation
-    from tests.builders import make_meeting
+    from tests.builders import amsterdam, make_meeting
 
-    meeting = make_meeting(db)
+    # After the send loop's clock (12 May 2026): a meeting that can still be answered.
+    starts = amsterdam(date(2026, 6, 2), time(10, 0))
+    meeting = make_meeting(db, starts_at=starts, ends_at=starts + timedelta(hours=3))
     anna, bram = make_contact(db, name="Anna"), make_contact(db, name="Bram")
     campaign = store.create_campaign(
         db,
@@ -462,3 +464,44 @@ def _subscribed_contacts(db, count: int) -> None:
         )
     )
     db.commit()
+
+
+def test_an_invitation_pauses_when_its_meeting_is_cancelled_while_it_sends(
+    app, db, smtp_server, clock
+):
+    from service.mail.outbox import resume_sending
+    from service.models import MeetingStatus
+    from tests.builders import amsterdam, make_meeting
+
+    starts = amsterdam(date(2026, 6, 2), time(10, 0))
+    meeting = make_meeting(db, starts_at=starts, ends_at=starts + timedelta(hours=3))
+    for _ in range(6):
+        make_contact(db)
+    campaign = store.create_campaign(
+        db,
+        kind="invitation",
+        subject="Uitnodiging",
+        meeting_id=meeting.id,
+        blocks=[{"type": "text", "body": "Beste [[first_name]], kom je?"}],
+        actor=None,
+    )
+    db.commit()
+    _start(db, campaign, clock)
+    loop = _loop(app, smtp_server, clock)
+    loop.run_once()  # the first batch of three goes
+    meeting.status = MeetingStatus.CANCELLED
+    db.commit()
+    _drain(loop)
+
+    assert len(_recipients(smtp_server)) == 3
+    db.expire_all()
+    paused = db.get(Campaign, campaign.id)
+    assert paused.status == CampaignStatus.PAUSED
+    assert "The meeting has been cancelled" in paused.status_reason
+    # Resumed by mistake, it pauses again before a single further message goes.
+    resume_sending(db, paused, actor=None)
+    db.commit()
+    _drain(_loop(app, smtp_server, clock))
+    assert len(_recipients(smtp_server)) == 3
+    db.expire_all()
+    assert db.get(Campaign, campaign.id).status == CampaignStatus.PAUSED

@@ -4,7 +4,7 @@ that only the person can undo their own withdrawal, against mail really sent by 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from service.models import (
     User,
 )
 from tests.api_helpers import api_client
-from tests.builders import make_contact, make_meeting
+from tests.builders import amsterdam, make_contact, make_meeting
 from tests.conftest import csrf_token_from
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
@@ -80,7 +80,9 @@ def _fresh(db, contact_id: int) -> Contact:
 
 
 def test_an_invitation_skips_a_contact_subscribed_only_to_news(app, db, smtp_server):
-    meeting = make_meeting(db)
+    # After CLOCK: a meeting that can still be answered.
+    starts = amsterdam(date(2026, 6, 2), time(10, 0))
+    meeting = make_meeting(db, starts_at=starts, ends_at=starts + timedelta(hours=3))
     both = make_contact(db, email="beide@example.nl")
     news_only = make_contact(db, email="nieuws@example.nl", subscriptions=[Mailing.NEWS])
     invitations_only = make_contact(

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime, time
+
+import pytest
 
 from service.campaigns import store
 from service.campaigns.blocks import block_to_dict
 from service.campaigns.seed_recap import seed_recap
-from service.models import CampaignStatus
+from service.campaigns.testsend import build_test_message
+from service.mail.outbox import start_sending
+from service.mail.sendloop import SendLoop, SendSettings
+from service.mail.smtp import SmtpTransport
+from service.meetings.invitations import invite_contacts
+from service.models import Campaign, CampaignKind, CampaignStatus, User
 from service.public.webversion import web_version_token, web_version_url
+from tests.builders import amsterdam, make_contact, make_meeting
+from tests.email_helpers import squeeze, visible_text
 
 
 def _campaign(db, *, status=CampaignStatus.DRAFT, sent_at=None, kind="recap", **fields):
@@ -46,8 +56,8 @@ def test_signed_link_opens_the_web_version_without_personal_values(app, client, 
     # No personal unsubscribe link: no link to an unsubscribe page, no sentinel left over.
     assert ".invalid" not in page
     assert "unsubscribe" not in page.lower().replace("unsubscribe link", "")
-    # "View in your browser" became a link to the archive.
-    assert 'href="/archief"' in page
+    # "View in your browser" became a link to the archive (at BASE_URL, like every link).
+    assert 'href="http://127.0.0.1:5000/archief"' in page
     assert "script-src" not in response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
 
@@ -110,3 +120,114 @@ def test_web_version_of_a_deleted_campaign_is_404(app, client, db):
     store.delete_campaign(db, campaign, actor=None)
     db.commit()
     assert client.get(path).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# The web version of every kind, opened from the link in a really sent email and in a test email
+
+BASE_URL = "http://127.0.0.1:5000"
+# Addresses that act for one person: none may be on a page that anyone with the link can open.
+PERSONAL_LINKS = re.compile(r"/(antwoord|afmelden|voorkeuren|netwerkkaart|netwerkmuur)/")
+NEUTRAL_ANSWER_LINE = {
+    "nl": "Antwoorden kan met de knoppen in je eigen e-mail.",
+    "en": "Answer with the buttons in your own email.",
+}
+
+
+def _every_placeholder_campaign(db, kind: str, meeting_id: int, email: str) -> Campaign:
+    """A campaign of the kind that uses every placeholder an organiser may type."""
+    campaign = store.create_campaign(
+        db,
+        kind=kind,
+        subject=f"{kind} voor [[first_name]]",
+        preheader="Voor [[name]]",
+        sender_name="Opgavebeweging",
+        meeting_id=meeting_id,
+        blocks=[
+            {
+                "type": "text",
+                "body": "Beste [[first_name]] ([[name]]), [je voorkeuren]([[preferences_url]]).",
+            },
+            {"type": "button", "label": "Vul je netwerkkaart in", "url": "[[card_url]]"},
+        ],
+        audience={"emails": [email]},
+        actor=None,
+    )
+    db.commit()
+    return campaign
+
+
+def _web_link(message) -> str:
+    """The web-version path in an email's text part."""
+    text = message.get_body(("plain",)).get_content()
+    [link] = re.findall(r"http://127\.0\.0\.1:5000(/web/\d+\?\S+)", text)
+    return link
+
+
+def _assert_web_page_for_nobody(response, language: str, kind: str) -> None:
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    page = response.get_data(as_text=True)
+    assert f'lang="{language}"' in page
+    assert "[[" not in page and ".invalid" not in page
+    assert not PERSONAL_LINKS.search(page), PERSONAL_LINKS.search(page)
+    assert ("lezer" if language == "nl" else "reader") in page
+    visible = squeeze(visible_text(page))
+    if kind == "invitation":
+        assert NEUTRAL_ANSWER_LINE[language] in visible
+        assert "Ja, ik kom" not in visible and "Yes, I will come" not in visible
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("kind", [k.value for k in CampaignKind])
+def test_web_version_of_every_kind_opens_from_the_sent_email_and_the_test_email(
+    app, client, db, smtp_server, kind, language
+):
+    meeting = make_meeting(
+        db,
+        starts_at=amsterdam(date(2027, 6, 1), time(10, 0)),
+        ends_at=amsterdam(date(2027, 6, 1), time(13, 0)),
+    )
+    contact = make_contact(db, language=language, name="Maaïke Heijnen")
+    if kind == "reminder":
+        invite_contacts(db, meeting, [contact.id])
+        db.commit()
+    campaign = _every_placeholder_campaign(db, kind, meeting.id, contact.email)
+    start_sending(db, campaign, actor=None)
+    db.commit()
+    loop = SendLoop(
+        app.extensions["db_sessionmaker"],
+        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
+        app.config,
+        settings=SendSettings(batch_size=10),
+    )
+    for _ in range(5):
+        if not loop.run_once():
+            break
+    loop.transport.close()
+    [(_from, _to, message)] = smtp_server.handler.messages
+
+    _assert_web_page_for_nobody(client.get(_web_link(message)), language, kind)
+
+    organiser = User(
+        email=f"organiser-{language}@example.nl",
+        password_hash="x",
+        name="Organiser",
+        language=language,
+    )
+    db.add(organiser)
+    db.commit()
+    test_mail = build_test_message(db, campaign, organiser, app.config)
+    _assert_web_page_for_nobody(client.get(_web_link(test_mail)), language, kind)
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_archived_recap_opens_in_the_chosen_language(client, db, language):
+    recap = _campaign(
+        db,
+        status=CampaignStatus.SENT,
+        sent_at=datetime(2025, 3, 10, 9, 0, tzinfo=UTC),
+        blocks=[{"type": "text", "body": "Tot ziens, [[first_name]]! [Kaart]([[card_url]])"}],
+    )
+    _assert_web_page_for_nobody(
+        client.get(f"/archief/{recap.id}?lang={language}"), language, "recap"
+    )

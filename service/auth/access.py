@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from service.extensions import login_manager
@@ -16,8 +17,26 @@ def require_login(bp: Blueprint) -> None:
     @bp.before_request
     def _check_login():
         if not current_user.is_authenticated:
-            return login_manager.unauthorized()
+            return login_needed()
         return None
+
+
+def login_needed():
+    """The answer to a request without a login: the login page, or JSON 401 for a script.
+
+    The composer's autosave and upload ask for JSON. Redirected to the login page they would
+    read HTML and could only say "the connection failed"; an organiser whose session ended
+    (logged out in another tab, idle too long) must hear that, and that logging in again in
+    another tab lets the next change be saved.
+    """
+    wanted = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    if wanted != "application/json":
+        return login_manager.unauthorized()
+    message = _(
+        "Not saved: you are logged out. Log in again in another tab; your text is still here "
+        "and is saved with the next change."
+    )
+    return jsonify(saved=False, message=message, error=message), 401
 
 
 def admin_required(view):
@@ -26,7 +45,7 @@ def admin_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            return login_manager.unauthorized()
+            return login_needed()
         if not current_user.is_admin:
             abort(403)
         return view(*args, **kwargs)

@@ -4,6 +4,9 @@ Errors (the email would be broken for someone): an empty subject, an image witho
 without an address, a link that is empty or points to "#", a mailto or web address that does not
 parse, and any field that fails validation (service/campaigns/blocks.py).
 
+An invitation or reminder whose meeting cannot be answered (cancelled, over, a draft, or past its
+registration deadline) is an error too: every answer link in it would be refused.
+
 Warnings (the email works but could be better): link text that says nothing on its own ("klik
 hier", "lees meer"), a missing preheader, a subject over 78 characters (RFC 5322's advised line
 length; phones show fewer, desktop inboxes about that many), and HTML at 90% of Gmail's 102 KB or
@@ -16,6 +19,7 @@ finding names the block to mend.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any, Literal
@@ -25,6 +29,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from service.campaigns.blocks import CampaignContent, check_content
 from service.mail.render import RenderedCampaign
+from service.meetings.invitations import Closed
 
 MAX_SUBJECT = 78
 GMAIL_CLIP_BYTES = 102 * 1024
@@ -122,6 +127,42 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "%(path)s: %(message_en)s",
         "nl": "%(path)s: %(message_nl)s",
     },
+    "meeting-missing": {
+        "en": "Choose the meeting this email is about; without it nobody can answer.",
+        "nl": "Kies de bijeenkomst waar deze e-mail over gaat; zonder bijeenkomst kan niemand "
+        "antwoorden.",
+    },
+    "meeting-cancelled": {
+        "en": "The meeting has been cancelled; no invitation or reminder can go out for it.",
+        "nl": "De bijeenkomst is afgelast; er kan geen uitnodiging of herinnering meer voor uit.",
+    },
+    "meeting-over": {
+        "en": "The meeting has already taken place; no invitation or reminder can go out for it.",
+        "nl": "De bijeenkomst heeft al plaatsgevonden; er kan geen uitnodiging of herinnering "
+        "meer voor uit.",
+    },
+    "meeting-not-published": {
+        "en": "The meeting is still a draft and cannot be answered; publish it first.",
+        "nl": "De bijeenkomst is nog een concept en kan niet beantwoord worden; publiceer hem "
+        "eerst.",
+    },
+    "meeting-deadline": {
+        "en": "Registration for the meeting has closed, so nobody can answer this email. Move "
+        "the registration deadline on the meeting page, or send a reminder only to those who "
+        "said yes.",
+        "nl": "De aanmelding voor de bijeenkomst is gesloten, dus niemand kan deze e-mail nog "
+        "beantwoorden. Verschuif de aanmeldtermijn op de pagina van de bijeenkomst, of stuur een "
+        "herinnering alleen aan wie ja zei.",
+    },
+}
+
+# The kinds of email that ask their recipients to answer for a meeting.
+ANSWERED_KINDS = frozenset({"invitation", "reminder"})
+_CLOSED_CODES = {
+    Closed.CANCELLED: "meeting-cancelled",
+    Closed.OVER: "meeting-over",
+    Closed.NOT_PUBLISHED: "meeting-not-published",
+    Closed.DEADLINE: "meeting-deadline",
 }
 
 
@@ -154,9 +195,11 @@ def has_errors(findings: list[Finding]) -> bool:
     return any(f.level == "error" for f in findings)
 
 
-def lint(content: CampaignContent, rendered: RenderedCampaign) -> list[Finding]:
-    """Every finding for this content and its rendering, errors first, then in block order."""
-    findings: list[Finding] = []
+def lint(
+    content: CampaignContent, rendered: RenderedCampaign, *, also: Sequence[Finding] = ()
+) -> list[Finding]:
+    """Every finding for this content, its rendering and `also`: errors first, then by block."""
+    findings: list[Finding] = list(also)
     subject = content.subject.strip()
     if not subject:
         findings.append(Finding("error", "empty-subject"))
@@ -185,6 +228,26 @@ def lint(content: CampaignContent, rendered: RenderedCampaign) -> list[Finding]:
     for index, fragment in enumerate(rendered.block_html):
         findings.extend(_lint_fragment(fragment, index))
     return sorted(findings, key=lambda f: (f.level != "error", -1 if f.block is None else f.block))
+
+
+def meeting_findings(
+    kind: str, *, has_meeting: bool, closed: Closed | None, reaches_unanswered: bool
+) -> list[Finding]:
+    """The errors of an invitation or reminder whose meeting cannot be answered (any more).
+
+    Every "Ja, ik kom" in such an email would be refused. After the registration deadline a
+    reminder may still go to those who answered (the day-before reminder of those coming); it
+    then shows no link to change the answer (emails/reminder.html).
+    """
+    if kind not in ANSWERED_KINDS:
+        return []
+    if not has_meeting:
+        return [Finding("error", "meeting-missing")]
+    if closed is None:
+        return []
+    if closed == Closed.DEADLINE and kind == "reminder" and not reaches_unanswered:
+        return []
+    return [Finding("error", _CLOSED_CODES[closed])]
 
 
 def _lint_fragment(fragment: str, index: int) -> list[Finding]:

@@ -34,8 +34,17 @@ class NotReadyError(ValueError):
         super().__init__(str(message))
 
 
-def check_ready(session: Session, campaign: Campaign, config: Mapping[str, Any]) -> None:
-    """Render the campaign as the send loop will and lint it; raises NotReadyError if it fails."""
+def check_ready(
+    session: Session,
+    campaign: Campaign,
+    config: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Render the campaign as the send loop will and lint it; raises NotReadyError if it fails.
+
+    `now` is the moment it would start (the scheduler's clock); the default is the clock.
+    """
     try:
         preflight(session, campaign, config)
     # Content stored before a rule existed (or written past the store) fails like a template.
@@ -46,7 +55,7 @@ def check_ready(session: Session, campaign: Campaign, config: Mapping[str, Any])
                 {"error": str(exc)},
             )
         ) from exc
-    errors = lint_errors(session, campaign, config)
+    errors = lint_errors(session, campaign, config, now=now)
     if errors:
         raise NotReadyError(
             Message(
@@ -60,7 +69,13 @@ def check_ready(session: Session, campaign: Campaign, config: Mapping[str, Any])
         )
 
 
-def lint_errors(session: Session, campaign: Campaign, config: Mapping[str, Any]) -> list[Finding]:
+def lint_errors(
+    session: Session,
+    campaign: Campaign,
+    config: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> list[Finding]:
     """The findings that stop a send, in every language the email goes out in (no repeats)."""
     errors: list[Finding] = []
     for language in LANGUAGES:
@@ -70,6 +85,7 @@ def lint_errors(session: Session, campaign: Campaign, config: Mapping[str, Any])
             language=language,
             network=network_from_config(config),
             base_url=config["BASE_URL"],
+            now=now,
         )
         errors += [f for f in preview.lint if f.level == "error" and f not in errors]
     return errors
@@ -105,8 +121,9 @@ def schedule_campaign(
     cannot render or lint found errors. The campaign may be changed when it raises: roll back.
     """
     store.schedule_campaign(session, campaign, at, actor=actor, now=now)
-    # Checked now, so an organiser hears of a problem today, not when nobody is watching.
-    check_ready(session, campaign, config)
+    # Checked now, so an organiser hears of a problem today, not when nobody is watching; and as
+    # at the moment it will go, so an invitation that would arrive after the deadline is refused.
+    check_ready(session, campaign, config, now=at)
 
 
 def failed_deliveries(session: Session, campaign_id: int, *, limit: int = 100) -> list[Delivery]:

@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from service import provinces
 from service.campaigns import blocks as b
-from service.campaigns.lint import Finding, lint
+from service.campaigns.lint import Finding, lint, meeting_findings
 from service.campaigns.statuses import status_name
 from service.mail import placeholders
 from service.mail.render import MeetingFacts, Network, personalise, render_campaign
 from service.meetings.agenda import meetings_after
+from service.meetings.invitations import why_closed
 from service.messages import N_, Message
 from service.models import (
     Answer,
@@ -143,9 +144,10 @@ def campaign_content(campaign: Campaign) -> b.CampaignContent:
     )
 
 
-def meeting_facts(meeting: Meeting) -> MeetingFacts:
-    """A meeting as the emails show it."""
+def meeting_facts(meeting: Meeting, now: datetime | None = None) -> MeetingFacts:
+    """A meeting as the emails show it (whether it takes answers: at `now`, default the clock)."""
     return MeetingFacts(
+        answers_open=why_closed(meeting, now or utcnow()) is None,
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,
         host_organisation=meeting.host_organisation,
@@ -507,6 +509,50 @@ def sample_values(base_url: str, *, language: str, email: str = "") -> dict[str,
     }
 
 
+def web_version(
+    session: Session, campaign: Campaign, *, language: str, network: Network, base_url: str
+) -> tuple[str, str]:
+    """Subject and HTML of the campaign's web version: for nobody in particular.
+
+    Every placeholder gets its stand-in (service/mail/placeholders.py), so no campaign can hold
+    one that the web version cannot fill. Raises service.mail.render.TemplateError.
+    """
+    rendered = render_campaign(
+        campaign_content(campaign),
+        language=language,
+        network=network,
+        base_url=base_url,
+        upcoming=upcoming_for(session, campaign),
+        meeting=meeting_facts(campaign.meeting) if campaign.meeting is not None else None,
+        for_web=True,
+    )
+    subject, html, _text = personalise(rendered, placeholders.stand_in_values(base_url, language))
+    return subject, html
+
+
+def reaches_unanswered(audience: Mapping[str, Any]) -> bool:
+    """Whether the audience may hold people invited to the meeting who have not answered.
+
+    Only an audience of meeting answers alone ({"meeting": {"answers": ["yes"]}}) is known not to.
+    """
+    part = audience.get("meeting")
+    chosen = {key for key, value in audience.items() if value}
+    if chosen != {"meeting"} or not isinstance(part, Mapping):
+        return True
+    return Answer.INVITED.value in (part.get("answers") or [])
+
+
+def meeting_check(campaign: Campaign, now: datetime) -> list[Finding]:
+    """The errors of an invitation or reminder whose meeting cannot be answered at `now`."""
+    meeting = campaign.meeting
+    return meeting_findings(
+        campaign.kind,
+        has_meeting=meeting is not None,
+        closed=why_closed(meeting, now) if meeting is not None else None,
+        reaches_unanswered=reaches_unanswered(campaign.audience or {}),
+    )
+
+
 def preview_campaign(
     session: Session,
     campaign: Campaign,
@@ -515,20 +561,24 @@ def preview_campaign(
     network: Network,
     base_url: str,
     sample: Mapping[str, str] | None = None,
+    now: datetime | None = None,
 ) -> Preview:
     """Render the campaign once and fill it in for a sample recipient; lint the result.
 
+    The checks look at the campaign's meeting as it is at `now` (default: the clock).
     Raises service.mail.render.TemplateError when the email cannot be rendered.
     """
+    now = now or utcnow()
     content = campaign_content(campaign)
     rendered = render_campaign(
         content,
         language=language,
         network=network,
         base_url=base_url,
-        upcoming=upcoming_for(session, campaign),
-        meeting=meeting_facts(campaign.meeting) if campaign.meeting is not None else None,
+        upcoming=upcoming_for(session, campaign, now=now),
+        meeting=meeting_facts(campaign.meeting, now) if campaign.meeting is not None else None,
     )
     values = dict(sample or sample_values(base_url, language=language))
     subject, html, text = personalise(rendered, values)
-    return Preview(subject=subject, html=html, text=text, lint=lint(content, rendered))
+    findings = lint(content, rendered, also=meeting_check(campaign, now))
+    return Preview(subject=subject, html=html, text=text, lint=findings)

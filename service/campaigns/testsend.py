@@ -57,16 +57,13 @@ def build_test_message(
     language = organiser.language if organiser.language in ("nl", "en") else "nl"
     base_url = config["BASE_URL"]
     name = organiser.name.strip() or organiser.email.split("@")[0]
-    sample = {
+    # The organiser is no subscriber: their personal links are the pages that act for nobody.
+    sample = placeholders.stand_in_values(base_url, language) | {
         placeholders.FIRST_NAME: name.split()[0],
         placeholders.NAME: name,
-        placeholders.WEB_VERSION_URL: web_version_url(campaign.id, config["SECRET_KEY"], base_url),
-        # A test recipient is no subscriber; the link leads to the public archive instead.
-        placeholders.UNSUBSCRIBE_URL: f"{base_url.rstrip('/')}/archief",
-        # Not a personal invitation: the answer page explains where the personal links are.
-        **dict.fromkeys(placeholders.ANSWER_NAMES, f"{base_url.rstrip('/')}/antwoord"),
-        # Nobody's own pages: the signup page, where anyone chooses what to receive.
-        **dict.fromkeys(placeholders.LINK_NAMES, f"{base_url.rstrip('/')}/aanmelden"),
+        placeholders.WEB_VERSION_URL: web_version_url(
+            campaign.id, config["SECRET_KEY"], base_url, language
+        ),
     }
     preview = preview_campaign(
         session,

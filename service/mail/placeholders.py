@@ -8,6 +8,10 @@ as long as no `(` follows it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Literal
+
+from emails.strings import translate
 
 FIRST_NAME = "first_name"
 NAME = "name"
@@ -21,26 +25,61 @@ ANSWER_URL = "answer_url"
 PREFERENCES_URL = "preferences_url"
 CARD_URL = "card_url"
 
+
+@dataclass(frozen=True)
+class Placeholder:
+    """One per-recipient value, and what stands in for it where there is no recipient.
+
+    The web version (one page for everybody) and a test email (the organiser is no subscriber)
+    have nobody to fill in. `stand_in` is required, so a new placeholder cannot be added without
+    deciding what those show: for a text an emails/strings.py msgid, for a URL the path (under
+    BASE_URL) of a public page that acts for nobody.
+    """
+
+    name: str
+    # "text": organisers may type it anywhere; "url": the templates put it in an href;
+    # "link": a URL that organisers may also use as a button or link address.
+    kind: Literal["text", "url", "link"]
+    stand_in: str
+
+
+PLACEHOLDERS: dict[str, Placeholder] = {
+    p.name: p
+    for p in (
+        Placeholder(FIRST_NAME, "text", "reader"),
+        Placeholder(NAME, "text", "reader"),
+        # "View in your browser" on the web itself: the archive of recaps.
+        Placeholder(WEB_VERSION_URL, "url", "/archief"),
+        Placeholder(UNSUBSCRIBE_URL, "url", "/archief"),
+        # The answer page without a token explains where the personal links are.
+        Placeholder(ANSWER_YES_URL, "url", "/antwoord"),
+        Placeholder(ANSWER_NO_URL, "url", "/antwoord"),
+        Placeholder(ANSWER_URL, "url", "/antwoord"),
+        # Nobody's own pages: the signup page, where anyone chooses what to receive.
+        Placeholder(PREFERENCES_URL, "link", "/aanmelden"),
+        Placeholder(CARD_URL, "link", "/aanmelden"),
+    )
+}
+
 # Organisers may type these in their text ("Beste [[first_name]],").
-TEXT_NAMES = frozenset({FIRST_NAME, NAME})
-# The templates put these in `href` (organisers may put LINK_NAMES in a button or link too); a
-# value must be an absolute http(s) URL.
-URL_NAMES = frozenset(
-    {
-        UNSUBSCRIBE_URL,
-        WEB_VERSION_URL,
-        ANSWER_YES_URL,
-        ANSWER_NO_URL,
-        ANSWER_URL,
-        PREFERENCES_URL,
-        CARD_URL,
-    }
-)
+TEXT_NAMES = frozenset(n for n, p in PLACEHOLDERS.items() if p.kind == "text")
+# A value must be an absolute http(s) URL; the templates put these in `href`.
+URL_NAMES = frozenset(n for n, p in PLACEHOLDERS.items() if p.kind in ("url", "link"))
 # Organisers may use these as a whole button or link address ("Vul je netwerkkaart in").
-LINK_NAMES = frozenset({PREFERENCES_URL, CARD_URL})
+LINK_NAMES = frozenset(n for n, p in PLACEHOLDERS.items() if p.kind == "link")
 # The answer links exist only in emails about a meeting (invitations and reminders).
 ANSWER_NAMES = frozenset({ANSWER_YES_URL, ANSWER_NO_URL, ANSWER_URL})
-ALL_NAMES = TEXT_NAMES | URL_NAMES
+ALL_NAMES = frozenset(PLACEHOLDERS)
+
+
+def stand_in_values(base_url: str, language: str) -> dict[str, str]:
+    """A value for every placeholder that speaks for nobody: the web version's and a test's."""
+    base = base_url.rstrip("/")
+    return {
+        name: base + p.stand_in if p.kind != "text" else translate(p.stand_in, language)
+        for name, p in PLACEHOLDERS.items()
+    }
+
 
 # The capturing group makes re.split() return literal text and names alternately.
 PATTERN = re.compile(r"\[\[([a-z_]+)\]\]")

@@ -77,6 +77,8 @@ class MeetingFacts:
     # With the id (and an end) an invitation offers "add to calendar" links for the meeting.
     id: int | None = None
     description: str = ""
+    # Whether answers are still taken (a reminder after the deadline offers no link to change one).
+    answers_open: bool = True
 
     def __post_init__(self) -> None:
         for moment in (self.starts_at, self.ends_at):
@@ -119,8 +121,13 @@ def draw_campaign(
     base_url: str,
     upcoming: Sequence[MeetingFacts] = (),
     meeting: MeetingFacts | None = None,
+    for_web: bool = False,
 ) -> DrawnCampaign:
-    """Fill the templates for one language, CSS not yet inlined; raises TemplateError."""
+    """Fill the templates for one language, CSS not yet inlined; raises TemplateError.
+
+    `for_web` draws the web version: one page for everybody, without a link that acts for one
+    person (the templates put a line saying where that person finds it instead).
+    """
     if language not in LANGUAGES:
         raise TemplateError(f"language {language!r} has no email strings; use one of {LANGUAGES}")
     kind = b.Kind(content.kind)
@@ -132,7 +139,9 @@ def draw_campaign(
             )
     env = _environment()
     context = _context(language, network, base_url, upcoming, meeting)
-    context.update(subject=content.subject.strip(), preheader=content.preheader.strip())
+    context.update(
+        for_web=for_web, subject=content.subject.strip(), preheader=content.preheader.strip()
+    )
     try:
         macros = env.get_template("_blocks.html").make_module(context)
         fragments = tuple(str(macros.block(block)) for block in content.blocks)
@@ -163,6 +172,7 @@ def render_campaign(
     base_url: str,
     upcoming: Sequence[MeetingFacts] = (),
     meeting: MeetingFacts | None = None,
+    for_web: bool = False,
 ) -> RenderedCampaign:
     """Render subject, inlined HTML and text once; raises TemplateError when that fails."""
     drawn = draw_campaign(
@@ -172,6 +182,7 @@ def render_campaign(
         base_url=base_url,
         upcoming=upcoming,
         meeting=meeting,
+        for_web=for_web,
     )
     page = inline_css(drawn.html)
     subject = _NEWLINES.sub(" ", content.subject).strip()
@@ -312,6 +323,7 @@ def _context(
 
     return {
         "language": language,
+        "for_web": False,
         "network": network,
         "t": t,
         "header_date": header_date,
@@ -345,12 +357,13 @@ def _meeting_row(meeting: MeetingFacts, timezone: str, language: str) -> Meeting
 
 def _meeting_facts(
     meeting: MeetingFacts, timezone: str, language: str, base_url: str = ""
-) -> dict[str, str]:
+) -> dict[str, Any]:
     when = dates.format_local(meeting.starts_at, timezone, language)
     if meeting.ends_at is not None:
         when += "–" + dates.format_local_time(meeting.ends_at, timezone, language)
     where = ", ".join(p for p in (meeting.venue, meeting.address, meeting.city) if p)
-    facts = {"when": when, "where": where, "host": meeting.host_organisation}
+    facts: dict[str, Any] = {"when": when, "where": where, "host": meeting.host_organisation}
+    facts["answers_open"] = meeting.answers_open
     return facts | _calendar_links(meeting, base_url)
 
 

@@ -51,8 +51,8 @@ from sqlalchemy.orm import Session
 
 from service.addresses import AddressNotSendable, ascii_domain
 from service.audience.signup import SIGNUP_CONFIRM, build_confirmation
-from service.campaigns.blocks import ContentError
-from service.campaigns.store import campaign_content, meeting_facts, upcoming_for
+from service.campaigns.blocks import CampaignContent, ContentError
+from service.campaigns.store import campaign_content, meeting_check, meeting_facts, upcoming_for
 from service.campaigns.testsend import network_from_config, sender_address, sender_name
 from service.mail import placeholders
 from service.mail.notice_mail import NoticeSender, build_notice, uid_domain
@@ -67,6 +67,7 @@ from service.mail.outbox import (
 )
 from service.mail.outgoing import BodyTemplate, Outgoing
 from service.mail.render import (
+    MeetingFacts,
     RenderedCampaign,
     TemplateError,
     checked_values,
@@ -145,8 +146,8 @@ class CampaignMail:
     rendered: dict[str, RenderedCampaign] = field(default_factory=dict)
     # The encoded bodies per language (None where the text cannot be templated).
     bodies: dict[str, BodyTemplate | None] = field(default_factory=dict)
-    # The same for every recipient, so signed once per campaign version.
-    web_version_url: str = ""
+    # The same for every recipient of a language, so signed once per campaign version.
+    web_version_urls: dict[str, str] = field(default_factory=dict)
 
 
 class MessageFactory:
@@ -169,6 +170,11 @@ class MessageFactory:
         # The contact's own links, likewise signed per recipient by signers made once.
         self._preferences = ContactSigner(self.secret_key, PREFERENCES)
         self._card = ContactSigner(self.secret_key, CARD)
+        # Someone without a name is greeted as the web version greets everybody.
+        self._readers = {
+            language: placeholders.stand_in_values(self.base_url, language)[placeholders.NAME]
+            for language in LANGUAGES
+        }
         from_email = sender_address(config)
         self.sender_name = sender_name(config)
         self.notice_sender = NoticeSender(
@@ -180,14 +186,40 @@ class MessageFactory:
         )
         self.message_id_domain = message_id_domain(from_email)
 
-    def campaign_mail(self, session: Session, campaign: Campaign) -> CampaignMail:
-        """The campaign rendered in both languages; raises TemplateError when it cannot be."""
+    def campaign_mail(
+        self, session: Session, campaign: Campaign, *, now: datetime | None = None
+    ) -> CampaignMail:
+        """The campaign rendered in both languages; raises TemplateError when it cannot be.
+
+        `now` decides what depends on the clock (whether the meeting still takes answers).
+        """
         cached = self._campaigns.get(campaign.id)
         if cached is not None and cached.version == campaign.version:
             return cached
-        content = campaign_content(campaign)
-        upcoming = upcoming_for(session, campaign)
-        meeting = meeting_facts(campaign.meeting) if campaign.meeting is not None else None
+        mail = self.build_campaign_mail(
+            campaign_id=campaign.id,
+            version=campaign.version,
+            sender_name=campaign.sender_name,
+            content=campaign_content(campaign),
+            upcoming=upcoming_for(session, campaign, now=now),
+            meeting_id=campaign.meeting_id,
+            meeting=meeting_facts(campaign.meeting, now) if campaign.meeting is not None else None,
+        )
+        self._campaigns[campaign.id] = mail
+        return mail
+
+    def build_campaign_mail(
+        self,
+        *,
+        campaign_id: int,
+        version: int,
+        sender_name: str,
+        content: CampaignContent,
+        upcoming: Sequence[MeetingFacts] = (),
+        meeting_id: int | None = None,
+        meeting: MeetingFacts | None = None,
+    ) -> CampaignMail:
+        """A campaign version rendered in both languages, from its content; raises TemplateError."""
         rendered = {
             language: render_campaign(
                 content,
@@ -200,21 +232,22 @@ class MessageFactory:
             for language in LANGUAGES
         }
         from_email = sender_address(self.config)
-        mail = CampaignMail(
-            campaign_id=campaign.id,
-            version=campaign.version,
-            meeting_id=campaign.meeting_id,
-            from_name=campaign.sender_name or self.sender_name,
+        return CampaignMail(
+            campaign_id=campaign_id,
+            version=version,
+            meeting_id=meeting_id,
+            from_name=sender_name or self.sender_name,
             from_email=from_email,
             reply_to=self.network.email,
             list_id=list_id(self.network.name, self.base_url),
             message_id_domain=self.message_id_domain,
             rendered=rendered,
             bodies={language: _body_template(r) for language, r in rendered.items()},
-            web_version_url=web_version_url(campaign.id, self.secret_key, self.base_url),
+            web_version_urls={
+                language: web_version_url(campaign_id, self.secret_key, self.base_url, language)
+                for language in LANGUAGES
+            },
         )
-        self._campaigns[campaign.id] = mail
-        return mail
 
     def message(self, mail: CampaignMail, delivery: Claimed) -> Outgoing:
         """The message for one delivery; raises ValueError for a value that cannot go."""
@@ -222,20 +255,7 @@ class MessageFactory:
         name = delivery.name.strip()
         token = self._unsubscribe.token(delivery.contact_id or 0, mail.campaign_id)
         leave_url = unsubscribe_url(token, self.base_url)
-        values = {
-            placeholders.FIRST_NAME: name.split()[0] if name else _reader(rendered.language),
-            placeholders.NAME: name or _reader(rendered.language),
-            placeholders.UNSUBSCRIBE_URL: leave_url,
-            placeholders.WEB_VERSION_URL: mail.web_version_url
-            or web_version_url(mail.campaign_id, self.secret_key, self.base_url),
-            placeholders.PREFERENCES_URL: self._preferences.url(
-                delivery.contact_id or 0, self.base_url
-            ),
-        }
-        if placeholders.CARD_URL in rendered.placeholders:
-            values[placeholders.CARD_URL] = self._card.url(delivery.contact_id or 0, self.base_url)
-        if mail.meeting_id is not None and rendered.placeholders & placeholders.ANSWER_NAMES:
-            values.update(self._answer_links(delivery.contact_id or 0, mail.meeting_id))
+        values = self.recipient_values(mail, rendered, delivery, leave_url)
         plain, escaped = checked_values(rendered, values, check_urls=False)
         subject, html, text = filled(rendered, plain, escaped)
         template = mail.bodies.get(rendered.language)
@@ -261,6 +281,28 @@ class MessageFactory:
             ),
             body=template.later(plain, escaped) if template is not None else None,
         )
+
+    def recipient_values(
+        self, mail: CampaignMail, rendered: RenderedCampaign, delivery: Claimed, leave_url: str
+    ) -> dict[str, str]:
+        """The delivery's own value for every placeholder the rendered campaign holds."""
+        name = delivery.name.strip()
+        reader = self._readers[rendered.language]
+        values = {
+            placeholders.FIRST_NAME: name.split()[0] if name else reader,
+            placeholders.NAME: name or reader,
+            placeholders.UNSUBSCRIBE_URL: leave_url,
+            placeholders.WEB_VERSION_URL: mail.web_version_urls.get(rendered.language)
+            or web_version_url(mail.campaign_id, self.secret_key, self.base_url),
+            placeholders.PREFERENCES_URL: self._preferences.url(
+                delivery.contact_id or 0, self.base_url
+            ),
+        }
+        if placeholders.CARD_URL in rendered.placeholders:
+            values[placeholders.CARD_URL] = self._card.url(delivery.contact_id or 0, self.base_url)
+        if mail.meeting_id is not None and rendered.placeholders & placeholders.ANSWER_NAMES:
+            values.update(self._answer_links(delivery.contact_id or 0, mail.meeting_id))
+        return values
 
     def _answer_links(self, contact_id: int, meeting_id: int) -> dict[str, str]:
         token = self._answers.token(contact_id, meeting_id)
@@ -344,10 +386,6 @@ def list_id(network_name: str, base_url: str) -> str:
     label = network_name.replace('"', "").replace("\\", "").strip()
     # A non-ASCII label would need encoding; the id alone is enough for filters.
     return f'"{label}" <{slug}.{host}>' if label.isascii() and label else f"<{slug}.{host}>"
-
-
-def _reader(language: str) -> str:
-    return "lezer" if language == "nl" else "reader"
 
 
 def preflight(session: Session, campaign: Campaign, config: Mapping[str, Any]) -> None:
@@ -541,8 +579,17 @@ class SendLoop:
     ) -> CampaignMail | None:
         if campaign is None:
             return None
+        now = self.clock()
+        # An invitation whose meeting was cancelled (or closed) while it was sending or paused
+        # would ask the rest to answer what can no longer be answered.
+        closed = meeting_check(campaign, now)
+        if closed:
+            reason = f"the meeting can no longer be answered: {closed[0].message('en')}"
+            pause_by_itself(session, campaign.id, reason)
+            results.extend(_released(d) for d in deliveries)
+            return None
         try:
-            return self.factory.campaign_mail(session, campaign)
+            return self.factory.campaign_mail(session, campaign, now=now)
         except Exception as exc:
             if not isinstance(exc, TemplateError | ContentError):
                 log.exception("campaign %s could not be rendered", campaign.id)

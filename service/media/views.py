@@ -21,9 +21,9 @@ from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 
+from service.auth.access import login_needed
 from service.database import get_session
 from service.errors import error_response
-from service.extensions import login_manager
 from service.forms import AppForm
 from service.media import storage
 from service.models import MediaFile
@@ -56,7 +56,7 @@ def _wants_json() -> bool:
 def index():
     """The upload form with the latest images; POST stores one (JSON answer for the composer)."""
     if not current_user.is_authenticated:
-        return login_manager.unauthorized()
+        return login_needed()
     form = UploadForm()
     session = get_session()
     if request.method == "POST":

@@ -13,6 +13,7 @@ promotion notice, calendar cancel); see `AnswerResult`. Nothing here imports Fla
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,15 +59,40 @@ class AnswerResult:
     cancel_calendar: bool = False
 
 
-def closed_reason(meeting: Meeting, now: datetime) -> Message | None:
+class Closed(enum.StrEnum):
+    """Why a meeting cannot be answered now (the answer pages and the checks before sending)."""
+
+    CANCELLED = "cancelled"
+    NOT_PUBLISHED = "not-published"
+    OVER = "over"  # held, or started
+    DEADLINE = "deadline"  # the registration deadline has passed
+
+
+_CLOSED_MESSAGES = {
+    Closed.CANCELLED: N_("This meeting has been cancelled."),
+    Closed.NOT_PUBLISHED: N_("This meeting cannot be answered yet."),
+    Closed.OVER: N_("This meeting has already taken place."),
+    Closed.DEADLINE: N_("Registration for this meeting has closed."),
+}
+
+
+def why_closed(meeting: Meeting, now: datetime) -> Closed | None:
     """Why answering is closed for this meeting now, or None when it is open."""
     if meeting.status == MeetingStatus.CANCELLED:
-        return Message(N_("This meeting has been cancelled."))
-    if meeting.status not in OPEN_STATUSES or meeting.starts_at <= now:
-        return Message(N_("This meeting has already taken place."))
+        return Closed.CANCELLED
+    if meeting.status == MeetingStatus.HELD or meeting.starts_at <= now:
+        return Closed.OVER
+    if meeting.status not in OPEN_STATUSES:
+        return Closed.NOT_PUBLISHED
     if meeting.registration_deadline is not None and meeting.registration_deadline <= now:
-        return Message(N_("Registration for this meeting has closed."))
+        return Closed.DEADLINE
     return None
+
+
+def closed_reason(meeting: Meeting, now: datetime) -> Message | None:
+    """Why answering is closed for this meeting now, in words for the contact; None when open."""
+    closed = why_closed(meeting, now)
+    return Message(_CLOSED_MESSAGES[closed]) if closed is not None else None
 
 
 def answer_invitation(

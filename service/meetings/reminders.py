@@ -18,8 +18,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.campaigns import store
+from service.campaigns.lint import meeting_findings
 from service.dates import format_local_date, local_to_utc, utc_to_local
 from service.mail.outbox import start_sending
+from service.meetings.invitations import why_closed
 from service.models import (
     Campaign,
     CampaignKind,
@@ -47,14 +49,31 @@ def due_at(reminder: Reminder, meeting: Meeting, timezone: str) -> datetime:
     return local_to_utc(day, time(hours, minutes), timezone)
 
 
+def latest_useful(due: datetime, meeting: Meeting) -> datetime:
+    """The last moment a late reminder still goes: while at least half its notice is left.
+
+    The scheduler may have been down. "1 day before at 09:00" for a meeting at 10:00 still goes
+    until 21:30 the evening before, "7 days before" until three and a half days before; later
+    it would come too close to the meeting to help, so it is passed over.
+    """
+    return due + (meeting.starts_at - due) / 2
+
+
+# Why a due reminder was passed over without mail.
+LATER_ONE = "later-one"  # a later reminder of the same audience was due as well
+TOO_LATE = "too-late"  # less than half its notice was left (see latest_useful)
+CLOSED = "closed"  # its recipients can no longer answer (see lint.meeting_findings)
+
+
 @dataclass(frozen=True)
 class SentReminder:
-    """A reminder that went out (or was passed over for a later one of the same audience)."""
+    """A reminder that went out, or was passed over (`campaign_id` None, `passed_over` why)."""
 
     reminder_id: int
     meeting_id: int
     campaign_id: int | None
     recipients: int
+    passed_over: str = ""
 
 
 def send_due_reminders(
@@ -62,9 +81,11 @@ def send_due_reminders(
 ) -> list[SentReminder]:
     """Start every reminder that is due at `now`; the caller commits.
 
-    A reminder is due from its moment until the meeting starts. When the service was down long
-    enough that two reminders of the same audience are due, only the later (nearer the meeting)
-    is sent; the earlier is marked done without mail, so nobody gets two at once.
+    A reminder is due from its moment until half its notice has passed (`latest_useful`), and
+    only while its recipients could still answer: never for a meeting that is cancelled or over,
+    nor to those who did not answer once the registration deadline passed. When the service was
+    down long enough that two reminders of the same audience are due, only the later (nearer the
+    meeting) is sent. Those passed over are marked done without mail, so each is reported once.
     """
     timezone = config["TIMEZONE"]
     candidates = session.execute(
@@ -81,22 +102,36 @@ def send_due_reminders(
     newest: set[tuple[int, str]] = set()
     # Ordered by fewest days first, so the first due one per meeting and audience is the latest.
     for reminder, meeting in candidates:
-        if due_at(reminder, meeting, timezone) > now:
+        due = due_at(reminder, meeting, timezone)
+        if due > now:
             continue
         key = (meeting.id, reminder.audience)
-        if key in newest:
-            if _claim(session, reminder.id, now):
-                done.append(SentReminder(reminder.id, meeting.id, None, 0))
-            continue
+        passed_over = LATER_ONE if key in newest else _why_not(reminder, meeting, due, now)
         newest.add(key)
         if not _claim(session, reminder.id, now):
             continue  # another scheduler took it a moment ago
+        if passed_over:
+            done.append(SentReminder(reminder.id, meeting.id, None, 0, passed_over))
+            continue
         campaign = _reminder_campaign(session, reminder, meeting, timezone)
         recipients = start_sending(session, campaign, actor=None, now=now)
         reminder.campaign_id = campaign.id
         session.flush()
         done.append(SentReminder(reminder.id, meeting.id, campaign.id, recipients))
     return done
+
+
+def _why_not(reminder: Reminder, meeting: Meeting, due: datetime, now: datetime) -> str:
+    # The same rule as the checks before any invitation or reminder goes.
+    closed = meeting_findings(
+        CampaignKind.REMINDER,
+        has_meeting=True,
+        closed=why_closed(meeting, now),
+        reaches_unanswered=reminder.audience == "unanswered",
+    )
+    if closed:
+        return CLOSED
+    return TOO_LATE if now > latest_useful(due, meeting) else ""
 
 
 def _claim(session: Session, reminder_id: int, now: datetime) -> bool:

@@ -1,7 +1,7 @@
 """Pages without login: the health check, the web version of emails, the recap archive and the
 unsubscribe link."""
 
-from flask import Blueprint, current_app, jsonify, render_template, request, session, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -35,23 +35,16 @@ def healthz():
 
 def _web_page(campaign):
     config = current_app.config
-    language = config["BABEL_DEFAULT_LOCALE"]
-    # The page is one language throughout, whoever opens it.
-    with force_locale(language):
-        page = archive.web_page(
-            get_session(),
-            campaign,
-            network=network_from_config(config),
-            base_url=config["BASE_URL"],
-            language=language,
-            archive_url=url_for("public.archive_index", _external=False),
-            archive_text=_("All recaps in the archive"),
-            # The footer already says why people receive it; this only says how to stop.
-            unsubscribe_text=_(
-                "To stop receiving this newsletter, use the unsubscribe link in the email you "
-                "received."
-            ),
-        )
+    # The language the email was in (its link says), else the one chosen in this browser.
+    language = _chosen_language(request.args.get("lang")) or _chosen_language(session.get("lang"))
+    language = language or config["BABEL_DEFAULT_LOCALE"]
+    page = archive.web_page(
+        get_session(),
+        campaign,
+        network=network_from_config(config),
+        base_url=config["BASE_URL"],
+        language=language,
+    )
     response = current_app.make_response(page)
     response.mimetype = "text/html"
     # Organiser text is sanitised already; no page of ours needs scripts, so none may run.
@@ -61,6 +54,10 @@ def _web_page(campaign):
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _chosen_language(value: object) -> str | None:
+    return value if value in current_app.config["LANGUAGES"] else None
 
 
 @bp.get("/web/<int:campaign_id>")

@@ -126,13 +126,22 @@ class _Requests:
 
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
-    """The test's app served over HTTP on a free loopback port; yields the base URL."""
+    """The test's app served over HTTP on a free loopback port; yields the base URL.
+
+    BASE_URL becomes that address, as `opgavepost serve` makes it where it listens: the links
+    and images of an email (the composer's preview loads uploads from BASE_URL/media/) must come
+    from the server under test. Browsers keep cookies per host, not per port, so an image from
+    another server on 127.0.0.1 (someone's `opgavepost serve` on port 5000) could replace the
+    browser's session cookie and log the test out halfway.
+    """
     requests = _Requests(app)
     server = make_server("127.0.0.1", 0, requests, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = url
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield url
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -12,9 +12,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from service.models import MeetingStatus
+from service.campaigns import store
+from service.models import Campaign, MeetingStatus
 from tests.builders import amsterdam, make_meeting
-from tests.conftest import ADMIN_EMAIL
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token_from
 from tests.e2e.conftest import check_accessibility, translated, visit
 
 pytestmark = pytest.mark.browser
@@ -129,7 +130,11 @@ def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_
     expect(page.locator("#blocks-4-width")).to_have_value("600")
     page.locator("#blocks-4-alt").fill("Tekening van een provincie met een schat erin")
     _saved(page, 5)
-    expect(page.frame_locator("#preview-frame").locator("img[alt^=Tekening]")).to_have_count(1)
+    image = page.frame_locator("#preview-frame").locator("img[alt^=Tekening]")
+    expect(image).to_have_count(1)
+    # The preview shows the upload itself, loaded from this server (BASE_URL), not a broken image.
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("img => img.naturalWidth") == 900
 
     # "Send a test to me" right after typing: the change is saved first and is in the test mail.
     page.locator("#subject").fill("Terugblik op de provincieschat")
@@ -184,3 +189,48 @@ def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_
     expect(page.locator("main table")).to_contain_text("Terugblik op de provincieschat")
     campaign_url = page.locator("main table a").get_attribute("href")
     visit(page, f"{campaign_url}/delete")
+
+
+def test_a_composer_whose_session_ended_says_so_and_saves_after_a_new_login(
+    logged_in_page, app, db
+):
+    campaign = store.create_campaign(
+        db,
+        kind="announcement",
+        subject="Nieuws",
+        blocks=[{"type": "text", "body": "Hallo"}],
+        actor=None,
+    )
+    db.commit()
+    page = logged_in_page
+    visit(page, f"/campaigns/{campaign.id}")
+    # Logged out in another tab of the same browser (its requests share the cookies).
+    browser = page.context.request
+    token = page.locator("input[name=csrf_token]").first.input_value()
+    assert browser.post("/logout", form={"csrf_token": token}).ok
+
+    page.locator("#blocks-0-body").fill("Hallo allemaal")
+    status = page.locator("#composer-status")
+    expect(status).to_contain_text(
+        translated(
+            app,
+            "Not saved: you are logged out. Log in again in another tab; your text is still "
+            "here and is saved with the next change.",
+        )
+    )
+    expect(page.locator("#blocks-0-body")).to_have_value("Hallo allemaal")
+
+    login_page = browser.get("/login").text()
+    assert browser.post(
+        "/login",
+        form={
+            "email": ADMIN_EMAIL,
+            "password": ADMIN_PASSWORD,
+            "csrf_token": csrf_token_from(login_page),
+        },
+    ).ok
+    page.locator("#blocks-0-body").fill("Hallo allemaal, tot ziens")
+    _saved(page, 2)
+    expect(status).to_contain_text(translated(app, "Draft saved."))
+    db.expire_all()
+    assert db.get(Campaign, campaign.id).blocks[0]["body"] == "Hallo allemaal, tot ziens"
