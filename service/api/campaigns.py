@@ -17,17 +17,19 @@ from flask_babel import gettext as _
 
 from service.api.auth import api_user
 from service.api.campaign_schemas import (
+    NO_BODY,
     CampaignDetailSchema,
     CampaignListSchema,
     CampaignPatchSchema,
     CampaignQuerySchema,
     CampaignSchema,
     CampaignWriteSchema,
+    NoFieldsSchema,
     PreviewQuerySchema,
     PreviewSchema,
     ScheduleSchema,
 )
-from service.api.common import api_blueprint
+from service.api.common import api_blueprint, body_optional
 from service.api.errors import fail
 from service.campaigns import sending, store
 from service.campaigns.testsend import network_from_config
@@ -164,14 +166,16 @@ def preview_campaign(args: dict[str, Any], campaign_id: int):
 
 
 @bp.route("/<int:campaign_id>/send", methods=["POST"])
+@body_optional
+@bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(202, CampaignDetailSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-def send_campaign(campaign_id: int):
+def send_campaign(_body: dict[str, Any], campaign_id: int):
     """Send a campaign
 
-    Send an empty JSON object `{}`. Records one delivery per recipient (contacts with consent in
+    No body is needed. Records one delivery per recipient (contacts with consent in
     the audience, minus the suppression list) and answers 202: the send loop sends them from
     now on; follow `progress` with GET. 409 when the campaign is not a draft or scheduled (it is
     sending or sent already). 422 when the email cannot be rendered or its checks found errors
@@ -230,13 +234,15 @@ def schedule_campaign(body: dict[str, Any], campaign_id: int):
 
 
 @bp.route("/<int:campaign_id>/unschedule", methods=["POST"])
+@body_optional
+@bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(200, CampaignDetailSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
-def unschedule_campaign(campaign_id: int):
+def unschedule_campaign(_body: dict[str, Any], campaign_id: int):
     """Unschedule a campaign
 
-    Send an empty JSON object `{}`. The campaign goes back to draft; the scheduler will not
+    No body is needed. The campaign goes back to draft; the scheduler will not
     start it. 409 when it is not scheduled.
     """
     campaign = _get_or_404(campaign_id)
@@ -270,39 +276,45 @@ def _control(campaign_id: int, action) -> SimpleNamespace:
 
 
 @bp.route("/<int:campaign_id>/pause", methods=["POST"])
+@body_optional
+@bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(200, CampaignDetailSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
-def pause_campaign(campaign_id: int):
+def pause_campaign(_body: dict[str, Any], campaign_id: int):
     """Pause a campaign that is sending
 
-    Send an empty JSON object `{}`. No new messages go out; messages a worker already holds
+    No body is needed. No new messages go out; messages a worker already holds
     still finish. 409 when the campaign is not sending.
     """
     return _control(campaign_id, pause_sending)
 
 
 @bp.route("/<int:campaign_id>/resume", methods=["POST"])
+@body_optional
+@bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(200, CampaignDetailSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
-def resume_campaign(campaign_id: int):
+def resume_campaign(_body: dict[str, Any], campaign_id: int):
     """Resume a paused campaign
 
-    Send an empty JSON object `{}`. Sends the rest; nobody gets the message twice. 409 when the
+    No body is needed. Sends the rest; nobody gets the message twice. 409 when the
     campaign is not paused.
     """
     return _control(campaign_id, resume_sending)
 
 
 @bp.route("/<int:campaign_id>/cancel", methods=["POST"])
+@body_optional
+@bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(200, CampaignDetailSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
-def cancel_campaign(campaign_id: int):
+def cancel_campaign(_body: dict[str, Any], campaign_id: int):
     """Cancel a campaign that is sending or paused
 
-    Send an empty JSON object `{}`. Deliveries still waiting are cancelled; this cannot be undone.
+    No body is needed. Deliveries still waiting are cancelled; this cannot be undone.
     409 when the campaign is not sending or paused.
     """
     return _control(campaign_id, cancel_sending)

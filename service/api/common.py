@@ -34,6 +34,12 @@ def takes_upload(view: View) -> View:
     return view
 
 
+def body_optional(view: View) -> View:
+    """Mark a view whose JSON body may be left out altogether (a POST that only acts)."""
+    view.body_optional = True  # type: ignore[attr-defined]
+    return view
+
+
 def _require_json_object() -> None:
     # One clear 400 for every write that is not a JSON object, instead of marshmallow's
     # "Missing data for required field" on each field of a body it could not read.
@@ -41,6 +47,8 @@ def _require_json_object() -> None:
         return
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "takes_upload", False):
+        return
+    if getattr(view, "body_optional", False) and not request.get_data(cache=True):
         return
     if not request.is_json:
         fail(400, _("Send the data as JSON, with the header 'Content-Type: application/json'."))

@@ -13,6 +13,9 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import RAISE, Schema, fields, validate
 
+from service.api.fields import Choice, Moment, WholeNumber, local_moment
+from service.meetings.agenda import MAX_CAPACITY
+from service.meetings.reminder_edit import AUDIENCES, MAX_DAYS_BEFORE
 from service.models import Consent, MeetingStatus
 from service.provinces import CHOICES
 
@@ -44,16 +47,12 @@ class PaginationSchema(Schema):
 
 PROVINCE_DOC = {
     "description": (
-        "Province code, or 'landelijk' for national organisations. A name such as 'Zuid-Holland' "
-        "or 'Fryslân' is accepted on input."
+        "Province code, or 'landelijk' for national organisations; null: none. A name such as "
+        "'Zuid-Holland' or 'Fryslân' is accepted on input."
     ),
-    "enum": [*CHOICES, None],
 }
-LANGUAGE_DOC = {"enum": ["nl", "en"]}
-CONSENT_DOC = {
-    "enum": CONSENT_VALUES,
-    "description": "Changing it records consent_at and consent_source.",
-}
+LANGUAGES = ["nl", "en"]
+CONSENT_DOC = {"description": "Changing it records consent_at and consent_source."}
 
 
 class ContactSchema(StrictSchema):
@@ -67,10 +66,10 @@ class ContactSchema(StrictSchema):
     name = fields.String()
     organisation = fields.String()
     role = fields.String(metadata={"description": "Job title or role (functie)."})
-    province = fields.String(allow_none=True, metadata=PROVINCE_DOC)
-    language = fields.String(metadata=LANGUAGE_DOC)
-    consent = fields.String(metadata=CONSENT_DOC)
-    consent_at = fields.DateTime(dump_only=True, allow_none=True)
+    province = Choice(CHOICES, allow_none=True, metadata=PROVINCE_DOC)
+    language = Choice(LANGUAGES)
+    consent = Choice(CONSENT_VALUES, metadata=CONSENT_DOC)
+    consent_at = Moment(dump_only=True, allow_none=True)
     consent_source = fields.String(
         metadata={
             "description": (
@@ -81,8 +80,8 @@ class ContactSchema(StrictSchema):
     )
     tags = TagList(fields.String(), attribute="tag_names")
     notes = fields.String()
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
+    created_at = Moment(dump_only=True)
+    updated_at = Moment(dump_only=True)
 
 
 class ContactPatchSchema(ContactSchema):
@@ -98,9 +97,9 @@ class ContactReplaceSchema(ContactSchema):
     name = fields.String(required=True)
     organisation = fields.String(required=True)
     role = fields.String(required=True)
-    province = fields.String(required=True, allow_none=True, metadata=PROVINCE_DOC)
-    language = fields.String(required=True, metadata=LANGUAGE_DOC)
-    consent = fields.String(required=True, metadata=CONSENT_DOC)
+    province = Choice(CHOICES, required=True, allow_none=True, metadata=PROVINCE_DOC)
+    language = Choice(LANGUAGES, required=True)
+    consent = Choice(CONSENT_VALUES, required=True, metadata=CONSENT_DOC)
     tags = TagList(fields.String(), required=True, attribute="tag_names")
     notes = fields.String(required=True)
 
@@ -171,8 +170,8 @@ class MeetingSchema(StrictSchema):
     city = fields.String()
     venue = fields.String()
     address = fields.String()
-    starts_at = fields.DateTime(metadata={"description": "Start, in UTC."})
-    ends_at = fields.DateTime(metadata={"description": "End, in UTC."})
+    starts_at = Moment(metadata={"description": "Start, in UTC."})
+    ends_at = Moment(metadata={"description": "End, in UTC."})
     starts_at_local = fields.Method(
         "_starts_local",
         metadata={
@@ -192,14 +191,14 @@ class MeetingSchema(StrictSchema):
     description = fields.String()
     capacity = fields.Integer(allow_none=True)
     status = fields.String(metadata={"enum": MEETING_STATUSES})
-    registration_deadline = fields.DateTime(
+    registration_deadline = Moment(
         allow_none=True,
         metadata={
             "description": "After this moment (UTC) nobody can answer; null: until the start."
         },
     )
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = Moment()
+    updated_at = Moment()
 
     def _starts_local(self, meeting) -> str:
         return _local_iso(meeting.starts_at)
@@ -211,9 +210,7 @@ class MeetingSchema(StrictSchema):
 def _local_iso(moment) -> str:
     from flask import current_app
 
-    from service.dates import utc_to_local
-
-    return utc_to_local(moment, current_app.config["TIMEZONE"]).isoformat()
+    return local_moment(moment, current_app.config["TIMEZONE"])
 
 
 class MeetingWriteSchema(StrictSchema):
@@ -234,8 +231,10 @@ class MeetingWriteSchema(StrictSchema):
         required=True, metadata={**MOMENT_DOC, "description": "Must be after starts_at."}
     )
     description = fields.String()
-    capacity = fields.Integer(
+    capacity = WholeNumber(
         allow_none=True,
+        minimum=1,
+        maximum=MAX_CAPACITY,
         metadata={
             "description": (
                 "Places; null: no limit. Raising it gives the new places to those on the waiting "
@@ -243,7 +242,7 @@ class MeetingWriteSchema(StrictSchema):
             )
         },
     )
-    status = fields.String(metadata={"enum": MEETING_STATUSES, "description": "Default: draft."})
+    status = Choice(MEETING_STATUSES, metadata={"description": "Default: draft."})
     registration_deadline = fields.String(
         allow_none=True,
         metadata={
@@ -271,8 +270,8 @@ class MeetingReplaceSchema(MeetingWriteSchema):
     venue = fields.String(required=True)
     address = fields.String(required=True)
     description = fields.String(required=True)
-    capacity = fields.Integer(required=True, allow_none=True)
-    status = fields.String(required=True, metadata={"enum": MEETING_STATUSES})
+    capacity = WholeNumber(required=True, allow_none=True, minimum=1, maximum=MAX_CAPACITY)
+    status = Choice(MEETING_STATUSES, required=True)
 
 
 class MeetingQuerySchema(Schema):
@@ -295,24 +294,25 @@ class ReminderSchema(StrictSchema):
     """A reminder of a meeting: so many days before its day, at a time, to an audience."""
 
     id = fields.Integer(dump_only=True)
-    days_before = fields.Integer(
-        required=True, metadata={"description": "Days before the meeting's day, 0 to 60."}
+    days_before = WholeNumber(
+        required=True,
+        minimum=0,
+        maximum=MAX_DAYS_BEFORE,
+        metadata={"description": "Days before the meeting's day."},
     )
     send_time = fields.String(
         load_default="09:00",
         metadata={"description": "HH:MM in Europe/Amsterdam. Default 09:00.", "example": "09:00"},
     )
-    audience = fields.String(
+    audience = Choice(
+        list(AUDIENCES),
         load_default="yes",
         metadata={
-            "enum": ["yes", "unanswered"],
             "description": "yes: those who said yes (default); unanswered: those not answered yet.",
         },
     )
-    due_at = fields.DateTime(
-        dump_only=True, metadata={"description": "When it goes (or went), in UTC."}
-    )
-    sent_at = fields.DateTime(
+    due_at = Moment(dump_only=True, metadata={"description": "When it goes (or went), in UTC."})
+    sent_at = Moment(
         dump_only=True, allow_none=True, metadata={"description": "null: not sent yet."}
     )
 
@@ -343,7 +343,7 @@ class MeetingInvitationSchema(Schema):
     email = fields.String()
     organisation = fields.String()
     answer = fields.String(metadata=ANSWER_DOC)
-    answered_at = fields.DateTime(allow_none=True, metadata={"description": "In UTC."})
+    answered_at = Moment(allow_none=True, metadata={"description": "In UTC."})
     remark = fields.String()
     attended = fields.Boolean(
         allow_none=True, metadata={"description": "Recorded after the meeting; null: not yet."}
