@@ -29,7 +29,7 @@ from service.api.campaign_schemas import (
     PreviewSchema,
     ScheduleSchema,
 )
-from service.api.common import api_blueprint, body_optional
+from service.api.common import answer_links, api_blueprint, body_optional, link
 from service.api.errors import fail
 from service.campaigns import sending, store
 from service.campaigns.testsend import network_from_config
@@ -45,6 +45,31 @@ from service.mail.render import TemplateError
 from service.models import Campaign, CampaignStatus
 
 bp = api_blueprint("api_campaigns", "/campaigns", "Campaigns: the emails of the network.")
+
+
+def _campaign_links(campaign_id: str) -> dict[str, dict[str, Any]]:
+    """What a client can do next with the campaign whose id is at `campaign_id` (an expression).
+
+    Every answer about one campaign carries its id, so each can lead to each.
+    """
+    its_id = {"campaign_id": campaign_id}
+    actions = ("send", "schedule", "unschedule", "pause", "resume", "cancel")
+    return {
+        "ReadCampaign": link("get", "/campaigns/{campaign_id}", **its_id),
+        "ChangeCampaign": link("patch", "/campaigns/{campaign_id}", **its_id),
+        "PreviewCampaign": link("get", "/campaigns/{campaign_id}/preview", **its_id),
+        **{
+            f"{action.capitalize()}Campaign": link(
+                "post", f"/campaigns/{{campaign_id}}/{action}", **its_id
+            )
+            for action in actions
+        },
+    }
+
+
+CAMPAIGN_LINKS = _campaign_links("$response.body#/id")
+# From a list, to the first campaign in it (the most recently changed).
+FIRST_CAMPAIGN_LINKS = _campaign_links("$response.body#/items/0/id")
 
 
 def _get_or_404(campaign_id: int) -> Campaign:
@@ -72,6 +97,7 @@ def _invalid(exc: store.CampaignValidationError):
 @bp.route("", methods=["GET"])
 @bp.arguments(CampaignQuerySchema, location="query")
 @bp.response(200, CampaignListSchema)
+@bp.doc(**answer_links(200, **FIRST_CAMPAIGN_LINKS))
 def list_campaigns(args: dict[str, Any]):
     """List campaigns
 
@@ -84,6 +110,7 @@ def list_campaigns(args: dict[str, Any]):
 @bp.route("", methods=["POST"])
 @bp.arguments(CampaignWriteSchema)
 @bp.response(201, CampaignDetailSchema)
+@bp.doc(**answer_links(201, **CAMPAIGN_LINKS))
 def create_campaign(body: dict[str, Any]):
     """Create a campaign
 
@@ -100,6 +127,7 @@ def create_campaign(body: dict[str, Any]):
 
 @bp.route("/<int:campaign_id>", methods=["GET"])
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 def read_campaign(campaign_id: int):
     """Read a campaign
@@ -112,6 +140,7 @@ def read_campaign(campaign_id: int):
 @bp.route("/<int:campaign_id>", methods=["PATCH"])
 @bp.arguments(CampaignPatchSchema)
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 def patch_campaign(body: dict[str, Any], campaign_id: int):
@@ -169,6 +198,7 @@ def preview_campaign(args: dict[str, Any], campaign_id: int):
 @body_optional
 @bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(202, CampaignDetailSchema)
+@bp.doc(**answer_links(202, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -200,6 +230,7 @@ def send_campaign(_body: dict[str, Any], campaign_id: int):
 @bp.route("/<int:campaign_id>/schedule", methods=["POST"])
 @bp.arguments(ScheduleSchema)
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -237,6 +268,7 @@ def schedule_campaign(body: dict[str, Any], campaign_id: int):
 @body_optional
 @bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 def unschedule_campaign(_body: dict[str, Any], campaign_id: int):
@@ -279,6 +311,7 @@ def _control(campaign_id: int, action) -> SimpleNamespace:
 @body_optional
 @bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 def pause_campaign(_body: dict[str, Any], campaign_id: int):
@@ -294,6 +327,7 @@ def pause_campaign(_body: dict[str, Any], campaign_id: int):
 @body_optional
 @bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 def resume_campaign(_body: dict[str, Any], campaign_id: int):
@@ -309,6 +343,7 @@ def resume_campaign(_body: dict[str, Any], campaign_id: int):
 @body_optional
 @bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 def cancel_campaign(_body: dict[str, Any], campaign_id: int):

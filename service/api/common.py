@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app, request
 from flask_babel import gettext as _
@@ -26,6 +26,21 @@ def api_blueprint(name: str, path: str, description: str) -> Blueprint:
     bp.before_request(_require_json_object)
     bp.register_error_handler(HTTPException, handle_http_exception)
     return bp
+
+
+def link(method: str, path: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation `method path` (path under /api/v1), with its parameters.
+
+    Parameters are runtime expressions, e.g. contact_id="$response.body#/id": a client (or a
+    test that follows links) takes the id of what it just made into the next call.
+    """
+    pointer = f"{PREFIX}{path}".replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method}", "parameters": parameters}
+
+
+def answer_links(status: int, **links: dict[str, Any]) -> dict[str, Any]:
+    """The `bp.doc` arguments that add these links to the answer with this status."""
+    return {"responses": {status: {"links": links}}}
 
 
 def takes_upload(view: View) -> View:

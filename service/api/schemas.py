@@ -155,7 +155,8 @@ MOMENT_DOC = {
     "format": "date-time",
     "description": (
         "ISO 8601, e.g. 2025-06-03T10:00:00+02:00 or 2025-06-03T08:00:00Z. Without an offset the "
-        "time is read as wall-clock time in the network's time zone (Europe/Amsterdam)."
+        "time is read as wall-clock time in the network's time zone (Europe/Amsterdam). From "
+        "1900-01-01 to 2200-12-31 in that time zone."
     ),
 }
 
@@ -177,7 +178,11 @@ class MeetingSchema(StrictSchema):
         metadata={
             "type": "string",
             "format": "date-time",
-            "description": "Start in the network's time zone (Europe/Amsterdam), with offset.",
+            "description": (
+                "Start in the network's time zone (Europe/Amsterdam), with offset. Before 1937 "
+                "Amsterdam's offset had seconds (+00:19:32), which RFC 3339 cannot write: such "
+                "times are given in UTC."
+            ),
         },
     )
     ends_at_local = fields.Method(
@@ -185,7 +190,7 @@ class MeetingSchema(StrictSchema):
         metadata={
             "type": "string",
             "format": "date-time",
-            "description": "End in the network's time zone (Europe/Amsterdam), with offset.",
+            "description": "End in the network's time zone, as starts_at_local.",
         },
     )
     description = fields.String()
