@@ -201,7 +201,7 @@ class CampaignForm(FlaskForm):
     )
 
 
-def supported_day(_form: FlaskForm, field: DateField) -> None:
+def supported_day(_form: Any, field: DateField) -> None:
     """A form validator: the day lies in the range the service takes (service.dates)."""
     if field.data is not None and not day_supported(field.data):
         raise ValidationError(unsupported_message().render(_))
