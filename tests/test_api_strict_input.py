@@ -288,3 +288,14 @@ def test_the_document_declares_the_optional_body_of_each_action(client):
         body = paths[f"/api/v1/campaigns/{{campaign_id}}/{action}"]["post"]["requestBody"]
         assert body["required"] is False
         assert "application/json" in body["content"]
+
+
+@pytest.mark.parametrize("query", ["page=9223372036854775808", "per_page=99999999999999999999"])
+def test_an_enormous_page_answers_the_last_page(db, api, organiser, query):
+    make_contact(db)
+    db.commit()
+    response = api.get(f"/api/v1/contacts?{query}")
+    assert response.status_code == 200
+    assert response.get_json()["pagination"]["page"] == 1
+    assert organiser.get(f"/contacts/?{query}").status_code == 200
+    assert organiser.get(f"/cards/wall?{query}").status_code == 200
