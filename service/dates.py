@@ -10,14 +10,14 @@ from babel.dates import format_datetime
 from service.messages import N_, Message
 
 DATE_FORMAT = "EEEE d MMMM y"
+DATETIME_FORMAT = "EEEE d MMMM y, HH:mm"
+TIME_FORMAT = "HH:mm"
 
 # The days on which the service takes a moment in (meetings, deadlines, schedules, dates in
 # emails): any real one fits, and every such moment can be shown in any time zone and moved by
 # weeks without leaving the years Python's datetime holds (1 to 9999).
 EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(2200, 12, 31)
-DATETIME_FORMAT = "EEEE d MMMM y, HH:mm"
-TIME_FORMAT = "HH:mm"
 
 
 def format_local(

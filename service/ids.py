@@ -17,8 +17,6 @@ from typing import Any
 from werkzeug.routing import IntegerConverter, Map
 
 MAX_ID = 2**31 - 1
-# The database's integer range, for counts and sizes that are stored (capacity, width, days).
-MAX_STORED_INT = 2**31 - 1
 
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 # More digits than any stored number has; longer text is refused before int() reads it.
@@ -26,9 +24,9 @@ _MAX_DIGITS = 19
 
 
 def whole_number(value: Any) -> int | None:
-    """A whole number from JSON (an int, not a bool) or text in ASCII digits; None otherwise.
+    """A whole number: an int from JSON (not a bool), or text in ASCII digits; None otherwise.
 
-    Spaces around text are allowed; signs, decimals and other scripts' digits are not.
+    In text, spaces around are allowed; signs, decimals and other scripts' digits are not.
     """
     if isinstance(value, bool):
         return None
