@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from service import create_app
 from service.models import Consent, MeetingStatus, Role
@@ -49,6 +49,9 @@ BOUNDED = {
     "database": None,
     # Slow examples and large bodies are the point here; a health check must not stop the run.
     "suppress_health_check": list(HealthCheck),
+    # No shrinking: a failure is reported as found (with a curl line to repeat it), so a failing
+    # run takes no longer than a passing one instead of minutes more.
+    "phases": [Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
 }
 
 
@@ -103,6 +106,28 @@ def _aim(document, call: dict[str, Any]) -> None:
     """
     document.app = call["app"]
     document.config.update(headers=call["headers"])
+
+
+@pytest.fixture(autouse=True)
+def _same_input_in_every_process(monkeypatch):
+    """The same generated input whichever other test modules this process has loaded.
+
+    Hypothesis mixes constants from every loaded module of the project into what it generates,
+    and which test modules a pytest-xdist process has loaded differs from run to run. Without
+    this, a run could find what the next one misses. (Internal to Hypothesis: when it moves,
+    this does nothing and the run is only less repeatable.)
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        empty, cache = providers.Constants, providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError):
+        yield
+        return
+    monkeypatch.setattr(providers, "_get_local_constants", empty)
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
