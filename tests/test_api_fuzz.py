@@ -5,9 +5,11 @@ Two parts, each on both databases (the `app` fixture):
 - every operation on its own, with the document's examples, boundary values and invalid input
   that schemathesis derives from it, then generated input; a few stored rows give the ids in
   paths something to find;
-- chains through the links between operations (inferred from the document: an id in one answer
-  is a path parameter of another): create a contact, meeting, reminder or campaign, then read,
-  change, preview, send, pause or delete what was made. Each chain starts from the same rows.
+- chains through the links between operations (those the document declares, such as a new
+  contact's id into GET, PATCH, PUT and DELETE /contacts/{contact_id}, and those schemathesis
+  infers): create a contact, meeting, reminder or campaign, then read, change, preview, send,
+  pause or delete what was made. Each chain starts from the same rows, and the test checks that
+  the chains did reach things by their ids, up to sending a campaign.
 
 Every answer is checked: no 5xx, a status code and content type the document names for the
 operation, a body that matches the documented schema, headers as documented, invalid input
