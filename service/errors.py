@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -75,6 +75,6 @@ def init_app(app: Flask) -> None:
         # A description we wrote ourselves (abort(404, "...")) is more useful than the generic one.
         custom = exc.description if exc.description != type(exc).description else None
         response, status = error_response(code, custom)
-        response = current_app.make_response(response)
+        response = make_response(response)
         response.headers.extend(passed_on_headers(exc))
         return response, status
