@@ -14,6 +14,7 @@ from config import load_settings
 from config.settings import instance_path
 from service import database
 from service.extensions import babel, csrf, limiter, login_manager
+from service.ids import IdConverter
 from service.messages import preferred_language
 
 # Files anyone may load (the images of emails, the stylesheets): no session cookie with them.
@@ -24,6 +25,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints and CLI. Starts no threads or schedulers."""
     app = Flask(__name__, instance_path=instance_path(os.environ, config))
     app.config.from_mapping(load_settings(os.environ, Path(app.instance_path), config))
+    # Before any route exists: every <int:...> in a URL is an id within the database's range.
+    app.url_map.converters["int"] = IdConverter
     app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_HOURS"])
 
     database.init_app(app)
@@ -50,9 +53,9 @@ def _select_locale() -> str:
     # Dutch first: English only for those who chose it, as organiser or in this browser session.
     # An API call speaks the language of the organiser whose token it carries (service.api.auth),
     # or, without one, the language its client asks for.
-    api_user = g.get("api_user")
-    if api_user is not None:
-        return api_user.language
+    api_language = g.get("api_language")
+    if api_language is not None:
+        return api_language
     if request.path.startswith("/api/"):
         # A call without a valid token has no organiser to ask; its Accept-Language decides.
         languages = current_app.config["LANGUAGES"]

@@ -55,6 +55,11 @@ def error_response(code: int, message: str | None = None):
     return render_template("errors/error.html", code=code, message=message), code
 
 
+def passed_on_headers(exc: HTTPException) -> list[tuple[str, str]]:
+    """The headers an HTTP error carries besides its body's type: `Allow` on a 405, and so on."""
+    return [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
+
+
 def _status_name(code: int) -> str:
     from werkzeug.http import HTTP_STATUS_CODES
 
@@ -94,7 +99,10 @@ def init_app(app: Flask) -> None:
         code = exc.code or 500
         # A description we wrote ourselves (abort(404, "...")) is more useful than the generic one.
         custom = exc.description if exc.description != type(exc).description else None
-        return error_response(code, custom)
+        response, status = error_response(code, custom)
+        response = make_response(response)
+        response.headers.extend(passed_on_headers(exc))
+        return response, status
 
 
 def limit_in_words(item: RateLimitItem) -> str:

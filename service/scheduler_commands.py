@@ -21,6 +21,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from flask import current_app
 from flask.cli import with_appcontext
 
+from service.dates import EARLIEST_DAY, LATEST_DAY, moment_supported
 from service.mail.worker import LOG_FORMAT
 from service.scheduler import TICK_SECONDS, Clock, build_scheduler, run_due
 
@@ -88,6 +89,8 @@ def parse_moment(text: str, timezone: str) -> datetime:
         ) from None
     if moment.utcoffset() is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    if not moment_supported(moment, timezone):
+        raise BadMoment(f"--now {text!r} is outside {EARLIEST_DAY} to {LATEST_DAY}")
     return moment.astimezone(UTC)
 
 

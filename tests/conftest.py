@@ -78,9 +78,9 @@ def _migrated(url: str) -> Iterator[str]:
     yield url
 
 
-def _empty_tables(engine) -> None:
-    """Remove every row, so each test starts from an empty, migrated database."""
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+def _empty_tables(engine, keep: frozenset[str] = frozenset()) -> None:
+    """Remove every row (but those of the tables in `keep`): an empty, migrated database."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in keep]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

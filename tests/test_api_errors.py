@@ -115,3 +115,65 @@ def test_csrf_still_protects_the_organiser_forms(client, admin_user):
     response = client.post("/login", data={"email": "beheer@example.nl", "password": "x"})
     assert response.status_code == 400
     assert response.mimetype == "text/html"
+
+
+def test_wrong_method_names_the_allowed_ones_on_the_api_and_on_pages(api, organiser):
+    response = api.open("DELETE", "/api/v1/meetings")
+    _assert_error(response, 405, "Method Not Allowed")
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+    page = organiser.open("/healthz", method="DELETE")
+    assert page.status_code == 405
+    assert page.mimetype == "text/html"
+    assert "GET" in page.headers["Allow"]
+
+
+def _failing_api(app):
+    """The app with one more API view that fails half-way, as a bug in a real view would."""
+    from sqlalchemy import text
+
+    from service.api.common import api_blueprint
+    from service.database import get_session
+
+    bp = api_blueprint("failing", "/failing", "A view that fails, for the tests.")
+
+    @bp.route("", methods=["GET"])
+    def failing():
+        session = get_session()
+        # Fails on the database, leaving PostgreSQL's transaction aborted, as a real bug would.
+        session.execute(text("SELECT nothing FROM no_such_table"))
+        return {}
+
+    app.register_blueprint(bp)
+    # As in production: the error is answered, not raised into the test.
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    return app
+
+
+def test_an_unhandled_error_in_an_api_view_is_logged_and_answered_as_json_500(app, caplog):
+    api = api_client(_failing_api(app), Role.EDITOR, language="en")
+
+    with caplog.at_level("ERROR"):
+        response = api.get("/api/v1/failing")
+
+    body = _assert_error(response, 500, "Internal Server Error")
+    assert body["message"].startswith("Something went wrong on our side.")
+    assert "no_such_table" in caplog.text  # the traceback is in the log, not in the answer
+    assert "no_such_table" not in response.get_data(as_text=True)
+
+
+def test_the_api_answers_json_500_when_the_database_cannot_be_reached(tmp_path):
+    from service import create_app
+
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'no-such-folder' / 'opgavepost.db'}",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "test-secret-key",
+        }
+    )
+    response = app.test_client().get(
+        "/api/v1/contacts", headers={"Authorization": "Bearer opg_x", "Accept-Language": "en"}
+    )
+    _assert_error(response, 500, "Internal Server Error")
+    app.extensions["db_engine"].dispose()

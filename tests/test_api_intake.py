@@ -60,6 +60,11 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/campaigns"): {},
     ("patch", "/api/v1/campaigns/{campaign_id}"): {},
     ("post", "/api/v1/campaigns/{campaign_id}/schedule"): {"scheduled_at": "2030-01-01T10:00"},
+    # The actions take no fields; their (optional) body is walked all the same.
+    **{
+        ("post", f"/api/v1/campaigns/{{campaign_id}}/{action}"): {}
+        for action in ("send", "unschedule", "pause", "resume", "cancel")
+    },
 }
 
 

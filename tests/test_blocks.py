@@ -217,3 +217,16 @@ def test_safe_link_drops_unsafe_schemes_but_keeps_the_rest():
     assert b.safe_link(" java\tscript:alert(1)") == ""
     assert b.safe_link("#") == "#"
     assert b.safe_link("mailto:a@b.nl") == "mailto:a@b.nl"
+
+
+@pytest.mark.parametrize("width", ["²", "٣٠٠", "+300", "3e2", 300.0, True, None])
+def test_a_width_is_ascii_digits_or_a_whole_number(width):
+    errors = errors_of({"kind": "recap", "blocks": [{"type": "image", "width": width}]})
+    assert errors == {"blocks[0].width": "not-a-number"}
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "2201-01-01", "9999-12-31"])
+def test_a_date_in_a_block_lies_between_1900_and_2200(day):
+    errors = errors_of({"kind": "recap", "blocks": [{"type": "header", "date": day}]})
+    assert errors == {"blocks[0].date": "out-of-range"}
+    assert b.block_from_dict({"type": "header", "date": "2200-12-31"}).date == date(2200, 12, 31)

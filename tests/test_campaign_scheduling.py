@@ -380,3 +380,14 @@ def test_new_campaign_offers_a_recap_of_a_held_meeting(app, organiser, db, engli
     assert header["host"] == "Gemeente Zwolle"
     assert upcoming["type"] == "upcoming_meetings"
     assert recap.audience == {"all": True}
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "2201-01-01", "9999-12-31"])
+def test_a_day_outside_1900_to_2200_is_refused_next_to_the_field(organiser, db, english, day):
+    campaign = make_announcement(db)
+    answer = _schedule(organiser, campaign, day, clock="23:30")
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "Choose a date from 1900-01-01 to 2200-12-31." in page
+    assert 'aria-invalid="true"' in page
+    assert _fresh(db, campaign).status == CampaignStatus.DRAFT

@@ -689,3 +689,14 @@ def test_inviting_by_hand_needs_addresses_a_token_and_an_open_meeting(english, d
     assert 'id="addresses"' not in english.get(f"/meetings/{over.id}/invitations").get_data(
         as_text=True
     )
+
+
+def test_attendance_ignores_what_cannot_be_a_contact_id(app, english, db):
+    meeting, people = _meeting_with_answers(db)
+    page = f"/meetings/{meeting.id}/invitations"
+    chosen = {"attended": [str(people["anna"].id), "²", "٣", "2147483648", "x"]}
+    response = post_with_token(english, page, f"/meetings/{meeting.id}/attendance", chosen)
+    assert response.status_code == 302
+    db.expire_all()
+    assert db.get(Invitation, people["anna"].id).attended is True
+    assert db.get(Invitation, people["bram"].id).attended is False

@@ -308,3 +308,41 @@ def test_moving_a_meeting_from_winter_to_summer(app, organiser, db):
 
 def test_editing_a_missing_meeting_is_404(organiser):
     assert organiser.get("/meetings/999/edit").status_code == 404
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "2201-01-01", "9999-12-31"])
+def test_a_date_outside_1900_to_2200_is_a_form_error_not_a_broken_meeting(organiser, db, day):
+    response = post_form(organiser, "/meetings/new", date=day, deadline_date=day)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert re.search(r'id="date-error-1"[^>]*>\s*Kies een datum van 1900-01-01', html)
+    assert re.search(r'id="deadline_date-error-1"', html)
+    assert db.scalars(select(Meeting)).all() == []
+
+
+@pytest.mark.parametrize("capacity", ["100001", "99999999999999999999", "²", "٣"])
+def test_a_capacity_beyond_any_venue_or_in_other_digits_is_a_form_error(organiser, db, capacity):
+    response = post_form(organiser, "/meetings/new", capacity=capacity)
+    assert response.status_code == 200
+    assert re.search(r'id="capacity-error-1"', response.get_data(as_text=True))
+    assert db.scalars(select(Meeting)).all() == []
+
+
+def test_agenda_refuses_moments_it_could_not_show():
+    with pytest.raises(agenda.MeetingValidationError) as caught:
+        agenda.validate_meeting_fields(
+            form_values(date=date(1, 1, 1), deadline_date=date(9999, 12, 31)), TZ
+        )
+    assert set(caught.value.errors) == {"date", "deadline_date"}
+    with pytest.raises(agenda.MeetingValidationError) as caught:
+        agenda.validate_meeting_fields(
+            {
+                "title": "x",
+                "host_organisation": "y",
+                "city": "z",
+                "starts_at": "9999-12-31T23:30Z",
+                "ends_at": "9999-12-31T23:45Z",
+            },
+            TZ,
+        )
+    assert set(caught.value.errors) == {"starts_at", "ends_at"}

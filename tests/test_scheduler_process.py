@@ -7,6 +7,7 @@ import socket
 from datetime import date, time, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from service.campaigns import store
@@ -254,3 +255,10 @@ def test_opgavepost_serve_starts_and_sends_a_due_campaign_without_other_processe
     assert "Traceback" not in serve.text(), serve.text()
     # The worker gave the lease up as it ended.
     assert _lease(app).expires_at < utcnow(), serve.text()
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00+01:00", "9999-12-31T23:30"])
+def test_run_due_refuses_a_moment_outside_1900_to_2200(runner, moment):
+    result = runner.invoke(args=["scheduler", "run-due", "--now", moment])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: --now {moment!r} is outside 1900-01-01 to 2200-12-31"

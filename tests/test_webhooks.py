@@ -173,6 +173,9 @@ def test_postmark_without_configured_credentials_trusts_nothing():
         ({"RecordType": "Weird"}, "not a Postmark webhook record"),
         ({**HARD_BOUNCE, "Email": None}, "no Email"),
         ({**HARD_BOUNCE, "BouncedAt": "gisteren"}, "not a time"),
+        # Valid ISO 8601, but a moment datetime cannot move to UTC (year 0 or 10000).
+        ({**HARD_BOUNCE, "BouncedAt": "0001-01-01T00:00:00+01:00"}, "not a time"),
+        ({**HARD_BOUNCE, "BouncedAt": "9999-12-31T23:59:59-01:00"}, "not a time"),
     ],
 )
 def test_postmark_malformed_records_are_refused(payload, reason):

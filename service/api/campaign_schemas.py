@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from service.api.fields import Choice, Id, Moment, WholeNumber
 from service.api.intake import IntakeSchema
 from service.api.schemas import StrictSchema
 from service.campaigns.blocks import BLOCK_TYPES
-from service.models import CampaignKind, CampaignStatus
+from service.models import Answer, CampaignKind, CampaignStatus
+from service.provinces import CHOICES as PROVINCES
 
 KINDS = [k.value for k in CampaignKind]
 STATUSES = [s.value for s in CampaignStatus]
@@ -32,6 +34,28 @@ AUDIENCE_DOC = {
 }
 
 
+class MeetingAnswersSchema(StrictSchema):
+    """Contacts invited to one meeting whose answer is one of `answers`."""
+
+    id = Id(required=True, metadata={"description": "The meeting's id."})
+    answers = fields.List(
+        Choice([answer.value for answer in Answer]),
+        required=True,
+        metadata={"description": "invited: no answer yet; waiting: on the waiting list."},
+    )
+
+
+class AudienceSchema(StrictSchema):
+    """Who gets a campaign: everyone with consent, or the contacts with consent in any part."""
+
+    all = fields.Boolean(metadata={"description": "true: every contact with consent."})
+    provinces = fields.List(Choice(PROVINCES))
+    tags = fields.List(fields.String())
+    emails = fields.List(fields.String(), metadata={"description": "Addresses of contacts."})
+    attended = fields.List(Id(), metadata={"description": "Ids of meetings they attended."})
+    meeting = fields.Nested(MeetingAnswersSchema)
+
+
 class CampaignSchema(StrictSchema):
     """A campaign as the API answers it."""
 
@@ -42,7 +66,7 @@ class CampaignSchema(StrictSchema):
     sender_name = fields.String()
     meeting_id = fields.Integer(allow_none=True)
     blocks = fields.List(fields.Dict(), metadata=BLOCKS_DOC)
-    audience = fields.Dict(metadata=AUDIENCE_DOC)
+    audience = fields.Nested(AudienceSchema, metadata=AUDIENCE_DOC)
     status = fields.String(metadata={"enum": STATUSES})
     status_reason = fields.String(
         metadata={
@@ -52,13 +76,14 @@ class CampaignSchema(StrictSchema):
             )
         }
     )
-    scheduled_at = fields.DateTime(allow_none=True)
-    sent_at = fields.DateTime(allow_none=True)
-    version = fields.Integer(
-        metadata={"description": "Goes up by one with every change; send it back with PATCH."}
+    scheduled_at = Moment(allow_none=True)
+    sent_at = Moment(allow_none=True)
+    version = WholeNumber(
+        minimum=1,
+        metadata={"description": "Goes up by one with every change; send it back with PATCH."},
     )
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = Moment()
+    updated_at = Moment()
 
 
 class ProgressSchema(Schema):
@@ -93,32 +118,33 @@ class CampaignDetailSchema(CampaignSchema):
 class CampaignWriteSchema(StrictSchema):
     """The body of POST /campaigns: every field is optional; a new campaign is a draft."""
 
-    kind = fields.String(metadata={"enum": KINDS, "description": "Default: recap."})
+    kind = Choice(KINDS, metadata={"description": "Default: recap."})
     subject = fields.String()
     preheader = fields.String()
     sender_name = fields.String()
-    meeting_id = fields.Integer(allow_none=True)
+    meeting_id = Id(allow_none=True)
     blocks = fields.List(fields.Dict(), metadata=BLOCKS_DOC)
-    audience = fields.Dict(allow_none=True, metadata=AUDIENCE_DOC)
+    audience = fields.Nested(AudienceSchema, allow_none=True, metadata=AUDIENCE_DOC)
 
 
 class CampaignPatchSchema(CampaignWriteSchema):
     """The body of PATCH /campaigns/<id>: fields left out keep their value."""
 
-    version = fields.Integer(
+    version = WholeNumber(
+        minimum=1,
         metadata={
             "description": (
                 "The version you edited. When someone saved the campaign since, the answer is "
                 "409 and nothing changes. Left out: no check."
             )
-        }
+        },
     )
 
 
 class ScheduleSchema(StrictSchema):
     """The body of POST /campaigns/<id>/schedule."""
 
-    scheduled_at = fields.DateTime(
+    scheduled_at = Moment(
         required=True,
         metadata={
             "description": (
@@ -128,6 +154,16 @@ class ScheduleSchema(StrictSchema):
             )
         },
     )
+
+
+class NoFieldsSchema(StrictSchema):
+    """The body of a POST that only acts (send, pause, ...): none at all, or the empty object {}."""
+
+
+NO_BODY = {
+    "required": False,
+    "description": "No body is needed; an empty JSON object {} is accepted too.",
+}
 
 
 class CampaignQuerySchema(IntakeSchema):

@@ -17,17 +17,19 @@ from flask_babel import gettext as _
 
 from service.api.auth import api_user
 from service.api.campaign_schemas import (
+    NO_BODY,
     CampaignDetailSchema,
     CampaignListSchema,
     CampaignPatchSchema,
     CampaignQuerySchema,
     CampaignSchema,
     CampaignWriteSchema,
+    NoFieldsSchema,
     PreviewQuerySchema,
     PreviewSchema,
     ScheduleSchema,
 )
-from service.api.common import api_blueprint
+from service.api.common import answer_links, api_blueprint, body_optional, link
 from service.api.errors import fail
 from service.campaigns import sending, store
 from service.campaigns.testsend import network_from_config
@@ -43,6 +45,31 @@ from service.mail.render import TemplateError
 from service.models import Campaign, CampaignStatus
 
 bp = api_blueprint("api_campaigns", "/campaigns", "Campaigns: the emails of the network.")
+
+
+def _campaign_links(campaign_id: str) -> dict[str, dict[str, Any]]:
+    """What a client can do next with the campaign whose id is at `campaign_id` (an expression).
+
+    Every answer about one campaign carries its id, so each can lead to each.
+    """
+    its_id = {"campaign_id": campaign_id}
+    actions = ("send", "schedule", "unschedule", "pause", "resume", "cancel")
+    return {
+        "ReadCampaign": link("get", "/campaigns/{campaign_id}", **its_id),
+        "ChangeCampaign": link("patch", "/campaigns/{campaign_id}", **its_id),
+        "PreviewCampaign": link("get", "/campaigns/{campaign_id}/preview", **its_id),
+        **{
+            f"{action.capitalize()}Campaign": link(
+                "post", f"/campaigns/{{campaign_id}}/{action}", **its_id
+            )
+            for action in actions
+        },
+    }
+
+
+CAMPAIGN_LINKS = _campaign_links("$response.body#/id")
+# From a list, to the first campaign in it (the most recently changed).
+FIRST_CAMPAIGN_LINKS = _campaign_links("$response.body#/items/0/id")
 
 
 def _get_or_404(campaign_id: int) -> Campaign:
@@ -70,6 +97,7 @@ def _invalid(exc: store.CampaignValidationError):
 @bp.route("", methods=["GET"])
 @bp.arguments(CampaignQuerySchema, location="query")
 @bp.response(200, CampaignListSchema)
+@bp.doc(**answer_links(200, **FIRST_CAMPAIGN_LINKS))
 def list_campaigns(args: dict[str, Any]):
     """List campaigns
 
@@ -82,6 +110,7 @@ def list_campaigns(args: dict[str, Any]):
 @bp.route("", methods=["POST"])
 @bp.arguments(CampaignWriteSchema)
 @bp.response(201, CampaignDetailSchema)
+@bp.doc(**answer_links(201, **CAMPAIGN_LINKS))
 def create_campaign(body: dict[str, Any]):
     """Create a campaign
 
@@ -98,6 +127,7 @@ def create_campaign(body: dict[str, Any]):
 
 @bp.route("/<int:campaign_id>", methods=["GET"])
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 def read_campaign(campaign_id: int):
     """Read a campaign
@@ -110,6 +140,7 @@ def read_campaign(campaign_id: int):
 @bp.route("/<int:campaign_id>", methods=["PATCH"])
 @bp.arguments(CampaignPatchSchema)
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 def patch_campaign(body: dict[str, Any], campaign_id: int):
@@ -164,14 +195,17 @@ def preview_campaign(args: dict[str, Any], campaign_id: int):
 
 
 @bp.route("/<int:campaign_id>/send", methods=["POST"])
+@body_optional
+@bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(202, CampaignDetailSchema)
+@bp.doc(**answer_links(202, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-def send_campaign(campaign_id: int):
+def send_campaign(_body: dict[str, Any], campaign_id: int):
     """Send a campaign
 
-    Send an empty JSON object `{}`. Records one delivery per recipient (contacts with consent in
+    No body is needed. Records one delivery per recipient (contacts with consent in
     the audience, minus the suppression list) and answers 202: the send loop sends them from
     now on; follow `progress` with GET. 409 when the campaign is not a draft or scheduled (it is
     sending or sent already). 422 when the email cannot be rendered or its checks found errors
@@ -196,6 +230,7 @@ def send_campaign(campaign_id: int):
 @bp.route("/<int:campaign_id>/schedule", methods=["POST"])
 @bp.arguments(ScheduleSchema)
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -230,13 +265,16 @@ def schedule_campaign(body: dict[str, Any], campaign_id: int):
 
 
 @bp.route("/<int:campaign_id>/unschedule", methods=["POST"])
+@body_optional
+@bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
-def unschedule_campaign(campaign_id: int):
+def unschedule_campaign(_body: dict[str, Any], campaign_id: int):
     """Unschedule a campaign
 
-    Send an empty JSON object `{}`. The campaign goes back to draft; the scheduler will not
+    No body is needed. The campaign goes back to draft; the scheduler will not
     start it. 409 when it is not scheduled.
     """
     campaign = _get_or_404(campaign_id)
@@ -270,39 +308,48 @@ def _control(campaign_id: int, action) -> SimpleNamespace:
 
 
 @bp.route("/<int:campaign_id>/pause", methods=["POST"])
+@body_optional
+@bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
-def pause_campaign(campaign_id: int):
+def pause_campaign(_body: dict[str, Any], campaign_id: int):
     """Pause a campaign that is sending
 
-    Send an empty JSON object `{}`. No new messages go out; messages a worker already holds
+    No body is needed. No new messages go out; messages a worker already holds
     still finish. 409 when the campaign is not sending.
     """
     return _control(campaign_id, pause_sending)
 
 
 @bp.route("/<int:campaign_id>/resume", methods=["POST"])
+@body_optional
+@bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
-def resume_campaign(campaign_id: int):
+def resume_campaign(_body: dict[str, Any], campaign_id: int):
     """Resume a paused campaign
 
-    Send an empty JSON object `{}`. Sends the rest; nobody gets the message twice. 409 when the
+    No body is needed. Sends the rest; nobody gets the message twice. 409 when the
     campaign is not paused.
     """
     return _control(campaign_id, resume_sending)
 
 
 @bp.route("/<int:campaign_id>/cancel", methods=["POST"])
+@body_optional
+@bp.arguments(NoFieldsSchema, **NO_BODY)
 @bp.response(200, CampaignDetailSchema)
+@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
-def cancel_campaign(campaign_id: int):
+def cancel_campaign(_body: dict[str, Any], campaign_id: int):
     """Cancel a campaign that is sending or paused
 
-    Send an empty JSON object `{}`. Deliveries still waiting are cancelled; this cannot be undone.
+    No body is needed. Deliveries still waiting are cancelled; this cannot be undone.
     409 when the campaign is not sending or paused.
     """
     return _control(campaign_id, cancel_sending)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app, request
 from flask_babel import gettext as _
@@ -28,9 +28,30 @@ def api_blueprint(name: str, path: str, description: str) -> Blueprint:
     return bp
 
 
+def link(method: str, path: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation `method path` (path under /api/v1), with its parameters.
+
+    Parameters are runtime expressions, e.g. contact_id="$response.body#/id": a client (or a
+    test that follows links) takes the id of what it just made into the next call.
+    """
+    pointer = f"{PREFIX}{path}".replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method}", "parameters": parameters}
+
+
+def answer_links(status: int, **links: dict[str, Any]) -> dict[str, Any]:
+    """The `bp.doc` arguments that add these links to the answer with this status."""
+    return {"responses": {status: {"links": links}}}
+
+
 def takes_upload(view: View) -> View:
     """Mark a view that reads a multipart upload instead of a JSON body."""
     view.takes_upload = True  # type: ignore[attr-defined]
+    return view
+
+
+def body_optional(view: View) -> View:
+    """Mark a view whose JSON body may be left out altogether (a POST that only acts)."""
+    view.body_optional = True  # type: ignore[attr-defined]
     return view
 
 
@@ -41,6 +62,8 @@ def _require_json_object() -> None:
         return
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "takes_upload", False):
+        return
+    if getattr(view, "body_optional", False) and not request.get_data(cache=True):
         return
     if not request.is_json:
         fail(400, _("Send the data as JSON, with the header 'Content-Type: application/json'."))

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.api.auth import api_user, require_admin
-from service.api.common import api_blueprint, takes_upload
+from service.api.common import answer_links, api_blueprint, link, takes_upload
 from service.api.errors import fail
 from service.api.schemas import (
     ContactPageSchema,
@@ -33,6 +33,15 @@ from service.models import Contact
 from service.provinces import parse_province
 
 bp = api_blueprint("api_contacts", "/contacts", "Contacts of the network.")
+
+_ITS_ID = {"contact_id": "$response.body#/id"}
+# What a client can do next with the contact an answer gives.
+CONTACT_LINKS = {
+    "ReadContact": link("get", "/contacts/{contact_id}", **_ITS_ID),
+    "ChangeContact": link("patch", "/contacts/{contact_id}", **_ITS_ID),
+    "ReplaceContact": link("put", "/contacts/{contact_id}", **_ITS_ID),
+    "DeleteContact": link("delete", "/contacts/{contact_id}", **_ITS_ID),
+}
 
 
 def _source() -> str:
@@ -117,6 +126,7 @@ def list_contacts(args: dict[str, Any]):
 @bp.route("", methods=["POST"])
 @bp.arguments(ContactSchema)
 @bp.response(201, ContactSchema)
+@bp.doc(**answer_links(201, **CONTACT_LINKS))
 @bp.alt_response(409, response="CONFLICT")
 def create_contact(body: dict[str, Any]):
     """Create a contact
@@ -158,6 +168,7 @@ def _update(contact_id: int, body: dict[str, Any], *, replace: bool) -> Contact:
 @bp.route("/<int:contact_id>", methods=["PATCH"])
 @bp.arguments(ContactPatchSchema)
 @bp.response(200, ContactSchema)
+@bp.doc(**answer_links(200, **CONTACT_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 def patch_contact(body: dict[str, Any], contact_id: int):
@@ -171,6 +182,7 @@ def patch_contact(body: dict[str, Any], contact_id: int):
 @bp.route("/<int:contact_id>", methods=["PUT"])
 @bp.arguments(ContactReplaceSchema)
 @bp.response(200, ContactSchema)
+@bp.doc(**answer_links(200, **CONTACT_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 def replace_contact(body: dict[str, Any], contact_id: int):

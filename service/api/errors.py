@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_smorest import abort
 from werkzeug.exceptions import HTTPException
 
-from service.errors import error_response
+from service.errors import error_response, passed_on_headers
 
 # Where marshmallow puts errors that belong to the body as a whole rather than to one field.
 BODY = "_schema"
@@ -77,6 +77,7 @@ def handle_http_exception(exc: HTTPException):
         payload = response.get_json()
         payload["errors"] = errors
         response = jsonify(payload)
+    response.headers.extend(passed_on_headers(exc))
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
     return response, status

@@ -13,7 +13,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 
 from service.api.auth import api_user
-from service.api.common import api_blueprint
+from service.api.common import answer_links, api_blueprint, link
 from service.api.errors import fail
 from service.api.schemas import (
     MeetingInvitationsSchema,
@@ -31,6 +31,44 @@ from service.meetings import agenda, invitations, notices, reminder_edit, remind
 from service.models import Answer, Meeting, MeetingStatus, record_audit, utcnow
 
 bp = api_blueprint("api_meetings", "/meetings", "Meetings of the network.")
+
+_ITS_ID = {"meeting_id": "$response.body#/id"}
+# What a client can do next with the meeting an answer gives.
+MEETING_LINKS = {
+    "ReadMeeting": link("get", "/meetings/{meeting_id}", **_ITS_ID),
+    "ChangeMeeting": link("patch", "/meetings/{meeting_id}", **_ITS_ID),
+    "ReplaceMeeting": link("put", "/meetings/{meeting_id}", **_ITS_ID),
+    "ReadInvitations": link("get", "/meetings/{meeting_id}/invitations", **_ITS_ID),
+    "ReadReminders": link("get", "/meetings/{meeting_id}/reminders", **_ITS_ID),
+    "AddReminder": link("post", "/meetings/{meeting_id}/reminders", **_ITS_ID),
+}
+REMINDER_LINKS = {
+    "RemoveReminder": link(
+        "delete",
+        "/meetings/{meeting_id}/reminders/{reminder_id}",
+        meeting_id="$request.path.meeting_id",
+        reminder_id="$response.body#/id",
+    ),
+    "ReadReminders": link(
+        "get", "/meetings/{meeting_id}/reminders", meeting_id="$request.path.meeting_id"
+    ),
+}
+
+# A whole meeting, as the document shows it (and as clients and the API tests may send it).
+MEETING_EXAMPLE = {
+    "title": "Opgavebeweging bij Gemeente Zwolle",
+    "theme": "Wonen en zorg",
+    "host_organisation": "Gemeente Zwolle",
+    "city": "Zwolle",
+    "venue": "Stadhuis",
+    "address": "Grote Kerkplein 15, 8011 PK Zwolle",
+    "starts_at": "2025-06-03T10:00:00+02:00",
+    "ends_at": "2025-06-03T13:00:00+02:00",
+    "description": "Tweede bijeenkomst van het jaar.",
+    "capacity": 40,
+    "status": "published",
+    "registration_deadline": "2025-06-01T23:59:00+02:00",
+}
 
 
 def _get_or_404(meeting_id: int) -> Meeting:
@@ -72,8 +110,9 @@ def list_meetings(args: dict[str, Any]):
 
 
 @bp.route("", methods=["POST"])
-@bp.arguments(MeetingWriteSchema)
+@bp.arguments(MeetingWriteSchema, example=MEETING_EXAMPLE)
 @bp.response(201, MeetingSchema)
+@bp.doc(**answer_links(201, **MEETING_LINKS))
 def create_meeting(body: dict[str, Any]):
     """Create a meeting
 
@@ -123,6 +162,7 @@ def _update(meeting_id: int, body: dict[str, Any], *, replace: bool) -> Meeting:
 @bp.route("/<int:meeting_id>", methods=["PATCH"])
 @bp.arguments(MeetingPatchSchema)
 @bp.response(200, MeetingSchema)
+@bp.doc(**answer_links(200, **MEETING_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 def patch_meeting(body: dict[str, Any], meeting_id: int):
     """Change some fields of a meeting
@@ -133,8 +173,9 @@ def patch_meeting(body: dict[str, Any], meeting_id: int):
 
 
 @bp.route("/<int:meeting_id>", methods=["PUT"])
-@bp.arguments(MeetingReplaceSchema)
+@bp.arguments(MeetingReplaceSchema, example=MEETING_EXAMPLE)
 @bp.response(200, MeetingSchema)
+@bp.doc(**answer_links(200, **MEETING_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 def replace_meeting(body: dict[str, Any], meeting_id: int):
     """Replace a meeting
@@ -211,8 +252,11 @@ def list_reminders(meeting_id: int):
 
 
 @bp.route("/<int:meeting_id>/reminders", methods=["POST"])
-@bp.arguments(ReminderSchema)
+@bp.arguments(
+    ReminderSchema, example={"days_before": 3, "send_time": "09:00", "audience": "unanswered"}
+)
 @bp.response(201, ReminderSchema)
+@bp.doc(**answer_links(201, **REMINDER_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def add_reminder(body: dict[str, Any], meeting_id: int):

@@ -14,8 +14,11 @@ from flask_babel import gettext
 from flask_smorest.fields import Upload
 from marshmallow import RAISE, Schema, fields, validate
 
+from service.api.fields import Choice, Moment, WholeNumber, local_moment
 from service.api.intake import LINES_DOC, IntakeSchema, Lines
 from service.contacts.directory import address_warnings
+from service.meetings.agenda import MAX_CAPACITY
+from service.meetings.reminder_edit import AUDIENCES, MAX_DAYS_BEFORE
 from service.models import Consent, MeetingStatus
 from service.provinces import CHOICES
 
@@ -47,16 +50,12 @@ class PaginationSchema(Schema):
 
 PROVINCE_DOC = {
     "description": (
-        "Province code, or 'landelijk' for national organisations. A name such as 'Zuid-Holland' "
-        "or 'Fryslân' is accepted on input."
+        "Province code, or 'landelijk' for national organisations; null: none. A name such as "
+        "'Zuid-Holland' or 'Fryslân' is accepted on input."
     ),
-    "enum": [*CHOICES, None],
 }
-LANGUAGE_DOC = {"enum": ["nl", "en"]}
-CONSENT_DOC = {
-    "enum": CONSENT_VALUES,
-    "description": "Changing it records consent_at and consent_source.",
-}
+LANGUAGES = ["nl", "en"]
+CONSENT_DOC = {"description": "Changing it records consent_at and consent_source."}
 
 
 class ContactSchema(StrictSchema):
@@ -70,10 +69,10 @@ class ContactSchema(StrictSchema):
     name = fields.String()
     organisation = fields.String()
     role = fields.String(metadata={"description": "Job title or role (functie)."})
-    province = fields.String(allow_none=True, metadata=PROVINCE_DOC)
-    language = fields.String(metadata=LANGUAGE_DOC)
-    consent = fields.String(metadata=CONSENT_DOC)
-    consent_at = fields.DateTime(dump_only=True, allow_none=True)
+    province = Choice(CHOICES, allow_none=True, metadata=PROVINCE_DOC)
+    language = Choice(LANGUAGES)
+    consent = Choice(CONSENT_VALUES, metadata=CONSENT_DOC)
+    consent_at = Moment(dump_only=True, allow_none=True)
     consent_source = fields.String(
         metadata={
             "description": (
@@ -84,8 +83,8 @@ class ContactSchema(StrictSchema):
     )
     tags = TagList(fields.String(), attribute="tag_names")
     notes = Lines(metadata={"description": LINES_DOC})
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
+    created_at = Moment(dump_only=True)
+    updated_at = Moment(dump_only=True)
     warnings = fields.Method(
         "_warnings",
         dump_only=True,
@@ -117,9 +116,9 @@ class ContactReplaceSchema(ContactSchema):
     name = fields.String(required=True)
     organisation = fields.String(required=True)
     role = fields.String(required=True)
-    province = fields.String(required=True, allow_none=True, metadata=PROVINCE_DOC)
-    language = fields.String(required=True, metadata=LANGUAGE_DOC)
-    consent = fields.String(required=True, metadata=CONSENT_DOC)
+    province = Choice(CHOICES, required=True, allow_none=True, metadata=PROVINCE_DOC)
+    language = Choice(LANGUAGES, required=True)
+    consent = Choice(CONSENT_VALUES, required=True, metadata=CONSENT_DOC)
     tags = TagList(fields.String(), required=True, attribute="tag_names")
     notes = Lines(required=True, metadata={"description": LINES_DOC})
 
@@ -190,7 +189,8 @@ MOMENT_DOC = {
     "format": "date-time",
     "description": (
         "ISO 8601, e.g. 2025-06-03T10:00:00+02:00 or 2025-06-03T08:00:00Z. Without an offset the "
-        "time is read as wall-clock time in the network's time zone (Europe/Amsterdam)."
+        "time is read as wall-clock time in the network's time zone (Europe/Amsterdam). From "
+        "1900-01-01 to 2200-12-31 in that time zone."
     ),
 }
 
@@ -205,14 +205,18 @@ class MeetingSchema(StrictSchema):
     city = fields.String()
     venue = fields.String()
     address = fields.String()
-    starts_at = fields.DateTime(metadata={"description": "Start, in UTC."})
-    ends_at = fields.DateTime(metadata={"description": "End, in UTC."})
+    starts_at = Moment(metadata={"description": "Start, in UTC."})
+    ends_at = Moment(metadata={"description": "End, in UTC."})
     starts_at_local = fields.Method(
         "_starts_local",
         metadata={
             "type": "string",
             "format": "date-time",
-            "description": "Start in the network's time zone (Europe/Amsterdam), with offset.",
+            "description": (
+                "Start in the network's time zone (Europe/Amsterdam), with offset. Before 1937 "
+                "Amsterdam's offset had seconds (+00:19:32), which RFC 3339 cannot write: such "
+                "times are given in UTC."
+            ),
         },
     )
     ends_at_local = fields.Method(
@@ -220,20 +224,20 @@ class MeetingSchema(StrictSchema):
         metadata={
             "type": "string",
             "format": "date-time",
-            "description": "End in the network's time zone (Europe/Amsterdam), with offset.",
+            "description": "End in the network's time zone, as starts_at_local.",
         },
     )
     description = Lines(metadata={"description": LINES_DOC})
     capacity = fields.Integer(allow_none=True)
     status = fields.String(metadata={"enum": MEETING_STATUSES})
-    registration_deadline = fields.DateTime(
+    registration_deadline = Moment(
         allow_none=True,
         metadata={
             "description": "After this moment (UTC) nobody can answer; null: until the start."
         },
     )
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = Moment()
+    updated_at = Moment()
 
     def _starts_local(self, meeting) -> str:
         return _local_iso(meeting.starts_at)
@@ -245,9 +249,7 @@ class MeetingSchema(StrictSchema):
 def _local_iso(moment) -> str:
     from flask import current_app
 
-    from service.dates import utc_to_local
-
-    return utc_to_local(moment, current_app.config["TIMEZONE"]).isoformat()
+    return local_moment(moment, current_app.config["TIMEZONE"])
 
 
 class MeetingWriteSchema(StrictSchema):
@@ -268,8 +270,10 @@ class MeetingWriteSchema(StrictSchema):
         required=True, metadata={**MOMENT_DOC, "description": "Must be after starts_at."}
     )
     description = Lines(metadata={"description": LINES_DOC})
-    capacity = fields.Integer(
+    capacity = WholeNumber(
         allow_none=True,
+        minimum=1,
+        maximum=MAX_CAPACITY,
         metadata={
             "description": (
                 "Places; null: no limit. Raising it gives the new places to those on the waiting "
@@ -277,7 +281,7 @@ class MeetingWriteSchema(StrictSchema):
             )
         },
     )
-    status = fields.String(metadata={"enum": MEETING_STATUSES, "description": "Default: draft."})
+    status = Choice(MEETING_STATUSES, metadata={"description": "Default: draft."})
     registration_deadline = fields.String(
         allow_none=True,
         metadata={
@@ -305,8 +309,8 @@ class MeetingReplaceSchema(MeetingWriteSchema):
     venue = fields.String(required=True)
     address = fields.String(required=True)
     description = Lines(required=True, metadata={"description": LINES_DOC})
-    capacity = fields.Integer(required=True, allow_none=True)
-    status = fields.String(required=True, metadata={"enum": MEETING_STATUSES})
+    capacity = WholeNumber(required=True, allow_none=True, minimum=1, maximum=MAX_CAPACITY)
+    status = Choice(MEETING_STATUSES, required=True)
 
 
 class MeetingQuerySchema(IntakeSchema):
@@ -329,24 +333,25 @@ class ReminderSchema(StrictSchema):
     """A reminder of a meeting: so many days before its day, at a time, to an audience."""
 
     id = fields.Integer(dump_only=True)
-    days_before = fields.Integer(
-        required=True, metadata={"description": "Days before the meeting's day, 0 to 60."}
+    days_before = WholeNumber(
+        required=True,
+        minimum=0,
+        maximum=MAX_DAYS_BEFORE,
+        metadata={"description": "Days before the meeting's day."},
     )
     send_time = fields.String(
         load_default="09:00",
         metadata={"description": "HH:MM in Europe/Amsterdam. Default 09:00.", "example": "09:00"},
     )
-    audience = fields.String(
+    audience = Choice(
+        list(AUDIENCES),
         load_default="yes",
         metadata={
-            "enum": ["yes", "unanswered"],
             "description": "yes: those who said yes (default); unanswered: those not answered yet.",
         },
     )
-    due_at = fields.DateTime(
-        dump_only=True, metadata={"description": "When it goes (or went), in UTC."}
-    )
-    sent_at = fields.DateTime(
+    due_at = Moment(dump_only=True, metadata={"description": "When it goes (or went), in UTC."})
+    sent_at = Moment(
         dump_only=True, allow_none=True, metadata={"description": "null: not sent yet."}
     )
 
@@ -377,7 +382,7 @@ class MeetingInvitationSchema(Schema):
     email = fields.String()
     organisation = fields.String()
     answer = fields.String(metadata=ANSWER_DOC)
-    answered_at = fields.DateTime(allow_none=True, metadata={"description": "In UTC."})
+    answered_at = Moment(allow_none=True, metadata={"description": "In UTC."})
     remark = fields.String()
     attended = fields.Boolean(
         allow_none=True, metadata={"description": "Recorded after the meeting; null: not yet."}

@@ -25,6 +25,8 @@ from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
 from service import text
+from service.dates import EARLIEST_DAY, LATEST_DAY, day_supported
+from service.ids import whole_number
 from service.mail import placeholders
 
 
@@ -670,22 +672,31 @@ def _value_from(raw: Any, kind: str, path: str, errors: list[FieldError]) -> Any
     if kind == "width":
         if _refused(raw, path, errors):
             return MAX_WIDTH
-        if isinstance(raw, str) and raw.strip().isdigit():
-            raw = int(raw)
-        if isinstance(raw, bool) or not isinstance(raw, int):
+        # Text from the composer's form, an int from the API; "²" passes isdigit() but not int().
+        width = whole_number(raw)
+        if width is None:
             errors.append(FieldError(path, "not-a-number"))
             return MAX_WIDTH
-        return raw
+        return width
     if kind == "date":
         if raw is None or raw == "" or _refused(raw, path, errors):
             return None
         if isinstance(raw, date):
             return raw
         try:
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
         except (TypeError, ValueError):
             errors.append(FieldError(path, "not-a-date"))
             return None
+        if not day_supported(day):
+            errors.append(
+                FieldError(
+                    path,
+                    "out-of-range",
+                    {"min": EARLIEST_DAY.isoformat(), "max": LATEST_DAY.isoformat()},
+                )
+            )
+        return day
     raise AssertionError(f"no conversion for field kind {kind}")
 
 

@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
@@ -29,11 +30,12 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.campaigns.blocks import BLOCK_TYPES, block_to_dict
 from service.campaigns.statuses import STATUS_NAMES
+from service.dates import day_supported, unsupported_message
 from service.forms import AppForm
 from service.models import Answer, CampaignKind
 from service.text import line_ends
@@ -200,13 +202,19 @@ class CampaignForm(AppForm):
     )
 
 
+def supported_day(_form: Any, field: DateField) -> None:
+    """A form validator: the day lies in the range the service takes (service.dates)."""
+    if field.data is not None and not day_supported(field.data):
+        raise ValidationError(unsupported_message().render(_))
+
+
 class ScheduleForm(AppForm):
     """When the scheduler should start the campaign: a day and a wall-clock time."""
 
     # InputRequired, not DataRequired: a typed but unreadable date must show the format message.
     date = DateField(
         _l("Date"),
-        validators=[InputRequired(message=_l("Enter the day to send it."))],
+        validators=[InputRequired(message=_l("Enter the day to send it.")), supported_day],
         invalid_value_message=_l("Enter the date as year-month-day, e.g. 2025-06-03."),
     )
     time = TimeField(

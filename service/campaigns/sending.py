@@ -120,7 +120,9 @@ def schedule_campaign(
     store.CampaignError for a moment that is not in the future, and NotReadyError when it
     cannot render or lint found errors. The campaign may be changed when it raises: roll back.
     """
-    store.schedule_campaign(session, campaign, at, actor=actor, now=now)
+    store.schedule_campaign(
+        session, campaign, at, actor=actor, now=now, timezone=config["TIMEZONE"]
+    )
     # Checked now, so an organiser hears of a problem today, not when nobody is watching; and as
     # at the moment it will go, so an invitation that would arrive after the deadline is refused.
     check_ready(session, campaign, config, now=at)

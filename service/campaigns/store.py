@@ -21,6 +21,8 @@ from service import provinces
 from service.campaigns import blocks as b
 from service.campaigns.lint import Finding, lint, meeting_findings
 from service.campaigns.statuses import status_name
+from service.dates import moment_supported, unsupported_message
+from service.ids import parse_id
 from service.mail import placeholders
 from service.mail.render import MeetingFacts, Network, personalise, render_campaign
 from service.meetings.agenda import meetings_after
@@ -265,11 +267,18 @@ def schedule_campaign(
     *,
     actor: User | None,
     now: datetime | None = None,
+    timezone: str = "UTC",
 ) -> None:
-    """Let the scheduler start the campaign at `at` (aware); only drafts and scheduled ones."""
+    """Let the scheduler start the campaign at `at` (aware); only drafts and scheduled ones.
+
+    The moment must fall within the supported days on the wall clock of `timezone` (the
+    network's), as a meeting's must (service.dates).
+    """
     _require_status(campaign, frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED}))
     if at.utcoffset() is None:
         raise ValueError("the time to send must be an aware datetime")
+    if not moment_supported(at, timezone):
+        raise CampaignError(unsupported_message())
     if at <= (now or utcnow()):
         raise CampaignError(Message(N_("Choose a moment in the future to send the campaign.")))
     campaign.status = CampaignStatus.SCHEDULED
@@ -351,10 +360,8 @@ def _checked(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
     if meeting_id in ("", None):
         meeting_id = None
     else:
-        try:
-            meeting_id = int(meeting_id)
-        except (TypeError, ValueError):
-            meeting_id = None
+        meeting_id = parse_id(meeting_id)
+        if meeting_id is None:
             errors["meeting_id"] = Message(N_("Choose a meeting from the list."))
         else:
             if session.get(Meeting, meeting_id) is None:
@@ -405,13 +412,13 @@ def check_audience(
     if not isinstance(raw, Mapping) or not raw or raw.get("all"):
         return dict(EVERYONE)
     chosen: dict[str, Any] = {}
-    chosen_provinces = sorted({str(p) for p in raw.get("provinces") or []})
+    chosen_provinces = sorted({str(p) for p in _listed(raw, "provinces", errors)})
     unknown = [p for p in chosen_provinces if p not in provinces.CHOICES]
     if unknown:
         errors["audience"] = Message(
             N_("Unknown province %(value)s; choose from the list."), {"value": ", ".join(unknown)}
         )
-    chosen_tags = sorted({str(t) for t in raw.get("tags") or []})
+    chosen_tags = sorted({str(t) for t in _listed(raw, "tags", errors)})
     if chosen_tags:
         known = set(session.scalars(select(Tag.name).where(Tag.name.in_(chosen_tags))))
         missing = [t for t in chosen_tags if t not in known]
@@ -419,7 +426,9 @@ def check_audience(
             errors["audience"] = Message(
                 N_("Unknown tag %(value)s; choose from the list."), {"value": ", ".join(missing)}
             )
-    emails = sorted({str(e).strip().lower() for e in raw.get("emails") or [] if str(e).strip()})
+    emails = sorted(
+        {str(e).strip().lower() for e in _listed(raw, "emails", errors) if str(e).strip()}
+    )
     if emails:
         known = set(session.scalars(select(Contact.email).where(Contact.email.in_(emails))))
         missing = [e for e in emails if e not in known]
@@ -428,7 +437,7 @@ def check_audience(
                 N_("No contact has the address %(value)s; add the contact first."),
                 {"value": ", ".join(missing)},
             )
-    attended = _meeting_ids(session, raw.get("attended") or [], errors)
+    attended = _meeting_ids(session, _listed(raw, "attended", errors), errors)
     meeting_part = _meeting_answers(session, raw.get("meeting"), errors)
     for key, value in (
         ("provinces", chosen_provinces),
@@ -452,14 +461,28 @@ def check_audience(
     return {"provinces": chosen_provinces, "tags": chosen_tags} | chosen
 
 
+def _listed(
+    raw: Mapping[str, Any], part: str, errors: dict[str, Message | list[b.FieldError]]
+) -> list[Any]:
+    """The values of one part of the audience, which must be a list (absent: none)."""
+    values = raw.get(part)
+    if values is None:
+        return []
+    if not isinstance(values, list | tuple):
+        errors["audience"] = Message(N_("Give %(part)s as a list."), {"part": part})
+        return []
+    return list(values)
+
+
 def _meeting_ids(
-    session: Session, raw: Any, errors: dict[str, Message | list[b.FieldError]]
+    session: Session, raw: list[Any], errors: dict[str, Message | list[b.FieldError]]
 ) -> list[int]:
-    try:
-        ids = sorted({int(i) for i in raw})
-    except (TypeError, ValueError):
+    parsed = [parse_id(i) for i in raw]
+    if None in parsed:
+        # Not an id at all (1.5, true, "x", 2^31): no meeting can have it.
         errors["audience"] = Message(N_("Choose meetings from the list."))
         return []
+    ids = sorted(set(parsed))
     known = set(session.scalars(select(Meeting.id).where(Meeting.id.in_(ids)))) if ids else set()
     if set(ids) - known:
         errors["audience"] = Message(N_("Choose meetings from the list."))
@@ -471,8 +494,11 @@ def _meeting_answers(
 ) -> dict[str, Any] | None:
     if not raw:
         return None
-    answers = sorted({str(a) for a in (raw.get("answers") or []) if isinstance(raw, Mapping)})
-    ids = _meeting_ids(session, [raw.get("id")] if isinstance(raw, Mapping) else [None], errors)
+    if not isinstance(raw, Mapping):
+        errors["audience"] = Message(N_("Choose a meeting and the answers to reach."))
+        return None
+    answers = sorted({str(a) for a in _listed(raw, "answers", errors)})
+    ids = _meeting_ids(session, [raw.get("id")], errors)
     if not ids or not answers or set(answers) - {a.value for a in Answer}:
         errors["audience"] = Message(N_("Choose a meeting and the answers to reach."))
         return None

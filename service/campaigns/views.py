@@ -58,6 +58,7 @@ from service.database import get_session
 from service.extensions import csrf
 from service.filters import delivery_reason, local_datetime
 from service.forms import token_refused
+from service.ids import parse_id
 from service.mail.outbox import (
     STARTABLE,
     SendError,
@@ -117,7 +118,8 @@ def create():
     if request.method == "GET" and request.args.get("meeting_id"):
         form.meeting_id.data = request.args["meeting_id"]
     if form.validate_on_submit():
-        meeting = db.get(Meeting, int(form.meeting_id.data)) if form.meeting_id.data else None
+        meeting_id = parse_id(form.meeting_id.data)
+        meeting = db.get(Meeting, meeting_id) if meeting_id is not None else None
         try:
             campaign = store.create_campaign(
                 db,

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from service.audience.subscriptions import mailing_of
 from service.campaigns.statuses import status_name
+from service.dates import rfc3339
 from service.meetings.invitations import record_campaign_invitations
 from service.messages import N_, Message
 from service.models import (
@@ -607,7 +608,7 @@ class Progress:
             "cancelled": self.cancelled,
             "waiting": self.waiting,
             "rate_per_minute": round(self.rate_per_minute, 1),
-            "expected_end": self.expected_end.isoformat() if self.expected_end else None,
+            "expected_end": rfc3339(self.expected_end) if self.expected_end else None,
         }
 
 

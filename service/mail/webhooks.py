@@ -204,11 +204,12 @@ def _postmark_time(value: Any) -> datetime:
     text = _FRACTION.sub(r"\1", value).replace("Z", "+00:00")
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError as exc:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        # In UTC, year 1 at +01:00 is year 0, which datetime cannot hold.
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise WebhookRejected(f"BouncedAt {value!r} is not a time") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def parse_postmark(

@@ -26,7 +26,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.dates import local_to_utc, utc_to_local
+from service.dates import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    UnsupportedMoment,
+    day_supported,
+    local_to_utc,
+    moment_supported,
+    unsupported_message,
+    utc_to_local,
+)
+from service.ids import whole_number
 from service.meetings.invitations import promote_waiting
 from service.meetings.notices import notify_promoted
 from service.messages import N_, Message
@@ -43,6 +53,8 @@ TEXT_LIMITS: dict[str, int] = {
     "description": 20_000,
 }
 REQUIRED_TEXT = ("title", "host_organisation", "city")
+# More places than any venue of the network has; the column holds far more.
+MAX_CAPACITY = 100_000
 STATUSES = tuple(status.value for status in MeetingStatus)
 
 _REQUIRED_MESSAGES = {
@@ -91,7 +103,8 @@ def parse_moment(value: str | datetime, timezone: str) -> datetime:
     """An ISO 8601 datetime as aware UTC; without an offset it is wall-clock time in `timezone`.
 
     Raises ValueError when the text is not ISO 8601, or names a wall-clock time that does not exist
-    because the clocks go forward that night.
+    because the clocks go forward that night, and its subclass UnsupportedMoment when the moment
+    falls outside the days the service takes (service.dates.EARLIEST_DAY to LATEST_DAY).
     """
     if isinstance(value, datetime):
         moment = value
@@ -101,10 +114,15 @@ def parse_moment(value: str | datetime, timezone: str) -> datetime:
         raise ValueError(f"expected an ISO 8601 datetime, not {type(value).__name__}")
     if moment.tzinfo is None:
         return _wall_clock_to_utc(moment.date(), moment.time(), timezone)
+    if not moment_supported(moment, timezone):
+        raise UnsupportedMoment(f"{value} is outside {EARLIEST_DAY} to {LATEST_DAY}")
     return moment.astimezone(UTC)
 
 
 def _wall_clock_to_utc(day: date, clock: time, timezone: str) -> datetime:
+    if not day_supported(day):
+        # Checked before converting: year 1 or 9999 cannot even be moved to UTC.
+        raise UnsupportedMoment(f"{day} is outside {EARLIEST_DAY} to {LATEST_DAY}")
     moment = local_to_utc(day, clock, timezone)
     back = utc_to_local(moment, timezone)
     # zoneinfo quietly shifts a time in the spring-forward gap; a meeting must not move silently.
@@ -181,10 +199,16 @@ def _deadline(
     """The registration deadline (None: open until the start) and the field it came from."""
     if "registration_deadline" in raw:
         value = raw.get("registration_deadline")
-        if _blank(value):
+        if value is None:
             return None, "registration_deadline"
         try:
+            if _blank(value):
+                # Only null means "open until the start"; "" is more likely a slip.
+                raise ValueError("no deadline given")
             return parse_moment(value, timezone), "registration_deadline"
+        except UnsupportedMoment:
+            errors["registration_deadline"] = unsupported_message()
+            return None, "registration_deadline"
         except ValueError:
             errors["registration_deadline"] = Message(
                 N_(
@@ -215,6 +239,9 @@ def _deadline(
         return None, "deadline_date"
     try:
         return _wall_clock_to_utc(day, clock, timezone), "deadline_date"
+    except UnsupportedMoment:
+        errors["deadline_date"] = unsupported_message()
+        return None, "deadline_date"
     except ValueError:
         errors["deadline_time"] = Message(
             N_("This time does not exist on that day: the clocks go forward. Choose another."),
@@ -226,11 +253,9 @@ def _deadline(
 def _check_capacity(value: Any, errors: dict[str, Message]) -> int | None:
     if _blank(value):
         return None
-    try:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise ValueError(value)
-        number = int(value)
-    except (TypeError, ValueError):
+    # An int from the form and the API; text in ASCII digits from other callers.
+    number = whole_number(value)
+    if number is None:
         errors["capacity"] = Message(
             N_("Enter the number of places as a whole number, or leave it empty."), {}
         )
@@ -238,6 +263,11 @@ def _check_capacity(value: Any, errors: dict[str, Message]) -> int | None:
     if number <= 0:
         errors["capacity"] = Message(
             N_("The number of places must be at least 1; leave it empty for no limit."), {}
+        )
+        return None
+    if number > MAX_CAPACITY:
+        errors["capacity"] = Message(
+            N_("The number of places can be at most %(max)d."), {"max": MAX_CAPACITY}
         )
         return None
     return number
@@ -267,6 +297,9 @@ def _moments_from_iso(
             continue
         try:
             moments.append(parse_moment(value, timezone))
+        except UnsupportedMoment:
+            errors[name] = unsupported_message()
+            moments.append(None)
         except ValueError:
             errors[name] = Message(
                 N_(
@@ -297,7 +330,9 @@ def _moments_from_wall_clock(
         except (TypeError, ValueError):
             errors[name] = Message(bad, {})
             continue
-        if name == "date":
+        if name == "date" and not day_supported(parsed):
+            errors[name] = unsupported_message()
+        elif name == "date":
             day = parsed
         elif name == "start_time":
             clock_start = parsed

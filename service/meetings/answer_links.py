@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from itsdangerous import BadSignature
 
+from service.ids import parse_id
 from service.signing import ReusableSigner
 
 SALT = "answer"
@@ -46,9 +47,10 @@ class AnswerSigner:
         except (BadSignature, UnicodeError):
             return None
         contact, _, meeting = value.partition("-")
-        if not (contact.isdigit() and meeting.isdigit()):
+        contact_id, meeting_id = parse_id(contact), parse_id(meeting)
+        if contact_id is None or meeting_id is None:
             return None
-        return AnswerToken(contact_id=int(contact), meeting_id=int(meeting))
+        return AnswerToken(contact_id=contact_id, meeting_id=meeting_id)
 
 
 def answer_url(token: str, base_url: str, answer: str | None = None) -> str:

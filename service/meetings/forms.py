@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from service.forms import AppForm
+from service.ids import whole_number
 from service.models import MeetingStatus
 
 # How a status reads on the pages; the stored value stays the English code.
@@ -23,6 +24,25 @@ STATUS_LABELS = {
     MeetingStatus.HELD: _l("Held"),
     MeetingStatus.CANCELLED: _l("Cancelled"),
 }
+
+
+class WholeNumberField(IntegerField):
+    """An IntegerField that reads ASCII digits only, as the API does (service.ids.whole_number).
+
+    WTForms' own takes whatever int() takes: "٣" as 3, " +3" as 3.
+    """
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = valuelist[0].strip() if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        # A minus is kept, so the rules can say "at least 1" rather than "not a number".
+        number = whole_number(text.removeprefix("-"))
+        self.data = -number if number is not None and text.startswith("-") else number
+        if self.data is None:
+            message = self.invalid_value_message or self.gettext("Not a valid integer value.")
+            raise ValueError(message)
 
 
 class MeetingForm(AppForm):
@@ -61,7 +81,7 @@ class MeetingForm(AppForm):
         invalid_value_message=_l("Enter the time as hours:minutes, e.g. 13:00."),
     )
     description = TextAreaField(_l("Description"), validators=[Optional()])
-    capacity = IntegerField(
+    capacity = WholeNumberField(
         _l("Number of places"),
         validators=[Optional()],
         invalid_value_message=_l(
@@ -98,7 +118,7 @@ AUDIENCE_LABELS = {
 class ReminderForm(AppForm):
     """Add a reminder: so many days before the meeting's day, at a time, to an audience."""
 
-    days_before = IntegerField(
+    days_before = WholeNumberField(
         _l("Days before the meeting"),
         validators=[
             InputRequired(message=_l("Enter a whole number of days from 0 to %(max)d.", max=60)),

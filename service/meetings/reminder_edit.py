@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.ids import whole_number
 from service.messages import N_, Message
 from service.models import Meeting, MeetingStatus, Reminder, User, record_audit
 
@@ -32,13 +33,8 @@ class ReminderError(ValueError):
 def check_reminder(days_before: Any, send_time: Any, audience: Any) -> tuple[int, str, str]:
     """The checked values (days, "HH:MM", audience); raises ReminderError per wrong field."""
     errors: dict[str, Message] = {}
-    days = None
-    try:
-        if isinstance(days_before, bool):
-            raise ValueError(days_before)
-        days = int(str(days_before).strip())
-    except (TypeError, ValueError):
-        pass
+    # Text in ASCII digits from the form, an int from the API: never 1.5, "²" or True.
+    days = whole_number(days_before)
     if days is None or not 0 <= days <= MAX_DAYS_BEFORE:
         errors["days_before"] = Message(
             N_("Enter a whole number of days from 0 to %(max)d."), {"max": MAX_DAYS_BEFORE}

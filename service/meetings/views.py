@@ -19,6 +19,7 @@ from flask_login import current_user
 from service.auth.access import require_login
 from service.database import get_session
 from service.forms import token_refused
+from service.ids import parse_id
 from service.meetings import (
     agenda,
     by_hand,
@@ -291,7 +292,7 @@ def mark_attendance(meeting_id: int):
     if meeting.ends_at > utcnow():
         flash(_("Attendance can be recorded once the meeting has ended."), "error")
         return redirect(url_for("meetings.invitations_page", meeting_id=meeting.id))
-    chosen = [int(value) for value in request.form.getlist("attended") if value.isdigit()]
+    chosen = [i for i in map(parse_id, request.form.getlist("attended")) if i is not None]
     invitations.mark_attended(db, meeting, chosen)
     record_audit(db, current_user, "meeting.attendance", meeting, attended=len(set(chosen)))
     db.commit()

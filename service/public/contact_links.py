@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from itsdangerous import BadSignature
 
+from service.ids import parse_id
 from service.signing import ReusableSigner
 
 PREFERENCES = "preferences"
@@ -38,7 +39,7 @@ class ContactSigner:
             value = self._signer.unsign(token).decode("ascii")
         except (BadSignature, UnicodeError):
             return None
-        return int(value) if value.isdigit() else None
+        return parse_id(value)
 
     def url(self, contact_id: int, base_url: str) -> str:
         """The absolute address of this contact's link."""

@@ -17,6 +17,7 @@ from itsdangerous import BadSignature
 from sqlalchemy.orm import Session
 
 from service.audience.subscriptions import mailing_of, unsubscribe, withdraw_consent
+from service.ids import parse_id
 from service.models import Campaign, Contact, Mailing, record_audit
 from service.signing import ReusableSigner
 
@@ -48,9 +49,11 @@ class UnsubscribeSigner:
         except (BadSignature, UnicodeError):
             return None
         contact, _, campaign = value.partition("-")
-        if not (contact.isdigit() and campaign.isdigit()):
+        contact_id, campaign_id = parse_id(contact), parse_id(campaign)
+        # "0" stands for no campaign (the preferences page's own link).
+        if contact_id is None or (campaign_id is None and campaign != "0"):
             return None
-        return UnsubscribeToken(contact_id=int(contact), campaign_id=int(campaign) or None)
+        return UnsubscribeToken(contact_id=contact_id, campaign_id=campaign_id)
 
 
 def unsubscribe_token(contact_id: int, campaign_id: int | None, secret_key: str) -> str:
