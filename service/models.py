@@ -265,6 +265,12 @@ class Reminder(Base):
 
     meeting: Mapped[Meeting] = relationship(back_populates="reminders")
 
+    @property
+    def passed_over(self) -> bool:
+        """Whether it was done without a campaign (a later one went, it came too late, or the
+        meeting closed): `sent_at` then says when it was passed over, not sent."""
+        return self.sent_at is not None and self.campaign_id is None
+
     __table_args__ = (
         UniqueConstraint(
             "meeting_id", "days_before", "audience", name="uq_meeting_reminders_offset"

@@ -323,3 +323,27 @@ def test_a_sent_reminder_cannot_be_removed_and_a_cancelled_meeting_sends_none(db
     assert api.delete(f"{path}/{sent.id}").status_code == 409
     assert api.get(path).get_json()["stopped"] is True
     assert api.get("/api/v1/meetings/999/reminders").status_code == 404
+
+
+def test_a_passed_over_reminder_is_told_apart_from_a_sent_one(db, api):
+    from service.campaigns import store
+
+    meeting = make_meeting(db)
+    campaign = store.create_campaign(
+        db, kind="reminder", subject="Herinnering", meeting_id=meeting.id, actor=None
+    )
+    went = datetime(2025, 5, 27, 7, 0, tzinfo=UTC)
+    # What the scheduler leaves: the week reminder went as a campaign, the day reminder came
+    # too late and was passed over (sent_at set, no campaign), a third is still to come.
+    meeting.reminders[:] = [
+        Reminder(days_before=7, audience="yes", sent_at=went, campaign_id=campaign.id),
+        Reminder(days_before=1, audience="yes", sent_at=went),
+        Reminder(days_before=0, audience="yes"),
+    ]
+    db.commit()
+
+    items = api.get(f"/api/v1/meetings/{meeting.id}/reminders").get_json()["items"]
+    by_days = {item["days_before"]: item for item in items}
+    assert by_days[7]["passed_over"] is False and by_days[7]["sent_at"] is not None
+    assert by_days[1]["passed_over"] is True and by_days[1]["sent_at"] is not None
+    assert by_days[0]["passed_over"] is False and by_days[0]["sent_at"] is None

@@ -231,6 +231,7 @@ def _reminder_json(reminder, due) -> dict[str, Any]:
         "audience": reminder.audience,
         "due_at": due,
         "sent_at": reminder.sent_at,
+        "passed_over": reminder.passed_over,
     }
 
 

@@ -352,7 +352,21 @@ class ReminderSchema(StrictSchema):
     )
     due_at = Moment(dump_only=True, metadata={"description": "When it goes (or went), in UTC."})
     sent_at = Moment(
-        dump_only=True, allow_none=True, metadata={"description": "null: not sent yet."}
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "null: not sent yet. With passed_over true: when it was passed over."
+        },
+    )
+    passed_over = fields.Boolean(
+        dump_only=True,
+        metadata={
+            "description": (
+                "true: it was not sent: when it fell due a later reminder went instead, too "
+                "little of its notice was left to help (less than half), or the meeting no "
+                "longer took answers."
+            )
+        },
     )
 
 
