@@ -15,8 +15,9 @@ from service.mail.outbox import start_sending
 from service.mail.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.meetings.invitations import invite_contacts
-from service.models import Campaign, CampaignKind, CampaignStatus, User
+from service.models import Campaign, CampaignKind, CampaignStatus, Role, User
 from service.public.webversion import web_version_token, web_version_url
+from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_contact, make_meeting
 from tests.email_helpers import squeeze, visible_text
 
@@ -231,3 +232,38 @@ def test_archived_recap_opens_in_the_chosen_language(client, db, language):
     _assert_web_page_for_nobody(
         client.get(f"/archief/{recap.id}?lang={language}"), language, "recap"
     )
+
+
+def test_a_campaign_stored_before_a_rule_tightened_is_marked_not_a_500(app, db, organiser):
+    # A header date of 1850 was taken before dates outside 1900-2200 were refused.
+    campaign = _campaign(
+        db,
+        status=CampaignStatus.SENT,
+        sent_at=datetime(2025, 3, 10, 9, 0, tzinfo=UTC),
+        blocks=[{"type": "header", "title": "Terugblik", "date": "2025-03-04"}],
+    )
+    campaign.blocks = [{"type": "header", "title": "Terugblik", "date": "1850-03-04"}]
+    draft = _campaign(db, subject="Concept", blocks=[])
+    draft.blocks = list(campaign.blocks)
+    db.commit()
+
+    for path in (_path(app, campaign.id), f"/archief/{campaign.id}"):
+        shown = organiser.get(path)
+        assert shown.status_code == 503, path
+        assert "Deze e-mail kan nu niet worden getoond" in shown.get_data(as_text=True)
+
+    # The organiser opens the draft and finds the value that is no longer taken at its field.
+    composer = organiser.get(f"/campaigns/{draft.id}")
+    assert composer.status_code == 200
+    page = composer.get_data(as_text=True)
+    assert "Sommige waarden van deze campagne worden niet meer geaccepteerd" in page
+    assert "1900-01-01" in page and "2200-12-31" in page
+    assert organiser.get(f"/campaigns/{draft.id}/preview").status_code == 422
+
+    api = api_client(app, Role.EDITOR, language="en")
+    preview = api.get(f"/api/v1/campaigns/{draft.id}/preview")
+    assert preview.status_code == 422
+    assert "does not pass today's checks" in preview.get_json()["message"]
+    refused = api.post(f"/api/v1/campaigns/{draft.id}/send")
+    assert refused.status_code in (409, 422)
+    assert db.get(Campaign, draft.id).status == CampaignStatus.DRAFT

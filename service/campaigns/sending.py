@@ -47,7 +47,7 @@ def check_ready(
     """
     try:
         preflight(session, campaign, config)
-    # Content stored before a rule existed (or written past the store) fails like a template.
+    # Content stored before a rule existed fails like a template (store.StoredContentError).
     except (TemplateError, ContentError) as exc:
         raise NotReadyError(
             Message(

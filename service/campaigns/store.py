@@ -24,7 +24,13 @@ from service.campaigns.statuses import status_name
 from service.dates import moment_supported, unsupported_message
 from service.ids import parse_id
 from service.mail import placeholders
-from service.mail.render import MeetingFacts, Network, personalise, render_campaign
+from service.mail.render import (
+    MeetingFacts,
+    Network,
+    TemplateError,
+    personalise,
+    render_campaign,
+)
 from service.meetings.agenda import meetings_after
 from service.meetings.invitations import why_closed
 from service.messages import N_, Message
@@ -134,16 +140,52 @@ def list_campaigns(session: Session, status: CampaignStatus | None = None) -> li
     return list(session.scalars(query))
 
 
+class StoredContentError(TemplateError):
+    """The campaign as stored fails today's checks, so it cannot be rendered until it is mended.
+
+    Rules tighten (a date range, a character that is no longer taken) after content was saved;
+    such a campaign then fails like a broken template wherever it is rendered, and the composer
+    marks `errors` at their fields so an organiser can mend them.
+    """
+
+    def __init__(self, error: b.ContentError):
+        self.errors = error.errors
+        super().__init__(
+            f"the campaign as stored does not pass today's checks ({error}); open it in the "
+            "composer, mend the fields marked there and save"
+        )
+
+
 def campaign_content(campaign: Campaign) -> b.CampaignContent:
-    """The campaign's kind, subject, preheader and blocks as the renderer takes them."""
-    return b.content_from_dict(
-        {
-            "kind": str(campaign.kind),
-            "subject": campaign.subject,
-            "preheader": campaign.preheader,
-            "blocks": campaign.blocks or [],
-        }
-    )
+    """The campaign's kind, subject, preheader and blocks as the renderer takes them.
+
+    Raises StoredContentError (a TemplateError) when what is stored fails today's checks.
+    """
+    try:
+        return b.content_from_dict(
+            {
+                "kind": str(campaign.kind),
+                "subject": campaign.subject,
+                "preheader": campaign.preheader,
+                "blocks": campaign.blocks or [],
+            }
+        )
+    except b.ContentError as exc:
+        raise StoredContentError(exc) from exc
+
+
+def stored_content_errors(campaign: Campaign) -> CampaignValidationError | None:
+    """What today's checks refuse in the campaign as stored, by field, or None when it passes."""
+    try:
+        campaign_content(campaign)
+    except StoredContentError as exc:
+        errors: dict[str, Message | list[b.FieldError]] = {}
+        for error in exc.errors:
+            problems = errors.setdefault(error.path or "blocks", [])
+            if isinstance(problems, list):
+                problems.append(error)
+        return CampaignValidationError(errors)
+    return None
 
 
 def meeting_facts(meeting: Meeting, now: datetime | None = None) -> MeetingFacts:

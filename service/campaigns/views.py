@@ -161,6 +161,8 @@ def edit(campaign_id: int):
     _set_choices(db, form)
     editor = _Editor(raw=[raw_from_block(b) for b in campaign.blocks or []])
     status = 200
+    if request.method == "GET":
+        _mark_stored_problems(campaign, form, editor)
     valid = request.method == "POST" and form.validate_on_submit()
     if valid:
         editor = _Editor(raw=raw_blocks_from_form(request.form))
@@ -611,6 +613,18 @@ def _save(db, campaign: Campaign, form: CampaignForm, editor: _Editor) -> list[s
         blocks=editor.blocks(),
         audience=audience_from_form(form),
     )
+
+
+def _mark_stored_problems(campaign: Campaign, form: CampaignForm, editor: _Editor) -> None:
+    # Checks tighten after a draft is saved (a date range, a refused character): the stored
+    # values that fail them are marked at their fields, so the organiser can mend them.
+    problems = store.stored_content_errors(campaign)
+    if problems is not None:
+        editor.take_errors(form, problems)
+        editor.general = editor.general or _(
+            "Some values of this campaign are no longer accepted (marked below). Mend them and "
+            "save: until then it cannot be previewed or sent."
+        )
 
 
 def _preview_or_none(db, campaign: Campaign, language: str) -> store.Preview | None:

@@ -10,6 +10,7 @@ from service.campaigns.testsend import network_from_config
 from service.database import database_answers, get_engine, get_session
 from service.errors import error_response
 from service.extensions import csrf
+from service.mail.render import TemplateError
 from service.messages import preferred_language
 from service.models import Campaign, Consent, Contact
 from service.public import archive
@@ -38,13 +39,21 @@ def _web_page(campaign):
     # The language the email was in (its link says), else the one chosen in this browser.
     language = _chosen_language(request.args.get("lang")) or _chosen_language(session.get("lang"))
     language = language or config["BABEL_DEFAULT_LOCALE"]
-    page = archive.web_page(
-        get_session(),
-        campaign,
-        network=network_from_config(config),
-        base_url=config["BASE_URL"],
-        language=language,
-    )
+    try:
+        page = archive.web_page(
+            get_session(),
+            campaign,
+            network=network_from_config(config),
+            base_url=config["BASE_URL"],
+            language=language,
+        )
+    except TemplateError as exc:
+        # Its content fails today's checks (or a template broke): a reader can do nothing
+        # about it, the organisers find it marked in the composer.
+        current_app.logger.warning("campaign %s has no web version: %s", campaign.id, exc)
+        return error_response(
+            503, _("This email cannot be shown right now. Please try again later.")
+        )
     response = current_app.make_response(page)
     response.mimetype = "text/html"
     # Organiser text is sanitised already; no page of ours needs scripts, so none may run.
