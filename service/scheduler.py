@@ -119,6 +119,7 @@ def _start_or_send_back(
     config: Mapping[str, Any],
     report: DueReport,
 ) -> None:
+    """Start a due campaign after the checks of "send now", or send it back to draft with why."""
     try:
         # The same checks as "send now": it may have been edited since it was scheduled.
         check_ready(session, campaign, config, now=now)
