@@ -9,6 +9,8 @@ from flask_babel import get_locale, gettext
 
 from service import dates
 from service.addresses import REASONS
+from service.campaigns.lifecycle import reason_of, reason_text
+from service.models import Campaign
 from service.provinces import province_name
 
 
@@ -41,6 +43,17 @@ def delivery_reason(reason: str) -> str:
     """Why a delivery failed: the relay's own words as they came, our fixed reasons (an address
     a relay cannot carry) in the reader's language."""
     return gettext(reason) if reason in REASONS else reason
+
+
+def campaign_reason(campaign: Campaign) -> str:
+    """Why the campaign stands where it is (paused by itself, sent back, the relay's last words),
+    in the reader's language; "" when there is nothing to say."""
+    return reason_text(
+        reason_of(campaign),
+        gettext,
+        language=_locale(),
+        timezone=current_app.config["TIMEZONE"],
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -336,8 +336,11 @@ class Campaign(Timestamped, Base):
     sent_at: Mapped[datetime | None]
     # When sending began (deliveries recorded); the retry deadline counts from here.
     send_started_at: Mapped[datetime | None]
-    # Why the campaign paused by itself (or "" when an organiser paused it), shown to organisers.
-    status_reason: Mapped[str] = mapped_column(Text, default="")
+    # Why it stands where it is (paused by itself, sent back by the scheduler, the relay's last
+    # words): a code and its parameters, put into words when shown
+    # (service/campaigns/lifecycle.py); "" and {} when there is nothing to say.
+    status_reason_code: Mapped[str] = mapped_column(String(40), default="")
+    status_reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Failures in a row without an accepted message; many pause the campaign.
     failure_streak: Mapped[int] = mapped_column(Integer, default=0)
     # The relay failed as a whole (down, throttling): nothing is claimed before this time.
@@ -348,6 +351,15 @@ class Campaign(Timestamped, Base):
 
     meeting: Mapped[Meeting | None] = relationship()
     created_by: Mapped[User | None] = relationship()
+
+    @property
+    def status_reason(self) -> str:
+        """The reason in English, as logs and the CLI read it; pages and the API put it in the
+        reader's language with service.campaigns.lifecycle.reason_text."""
+        # Imported here: the lifecycle module builds on these models.
+        from service.campaigns.lifecycle import reason_of, reason_text
+
+        return reason_text(reason_of(self))
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -30,8 +30,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.campaigns.lifecycle import Action, Reason, ReasonCode, TransitionError, transition
 from service.campaigns.sending import NotReadyError, check_ready
-from service.mail.outbox import SendError, start_sending
+from service.mail.outbox import start_sending
 from service.meetings.reminders import SentReminder, send_due_reminders
 from service.models import Campaign, CampaignStatus, SchedulerLease, utcnow
 
@@ -43,7 +44,6 @@ TICK_SECONDS = 30
 LEASE = timedelta(seconds=100)
 # A scheduled campaign this late (the service was down) waits for an organiser to decide.
 LATE_LIMIT = timedelta(hours=6)
-LATE_REASON_START = "It was due at"
 
 
 @dataclass
@@ -82,34 +82,55 @@ def run_due(session: Session, *, now: datetime, config: Mapping[str, Any]) -> Du
 def start_due_campaigns(
     session: Session, *, now: datetime, config: Mapping[str, Any], report: DueReport
 ) -> None:
-    """Start scheduled campaigns whose moment has come, unless more than 6 hours late."""
+    """Start scheduled campaigns whose moment has come, unless more than 6 hours late.
+
+    Every move is the lifecycle's conditional one: a campaign an organiser started, unscheduled
+    or moved while this tick looked at it is left as the organiser left it.
+    """
     due = session.scalars(
         select(Campaign)
-        .where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_at <= now)
+        .where(
+            Campaign.status == CampaignStatus.SCHEDULED,
+            Campaign.scheduled_at <= now,
+            # Already left for an organiser: said once, not every tick.
+            Campaign.status_reason_code != ReasonCode.DUE_TOO_LATE,
+        )
         .order_by(Campaign.scheduled_at, Campaign.id)
     ).all()
     for campaign in due:
         assert campaign.scheduled_at is not None
-        if now - campaign.scheduled_at > LATE_LIMIT:
-            if campaign.status_reason.startswith(LATE_REASON_START):
-                continue  # already left for an organiser; said once, not every tick
-            campaign.status_reason = (
-                f"{LATE_REASON_START} {campaign.scheduled_at.isoformat()}, more than 6 hours "
-                "before the scheduler could start it; start it or schedule it again."
-            )
-            report.too_late.append(campaign.id)
-            continue
         try:
-            # The same checks as "send now": it may have been edited since it was scheduled.
-            check_ready(session, campaign, config, now=now)
-            start_sending(session, campaign, actor=None, now=now)
-        except (NotReadyError, SendError) as exc:
-            # Back to draft with the reason: nothing of a campaign that cannot go is sent.
-            campaign.status = CampaignStatus.DRAFT
-            campaign.status_reason = f"It could not start at its scheduled time: {exc}"
-            report.refused.append(campaign.id)
-            continue
-        report.started.append(campaign.id)
+            if now - campaign.scheduled_at > LATE_LIMIT:
+                due_at = campaign.scheduled_at.isoformat()
+                late = Reason(ReasonCode.DUE_TOO_LATE, {"due_at": due_at})
+                transition(session, campaign, Action.LEAVE_LATE, reason=late)
+                report.too_late.append(campaign.id)
+                continue
+            _start_or_send_back(session, campaign, now=now, config=config, report=report)
+        except TransitionError:
+            continue  # someone else moved it meanwhile; theirs is the last word
+
+
+def _start_or_send_back(
+    session: Session,
+    campaign: Campaign,
+    *,
+    now: datetime,
+    config: Mapping[str, Any],
+    report: DueReport,
+) -> None:
+    """Start a due campaign after the checks of "send now", or send it back to draft with why."""
+    try:
+        # The same checks as "send now": it may have been edited since it was scheduled.
+        check_ready(session, campaign, config, now=now)
+    except NotReadyError as exc:
+        # Back to draft with the reason: nothing of a campaign that cannot go is sent.
+        refused = Reason(ReasonCode.START_REFUSED, {"cause": exc.reason.as_dict()})
+        transition(session, campaign, Action.SEND_BACK, reason=refused)
+        report.refused.append(campaign.id)
+        return
+    start_sending(session, campaign, actor=None, now=now)
+    report.started.append(campaign.id)
 
 
 def hold_lease(session: Session, holder: str, *, now: datetime) -> bool:

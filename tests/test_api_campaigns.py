@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from service.campaigns.blocks import block_to_dict
+from service.campaigns.lifecycle import relay_said
 from service.campaigns.seed_recap import seed_recap
 from service.mail.outbox import pause_by_itself
 from service.mail.sendloop import SendLoop, SendSettings
@@ -307,7 +308,7 @@ def test_read_says_why_a_send_paused_itself(api, db):
     campaign = _sendable(api)
     path = f"/api/v1/campaigns/{campaign['id']}"
     assert api.post(f"{path}/send", json={}).status_code == 202
-    pause_by_itself(db, campaign["id"], "535 5.7.8 authentication failed")
+    pause_by_itself(db, campaign["id"], relay_said("535 5.7.8 authentication failed"))
     db.commit()
     body = api.get(path).get_json()
     assert body["status"] == "paused"

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlalchemy import func, select
 
+from service.campaigns.lifecycle import relay_said
 from service.mail.outbox import pause_by_itself
 from service.mail.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
@@ -222,7 +223,7 @@ def test_why_the_send_paused_itself_is_shown(organiser, db):
     _people(db, 1)
     campaign = make_announcement(db)
     _send(organiser, campaign)
-    pause_by_itself(db, campaign.id, "535 5.7.8 authentication failed")
+    pause_by_itself(db, campaign.id, relay_said("535 5.7.8 authentication failed"))
     db.commit()
     html = organiser.get(f"/campaigns/{campaign.id}/sending").get_data(as_text=True)
     assert "535 5.7.8 authentication failed" in html

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from service.campaigns import store
 from service.campaigns.blocks import block_to_dict
+from service.campaigns.lifecycle import TransitionError
 from service.campaigns.seed_recap import seed_recap
 from service.mail.render import Network
 from service.models import AuditEntry, Campaign, CampaignStatus, MeetingStatus, Tag, User
@@ -128,9 +129,9 @@ def test_sent_campaigns_are_read_only_and_only_drafts_are_deleted(db):
     campaign = _draft(db)
     campaign.status = CampaignStatus.SENT
     db.commit()
-    with pytest.raises(store.NotEditableError):
+    with pytest.raises(TransitionError):
         store.update_campaign(db, campaign, expected_version=1, subject="Te laat")
-    with pytest.raises(store.NotEditableError) as caught:
+    with pytest.raises(TransitionError) as caught:
         store.delete_campaign(db, campaign, actor=None)
     assert "drafts" in str(caught.value)
     campaign.status = CampaignStatus.PAUSED

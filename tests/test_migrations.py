@@ -232,3 +232,95 @@ def test_text_stored_with_line_breaks_and_control_characters_is_mended(empty_eng
 
 def _json(value):
     return json.loads(value) if isinstance(value, str) else value
+
+
+# The sentences versions up to 0010 stored as a campaign's status_reason, and what each becomes.
+OLD_REASONS = {
+    "": ("", {}),
+    "It was due at 2026-06-02T06:30:00+00:00, more than 6 hours before the scheduler could "
+    "start it; start it or schedule it again.": (
+        "due-too-late",
+        {"due_at": "2026-06-02T06:30:00+00:00"},
+    ),
+    "It could not start at its scheduled time: The checks before sending found 1 error(s), so "
+    "nothing was sent. Mend them in the composer first.": (
+        "start-refused",
+        {"cause": {"code": "checks-failed", "params": {"count": 1}}},
+    ),
+    "It could not start at its scheduled time: The email could not be rendered, so nothing was "
+    "sent: unknown placeholder [[schoenmaat]]": (
+        "start-refused",
+        {
+            "cause": {
+                "code": "not-rendered",
+                "params": {"error": "unknown placeholder [[schoenmaat]]"},
+            }
+        },
+    ),
+    "It could not start at its scheduled time: This campaign has already started.": (
+        "start-refused",
+        {
+            "cause": {
+                "code": "relay-said",
+                "params": {"reply": "This campaign has already started."},
+            }
+        },
+    ),
+    "25 failures in a row; the last: 554 5.7.1 Refused by policy": (
+        "failures-in-a-row",
+        {"count": 25, "reply": "554 5.7.1 Refused by policy"},
+    ),
+    "the meeting can no longer be answered: The meeting has been cancelled; no invitation or "
+    "reminder can go out for it.": ("meeting-closed", {"check": "meeting-cancelled"}),
+    "the email could not be rendered: the block 'x' is unknown": (
+        "render-failed",
+        {"error": "the block 'x' is unknown"},
+    ),
+    "535 5.7.8 authentication failed": (
+        "relay-said",
+        {"reply": "535 5.7.8 authentication failed"},
+    ),
+    "could not talk to the SMTP server at 127.0.0.1:1: [Errno 111] Connection refused": (
+        "relay-said",
+        {
+            "reply": "could not talk to the SMTP server at 127.0.0.1:1: [Errno 111] Connection "
+            "refused"
+        },
+    ),
+}
+
+
+def test_status_reasons_stored_as_sentences_become_codes_and_back(empty_engine):
+    migrate.upgrade(empty_engine, "0010")
+    ids = {}
+    with empty_engine.begin() as connection:
+        for text_then in OLD_REASONS:
+            ids[text_then] = _insert(
+                connection,
+                "campaigns",
+                kind="announcement",
+                subject="Nieuws",
+                preheader="",
+                sender_name="",
+                blocks=[],
+                audience={"all": True},
+                status="paused",
+                status_reason=text_then,
+                failure_streak=0,
+                version=1,
+            )
+    migrate.upgrade(empty_engine)
+
+    with empty_engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT id, status_reason_code, status_reason_params FROM campaigns")
+        ).all()
+    stored = {row[0]: (row[1], _json(row[2])) for row in rows}
+    assert {text_then: stored[ids[text_then]] for text_then in OLD_REASONS} == OLD_REASONS
+
+    migrate.downgrade(empty_engine, "0010")
+    with empty_engine.connect() as connection:
+        back = dict(connection.execute(text("SELECT id, status_reason FROM campaigns")).all())
+    assert {text_then: back[ids[text_then]] for text_then in OLD_REASONS} == {
+        text_then: text_then for text_then in OLD_REASONS
+    }

@@ -10,12 +10,14 @@ from pathlib import Path
 from sqlalchemy import JSON, String, Text, select
 
 from service.audience.subscriptions import subscribed_mailings
+from service.campaigns.lifecycle import reason_columns, relay_said
 from service.cards.photos import store_photo
 from service.models import (
     Answer,
     AuditEntry,
     Base,
     Campaign,
+    CampaignStatus,
     Consent,
     Contact,
     Delivery,
@@ -173,6 +175,17 @@ def _in_json_columns(db, person: Contact) -> None:
             subject="Voor twee",
             blocks=[],
             audience={"provinces": [], "tags": [], "emails": [person.email, "ander@example.nl"]},
+        )
+    )
+    # A send that paused on the relay's refusal, which quotes the address.
+    db.add(
+        Campaign(
+            kind="announcement",
+            subject="Gepauzeerd",
+            blocks=[],
+            audience={"all": True},
+            status=CampaignStatus.PAUSED,
+            **reason_columns(relay_said(f"550 5.1.1 <{person.email}>: mailbox disabled")),
         )
     )
     # A campaign mail that bounced: the relay's answer quotes the address.

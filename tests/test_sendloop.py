@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import event, insert, literal, select
 
 from service.campaigns import store
+from service.campaigns.lifecycle import TransitionError
 from service.mail.outbox import (
-    SendError,
     campaign_progress,
     cancel_sending,
     claim_due_deliveries,
@@ -251,7 +251,7 @@ def test_cancel_stops_what_was_not_sent(app, db, smtp_server, clock):
     assert _drain(loop) == 0
     progress = campaign_progress(db, campaign.id, now=clock())
     assert (progress.sent, progress.cancelled, progress.waiting) == (3, 2, 0)
-    with pytest.raises(SendError):
+    with pytest.raises(TransitionError):
         resume_sending(db, db.get(Campaign, campaign.id), actor=None)
 
 
@@ -343,7 +343,7 @@ def test_a_campaign_starts_once_and_only_from_draft(app, db, clock):
     make_contact(db)
     campaign = _campaign(db)
     assert _start(db, campaign, clock) == 1
-    with pytest.raises(SendError):
+    with pytest.raises(TransitionError):
         _start(db, db.get(Campaign, campaign.id), clock)
     assert len(_deliveries(db, campaign)) == 1
 

@@ -71,8 +71,8 @@ class CampaignSchema(StrictSchema):
     status_reason = fields.String(
         metadata={
             "description": (
-                "Why the send paused by itself, or what the relay last said; "
-                "empty when all is well."
+                "Why the send paused by itself, why the scheduler left it or sent it back, "
+                "or what the relay last said, in the client's language; empty when all is well."
             )
         }
     )

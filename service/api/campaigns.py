@@ -32,10 +32,11 @@ from service.api.campaign_schemas import (
 from service.api.common import answer_links, api_blueprint, body_optional, link
 from service.api.errors import fail
 from service.campaigns import sending, store
+from service.campaigns.lifecycle import TransitionError
 from service.campaigns.testsend import network_from_config
 from service.database import get_session
+from service.filters import campaign_reason
 from service.mail.outbox import (
-    SendError,
     campaign_progress,
     cancel_sending,
     pause_sending,
@@ -79,11 +80,18 @@ def _get_or_404(campaign_id: int) -> Campaign:
     return campaign
 
 
+def _presented(campaign: Campaign) -> SimpleNamespace:
+    """The campaign's fields for CampaignSchema, its status reason in the client's language."""
+    values = {name: getattr(campaign, name) for name in CampaignSchema().fields}
+    values["status_reason"] = campaign_reason(campaign)
+    return SimpleNamespace(**values)
+
+
 def _detail(campaign: Campaign) -> SimpleNamespace:
     """The campaign's fields with its progress, for CampaignDetailSchema."""
-    values = {name: getattr(campaign, name) for name in CampaignSchema().fields}
-    progress = campaign_progress(get_session(), campaign.id).as_dict()
-    return SimpleNamespace(**values, progress=progress)
+    presented = _presented(campaign)
+    presented.progress = campaign_progress(get_session(), campaign.id).as_dict()
+    return presented
 
 
 def _invalid(exc: store.CampaignValidationError):
@@ -104,7 +112,8 @@ def list_campaigns(args: dict[str, Any]):
     Most recently changed first, optionally of one status.
     """
     status = CampaignStatus(args["status"]) if args.get("status") else None
-    return {"items": store.list_campaigns(get_session(), status)}
+    campaigns = store.list_campaigns(get_session(), status)
+    return {"items": [_presented(campaign) for campaign in campaigns]}
 
 
 @bp.route("", methods=["POST"])
@@ -158,7 +167,7 @@ def patch_campaign(body: dict[str, Any], campaign_id: int):
         )
     except store.CampaignValidationError as exc:
         _invalid(exc)
-    except store.CampaignError as exc:
+    except (store.CampaignError, TransitionError) as exc:
         fail(409, exc.message.render(_))
     session.commit()
     return _detail(campaign)
@@ -220,7 +229,7 @@ def send_campaign(_body: dict[str, Any], campaign_id: int):
         language = api_user().language
         extra = {"errors": {"lint": [f.message(language) for f in exc.findings]}}
         fail(422, exc.message.render(_), **(extra if exc.findings else {}))
-    except SendError as exc:
+    except TransitionError as exc:
         session.rollback()
         fail(409, exc.message.render(_))
     session.commit()
@@ -249,7 +258,7 @@ def schedule_campaign(body: dict[str, Any], campaign_id: int):
     at = _aware(body["scheduled_at"])
     try:
         sending.schedule_campaign(session, campaign, at, current_app.config, actor=api_user())
-    except store.NotEditableError as exc:
+    except TransitionError as exc:
         session.rollback()
         fail(409, exc.message.render(_))
     except sending.NotReadyError as exc:
@@ -281,7 +290,7 @@ def unschedule_campaign(_body: dict[str, Any], campaign_id: int):
     session = get_session()
     try:
         store.unschedule_campaign(session, campaign, actor=api_user())
-    except store.NotEditableError as exc:
+    except TransitionError as exc:
         session.rollback()
         fail(409, exc.message.render(_))
     session.commit()
@@ -300,7 +309,7 @@ def _control(campaign_id: int, action) -> SimpleNamespace:
     session = get_session()
     try:
         action(session, campaign, actor=api_user())
-    except SendError as exc:
+    except TransitionError as exc:
         session.rollback()
         fail(409, exc.message.render(_))
     session.commit()

@@ -177,12 +177,7 @@ def erase_contact(session: Session, contact: Contact, *, photo_folder: Path) -> 
         )
         .execution_options(synchronize_session=False)
     )
-    session.execute(
-        update(Campaign)
-        .where(Campaign.status_reason.contains(email, autoescape=True))
-        .values(status_reason=func.replace(Campaign.status_reason, email, erased))
-        .execution_options(synchronize_session=False)
-    )
+    _erase_from_reasons(session, email, erased)
     _erase_from_audiences(session, email, erased)
     session.execute(
         delete(SignupRequest)
@@ -243,6 +238,24 @@ def _erase_from_audiences(session: Session, email: str, erased: str) -> None:
         if email in emails:
             audience["emails"] = sorted({erased if e == email else e for e in emails})
             campaign.audience = audience
+
+
+def _erase_from_reasons(session: Session, email: str, erased: str) -> None:
+    """A relay's words kept as a campaign's reason often quote the address; the mark replaces it."""
+    mentioning = select(Campaign).where(_json_mentions(Campaign.status_reason_params, email))
+    for campaign in session.scalars(mentioning):
+        campaign.status_reason_params = _replaced(campaign.status_reason_params, email, erased)
+
+
+def _replaced(value: Any, old: str, new: str) -> Any:
+    """Every string in a JSON value with `old` replaced by `new`."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list):
+        return [_replaced(item, old, new) for item in value]
+    if isinstance(value, dict):
+        return {key: _replaced(item, old, new) for key, item in value.items()}
+    return value
 
 
 def _erase_from_nominations(session: Session, email: str, erased: str) -> None:

@@ -16,22 +16,25 @@ from sqlalchemy.orm import Session
 
 from service.campaigns import store
 from service.campaigns.blocks import ContentError
+from service.campaigns.lifecycle import Action, Reason, ReasonCode, allows, reason_message
 from service.campaigns.lint import Finding
 from service.campaigns.testsend import network_from_config
-from service.mail.outbox import STARTABLE, start_sending
+from service.mail.outbox import start_sending
 from service.mail.render import TemplateError
 from service.mail.sendloop import LANGUAGES, preflight
-from service.messages import N_, Message
 from service.models import Campaign, Delivery, DeliveryStatus, User
 
 
 class NotReadyError(ValueError):
-    """The campaign cannot go as it is; `message` says why, `findings` are the lint errors."""
+    """The campaign cannot go as it is: its content, not its status (that is the lifecycle's
+    TransitionError). `reason` says why (the scheduler stores it), `message` in words to
+    translate, `findings` are the lint errors."""
 
-    def __init__(self, message: Message, findings: Sequence[Finding] = ()):
-        self.message = message
+    def __init__(self, reason: Reason, findings: Sequence[Finding] = ()):
+        self.reason = reason
+        self.message = reason_message(reason)
         self.findings = list(findings)
-        super().__init__(str(message))
+        super().__init__(str(self.message))
 
 
 def check_ready(
@@ -49,24 +52,10 @@ def check_ready(
         preflight(session, campaign, config)
     # Content stored before a rule existed fails like a template (store.StoredContentError).
     except (TemplateError, ContentError) as exc:
-        raise NotReadyError(
-            Message(
-                N_("The email could not be rendered, so nothing was sent: %(error)s"),
-                {"error": str(exc)},
-            )
-        ) from exc
+        raise NotReadyError(Reason(ReasonCode.NOT_RENDERED, {"error": str(exc)})) from exc
     errors = lint_errors(session, campaign, config, now=now)
     if errors:
-        raise NotReadyError(
-            Message(
-                N_(
-                    "The checks before sending found %(count)s error(s), so nothing was sent. "
-                    "Mend them in the composer first."
-                ),
-                {"count": len(errors)},
-            ),
-            errors,
-        )
+        raise NotReadyError(Reason(ReasonCode.CHECKS_FAILED, {"count": len(errors)}), errors)
 
 
 def lint_errors(
@@ -97,10 +86,10 @@ def send_campaign(
     """Check the campaign, then record its deliveries and mark it sending; returns how many.
 
     Raises NotReadyError when it cannot render or lint found errors, and
-    service.mail.outbox.SendError when its status does not allow a start. The status is looked at
+    lifecycle.TransitionError when its status does not allow a start. The status is looked at
     first, so a campaign that is already sending is answered as such, not re-checked.
     """
-    if campaign.status in STARTABLE:
+    if allows(campaign.status, Action.START):
         check_ready(session, campaign, config)
     return start_sending(session, campaign, actor=actor)
 
@@ -116,7 +105,7 @@ def schedule_campaign(
 ) -> None:
     """Let the scheduler start the campaign at `at`, after the same checks as sending now.
 
-    Raises store.NotEditableError when its status does not allow it (looked at first),
+    Raises lifecycle.TransitionError when its status does not allow it (looked at first),
     store.CampaignError for a moment that is not in the future, and NotReadyError when it
     cannot render or lint found errors. The campaign may be changed when it raises: roll back.
     """

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from service import provinces
 from service.campaigns import blocks as b
+from service.campaigns.lifecycle import Action, require, transition
 from service.campaigns.lint import Finding, lint, meeting_findings
-from service.campaigns.statuses import status_name
 from service.dates import moment_supported, unsupported_message
 from service.ids import parse_id
 from service.mail import placeholders
@@ -48,9 +48,6 @@ from service.models import (
     utcnow,
 )
 
-# Sent, sending and cancelled campaigns are history: what went out must stay as it was.
-EDITABLE = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.PAUSED})
-DELETABLE = frozenset({CampaignStatus.DRAFT})
 FIELDS = ("kind", "subject", "preheader", "sender_name", "meeting_id", "blocks", "audience")
 MAX_SENDER_NAME = 200
 EVERYONE: dict[str, Any] = {"all": True}
@@ -80,10 +77,6 @@ class StaleVersionError(CampaignError):
                 {"current": current, "expected": expected},
             )
         )
-
-
-class NotEditableError(CampaignError):
-    """The campaign's status does not allow this change (e.g. it was sent)."""
 
 
 class CampaignValidationError(CampaignError):
@@ -274,13 +267,14 @@ def update_campaign(
 
     Raises StaleVersionError when `expected_version` is not the stored version (None skips
     the check, for callers that just read the campaign in the same transaction),
-    NotEditableError for a campaign that is sent or being sent, and CampaignValidationError.
+    lifecycle.TransitionError for a campaign that is sent or being sent, and
+    CampaignValidationError.
     Nothing is stored when an error is raised.
     """
     unknown = set(fields) - set(FIELDS)
     if unknown:
         raise TypeError(f"unknown campaign field(s) {sorted(unknown)}; use {', '.join(FIELDS)}")
-    _require_status(campaign, EDITABLE)
+    require(campaign, Action.EDIT)
     if expected_version is not None and expected_version != campaign.version:
         raise StaleVersionError(expected_version, campaign.version)
     current = {name: getattr(campaign, name) for name in FIELDS}
@@ -314,28 +308,24 @@ def schedule_campaign(
     """Let the scheduler start the campaign at `at` (aware); only drafts and scheduled ones.
 
     The moment must fall within the supported days on the wall clock of `timezone` (the
-    network's), as a meeting's must (service.dates).
+    network's), as a meeting's must (service.dates). Raises lifecycle.TransitionError when the
+    status does not allow it (looked at first), CampaignError for a moment it cannot take.
     """
-    _require_status(campaign, frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED}))
+    require(campaign, Action.SCHEDULE)
     if at.utcoffset() is None:
         raise ValueError("the time to send must be an aware datetime")
     if not moment_supported(at, timezone):
         raise CampaignError(unsupported_message())
     if at <= (now or utcnow()):
         raise CampaignError(Message(N_("Choose a moment in the future to send the campaign.")))
-    campaign.status = CampaignStatus.SCHEDULED
-    campaign.scheduled_at = at
-    campaign.status_reason = ""
+    transition(session, campaign, Action.SCHEDULE, at=at)
     record_audit(session, actor, "campaign.schedule", campaign, at=at.isoformat())
     session.flush()
 
 
 def unschedule_campaign(session: Session, campaign: Campaign, *, actor: User | None) -> None:
-    """Take a scheduled campaign back to draft."""
-    _require_status(campaign, frozenset({CampaignStatus.SCHEDULED}))
-    campaign.status = CampaignStatus.DRAFT
-    campaign.scheduled_at = None
-    campaign.status_reason = ""
+    """Take a scheduled campaign back to draft; raises lifecycle.TransitionError otherwise."""
+    transition(session, campaign, Action.UNSCHEDULE)
     record_audit(session, actor, "campaign.unschedule", campaign)
     session.flush()
 
@@ -360,24 +350,11 @@ def duplicate_campaign(session: Session, campaign: Campaign, *, actor: User | No
 
 
 def delete_campaign(session: Session, campaign: Campaign, *, actor: User | None) -> None:
-    """Delete a draft; raises NotEditableError for any other status."""
-    _require_status(campaign, DELETABLE)
+    """Delete a draft; raises lifecycle.TransitionError for any other status."""
+    require(campaign, Action.DELETE)
     record_audit(session, actor, "campaign.delete", campaign, subject=campaign.subject)
     session.delete(campaign)
     session.flush()
-
-
-def _require_status(campaign: Campaign, allowed: frozenset[CampaignStatus]) -> None:
-    if campaign.status in allowed:
-        return
-    if allowed == DELETABLE:
-        msgid = N_('Only drafts can be deleted; this campaign has the status "%(status)s".')
-    else:
-        msgid = N_(
-            'This campaign has the status "%(status)s" and can no longer be changed; '
-            "duplicate it instead."
-        )
-    raise NotEditableError(Message(msgid, {"status": status_name(campaign.status)}))
 
 
 def _checked(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:

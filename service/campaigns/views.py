@@ -53,15 +53,14 @@ from service.campaigns.forms import (
     raw_blocks_from_form,
     raw_from_block,
 )
+from service.campaigns.lifecycle import Action, ReasonCode, TransitionError, allows
 from service.campaigns.testsend import network_from_config, send_test_email, sender_name
 from service.database import get_session
 from service.extensions import csrf
-from service.filters import delivery_reason, local_datetime
+from service.filters import campaign_reason, delivery_reason, local_datetime
 from service.forms import token_refused
 from service.ids import parse_id
 from service.mail.outbox import (
-    STARTABLE,
-    SendError,
     campaign_progress,
     cancel_sending,
     count_recipients,
@@ -172,7 +171,7 @@ def edit(campaign_id: int):
         except store.StaleVersionError as exc:
             editor.general = exc.message.render(_)
             status = 409
-        except store.NotEditableError as exc:
+        except TransitionError as exc:
             flash(exc.message.render(_), "error")
             return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
         except store.CampaignValidationError as exc:
@@ -209,7 +208,8 @@ def edit(campaign_id: int):
             else campaign.version,
             preview=_preview_or_none(db, campaign, _email_language()),
             view=_view_options(),
-            editable=campaign.status in store.EDITABLE,
+            editable=allows(campaign.status, Action.EDIT),
+            can_start=allows(campaign.status, Action.START),
             schedule=_schedule_state(campaign),
             **_labels(),
         ),
@@ -234,7 +234,7 @@ def autosave(campaign_id: int):
         changed = _save(db, campaign, form, editor)
     except store.StaleVersionError as exc:
         return jsonify(saved=False, conflict=True, message=exc.message.render(_)), 409
-    except store.NotEditableError as exc:
+    except TransitionError as exc:
         return jsonify(saved=False, message=exc.message.render(_)), 409
     except store.CampaignValidationError as exc:
         editor.take_errors(form, exc)
@@ -293,7 +293,7 @@ def delete(campaign_id: int):
     if form.validate_on_submit():
         try:
             store.delete_campaign(db, campaign, actor=current_user)
-        except store.NotEditableError as exc:
+        except TransitionError as exc:
             flash(exc.message.render(_), "error")
             return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
         db.commit()
@@ -339,13 +339,13 @@ def confirm_send(campaign_id: int):
     """Ask before sending: how many recipients, and whether the email passes its checks."""
     db = get_session()
     campaign = _get_or_404(campaign_id)
-    if campaign.status not in STARTABLE:
+    if not allows(campaign.status, Action.START):
         return redirect(url_for("campaigns.progress", campaign_id=campaign.id))
     form = BodyForm()
     if form.validate_on_submit():
         try:
             count = sending.send_campaign(db, campaign, current_app.config, actor=current_user)
-        except SendError as exc:
+        except TransitionError as exc:
             db.rollback()
             flash(exc.message.render(_), "error")
             return redirect(url_for("campaigns.progress", campaign_id=campaign.id))
@@ -370,7 +370,7 @@ def schedule(campaign_id: int):
     at = dates.local_to_utc(form.date.data, form.time.data, current_app.config["TIMEZONE"])
     try:
         sending.schedule_campaign(db, campaign, at, current_app.config, actor=current_user)
-    except store.NotEditableError as exc:
+    except TransitionError as exc:
         db.rollback()
         flash(exc.message.render(_), "error")
         return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
@@ -396,7 +396,7 @@ def unschedule(campaign_id: int):
         abort(400)
     try:
         store.unschedule_campaign(db, campaign, actor=current_user)
-    except store.NotEditableError as exc:
+    except TransitionError as exc:
         db.rollback()
         flash(exc.message.render(_), "error")
     else:
@@ -488,14 +488,17 @@ def _schedule_state(campaign: Campaign, now: datetime | None = None) -> dict[str
     """When a scheduled campaign goes, and whether the scheduler left it for being too late."""
     at = campaign.scheduled_at
     scheduled = campaign.status == CampaignStatus.SCHEDULED and at is not None
-    late = scheduled and at <= (now or utcnow()) and bool(campaign.status_reason)
+    left_late = campaign.status_reason_code == ReasonCode.DUE_TOO_LATE
+    late = scheduled and at <= (now or utcnow()) and left_late
+    reason = campaign_reason(campaign)
     return {
         "scheduled": scheduled,
         "late": late,
         "moment": local_datetime(at) if scheduled else "",
         "datetime": at.isoformat() if scheduled else "",
+        "reason": reason,
         # A draft the scheduler sent back (it could not render) says why.
-        "refused": campaign.status_reason if campaign.status == CampaignStatus.DRAFT else "",
+        "refused": reason if campaign.status == CampaignStatus.DRAFT else "",
     }
 
 
@@ -506,7 +509,7 @@ def _control(campaign_id: int, action, done: str):
         abort(400)
     try:
         action(db, campaign, actor=current_user)
-    except SendError as exc:
+    except TransitionError as exc:
         db.rollback()
         flash(exc.message.render(_), "error")
     else:
@@ -522,7 +525,7 @@ def _progress_state(db, campaign: Campaign) -> dict[str, Any]:
     return {
         "status": campaign.status.value,
         "status_label": str(STATUS_LABELS[campaign.status]),
-        "status_reason": campaign.status_reason or "",
+        "status_reason": campaign_reason(campaign),
         "progress": counts.as_dict(),
         "display": {
             "rate_per_minute": format_decimal(round(counts.rate_per_minute, 1)),

@@ -37,10 +37,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.audience.subscriptions import mailing_of
-from service.campaigns.statuses import status_name
+from service.campaigns.lifecycle import Action, Reason, move, transition
 from service.dates import rfc3339
 from service.meetings.invitations import record_campaign_invitations
-from service.messages import N_, Message
 from service.models import (
     Campaign,
     CampaignKind,
@@ -60,8 +59,6 @@ from service.models import (
     utcnow,
 )
 
-# A campaign in these states may be started (drafts and scheduled ones when they come due).
-STARTABLE = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED})
 # Deliveries that are finished, whatever their outcome.
 FINISHED = (
     DeliveryStatus.SENT,
@@ -69,14 +66,6 @@ FINISHED = (
     DeliveryStatus.SKIPPED,
     DeliveryStatus.CANCELLED,
 )
-
-
-class SendError(ValueError):
-    """A send action that cannot be done now; `message` says why, for the organiser."""
-
-    def __init__(self, message: Message):
-        self.message = message
-        super().__init__(str(message))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,34 +139,11 @@ def start_sending(
     One INSERT ... SELECT writes every row inside the database, so 100,000 recipients take
     seconds, and the rows appear together with the status change or not at all: a crash
     in between leaves a draft with no deliveries, never a sending campaign with half of them.
-    Returns the number of deliveries recorded.
+    Returns the number of deliveries recorded; raises lifecycle.TransitionError when the status
+    does not allow a start (two clicks, or a scheduler and a click, start it once).
     """
-    if campaign.status not in STARTABLE:
-        raise SendError(
-            Message(
-                N_(
-                    'This campaign has the status "%(status)s"; only drafts and scheduled '
-                    "campaigns can start."
-                ),
-                {"status": status_name(campaign.status)},
-            )
-        )
     now = now or utcnow()
-    # The conditional update makes two clicks (or two schedulers) start the campaign once.
-    started = session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign.id, Campaign.status.in_(list(STARTABLE)))
-        .values(
-            status=CampaignStatus.SENDING,
-            send_started_at=now,
-            status_reason="",
-            failure_streak=0,
-            retry_at=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if started.rowcount != 1:
-        raise SendError(Message(N_("This campaign has already started.")))
+    transition(session, campaign, Action.START, now=now)
     recipients = (
         select(
             literal(campaign.id),
@@ -200,7 +166,6 @@ def start_sending(
     columns = ["campaign_id", "contact_id", "email", "status", "attempts", "next_attempt_at"]
     columns += ["claim", "last_error", "provider_id", "created_at"]
     session.execute(insert(Delivery).from_select(columns, recipients))
-    session.refresh(campaign)
     count = session.scalar(
         select(func.count()).select_from(Delivery).where(Delivery.campaign_id == campaign.id)
     )
@@ -212,7 +177,7 @@ def start_sending(
     record_audit(session, actor, "campaign.send", campaign, recipients=count)
     if not count:
         # Nobody to send to: the campaign is done at once rather than "sending" forever.
-        _finish(session, campaign, now)
+        transition(session, campaign, Action.FINISH, now=now)
     return count or 0
 
 
@@ -229,35 +194,23 @@ def _refresh_statistics(session: Session) -> None:
     session.execute(text("ANALYZE deliveries"))
 
 
-def pause_sending(
-    session: Session, campaign: Campaign, *, actor: User | None, reason: str = ""
-) -> None:
+def pause_sending(session: Session, campaign: Campaign, *, actor: User | None) -> None:
     """Stop claiming this campaign's deliveries; messages already with a worker still finish."""
-    if campaign.status != CampaignStatus.SENDING:
-        raise SendError(Message(N_("Only a campaign that is sending can be paused.")))
-    campaign.status = CampaignStatus.PAUSED
-    campaign.status_reason = reason
+    transition(session, campaign, Action.PAUSE)
     record_audit(session, actor, "campaign.pause", campaign)
     session.flush()
 
 
 def resume_sending(session: Session, campaign: Campaign, *, actor: User | None) -> None:
     """Send the rest: deliveries already sent stay sent, so nobody gets the message twice."""
-    if campaign.status != CampaignStatus.PAUSED:
-        raise SendError(Message(N_("Only a paused campaign can be resumed.")))
-    campaign.status = CampaignStatus.SENDING
-    campaign.status_reason = ""
-    campaign.failure_streak = 0
-    campaign.retry_at = None
+    transition(session, campaign, Action.RESUME)
     record_audit(session, actor, "campaign.resume", campaign)
     session.flush()
 
 
 def cancel_sending(session: Session, campaign: Campaign, *, actor: User | None) -> int:
     """Stop for good: deliveries still waiting are cancelled. Returns how many were."""
-    if campaign.status not in (CampaignStatus.SENDING, CampaignStatus.PAUSED):
-        raise SendError(Message(N_("Only a campaign that is sending or paused can be cancelled.")))
-    campaign.status = CampaignStatus.CANCELLED
+    transition(session, campaign, Action.CANCEL)
     cancelled = session.execute(
         update(Delivery)
         .where(Delivery.campaign_id == campaign.id, Delivery.status == DeliveryStatus.QUEUED)
@@ -269,14 +222,12 @@ def cancel_sending(session: Session, campaign: Campaign, *, actor: User | None) 
     return cancelled
 
 
-def pause_by_itself(session: Session, campaign_id: int, reason: str) -> None:
-    """The send loop pauses a campaign that keeps failing; the reason is shown to organisers."""
-    session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
-        .values(status=CampaignStatus.PAUSED, status_reason=reason[:2000])
-        .execution_options(synchronize_session=False)
-    )
+def pause_by_itself(session: Session, campaign_id: int, reason: Reason) -> None:
+    """The send loop pauses a campaign that keeps failing; the reason is shown to organisers.
+
+    Only a campaign still sending pauses: one an organiser paused or cancelled meanwhile stays so.
+    """
+    move(session, campaign_id, Action.PAUSE_BY_ITSELF, reason=reason)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -555,21 +506,10 @@ def finish_campaigns(
         )
         if waiting:
             continue
-        done = session.execute(
-            update(Campaign)
-            .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
-            .values(status=CampaignStatus.SENT, sent_at=now, status_reason="", retry_at=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if done:
+        # Only a campaign still sending is done: a paused one waits for its organiser.
+        if move(session, campaign_id, Action.FINISH, now=now):
             finished.append(campaign_id)
     return finished
-
-
-def _finish(session: Session, campaign: Campaign, now: datetime) -> None:
-    campaign.status = CampaignStatus.SENT
-    campaign.sent_at = now
-    session.flush()
 
 
 def sent_since(session: Session, since: datetime) -> int:

@@ -52,6 +52,7 @@ from sqlalchemy.orm import Session
 from service.addresses import AddressNotSendable, ascii_domain
 from service.audience.signup import SIGNUP_CONFIRM, build_confirmation
 from service.campaigns.blocks import CampaignContent, ContentError
+from service.campaigns.lifecycle import Action, Reason, ReasonCode, move, relay_said
 from service.campaigns.store import campaign_content, meeting_check, meeting_facts, upcoming_for
 from service.campaigns.testsend import network_from_config, sender_address, sender_name
 from service.mail import placeholders
@@ -584,7 +585,7 @@ class SendLoop:
         # would ask the rest to answer what can no longer be answered.
         closed = meeting_check(campaign, now)
         if closed:
-            reason = f"the meeting can no longer be answered: {closed[0].message('en')}"
+            reason = Reason(ReasonCode.MEETING_CLOSED, {"check": closed[0].code})
             pause_by_itself(session, campaign.id, reason)
             results.extend(_released(d) for d in deliveries)
             return None
@@ -594,7 +595,8 @@ class SendLoop:
             if not isinstance(exc, TemplateError | ContentError):
                 log.exception("campaign %s could not be rendered", campaign.id)
             # Nothing of a campaign that cannot render may go; the organiser mends and resumes.
-            pause_by_itself(session, campaign.id, f"the email could not be rendered: {exc}")
+            broken = Reason(ReasonCode.RENDER_FAILED, {"error": str(exc)})
+            pause_by_itself(session, campaign.id, broken)
             results.extend(_released(d) for d in deliveries)
             return None
 
@@ -667,26 +669,28 @@ class SendLoop:
     def _apply_streak(
         self, session: Session, campaign_id: int, streak: _Streak, now: datetime
     ) -> None:
-        values: dict[str, Any] = {}
         if streak.reset:
-            values.update(failure_streak=streak.count, status_reason="")
+            failures: Any = streak.count
         elif streak.count:
-            values["failure_streak"] = Campaign.failure_streak + streak.count
-        if not values:
+            failures = Campaign.failure_streak + streak.count
+        else:
             return
-        if streak.last_reason:
-            values["status_reason"] = streak.last_reason[:2000]
         row = session.execute(
             update(Campaign)
             .where(Campaign.id == campaign_id)
-            .values(**values)
-            .returning(Campaign.failure_streak)
+            .values(failure_streak=failures)
+            .returning(Campaign.failure_streak, Campaign.status_reason_code)
             .execution_options(synchronize_session=False)
         ).first()
-        count = row[0] if row else 0
+        count, noted = (row[0], row[1]) if row else (0, "")
+        last_words = relay_said(streak.last_reason) if streak.last_reason else None
+        if last_words is not None or noted:
+            # The relay's last words while it sends (none after an accepted message); only
+            # while it sends: a campaign paused meanwhile keeps the reason it paused for.
+            move(session, campaign_id, Action.NOTE, reason=last_words)
         if streak.relay_outcome is not None:
             if streak.relay_outcome.status == "permanent":
-                pause_by_itself(session, campaign_id, streak.relay_outcome.reason)
+                pause_by_itself(session, campaign_id, relay_said(streak.relay_outcome.reason))
                 return
             wait = _relay_wait(count, streak.relay_outcome.retry_after)
             session.execute(
@@ -696,11 +700,10 @@ class SendLoop:
                 .execution_options(synchronize_session=False)
             )
         if count >= self.settings.pause_after_failures:
-            pause_by_itself(
-                session,
-                campaign_id,
-                f"{count} failures in a row; the last: {streak.last_reason}",
+            reason = Reason(
+                ReasonCode.FAILURES_IN_A_ROW, {"count": count, "reply": streak.last_reason[:2000]}
             )
+            pause_by_itself(session, campaign_id, reason)
 
 
 @dataclass
