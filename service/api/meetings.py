@@ -1,8 +1,9 @@
 """/api/v1/meetings: list, read, create and change meetings; their invitations and reminders.
 
-Thin views over `service.meetings.agenda`, which checks the input (times, end after start, status,
-capacity); the views commit once and record the audit entry, as the organiser pages do. There is
-no DELETE: a meeting that will not take place gets the status "cancelled".
+Thin views: `service.meetings.agenda` checks the input (times, end after start, status, capacity),
+`service.meetings.meeting_edit` creates or changes the meeting with its audit entry, calendar
+notices and waiting list, as for the organiser pages; the views commit once. There is no DELETE: a
+meeting that will not take place gets the status "cancelled".
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from service.api.schemas import (
     ReminderSchema,
 )
 from service.database import get_session
-from service.meetings import agenda, invitations, notices, reminder_edit, reminders
-from service.models import Answer, Meeting, MeetingStatus, record_audit, utcnow
+from service.meetings import agenda, invitations, meeting_edit, reminder_edit, reminders
+from service.models import Answer, Meeting, MeetingStatus, utcnow
 
 bp = api_blueprint("api_meetings", "/meetings", "Meetings of the network.")
 
@@ -121,8 +122,7 @@ def create_meeting(body: dict[str, Any]):
     """
     data = _validated(body)
     session = get_session()
-    meeting = agenda.create_meeting(session, data)
-    record_audit(session, api_user(), "meeting.create", meeting, title=meeting.title, via="api")
+    meeting = meeting_edit.add_meeting(session, data, actor=api_user(), via="api")
     session.commit()
     return meeting, 201, {"Location": url_for(".read_meeting", meeting_id=meeting.id)}
 
@@ -140,21 +140,7 @@ def _update(meeting_id: int, body: dict[str, Any], *, replace: bool) -> Meeting:
     # PATCH checks the meeting as it will be, so a new start is compared with the stored end.
     data = _validated(body if replace else agenda.meeting_fields(meeting) | body)
     session = get_session()
-    changes = agenda.update_meeting(session, meeting, data)
-    if changes:
-        record_audit(session, api_user(), "meeting.update", meeting, changes=changes, via="api")
-        # A moved or cancelled meeting updates the calendars of those who said yes.
-        notices.meeting_changed(session, meeting, changes, now=utcnow())
-    promoted = agenda.promote_after_update(session, meeting, changes)
-    if promoted:
-        record_audit(
-            session,
-            api_user(),
-            "meeting.promote_waiting",
-            meeting,
-            contacts=[invitation.contact_id for invitation in promoted],
-            via="api",
-        )
+    meeting_edit.change_meeting(session, meeting, data, actor=api_user(), via="api")
     session.commit()
     return meeting
 

@@ -25,7 +25,7 @@ from service.meetings import (
     by_hand,
     export,
     invitations,
-    notices,
+    meeting_edit,
     reminder_edit,
     reminders,
 )
@@ -71,8 +71,7 @@ def create():
     data = _checked(form)
     if data is not None:
         db = get_session()
-        meeting = agenda.create_meeting(db, data)
-        record_audit(db, current_user, "meeting.create", meeting, title=meeting.title)
+        meeting = meeting_edit.add_meeting(db, data, actor=current_user)
         db.commit()
         flash(_("Meeting “%(title)s” is saved.", title=meeting.title), "success")
         return redirect(url_for("meetings.index"))
@@ -87,20 +86,7 @@ def edit(meeting_id: int):
     form = MeetingForm(data=agenda.local_form_fields(meeting, timezone))
     data = _checked(form)
     if data is not None:
-        changes = agenda.update_meeting(db, meeting, data)
-        if changes:
-            record_audit(db, current_user, "meeting.update", meeting, changes=changes)
-            # A moved or cancelled meeting updates the calendars of those who said yes.
-            notices.meeting_changed(db, meeting, changes, now=utcnow())
-        promoted = agenda.promote_after_update(db, meeting, changes)
-        if promoted:
-            record_audit(
-                db,
-                current_user,
-                "meeting.promote_waiting",
-                meeting,
-                contacts=[invitation.contact_id for invitation in promoted],
-            )
+        meeting_edit.change_meeting(db, meeting, data, actor=current_user)
         db.commit()
         flash(_("Meeting “%(title)s” is saved.", title=meeting.title), "success")
         return redirect(url_for("meetings.index"))
