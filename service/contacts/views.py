@@ -22,7 +22,7 @@ from werkzeug.utils import secure_filename
 
 from service.audience import subscriptions
 from service.auth.access import require_login
-from service.contacts import csvio, directory
+from service.contacts import csvio, deletion, directory
 from service.contacts.forms import (
     ContactForm,
     DeleteForm,
@@ -133,6 +133,7 @@ def edit(contact_id: int):
         "contacts/form.html",
         form=form,
         contact=contact,
+        may_delete=deletion.may_delete_contacts(current_user),
         mailings=[
             (_(subscriptions.MAILING_LABELS[row.mailing]), row)
             for row in subscriptions.subscriptions_of(db, contact.id)
@@ -142,12 +143,16 @@ def edit(contact_id: int):
 
 @bp.route("/<int:contact_id>/delete", methods=["GET", "POST"])
 def delete(contact_id: int):
+    try:
+        deletion.check_may_delete(current_user)
+    except deletion.DeletionRefused as exc:
+        abort(403, exc.message.render(_))
     db = get_session()
     contact = _get_or_404(contact_id)
     form = DeleteForm()
     if form.validate_on_submit():
         label = _label(contact)
-        directory.delete_contact(db, contact, actor=current_user)
+        deletion.delete_contact(db, contact, actor=current_user)
         db.commit()
         flash(_("Contact %(name)s was deleted.", name=label), "success")
         return redirect(url_for("contacts.index"))
