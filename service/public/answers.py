@@ -18,7 +18,6 @@ from wtforms.validators import InputRequired, Length
 
 from service.database import get_session
 from service.forms import AppForm
-from service.meetings import notices
 from service.meetings.answer_links import NO, YES
 from service.meetings.answer_page import (
     LinkProblem,
@@ -28,12 +27,8 @@ from service.meetings.answer_page import (
     preselected_choice,
     waiting_position,
 )
-from service.meetings.invitations import (
-    AnswerClosed,
-    answer_invitation,
-    closed_reason,
-    colleagues_coming,
-)
+from service.meetings.answering import answer_and_notify
+from service.meetings.invitations import AnswerClosed, closed_reason, colleagues_coming
 from service.messages import Message
 from service.models import Answer, Contact, Invitation, utcnow
 from service.public.views import bp, reader_language
@@ -149,24 +144,19 @@ def answer(token: str):
     form = AnswerForm()
     if not form.validate():
         return _answer_page(invitation, form, status=422)
-    now = utcnow()
     try:
-        result = answer_invitation(
+        # The answer with its confirmation, calendar invitation or cancel and promotion notices.
+        answer_and_notify(
             db,
             invitation,
             coming=form.choice.data == YES,
             remark=form.remark.data or "",
             show_to_colleagues=form.show_to_colleagues.data,
-            now=now,
         )
     except AnswerClosed as closed:
         db.rollback()
         return _answer_page(invitation, AnswerForm(formdata=None), closed=closed.message)
     db.commit()
-    if result.changed:
-        # Confirmation, calendar invitation or cancel, promotion notices: queued by notices.
-        notices.after_answer(db, result, now=now)
-        db.commit()
     language = reader_language(invitation.contact)
     return _page("public/answer_done.html", 200, invitation.contact, **_facts(invitation, language))
 
