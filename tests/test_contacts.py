@@ -12,6 +12,7 @@ from sqlalchemy import select
 from service.contacts import directory
 from service.database import session_scope
 from service.models import AuditEntry, Consent, Contact, Role, Tag, User
+from service.settings import change_settings
 from tests.api_helpers import api_client
 from tests.builders import make_contact
 from tests.conftest import csrf_token_from, login
@@ -287,7 +288,7 @@ def test_search_and_filters_through_the_page(english, db):
 
 
 def test_pagination_links_keep_the_search(english, app, db):
-    app.config["CONTACTS_PER_PAGE"] = 2
+    change_settings(app, CONTACTS_PER_PAGE=2)
     for n in range(5):
         make_contact(db, name=f"Zwolle {n}", organisation="Gemeente Zwolle")
     make_contact(db, name="Elders", organisation="Gemeente Utrecht")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 
 from service.api.auth import api_user
@@ -30,6 +30,7 @@ from service.api.schemas import (
 from service.database import get_session
 from service.meetings import agenda, invitations, meeting_edit, reminder_edit, reminders
 from service.models import Answer, Meeting, MeetingStatus, utcnow
+from service.settings import current_settings
 
 bp = api_blueprint("api_meetings", "/meetings", "Meetings of the network.")
 
@@ -81,7 +82,7 @@ def _get_or_404(meeting_id: int) -> Meeting:
 
 def _validated(raw: dict[str, Any]) -> agenda.MeetingInput:
     try:
-        return agenda.validate_meeting_fields(raw, current_app.config["TIMEZONE"])
+        return agenda.validate_meeting_fields(raw, current_settings().TIMEZONE)
     except agenda.MeetingValidationError as exc:
         fail(
             422,
@@ -231,7 +232,7 @@ def list_reminders(meeting_id: int):
     said yes. Stored as offsets, so moving the meeting moves them.
     """
     meeting = _get_or_404(meeting_id)
-    schedule = reminders.reminder_schedule(meeting, current_app.config["TIMEZONE"])
+    schedule = reminders.reminder_schedule(meeting, current_settings().TIMEZONE)
     return {
         "items": [_reminder_json(reminder, due) for reminder, due in schedule],
         "stopped": reminder_edit.reminders_stopped(meeting),
@@ -270,7 +271,7 @@ def add_reminder(body: dict[str, Any], meeting_id: int):
             errors={name: [message.render(_)] for name, message in exc.errors.items()},
         )
     session.commit()
-    due = reminders.due_at(reminder, meeting, current_app.config["TIMEZONE"])
+    due = reminders.due_at(reminder, meeting, current_settings().TIMEZONE)
     return _reminder_json(reminder, due)
 
 

@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -34,6 +33,7 @@ from service.contacts.forms import (
 from service.database import get_session
 from service.models import Consent, Contact, utcnow
 from service.provinces import CHOICES
+from service.settings import current_settings
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 require_login(bp)
@@ -65,7 +65,7 @@ def index():
         province=province,
         tag=tag,
         page=request.args.get("page", 1, type=int),
-        per_page=current_app.config["CONTACTS_PER_PAGE"],
+        per_page=current_settings().CONTACTS_PER_PAGE,
     )
     filters = {"q": q or None, "province": province, "tag": tag}
     return render_template(
@@ -188,7 +188,7 @@ def export_csv():
     # Taking the address list out of the service is recorded before the first byte leaves.
     csvio.record_export(db, current_user, count)
     db.commit()
-    timezone = current_app.config["TIMEZONE"]
+    timezone = current_settings().TIMEZONE
 
     def pieces():
         # The request's own session is closed before the body streams; get_session() here opens

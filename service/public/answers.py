@@ -32,6 +32,7 @@ from service.meetings.invitations import AnswerClosed, closed_reason, colleagues
 from service.messages import Message
 from service.models import Answer, Contact, Invitation, utcnow
 from service.public.views import bp, reader_language
+from service.settings import current_settings
 
 REMARK_LIMIT = 2000
 # An altered token is a bad request; a deleted contact or meeting, or a contact who was never
@@ -106,7 +107,7 @@ def _facts(invitation: Invitation, language: str) -> dict:
     return {
         "invitation": invitation,
         "meeting": meeting,
-        "when": meeting_when(meeting, current_app.config["TIMEZONE"], language),
+        "when": meeting_when(meeting, current_settings().TIMEZONE, language),
         "place": meeting_place(meeting),
         "answer": invitation.answer.value,
         "position": (
@@ -120,7 +121,7 @@ def _facts(invitation: Invitation, language: str) -> dict:
 @bp.get("/antwoord/<token>")
 def answer_page(token: str):
     """Show the meeting and ask to confirm the answer; opening the link changes nothing."""
-    opened = open_answer_link(get_session(), token, current_app.config["SECRET_KEY"])
+    opened = open_answer_link(get_session(), token, current_settings().SECRET_KEY)
     if opened.problem is not None:
         return _refusal(opened.problem)
     invitation = opened.invitation
@@ -137,7 +138,7 @@ def answer_page(token: str):
 def answer(token: str):
     """Record the confirmed answer and show what it means: a place, the waiting list, or no."""
     db = get_session()
-    opened = open_answer_link(db, token, current_app.config["SECRET_KEY"])
+    opened = open_answer_link(db, token, current_settings().SECRET_KEY)
     if opened.problem is not None:
         return _refusal(opened.problem)
     invitation = opened.invitation
