@@ -20,6 +20,7 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -27,20 +28,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from config.settings import read_settings
 from service.campaigns.seed_recap import seed_recap, seed_upcoming_meetings
 from service.mail.outbox import Claimed
 from service.mail.render import draw_campaign, inline_css, render_campaign
 from service.mail.sendloop import MessageFactory
 
 TARGET_PER_SECOND = 2_000
-CONFIG = {
-    "BASE_URL": "https://post.example.nl",
-    "SECRET_KEY": "bench-secret-key",
-    "NETWORK_NAME": "Opgavebeweging",
-    "NETWORK_EMAIL": "grenzeloossamenwerken@rijksoverheid.nl",
-    "NETWORK_ADDRESS": "Postbus 20011\n2500 EA Den Haag",
-    "TIMEZONE": "Europe/Amsterdam",
-}
+# Besides the defaults (config/settings.py); with a SECRET_KEY nothing is written to the folder.
+SETTINGS = read_settings(
+    {},
+    Path(tempfile.gettempdir()),
+    {
+        "BASE_URL": "https://post.example.nl",
+        "SECRET_KEY": "bench-secret-key",
+        "NETWORK_ADDRESS": "Postbus 20011\n2500 EA Den Haag",
+    },
+)
 CAMPAIGN_ID = 1
 
 
@@ -60,7 +64,7 @@ def main() -> None:
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    factory = MessageFactory(CONFIG)
+    factory = MessageFactory(SETTINGS)
     content = seed_recap()
     options = {
         "language": args.language,

@@ -37,11 +37,9 @@ sys.path.insert(0, str(ROOT))
 MESSAGE_SIZE = 25_000
 TARGET_RATIO = 0.5
 MEMORY_LIMIT_MB = 150
-CONFIG = {
-    "NETWORK_NAME": "Opgavebeweging",
-    "NETWORK_EMAIL": "grenzeloossamenwerken@rijksoverheid.nl",
+# Besides the defaults (config/settings.py); with a SECRET_KEY nothing is written to the folder.
+OVERRIDES = {
     "NETWORK_ADDRESS": "Postbus 20011\n2500 EA Den Haag",
-    "TIMEZONE": "Europe/Amsterdam",
     "BASE_URL": "https://post.example.nl",
     "SECRET_KEY": "bench-secret-key-bench-secret-key",
 }
@@ -141,6 +139,12 @@ def _default_connections() -> int:
     from config.settings import Settings
 
     return int(Settings.MAIL_SMTP_CONNECTIONS)
+
+
+def _settings():
+    from config.settings import read_settings
+
+    return read_settings({}, Path(tempfile.gettempdir()), OVERRIDES)
 
 
 def _campaign_run(args: argparse.Namespace, count: int, smtp: SmtpSink) -> dict:
@@ -418,7 +422,7 @@ def _message_length(session, content, blocks) -> int:
         id=0, version=1, kind=content.kind, subject=content.subject, preheader="", blocks=blocks
     )
     campaign_content(campaign)  # checks the blocks
-    factory = MessageFactory(CONFIG)
+    factory = MessageFactory(_settings())
     mail = factory.campaign_mail(session, campaign)
     claimed = Claimed(1, 0, 1, "lid.1@example.nl", 0, utcnow(), "Anne de Vries", "nl", "")
     return len(factory.message(mail, claimed).as_bytes())
@@ -437,7 +441,7 @@ def _send(url: str, port: int, connections: int, batch_size: int) -> dict:
     engine = make_engine(url)
     sessions = sessionmaker(engine)
     transport = SmtpTransport("127.0.0.1", port, timeout=30, connections=connections)
-    loop = SendLoop(sessions, transport, CONFIG, settings=SendSettings(batch_size=batch_size))
+    loop = SendLoop(sessions, transport, _settings(), settings=SendSettings(batch_size=batch_size))
     before = _rss_mb()
     started = time.perf_counter()
     while loop.run_once():

@@ -1,5 +1,5 @@
 """Settings of Opgavepost: defaults, read from environment variables (see example.env)."""
 
-from config.settings import ConfigError, Settings, TestingSettings, load_settings
+from config.settings import ConfigError, Settings, load_settings, read_settings
 
-__all__ = ["ConfigError", "Settings", "TestingSettings", "load_settings"]
+__all__ = ["ConfigError", "Settings", "load_settings", "read_settings"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
 from email.utils import formataddr, parseaddr, quote
 from pathlib import Path
 from typing import Any
@@ -25,19 +26,94 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable and how to mend it."""
 
 
+@dataclass(frozen=True, kw_only=True)
 class Settings:
-    """Defaults for a normal run. Environment variables override them (see load_settings)."""
+    """Every setting of a run, typed and checked; the defaults are written here and only here.
 
-    TIMEZONE = "Europe/Amsterdam"
-    NETWORK_NAME = "Opgavebeweging"
-    NETWORK_EMAIL = "grenzeloossamenwerken@rijksoverheid.nl"
-    BASE_URL = "http://127.0.0.1:5000"
+    Built once from the environment by `read_settings` (create_app keeps it on the app) and
+    handed to the code that needs it. The field names are the environment variables' names.
+    """
+
+    # Filled in by read_settings from the instance folder when the environment leaves them out.
+    INSTANCE_PATH: str
+    DATABASE_URL: str
+    SECRET_KEY: str
+    MAIL_OUTBOX_PATH: str
+
+    TIMEZONE: str = "Europe/Amsterdam"
+    NETWORK_NAME: str = "Opgavebeweging"
+    NETWORK_EMAIL: str = "grenzeloossamenwerken@rijksoverheid.nl"
+    # The postal address under emails; no environment variable yet, only create_app's overrides.
+    NETWORK_ADDRESS: str = ""
+    BASE_URL: str = "http://127.0.0.1:5000"
+    # The first admin that `opgavepost serve` makes (service/demo/embedded.py has its default).
+    ADMIN_EMAIL: str | None = None
+    ADMIN_PASSWORD: str | None = None
     # Upload limit for CSV files and images; Flask answers 413 above it.
-    MAX_UPLOAD_MB = 10
-    LOGIN_RATE_LIMIT = "10 per minute"
-    RATELIMIT_STORAGE_URI = "memory://"
-    SESSION_HOURS = 12
-    CONTACTS_PER_PAGE = 50
+    MAX_UPLOAD_MB: int = 10
+    LOGIN_RATE_LIMIT: str = "10 per minute"
+    RATELIMIT_STORAGE_URI: str = "memory://"
+    SESSION_HOURS: int = 12
+    CONTACTS_PER_PAGE: int = 50
+    # The languages of the pages and emails; the first is the default.
+    LANGUAGES: tuple[str, ...] = ("nl", "en")
+    # Mail: the outbox (files in instance/outbox, readable at /outbox/) until an SMTP server is set.
+    MAIL_TRANSPORT: str = "outbox"
+    MAIL_SERVER: str | None = None
+    # None: 465 with MAIL_USE_SSL, else 25.
+    MAIL_PORT: int | None = None
+    MAIL_USE_TLS: bool = False
+    MAIL_USE_SSL: bool = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    # None: NETWORK_EMAIL with NETWORK_NAME.
+    MAIL_DEFAULT_SENDER: str | None = None
+    MAIL_SMTP_CONNECTIONS: int = 2
+    # The send loop: deliveries claimed per round, how long a claim holds, how long to retry.
+    MAIL_BATCH_SIZE: int = 200
+    MAIL_LEASE_SECONDS: int = 300
+    MAIL_RETRY_DAYS: int = 3
+    MAIL_PAUSE_AFTER_FAILURES: int = 25
+    # 0 means no limit; set them to the relay's quota.
+    MAIL_RATE_PER_SECOND: int = 0
+    MAIL_RATE_PER_HOUR: int = 0
+    MAILGUN_API_KEY: str | None = None
+    MAILGUN_DOMAIN: str | None = None
+    MAILGUN_REGION: str = "eu"
+    # None: the region's API address.
+    MAILGUN_BASE_URL: str | None = None
+    MAILGUN_WEBHOOK_SIGNING_KEY: str | None = None
+    POSTMARK_SERVER_TOKEN: str | None = None
+    POSTMARK_BASE_URL: str = "https://api.postmarkapp.com"
+    # Postmark keeps newsletters apart from one-to-one mail in its "broadcast" stream; single
+    # messages (answer confirmations, calendar updates, signup confirmations) go on the
+    # transactional stream every Postmark server has, "outbound".
+    POSTMARK_MESSAGE_STREAM: str = "broadcast"
+    POSTMARK_TRANSACTIONAL_STREAM: str = "outbound"
+    POSTMARK_WEBHOOK_USERNAME: str | None = None
+    POSTMARK_WEBHOOK_PASSWORD: str | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        """The setting of that name, for code still written against a mapping of settings.
+
+        service/mail reads its settings this way until it reads the attributes; new code reads
+        the attributes (`settings.TIMEZONE`).
+        """
+        if name not in SETTING_NAMES:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The setting of that name, or `default` when it is unset (None) or unknown."""
+        value = getattr(self, name) if name in SETTING_NAMES else None
+        return default if value is None else value
+
+
+SETTING_NAMES = frozenset(field.name for field in fields(Settings))
+
+
+class FlaskConfig:
+    """What Flask and its extensions read from app.config besides the settings."""
 
     TESTING = False
     WTF_CSRF_ENABLED = True
@@ -46,33 +122,10 @@ class Settings:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    BABEL_DEFAULT_LOCALE = "nl"
-    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
-    LANGUAGES = ("nl", "en")
-    # Mail: the outbox (files in instance/outbox, readable at /outbox/) until an SMTP server is set.
-    MAIL_TRANSPORT = "outbox"
-    MAIL_USE_TLS = False
-    MAIL_USE_SSL = False
-    MAIL_SMTP_CONNECTIONS = 2
-    # The send loop: deliveries claimed per round, how long a claim holds, how long to retry.
-    MAIL_BATCH_SIZE = 200
-    MAIL_LEASE_SECONDS = 300
-    MAIL_RETRY_DAYS = 3
-    MAIL_PAUSE_AFTER_FAILURES = 25
-    # 0 means no limit; set them to the relay's quota.
-    MAIL_RATE_PER_SECOND = 0
-    MAIL_RATE_PER_HOUR = 0
-    MAILGUN_REGION = "eu"
-    POSTMARK_BASE_URL = "https://api.postmarkapp.com"
-    # Postmark keeps newsletters apart from one-to-one mail in its "broadcast" stream; single
-    # messages (answer confirmations, calendar updates, signup confirmations) go on the
-    # transactional stream every Postmark server has, "outbound".
-    POSTMARK_MESSAGE_STREAM = "broadcast"
-    POSTMARK_TRANSACTIONAL_STREAM = "outbound"
 
 
-class TestingSettings(Settings):
-    """Settings for the test suite: same checks, no rate limit surprises between tests."""
+class TestingFlaskConfig(FlaskConfig):
+    """For the test suite: same checks, no rate limit surprises between tests."""
 
     TESTING = True
     RATELIMIT_ENABLED = True
@@ -294,26 +347,50 @@ def instance_path(environ: Mapping[str, str], overrides: Mapping[str, Any] | Non
     return _directory(raw, "INSTANCE_PATH") if raw is not None else None
 
 
-def load_settings(
+def read_settings(
     environ: Mapping[str, str], instance_path: Path, overrides: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """Return the app's settings: defaults, then environment variables, then explicit overrides."""
-    base = TestingSettings if overrides and overrides.get("TESTING") else Settings
-    values: dict[str, Any] = {k: getattr(base, k) for k in dir(base) if k.isupper()}
+) -> Settings:
+    """The settings of a run: defaults, then environment variables, then explicit overrides.
+
+    Overrides (create_app's argument, e.g. the test suite's) are taken as they are, unchecked;
+    those that are no setting are for Flask (see flask_config).
+    """
+    values: dict[str, Any] = {}
     for name, parse in PARSERS.items():
         raw = environ.get(name)
         if raw is not None:
             values[name] = parse(raw, name)
-    if overrides:
-        values.update(overrides)
+    values |= {k: v for k, v in (overrides or {}).items() if k in SETTING_NAMES}
     if not values.get("DATABASE_URL"):
         values["DATABASE_URL"] = f"sqlite:///{instance_path / 'opgavepost.db'}"
     if not values.get("SECRET_KEY"):
         values["SECRET_KEY"] = _instance_secret_key(instance_path)
-    values["MAX_CONTENT_LENGTH"] = values["MAX_UPLOAD_MB"] * 1024 * 1024
-    values["BABEL_DEFAULT_TIMEZONE"] = values["TIMEZONE"]
+    values.setdefault("INSTANCE_PATH", str(instance_path))
     values.setdefault("MAIL_OUTBOX_PATH", str(instance_path / "outbox"))
+    return Settings(**values)
+
+
+def flask_config(settings: Settings, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What goes into Flask's app.config: the settings that are set, and what Flask needs.
+
+    Flask's own keys come from FlaskConfig (TestingFlaskConfig with TESTING in the overrides),
+    then the overrides that are no setting, then what follows from the settings.
+    """
+    base = TestingFlaskConfig if overrides and overrides.get("TESTING") else FlaskConfig
+    values: dict[str, Any] = {k: getattr(base, k) for k in dir(base) if k.isupper()}
+    values |= {k: v for k, v in asdict(settings).items() if v is not None}
+    values |= {k: v for k, v in (overrides or {}).items() if k not in SETTING_NAMES}
+    values["MAX_CONTENT_LENGTH"] = settings.MAX_UPLOAD_MB * 1024 * 1024
+    values.setdefault("BABEL_DEFAULT_LOCALE", settings.LANGUAGES[0])
+    values["BABEL_DEFAULT_TIMEZONE"] = settings.TIMEZONE
     return values
+
+
+def load_settings(
+    environ: Mapping[str, str], instance_path: Path, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Flask's app.config for these settings (read_settings, then flask_config)."""
+    return flask_config(read_settings(environ, instance_path, overrides), overrides)
 
 
 def _instance_secret_key(instance_path: Path) -> str:

@@ -7,12 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 
-from config import load_settings
-from config.settings import instance_path
+from config.settings import flask_config, instance_path, read_settings
 from service import database
+from service import settings as app_settings
 from service.extensions import babel, csrf, limiter, login_manager
 from service.ids import IdConverter
 from service.messages import preferred_language
@@ -24,15 +24,20 @@ PUBLIC_FILES = frozenset({"media.serve", "static"})
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints and CLI. Starts no threads or schedulers."""
     app = Flask(__name__, instance_path=instance_path(os.environ, config))
-    app.config.from_mapping(load_settings(os.environ, Path(app.instance_path), config))
+    # Read and checked once; everything else takes this object (or app.config, for Flask).
+    settings = read_settings(os.environ, Path(app.instance_path), config)
+    app.config.from_mapping(flask_config(settings, config))
+    app_settings.init_app(app, settings)
     # Before any route exists: every <int:...> in a URL is an id within the database's range.
     app.url_map.converters["int"] = IdConverter
-    app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_HOURS"])
+    app.permanent_session_lifetime = timedelta(hours=settings.SESSION_HOURS)
 
     database.init_app(app)
     csrf.init_app(app)
     babel.init_app(
-        app, locale_selector=_select_locale, timezone_selector=lambda: app.config["TIMEZONE"]
+        app,
+        locale_selector=_select_locale,
+        timezone_selector=lambda: app_settings.settings_of(app).TIMEZONE,
     )
     limiter.init_app(app)
     _init_login(app)
@@ -58,7 +63,7 @@ def _select_locale() -> str:
         return api_language
     if request.path.startswith("/api/"):
         # A call without a valid token has no organiser to ask; its Accept-Language decides.
-        languages = current_app.config["LANGUAGES"]
+        languages = app_settings.current_settings().LANGUAGES
         return preferred_language(request.accept_languages, languages) or "nl"
     if current_user and current_user.is_authenticated:
         return current_user.language

@@ -14,6 +14,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.settings import settings_of
+
 
 def make_engine(url: str) -> Engine:
     """Create an engine with the settings each backend needs."""
@@ -40,7 +42,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def init_app(app: Flask) -> None:
     """Attach the engine and session factory to the app and close sessions after each request."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(settings_of(app).DATABASE_URL)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)

@@ -16,6 +16,7 @@ from limits import RateLimitItem
 from werkzeug.exceptions import HTTPException
 
 from service.extensions import limiter
+from service.settings import current_settings
 
 
 def _messages() -> dict[int, str]:
@@ -37,9 +38,7 @@ def _messages() -> dict[int, str]:
 
 
 def _max_upload_mb() -> int:
-    from flask import current_app
-
-    return current_app.config["MAX_UPLOAD_MB"]
+    return current_settings().MAX_UPLOAD_MB
 
 
 def wants_json() -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import get_locale, gettext
 
 from service import dates
@@ -12,6 +12,7 @@ from service.addresses import REASONS
 from service.campaigns.lifecycle import reason_of, reason_text
 from service.models import Campaign
 from service.provinces import province_name
+from service.settings import current_settings, settings_of
 
 
 def _locale() -> str:
@@ -22,21 +23,21 @@ def local_datetime(moment: datetime | None) -> str:
     """ "dinsdag 3 juni 2025, 10:00" in the current language."""
     if moment is None:
         return ""
-    return dates.format_local(moment, current_app.config["TIMEZONE"], _locale())
+    return dates.format_local(moment, current_settings().TIMEZONE, _locale())
 
 
 def local_date(moment: datetime | None) -> str:
     """ "dinsdag 3 juni 2025" in the current language."""
     if moment is None:
         return ""
-    return dates.format_local_date(moment, current_app.config["TIMEZONE"], _locale())
+    return dates.format_local_date(moment, current_settings().TIMEZONE, _locale())
 
 
 def local_time(moment: datetime | None) -> str:
     """ "10:00"."""
     if moment is None:
         return ""
-    return dates.format_local_time(moment, current_app.config["TIMEZONE"], _locale())
+    return dates.format_local_time(moment, current_settings().TIMEZONE, _locale())
 
 
 def delivery_reason(reason: str) -> str:
@@ -52,7 +53,7 @@ def campaign_reason(campaign: Campaign) -> str:
         reason_of(campaign),
         gettext,
         language=_locale(),
-        timezone=current_app.config["TIMEZONE"],
+        timezone=current_settings().TIMEZONE,
     )
 
 
@@ -69,7 +70,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def page_globals() -> dict[str, object]:
         return {
-            "network_name": app.config["NETWORK_NAME"],
-            "network_email": app.config["NETWORK_EMAIL"],
+            "network_name": settings_of(app).NETWORK_NAME,
+            "network_email": settings_of(app).NETWORK_EMAIL,
             "current_locale": _locale(),
         }

@@ -18,10 +18,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -30,6 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, TransitionError, transition
 from service.campaigns.sending import NotReadyError, check_ready
 from service.mail.outbox import start_sending
@@ -69,18 +69,18 @@ class DueReport:
         return line
 
 
-def run_due(session: Session, *, now: datetime, config: Mapping[str, Any]) -> DueReport:
+def run_due(session: Session, *, now: datetime, settings: Settings) -> DueReport:
     """Start everything that is due at `now`, and commit."""
     report = DueReport()
-    start_due_campaigns(session, now=now, config=config, report=report)
+    start_due_campaigns(session, now=now, settings=settings, report=report)
     session.commit()
-    report.reminders = send_due_reminders(session, now=now, config=config)
+    report.reminders = send_due_reminders(session, now=now, settings=settings)
     session.commit()
     return report
 
 
 def start_due_campaigns(
-    session: Session, *, now: datetime, config: Mapping[str, Any], report: DueReport
+    session: Session, *, now: datetime, settings: Settings, report: DueReport
 ) -> None:
     """Start scheduled campaigns whose moment has come, unless more than 6 hours late.
 
@@ -106,7 +106,7 @@ def start_due_campaigns(
                 transition(session, campaign, Action.LEAVE_LATE, reason=late)
                 report.too_late.append(campaign.id)
                 continue
-            _start_or_send_back(session, campaign, now=now, config=config, report=report)
+            _start_or_send_back(session, campaign, now=now, settings=settings, report=report)
         except TransitionError:
             continue  # someone else moved it meanwhile; theirs is the last word
 
@@ -116,13 +116,13 @@ def _start_or_send_back(
     campaign: Campaign,
     *,
     now: datetime,
-    config: Mapping[str, Any],
+    settings: Settings,
     report: DueReport,
 ) -> None:
     """Start a due campaign after the checks of "send now", or send it back to draft with why."""
     try:
         # The same checks as "send now": it may have been edited since it was scheduled.
-        check_ready(session, campaign, config, now=now)
+        check_ready(session, campaign, settings, now=now)
     except NotReadyError as exc:
         # Back to draft with the reason: nothing of a campaign that cannot go is sent.
         refused = Reason(ReasonCode.START_REFUSED, {"cause": exc.reason.as_dict()})
@@ -176,12 +176,12 @@ class Clock:
     def __init__(
         self,
         sessions: Callable[[], Session],
-        config: Mapping[str, Any],
+        settings: Settings,
         *,
         now: Callable[[], datetime] = utcnow,
     ):
         self.sessions = sessions
-        self.config = config
+        self.settings = settings
         self.now = now
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -192,7 +192,7 @@ class Clock:
             if not hold_lease(session, self.holder, now=moment):
                 log.info("another scheduler holds the lease; this one waits")
                 return None
-            report = run_due(session, now=moment, config=self.config)
+            report = run_due(session, now=moment, settings=self.settings)
         if report.started or report.reminders or report.too_late or report.refused:
             log.info("scheduler tick: %s", report.summary())
         return report

@@ -24,6 +24,7 @@ from flask.cli import with_appcontext
 from service.dates import EARLIEST_DAY, LATEST_DAY, moment_supported
 from service.mail.worker import LOG_FORMAT
 from service.scheduler import TICK_SECONDS, Clock, build_scheduler, run_due
+from service.settings import settings_of
 
 log = logging.getLogger("service.scheduler")
 
@@ -52,7 +53,7 @@ def scheduler_group(ctx: click.Context) -> None:
     # APScheduler logs every run of the 30 s job; our tick logs what it did instead.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     app = current_app._get_current_object()
-    clock = Clock(app.extensions["db_sessionmaker"], app.config)
+    clock = Clock(app.extensions["db_sessionmaker"], settings_of(app))
     scheduler = build_scheduler(clock, blocking=True)
     log.info("%s: tick every %d s, lease holder %s", STARTED, TICK_SECONDS, clock.holder)
     with _stopping_on(scheduler):
@@ -72,9 +73,10 @@ def scheduler_group(ctx: click.Context) -> None:
 def run_due_command(moment: str | None) -> None:
     """Run once what is due at --now (default: now) and print what was done."""
     app = current_app._get_current_object()
-    now = parse_moment(moment, app.config["TIMEZONE"]) if moment else datetime.now(UTC)
+    settings = settings_of(app)
+    now = parse_moment(moment, settings.TIMEZONE) if moment else datetime.now(UTC)
     with app.extensions["db_sessionmaker"]() as session:
-        report = run_due(session, now=now, config=app.config)
+        report = run_due(session, now=now, settings=settings)
     click.echo(report.summary())
 
 

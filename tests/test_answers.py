@@ -18,6 +18,7 @@ from service.meetings import notices
 from service.meetings.answer_links import AnswerSigner, answer_url
 from service.meetings.invitations import invite_contacts
 from service.models import Answer, Contact, Invitation, Meeting, MeetingStatus
+from service.settings import settings_of
 from tests.builders import amsterdam, make_contact, make_meeting
 from tests.conftest import csrf_token_from
 
@@ -64,7 +65,7 @@ def send_invitation(app, db, smtp_server, meeting: Meeting, *contacts: Contact) 
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=3),
         clock=clock,
     )

@@ -22,6 +22,7 @@ from service.models import (
     MeetingStatus,
     Role,
 )
+from service.settings import settings_of
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_contact, make_meeting
 
@@ -215,7 +216,7 @@ def _drain(app, smtp_server) -> None:
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=2),
     )
     for _ in range(20):

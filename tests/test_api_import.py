@@ -10,6 +10,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from service.models import Contact, Role
+from service.settings import change_settings
 from tests.api_helpers import ApiClient, api_client
 from tests.builders import make_contact
 
@@ -104,7 +105,7 @@ def test_missing_file_field_is_422(api):
 
 
 def test_oversized_upload_is_413_and_changes_nothing(app, db, api):
-    app.config["MAX_UPLOAD_MB"] = 1
+    change_settings(app, MAX_UPLOAD_MB=1)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     rows = "".join(f"Persoon {n};p{n}@example.nl\r\n" for n in range(60_000))
     data = ("naam;email\r\n" + rows).encode()

@@ -8,6 +8,7 @@ import pytest
 from icalendar import Calendar
 
 from service.models import MeetingStatus
+from service.settings import change_settings
 from tests.builders import amsterdam, make_meeting
 
 
@@ -53,7 +54,7 @@ def test_an_unknown_meeting_is_not_found(client, db):
 
 
 def test_the_uid_follows_a_real_host_name(app, client, db):
-    app.config["BASE_URL"] = "https://post.opgavebeweging.nl"
+    change_settings(app, BASE_URL="https://post.opgavebeweging.nl")
     meeting = make_meeting(db)
 
     _calendar, event = _event(client.get(f"/bijeenkomsten/{meeting.id}.ics"))

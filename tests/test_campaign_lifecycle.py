@@ -24,6 +24,7 @@ from service.mail.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.models import Campaign, CampaignStatus, Delivery, User
 from service.scheduler import run_due
+from service.settings import settings_of
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_announcement, make_contact
 
@@ -156,7 +157,7 @@ def test_the_scheduler_leaves_a_campaign_an_organiser_started_meanwhile_as_it_is
     event.listen(engine, "before_cursor_execute", organiser_sends_it_now)
     try:
         with app.extensions["db_sessionmaker"]() as scheduler:
-            report = run_due(scheduler, now=at + timedelta(minutes=1), config=app.config)
+            report = run_due(scheduler, now=at + timedelta(minutes=1), settings=settings_of(app))
     finally:
         event.remove(engine, "before_cursor_execute", organiser_sends_it_now)
 
@@ -182,7 +183,7 @@ def test_the_scheduler_decides_on_the_code_and_stores_the_moment_as_a_parameter(
     )
     db.commit()
 
-    report = run_due(db, now=at + timedelta(hours=7), config=app.config)
+    report = run_due(db, now=at + timedelta(hours=7), settings=settings_of(app))
 
     assert report.too_late == [late.id] and report.started == []
     db.expire_all()
@@ -192,7 +193,7 @@ def test_the_scheduler_decides_on_the_code_and_stores_the_moment_as_a_parameter(
         {"due_at": "2026-06-02T06:30:00+00:00"},
     )
     assert db.get(Campaign, noted.id).status_reason_params == {"due_at": "earlier"}
-    assert run_due(db, now=at + timedelta(hours=8), config=app.config).too_late == []
+    assert run_due(db, now=at + timedelta(hours=8), settings=settings_of(app)).too_late == []
 
 
 class _PausedMeanwhile(SmtpTransport):
@@ -217,7 +218,7 @@ def test_a_chunk_accepted_after_the_campaign_paused_itself_keeps_the_reason(app,
     db.commit()
     sessions = app.extensions["db_sessionmaker"]
     transport = _PausedMeanwhile(sessions, campaign.id, smtp_server.port)
-    loop = SendLoop(sessions, transport, app.config, settings=SendSettings(batch_size=3))
+    loop = SendLoop(sessions, transport, settings_of(app), settings=SendSettings(batch_size=3))
     loop.run_once()
     transport.close()
 
@@ -327,7 +328,7 @@ def test_the_composer_says_in_dutch_why_the_scheduler_left_or_sent_back_a_campai
     at = datetime(2026, 6, 2, 6, 30, tzinfo=UTC)
     store.schedule_campaign(db, late, at, actor=None, now=at - timedelta(days=1))
     db.commit()
-    run_due(db, now=at + timedelta(hours=7), config=app.config)
+    run_due(db, now=at + timedelta(hours=7), settings=settings_of(app))
 
     page = organiser.get(f"/campaigns/{late.id}").get_data(as_text=True)
     assert 'id="schedule-late"' in page

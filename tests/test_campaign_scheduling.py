@@ -23,6 +23,7 @@ from service.models import (
     utcnow,
 )
 from service.scheduler import run_due
+from service.settings import settings_of
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_announcement, make_contact, make_meeting
 from tests.conftest import csrf_token_from
@@ -59,7 +60,7 @@ def _late(app, db, campaign) -> Campaign:
     at = amsterdam(date(2025, 6, 2), time(8, 30))
     store.schedule_campaign(db, campaign, at, actor=None, now=at - timedelta(days=1))
     db.commit()
-    run_due(db, now=at + timedelta(hours=7), config=app.config)
+    run_due(db, now=at + timedelta(hours=7), settings=settings_of(app))
     return _fresh(db, campaign)
 
 

@@ -23,6 +23,7 @@ from service.models import (
     MeetingStatus,
     User,
 )
+from service.settings import settings_of
 from tests.builders import amsterdam, make_announcement, make_contact, make_meeting
 from tests.conftest import csrf_token_from
 
@@ -63,7 +64,7 @@ def _drain(app, smtp_server) -> None:
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=2),
     )
     for _ in range(20):

@@ -13,6 +13,7 @@ from service.campaigns import store
 from service.campaigns.blocks import block_to_dict
 from service.campaigns.seed_recap import seed_recap
 from service.models import AuditEntry, Campaign, CampaignStatus, MeetingStatus, User
+from service.settings import change_settings
 from tests.builders import amsterdam, make_meeting
 from tests.conftest import ADMIN_EMAIL, csrf_token_from, login
 
@@ -242,7 +243,7 @@ def test_delete_a_draft_after_confirmation(organiser, db):
 
 
 def test_send_a_test_to_me_arrives_at_the_smtp_server(organiser, db, app, smtp_server):
-    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    change_settings(app, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     campaign = _draft(db, blocks=[{"type": "text", "body": "Beste [[first_name]], welkom."}])
     page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     response = organiser.post(
@@ -261,7 +262,7 @@ def test_send_a_test_to_me_arrives_at_the_smtp_server(organiser, db, app, smtp_s
 def test_a_test_to_an_address_the_server_cannot_carry_says_why_in_the_readers_language(
     organiser, db, app, smtp_server
 ):
-    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    change_settings(app, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     me = db.scalars(select(User).where(User.email == ADMIN_EMAIL)).one()
     me.email, me.language = "jöran.dijkstra@example.nl", "nl"
     db.commit()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
 
-from config.settings import PARSERS, ConfigError, instance_path, load_settings
+from config.settings import PARSERS, ConfigError, Settings, instance_path, load_settings
 from service import create_app
+from service.settings import settings_of
 
 EXAMPLE_ENV = Path(__file__).parent.parent / "config" / "example.env"
 
@@ -166,6 +168,30 @@ def test_app_keeps_its_database_and_key_in_instance_path(tmp_path, monkeypatch):
         app.extensions["db_engine"].dispose()
 
 
+def test_the_app_reads_its_settings_once_into_one_frozen_typed_object(tmp_path, monkeypatch):
+    for name in PARSERS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MAIL_PORT", "587")
+    monkeypatch.setenv("MAIL_USE_TLS", "true")
+    monkeypatch.setenv("MAIL_BATCH_SIZE", "50")
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "x" * 40})
+    try:
+        settings = settings_of(app)
+        assert set(PARSERS) <= {field.name for field in dataclasses.fields(Settings)}
+        assert (settings.MAIL_PORT, settings.MAIL_USE_TLS, settings.MAIL_BATCH_SIZE) == (
+            587,
+            True,
+            50,
+        )
+        # Defaults are the dataclass's own, and Flask's config carries the same values.
+        assert settings.MAIL_RETRY_DAYS == Settings.MAIL_RETRY_DAYS == app.config["MAIL_RETRY_DAYS"]
+        assert app.instance_path == settings.INSTANCE_PATH
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            settings.MAIL_PORT = 25  # type: ignore[misc]
+    finally:
+        app.extensions["db_engine"].dispose()
+
+
 def test_example_env_lists_every_variable_with_a_comment():
     lines = EXAMPLE_ENV.read_text().splitlines()
     for name in PARSERS:
@@ -242,7 +268,7 @@ def test_the_app_starts_with_a_named_sender_and_its_mail_carries_the_name(
     )
     start_sending(db, campaign, actor=None)
     db.commit()
-    SendLoop.from_config(app.config, app.extensions["db_sessionmaker"]).run_once()
+    SendLoop.from_config(settings_of(app), app.extensions["db_sessionmaker"]).run_once()
 
     (file,) = Path(app.config["MAIL_OUTBOX_PATH"]).glob("*.eml")
     message = message_from_bytes(file.read_bytes(), policy=policy.default)

@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from service.contacts import directory
 from service.database import session_scope
-from service.models import AuditEntry, Consent, Contact, Tag, User
+from service.models import AuditEntry, Consent, Contact, Role, Tag, User
+from service.settings import change_settings
+from tests.api_helpers import api_client
 from tests.builders import make_contact
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, login
 
 DATA = Path(__file__).parent / "data"
 
@@ -286,7 +288,7 @@ def test_search_and_filters_through_the_page(english, db):
 
 
 def test_pagination_links_keep_the_search(english, app, db):
-    app.config["CONTACTS_PER_PAGE"] = 2
+    change_settings(app, CONTACTS_PER_PAGE=2)
     for n in range(5):
         make_contact(db, name=f"Zwolle {n}", organisation="Gemeente Zwolle")
     make_contact(db, name="Elders", organisation="Gemeente Utrecht")
@@ -427,6 +429,36 @@ def test_delete_asks_for_confirmation_then_deletes(english, app, db):
         assert session.scalars(
             select(AuditEntry.action).where(AuditEntry.action.like("contact.%"))
         ).all() == ["contact.delete"]
+
+
+def test_an_editor_may_not_delete_a_contact_on_the_web_as_in_the_api(app, client, db):
+    """One rule for both: deleting a contact is for admins (service/contacts/deletion.py)."""
+    from service.auth.users import create_user
+
+    with session_scope(app) as session:
+        create_user(session, "redacteur@example.nl", "nog-een-lang-wachtwoord", Role.EDITOR)
+    login(client, "redacteur@example.nl", "nog-een-lang-wachtwoord")
+    db.scalars(select(User)).one().language = "en"
+    db.commit()
+    person = make_contact(db, name="Blijft Bestaan")
+    path = f"/contacts/{person.id}/delete"
+
+    assert path not in client.get(f"/contacts/{person.id}/edit").get_data(as_text=True)
+    refused = client.get(path)
+    assert refused.status_code == 403
+    assert "Only an admin may delete contacts." in refused.get_data(as_text=True)
+    token = csrf_token_from(client.get(f"/contacts/{person.id}/edit").get_data(as_text=True))
+    assert client.post(path, data={"csrf_token": token}).status_code == 403
+    # Not even whether a contact exists is told.
+    assert client.get("/contacts/999999/delete").status_code == 403
+    with session_scope(app) as session:
+        assert session.get(Contact, person.id) is not None
+        assert session.scalars(select(AuditEntry.action)).all() == ["login"]
+    # The API refuses with the same words.
+    api = api_client(app, Role.EDITOR, language="en")
+    answer = api.delete(f"/api/v1/contacts/{person.id}")
+    assert answer.status_code == 403
+    assert answer.get_json()["message"] in refused.get_data(as_text=True)
 
 
 def test_the_form_puts_a_name_on_one_line_and_warns_about_an_smtputf8_address(english, app):

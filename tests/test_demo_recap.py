@@ -13,6 +13,7 @@ from service.campaigns.seed_recap import seed_recap
 from service.campaigns.testsend import network_from_config
 from service.demo.seed import load_demo
 from service.models import Campaign, CampaignStatus
+from service.settings import settings_of
 
 
 def _seed_strings() -> list[str]:
@@ -38,7 +39,7 @@ def _demo_preview(app, db, language="nl"):
         db,
         campaign,
         language=language,
-        network=network_from_config(app.config),
+        network=network_from_config(settings_of(app)),
         base_url=app.config["BASE_URL"],
     )
     return campaign, preview

@@ -17,6 +17,7 @@ from service.meetings import agenda, invitations, reminder_edit
 from service.models import (
     Answer,
     AuditEntry,
+    Delivery,
     Invitation,
     Meeting,
     MeetingStatus,
@@ -382,6 +383,58 @@ def test_raising_capacity_through_the_api_promotes_those_waiting(api, db):
     assert response.status_code == 200
     db.expire_all()
     assert [db.get(Invitation, w.id).answer for w in waiting] == [Answer.YES, Answer.YES]
+
+
+def test_the_form_and_the_api_change_a_meeting_the_same_way(app, organiser, api, db):
+    """One use case behind both: the same audit entries, notices and promotions."""
+
+    def outcome(meeting: Meeting) -> tuple[list, list, list]:
+        db.expire_all()
+        audit = db.execute(
+            select(AuditEntry.action, AuditEntry.detail)
+            .where(AuditEntry.object_id == meeting.id, AuditEntry.action.like("meeting.%"))
+            .order_by(AuditEntry.id)
+        ).all()
+        sent = db.execute(
+            select(Delivery.kind, Delivery.payload)
+            .where(Delivery.meeting_id == meeting.id)
+            .order_by(Delivery.id)
+        ).all()
+        answers = db.scalars(
+            select(Invitation.answer)
+            .where(Invitation.meeting_id == meeting.id)
+            .order_by(Invitation.id)
+        ).all()
+        # Without the parts that differ by design: the API's via="api" and the contacts' ids.
+        return (
+            [
+                (action, {k: v for k, v in detail.items() if k not in ("via", "contacts")})
+                for action, detail in audit
+            ],
+            list(sent),
+            list(answers),
+        )
+
+    meetings = []
+    for _ in range(2):
+        meeting = make_meeting(db, capacity=1)
+        answered(db, meeting, True)
+        answered(db, meeting, True)
+        meetings.append(meeting)
+    by_form, by_api = meetings
+
+    page = f"/meetings/{by_form.id}/edit"
+    moved = form_values(capacity="2", start_time="11:00")
+    assert post_with_token(organiser, page, page, moved).status_code == 302
+    changes = {"capacity": 2, "starts_at": "2025-06-03T11:00:00+02:00"}
+    assert api.patch(f"/api/v1/meetings/{by_api.id}", json=changes).status_code == 200
+
+    form_outcome, api_outcome = outcome(by_form), outcome(by_api)
+    assert form_outcome == api_outcome
+    audit, sent, answers = form_outcome
+    assert [action for action, _detail in audit] == ["meeting.update", "meeting.promote_waiting"]
+    assert sorted(kind for kind, _payload in sent) == ["meeting_update", "promoted"]
+    assert answers == [Answer.YES, Answer.YES]
 
 
 def test_lowering_capacity_promotes_nobody(db):

@@ -23,6 +23,7 @@ from service.models import (
     utcnow,
 )
 from service.nominations.views import PUBLIC_FORM_LIMIT
+from service.settings import settings_of
 from tests.conftest import csrf_token_from
 
 ENGLISH = {"Accept-Language": "en"}
@@ -158,7 +159,7 @@ def _send_all(app, smtp_server) -> None:
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         transport,
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=10),
         clock=utcnow,
     )

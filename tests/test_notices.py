@@ -13,7 +13,8 @@ from sqlalchemy import select
 from service.mail.outbox import campaign_progress, start_sending
 from service.mail.suppression import suppress
 from service.meetings import agenda, notices
-from service.meetings.invitations import answer_invitation, invite_contacts
+from service.meetings.answering import answer_and_notify
+from service.meetings.invitations import invite_contacts
 from service.models import (
     Answer,
     Consent,
@@ -27,7 +28,7 @@ from service.models import (
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_contact, make_meeting
 from tests.conftest import csrf_token_from
-from tests.test_answers import answer_links, confirm, send_invitation
+from tests.test_answers import answer_links, confirm, future_meeting, invited_path, send_invitation
 from tests.test_sendloop import Clock, _campaign, _drain, _loop
 
 NETWORK_EMAIL = "grenzeloossamenwerken@rijksoverheid.nl"
@@ -58,10 +59,8 @@ def invited(db, meeting: Meeting, contact: Contact) -> Invitation:
 
 
 def answer(db, invitation: Invitation, clock, *, coming: bool):
-    """Answer as the public answer page does: answer, commit, queue the notices, commit."""
-    result = answer_invitation(db, invitation, coming=coming, now=clock())
-    db.commit()
-    notices.after_answer(db, result, now=clock())
+    """Answer as the public answer page does: the answer and its notices, one commit."""
+    result = answer_and_notify(db, invitation, coming=coming, now=clock())
     db.commit()
     return result
 
@@ -491,3 +490,76 @@ def test_yes_from_the_received_invitation_brings_the_confirmation(app, db, clien
     assert confirmation["Subject"] == f"Je bent aangemeld voor {meeting.title}"
     method, event, _zones = event_of(confirmation)
     assert method == "REQUEST" and str(event["ATTENDEE"]) == f"mailto:{anna.email}"
+
+
+@pytest.fixture
+def outbox_refuses_rows(app):
+    """The database refuses every new outbox row, as a full disk or a broken connection would."""
+    engine = app.extensions["db_engine"]
+    if engine.dialect.name == "postgresql":
+        make = [
+            "CREATE FUNCTION outbox_refuses() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'the outbox refuses new rows'; END $$",
+            "CREATE TRIGGER outbox_refuses BEFORE INSERT ON deliveries "
+            "FOR EACH ROW EXECUTE FUNCTION outbox_refuses()",
+        ]
+        remove = [
+            "DROP TRIGGER IF EXISTS outbox_refuses ON deliveries",
+            "DROP FUNCTION IF EXISTS outbox_refuses()",
+        ]
+    else:
+        make = [
+            "CREATE TRIGGER outbox_refuses BEFORE INSERT ON deliveries "
+            "BEGIN SELECT RAISE(ABORT, 'the outbox refuses new rows'); END"
+        ]
+        remove = ["DROP TRIGGER IF EXISTS outbox_refuses"]
+
+    def run(statements):
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+
+    run(make)
+    # The person sees the error page, as in production, instead of the test seeing the exception.
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    yield lambda: run(remove)
+    run(remove)
+
+
+def test_an_answer_whose_emails_cannot_be_queued_is_not_stored_and_can_be_given_again(
+    app, db, client, smtp_server, outbox_refuses_rows
+):
+    meeting = future_meeting(db, capacity=1)
+    anna, bram = make_contact(db, name="Anna de Vries"), make_contact(db, name="Bram Jansen")
+    anna_path = invited_path(app, db, meeting, anna)
+    anna_invitation = invited(db, meeting, anna)
+    bram_invitation = invited(db, meeting, bram)
+    anna_invitation.answer, bram_invitation.answer = Answer.YES, Answer.WAITING
+    anna_invitation.answered_at = bram_invitation.answered_at = datetime.now(UTC)
+    db.commit()
+
+    # Anna's no would give her place to Bram: the no, Bram's place and both emails are one
+    # transaction, so when the emails cannot be stored, none of it is.
+    failed = confirm(client, anna_path, "nee")
+    assert failed.status_code == 500
+    db.expire_all()
+    assert db.get(Invitation, anna_invitation.id).answer == Answer.YES
+    assert db.get(Invitation, bram_invitation.id).answer == Answer.WAITING
+    assert db.scalars(select(Delivery)).all() == []
+
+    # Once the outbox takes rows again, the same answer goes through, with both emails.
+    db.rollback()  # ends the reading transaction, which would keep the trigger from going
+    outbox_refuses_rows()
+    again = confirm(client, anna_path, "nee")
+    assert again.status_code == 200
+    db.expire_all()
+    assert db.get(Invitation, anna_invitation.id).answer == Answer.NO
+    assert db.get(Invitation, bram_invitation.id).answer == Answer.YES
+    clock = Clock()
+    clock.now = datetime.now(UTC) + timedelta(seconds=1)  # the page answered at the real time
+    _drain(_loop(app, smtp_server, clock))
+    mail = received(smtp_server)
+    [no_thanks] = mail[anna.email]
+    assert no_thanks["Subject"] == f"Jammer dat je niet kunt komen naar {meeting.title}"
+    [place] = mail[bram.email]
+    assert place["Subject"] == f"Er is een plek vrijgekomen: je bent aangemeld voor {meeting.title}"

@@ -15,6 +15,7 @@ from service.campaigns.testsend import send_test_email
 from service.mail.transports import PermanentFailure, TemporaryFailure
 from service.models import Campaign, User
 from service.public.webversion import token_opens
+from service.settings import change_settings, settings_of
 
 
 def _campaign(db, **fields) -> Campaign:
@@ -50,7 +51,7 @@ def _outbox_files(app) -> list[Path]:
 def test_test_email_goes_to_the_organiser_through_the_outbox(app, db):
     campaign = _campaign(db, blocks=[{"type": "text", "body": "Beste [[first_name]],"}])
     organiser = _organiser(db)
-    send_test_email(db, campaign, organiser, app.config)
+    send_test_email(db, campaign, organiser, settings_of(app))
     (file,) = _outbox_files(app)
     message = message_from_bytes(file.read_bytes(), policy=policy.default)
     assert message["Subject"] == (
@@ -72,16 +73,16 @@ def test_test_email_goes_to_the_organiser_through_the_outbox(app, db):
 
 def test_test_email_is_in_the_organisers_language(app, db):
     campaign = _campaign(db)
-    send_test_email(db, campaign, _organiser(db, "en"), app.config)
+    send_test_email(db, campaign, _organiser(db, "en"), settings_of(app))
     (file,) = _outbox_files(app)
     message = message_from_bytes(file.read_bytes(), policy=policy.default)
     assert 'lang="en"' in message.get_body(("html",)).get_content()
 
 
 def test_test_email_through_smtp_reaches_the_server(app, db, smtp_server):
-    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    change_settings(app, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     campaign = _campaign(db)
-    send_test_email(db, campaign, _organiser(db), app.config)
+    send_test_email(db, campaign, _organiser(db), settings_of(app))
     (received,) = smtp_server.handler.messages
     assert received[1] == ["maaike-nl@example.nl"]
     assert received[2]["Subject"].startswith("[TEST] Terugblik")
@@ -92,13 +93,13 @@ def test_test_email_through_smtp_reaches_the_server(app, db, smtp_server):
 def test_test_email_reaches_an_organiser_with_an_internationalised_address(
     app, db, smtputf8_server
 ):
-    app.config.update(
-        MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtputf8_server.port
+    change_settings(
+        app, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtputf8_server.port
     )
     organiser = _organiser(db)
     organiser.email = "jöran@bücher.example"
     db.commit()
-    send_test_email(db, _campaign(db), organiser, app.config)
+    send_test_email(db, _campaign(db), organiser, settings_of(app))
     (received,) = smtputf8_server.handler.messages
     assert received[1] == ["jöran@xn--bcher-kva.example"]
     assert received[2]["To"].addresses[0].addr_spec == "jöran@xn--bcher-kva.example"
@@ -109,11 +110,11 @@ def test_test_email_reaches_an_organiser_with_an_internationalised_address(
     [("451 4.3.0 Later", TemporaryFailure), ("554 5.7.1 Refused", PermanentFailure)],
 )
 def test_refused_test_email_raises_a_typed_failure(app, db, smtp_server, answer, error):
-    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    change_settings(app, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     smtp_server.handler.answer = answer
     campaign = _campaign(db)
     with pytest.raises(error):
-        send_test_email(db, campaign, _organiser(db), app.config)
+        send_test_email(db, campaign, _organiser(db), settings_of(app))
     assert db.scalar(select(Campaign.status).where(Campaign.id == campaign.id)) == "draft"
 
 
@@ -126,10 +127,10 @@ def test_outbox_page_needs_a_login(client):
 def test_outbox_lists_caught_messages_newest_first_and_shows_one(app, db, organiser):
     campaign = _campaign(db, subject="Eerste")
     organiser_user = db.scalar(select(User))
-    send_test_email(db, campaign, organiser_user, app.config)
+    send_test_email(db, campaign, organiser_user, settings_of(app))
     store.update_campaign(db, campaign, expected_version=None, subject="Tweede")
     db.commit()
-    send_test_email(db, campaign, organiser_user, app.config)
+    send_test_email(db, campaign, organiser_user, settings_of(app))
 
     page = organiser.get("/outbox/").get_data(as_text=True)
     assert page.index("[TEST] Tweede") < page.index("[TEST] Eerste")

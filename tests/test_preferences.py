@@ -33,6 +33,7 @@ from service.models import (
 )
 from service.nominations.introduction import introduction_payload
 from service.public.contact_links import CARD, PREFERENCES, WALL, ContactSigner
+from service.settings import settings_of
 from tests.builders import make_contact, make_meeting
 from tests.conftest import csrf_token_from
 
@@ -349,7 +350,7 @@ def test_campaign_emails_carry_the_preferences_link_and_the_card_url(app, db, sm
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=5),
         clock=lambda: datetime(2026, 5, 12, 9, tzinfo=UTC),
     )
@@ -399,4 +400,4 @@ def test_a_web_version_and_preview_have_no_personal_links(app, db, organiser):
 def _network(app):
     from service.campaigns.testsend import network_from_config
 
-    return network_from_config(app.config)
+    return network_from_config(settings_of(app))

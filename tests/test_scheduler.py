@@ -22,6 +22,7 @@ from service.models import (
     Reminder,
 )
 from service.scheduler import Clock, hold_lease, run_due
+from service.settings import settings_of
 from tests.builders import amsterdam, make_contact, make_meeting
 
 
@@ -38,7 +39,7 @@ def _draft(db, subject="Nieuws") -> Campaign:
 
 
 def _tick(app, db, now):
-    report = run_due(db, now=now, config=app.config)
+    report = run_due(db, now=now, settings=settings_of(app))
     db.expire_all()
     return report
 
@@ -123,7 +124,7 @@ def test_reminders_go_once_to_those_who_said_yes(app, db):
     assert reminder_campaign.meeting_id == meeting.id
     assert _recipients(db, sent.campaign_id) == ["ja@example.nl"]
     # A restart of the scheduler (a new Clock) and later ticks send it no second time.
-    clock = Clock(app.extensions["db_sessionmaker"], app.config, now=lambda: week_due)
+    clock = Clock(app.extensions["db_sessionmaker"], settings_of(app), now=lambda: week_due)
     assert clock.tick().reminders == []
     assert _tick(app, db, week_due + timedelta(hours=3)).reminders == []
     day_due = amsterdam(date(2025, 6, 2), time(9, 0))
@@ -188,7 +189,7 @@ def test_content_that_no_longer_validates_sends_the_campaign_back_not_the_tick_d
     broken.blocks = [{"type": "image", "src": "javascript:alert(1)", "alt": "x"}]
     db.commit()
 
-    report = run_due(db, now=at + timedelta(minutes=1), config=app.config)
+    report = run_due(db, now=at + timedelta(minutes=1), settings=settings_of(app))
 
     assert report.refused == [broken.id]
     assert report.started == [fine.id]
@@ -258,7 +259,7 @@ def test_a_scheduled_invitation_whose_meeting_closed_meanwhile_is_sent_back(
         db,
         db.get(Campaign, campaign.id),
         language="en",
-        network=network_from_config(app.config),
+        network=network_from_config(settings_of(app)),
         base_url=app.config["BASE_URL"],
         now=at,
     ).lint
@@ -277,7 +278,7 @@ def test_an_invitation_cannot_be_scheduled_for_after_the_deadline(app, db):
             db,
             campaign,
             amsterdam(date(2025, 5, 31), time(9, 0)),
-            app.config,
+            settings_of(app),
             actor=None,
             now=datetime(2025, 5, 1, tzinfo=UTC),
         )
@@ -327,7 +328,7 @@ def test_after_the_deadline_only_those_who_said_yes_are_reminded(app, db):
         db,
         db.get(Campaign, to_yes),
         language="nl",
-        network=network_from_config(app.config),
+        network=network_from_config(settings_of(app)),
         base_url=app.config["BASE_URL"],
         now=amsterdam(date(2025, 6, 2), time(9, 0)),
     )

@@ -24,6 +24,7 @@ from service.models import (
     utcnow,
 )
 from service.scheduler import LEASE_NAME
+from service.settings import change_settings
 from tests.builders import amsterdam, make_contact, make_meeting
 from tests.worker_helpers import OPGAVEPOST, ROOT, WorkerProcess, wait_for, worker_environment
 
@@ -215,8 +216,7 @@ def test_serve_runs_the_scheduler_which_starts_a_due_campaign_by_itself(app, db)
 def test_serve_runs_the_scheduler_even_when_mail_settings_are_incomplete(app, db):
     make_contact(db)
     campaign = _scheduled(db, utcnow() - timedelta(minutes=1))
-    app.config["MAIL_TRANSPORT"] = "smtp"
-    app.config["MAIL_SERVER"] = ""
+    change_settings(app, MAIL_TRANSPORT="smtp", MAIL_SERVER="")
     jobs = start_background_jobs(app)
     try:
         assert jobs.sender is None

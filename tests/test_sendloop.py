@@ -31,6 +31,7 @@ from service.models import (
     Mailing,
     Subscription,
 )
+from service.settings import settings_of
 from tests.builders import make_contact
 
 
@@ -73,7 +74,7 @@ def _loop(app, smtp_server, clock, **settings) -> SendLoop:
     return SendLoop(
         app.extensions["db_sessionmaker"],
         transport,
-        app.config,
+        settings_of(app),
         settings=SendSettings(**({"batch_size": 3} | settings)),
         clock=clock,
     )
@@ -301,7 +302,7 @@ def test_a_relay_that_is_down_makes_the_campaign_wait_then_go_on(app, db, smtp_s
     down = SendLoop(
         app.extensions["db_sessionmaker"],
         SmtpTransport("127.0.0.1", 1, timeout=2),  # nothing listens on port 1
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=3),
         clock=clock,
     )

@@ -20,6 +20,7 @@ from service.mail.suppression import is_suppressed
 from service.mail.transports import BatchResult, Transport
 from service.meetings.notices import ANSWER_NO, ANSWER_WAITING
 from service.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from service.settings import settings_of
 from tests.builders import make_contact, make_meeting
 from tests.conftest import DROP
 from tests.test_sendloop import Clock, _campaign, _deliveries, _drain, _recipients, _start
@@ -39,7 +40,7 @@ def _loop(app, server, clock, *, connections: int = 2, batch_size: int = 50) -> 
     return SendLoop(
         app.extensions["db_sessionmaker"],
         SmtpTransport("127.0.0.1", server.port, timeout=5, connections=connections),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=batch_size),
         clock=clock,
     )
@@ -226,7 +227,7 @@ def test_what_a_misbehaving_transport_answered_is_kept_and_the_rest_go_once(
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         _AnswersOnlyTheFirst(smtp),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=10),
         clock=clock,
     )
@@ -247,7 +248,7 @@ def test_a_transport_that_raises_costs_a_retry_not_the_round(app, db, clock):
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         _Raises(),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=10),
         clock=clock,
     )

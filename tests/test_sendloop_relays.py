@@ -9,6 +9,7 @@ from service.mail.relays import MailgunRelay, PostmarkRelay
 from service.mail.sendloop import Pacer, SendLoop, SendSettings
 from service.mail.suppression import is_suppressed
 from service.models import Campaign, CampaignStatus, DeliveryStatus
+from service.settings import settings_of
 from tests.builders import make_contact
 from tests.relay_servers import (
     MAILGUN_DOMAIN,
@@ -24,7 +25,7 @@ def _relay_loop(app, relay, clock, **settings) -> SendLoop:
     return SendLoop(
         app.extensions["db_sessionmaker"],
         relay,
-        app.config,
+        settings_of(app),
         settings=SendSettings(**({"batch_size": 50} | settings)),
         clock=clock,
     )
@@ -123,7 +124,7 @@ def test_the_hourly_limit_holds_across_rounds(app, db, smtp_server):
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         SmtpTransport("127.0.0.1", smtp_server.port),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=3, per_hour=5),
         clock=clock,
     )

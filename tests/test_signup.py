@@ -22,6 +22,7 @@ from service.models import (
     Mailing,
     SignupRequest,
 )
+from service.settings import settings_of
 from tests.builders import make_contact
 from tests.conftest import csrf_token_from
 
@@ -50,7 +51,7 @@ def _send_all(app, smtp_server) -> None:
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=10),
     )
     for _ in range(10):

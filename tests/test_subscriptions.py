@@ -26,6 +26,7 @@ from service.models import (
     Mailing,
     User,
 )
+from service.settings import settings_of
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_contact, make_meeting
 from tests.conftest import csrf_token_from
@@ -57,7 +58,7 @@ def _send(app, db, smtp_server, campaign: Campaign) -> list[str]:
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=5),
         clock=lambda: CLOCK,
     )

@@ -20,6 +20,7 @@ from service.mail.transports import (
     TransportConfigError,
     transport_from_config,
 )
+from service.settings import settings_of
 
 
 def _message(**overrides):
@@ -141,7 +142,7 @@ def test_transport_from_config(tmp_path, smtp_server):
 
 
 def test_app_defaults_to_the_outbox_in_the_instance_folder(app):
-    transport = transport_from_config(app.config)
+    transport = transport_from_config(settings_of(app))
     assert isinstance(transport, OutboxTransport)
     assert str(transport.folder).startswith(app.instance_path)
 

@@ -16,6 +16,7 @@ from service.mail.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.models import AuditEntry, Campaign, Consent, Contact, Delivery, Mailing
 from service.public.unsubscribe import unsubscribe_token, unsubscribe_url
+from service.settings import settings_of
 from tests.builders import make_contact
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
@@ -56,7 +57,7 @@ def _send(app, db, smtp_server) -> Campaign:
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=3),
         clock=clock,
     )

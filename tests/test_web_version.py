@@ -17,6 +17,7 @@ from service.mail.smtp import SmtpTransport
 from service.meetings.invitations import invite_contacts
 from service.models import Campaign, CampaignKind, CampaignStatus, Role, User
 from service.public.webversion import web_version_token, web_version_url
+from service.settings import settings_of
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_contact, make_meeting
 from tests.email_helpers import squeeze, visible_text
@@ -198,7 +199,7 @@ def test_web_version_of_every_kind_opens_from_the_sent_email_and_the_test_email(
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=10),
     )
     for _ in range(5):
@@ -217,7 +218,7 @@ def test_web_version_of_every_kind_opens_from_the_sent_email_and_the_test_email(
     )
     db.add(organiser)
     db.commit()
-    test_mail = build_test_message(db, campaign, organiser, app.config)
+    test_mail = build_test_message(db, campaign, organiser, settings_of(app))
     _assert_web_page_for_nobody(client.get(_web_link(test_mail)), language, kind)
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from service.mail.webhooks import SuppressionEvent, WebhookRejected, parse_mailgun, parse_postmark
+from service.settings import change_settings
 
 KEY = "mailgun-signing-key-0123"
 NOW = datetime(2026, 11, 28, 16, 0, tzinfo=UTC)
@@ -188,7 +189,7 @@ def test_postmark_malformed_records_are_refused(payload, reason):
 
 
 def test_mailgun_endpoint_takes_a_signed_bounce_and_refuses_a_forged_one(client, app):
-    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    change_settings(app, MAILGUN_WEBHOOK_SIGNING_KEY=KEY)
     now = datetime.now(UTC)
     body = mailgun_body(failed(), signed_at=now)
     response = client.post("/webhooks/mailgun", data=body, content_type="application/json")
@@ -203,8 +204,9 @@ def test_mailgun_endpoint_takes_a_signed_bounce_and_refuses_a_forged_one(client,
 
 
 def test_postmark_endpoint_checks_the_credentials_of_the_webhook_url(client, app):
-    app.config["POSTMARK_WEBHOOK_USERNAME"] = "postmark"
-    app.config["POSTMARK_WEBHOOK_PASSWORD"] = "geheim-wachtwoord"
+    change_settings(
+        app, POSTMARK_WEBHOOK_USERNAME="postmark", POSTMARK_WEBHOOK_PASSWORD="geheim-wachtwoord"
+    )
     body = json.dumps(HARD_BOUNCE)
     response = client.post(
         "/webhooks/postmark",
@@ -227,8 +229,9 @@ def test_a_relay_reason_with_control_characters_is_stored_mended(client, app, db
     # PostgreSQL takes no NUL: the call gave 500 and the relay retried it for ever.
     from service.models import Suppression
 
-    app.config["POSTMARK_WEBHOOK_USERNAME"] = "postmark"
-    app.config["POSTMARK_WEBHOOK_PASSWORD"] = "geheim-wachtwoord"
+    change_settings(
+        app, POSTMARK_WEBHOOK_USERNAME="postmark", POSTMARK_WEBHOOK_PASSWORD="geheim-wachtwoord"
+    )
     bounce = HARD_BOUNCE | {"Details": "smtp;550\x00 5.1.1\x0bno such user"}
     response = client.post(
         "/webhooks/postmark",
@@ -256,7 +259,7 @@ def test_a_hard_bounce_puts_the_address_on_the_suppression_list_once(client, app
     from service.mail.suppression import is_suppressed
     from service.models import Suppression
 
-    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    change_settings(app, MAILGUN_WEBHOOK_SIGNING_KEY=KEY)
     for token in ("a" * 50, "b" * 50):  # the provider may report the same bounce twice
         body = mailgun_body(failed(), signed_at=datetime.now(UTC), token=token)
         response = client.post("/webhooks/mailgun", data=body, content_type="application/json")
@@ -272,7 +275,7 @@ def test_a_hard_bounce_puts_the_address_on_the_suppression_list_once(client, app
 def test_soft_bounces_and_forged_calls_suppress_nobody(client, app, db):
     from service.models import Suppression
 
-    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    change_settings(app, MAILGUN_WEBHOOK_SIGNING_KEY=KEY)
     soft = mailgun_body(failed("temporary"), signed_at=datetime.now(UTC))
     response = client.post("/webhooks/mailgun", data=soft, content_type="application/json")
     assert response.get_json() == {"status": "accepted", "kind": "soft_bounce", "suppressed": False}
@@ -284,8 +287,9 @@ def test_soft_bounces_and_forged_calls_suppress_nobody(client, app, db):
 def test_a_postmark_complaint_is_suppressed(client, app, db):
     from service.mail.suppression import is_suppressed
 
-    app.config["POSTMARK_WEBHOOK_USERNAME"] = "postmark"
-    app.config["POSTMARK_WEBHOOK_PASSWORD"] = "geheim-wachtwoord"
+    change_settings(
+        app, POSTMARK_WEBHOOK_USERNAME="postmark", POSTMARK_WEBHOOK_PASSWORD="geheim-wachtwoord"
+    )
     complaint = {**HARD_BOUNCE, "RecordType": "SpamComplaint", "Type": "SpamComplaint"}
     response = client.post(
         "/webhooks/postmark",
@@ -310,8 +314,9 @@ def test_a_bounce_for_an_address_sent_in_its_idna_form_suppresses_the_contact(cl
     # The address went out as user@xn--bcher-kva.example; Postmark reports it in that form.
     contact = make_contact(db, email="user@bücher.example")
     make_contact(db)
-    app.config["POSTMARK_WEBHOOK_USERNAME"] = "postmark"
-    app.config["POSTMARK_WEBHOOK_PASSWORD"] = "geheim-wachtwoord"
+    change_settings(
+        app, POSTMARK_WEBHOOK_USERNAME="postmark", POSTMARK_WEBHOOK_PASSWORD="geheim-wachtwoord"
+    )
     bounce = {**HARD_BOUNCE, "Email": "User@xn--bcher-kva.example"}
     response = client.post(
         "/webhooks/postmark",
@@ -336,7 +341,7 @@ def test_a_bounce_for_an_address_sent_in_its_idna_form_suppresses_the_contact(cl
 def test_the_same_signed_mailgun_call_twice_is_refused_the_second_time(client, app, db):
     from service.models import Suppression, UsedWebhookToken
 
-    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    change_settings(app, MAILGUN_WEBHOOK_SIGNING_KEY=KEY)
     body = mailgun_body(failed(), signed_at=datetime.now(UTC), token="r" * 50)
     first = client.post("/webhooks/mailgun", data=body, content_type="application/json")
     assert first.status_code == 200
@@ -353,7 +358,7 @@ def test_the_same_signed_mailgun_call_twice_is_refused_the_second_time(client, a
 def test_a_replay_with_other_event_data_under_a_used_token_is_refused(client, app, db):
     from service.models import Suppression
 
-    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    change_settings(app, MAILGUN_WEBHOOK_SIGNING_KEY=KEY)
     signed_at = datetime.now(UTC)
     delivered = {"event": "delivered", "recipient": "lid@example.nl", "timestamp": 1.8e9}
     body = mailgun_body(delivered, signed_at=signed_at, token="s" * 50)
@@ -367,7 +372,7 @@ def test_a_replay_with_other_event_data_under_a_used_token_is_refused(client, ap
 
 
 def test_a_token_is_not_used_up_by_a_call_that_fails(client, app, db):
-    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    change_settings(app, MAILGUN_WEBHOOK_SIGNING_KEY=KEY)
     signed_at = datetime.now(UTC)
     broken = json.loads(mailgun_body(failed(), signed_at=signed_at, token="u" * 50))
     broken["event-data"] = {**failed(), "recipient": None}
@@ -380,7 +385,7 @@ def test_a_token_is_not_used_up_by_a_call_that_fails(client, app, db):
 def test_a_stale_mailgun_call_is_refused_at_the_endpoint(client, app, db):
     from service.models import Suppression, UsedWebhookToken
 
-    app.config["MAILGUN_WEBHOOK_SIGNING_KEY"] = KEY
+    change_settings(app, MAILGUN_WEBHOOK_SIGNING_KEY=KEY)
     body = mailgun_body(failed(), signed_at=datetime.now(UTC) - timedelta(hours=10))
     response = client.post("/webhooks/mailgun", data=body, content_type="application/json")
     # 406: Mailgun does not retry it; any other refusal it would send again for 8 hours.
@@ -406,8 +411,9 @@ def test_used_tokens_older_than_a_day_are_pruned_when_a_new_one_comes(app, db):
 def test_postmark_endpoint_refuses_missing_credentials_and_suppresses_nobody(client, app, db):
     from service.models import Suppression
 
-    app.config["POSTMARK_WEBHOOK_USERNAME"] = "postmark"
-    app.config["POSTMARK_WEBHOOK_PASSWORD"] = "geheim-wachtwoord"
+    change_settings(
+        app, POSTMARK_WEBHOOK_USERNAME="postmark", POSTMARK_WEBHOOK_PASSWORD="geheim-wachtwoord"
+    )
     body = json.dumps(HARD_BOUNCE)
     for headers in ({}, {"Authorization": basic("iemand", "geheim-wachtwoord")}):
         response = client.post(

@@ -6,6 +6,7 @@ import time
 from service.mail.outbox import start_sending
 from service.mail.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
+from service.settings import settings_of
 from tests.test_worker import _campaign, _people
 
 
@@ -17,7 +18,7 @@ def test_stop_is_honoured_between_chunks_of_a_paced_round(app, db, smtp_server):
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=20, per_second=2),  # chunks of 2, one a second
     )
     stop = threading.Event()

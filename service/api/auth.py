@@ -8,7 +8,7 @@ Every call under /api/v1 (except the OpenAPI document, which holds no data) need
   `error="invalid_token"` in the `WWW-Authenticate` header (RFC 6750).
 - Roles: an editor and an admin may both read, create and change contacts and meetings, and import
   contacts from CSV. Deleting a contact removes a person and their consent record for good, so it
-  needs an admin; an editor gets 403.
+  needs an admin, in the API as in the web app (service/contacts/deletion.py); an editor gets 403.
 
 The login cookie of the organiser app is ignored here on purpose: a cookie is sent by the browser
 on its own, so if it counted, every write of the API would need CSRF protection again. The API is
@@ -65,9 +65,3 @@ def authenticate_request() -> None:
 def api_user() -> User:
     """The organiser this API request acts for (set by authenticate_request)."""
     return g.api_user
-
-
-def require_admin(message: str) -> None:
-    """Answer 403 with the message unless the token belongs to an admin."""
-    if not api_user().is_admin:
-        fail(403, message)

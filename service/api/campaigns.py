@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 
 from service.api.auth import api_user
@@ -44,6 +44,7 @@ from service.mail.outbox import (
 )
 from service.mail.render import TemplateError
 from service.models import Campaign, CampaignStatus
+from service.settings import current_settings
 
 bp = api_blueprint("api_campaigns", "/campaigns", "Campaigns: the emails of the network.")
 
@@ -183,15 +184,15 @@ def preview_campaign(args: dict[str, Any], campaign_id: int):
     Subject, HTML and text as a sample recipient gets them, and the lint findings.
     """
     campaign = _get_or_404(campaign_id)
-    config = current_app.config
+    settings = current_settings()
     language = args["language"]
     try:
         preview = store.preview_campaign(
             get_session(),
             campaign,
             language=language,
-            network=network_from_config(config),
-            base_url=config["BASE_URL"],
+            network=network_from_config(settings),
+            base_url=settings.BASE_URL,
         )
     except TemplateError as exc:
         fail(422, _("The email could not be rendered: %(error)s", error=str(exc)))
@@ -223,7 +224,7 @@ def send_campaign(_body: dict[str, Any], campaign_id: int):
     campaign = _get_or_404(campaign_id)
     session = get_session()
     try:
-        sending.send_campaign(session, campaign, current_app.config, actor=api_user())
+        sending.send_campaign(session, campaign, current_settings(), actor=api_user())
     except sending.NotReadyError as exc:
         session.rollback()
         language = api_user().language
@@ -257,7 +258,7 @@ def schedule_campaign(body: dict[str, Any], campaign_id: int):
     session = get_session()
     at = _aware(body["scheduled_at"])
     try:
-        sending.schedule_campaign(session, campaign, at, current_app.config, actor=api_user())
+        sending.schedule_campaign(session, campaign, at, current_settings(), actor=api_user())
     except TransitionError as exc:
         session.rollback()
         fail(409, exc.message.render(_))
@@ -300,7 +301,7 @@ def unschedule_campaign(_body: dict[str, Any], campaign_id: int):
 def _aware(moment: datetime) -> datetime:
     """A time without offset is a wall-clock time in the network's zone."""
     if moment.utcoffset() is None:
-        return moment.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+        return moment.replace(tzinfo=ZoneInfo(current_settings().TIMEZONE))
     return moment
 
 

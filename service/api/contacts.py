@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.api.auth import api_user, require_admin
+from service.api.auth import api_user
 from service.api.common import answer_links, api_blueprint, link, takes_upload
 from service.api.errors import fail
 from service.api.schemas import (
@@ -27,7 +27,7 @@ from service.api.schemas import (
     ImportFileSchema,
     ImportReportSchema,
 )
-from service.contacts import csvio, directory
+from service.contacts import csvio, deletion, directory
 from service.database import get_session
 from service.models import Contact
 from service.provinces import parse_province
@@ -199,10 +199,13 @@ def replace_contact(body: dict[str, Any], contact_id: int):
 @bp.alt_response(404, response="NOT_FOUND")
 def delete_contact(contact_id: int):
     """Delete a contact (admins only)"""
-    require_admin(_("Only an admin may delete contacts. Ask an admin, or change the contact."))
+    try:
+        deletion.check_may_delete(api_user())
+    except deletion.DeletionRefused as exc:
+        fail(403, exc.message.render(_))
     contact = _get_or_404(contact_id)
     session = get_session()
-    directory.delete_contact(session, contact, actor=api_user())
+    deletion.delete_contact(session, contact, actor=api_user())
     session.commit()
     return ""
 

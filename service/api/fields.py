@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from marshmallow import ValidationError, fields
 
 from service.dates import rfc3339, utc_to_local
 from service.ids import MAX_ID
+from service.settings import current_settings
 
 
 class WholeNumber(fields.Integer):
@@ -80,7 +80,7 @@ class Moment(fields.DateTime):
                 _(
                     "Give a date and time in ISO 8601 form, e.g. 2025-06-03T10:00:00+02:00; "
                     "without an offset it is read as time in %(timezone)s.",
-                    timezone=current_app.config["TIMEZONE"],
+                    timezone=current_settings().TIMEZONE,
                 )
             )
         return super().make_error(key, **kwargs)

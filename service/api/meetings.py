@@ -1,15 +1,16 @@
 """/api/v1/meetings: list, read, create and change meetings; their invitations and reminders.
 
-Thin views over `service.meetings.agenda`, which checks the input (times, end after start, status,
-capacity); the views commit once and record the audit entry, as the organiser pages do. There is
-no DELETE: a meeting that will not take place gets the status "cancelled".
+Thin views: `service.meetings.agenda` checks the input (times, end after start, status, capacity),
+`service.meetings.meeting_edit` creates or changes the meeting with its audit entry, calendar
+notices and waiting list, as for the organiser pages; the views commit once. There is no DELETE: a
+meeting that will not take place gets the status "cancelled".
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 
 from service.api.auth import api_user
@@ -27,8 +28,9 @@ from service.api.schemas import (
     ReminderSchema,
 )
 from service.database import get_session
-from service.meetings import agenda, invitations, notices, reminder_edit, reminders
-from service.models import Answer, Meeting, MeetingStatus, record_audit, utcnow
+from service.meetings import agenda, invitations, meeting_edit, reminder_edit, reminders
+from service.models import Answer, Meeting, MeetingStatus, utcnow
+from service.settings import current_settings
 
 bp = api_blueprint("api_meetings", "/meetings", "Meetings of the network.")
 
@@ -80,7 +82,7 @@ def _get_or_404(meeting_id: int) -> Meeting:
 
 def _validated(raw: dict[str, Any]) -> agenda.MeetingInput:
     try:
-        return agenda.validate_meeting_fields(raw, current_app.config["TIMEZONE"])
+        return agenda.validate_meeting_fields(raw, current_settings().TIMEZONE)
     except agenda.MeetingValidationError as exc:
         fail(
             422,
@@ -121,8 +123,7 @@ def create_meeting(body: dict[str, Any]):
     """
     data = _validated(body)
     session = get_session()
-    meeting = agenda.create_meeting(session, data)
-    record_audit(session, api_user(), "meeting.create", meeting, title=meeting.title, via="api")
+    meeting = meeting_edit.add_meeting(session, data, actor=api_user(), via="api")
     session.commit()
     return meeting, 201, {"Location": url_for(".read_meeting", meeting_id=meeting.id)}
 
@@ -140,21 +141,7 @@ def _update(meeting_id: int, body: dict[str, Any], *, replace: bool) -> Meeting:
     # PATCH checks the meeting as it will be, so a new start is compared with the stored end.
     data = _validated(body if replace else agenda.meeting_fields(meeting) | body)
     session = get_session()
-    changes = agenda.update_meeting(session, meeting, data)
-    if changes:
-        record_audit(session, api_user(), "meeting.update", meeting, changes=changes, via="api")
-        # A moved or cancelled meeting updates the calendars of those who said yes.
-        notices.meeting_changed(session, meeting, changes, now=utcnow())
-    promoted = agenda.promote_after_update(session, meeting, changes)
-    if promoted:
-        record_audit(
-            session,
-            api_user(),
-            "meeting.promote_waiting",
-            meeting,
-            contacts=[invitation.contact_id for invitation in promoted],
-            via="api",
-        )
+    meeting_edit.change_meeting(session, meeting, data, actor=api_user(), via="api")
     session.commit()
     return meeting
 
@@ -245,7 +232,7 @@ def list_reminders(meeting_id: int):
     said yes. Stored as offsets, so moving the meeting moves them.
     """
     meeting = _get_or_404(meeting_id)
-    schedule = reminders.reminder_schedule(meeting, current_app.config["TIMEZONE"])
+    schedule = reminders.reminder_schedule(meeting, current_settings().TIMEZONE)
     return {
         "items": [_reminder_json(reminder, due) for reminder, due in schedule],
         "stopped": reminder_edit.reminders_stopped(meeting),
@@ -284,7 +271,7 @@ def add_reminder(body: dict[str, Any], meeting_id: int):
             errors={name: [message.render(_)] for name, message in exc.errors.items()},
         )
     session.commit()
-    due = reminders.due_at(reminder, meeting, current_app.config["TIMEZONE"])
+    due = reminders.due_at(reminder, meeting, current_settings().TIMEZONE)
     return _reminder_json(reminder, due)
 
 

@@ -21,6 +21,7 @@ from service.meetings.agenda import MAX_CAPACITY
 from service.meetings.reminder_edit import AUDIENCES, MAX_DAYS_BEFORE
 from service.models import Consent, MeetingStatus
 from service.provinces import CHOICES
+from service.settings import current_settings
 
 CONSENT_VALUES = [c.value for c in Consent]
 MEETING_STATUSES = [s.value for s in MeetingStatus]
@@ -247,9 +248,8 @@ class MeetingSchema(StrictSchema):
 
 
 def _local_iso(moment) -> str:
-    from flask import current_app
 
-    return local_moment(moment, current_app.config["TIMEZONE"])
+    return local_moment(moment, current_settings().TIMEZONE)
 
 
 class MeetingWriteSchema(StrictSchema):

@@ -30,6 +30,7 @@ from service.models import Consent, Contact, record_audit, utcnow
 from service.provinces import CHOICES
 from service.public.contact_links import CARD, PREFERENCES, ContactSigner
 from service.public.views import reader_language
+from service.settings import current_settings
 
 # Posts per address: a person who mistyped signs up again; a bot cannot fill mailboxes.
 SIGNUP_LIMIT = "5 per hour"
@@ -87,7 +88,7 @@ def _request_signup(form: SignupForm) -> None:
         mailings=parse_mailings(form.mailings.data or []),
     )
     db = get_session()
-    signup.request_signup(db, data, secret_key=current_app.config["SECRET_KEY"])
+    signup.request_signup(db, data, secret_key=current_settings().SECRET_KEY)
     db.commit()
 
 
@@ -138,7 +139,7 @@ def confirm(token: str):
 
 
 def _signer(purpose: str) -> ContactSigner:
-    return ContactSigner(current_app.config["SECRET_KEY"], purpose)
+    return ContactSigner(current_settings().SECRET_KEY, purpose)
 
 
 def _contact(token: str):
@@ -220,7 +221,7 @@ def download_data(token: str):
     if not PostForm().validate_on_submit():
         return _page("audience/link_refused.html", 400, gone=False)
     card_token = _signer(CARD).token(contact.id)
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = current_settings().BASE_URL.rstrip("/")
     data = privacy.export_data(
         get_session(),
         contact,

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -23,12 +22,13 @@ from service.auth.users import authenticate
 from service.database import get_session
 from service.extensions import limiter
 from service.models import record_audit
+from service.settings import current_settings
 
 bp = Blueprint("auth", __name__)
 
 
 def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+    return current_settings().LOGIN_RATE_LIMIT
 
 
 # Spaces, line breaks and other control characters never occur in a path we link to; in the
@@ -83,7 +83,7 @@ def logout():
 def set_language():
     """Switch the interface between Dutch and English, for this organiser or browser session."""
     language = request.form.get("language", "nl")
-    if language in current_app.config["LANGUAGES"]:
+    if language in current_settings().LANGUAGES:
         session["lang"] = language
         if current_user.is_authenticated:
             db = get_session()

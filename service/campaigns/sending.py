@@ -7,13 +7,13 @@ here imports Flask.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from service.campaigns import store
 from service.campaigns.blocks import ContentError
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, allows, reason_message
@@ -40,7 +40,7 @@ class NotReadyError(ValueError):
 def check_ready(
     session: Session,
     campaign: Campaign,
-    config: Mapping[str, Any],
+    settings: Settings,
     *,
     now: datetime | None = None,
 ) -> None:
@@ -49,11 +49,11 @@ def check_ready(
     `now` is the moment it would start (the scheduler's clock); the default is the clock.
     """
     try:
-        preflight(session, campaign, config)
+        preflight(session, campaign, settings)
     # Content stored before a rule existed fails like a template (store.StoredContentError).
     except (TemplateError, ContentError) as exc:
         raise NotReadyError(Reason(ReasonCode.NOT_RENDERED, {"error": str(exc)})) from exc
-    errors = lint_errors(session, campaign, config, now=now)
+    errors = lint_errors(session, campaign, settings, now=now)
     if errors:
         raise NotReadyError(Reason(ReasonCode.CHECKS_FAILED, {"count": len(errors)}), errors)
 
@@ -61,7 +61,7 @@ def check_ready(
 def lint_errors(
     session: Session,
     campaign: Campaign,
-    config: Mapping[str, Any],
+    settings: Settings,
     *,
     now: datetime | None = None,
 ) -> list[Finding]:
@@ -72,8 +72,8 @@ def lint_errors(
             session,
             campaign,
             language=language,
-            network=network_from_config(config),
-            base_url=config["BASE_URL"],
+            network=network_from_config(settings),
+            base_url=settings.BASE_URL,
             now=now,
         )
         errors += [f for f in preview.lint if f.level == "error" and f not in errors]
@@ -81,7 +81,7 @@ def lint_errors(
 
 
 def send_campaign(
-    session: Session, campaign: Campaign, config: Mapping[str, Any], *, actor: User | None
+    session: Session, campaign: Campaign, settings: Settings, *, actor: User | None
 ) -> int:
     """Check the campaign, then record its deliveries and mark it sending; returns how many.
 
@@ -90,7 +90,7 @@ def send_campaign(
     first, so a campaign that is already sending is answered as such, not re-checked.
     """
     if allows(campaign.status, Action.START):
-        check_ready(session, campaign, config)
+        check_ready(session, campaign, settings)
     return start_sending(session, campaign, actor=actor)
 
 
@@ -98,7 +98,7 @@ def schedule_campaign(
     session: Session,
     campaign: Campaign,
     at: datetime,
-    config: Mapping[str, Any],
+    settings: Settings,
     *,
     actor: User | None,
     now: datetime | None = None,
@@ -109,12 +109,10 @@ def schedule_campaign(
     store.CampaignError for a moment that is not in the future, and NotReadyError when it
     cannot render or lint found errors. The campaign may be changed when it raises: roll back.
     """
-    store.schedule_campaign(
-        session, campaign, at, actor=actor, now=now, timezone=config["TIMEZONE"]
-    )
+    store.schedule_campaign(session, campaign, at, actor=actor, now=now, timezone=settings.TIMEZONE)
     # Checked now, so an organiser hears of a problem today, not when nobody is watching; and as
     # at the moment it will go, so an invitation that would arrive after the deadline is refused.
-    check_ready(session, campaign, config, now=at)
+    check_ready(session, campaign, settings, now=at)
 
 
 def failed_deliveries(session: Session, campaign_id: int, *, limit: int = 100) -> list[Delivery]:

@@ -1,6 +1,6 @@
 """ "Send a test to me": the campaign as its organiser would get it, through the real transport.
 
-The composer calls `send_test_email(session, campaign, organiser, current_app.config)`. The test
+The composer calls `send_test_email(session, campaign, organiser, settings)`. The test
 uses the organiser as sample recipient, in their language, with "[TEST] " before the subject, and
 goes through MAIL_TRANSPORT (the outbox by default, readable at /outbox/). Nothing here imports
 Flask.
@@ -8,13 +8,12 @@ Flask.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import parseaddr
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from service.campaigns.store import preview_campaign
 from service.mail import placeholders
 from service.mail.message import build_message
@@ -26,50 +25,50 @@ from service.public.webversion import web_version_url
 TEST_PREFIX = "[TEST] "
 
 
-def network_from_config(config: Mapping[str, Any]) -> Network:
+def network_from_config(settings: Settings) -> Network:
     """Who sends, from the settings: NETWORK_NAME, NETWORK_EMAIL and TIMEZONE."""
     return Network(
-        name=config["NETWORK_NAME"],
-        email=config["NETWORK_EMAIL"],
-        address=config.get("NETWORK_ADDRESS", ""),
-        timezone=config["TIMEZONE"],
+        name=settings.NETWORK_NAME,
+        email=settings.NETWORK_EMAIL,
+        address=settings.NETWORK_ADDRESS,
+        timezone=settings.TIMEZONE,
     )
 
 
-def sender_address(config: Mapping[str, Any]) -> str:
+def sender_address(settings: Settings) -> str:
     """The From address of every email: MAIL_DEFAULT_SENDER, else NETWORK_EMAIL."""
-    return parseaddr(config.get("MAIL_DEFAULT_SENDER") or "")[1] or config["NETWORK_EMAIL"]
+    return parseaddr(settings.MAIL_DEFAULT_SENDER or "")[1] or settings.NETWORK_EMAIL
 
 
-def sender_name(config: Mapping[str, Any]) -> str:
+def sender_name(settings: Settings) -> str:
     """The From name where nothing else names one (a campaign's own sender name goes first).
 
     MAIL_DEFAULT_SENDER may carry it, as Flask-Mail allows ("Opgavebeweging <post@example.nl>");
     else it is NETWORK_NAME.
     """
-    return parseaddr(config.get("MAIL_DEFAULT_SENDER") or "")[0] or config["NETWORK_NAME"]
+    return parseaddr(settings.MAIL_DEFAULT_SENDER or "")[0] or settings.NETWORK_NAME
 
 
 def build_test_message(
-    session: Session, campaign: Campaign, organiser: User, config: Mapping[str, Any]
+    session: Session, campaign: Campaign, organiser: User, settings: Settings
 ) -> EmailMessage:
     """The test email for this organiser, built but not sent; raises render.TemplateError."""
     language = organiser.language if organiser.language in ("nl", "en") else "nl"
-    base_url = config["BASE_URL"]
+    base_url = settings.BASE_URL
     name = organiser.name.strip() or organiser.email.split("@")[0]
     # The organiser is no subscriber: their personal links are the pages that act for nobody.
     sample = placeholders.stand_in_values(base_url, language) | {
         placeholders.FIRST_NAME: name.split()[0],
         placeholders.NAME: name,
         placeholders.WEB_VERSION_URL: web_version_url(
-            campaign.id, config["SECRET_KEY"], base_url, language
+            campaign.id, settings.SECRET_KEY, base_url, language
         ),
     }
     preview = preview_campaign(
         session,
         campaign,
         language=language,
-        network=network_from_config(config),
+        network=network_from_config(settings),
         base_url=base_url,
         sample=sample,
     )
@@ -79,21 +78,21 @@ def build_test_message(
         text=preview.text,
         to_name=organiser.name,
         to_email=organiser.email,
-        from_name=campaign.sender_name or sender_name(config),
-        from_email=sender_address(config),
-        reply_to=config["NETWORK_EMAIL"],
+        from_name=campaign.sender_name or sender_name(settings),
+        from_email=sender_address(settings),
+        reply_to=settings.NETWORK_EMAIL,
         headers={"X-Opgavepost-Campaign": str(campaign.id)},
     )
 
 
 def send_test_email(
-    session: Session, campaign: Campaign, organiser: User, config: Mapping[str, Any]
+    session: Session, campaign: Campaign, organiser: User, settings: Settings
 ) -> EmailMessage:
     """Send the campaign to the organiser as a test and return the message sent.
 
     Raises render.TemplateError (cannot render), transports.TransportConfigError (settings) or
     transports.TemporaryFailure / PermanentFailure (the transport refused it).
     """
-    message = build_test_message(session, campaign, organiser, config)
-    transport_from_config(config).send(message)
+    message = build_test_message(session, campaign, organiser, settings)
+    transport_from_config(settings).send(message)
     return message

@@ -79,6 +79,7 @@ from service.models import (
     Tag,
     utcnow,
 )
+from service.settings import current_settings
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 require_login(bp)
@@ -124,7 +125,7 @@ def create():
                 db,
                 kind=form.kind.data,
                 subject=_starting_subject(form.kind.data, meeting),
-                sender_name=sender_name(current_app.config),
+                sender_name=sender_name(current_settings()),
                 meeting_id=meeting.id if meeting else None,
                 blocks=_starting_blocks(form.kind.data, meeting),
                 # Every draft, a recap too, starts aimed at everyone who gave consent: that is
@@ -324,7 +325,7 @@ def send_test(campaign_id: int):
     if not BodyForm().validate_on_submit():
         abort(400)
     try:
-        send_test_email(db, campaign, current_user, current_app.config)
+        send_test_email(db, campaign, current_user, current_settings())
     except (TemplateError, TransportConfigError, TransportError, ValueError) as exc:
         current_app.logger.warning("test send of campaign %s failed: %s", campaign.id, exc)
         reason = delivery_reason(str(exc))
@@ -344,7 +345,7 @@ def confirm_send(campaign_id: int):
     form = BodyForm()
     if form.validate_on_submit():
         try:
-            count = sending.send_campaign(db, campaign, current_app.config, actor=current_user)
+            count = sending.send_campaign(db, campaign, current_settings(), actor=current_user)
         except TransitionError as exc:
             db.rollback()
             flash(exc.message.render(_), "error")
@@ -367,9 +368,9 @@ def schedule(campaign_id: int):
     form = ScheduleForm()
     if not form.validate_on_submit():
         return _send_page(db, campaign, BodyForm(), form, status=422)
-    at = dates.local_to_utc(form.date.data, form.time.data, current_app.config["TIMEZONE"])
+    at = dates.local_to_utc(form.date.data, form.time.data, current_settings().TIMEZONE)
     try:
-        sending.schedule_campaign(db, campaign, at, current_app.config, actor=current_user)
+        sending.schedule_campaign(db, campaign, at, current_settings(), actor=current_user)
     except TransitionError as exc:
         db.rollback()
         flash(exc.message.render(_), "error")
@@ -458,7 +459,7 @@ def _send_page(db, campaign: Campaign, form: BodyForm, schedule_form: ScheduleFo
     """The confirmation page: recipients, the checks, send now, or schedule for later."""
     problem, findings = None, []
     try:
-        sending.check_ready(db, campaign, current_app.config)
+        sending.check_ready(db, campaign, current_settings())
     except sending.NotReadyError as exc:
         problem, findings = exc.message.render(_), exc.findings
     page = render_template(
@@ -467,7 +468,7 @@ def _send_page(db, campaign: Campaign, form: BodyForm, schedule_form: ScheduleFo
         form=form,
         schedule_form=schedule_form,
         schedule=_schedule_state(campaign),
-        timezone=current_app.config["TIMEZONE"],
+        timezone=current_settings().TIMEZONE,
         recipients=count_recipients(db, campaign.audience or {}, mailing_of(campaign.kind)),
         problem=problem,
         findings=findings,
@@ -480,7 +481,7 @@ def _schedule_form(campaign: Campaign) -> ScheduleForm:
     """The schedule form, showing the campaign's current moment when it has one."""
     if campaign.scheduled_at is None:
         return ScheduleForm(formdata=None)
-    local = dates.utc_to_local(campaign.scheduled_at, current_app.config["TIMEZONE"])
+    local = dates.utc_to_local(campaign.scheduled_at, current_settings().TIMEZONE)
     return ScheduleForm(formdata=None, date=local.date(), time=local.time().replace(second=0))
 
 
@@ -637,7 +638,7 @@ def _preview_or_none(db, campaign: Campaign, language: str) -> store.Preview | N
             campaign,
             language=language,
             network=_network(),
-            base_url=current_app.config["BASE_URL"],
+            base_url=current_settings().BASE_URL,
         )
     except TemplateError as exc:
         current_app.logger.warning("campaign %s does not render: %s", campaign.id, exc)
@@ -702,7 +703,7 @@ def _held_meetings(db) -> list[Meeting]:
 
 
 def _meeting_label(meeting: Meeting) -> str:
-    day = dates.format_local_date(meeting.starts_at, current_app.config["TIMEZONE"], _language())
+    day = dates.format_local_date(meeting.starts_at, current_settings().TIMEZONE, _language())
     return f"{day} · {meeting.host_organisation} · {meeting.title}"
 
 
@@ -730,7 +731,7 @@ def _starting_blocks(kind: str, meeting: Meeting | None) -> list[dict[str, Any]]
     text: dict[str, Any] = {"type": "text", "body": ""}
     if meeting is None:
         return [text]
-    timezone = current_app.config["TIMEZONE"]
+    timezone = current_settings().TIMEZONE
     day: date = dates.utc_to_local(meeting.starts_at, timezone).date()
     place = meeting.venue
     if meeting.city and meeting.city not in place:
@@ -748,7 +749,7 @@ def _starting_blocks(kind: str, meeting: Meeting | None) -> list[dict[str, Any]]
 
 
 def _network() -> Network:
-    return network_from_config(current_app.config)
+    return network_from_config(current_settings())
 
 
 def _language() -> str:

@@ -34,6 +34,7 @@ from service.models import Consent, Contact, NetworkCard, utcnow
 from service.provinces import CHOICES
 from service.public.contact_links import CARD, WALL, ContactSigner
 from service.public.views import reader_language
+from service.settings import current_settings
 
 bp = Blueprint("cards", __name__)
 
@@ -47,7 +48,7 @@ def photo_folder() -> Path:
 
 
 def _signer(purpose: str) -> ContactSigner:
-    return ContactSigner(current_app.config["SECRET_KEY"], purpose)
+    return ContactSigner(current_settings().SECRET_KEY, purpose)
 
 
 def _private(response):
@@ -101,7 +102,7 @@ def photo_too_large(_exc):
     with force_locale(reader_language(contact)) if public else nullcontext():
         message = _(
             "The photo is too large: at most %(mb)s MB is accepted.",
-            mb=current_app.config["MAX_UPLOAD_MB"],
+            mb=current_settings().MAX_UPLOAD_MB,
         )
         return _private(current_app.make_response(error_response(413, message)))
 
@@ -134,7 +135,7 @@ def _save(contact: Contact, form: CardForm) -> NetworkCard | None:
     prepared = None
     upload = form.new_upload()
     if upload is not None:
-        max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+        max_bytes = current_settings().MAX_UPLOAD_MB * 1024 * 1024
         try:
             prepared = photos.prepare_photo(upload.read(), max_bytes=max_bytes)
         except photos.PhotoError as exc:
@@ -174,7 +175,7 @@ def _card_values(card: NetworkCard, contact: Contact, photo_url, **values) -> di
         "contact": contact,
         "photo_url": photo_url(card.photo) if card.photo else None,
         "hidden_without_consent": card.on_wall and contact.consent != Consent.GIVEN,
-        "max_mb": current_app.config["MAX_UPLOAD_MB"],
+        "max_mb": current_settings().MAX_UPLOAD_MB,
     } | values
 
 
@@ -314,7 +315,7 @@ def edit(contact_id: int):
         form=form,
         saved=bool(saved),
         organiser=True,
-        card_link=_signer(CARD).url(contact.id, current_app.config["BASE_URL"]),
+        card_link=_signer(CARD).url(contact.id, current_settings().BASE_URL),
         **_card_values(card, contact, lambda name: url_for("cards.organiser_photo", filename=name)),
     )
     return _private(current_app.make_response((html, 422 if submitted and not saved else 200)))

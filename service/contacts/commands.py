@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from service.contacts import csvio
 from service.database import session_scope
+from service.settings import current_settings
 
 
 @click.group("contacts")
@@ -47,5 +48,5 @@ def import_command(file: Path) -> None:
 def export_command(file: Path) -> None:
     """Write every contact to FILE as CSV (UTF-8 with BOM, semicolons: opens in Dutch Excel)."""
     with session_scope(current_app) as session, file.open("w", encoding="utf-8", newline="") as out:
-        count = csvio.export_contacts(session, out, timezone=current_app.config["TIMEZONE"])
+        count = csvio.export_contacts(session, out, timezone=current_settings().TIMEZONE)
     click.echo(f"Exported {count} contacts to {file}.")

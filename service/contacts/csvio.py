@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from service.contacts import directory
 from service.messages import N_, Message
 from service.models import Consent, Contact, Tag, User, record_audit
@@ -534,7 +535,7 @@ def _export_row(contact: Contact, timezone: ZoneInfo) -> list[str]:
     return [protect_cell(value) for value in values]
 
 
-def iter_export(session: Session, timezone: str = "Europe/Amsterdam") -> Iterator[str]:
+def iter_export(session: Session, timezone: str = Settings.TIMEZONE) -> Iterator[str]:
     """The export file in pieces of text (BOM and header first), for streaming to a browser."""
     zone = ZoneInfo(timezone)
     buffer = io.StringIO()
@@ -554,7 +555,7 @@ def export_contacts(
     out: TextIO,
     *,
     actor: User | None = None,
-    timezone: str = "Europe/Amsterdam",
+    timezone: str = Settings.TIMEZONE,
 ) -> int:
     """Write every contact as CSV to the text file `out` (opened with newline=""); return count."""
     for piece in iter_export(session, timezone):

@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -22,7 +21,7 @@ from werkzeug.utils import secure_filename
 
 from service.audience import subscriptions
 from service.auth.access import require_login
-from service.contacts import csvio, directory
+from service.contacts import csvio, deletion, directory
 from service.contacts.forms import (
     ContactForm,
     DeleteForm,
@@ -34,6 +33,7 @@ from service.contacts.forms import (
 from service.database import get_session
 from service.models import Consent, Contact, utcnow
 from service.provinces import CHOICES
+from service.settings import current_settings
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 require_login(bp)
@@ -65,7 +65,7 @@ def index():
         province=province,
         tag=tag,
         page=request.args.get("page", 1, type=int),
-        per_page=current_app.config["CONTACTS_PER_PAGE"],
+        per_page=current_settings().CONTACTS_PER_PAGE,
     )
     filters = {"q": q or None, "province": province, "tag": tag}
     return render_template(
@@ -133,6 +133,7 @@ def edit(contact_id: int):
         "contacts/form.html",
         form=form,
         contact=contact,
+        may_delete=deletion.may_delete_contacts(current_user),
         mailings=[
             (_(subscriptions.MAILING_LABELS[row.mailing]), row)
             for row in subscriptions.subscriptions_of(db, contact.id)
@@ -142,12 +143,16 @@ def edit(contact_id: int):
 
 @bp.route("/<int:contact_id>/delete", methods=["GET", "POST"])
 def delete(contact_id: int):
+    try:
+        deletion.check_may_delete(current_user)
+    except deletion.DeletionRefused as exc:
+        abort(403, exc.message.render(_))
     db = get_session()
     contact = _get_or_404(contact_id)
     form = DeleteForm()
     if form.validate_on_submit():
         label = _label(contact)
-        directory.delete_contact(db, contact, actor=current_user)
+        deletion.delete_contact(db, contact, actor=current_user)
         db.commit()
         flash(_("Contact %(name)s was deleted.", name=label), "success")
         return redirect(url_for("contacts.index"))
@@ -183,7 +188,7 @@ def export_csv():
     # Taking the address list out of the service is recorded before the first byte leaves.
     csvio.record_export(db, current_user, count)
     db.commit()
-    timezone = current_app.config["TIMEZONE"]
+    timezone = current_settings().TIMEZONE
 
     def pieces():
         # The request's own session is closed before the body streams; get_session() here opens

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
-from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
 
+from config.settings import Settings
 from service import migrate
 from service.database import get_engine, session_scope
+from service.settings import change_settings, settings_of
 
 
 @click.group("demo")
@@ -72,7 +72,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
     from service.mail.worker import LOG_FORMAT
 
     app = current_app._get_current_object()
-    _check_mail_settings(app.config)
+    settings = settings_of(app)
+    _check_mail_settings(settings)
     engine = get_engine()
     try:
         migrate.upgrade(engine)
@@ -87,8 +88,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
         demo = load_demo(session)
         admin = ensure_first_admin(
             session,
-            app.config.get("ADMIN_EMAIL") or DEFAULT_ADMIN_EMAIL,
-            app.config.get("ADMIN_PASSWORD"),
+            settings.ADMIN_EMAIL or DEFAULT_ADMIN_EMAIL,
+            settings.ADMIN_PASSWORD,
         )
     # Printed only after the commit, so a password on screen always belongs to a stored account.
     if demo is not None:
@@ -103,7 +104,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     url = display_url(host, port)
     if "BASE_URL" not in os.environ:
         # Links in emails should lead to where this server really listens.
-        app.config["BASE_URL"] = url.rstrip("/")
+        change_settings(app, BASE_URL=url.rstrip("/"))
     # The send loop's lines (service.*) on stderr beside gunicorn's own.
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # The worker is forked from this process; connections opened above must not be shared with it.
@@ -117,12 +118,12 @@ def serve_command(host: str, port: int, threads: int) -> None:
     ).run()
 
 
-def _check_mail_settings(config: Mapping[str, Any]) -> None:
+def _check_mail_settings(settings: Settings) -> None:
     """Stop with one line (exit 2) when MAIL_TRANSPORT cannot be set up, before anything starts."""
     from service.cli import SettingsProblem
     from service.mail.transports import TransportConfigError, transport_from_config
 
     try:
-        transport_from_config(config).close()
+        transport_from_config(settings).close()
     except TransportConfigError as exc:
         raise SettingsProblem(str(exc)) from exc

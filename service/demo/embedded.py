@@ -89,9 +89,11 @@ def start_background_jobs(app: Any) -> BackgroundJobs:
     the web app and the scheduler still run. Stop both with `.stop()`.
     """
     sessions = app.extensions["db_sessionmaker"]
+    # Taken as create_app keeps them (service.settings), without importing Flask here.
+    settings = app.extensions["settings"]
     sender = None
     try:
-        loop = WorkerLoop.from_config(app.config, sessions)
+        loop = WorkerLoop.from_config(settings, sessions)
     except TransportConfigError as exc:
         log.error("the send loop did not start: %s", exc)
     else:
@@ -99,7 +101,7 @@ def start_background_jobs(app: Any) -> BackgroundJobs:
         log.info("send loop started in this process: %s", loop.describe())
     # APScheduler logs every run of its 30 s job; the tick logs what it did, when it did something.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    clock = Clock(sessions, app.config)
+    clock = Clock(sessions, settings)
     scheduler = build_scheduler(clock, blocking=False)
     scheduler.start()
     log.info("scheduler started in this process, lease holder %s", clock.holder)

@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from service.cli import SettingsProblem
 from service.mail.transports import TransportConfigError
 from service.mail.worker import LOG_FORMAT, SendThread, WorkerLoop
+from service.settings import settings_of
 
 log = logging.getLogger("service.mail.worker")
 
@@ -33,7 +34,7 @@ def worker_command(once: bool) -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     app = current_app._get_current_object()
     try:
-        loop = WorkerLoop.from_config(app.config, app.extensions["db_sessionmaker"])
+        loop = WorkerLoop.from_config(settings_of(app), app.extensions["db_sessionmaker"])
     except TransportConfigError as exc:
         raise SettingsProblem(str(exc)) from exc
     log.info("send worker started: %s%s", loop.describe(), ", once" if once else "")

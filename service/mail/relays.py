@@ -24,12 +24,12 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
 from email.utils import getaddresses
 from typing import Any
 
 import requests
 
+from config.settings import Settings
 from service.addresses import wire_address
 from service.mail.outgoing import Outgoing
 from service.mail.transports import (
@@ -393,7 +393,7 @@ class PostmarkRelay(HttpRelay):
         return outcomes
 
 
-def _required(config: Mapping[str, Any], name: str, kind: str) -> str:
+def _required(config: Settings, name: str, kind: str) -> str:
     value = config.get(name)
     if not value:
         raise TransportConfigError(
@@ -402,7 +402,7 @@ def _required(config: Mapping[str, Any], name: str, kind: str) -> str:
     return str(value)
 
 
-def relay_from_config(kind: str, config: Mapping[str, Any]) -> HttpRelay:
+def relay_from_config(kind: str, config: Settings) -> HttpRelay:
     """The Mailgun or Postmark relay, set up from the MAILGUN_* or POSTMARK_* settings."""
     if kind == "mailgun":
         return MailgunRelay(

@@ -28,7 +28,7 @@ a campaign: with no campaign to wait or pause, a relay that is down puts the mes
 for a while. Each is built from its `kind` (service/mail/notice_mail.py); campaign mail keeps its
 fast path.
 
-Nothing here imports Flask; `SendLoop.from_config` takes a settings mapping and a session maker.
+Nothing here imports Flask; `SendLoop.from_config` takes the Settings and a session maker.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +49,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from service.addresses import AddressNotSendable, ascii_domain
 from service.audience.signup import SIGNUP_CONFIRM, build_confirmation
 from service.campaigns.blocks import CampaignContent, ContentError
@@ -116,7 +117,7 @@ class SendSettings:
     idle_seconds: float = 1.0
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> SendSettings:
+    def from_config(cls, config: Settings) -> SendSettings:
         """The settings MAIL_BATCH_SIZE, MAIL_LEASE_SECONDS, MAIL_RETRY_DAYS, ... name."""
         return cls(
             batch_size=int(config.get("MAIL_BATCH_SIZE", 200)),
@@ -154,7 +155,7 @@ class CampaignMail:
 class MessageFactory:
     """Makes each delivery's `Outgoing`; renders a campaign only when its version is new."""
 
-    def __init__(self, config: Mapping[str, Any]):
+    def __init__(self, config: Settings):
         self.config = config
         self.network = network_from_config(config)
         self.base_url = str(config["BASE_URL"]).rstrip("/")
@@ -389,7 +390,7 @@ def list_id(network_name: str, base_url: str) -> str:
     return f'"{label}" <{slug}.{host}>' if label.isascii() and label else f"<{slug}.{host}>"
 
 
-def preflight(session: Session, campaign: Campaign, config: Mapping[str, Any]) -> None:
+def preflight(session: Session, campaign: Campaign, config: Settings) -> None:
     """Render the campaign in every language the way the loop will; raises TemplateError.
 
     Called before a campaign starts, so a broken template is refused before anything is sent.
@@ -442,7 +443,7 @@ class SendLoop:
         self,
         sessions: Callable[[], Session],
         transport: Transport,
-        config: Mapping[str, Any],
+        config: Settings,
         *,
         settings: SendSettings | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -457,7 +458,7 @@ class SendLoop:
         self.stopping = threading.Event()
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], sessions: Callable[[], Session]) -> SendLoop:
+    def from_config(cls, config: Settings, sessions: Callable[[], Session]) -> SendLoop:
         """A loop with the transport MAIL_TRANSPORT names."""
         return cls(sessions, transport_from_config(config), config)
 

@@ -24,13 +24,14 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
 
+from config.settings import Settings
 from service.addresses import AddressNotSendable
 from service.mail.outgoing import Outgoing, from_email_message
 
@@ -291,12 +292,12 @@ class OutboxTransport(Transport):
         os.replace(draft, self.folder / name)
 
 
-def outbox_folder(config: Mapping[str, Any]) -> Path:
+def outbox_folder(config: Settings) -> Path:
     """The folder the outbox transport writes to: instance/outbox (MAIL_OUTBOX_PATH)."""
     return Path(config["MAIL_OUTBOX_PATH"])
 
 
-def transport_from_config(config: Mapping[str, Any]) -> Transport:
+def transport_from_config(config: Settings) -> Transport:
     """The transport MAIL_TRANSPORT names, set up from the other MAIL_* settings."""
     kind = config.get("MAIL_TRANSPORT", "outbox")
     if kind == "outbox":

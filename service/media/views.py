@@ -27,6 +27,7 @@ from service.errors import error_response
 from service.forms import AppForm
 from service.media import storage
 from service.models import MediaFile
+from service.settings import current_settings
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
@@ -82,7 +83,7 @@ def index():
             return _page(form, session), 422
         session.commit()
         media = stored.media
-        url = storage.media_url(media.filename, current_app.config["BASE_URL"])
+        url = storage.media_url(media.filename, current_settings().BASE_URL)
         if _wants_json():
             return jsonify(url=url, width=media.width, height=media.height), (
                 201 if stored.created else 200
@@ -96,7 +97,7 @@ def _page(form: UploadForm, session):
     images = session.scalars(
         select(MediaFile).order_by(MediaFile.created_at.desc(), MediaFile.id.desc()).limit(RECENT)
     )
-    base_url = current_app.config["BASE_URL"]
+    base_url = current_settings().BASE_URL
     rows = [(m, storage.media_url(m.filename, base_url)) for m in images]
     return render_template("media/index.html", form=form, images=rows)
 
@@ -108,7 +109,7 @@ def too_large(_exc):
         return error_response(413)
     message = _(
         "The upload is too large: at most %(mb)s MB is accepted. Split the file and try again.",
-        mb=current_app.config["MAX_UPLOAD_MB"],
+        mb=current_settings().MAX_UPLOAD_MB,
     )
     return jsonify(error=message), 413
 

@@ -37,10 +37,8 @@ from service.dates import (
     utc_to_local,
 )
 from service.ids import whole_number
-from service.meetings.invitations import promote_waiting
-from service.meetings.notices import notify_promoted
 from service.messages import N_, Message
-from service.models import Invitation, Meeting, MeetingStatus
+from service.models import Meeting, MeetingStatus
 
 # field -> longest value the database column holds
 TEXT_LIMITS: dict[str, int] = {
@@ -408,18 +406,6 @@ def capacity_raised(changes: Mapping[str, Any]) -> bool:
         return False
     old, new = changes["capacity"]
     return old is not None and (new is None or new > old)
-
-
-def promote_after_update(
-    session: Session, meeting: Meeting, changes: Mapping[str, Any]
-) -> list[Invitation]:
-    """Give new places to those waiting when the changes made room, and tell them (hook)."""
-    if not capacity_raised(changes):
-        return []
-    promoted = promote_waiting(session, meeting)
-    if promoted:
-        notify_promoted(session, promoted)
-    return promoted
 
 
 def update_meeting(session: Session, meeting: Meeting, data: MeetingInput) -> dict[str, Any]:

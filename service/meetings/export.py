@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
+from config.settings import Settings
 from service.contacts.csvio import EXPORT_DELIMITER, protect_cell
 from service.meetings.invitations import InvitationRow
 from service.models import Answer
@@ -37,7 +38,7 @@ ANSWER_WORDS = {
 ATTENDED_WORDS = {True: "ja", False: "nee", None: ""}
 
 
-def invitations_csv(rows: Iterable[InvitationRow], timezone: str = "Europe/Amsterdam") -> str:
+def invitations_csv(rows: Iterable[InvitationRow], timezone: str = Settings.TIMEZONE) -> str:
     """The whole file as text, BOM first; encode it as UTF-8 to send it."""
     zone = ZoneInfo(timezone)
     buffer = io.StringIO()

@@ -7,8 +7,9 @@ POST (the public answer page asks to confirm), through `answer_invitation`, whic
 - puts a yes on the waiting list when the meeting is full (first come, first promoted);
 - promotes the first person waiting when someone with a place says no, or capacity grows.
 
-The caller queues the emails the result asks for (confirmation with the calendar invitation,
-promotion notice, calendar cancel); see `AnswerResult`. Nothing here imports Flask.
+The emails the result asks for (confirmation with the calendar invitation, promotion notice,
+calendar cancel; see `AnswerResult`) are queued in the same transaction by
+service/meetings/answering.py, which the answer page calls. Nothing here imports Flask.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Each email is one row of the outbox (`deliveries` with campaign_id NULL, a `kind`, the meeting and
 a JSON `payload`), so the send loop gives it the same lease, retries, deadline and hourly limit
-as campaign mail, and it goes only once the answer is committed. The send loop builds the message
-from the kind when it sends it (service/mail/notice_mail.py):
+as campaign mail. It is queued in the transaction of the answer or change it is about
+(service/meetings/answering.py, meeting_edit.py), so it exists exactly when that is committed.
+The send loop builds the message from the kind when it sends it (service/mail/notice_mail.py):
 
 - answer_yes: "Je bent aangemeld" with the iCalendar REQUEST (payload {"sequence": n});
 - answer_waiting: "Je staat op de wachtlijst (nummer N)" (payload {"position": N}), no calendar;

@@ -9,14 +9,13 @@ second scheduler neither skips nor repeats it. Nothing here imports Flask.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from service.campaigns import store
 from service.campaigns.lint import meeting_findings
 from service.dates import format_local_date, local_to_utc, utc_to_local
@@ -77,7 +76,7 @@ class SentReminder:
 
 
 def send_due_reminders(
-    session: Session, *, now: datetime, config: Mapping[str, Any]
+    session: Session, *, now: datetime, settings: Settings
 ) -> list[SentReminder]:
     """Start every reminder that is due at `now`; the caller commits.
 
@@ -87,7 +86,7 @@ def send_due_reminders(
     down long enough that two reminders of the same audience are due, only the later (nearer the
     meeting) is sent. Those passed over are marked done without mail, so each is reported once.
     """
-    timezone = config["TIMEZONE"]
+    timezone = settings.TIMEZONE
     candidates = session.execute(
         select(Reminder, Meeting)
         .join(Meeting, Meeting.id == Reminder.meeting_id)

@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -25,7 +24,7 @@ from service.meetings import (
     by_hand,
     export,
     invitations,
-    notices,
+    meeting_edit,
     reminder_edit,
     reminders,
 )
@@ -38,6 +37,7 @@ from service.meetings.forms import (
     ReminderForm,
 )
 from service.models import Answer, Meeting, MeetingStatus, record_audit, utcnow
+from service.settings import current_settings
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 require_login(bp)
@@ -71,8 +71,7 @@ def create():
     data = _checked(form)
     if data is not None:
         db = get_session()
-        meeting = agenda.create_meeting(db, data)
-        record_audit(db, current_user, "meeting.create", meeting, title=meeting.title)
+        meeting = meeting_edit.add_meeting(db, data, actor=current_user)
         db.commit()
         flash(_("Meeting “%(title)s” is saved.", title=meeting.title), "success")
         return redirect(url_for("meetings.index"))
@@ -83,24 +82,11 @@ def create():
 def edit(meeting_id: int):
     db = get_session()
     meeting = _get_or_404(meeting_id)
-    timezone = current_app.config["TIMEZONE"]
+    timezone = current_settings().TIMEZONE
     form = MeetingForm(data=agenda.local_form_fields(meeting, timezone))
     data = _checked(form)
     if data is not None:
-        changes = agenda.update_meeting(db, meeting, data)
-        if changes:
-            record_audit(db, current_user, "meeting.update", meeting, changes=changes)
-            # A moved or cancelled meeting updates the calendars of those who said yes.
-            notices.meeting_changed(db, meeting, changes, now=utcnow())
-        promoted = agenda.promote_after_update(db, meeting, changes)
-        if promoted:
-            record_audit(
-                db,
-                current_user,
-                "meeting.promote_waiting",
-                meeting,
-                contacts=[invitation.contact_id for invitation in promoted],
-            )
+        meeting_edit.change_meeting(db, meeting, data, actor=current_user)
         db.commit()
         flash(_("Meeting “%(title)s” is saved.", title=meeting.title), "success")
         return redirect(url_for("meetings.index"))
@@ -143,7 +129,7 @@ def add_reminder(meeting_id: int):
             if not form[name].errors:
                 form[name].errors = [*form[name].errors, message.render(_)]
     db.rollback()
-    timezone = current_app.config["TIMEZONE"]
+    timezone = current_settings().TIMEZONE
     meeting_form = MeetingForm(formdata=None, data=agenda.local_form_fields(meeting, timezone))
     return _edit_page(meeting, meeting_form, form, status=400)
 
@@ -165,7 +151,7 @@ def remove_reminder(meeting_id: int, reminder_id: int):
 
 
 def _edit_page(meeting: Meeting, form: MeetingForm, reminder_form: ReminderForm, status=200):
-    timezone = current_app.config["TIMEZONE"]
+    timezone = current_settings().TIMEZONE
     return (
         render_template(
             "meetings/form.html",
@@ -272,7 +258,7 @@ def invitations_csv(meeting_id: int):
     # Taking a list of names out of the service is recorded, as the contacts export is.
     record_audit(db, current_user, "meeting.invitations_export", meeting, invitations=len(rows))
     db.commit()
-    body = export.invitations_csv(rows, current_app.config["TIMEZONE"])
+    body = export.invitations_csv(rows, current_settings().TIMEZONE)
     filename = f"uitnodigingen-{meeting.id}-{meeting.starts_at:%Y-%m-%d}.csv"
     return Response(
         body.encode("utf-8"),
@@ -316,7 +302,7 @@ def _checked(form: MeetingForm) -> agenda.MeetingInput | None:
         return None
     form.validate()
     try:
-        data = agenda.validate_meeting_fields(form.data, current_app.config["TIMEZONE"])
+        data = agenda.validate_meeting_fields(form.data, current_settings().TIMEZONE)
     except agenda.MeetingValidationError as exc:
         for name, message in exc.messages(_).items():
             # The form's own message (e.g. an unreadable date) is the more precise one.

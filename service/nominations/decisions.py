@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from service.meetings import agenda
+from service.meetings import agenda, meeting_edit
 from service.messages import N_, Message
 from service.models import (
     HostProposal,
@@ -161,11 +161,10 @@ def plan_meeting(
         },
         timezone,
     )
-    meeting = agenda.create_meeting(session, data)
+    meeting = meeting_edit.add_meeting(session, data, actor=user)
     proposal.status = HOST_PLANNED
     proposal.meeting_id = meeting.id
     record_audit(session, user, "host_proposal.plan", proposal, meeting=meeting.id)
-    record_audit(session, user, "meeting.create", meeting, title=meeting.title)
     return meeting
 
 

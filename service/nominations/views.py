@@ -39,6 +39,7 @@ from service.nominations.forms import (
     PostForm,
 )
 from service.public.views import reader_language
+from service.settings import current_settings
 
 # Posts per address: enough for a person who puts forward a few colleagues in one go, too few
 # for a bot to fill the queue.
@@ -253,7 +254,7 @@ def plan_meeting(proposal_id: int):
         moment = decisions.MeetingMoment(form.date.data, form.start_time.data, form.end_time.data)
         try:
             meeting = decisions.plan_meeting(
-                db, proposal, current_user, moment, timezone=current_app.config["TIMEZONE"]
+                db, proposal, current_user, moment, timezone=current_settings().TIMEZONE
             )
         except MeetingValidationError as exc:
             db.rollback()

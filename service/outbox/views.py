@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, make_response, render_template
+from flask import Blueprint, make_response, render_template
 
 from service.auth.access import require_login
 from service.errors import error_response
 from service.outbox import reader
+from service.settings import current_settings
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 require_login(bp)
@@ -22,7 +23,7 @@ EMAIL_CSP = (
 
 
 def _folder() -> Path:
-    return Path(current_app.config["MAIL_OUTBOX_PATH"])
+    return Path(current_settings().MAIL_OUTBOX_PATH)
 
 
 @bp.get("/")

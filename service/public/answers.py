@@ -18,7 +18,6 @@ from wtforms.validators import InputRequired, Length
 
 from service.database import get_session
 from service.forms import AppForm
-from service.meetings import notices
 from service.meetings.answer_links import NO, YES
 from service.meetings.answer_page import (
     LinkProblem,
@@ -28,15 +27,12 @@ from service.meetings.answer_page import (
     preselected_choice,
     waiting_position,
 )
-from service.meetings.invitations import (
-    AnswerClosed,
-    answer_invitation,
-    closed_reason,
-    colleagues_coming,
-)
+from service.meetings.answering import answer_and_notify
+from service.meetings.invitations import AnswerClosed, closed_reason, colleagues_coming
 from service.messages import Message
 from service.models import Answer, Contact, Invitation, utcnow
 from service.public.views import bp, reader_language
+from service.settings import current_settings
 
 REMARK_LIMIT = 2000
 # An altered token is a bad request; a deleted contact or meeting, or a contact who was never
@@ -111,7 +107,7 @@ def _facts(invitation: Invitation, language: str) -> dict:
     return {
         "invitation": invitation,
         "meeting": meeting,
-        "when": meeting_when(meeting, current_app.config["TIMEZONE"], language),
+        "when": meeting_when(meeting, current_settings().TIMEZONE, language),
         "place": meeting_place(meeting),
         "answer": invitation.answer.value,
         "position": (
@@ -125,7 +121,7 @@ def _facts(invitation: Invitation, language: str) -> dict:
 @bp.get("/antwoord/<token>")
 def answer_page(token: str):
     """Show the meeting and ask to confirm the answer; opening the link changes nothing."""
-    opened = open_answer_link(get_session(), token, current_app.config["SECRET_KEY"])
+    opened = open_answer_link(get_session(), token, current_settings().SECRET_KEY)
     if opened.problem is not None:
         return _refusal(opened.problem)
     invitation = opened.invitation
@@ -142,31 +138,26 @@ def answer_page(token: str):
 def answer(token: str):
     """Record the confirmed answer and show what it means: a place, the waiting list, or no."""
     db = get_session()
-    opened = open_answer_link(db, token, current_app.config["SECRET_KEY"])
+    opened = open_answer_link(db, token, current_settings().SECRET_KEY)
     if opened.problem is not None:
         return _refusal(opened.problem)
     invitation = opened.invitation
     form = AnswerForm()
     if not form.validate():
         return _answer_page(invitation, form, status=422)
-    now = utcnow()
     try:
-        result = answer_invitation(
+        # The answer with its confirmation, calendar invitation or cancel and promotion notices.
+        answer_and_notify(
             db,
             invitation,
             coming=form.choice.data == YES,
             remark=form.remark.data or "",
             show_to_colleagues=form.show_to_colleagues.data,
-            now=now,
         )
     except AnswerClosed as closed:
         db.rollback()
         return _answer_page(invitation, AnswerForm(formdata=None), closed=closed.message)
     db.commit()
-    if result.changed:
-        # Confirmation, calendar invitation or cancel, promotion notices: queued by notices.
-        notices.after_answer(db, result, now=now)
-        db.commit()
     language = reader_language(invitation.contact)
     return _page("public/answer_done.html", 200, invitation.contact, **_facts(invitation, language))
 

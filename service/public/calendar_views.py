@@ -18,6 +18,7 @@ from service.mail.notice_mail import calendar_meeting, uid_domain
 from service.meetings.calendar import ics_bytes, meeting_calendar
 from service.models import Meeting, MeetingStatus
 from service.public.views import bp
+from service.settings import current_settings
 
 # Meetings whose calendar file anyone may download.
 DOWNLOADABLE = frozenset({MeetingStatus.PUBLISHED, MeetingStatus.HELD})
@@ -29,14 +30,14 @@ def meeting_ics(meeting_id: int):
     meeting = get_session().get(Meeting, meeting_id)
     if meeting is None or meeting.status not in DOWNLOADABLE:
         abort(404)
-    config = current_app.config
+    settings = current_settings()
     calendar = meeting_calendar(
         calendar_meeting(meeting),
         method="PUBLISH",
-        uid_domain=uid_domain(config["BASE_URL"], sender_address(config)),
-        timezone=config["TIMEZONE"],
-        organizer_email=config["NETWORK_EMAIL"],
-        organizer_name=config["NETWORK_NAME"],
+        uid_domain=uid_domain(settings.BASE_URL, sender_address(settings)),
+        timezone=settings.TIMEZONE,
+        organizer_email=settings.NETWORK_EMAIL,
+        organizer_name=settings.NETWORK_NAME,
     )
     response = current_app.response_class(ics_bytes(calendar), mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"

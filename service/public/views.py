@@ -22,6 +22,7 @@ from service.public.unsubscribe import (
     unsubscribe_by_link,
 )
 from service.public.webversion import token_opens
+from service.settings import current_settings
 
 bp = Blueprint("public", __name__)
 
@@ -35,16 +36,16 @@ def healthz():
 
 
 def _web_page(campaign):
-    config = current_app.config
+    settings = current_settings()
     # The language the email was in (its link says), else the one chosen in this browser.
     language = _chosen_language(request.args.get("lang")) or _chosen_language(session.get("lang"))
-    language = language or config["BABEL_DEFAULT_LOCALE"]
+    language = language or settings.LANGUAGES[0]
     try:
         page = archive.web_page(
             get_session(),
             campaign,
-            network=network_from_config(config),
-            base_url=config["BASE_URL"],
+            network=network_from_config(settings),
+            base_url=settings.BASE_URL,
             language=language,
         )
     except TemplateError as exc:
@@ -66,14 +67,14 @@ def _web_page(campaign):
 
 
 def _chosen_language(value: object) -> str | None:
-    return value if value in current_app.config["LANGUAGES"] else None
+    return value if value in current_settings().LANGUAGES else None
 
 
 @bp.get("/web/<int:campaign_id>")
 def web_version(campaign_id: int):
     """The web version of any campaign, for the holder of the signed link in the email."""
     token = request.args.get("token", "")
-    if not token or not token_opens(token, campaign_id, current_app.config["SECRET_KEY"]):
+    if not token or not token_opens(token, campaign_id, current_settings().SECRET_KEY):
         return render_template("public/link_refused.html"), 403
     campaign = get_session().get(Campaign, campaign_id)
     if campaign is None:
@@ -99,7 +100,7 @@ def archive_recap(campaign_id: int):
 def reader_language(contact: Contact | None) -> str:
     # A language chosen in this browser wins; else the contact's own, as their emails are;
     # else what the browser asks for, Dutch first.
-    languages = current_app.config["LANGUAGES"]
+    languages = current_settings().LANGUAGES
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
@@ -126,7 +127,7 @@ def _unsubscribe_page(template: str, status: int = 200, contact: Contact | None 
 
 def _read_link(token: str):
     """The signed token and its contact, or the refusal page to answer instead."""
-    found = contact_for_token(get_session(), token, current_app.config["SECRET_KEY"])
+    found = contact_for_token(get_session(), token, current_settings().SECRET_KEY)
     if found.signed is None:
         return found, _unsubscribe_page("public/unsubscribe_refused.html", 400, gone=False)
     if found.contact is None:
@@ -145,7 +146,7 @@ def _mailing_state(found) -> dict:
         "remaining": [_(MAILING_LABELS[m]) for m in subscribed_mailings(db, contact.id)],
         "withdrawn": contact.consent == Consent.WITHDRAWN,
         # Relative: the page's own origin.
-        "preferences_url": ContactSigner(current_app.config["SECRET_KEY"], PREFERENCES).url(
+        "preferences_url": ContactSigner(current_settings().SECRET_KEY, PREFERENCES).url(
             contact.id, ""
         ),
     }

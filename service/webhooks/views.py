@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from service.database import get_session
 from service.extensions import csrf
@@ -25,6 +25,7 @@ from service.mail.webhooks import (
     parse_mailgun,
     parse_postmark,
 )
+from service.settings import current_settings
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
@@ -56,7 +57,7 @@ def _refused(provider: str, exc: WebhookRejected):
 @bp.post("/mailgun")
 def mailgun():
     """A Mailgun event, believed only with a fresh signature made with our signing key."""
-    key = current_app.config.get("MAILGUN_WEBHOOK_SIGNING_KEY") or ""
+    key = current_settings().MAILGUN_WEBHOOK_SIGNING_KEY or ""
     db = get_session()
     try:
         # The token is stored in this request's transaction: committed with the event below,
@@ -74,13 +75,13 @@ def mailgun():
 @bp.post("/postmark")
 def postmark():
     """A Postmark event, believed only with the basic-auth credentials of our webhook URL."""
-    config = current_app.config
+    settings = current_settings()
     try:
         event = parse_postmark(
             request.get_data(),
             request.headers.get("Authorization"),
-            config.get("POSTMARK_WEBHOOK_USERNAME") or "",
-            config.get("POSTMARK_WEBHOOK_PASSWORD") or "",
+            settings.POSTMARK_WEBHOOK_USERNAME or "",
+            settings.POSTMARK_WEBHOOK_PASSWORD or "",
         )
     except WebhookRejected as exc:
         return _refused("postmark", exc)

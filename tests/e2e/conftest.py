@@ -28,6 +28,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 from werkzeug.wsgi import ClosingIterator
 
+from service.settings import change_settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -139,7 +140,7 @@ def live_server(app: Flask) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = url
+    change_settings(app, BASE_URL=url)
     try:
         yield url
     finally:

@@ -12,6 +12,7 @@ from service.campaigns.blocks import block_to_dict
 from service.campaigns.seed_recap import seed_recap
 from service.campaigns.testsend import send_test_email
 from service.models import CampaignStatus, User
+from service.settings import settings_of
 from tests.e2e.conftest import PHONE, check_accessibility, visit
 
 pytestmark = pytest.mark.browser
@@ -53,7 +54,7 @@ def test_archive_lists_recaps_and_opens_one(page: Page, db):
 def test_outbox_and_images_pages_pass_axe(logged_in_page: Page, app, db):
     campaign = _recap(db, "Terugblik maart", datetime(2025, 3, 10, 9, 0, tzinfo=UTC))
     organiser = db.query(User).one()
-    send_test_email(db, campaign, organiser, app.config)
+    send_test_email(db, campaign, organiser, settings_of(app))
     page = logged_in_page
     visit(page, "/outbox/")
     page.get_by_role("link", name="[TEST] Terugblik maart").click()

@@ -11,6 +11,7 @@ from service import dates
 from service.campaigns import store
 from service.models import Campaign, CampaignStatus, MeetingStatus, utcnow
 from service.scheduler import run_due
+from service.settings import settings_of
 from tests.builders import amsterdam, make_announcement, make_contact, make_meeting
 from tests.e2e.conftest import check_accessibility, visit
 
@@ -102,7 +103,7 @@ def test_late_campaign_audiences_and_recap_offer_pass_axe(logged_in_page: Page, 
     at = utcnow() - timedelta(hours=8)
     store.schedule_campaign(db, campaign, at, actor=None, now=at - timedelta(days=1))
     db.commit()
-    run_due(db, now=utcnow(), config=app.config)
+    run_due(db, now=utcnow(), settings=settings_of(app))
 
     visit(page, f"/campaigns/{campaign_id}")
     expect(page.locator("#schedule-late")).to_be_visible()

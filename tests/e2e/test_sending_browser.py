@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from service.mail.sendloop import SendLoop, SendSettings
 from service.mail.transports import OutboxTransport
+from service.settings import settings_of
 from tests.builders import make_announcement, make_contact
 from tests.e2e.conftest import check_accessibility, translated, visit
 
@@ -24,7 +25,7 @@ def _drain(app, folder) -> None:
     loop = SendLoop(
         app.extensions["db_sessionmaker"],
         OutboxTransport(folder),
-        app.config,
+        settings_of(app),
         settings=SendSettings(batch_size=2),
     )
     for _ in range(20):
