@@ -7,18 +7,26 @@ database made for this run on TEST_POSTGRES_URL (default: the local server, trus
 
 from __future__ import annotations
 
+import copy
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from service import create_app, migrate
+from config.settings import flask_config, instance_path, read_settings
+from service import create_app, database, migrate
+from service import settings as app_settings
 from service.database import session_scope
+from service.extensions import limiter
 from service.models import Base
+from service.settings import settings_of
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ADMIN_EMAIL = "beheer@example.nl"
@@ -89,18 +97,80 @@ def _empty_tables(engine, keep: frozenset[str] = frozenset()) -> None:
                 connection.execute(text(f"DELETE FROM {table}"))
 
 
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "BASE_URL": "http://127.0.0.1:5000",
+}
+
+
+class ReusedApp:
+    """One app per backend and process, put back before each test into the state of a new one.
+
+    Building an app costs more than most tests (some 550 routes compiled, the API document, each
+    template compiled again on first use). Before each test the app gets what create_app would
+    give a new app, read from the environment as it is then: its instance folder, settings and
+    app.config, its extensions, a new engine and new rate-limit counters. Only what create_app
+    builds without reading the settings (routes, hooks, compiled templates) is shared. When the
+    environment makes other settings (a test set a variable first), the test gets a new app.
+
+    Flask refuses to add routes or hooks to an app that has answered a request, and this one has:
+    a test that adds any asks for an app of its own with `@pytest.mark.fresh_app`.
+    """
+
+    def __init__(self, config: dict[str, Any]):
+        self.app = create_app(config)
+        self.app.test_client().get("/login")  # from now on Flask keeps its routes as they are
+        self.app.extensions["db_engine"].dispose()
+        self.settings = settings_of(self.app)
+        self.config = copy.deepcopy(dict(self.app.config))
+        self.extensions = dict(self.app.extensions)
+
+    def renewed(self, config: dict[str, Any]) -> Flask | None:
+        """The app as create_app(config) would make it now, or None if it would differ."""
+        folder = instance_path(os.environ, config)
+        settings = read_settings(os.environ, Path(folder), config)
+        moved = {"INSTANCE_PATH": self.settings.INSTANCE_PATH}
+        outbox_in_folder = str(Path(folder) / "outbox")
+        if outbox_in_folder == settings.MAIL_OUTBOX_PATH:
+            moved["MAIL_OUTBOX_PATH"] = self.settings.MAIL_OUTBOX_PATH
+        if replace(settings, **moved) != self.settings:
+            return None
+        app = self.app
+        app.instance_path = folder
+        # In place: Jinja's `config` and the extensions hold these very objects.
+        app.config.clear()
+        app.config.update(copy.deepcopy(self.config) | flask_config(settings, config))
+        app.extensions.clear()
+        app.extensions.update(self.extensions)
+        app_settings.init_app(app, settings)
+        database.bind_engine(app, database.make_engine(settings.DATABASE_URL))
+        limiter.init_app(app)  # new, empty counters (the hooks it adds once are there already)
+        return app
+
+
+@pytest.fixture(scope="session")
+def reused_app(database_url: str, tmp_path_factory) -> Iterator[ReusedApp]:
+    reused = ReusedApp(_test_config(database_url, tmp_path_factory.mktemp("reused") / "instance"))
+    yield reused
+    reused.app.extensions["db_engine"].dispose()
+
+
+def _test_config(database_url: str, instance: Path) -> dict[str, Any]:
+    return TEST_CONFIG | {"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance)}
+
+
 @pytest.fixture
-def app(database_url: str, tmp_path: Path):
-    """The app on a clean database, with test settings and its own instance folder."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "test-secret-key",
-            "BASE_URL": "http://127.0.0.1:5000",
-        }
-    )
+def app(request: pytest.FixtureRequest, reused_app: ReusedApp, database_url: str, tmp_path: Path):
+    """The app on a clean database, with test settings and its own instance folder.
+
+    It is the process's app put back as new (see ReusedApp), or, for a test marked `fresh_app`,
+    a new one.
+    """
+    config = _test_config(database_url, tmp_path / "instance")
+    app = None if request.node.get_closest_marker("fresh_app") else reused_app.renewed(config)
+    if app is None:
+        app = create_app(config)
     engine = app.extensions["db_engine"]
     _empty_tables(engine)
     yield app
