@@ -61,6 +61,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[s
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # A commit need not wait for the disk: this database is thrown away after the run, and
+        # what other connections see of a commit is the same. Some 5 ms less a commit.
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     try:
         yield from _migrated(admin_url.set(database=name).render_as_string(hide_password=False))
     finally:
@@ -86,15 +89,32 @@ def _migrated(url: str) -> Iterator[str]:
     yield url
 
 
+# Each sequence that numbers the rows of these tables back to the value it starts at.
+_RESTART_SEQUENCES = """
+    SELECT setval(sequence.seqrelid, sequence.seqstart, false)
+    FROM pg_sequence AS sequence
+    JOIN pg_depend AS owner ON owner.objid = sequence.seqrelid
+        AND owner.classid = 'pg_class'::regclass AND owner.refclassid = 'pg_class'::regclass
+        AND owner.deptype IN ('a', 'i')
+    JOIN pg_class AS owning_table ON owning_table.oid = owner.refobjid
+    WHERE owning_table.relname = ANY(:tables)
+"""
+
+
 def _empty_tables(engine, keep: frozenset[str] = frozenset()) -> None:
-    """Remove every row (but those of the tables in `keep`): an empty, migrated database."""
+    """Remove every row (but those of the tables in `keep`): an empty, migrated database.
+
+    Ids start again at 1, as in a new database. DELETE, not TRUNCATE: on PostgreSQL a TRUNCATE
+    makes new files for every table and index, some 0.3 s a test, where DELETE of the few rows a
+    test made takes milliseconds.
+    """
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in keep]
     with engine.begin() as connection:
+        for table in tables:
+            connection.execute(text(f"DELETE FROM {table}"))
         if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+            # What TRUNCATE ... RESTART IDENTITY did: each sequence as new.
+            connection.execute(text(_RESTART_SEQUENCES), {"tables": tables})
 
 
 TEST_CONFIG = {
