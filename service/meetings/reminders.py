@@ -19,7 +19,7 @@ from config.settings import Settings
 from service.campaigns import store
 from service.campaigns.lint import meeting_findings
 from service.dates import format_local_date, local_to_utc, utc_to_local
-from service.mail.outbox import start_sending
+from service.delivery.queue import start_sending
 from service.meetings.invitations import why_closed
 from service.models import (
     Campaign,
