@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -318,15 +320,17 @@ class RecordingSmtpHandler:
         return "250 OK"
 
 
-def _smtp_controller(**options):
-    import socket
-
-    from aiosmtpd.controller import Controller
-
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on now (the system picks one)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return Controller(RecordingSmtpHandler(), hostname="127.0.0.1", port=port, **options)
+        return probe.getsockname()[1]
+
+
+def _smtp_controller(**options):
+    from aiosmtpd.controller import Controller
+
+    return Controller(RecordingSmtpHandler(), hostname="127.0.0.1", port=free_port(), **options)
 
 
 @pytest.fixture
@@ -352,3 +356,25 @@ def smtputf8_server():
         yield controller
     finally:
         controller.stop()
+
+
+class Clock:
+    """A clock the test moves by hand, so retries and deadlines need no waiting.
+
+    It starts at 12 May 2026, 09:00 UTC, and stays there until `advance` moves it.
+    """
+
+    def __init__(self):
+        self.now = datetime(2026, 5, 12, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A Clock for the send loop and the queue (12 May 2026, 09:00 UTC until moved)."""
+    return Clock()
