@@ -72,7 +72,7 @@ def drain(app, smtp_server, clock: Callable[[], datetime] = utcnow, **settings) 
     return run_until_idle(smtp_loop(app, smtp_server, clock, **settings))
 
 
-def received(handler) -> list[str]:
+def addresses_received(handler) -> list[str]:
     """Every address a test SMTP server's handler accepted a message for, in the order they came."""
     return [rcpt for _from, rcpts, _message in handler.messages for rcpt in rcpts]
 

@@ -10,8 +10,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from service.delivery.sendloop import SendLoop, SendSettings
-from service.mail.smtp import SmtpTransport
 from service.models import (
     AuditEntry,
     Contact,
@@ -20,11 +18,10 @@ from service.models import (
     Nomination,
     NominationStatus,
     Subscription,
-    utcnow,
 )
 from service.nominations.views import PUBLIC_FORM_LIMIT
-from service.settings import settings_of
 from tests.conftest import csrf_token_from
+from tests.mail_helpers import drain
 
 ENGLISH = {"Accept-Language": "en"}
 
@@ -155,18 +152,7 @@ def _accept(organiser, db) -> Nomination:
 
 
 def _send_all(app, smtp_server) -> None:
-    transport = SmtpTransport("127.0.0.1", smtp_server.port, timeout=5)
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        transport,
-        settings_of(app),
-        settings=SendSettings(batch_size=10),
-        clock=utcnow,
-    )
-    for _ in range(10):
-        if not loop.run_once():
-            break
-    transport.close()
+    drain(app, smtp_server, batch_size=10)
 
 
 def test_the_queue_shows_new_nominations_first(organiser, client, db):

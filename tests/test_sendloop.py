@@ -30,8 +30,8 @@ from service.models import (
 )
 from tests.builders import make_campaign, make_contact, make_invitation
 from tests.mail_helpers import (
+    addresses_received,
     deliveries_by_address,
-    received,
     run_until_idle,
     send_loop,
     smtp_loop,
@@ -55,7 +55,7 @@ def test_every_recipient_gets_exactly_one_personal_message(app, db, smtp_server,
     assert start(db, campaign, clock) == 7
     run_until_idle(_loop(app, smtp_server, clock))
 
-    assert sorted(received(smtp_server.handler)) == sorted(p.email for p in people)
+    assert sorted(addresses_received(smtp_server.handler)) == sorted(p.email for p in people)
     by_address = {rcpts[0]: message for _f, rcpts, message in smtp_server.handler.messages}
     message = by_address[people[0].email]
     assert message["Subject"] == "Terugblik voor Lid"
@@ -106,7 +106,7 @@ def test_a_4xx_is_tried_again_later_and_then_sent(app, db, smtp_server, clock):
     assert run_until_idle(loop) == 0  # not due yet: the first retry waits about a minute
     clock.advance(minutes=2)
     run_until_idle(loop)
-    assert received(smtp_server.handler) == [person.email]
+    assert addresses_received(smtp_server.handler) == [person.email]
     delivery = deliveries_by_address(db, campaign)[person.email]
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
 
@@ -134,7 +134,7 @@ def test_a_refused_address_fails_and_is_suppressed(app, db, smtp_server, clock):
     start(db, campaign, clock)
     run_until_idle(_loop(app, smtp_server, clock))
 
-    assert received(smtp_server.handler) == [good.email]
+    assert addresses_received(smtp_server.handler) == [good.email]
     delivery = deliveries_by_address(db, campaign)[gone.email]
     assert delivery.status == DeliveryStatus.FAILED
     assert "550" in delivery.last_error and "No such user" in delivery.last_error
@@ -173,7 +173,7 @@ def test_pause_then_resume_sends_the_rest_and_nobody_twice(app, db, smtp_server,
     resume_sending(db, db.get(Campaign, campaign.id), actor=None)
     db.commit()
     run_until_idle(loop)
-    assert sorted(received(smtp_server.handler)) == sorted(p.email for p in people)
+    assert sorted(addresses_received(smtp_server.handler)) == sorted(p.email for p in people)
 
 
 def test_cancel_stops_what_was_not_sent(app, db, smtp_server, clock):
@@ -200,7 +200,7 @@ def test_who_unsubscribes_during_the_send_is_skipped(app, db, smtp_server, clock
     people[3].consent = Consent.WITHDRAWN
     db.commit()
     run_until_idle(loop)
-    assert people[3].email not in received(smtp_server.handler)
+    assert people[3].email not in addresses_received(smtp_server.handler)
     assert deliveries_by_address(db, campaign)[people[3].email].status == DeliveryStatus.SKIPPED
 
 
@@ -223,7 +223,7 @@ def test_a_batch_taken_over_after_a_crash_skips_who_left_the_mailing_meanwhile(
     clock.advance(minutes=6)  # the lease runs out; another worker takes the batch over
     run_until_idle(_loop(app, smtp_server, clock))
 
-    assert received(smtp_server.handler) == [stays.email]
+    assert addresses_received(smtp_server.handler) == [stays.email]
     skipped = deliveries_by_address(db, campaign)[leaves.email]
     assert (skipped.status, skipped.last_error) == (DeliveryStatus.SKIPPED, "unsubscribed")
     db.expire_all()
@@ -248,7 +248,7 @@ def test_a_relay_that_is_down_makes_the_campaign_wait_then_go_on(app, db, smtp_s
     assert run_until_idle(loop) == 0  # still waiting
     clock.advance(minutes=1)
     run_until_idle(loop)
-    assert sorted(received(smtp_server.handler)) == sorted(p.email for p in people)
+    assert sorted(addresses_received(smtp_server.handler)) == sorted(p.email for p in people)
     db.expire_all()
     assert db.get(Campaign, campaign.id).failure_streak == 0
 
@@ -408,7 +408,7 @@ def test_an_invitation_pauses_when_its_meeting_is_cancelled_while_it_sends(
     db.commit()
     run_until_idle(loop)
 
-    assert len(received(smtp_server.handler)) == 3
+    assert len(addresses_received(smtp_server.handler)) == 3
     db.expire_all()
     paused = db.get(Campaign, campaign.id)
     assert paused.status == CampaignStatus.PAUSED
@@ -417,6 +417,6 @@ def test_an_invitation_pauses_when_its_meeting_is_cancelled_while_it_sends(
     resume_sending(db, paused, actor=None)
     db.commit()
     run_until_idle(_loop(app, smtp_server, clock))
-    assert len(received(smtp_server.handler)) == 3
+    assert len(addresses_received(smtp_server.handler)) == 3
     db.expire_all()
     assert db.get(Campaign, campaign.id).status == CampaignStatus.PAUSED

@@ -22,7 +22,13 @@ from service.meetings.notices import ANSWER_NO, ANSWER_WAITING
 from service.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from tests.builders import make_campaign, make_contact, make_meeting
 from tests.conftest import DROP
-from tests.mail_helpers import deliveries_by_address, received, run_until_idle, send_loop, start
+from tests.mail_helpers import (
+    addresses_received,
+    deliveries_by_address,
+    run_until_idle,
+    send_loop,
+    start,
+)
 
 JORAN = "jöran.dijkstra@example.nl"  # a non-ASCII local part: only SMTPUTF8 carries it
 BUCHER = "user@bücher.example"  # a non-ASCII domain: goes in its IDNA form
@@ -75,7 +81,7 @@ def test_each_bad_message_fails_alone_and_every_other_arrives_exactly_once(
     clock.advance(minutes=5)
     run_until_idle(loop)
 
-    arrived = Counter(received(server.handler))
+    arrived = Counter(addresses_received(server.handler))
     expected = [*GOOD, BUCHER_ON_THE_WIRE, "raar@example.nl", "kwijt@example.nl"]
     expected += [JORAN] if smtputf8 else []
     assert arrived == Counter(expected), "every other message arrives, exactly once"
@@ -173,7 +179,9 @@ def test_a_single_message_that_cannot_be_built_fails_alone_and_the_round_goes_on
 
     run_until_idle(_loop(app, smtp_server, clock))
 
-    assert sorted(received(smtp_server.handler)) == sorted([anna.email, bram.email, bram.email])
+    assert sorted(addresses_received(smtp_server.handler)) == sorted(
+        [anna.email, bram.email, bram.email]
+    )
     db.expire_all()
     failed = db.get(Delivery, broken.id)
     assert failed.status == DeliveryStatus.FAILED
@@ -220,7 +228,7 @@ def test_what_a_misbehaving_transport_answered_is_kept_and_the_rest_go_once(
         clock.advance(minutes=10)
 
     # The answered message is recorded as sent at once, so no round sends it again.
-    assert sorted(received(smtp_server.handler)) == sorted(p.email for p in people)
+    assert sorted(addresses_received(smtp_server.handler)) == sorted(p.email for p in people)
     assert {d.status for d in deliveries_by_address(db, campaign).values()} == {DeliveryStatus.SENT}
 
 

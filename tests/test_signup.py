@@ -12,8 +12,6 @@ from sqlalchemy import func, select
 from service.audience import signup
 from service.audience.subscriptions import subscribed_mailings
 from service.audience.views import SIGNUP_LIMIT
-from service.delivery.sendloop import SendLoop, SendSettings
-from service.mail.smtp import SmtpTransport
 from service.models import (
     AuditEntry,
     Consent,
@@ -22,9 +20,9 @@ from service.models import (
     Mailing,
     SignupRequest,
 )
-from service.settings import settings_of
 from tests.builders import make_contact
 from tests.conftest import csrf_token_from
+from tests.mail_helpers import drain, message_to
 
 EN = {"Accept-Language": "en"}
 
@@ -48,20 +46,11 @@ def _post(client, **fields):
 
 
 def _send_all(app, smtp_server) -> None:
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        settings_of(app),
-        settings=SendSettings(batch_size=10),
-    )
-    for _ in range(10):
-        if not loop.run_once():
-            break
-    loop.transport.close()
+    drain(app, smtp_server, batch_size=10)
 
 
 def _confirm_link(smtp_server, email: str) -> str:
-    [message] = [m for _f, rcpts, m in smtp_server.handler.messages if rcpts == [email]]
+    message = message_to(smtp_server, email)
     text = message.get_body(("plain",)).get_content()
     url = re.search(r"https?://\S+/aanmelden/bevestigen/\S+", text).group(0)
     html = message.get_body(("html",)).get_content()

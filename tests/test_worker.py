@@ -6,7 +6,6 @@ Also the send loop that `opgavepost serve` runs in its own process (start_backgr
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import threading
 from collections import Counter, defaultdict
@@ -16,10 +15,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from service.audience.subscriptions import subscribe_all
-from service.campaigns import store
-from service.delivery.queue import start_sending
 from service.demo.embedded import start_background_jobs
 from service.models import Campaign, CampaignStatus, Consent, Contact, Delivery, DeliveryStatus
+from tests.builders import make_campaign
+from tests.conftest import free_port
+from tests.mail_helpers import addresses_received, start
 from tests.worker_helpers import (
     OPGAVEPOST,
     ROOT,
@@ -47,26 +47,9 @@ def _people(db, count: int) -> list[str]:
     return [f"lid{n:03d}@example.nl" for n in range(count)]
 
 
-def _campaign(db) -> Campaign:
-    campaign = store.create_campaign(
-        db,
-        kind="recap",
-        subject="Terugblik voor [[first_name]]",
-        preheader="",
-        sender_name="Opgavebeweging",
-        meeting_id=None,
-        blocks=[{"type": "text", "body": "Beste [[first_name]], dank voor je komst."}],
-        audience=None,
-        actor=None,
-    )
-    db.commit()
-    return campaign
-
-
 def _started_campaign(db) -> Campaign:
-    campaign = _campaign(db)
-    start_sending(db, campaign, actor=None)
-    db.commit()
+    campaign = make_campaign(db, preheader="")
+    start(db, campaign)
     return campaign
 
 
@@ -87,10 +70,6 @@ def _campaign_status(app, campaign_id: int) -> CampaignStatus:
 
 def _all_sent(app, campaign_id: int, count: int):
     return lambda: _statuses(app, campaign_id)[DeliveryStatus.SENT] == count
-
-
-def _received(handler) -> list[str]:
-    return [rcpt for _from, rcpts, _message in handler.messages for rcpt in rcpts]
 
 
 def _logs(workers: list[WorkerProcess]) -> str:
@@ -121,7 +100,7 @@ def test_worker_once_sends_every_recipient_once_and_exits(app, db, smtp_server, 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Handled 12 deliveries."
     assert "send worker started: transport smtp, batch size 5, lease 2 s, once" in result.stderr
-    assert sorted(_received(smtp_server.handler)) == people
+    assert sorted(addresses_received(smtp_server.handler)) == people
     assert _statuses(app, campaign.id) == Counter({DeliveryStatus.SENT: 12})
     assert _campaign_status(app, campaign.id) == CampaignStatus.SENT
 
@@ -153,7 +132,7 @@ def test_a_killed_worker_loses_nothing_and_repeats_at_most_its_batch(app, db, tm
             if second is not None:
                 second.kill()
 
-    received = Counter(_received(handler))
+    received = Counter(addresses_received(handler))
     assert sorted(received) == people, "somebody got no message"
     repeats = sum(received.values()) - len(people)
     assert repeats <= batch, f"{repeats} repeats, more than the batch in flight"
@@ -187,7 +166,7 @@ def test_two_workers_share_a_campaign_and_send_each_message_once(app, db, tmp_pa
                 worker.kill()
 
     assert codes == [0, 0], _logs(workers)
-    received = Counter(_received(handler))
+    received = Counter(addresses_received(handler))
     assert sorted(received) == people
     assert [a for a, count in received.items() if count > 1] == []
     shares = [worker.handled() for worker in workers]
@@ -237,7 +216,7 @@ def test_sigterm_finishes_the_batch_in_flight_then_exits_cleanly(app, db, tmp_pa
         )
     assert once.returncode == 0, once.stderr
     assert once.stdout.strip() == f"Handled {30 - sent} deliveries."
-    assert sorted(_received(handler)) == people
+    assert sorted(addresses_received(handler)) == people
     assert _campaign_status(app, campaign.id) == CampaignStatus.SENT
 
 
@@ -279,9 +258,7 @@ def test_opgavepost_serve_delivers_a_started_campaign_without_a_worker(app, db, 
     people = _people(db, 5)
     campaign = _started_campaign(db)
     outbox = Path(app.instance_path) / "outbox"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     serve = WorkerProcess(
         worker_environment(app),
         tmp_path / "serve.log",

@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from config.settings import PARSERS
-from tests.conftest import RecordingSmtpHandler
+from tests.conftest import RecordingSmtpHandler, free_port
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
@@ -44,10 +43,7 @@ class SlowSmtpHandler(RecordingSmtpHandler):
 @contextmanager
 def smtp_server_with(handler: RecordingSmtpHandler) -> Iterator[Controller]:
     """A real SMTP server on a free port of 127.0.0.1 with the given handler."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield controller

@@ -10,7 +10,8 @@ from service.audience.subscriptions import subscribed_mailings
 from service.models import Consent, Contact, Mailing
 from tests.builders import make_contact
 from tests.e2e.conftest import check_accessibility, translated, visit
-from tests.test_unsubscribe import _link, _message_to, _path, _send
+from tests.mail_helpers import message_to
+from tests.test_unsubscribe import _link, _path, _send
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +32,7 @@ def _tab_to(page: Page, name: str, presses: int = 15) -> None:
 def test_unsubscribe_from_a_sent_email_by_keyboard(page: Page, app, db, smtp_server):
     contact = make_contact(db, name="Maaike Heijnen", email="maaike@example.nl")
     _send(app, db, smtp_server)
-    path = _path(_link(_message_to(smtp_server, contact.email)))
+    path = _path(_link(message_to(smtp_server, contact.email)))
 
     visit(page, path)
     expect(page.locator("h1")).to_contain_text(app.config["NETWORK_NAME"])
@@ -59,7 +60,7 @@ def test_unsubscribe_from_a_sent_email_by_keyboard(page: Page, app, db, smtp_ser
 def test_an_altered_link_shows_a_refusal_that_passes_axe(page: Page, app, db, smtp_server):
     contact = make_contact(db)
     _send(app, db, smtp_server)
-    path = _path(_link(_message_to(smtp_server, contact.email)))
+    path = _path(_link(message_to(smtp_server, contact.email)))
     altered = path[:-1] + ("A" if path[-1] != "A" else "B")
 
     response = page.goto(altered)
