@@ -12,6 +12,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -327,10 +328,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _smtp_controller(**options):
+@contextmanager
+def smtp_server_with(handler: RecordingSmtpHandler, **options) -> Iterator:
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1 with the given handler."""
     from aiosmtpd.controller import Controller
 
-    return Controller(RecordingSmtpHandler(), hostname="127.0.0.1", port=free_port(), **options)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
 
 
 @pytest.fixture
@@ -339,23 +347,15 @@ def smtp_server():
 
     It does not offer SMTPUTF8 (aiosmtpd's Controller would by default), as many servers do not.
     """
-    controller = _smtp_controller(enable_SMTPUTF8=False)
-    controller.start()
-    try:
+    with smtp_server_with(RecordingSmtpHandler(), enable_SMTPUTF8=False) as controller:
         yield controller
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
 def smtputf8_server():
     """The same server offering SMTPUTF8 (RFC 6531), for internationalised addresses."""
-    controller = _smtp_controller(enable_SMTPUTF8=True)
-    controller.start()
-    try:
+    with smtp_server_with(RecordingSmtpHandler(), enable_SMTPUTF8=True) as controller:
         yield controller
-    finally:
-        controller.stop()
 
 
 class Clock:

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from service.campaigns.lifecycle import relay_said
 from service.delivery.queue import pause_by_itself
-from service.demo.recap import seed_recap
 from service.models import (
     AuditEntry,
     Campaign,
@@ -19,9 +18,8 @@ from service.models import (
     MeetingStatus,
     Role,
 )
-from service.rendering.blocks import block_to_dict
 from tests.api_helpers import api_client
-from tests.builders import amsterdam, make_contact, make_meeting
+from tests.builders import amsterdam, demo_recap_blocks, make_contact, make_meeting
 from tests.mail_helpers import drain
 
 CAMPAIGN_FIELDS = {
@@ -67,7 +65,7 @@ def _seed_body(**overrides) -> dict:
         "subject": SUBJECT,
         "preheader": "Wat als alles een opgave is?",
         "sender_name": "Opgavebeweging",
-        "blocks": [block_to_dict(block) for block in seed_recap().blocks],
+        "blocks": demo_recap_blocks(),
     } | overrides
 
 

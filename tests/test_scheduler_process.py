@@ -25,8 +25,13 @@ from service.models import (
 from service.scheduler.jobs import LEASE_NAME
 from service.settings import change_settings
 from tests.builders import amsterdam, make_announcement, make_contact, make_meeting
-from tests.conftest import free_port
-from tests.worker_helpers import OPGAVEPOST, ROOT, WorkerProcess, wait_for, worker_environment
+from tests.worker_helpers import (
+    ROOT,
+    WorkerProcess,
+    serve_process,
+    wait_for,
+    worker_environment,
+)
 
 SECOND_WAITS = "another scheduler holds the lease; this one waits"
 
@@ -220,12 +225,7 @@ def test_opgavepost_serve_starts_and_sends_a_due_campaign_without_other_processe
         make_contact(db, email=f"lid{n}@example.nl")
     campaign = _scheduled(db, utcnow() - timedelta(minutes=1))
     outbox = Path(app.instance_path) / "outbox"
-    port = free_port()
-    serve = WorkerProcess(
-        worker_environment(app),
-        tmp_path / "serve.log",
-        command=f"{OPGAVEPOST} serve --port {port}",
-    )
+    serve = serve_process(app, tmp_path / "serve.log")
     try:
         wait_for(
             lambda: _status(app, campaign.id) == CampaignStatus.SENT,

@@ -6,7 +6,6 @@ Also the send loop that `opgavepost serve` runs in its own process (start_backgr
 from __future__ import annotations
 
 import signal
-import subprocess
 import threading
 from collections import Counter, defaultdict
 from email import message_from_bytes, policy
@@ -18,7 +17,7 @@ from service.audience.subscriptions import subscribe_all
 from service.demo.embedded import start_background_jobs
 from service.models import Campaign, CampaignStatus, Consent, Contact, Delivery, DeliveryStatus
 from tests.builders import make_campaign
-from tests.conftest import free_port
+from tests.conftest import smtp_server_with
 from tests.mail_helpers import addresses_received, start
 from tests.worker_helpers import (
     OPGAVEPOST,
@@ -26,7 +25,8 @@ from tests.worker_helpers import (
     SlowSmtpHandler,
     WorkerProcess,
     plain_environment,
-    smtp_server_with,
+    run_command,
+    serve_process,
     smtp_settings,
     wait_for,
     worker_environment,
@@ -88,14 +88,7 @@ def test_worker_once_sends_every_recipient_once_and_exits(app, db, smtp_server, 
     campaign = _started_campaign(db)
     env = worker_environment(app, **smtp_settings(smtp_server.port))
 
-    result = subprocess.run(
-        [str(OPGAVEPOST), "worker", "--once"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_command([str(OPGAVEPOST), "worker", "--once"], env)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Handled 12 deliveries."
@@ -206,14 +199,7 @@ def test_sigterm_finishes_the_batch_in_flight_then_exits_cleanly(app, db, tmp_pa
         assert _statuses(app, campaign.id)[DeliveryStatus.SENT] == sent
         assert sent % batch == 0 and 0 < sent < 30, sent
         # Nothing stays claimed: the next worker sends the rest at once, without the lease.
-        once = subprocess.run(
-            [str(OPGAVEPOST), "worker", "--once"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        once = run_command([str(OPGAVEPOST), "worker", "--once"], env)
     assert once.returncode == 0, once.stderr
     assert once.stdout.strip() == f"Handled {30 - sent} deliveries."
     assert sorted(addresses_received(handler)) == people
@@ -222,9 +208,7 @@ def test_sigterm_finishes_the_batch_in_flight_then_exits_cleanly(app, db, tmp_pa
 
 def test_worker_with_incomplete_smtp_settings_stops_with_one_line(tmp_path):
     env = plain_environment(tmp_path, MAIL_TRANSPORT="smtp")
-    result = subprocess.run(
-        [str(OPGAVEPOST), "worker"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    result = run_command([str(OPGAVEPOST), "worker"], env)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
@@ -258,12 +242,7 @@ def test_opgavepost_serve_delivers_a_started_campaign_without_a_worker(app, db, 
     people = _people(db, 5)
     campaign = _started_campaign(db)
     outbox = Path(app.instance_path) / "outbox"
-    port = free_port()
-    serve = WorkerProcess(
-        worker_environment(app),
-        tmp_path / "serve.log",
-        command=f"{OPGAVEPOST} serve --port {port}",
-    )
+    serve = serve_process(app, tmp_path / "serve.log")
     try:
         wait_for(
             lambda: len(list(outbox.glob("*.eml"))) == 5, 60, serve.text, process=serve.process
