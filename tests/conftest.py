@@ -52,27 +52,58 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database_url", backends, indirect=True, scope="session")
 
 
+class PostgresDatabases:
+    """New databases on the test server (TEST_POSTGRES_URL), all dropped when the run ends.
+
+    PostgreSQL writes a checkpoint for each DROP DATABASE and waits for it: the first drop after
+    a while of work takes seconds (a minute on a busy machine), the ones right after it a few
+    milliseconds. So the run drops its databases together at its end, not one by one.
+    """
+
+    def __init__(self):
+        self.server = make_url(os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES))
+        self.admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
+        self.names: list[str] = []
+
+    def create(self, prefix: str, **settings: str) -> str:
+        """A new, empty database (with these settings for its sessions); returns its URL."""
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            self.names.append(name)
+            for setting, value in settings.items():
+                connection.execute(text(f'ALTER DATABASE "{name}" SET {setting} = {value}'))
+        return self.server.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        """Drop every database made (their connections are ended)."""
+        with self.admin.connect() as connection:
+            for name in reversed(self.names):
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    """Makes new PostgreSQL databases for this process; drops them at the end of the run."""
+    databases = PostgresDatabases()
+    try:
+        yield databases
+    finally:
+        databases.drop_all()
+
+
 @pytest.fixture(scope="session")
 def database_url(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[str]:
     """A migrated, empty database for this run on the chosen backend."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        yield from _migrated(url)
-        return
-    admin_url = make_url(os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES))
-    name = f"opgavepost_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    else:
+        databases = request.getfixturevalue("postgres_databases")
         # A commit need not wait for the disk: this database is thrown away after the run, and
         # what other connections see of a commit is the same. Some 5 ms less a commit.
-        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-    try:
-        yield from _migrated(admin_url.set(database=name).render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        url = databases.create("opgavepost_test", synchronous_commit="off")
+    yield from _migrated(url)
 
 
 @pytest.fixture(scope="session", autouse=True)

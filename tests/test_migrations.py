@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from service import migrate
@@ -18,26 +17,15 @@ from service.models import Base
 
 
 @pytest.fixture
-def empty_engine(database_url: str, tmp_path) -> Iterator[Engine]:
+def empty_engine(request, database_url: str, tmp_path) -> Iterator[Engine]:
     """An engine on a new, empty database on the backend under test."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
+    if make_url(database_url).get_backend_name() == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'leeg.db'}")
-        yield engine
-        engine.dispose()
-        return
-    name = f"opgavepost_migrations_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    else:
+        databases = request.getfixturevalue("postgres_databases")
+        engine = make_engine(databases.create("opgavepost_migrations"))
+    yield engine
+    engine.dispose()
 
 
 def _tables(engine: Engine) -> set[str]:
