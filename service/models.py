@@ -352,15 +352,6 @@ class Campaign(Timestamped, Base):
     meeting: Mapped[Meeting | None] = relationship()
     created_by: Mapped[User | None] = relationship()
 
-    @property
-    def status_reason(self) -> str:
-        """The reason in English, as logs and the CLI read it; pages and the API put it in the
-        reader's language with service.campaigns.lifecycle.reason_text."""
-        # Imported here: the lifecycle module builds on these models.
-        from service.campaigns.lifecycle import reason_of, reason_text
-
-        return reason_text(reason_of(self))
-
 
 class DeliveryStatus(enum.StrEnum):
     QUEUED = "queued"  # waiting for its first or next try (next_attempt_at)

@@ -33,6 +33,7 @@ from service.api.common import answer_links, api_blueprint, body_optional, link
 from service.api.errors import fail
 from service.campaigns import sending, store
 from service.campaigns.lifecycle import TransitionError
+from service.campaigns.views import campaign_reason
 from service.database import get_session
 from service.delivery.queue import (
     campaign_progress,
@@ -40,7 +41,6 @@ from service.delivery.queue import (
     pause_sending,
     resume_sending,
 )
-from service.filters import campaign_reason
 from service.models import Campaign, CampaignStatus
 from service.rendering.network import network_from_config
 from service.rendering.render import TemplateError
@@ -83,7 +83,9 @@ def _get_or_404(campaign_id: int) -> Campaign:
 
 def _presented(campaign: Campaign) -> SimpleNamespace:
     """The campaign's fields for CampaignSchema, its status reason in the client's language."""
-    values = {name: getattr(campaign, name) for name in CampaignSchema().fields}
+    values = {
+        name: getattr(campaign, name) for name in CampaignSchema().fields if name != "status_reason"
+    }
     values["status_reason"] = campaign_reason(campaign)
     return SimpleNamespace(**values)
 

@@ -10,9 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length
 
 from service.audience.subscriptions import MAILING_LABELS, MAILINGS
-from service.contacts.forms import province_choices
-from service.forms import AppForm
-from service.nominations.forms import HoneypotMixin
+from service.forms import AppForm, HoneypotMixin, province_choices
 
 LANGUAGE_CHOICES = [SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
 

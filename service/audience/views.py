@@ -16,8 +16,8 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from service.addresses import normalise_email
 from service.audience import privacy, signup
-from service.audience.contact_links import CARD, PREFERENCES, ContactSigner
 from service.audience.forms import PostForm, PreferencesForm, SignupForm
 from service.audience.subscriptions import (
     MAILING_LABELS,
@@ -31,7 +31,7 @@ from service.audience.unsubscribe import (
     masked_email,
     unsubscribe_by_link,
 )
-from service.contacts.directory import normalise_email
+from service.contact_links import CARD, PREFERENCES, ContactSigner
 from service.database import get_session
 from service.extensions import csrf, limiter
 from service.languages import reader_language

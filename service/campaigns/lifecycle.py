@@ -454,3 +454,8 @@ def _moment_text(value: str, language: str, timezone: str | None) -> str:
     except ValueError:
         return value
     return dates.format_local(moment, timezone, language)
+
+
+def status_reason(campaign: Campaign) -> str:
+    """The campaign's reason in English, as logs, the CLI and tests read it ("" when none)."""
+    return reason_text(reason_of(campaign))

@@ -52,7 +52,14 @@ from service.campaigns.forms import (
     raw_blocks_from_form,
     raw_from_block,
 )
-from service.campaigns.lifecycle import Action, ReasonCode, TransitionError, allows
+from service.campaigns.lifecycle import (
+    Action,
+    ReasonCode,
+    TransitionError,
+    allows,
+    reason_of,
+    reason_text,
+)
 from service.database import get_session
 from service.delivery.queue import (
     campaign_progress,
@@ -63,9 +70,10 @@ from service.delivery.queue import (
 )
 from service.delivery.testsend import send_test_email
 from service.extensions import csrf
-from service.filters import campaign_reason, delivery_reason, local_datetime
+from service.filters import delivery_reason, local_datetime, page_locale
 from service.forms import token_refused
 from service.ids import parse_id
+from service.mail.senders import sender_name
 from service.mail.transports import TransportConfigError, TransportError
 from service.meetings.agenda import list_meetings
 from service.models import (
@@ -78,7 +86,7 @@ from service.models import (
     utcnow,
 )
 from service.rendering.blocks import BLOCK_TYPES
-from service.rendering.network import network_from_config, sender_name
+from service.rendering.network import network_from_config
 from service.rendering.render import Network, TemplateError
 from service.settings import current_settings
 
@@ -95,6 +103,17 @@ PREVIEW_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src http: https: data:; "
     "font-src http: https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 )
+
+
+def campaign_reason(campaign: Campaign) -> str:
+    """Why the campaign stands where it is (paused by itself, sent back, the relay's last words),
+    in the reader's language; "" when there is nothing to say."""
+    return reason_text(
+        reason_of(campaign),
+        _,
+        language=page_locale(),
+        timezone=current_settings().TIMEZONE,
+    )
 
 
 @bp.get("/")

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
-from service.audience.contact_links import CARD, WALL, ContactSigner
+from service.contact_links import CARD, WALL, ContactSigner
 from service.models import Consent, Contact, NetworkCard
 from service.search_text import folded
 

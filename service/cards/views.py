@@ -16,7 +16,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from service.audience.contact_links import CARD, WALL, ContactSigner
 from service.cards import photos
 from service.cards.cards import (
     CardValues,
@@ -29,6 +28,7 @@ from service.cards.cards import (
     wall_photo_visible,
 )
 from service.cards.forms import CardForm, WallSearchForm
+from service.contact_links import CARD, WALL, ContactSigner
 from service.database import get_session
 from service.errors import error_response
 from service.languages import reader_language

@@ -47,6 +47,7 @@ from service.contacts import directory
 from service.messages import N_, Message
 from service.models import Consent, Contact, Tag, User, record_audit
 from service.provinces import province_name
+from service.spreadsheets import EXPORT_DELIMITER, FORMULA_START, protect_cell
 from service.text import forbidden_characters, forbidden_message
 
 # Field -> the column names that mean it, folded (lower-case, no accents, letters and digits only).
@@ -89,9 +90,6 @@ EXPORT_COLUMNS = (
     "toestemming via",
     "notities",
 )
-EXPORT_DELIMITER = ";"
-# Characters that make Excel, LibreOffice or Google Sheets read a cell as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _DELIMITERS = (";", ",", "\t")
 
 
@@ -267,7 +265,7 @@ def fold_header(header: str) -> str:
 
 def _unescape(cell: str) -> str:
     # Undo our own formula protection, so an exported file imports to the same values.
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in _FORMULA_START:
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_START:
         return cell[1:]
     return cell
 
@@ -506,11 +504,6 @@ def _raw_fields(row: _Row, current: Contact | None) -> dict[str, Any]:
 
 
 # --- exporting ------------------------------------------------------------------------------
-
-
-def protect_cell(value: str) -> str:
-    """A cell that a spreadsheet will show as text, never run as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _export_row(contact: Contact, timezone: ZoneInfo) -> list[str]:

@@ -16,11 +16,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from service.addresses import needs_smtputf8
+from service.addresses import needs_smtputf8, normalise_email
 from service.audience.subscriptions import subscribe_all, withdraw_consent
 from service.messages import N_, Message
 from service.models import Consent, Contact, Tag, User, contact_tags, record_audit, utcnow
@@ -154,21 +153,6 @@ class _Problems:
 
 
 # --- parsing single values -----------------------------------------------------------------
-
-
-def normalise_email(value: str) -> str:
-    """The address as stored: syntax checked without DNS look-ups, then lower-cased.
-
-    Raises ValueError with an English reason when the address is not valid.
-    """
-    value = (value or "").strip()
-    if not value:
-        raise ValueError("empty email address")
-    try:
-        normalised = validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from exc
-    return normalised.lower()
 
 
 def parse_language(value: str | None) -> str:

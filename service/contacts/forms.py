@@ -10,12 +10,6 @@ from wtforms.validators import DataRequired
 
 from service.forms import AppForm
 from service.models import Consent
-from service.provinces import CHOICES
-
-
-def province_choices(empty_label: str) -> list[SelectChoice]:
-    """The provinces for a select, with an empty first option labelled `empty_label`."""
-    return [SelectChoice("", empty_label)] + [SelectChoice(k, v) for k, v in CHOICES.items()]
 
 
 def tag_choices(tags: list[str], empty_label: str) -> list[SelectChoice]:

@@ -27,10 +27,10 @@ from service.contacts.forms import (
     DeleteForm,
     ImportForm,
     SearchForm,
-    province_choices,
     tag_choices,
 )
 from service.database import get_session
+from service.forms import province_choices
 from service.models import Consent, Contact, utcnow
 from service.provinces import CHOICES
 from service.settings import current_settings

@@ -12,10 +12,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from service.cli import SettingsProblem
 from service.delivery.worker import LOG_FORMAT, SendThread, WorkerLoop
 from service.mail.transports import TransportConfigError
-from service.settings import settings_of
+from service.settings import SettingsProblem, settings_of
 
 log = logging.getLogger("service.delivery.worker")
 

@@ -51,12 +51,12 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.addresses import AddressNotSendable, ascii_domain
-from service.audience.contact_links import CARD, PREFERENCES, ContactSigner
 from service.audience.signup import SIGNUP_CONFIRM, build_confirmation
 from service.audience.unsubscribe import UnsubscribeSigner, unsubscribe_mailto, unsubscribe_url
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, move, relay_said
 from service.campaigns.store import campaign_content, meeting_check, meeting_facts, upcoming_for
 from service.campaigns.webversion import web_version_url
+from service.contact_links import CARD, PREFERENCES, ContactSigner
 from service.delivery.queue import (
     Claimed,
     Result,
@@ -68,6 +68,7 @@ from service.delivery.queue import (
 )
 from service.delivery.suppression import suppress
 from service.mail.outgoing import BodyTemplate, Outgoing
+from service.mail.senders import sender_address, sender_name
 from service.mail.transports import (
     Outcome,
     TemporaryFailure,
@@ -77,12 +78,13 @@ from service.mail.transports import (
     unsendable_reason,
 )
 from service.meetings.answer_links import NO, YES, AnswerSigner, answer_url
+from service.meetings.calendar import uid_domain
 from service.models import Campaign, DeliveryStatus, Meeting, utcnow
 from service.nominations.introduction import INTRODUCTION, build_introduction
 from service.rendering import placeholders
 from service.rendering.blocks import CampaignContent, ContentError
-from service.rendering.network import network_from_config, sender_address, sender_name
-from service.rendering.notice_mail import NoticeSender, build_notice, uid_domain
+from service.rendering.network import network_from_config
+from service.rendering.notice_mail import NoticeSender, build_notice
 from service.rendering.render import (
     MeetingFacts,
     RenderedCampaign,

@@ -16,10 +16,11 @@ from config.settings import Settings
 from service.campaigns.store import preview_campaign
 from service.campaigns.webversion import web_version_url
 from service.mail.message import build_message
+from service.mail.senders import sender_address, sender_name
 from service.mail.transports import transport_from_config
 from service.models import Campaign, User
 from service.rendering import placeholders
-from service.rendering.network import network_from_config, sender_address, sender_name
+from service.rendering.network import network_from_config
 
 TEST_PREFIX = "[TEST] "
 

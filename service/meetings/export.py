@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from config.settings import Settings
-from service.contacts.csvio import EXPORT_DELIMITER, protect_cell
 from service.meetings.invitations import InvitationRow
 from service.models import Answer
 from service.provinces import province_name
+from service.spreadsheets import EXPORT_DELIMITER, protect_cell
 
 COLUMNS = (
     "naam",

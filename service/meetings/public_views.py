@@ -24,6 +24,7 @@ from wtforms.validators import InputRequired, Length
 from service.database import get_session
 from service.forms import AppForm
 from service.languages import reader_language
+from service.mail.senders import sender_address
 from service.meetings.answer_links import NO, YES
 from service.meetings.answer_page import (
     LinkProblem,
@@ -34,12 +35,10 @@ from service.meetings.answer_page import (
     waiting_position,
 )
 from service.meetings.answering import answer_and_notify
-from service.meetings.calendar import ics_bytes, meeting_calendar
+from service.meetings.calendar import calendar_meeting, ics_bytes, meeting_calendar, uid_domain
 from service.meetings.invitations import AnswerClosed, closed_reason, colleagues_coming
 from service.messages import Message
 from service.models import Answer, Contact, Invitation, Meeting, MeetingStatus, utcnow
-from service.rendering.network import sender_address
-from service.rendering.notice_mail import calendar_meeting, uid_domain
 from service.settings import current_settings
 
 bp = Blueprint("answers", __name__)

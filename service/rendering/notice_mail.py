@@ -15,15 +15,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from ipaddress import ip_address
 from typing import Any
-from urllib.parse import urlsplit
 
 from emails.strings import translate
 from service.mail.outgoing import CalendarPart, Outgoing
 from service.meetings import notices
-from service.meetings.calendar import CalendarMeeting, Method, ics_bytes, meeting_calendar
-from service.models import Meeting, MeetingStatus
+from service.meetings.calendar import (
+    Method,
+    calendar_meeting,
+    ics_bytes,
+    meeting_calendar,
+)
+from service.models import Meeting
 from service.rendering.render import (
     MeetingFacts,
     Network,
@@ -132,42 +135,6 @@ def notice_text(
             answer_link=False,
         )
     raise ValueError(f"unknown kind of single message {kind!r}; use one of {sorted(notices.KINDS)}")
-
-
-def calendar_meeting(meeting: Meeting, sequence: int | None = None) -> CalendarMeeting:
-    """The meeting as the calendar files describe it (SEQUENCE: the given one, or the meeting's)."""
-    return CalendarMeeting(
-        id=meeting.id,
-        title=meeting.title,
-        starts_at=meeting.starts_at,
-        ends_at=meeting.ends_at,
-        host_organisation=meeting.host_organisation,
-        city=meeting.city,
-        venue=meeting.venue,
-        address=meeting.address,
-        description=meeting.theme or "",
-        sequence=meeting.calendar_sequence if sequence is None else sequence,
-        cancelled=meeting.status == MeetingStatus.CANCELLED,
-    )
-
-
-def uid_domain(base_url: str, sender: str) -> str:
-    """The domain in every calendar UID: BASE_URL's host name, else the sender's domain.
-
-    An IP address or "localhost" names no installation, so the sender's domain serves there.
-    """
-    host = (urlsplit(base_url).hostname or "").lower()
-    if host and "." in host and not _is_ip(host):
-        return host
-    return sender.rpartition("@")[2].lower() or "localhost"
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
