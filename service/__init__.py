@@ -48,6 +48,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     _register_blueprints(app)
 
+    from service.delivery.kinds import EXTENSION as MESSAGE_KINDS_EXTENSION
+    from service.message_kinds import MESSAGE_KINDS
+
+    # The send loops this app starts (worker command, demo) build messages by these kinds.
+    app.extensions[MESSAGE_KINDS_EXTENSION] = MESSAGE_KINDS
+
     from service.cli import register_commands
 
     register_commands(app)

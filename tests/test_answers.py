@@ -17,6 +17,7 @@ from service.mail.smtp import SmtpTransport
 from service.meetings import notices
 from service.meetings.answer_links import AnswerSigner, answer_url
 from service.meetings.invitations import invite_contacts
+from service.message_kinds import MESSAGE_KINDS
 from service.models import Answer, Contact, Invitation, Meeting, MeetingStatus
 from service.settings import settings_of
 from tests.builders import amsterdam, make_contact, make_meeting
@@ -68,6 +69,7 @@ def send_invitation(app, db, smtp_server, meeting: Meeting, *contacts: Contact) 
         settings_of(app),
         settings=SendSettings(batch_size=3),
         clock=clock,
+        kinds=MESSAGE_KINDS,
     )
     for _ in range(20):
         if not loop.run_once():

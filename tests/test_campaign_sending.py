@@ -13,6 +13,7 @@ from service.delivery.queue import pause_by_itself
 from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.meetings.invitations import invite_contacts
+from service.message_kinds import MESSAGE_KINDS
 from service.models import (
     Answer,
     Campaign,
@@ -66,6 +67,7 @@ def _drain(app, smtp_server) -> None:
         SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
         settings_of(app),
         settings=SendSettings(batch_size=2),
+        kinds=MESSAGE_KINDS,
     )
     for _ in range(20):
         if not loop.run_once():

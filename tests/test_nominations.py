@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
+from service.message_kinds import MESSAGE_KINDS
 from service.models import (
     AuditEntry,
     Contact,
@@ -162,6 +163,7 @@ def _send_all(app, smtp_server) -> None:
         settings_of(app),
         settings=SendSettings(batch_size=10),
         clock=utcnow,
+        kinds=MESSAGE_KINDS,
     )
     for _ in range(10):
         if not loop.run_once():

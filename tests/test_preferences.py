@@ -328,6 +328,7 @@ def test_campaign_emails_carry_the_preferences_link_and_the_card_url(app, db, sm
     from service.delivery.queue import start_sending
     from service.delivery.sendloop import SendLoop, SendSettings
     from service.mail.smtp import SmtpTransport
+    from service.message_kinds import MESSAGE_KINDS
 
     person = make_contact(db, email="kaart@example.nl")
     campaign = store.create_campaign(
@@ -353,6 +354,7 @@ def test_campaign_emails_carry_the_preferences_link_and_the_card_url(app, db, sm
         settings_of(app),
         settings=SendSettings(batch_size=5),
         clock=lambda: datetime(2026, 5, 12, 9, tzinfo=UTC),
+        kinds=MESSAGE_KINDS,
     )
     loop.run_once()
     loop.transport.close()

@@ -21,6 +21,7 @@ from service.delivery.queue import (
 from service.delivery.sendloop import SendLoop, SendSettings
 from service.delivery.suppression import is_suppressed, suppress
 from service.mail.smtp import SmtpTransport
+from service.message_kinds import MESSAGE_KINDS
 from service.models import (
     Campaign,
     CampaignStatus,
@@ -77,6 +78,7 @@ def _loop(app, smtp_server, clock, **settings) -> SendLoop:
         settings_of(app),
         settings=SendSettings(**({"batch_size": 3} | settings)),
         clock=clock,
+        kinds=MESSAGE_KINDS,
     )
 
 
@@ -278,7 +280,7 @@ def test_a_batch_taken_over_after_a_crash_skips_who_left_the_mailing_meanwhile(
     campaign = _campaign(db)
     _start(db, campaign, clock)
     # A worker claims the batch and dies before it records anything.
-    claim_due_deliveries(db, now=clock(), limit=10, lease=timedelta(minutes=5))
+    claim_due_deliveries(db, now=clock(), limit=10, lease=timedelta(minutes=5), kinds=MESSAGE_KINDS)
     # Meanwhile one contact leaves the news with the recap's own link; they keep the
     # invitations, so their consent stays given.
     unsubscribe(db, db.get(Contact, leaves.id), [Mailing.NEWS], source="unsubscribe link")
@@ -305,6 +307,7 @@ def test_a_relay_that_is_down_makes_the_campaign_wait_then_go_on(app, db, smtp_s
         settings_of(app),
         settings=SendSettings(batch_size=3),
         clock=clock,
+        kinds=MESSAGE_KINDS,
     )
     _drain(down)
     db.expire_all()
@@ -409,7 +412,9 @@ def test_a_claim_takes_its_batch_off_the_due_index_without_sorting_the_queue(app
 
     event.listen(engine, "before_cursor_execute", remember)
     try:
-        claimed = claim_due_deliveries(db, now=clock(), limit=200, lease=timedelta(minutes=5))
+        claimed = claim_due_deliveries(
+            db, now=clock(), limit=200, lease=timedelta(minutes=5), kinds=MESSAGE_KINDS
+        )
     finally:
         event.remove(engine, "before_cursor_execute", remember)
 

@@ -19,6 +19,7 @@ from service.delivery.suppression import is_suppressed
 from service.mail.smtp import SmtpTransport
 from service.mail.transports import BatchResult, Transport
 from service.meetings.notices import ANSWER_NO, ANSWER_WAITING
+from service.message_kinds import MESSAGE_KINDS
 from service.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from service.settings import settings_of
 from tests.builders import make_contact, make_meeting
@@ -43,6 +44,7 @@ def _loop(app, server, clock, *, connections: int = 2, batch_size: int = 50) -> 
         settings_of(app),
         settings=SendSettings(batch_size=batch_size),
         clock=clock,
+        kinds=MESSAGE_KINDS,
     )
 
 
@@ -230,6 +232,7 @@ def test_what_a_misbehaving_transport_answered_is_kept_and_the_rest_go_once(
         settings_of(app),
         settings=SendSettings(batch_size=10),
         clock=clock,
+        kinds=MESSAGE_KINDS,
     )
 
     for _ in range(4):  # each round hands over what is due; the unanswered wait a few minutes
@@ -251,6 +254,7 @@ def test_a_transport_that_raises_costs_a_retry_not_the_round(app, db, clock):
         settings_of(app),
         settings=SendSettings(batch_size=10),
         clock=clock,
+        kinds=MESSAGE_KINDS,
     )
 
     assert loop.run_once() == 2  # the round ends normally, with every outcome recorded

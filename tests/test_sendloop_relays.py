@@ -9,6 +9,7 @@ from service.delivery.queue import campaign_progress
 from service.delivery.sendloop import Pacer, SendLoop, SendSettings
 from service.delivery.suppression import is_suppressed
 from service.mail.relays import MailgunRelay, PostmarkRelay
+from service.message_kinds import MESSAGE_KINDS
 from service.models import Campaign, CampaignStatus, DeliveryStatus
 from service.settings import settings_of
 from tests.builders import make_contact
@@ -29,6 +30,7 @@ def _relay_loop(app, relay, clock, **settings) -> SendLoop:
         settings_of(app),
         settings=SendSettings(**({"batch_size": 50} | settings)),
         clock=clock,
+        kinds=MESSAGE_KINDS,
     )
 
 
@@ -128,6 +130,7 @@ def test_the_hourly_limit_holds_across_rounds(app, db, smtp_server):
         settings_of(app),
         settings=SendSettings(batch_size=3, per_hour=5),
         clock=clock,
+        kinds=MESSAGE_KINDS,
     )
     _drain(loop)
     assert len(smtp_server.handler.messages) == 5

@@ -14,6 +14,7 @@ from service.audience.subscriptions import subscribed_mailings
 from service.audience.views import SIGNUP_LIMIT
 from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
+from service.message_kinds import MESSAGE_KINDS
 from service.models import (
     AuditEntry,
     Consent,
@@ -53,6 +54,7 @@ def _send_all(app, smtp_server) -> None:
         SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
         settings_of(app),
         settings=SendSettings(batch_size=10),
+        kinds=MESSAGE_KINDS,
     )
     for _ in range(10):
         if not loop.run_once():

@@ -15,6 +15,7 @@ from service.contacts import csvio
 from service.delivery.queue import count_recipients, start_sending
 from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
+from service.message_kinds import MESSAGE_KINDS
 from service.models import (
     AuditEntry,
     Campaign,
@@ -61,6 +62,7 @@ def _send(app, db, smtp_server, campaign: Campaign) -> list[str]:
         settings_of(app),
         settings=SendSettings(batch_size=5),
         clock=lambda: CLOCK,
+        kinds=MESSAGE_KINDS,
     )
     for _ in range(20):
         if not loop.run_once():

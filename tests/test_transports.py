@@ -8,8 +8,8 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from service.mail.message import HeaderInjectionError, build_message
-from service.mail.outgoing import from_email_message
+from service.mail.message import HeaderInjectionError
+from service.mail.outgoing import Outgoing
 from service.mail.smtp import SmtpTransport
 from service.mail.transports import (
     OutboxTransport,
@@ -35,11 +35,11 @@ def _message(**overrides):
         "reply_to": "grenzeloossamenwerken@rijksoverheid.nl",
     }
     values.update(overrides)
-    return build_message(**values)
+    return Outgoing(**values)
 
 
 def test_message_has_text_then_html_and_the_headers_a_mail_client_needs():
-    message = _message(headers={"List-Unsubscribe": "<https://example.nl/u/1>"})
+    message = _message(headers=(("List-Unsubscribe", "<https://example.nl/u/1>"),))
     parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
     assert parsed.get_content_type() == "multipart/alternative"
     parts = [part.get_content_type() for part in parsed.iter_parts()]
@@ -222,7 +222,7 @@ class _FailsHalfway(Transport):
 
 def test_an_unexpected_fault_keeps_the_outcomes_known_before_it():
     transport = _FailsHalfway()
-    messages = [from_email_message(_message(subject=f"Bericht {n}")) for n in range(4)]
+    messages = [_message(subject=f"Bericht {n}") for n in range(4)]
 
     result = transport.send_batch(messages)  # does not raise
 
@@ -238,8 +238,8 @@ def test_the_outbox_keeps_a_non_ascii_local_part_and_refuses_what_cannot_be_buil
 
     template = BodyTemplate(placeholders.PATTERN.split("[[first_name]]"), ["<p>x</p>"])
     outbox = OutboxTransport(tmp_path / "outbox")
-    joran = from_email_message(_message(to_email="jöran.dijkstra@example.nl"))
-    broken = replace(from_email_message(_message()), body=template.later({}, {}))
+    joran = _message(to_email="jöran.dijkstra@example.nl")
+    broken = replace(_message(), body=template.later({}, {}))
 
     outcomes = outbox.send_batch([broken, joran]).outcomes
 

@@ -15,6 +15,7 @@ from service.campaigns import store
 from service.delivery.queue import start_sending
 from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
+from service.message_kinds import MESSAGE_KINDS
 from service.models import AuditEntry, Campaign, Consent, Contact, Delivery, Mailing
 from service.settings import settings_of
 from tests.builders import make_contact
@@ -60,6 +61,7 @@ def _send(app, db, smtp_server) -> Campaign:
         settings_of(app),
         settings=SendSettings(batch_size=3),
         clock=clock,
+        kinds=MESSAGE_KINDS,
     )
     for _ in range(20):
         if not loop.run_once():

@@ -6,6 +6,7 @@ import time
 from service.delivery.queue import start_sending
 from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
+from service.message_kinds import MESSAGE_KINDS
 from service.settings import settings_of
 from tests.test_worker import _campaign, _people
 
@@ -20,6 +21,7 @@ def test_stop_is_honoured_between_chunks_of_a_paced_round(app, db, smtp_server):
         SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
         settings_of(app),
         settings=SendSettings(batch_size=20, per_second=2),  # chunks of 2, one a second
+        kinds=MESSAGE_KINDS,
     )
     stop = threading.Event()
     runner = threading.Thread(target=loop.run, args=(stop,))

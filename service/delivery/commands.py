@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from service.delivery.kinds import kinds_of
 from service.delivery.worker import LOG_FORMAT, SendThread, WorkerLoop
 from service.mail.transports import TransportConfigError
 from service.settings import SettingsProblem, settings_of
@@ -33,7 +34,9 @@ def worker_command(once: bool) -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     app = current_app._get_current_object()
     try:
-        loop = WorkerLoop.from_config(settings_of(app), app.extensions["db_sessionmaker"])
+        loop = WorkerLoop.from_config(
+            settings_of(app), app.extensions["db_sessionmaker"], kinds_of(app)
+        )
     except TransportConfigError as exc:
         raise SettingsProblem(str(exc)) from exc
     log.info("send worker started: %s%s", loop.describe(), ", once" if once else "")

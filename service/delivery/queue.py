@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from service.audience.subscriptions import mailing_of
 from service.campaigns.lifecycle import Action, Reason, move, transition
 from service.dates import rfc3339
+from service.delivery.kinds import MessageKinds, Recipient
 from service.meetings.invitations import record_campaign_invitations
 from service.models import (
     Campaign,
@@ -256,7 +257,7 @@ class Claimed:
 
 
 def claim_due_deliveries(
-    session: Session, *, now: datetime, limit: int, lease: timedelta
+    session: Session, *, now: datetime, limit: int, lease: timedelta, kinds: MessageKinds
 ) -> list[Claimed]:
     """Take up to `limit` due deliveries of sending campaigns (and single messages), and commit.
 
@@ -269,11 +270,14 @@ def claim_due_deliveries(
     the row is still unclaimed (or its lease ran out): that condition alone keeps two workers
     apart on SQLite, which has no SKIP LOCKED. A worker that dies leaves its rows queued; once
     the lease has run out another worker claims them again.
+
+    `kinds` says whom each kind may reach and which mailing a campaign goes to
+    (service/delivery/kinds.py); a delivery that may not go after all is marked `skip`.
     """
     # The few campaigns that may send now are read first, so the claim itself reads one table
     # and PostgreSQL can take its batch straight off ix_deliveries_due, in order.
     mailings = {
-        campaign_id: mailing_of(kind)
+        campaign_id: kinds.mailing_of(kind)
         for campaign_id, kind in session.execute(
             select(Campaign.id, Campaign.kind).where(
                 Campaign.status == CampaignStatus.SENDING,
@@ -366,10 +370,9 @@ def claim_due_deliveries(
             name=row.name or "",
             language=row.language or "nl",
             skip=_skip_reason(
+                kinds.recipient(row.kind),
                 row.consent,
                 row.suppressed,
-                single=row.campaign_id is None,
-                to_address=row.kind in TO_ADDRESS_KINDS,
                 subscribed=bool(row.subscribed),
             ),
             kind=row.kind,
@@ -380,28 +383,18 @@ def claim_due_deliveries(
     ]
 
 
-# Single messages to someone who is not a contact (yet), such as the introduction to a nominated
-# person (service/nominations/introduction.py): no contact to check, only the suppression list.
-# The confirmation of a signup (service/audience/signup.py) goes to the typed address likewise.
-TO_ADDRESS_KINDS = frozenset({"introduction", "signup_confirm"})
-
-
 def _skip_reason(
-    consent: Consent | None,
-    suppressed: bool,
-    *,
-    single: bool = False,
-    to_address: bool = False,
-    subscribed: bool = True,
+    recipient: Recipient, consent: Consent | None, suppressed: bool, *, subscribed: bool
 ) -> str:
     # Checked at send time, not only at start: who unsubscribes during a send is not mailed.
-    if to_address and single:
+    if recipient == Recipient.ADDRESS:
+        # Someone who is not a contact (yet): no contact to check, only the suppression list.
         return "suppressed" if suppressed else ""
     if consent is None:
         return "contact deleted"
-    # A single message answers the contact's own action (their answer to an invitation), so it
-    # goes whatever their newsletter consent; a suppressed address never gets anything.
-    if (consent != Consent.GIVEN or not subscribed) and not single:
+    # A notice answers the contact's own action (their answer to an invitation), so it goes
+    # whatever their newsletter consent; a suppressed address never gets anything.
+    if recipient == Recipient.SUBSCRIBER and (consent != Consent.GIVEN or not subscribed):
         return "unsubscribed"
     if suppressed:
         return "suppressed"

@@ -25,8 +25,9 @@ own, transports record outcomes by position and never raise (service/mail/transp
 Single messages (campaign_id None: an answer's confirmation with its calendar invitation, a
 calendar update or cancel; service/meetings/notices.py) share all of this except what belongs to
 a campaign: with no campaign to wait or pause, a relay that is down puts the message itself back
-for a while. Each is built from its `kind` (service/rendering/notice_mail.py); campaign mail
-keeps its fast path.
+for a while. Each is built by its kind's builder, looked up in the registry the loop is given
+(service/delivery/kinds.py, filled in service/message_kinds.py); campaign mail keeps its fast
+path.
 
 Nothing here imports Flask; `SendLoop.from_config` takes the Settings and a session maker.
 """
@@ -40,7 +41,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,12 +52,12 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.addresses import AddressNotSendable, ascii_domain
-from service.audience.signup import SIGNUP_CONFIRM, build_confirmation
 from service.audience.unsubscribe import UnsubscribeSigner, unsubscribe_mailto, unsubscribe_url
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, move, relay_said
 from service.campaigns.store import campaign_content, meeting_check, meeting_facts, upcoming_for
 from service.campaigns.webversion import web_version_url
 from service.contact_links import CARD, PREFERENCES, ContactSigner
+from service.delivery.kinds import MessageKinds, SingleMessage
 from service.delivery.queue import (
     Claimed,
     Result,
@@ -79,12 +80,11 @@ from service.mail.transports import (
 )
 from service.meetings.answer_links import NO, YES, AnswerSigner, answer_url
 from service.meetings.calendar import uid_domain
-from service.models import Campaign, DeliveryStatus, Meeting, utcnow
-from service.nominations.introduction import INTRODUCTION, build_introduction
+from service.models import Campaign, DeliveryStatus, utcnow
 from service.rendering import placeholders
 from service.rendering.blocks import CampaignContent, ContentError
 from service.rendering.network import network_from_config
-from service.rendering.notice_mail import NoticeSender, build_notice
+from service.rendering.notice_mail import NoticeSender
 from service.rendering.render import (
     MeetingFacts,
     RenderedCampaign,
@@ -191,14 +191,22 @@ class MessageFactory:
         self.message_id_domain = message_id_domain(from_email)
 
     def campaign_mail(
-        self, session: Session, campaign: Campaign, *, now: datetime | None = None
+        self,
+        session: Session,
+        campaign: Campaign,
+        *,
+        now: datetime | None = None,
+        languages: Sequence[str] = LANGUAGES,
     ) -> CampaignMail:
-        """The campaign rendered in both languages; raises TemplateError when it cannot be.
+        """The campaign rendered in `languages` (default: all); raises TemplateError when it
+        cannot be.
 
         `now` decides what depends on the clock (whether the meeting still takes answers).
+        Only a rendering in every language is kept for the next message of the same version.
         """
+        every = tuple(languages) == LANGUAGES
         cached = self._campaigns.get(campaign.id)
-        if cached is not None and cached.version == campaign.version:
+        if every and cached is not None and cached.version == campaign.version:
             return cached
         mail = self.build_campaign_mail(
             campaign_id=campaign.id,
@@ -208,8 +216,10 @@ class MessageFactory:
             upcoming=upcoming_for(session, campaign, now=now),
             meeting_id=campaign.meeting_id,
             meeting=meeting_facts(campaign.meeting, now) if campaign.meeting is not None else None,
+            languages=languages,
         )
-        self._campaigns[campaign.id] = mail
+        if every:
+            self._campaigns[campaign.id] = mail
         return mail
 
     def build_campaign_mail(
@@ -222,8 +232,10 @@ class MessageFactory:
         upcoming: Sequence[MeetingFacts] = (),
         meeting_id: int | None = None,
         meeting: MeetingFacts | None = None,
+        languages: Sequence[str] = LANGUAGES,
     ) -> CampaignMail:
-        """A campaign version rendered in both languages, from its content; raises TemplateError."""
+        """A campaign version rendered in `languages` (default: all), from its content; raises
+        TemplateError."""
         rendered = {
             language: render_campaign(
                 content,
@@ -233,7 +245,7 @@ class MessageFactory:
                 upcoming=upcoming,
                 meeting=meeting,
             )
-            for language in LANGUAGES
+            for language in languages
         }
         from_email = sender_address(self.config)
         return CampaignMail(
@@ -249,29 +261,25 @@ class MessageFactory:
             bodies={language: _body_template(r) for language, r in rendered.items()},
             web_version_urls={
                 language: web_version_url(campaign_id, self.secret_key, self.base_url, language)
-                for language in LANGUAGES
+                for language in languages
             },
         )
 
     def message(self, mail: CampaignMail, delivery: Claimed) -> Outgoing:
         """The message for one delivery; raises ValueError for a value that cannot go."""
         rendered = mail.rendered.get(delivery.language) or mail.rendered["nl"]
-        name = delivery.name.strip()
         token = self._unsubscribe.token(delivery.contact_id or 0, mail.campaign_id)
         leave_url = unsubscribe_url(token, self.base_url)
         values = self.recipient_values(mail, rendered, delivery, leave_url)
+        # The links are made from the checked BASE_URL and URL-safe tokens (checked_values).
         plain, escaped = checked_values(rendered, values, check_urls=False)
-        subject, html, text = filled(rendered, plain, escaped)
-        template = mail.bodies.get(rendered.language)
-        return Outgoing(
-            from_name=mail.from_name,
-            from_email=mail.from_email,
-            to_name=name,
+        return self._outgoing(
+            mail,
+            rendered,
+            plain,
+            escaped,
+            to_name=delivery.name.strip(),
             to_email=delivery.email,
-            subject=subject,
-            text=text,
-            html=html,
-            reply_to=mail.reply_to,
             message_id=self.message_id(mail, delivery.id),
             headers=(
                 ("List-Id", mail.list_id),
@@ -283,6 +291,62 @@ class MessageFactory:
                 ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
                 ("X-Opgavepost-Campaign", str(mail.campaign_id)),
             ),
+        )
+
+    def sample_message(
+        self,
+        mail: CampaignMail,
+        *,
+        language: str,
+        to_name: str,
+        to_email: str,
+        values: Mapping[str, str],
+        subject_prefix: str = "",
+    ) -> Outgoing:
+        """The campaign filled in with sample values for someone on no list (the test send).
+
+        No List-Id and no unsubscribe headers: the reader takes no mailing. Raises
+        PersonaliseError (a TemplateError) for a missing value or a URL that is not absolute.
+        """
+        rendered = mail.rendered[language]
+        plain, escaped = checked_values(rendered, values)
+        return self._outgoing(
+            mail,
+            rendered,
+            plain,
+            escaped,
+            to_name=to_name,
+            to_email=to_email,
+            headers=(("X-Opgavepost-Campaign", str(mail.campaign_id)),),
+            subject_prefix=subject_prefix,
+        )
+
+    def _outgoing(
+        self,
+        mail: CampaignMail,
+        rendered: RenderedCampaign,
+        plain: Mapping[str, str],
+        escaped: Mapping[str, str],
+        *,
+        to_name: str,
+        to_email: str,
+        headers: tuple[tuple[str, str], ...],
+        message_id: str = "",
+        subject_prefix: str = "",
+    ) -> Outgoing:
+        subject, html, text = filled(rendered, plain, escaped)
+        template = mail.bodies.get(rendered.language)
+        return Outgoing(
+            from_name=mail.from_name,
+            from_email=mail.from_email,
+            to_name=to_name,
+            to_email=to_email,
+            subject=subject_prefix + subject,
+            text=text,
+            html=html,
+            reply_to=mail.reply_to,
+            message_id=message_id,
+            headers=headers,
             body=template.later(plain, escaped) if template is not None else None,
         )
 
@@ -316,39 +380,13 @@ class MessageFactory:
             placeholders.ANSWER_URL: answer_url(token, self.base_url),
         }
 
-    def single_message(self, session: Session, delivery: Claimed, *, now: datetime) -> Outgoing:
-        """A single message (campaign_id None) built from its kind; ValueError when it cannot be.
-
-        Raises TemplateError when the notice template fails (a fault of ours, not the message's).
-        """
-        if delivery.kind == SIGNUP_CONFIRM:
-            return build_confirmation(
-                self.notice_sender,
-                delivery.payload or {},
-                to_email=delivery.email,
-                message_id=self._single_message_id(delivery.id),
-                secret_key=self.secret_key,
-            )
-        if delivery.kind == INTRODUCTION:
-            return build_introduction(
-                self.notice_sender,
-                delivery.payload or {},
-                to_email=delivery.email,
-                message_id=self._single_message_id(delivery.id),
-            )
-        meeting = session.get(Meeting, delivery.meeting_id) if delivery.meeting_id else None
-        if meeting is None:
-            raise ValueError(f"the {delivery.kind} message names no meeting that still exists")
-        token = self._answers.token(delivery.contact_id or 0, meeting.id)
-        return build_notice(
-            self.notice_sender,
-            meeting,
-            kind=delivery.kind,
-            payload=delivery.payload or {},
-            to_name=delivery.name,
-            to_email=delivery.email,
-            language=delivery.language if delivery.language in LANGUAGES else "nl",
-            answer_url=answer_url(token, self.base_url),
+    def single(self, session: Session, delivery: Claimed, *, now: datetime) -> SingleMessage:
+        """What the builder of a single message (campaign_id None) is given (kinds.py)."""
+        return SingleMessage(
+            session=session,
+            delivery=delivery,
+            sender=self.notice_sender,
+            secret_key=self.secret_key,
             message_id=self._single_message_id(delivery.id),
             now=now,
         )
@@ -447,11 +485,14 @@ class SendLoop:
         transport: Transport,
         config: Settings,
         *,
+        kinds: MessageKinds,
         settings: SendSettings | None = None,
         clock: Callable[[], datetime] = utcnow,
     ):
         self.sessions = sessions
         self.transport = transport
+        # Every kind of message: how each is built and whom it may reach (service/message_kinds.py).
+        self.kinds = kinds
         self.settings = settings or SendSettings.from_config(config)
         self.factory = MessageFactory(config)
         self.clock = clock
@@ -460,9 +501,11 @@ class SendLoop:
         self.stopping = threading.Event()
 
     @classmethod
-    def from_config(cls, config: Settings, sessions: Callable[[], Session]) -> SendLoop:
+    def from_config(
+        cls, config: Settings, sessions: Callable[[], Session], kinds: MessageKinds
+    ) -> SendLoop:
         """A loop with the transport MAIL_TRANSPORT names."""
-        return cls(sessions, transport_from_config(config), config)
+        return cls(sessions, transport_from_config(config), config, kinds=kinds)
 
     def run(self, stop: threading.Event) -> None:
         """Send until `stop` is set; sleep a moment whenever nothing is due."""
@@ -486,7 +529,11 @@ class SendLoop:
             if limit <= 0:
                 return 0
             claimed = claim_due_deliveries(
-                session, now=self.clock(), limit=limit, lease=self.settings.lease
+                session,
+                now=self.clock(),
+                limit=limit,
+                lease=self.settings.lease,
+                kinds=self.kinds,
             )
             if not claimed:
                 return 0
@@ -547,7 +594,8 @@ class SendLoop:
                 results.append(_skipped(delivery))
                 continue
             try:
-                ready.append((delivery, self.factory.single_message(session, delivery, now=now)))
+                single = self.factory.single(session, delivery, now=now)
+                ready.append((delivery, self.kinds.build(single)))
             except TemplateError as exc:
                 # Our template is broken: it may be mended, so the message waits and retries.
                 results.append(self._retry_or_fail(delivery, str(exc), now))

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.auth.users import create_user, generate_password
+from service.delivery.kinds import kinds_of
 from service.delivery.worker import SendThread, WorkerLoop
 from service.mail.transports import TransportConfigError
 from service.models import Role, User
@@ -93,7 +94,7 @@ def start_background_jobs(app: Any) -> BackgroundJobs:
     settings = app.extensions["settings"]
     sender = None
     try:
-        loop = WorkerLoop.from_config(settings, sessions)
+        loop = WorkerLoop.from_config(settings, sessions, kinds_of(app))
     except TransportConfigError as exc:
         log.error("the send loop did not start: %s", exc)
     else:

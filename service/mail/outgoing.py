@@ -6,8 +6,8 @@ second. A campaign's messages differ only in a few header values and the filled-
 so `Outgoing.as_bytes` writes the same MIME layout (multipart/alternative: text, then HTML) by
 string joins, and encodes the bodies with binascii's quoted-printable, which is written in C.
 
-The layout is what `service.mail.message.build_message` makes; tests parse both with the email
-package to hold them to it.
+The layout is what the email package itself makes of the same message; tests parse ours with
+it, and compare, to hold it to that.
 
 A message with a calendar invitation (an answer's confirmation, a calendar update or cancel)
 takes the shape Gmail's and Outlook's own invitations have, which every calendar recognises:
@@ -30,8 +30,7 @@ import binascii
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
+from email.utils import formataddr, formatdate, getaddresses, make_msgid
 
 from service.addresses import AddressNotSendable, ascii_domain, needs_smtputf8, wire_address
 from service.mail.message import check_header_value, unsafe_header_text
@@ -389,29 +388,6 @@ def _merged(
         else:
             merged.append(piece)
     return merged
-
-
-def from_email_message(message: EmailMessage) -> Outgoing:
-    """The same message as an Outgoing (for single sends built with `build_message`)."""
-    from_name, from_email = parseaddr(str(message["From"]))
-    to_name, to_email = getaddresses([str(message["To"])])[0]
-    text = message.get_body(("plain",))
-    html = message.get_body(("html",))
-    own = {"from", "to", "subject", "date", "message-id", "reply-to", "mime-version"}
-    own |= {"content-type", "content-transfer-encoding"}
-    return Outgoing(
-        from_name=from_name,
-        from_email=from_email,
-        to_name=to_name,
-        to_email=to_email,
-        subject=str(message["Subject"] or ""),
-        text=text.get_content() if text is not None else "",  # type: ignore[attr-defined]
-        html=html.get_content() if html is not None else "",  # type: ignore[attr-defined]
-        reply_to=str(message["Reply-To"] or ""),
-        message_id=str(message["Message-ID"] or ""),
-        date=str(message["Date"] or ""),
-        headers=tuple((k, str(v)) for k, v in message.items() if k.lower() not in own),
-    )
 
 
 def encode_header_text(value: str) -> str:

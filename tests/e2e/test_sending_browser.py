@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.transports import OutboxTransport
+from service.message_kinds import MESSAGE_KINDS
 from service.settings import settings_of
 from tests.builders import make_announcement, make_contact
 from tests.e2e.conftest import check_accessibility, translated, visit
@@ -27,6 +28,7 @@ def _drain(app, folder) -> None:
         OutboxTransport(folder),
         settings_of(app),
         settings=SendSettings(batch_size=2),
+        kinds=MESSAGE_KINDS,
     )
     for _ in range(20):
         if not loop.run_once():
