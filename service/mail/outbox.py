@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from service.audience.subscriptions import mailing_of
 from service.campaigns.lifecycle import Action, Reason, move, transition
 from service.dates import rfc3339
+from service.dml import rows_changed
 from service.meetings.invitations import record_campaign_invitations
 from service.models import (
     Campaign,
@@ -211,12 +212,13 @@ def resume_sending(session: Session, campaign: Campaign, *, actor: User | None) 
 def cancel_sending(session: Session, campaign: Campaign, *, actor: User | None) -> int:
     """Stop for good: deliveries still waiting are cancelled. Returns how many were."""
     transition(session, campaign, Action.CANCEL)
-    cancelled = session.execute(
+    cancelled = rows_changed(
+        session,
         update(Delivery)
         .where(Delivery.campaign_id == campaign.id, Delivery.status == DeliveryStatus.QUEUED)
         .values(status=DeliveryStatus.CANCELLED, claim="", claimed_until=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     record_audit(session, actor, "campaign.cancel", campaign, cancelled=cancelled)
     session.flush()
     return cancelled

@@ -405,8 +405,8 @@ def from_email_message(message: EmailMessage) -> Outgoing:
         to_name=to_name,
         to_email=to_email,
         subject=str(message["Subject"] or ""),
-        text=text.get_content() if text is not None else "",  # type: ignore[attr-defined]
-        html=html.get_content() if html is not None else "",  # type: ignore[attr-defined]
+        text=text.get_content() if text is not None else "",
+        html=html.get_content() if html is not None else "",
         reply_to=str(message["Reply-To"] or ""),
         message_id=str(message["Message-ID"] or ""),
         date=str(message["Date"] or ""),

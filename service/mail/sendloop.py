@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from sqlalchemy import update
@@ -458,8 +458,8 @@ class SendLoop:
         self.stopping = threading.Event()
 
     @classmethod
-    def from_config(cls, config: Settings, sessions: Callable[[], Session]) -> SendLoop:
-        """A loop with the transport MAIL_TRANSPORT names."""
+    def from_config(cls, config: Settings, sessions: Callable[[], Session]) -> Self:
+        """A loop of this class with the transport MAIL_TRANSPORT names."""
         return cls(sessions, transport_from_config(config), config)
 
     def run(self, stop: threading.Event) -> None:
@@ -609,7 +609,8 @@ class SendLoop:
         results: list[Result],
     ) -> None:
         now = self.clock()
-        streaks: dict[int, _Streak] = {}
+        # Single messages (campaign None) share one streak that no campaign keeps.
+        streaks: dict[int | None, _Streak] = {}
         for (delivery, _message), outcome in zip(ready, outcomes, strict=True):
             streak = streaks.setdefault(delivery.campaign_id, _Streak())
             if outcome.status == "accepted":

@@ -92,10 +92,11 @@ def waiting_position(session: Session, invitation: Invitation) -> int:
         Invitation.answered_at < invitation.answered_at,
         and_(Invitation.answered_at == invitation.answered_at, Invitation.id < invitation.id),
     )
-    return 1 + session.scalar(
+    waiting_ahead = session.execute(
         select(func.count()).where(
             Invitation.meeting_id == invitation.meeting_id,
             Invitation.answer == Answer.WAITING,
             ahead,
         )
-    )
+    ).scalar_one()
+    return 1 + waiting_ahead
