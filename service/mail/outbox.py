@@ -496,7 +496,7 @@ def finish_campaigns(
     None (the "campaign" of single messages) is passed over: there is nothing to finish.
     """
     finished = []
-    for campaign_id in set(campaign_ids) - {None}:
+    for campaign_id in {c for c in campaign_ids if c is not None}:
         # EXISTS stops at the first queued row; counting them all after every chunk would make
         # a campaign's send cost grow with the square of its size.
         waiting = session.scalar(
