@@ -43,10 +43,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import Self
 from urllib.parse import urlsplit
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -671,8 +671,10 @@ class SendLoop:
     def _apply_streak(
         self, session: Session, campaign_id: int, streak: _Streak, now: datetime
     ) -> None:
+        # A number after an accepted message, else an increment of the stored streak in SQL.
+        failures: int | ColumnElement[int]
         if streak.reset:
-            failures: Any = streak.count
+            failures = streak.count
         elif streak.count:
             failures = Campaign.failure_streak + streak.count
         else:
