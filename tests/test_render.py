@@ -11,10 +11,10 @@ import pytest
 
 from emails import palette
 from emails.strings import STRINGS
-from service.campaigns import blocks as b
-from service.campaigns.seed_recap import seed_recap, seed_upcoming_meetings
-from service.mail import placeholders
-from service.mail.render import (
+from service.demo.recap import seed_recap, seed_upcoming_meetings
+from service.rendering import blocks as b
+from service.rendering import placeholders
+from service.rendering.render import (
     MeetingFacts,
     Network,
     PersonaliseError,

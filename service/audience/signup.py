@@ -30,9 +30,7 @@ from sqlalchemy.orm import Session
 
 from service.audience.subscriptions import MAILINGS, parse_mailings, subscribe
 from service.dml import rows_changed
-from service.mail.notice_mail import NoticeSender, render_single
 from service.mail.outgoing import Outgoing
-from service.mail.render import email_context
 from service.models import (
     Consent,
     Contact,
@@ -43,6 +41,8 @@ from service.models import (
     record_audit,
     utcnow,
 )
+from service.rendering.notice_mail import NoticeSender, render_single
+from service.rendering.render import email_context
 
 SIGNUP_CONFIRM = "signup_confirm"
 CONSENT_SOURCE = "aanmeldformulier (dubbele bevestiging)"

@@ -19,8 +19,8 @@ from config.settings import Settings
 from service.campaigns import store
 from service.campaigns.lint import meeting_findings
 from service.dates import format_local_date, local_to_utc, utc_to_local
+from service.delivery.queue import start_sending
 from service.dml import rows_changed
-from service.mail.outbox import start_sending
 from service.meetings.invitations import why_closed
 from service.models import (
     Campaign,
