@@ -29,6 +29,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service.audience.subscriptions import MAILINGS, parse_mailings, subscribe
+from service.dml import rows_changed
 from service.mail.outgoing import Outgoing
 from service.models import (
     Consent,
@@ -83,11 +84,12 @@ def confirm_url(token: str, base_url: str) -> str:
 
 def remove_expired(session: Session, *, now: datetime) -> int:
     """Delete requests older than VALID_FOR (confirmed or not): what they held is not needed."""
-    return session.execute(
+    return rows_changed(
+        session,
         delete(SignupRequest)
         .where(SignupRequest.created_at < now - VALID_FOR)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
 
 
 def request_signup(

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from service import dates
 from service.campaigns.lint import MESSAGES as CHECK_MESSAGES
 from service.campaigns.lint import Finding
+from service.dml import rows_changed
 from service.messages import N_, Message
 from service.models import Campaign, CampaignStatus, utcnow
 
@@ -282,13 +283,14 @@ def move(
     values: dict[str, Any] = {"status": rule.target, **_effects(action, now, at)}
     if rule.reason != "keeps":
         values.update(reason_columns(reason))
-    moved = session.execute(
+    moved = rows_changed(
+        session,
         update(Campaign)
         .where(Campaign.id == campaign_id, Campaign.status.in_(list(rule.sources)))
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    return moved.rowcount == 1
+    return moved == 1
 
 
 def _effects(action: Action, now: datetime | None, at: datetime | None) -> dict[str, Any]:

@@ -497,11 +497,12 @@ def _meeting_ids(
     session: Session, raw: list[Any], errors: dict[str, Message | list[b.FieldError]]
 ) -> list[int]:
     parsed = [parse_id(i) for i in raw]
-    if None in parsed:
+    readable = [i for i in parsed if i is not None]
+    if len(readable) < len(parsed):
         # Not an id at all (1.5, true, "x", 2^31): no meeting can have it.
         errors["audience"] = Message(N_("Choose meetings from the list."))
         return []
-    ids = sorted(set(parsed))
+    ids = sorted(set(readable))
     known = set(session.scalars(select(Meeting.id).where(Meeting.id.in_(ids)))) if ids else set()
     if set(ids) - known:
         errors["audience"] = Message(N_("Choose meetings from the list."))

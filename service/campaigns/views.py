@@ -507,16 +507,16 @@ def _schedule_form(campaign: Campaign) -> ScheduleForm:
 
 def _schedule_state(campaign: Campaign, now: datetime | None = None) -> dict[str, Any]:
     """When a scheduled campaign goes, and whether the scheduler left it for being too late."""
-    at = campaign.scheduled_at
-    scheduled = campaign.status == CampaignStatus.SCHEDULED and at is not None
+    # The moment counts only while the campaign is scheduled.
+    at = campaign.scheduled_at if campaign.status == CampaignStatus.SCHEDULED else None
     left_late = campaign.status_reason_code == ReasonCode.DUE_TOO_LATE
-    late = scheduled and at <= (now or utcnow()) and left_late
+    late = at is not None and at <= (now or utcnow()) and left_late
     reason = campaign_reason(campaign)
     return {
-        "scheduled": scheduled,
+        "scheduled": at is not None,
         "late": late,
-        "moment": local_datetime(at) if scheduled else "",
-        "datetime": at.isoformat() if scheduled else "",
+        "moment": local_datetime(at) if at is not None else "",
+        "datetime": at.isoformat() if at is not None else "",
         "reason": reason,
         # A draft the scheduler sent back (it could not render) says why.
         "refused": reason if campaign.status == CampaignStatus.DRAFT else "",

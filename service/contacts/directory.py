@@ -500,8 +500,8 @@ def tags_by_name(
     found = cache if cache is not None else {}
     missing = [name for name in wanted if name not in found]
     if missing and cache is None:
-        for tag in session.scalars(select(Tag).where(func.lower(Tag.name).in_(missing))):
-            found[tag.name.lower()] = tag
+        for stored in session.scalars(select(Tag).where(func.lower(Tag.name).in_(missing))):
+            found[stored.name.lower()] = stored
     result = []
     for name in wanted:
         tag = found.get(name)

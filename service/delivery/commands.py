@@ -32,7 +32,8 @@ def worker_command(once: bool) -> None:
     what is due now, prints how many deliveries it handled and exits.
     """
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    app = current_app._get_current_object()
+    # Flask types current_app as Flask, not as the LocalProxy (with this method) it is.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         loop = WorkerLoop.from_config(
             settings_of(app), app.extensions["db_sessionmaker"], kinds_of(app)

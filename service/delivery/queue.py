@@ -40,6 +40,7 @@ from service.audience.subscriptions import mailing_of
 from service.campaigns.lifecycle import Action, Reason, move, transition
 from service.dates import rfc3339
 from service.delivery.kinds import MessageKinds, Recipient
+from service.dml import rows_changed
 from service.meetings.invitations import record_campaign_invitations
 from service.models import (
     Campaign,
@@ -212,12 +213,13 @@ def resume_sending(session: Session, campaign: Campaign, *, actor: User | None) 
 def cancel_sending(session: Session, campaign: Campaign, *, actor: User | None) -> int:
     """Stop for good: deliveries still waiting are cancelled. Returns how many were."""
     transition(session, campaign, Action.CANCEL)
-    cancelled = session.execute(
+    cancelled = rows_changed(
+        session,
         update(Delivery)
         .where(Delivery.campaign_id == campaign.id, Delivery.status == DeliveryStatus.QUEUED)
         .values(status=DeliveryStatus.CANCELLED, claim="", claimed_until=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     record_audit(session, actor, "campaign.cancel", campaign, cancelled=cancelled)
     session.flush()
     return cancelled
@@ -487,7 +489,7 @@ def finish_campaigns(
     None (the "campaign" of single messages) is passed over: there is nothing to finish.
     """
     finished = []
-    for campaign_id in set(campaign_ids) - {None}:
+    for campaign_id in {c for c in campaign_ids if c is not None}:
         # EXISTS stops at the first queued row; counting them all after every chunk would make
         # a campaign's send cost grow with the square of its size.
         waiting = session.scalar(

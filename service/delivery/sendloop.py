@@ -44,10 +44,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Self
 from urllib.parse import urlsplit
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -503,8 +503,8 @@ class SendLoop:
     @classmethod
     def from_config(
         cls, config: Settings, sessions: Callable[[], Session], kinds: MessageKinds
-    ) -> SendLoop:
-        """A loop with the transport MAIL_TRANSPORT names."""
+    ) -> Self:
+        """A loop of this class with the transport MAIL_TRANSPORT names."""
         return cls(sessions, transport_from_config(config), config, kinds=kinds)
 
     def run(self, stop: threading.Event) -> None:
@@ -659,7 +659,8 @@ class SendLoop:
         results: list[Result],
     ) -> None:
         now = self.clock()
-        streaks: dict[int, _Streak] = {}
+        # Single messages (campaign None) share one streak that no campaign keeps.
+        streaks: dict[int | None, _Streak] = {}
         for (delivery, _message), outcome in zip(ready, outcomes, strict=True):
             streak = streaks.setdefault(delivery.campaign_id, _Streak())
             if outcome.status == "accepted":
@@ -720,8 +721,10 @@ class SendLoop:
     def _apply_streak(
         self, session: Session, campaign_id: int, streak: _Streak, now: datetime
     ) -> None:
+        # A number after an accepted message, else an increment of the stored streak in SQL.
+        failures: int | ColumnElement[int]
         if streak.reset:
-            failures: Any = streak.count
+            failures = streak.count
         elif streak.count:
             failures = Campaign.failure_streak + streak.count
         else:

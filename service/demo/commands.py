@@ -71,7 +71,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
     )
     from service.demo.seed import load_demo
 
-    app = current_app._get_current_object()
+    # Flask types current_app as Flask, not as the LocalProxy (with this method) it is.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = settings_of(app)
     _check_mail_settings(settings)
     engine = get_engine()

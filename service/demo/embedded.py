@@ -44,7 +44,7 @@ def ensure_first_admin(session: Session, email: str, password: str | None) -> Fi
     Without a password one is generated and returned, so the caller can show it exactly once;
     only its hash is stored.
     """
-    if session.scalar(select(func.count()).select_from(User)) > 0:
+    if session.execute(select(func.count()).select_from(User)).scalar_one() > 0:
         return None
     generated = password is None
     password = password or generate_password()

@@ -225,8 +225,8 @@ class DemoLoadResult:
 
 def database_is_empty(session: Session) -> bool:
     """Whether the database holds no contacts and no meetings (a fresh install)."""
-    has_contacts = session.scalar(select(func.count()).select_from(Contact)) > 0
-    has_meetings = session.scalar(select(func.count()).select_from(Meeting)) > 0
+    has_contacts = session.execute(select(func.count()).select_from(Contact)).scalar_one() > 0
+    has_meetings = session.execute(select(func.count()).select_from(Meeting)).scalar_one() > 0
     return not has_contacts and not has_meetings
 
 

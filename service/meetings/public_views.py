@@ -130,10 +130,9 @@ def _facts(invitation: Invitation, language: str) -> dict:
 @bp.get("/antwoord/<token>")
 def answer_page(token: str):
     """Show the meeting and ask to confirm the answer; opening the link changes nothing."""
-    opened = open_answer_link(get_session(), token, current_settings().SECRET_KEY)
-    if opened.problem is not None:
-        return _refusal(opened.problem)
-    invitation = opened.invitation
+    invitation = open_answer_link(get_session(), token, current_settings().SECRET_KEY)
+    if isinstance(invitation, LinkProblem):
+        return _refusal(invitation)
     form = AnswerForm(
         formdata=None,
         choice=preselected_choice(invitation, request.args.get("antwoord")),
@@ -147,10 +146,9 @@ def answer_page(token: str):
 def answer(token: str):
     """Record the confirmed answer and show what it means: a place, the waiting list, or no."""
     db = get_session()
-    opened = open_answer_link(db, token, current_settings().SECRET_KEY)
-    if opened.problem is not None:
-        return _refusal(opened.problem)
-    invitation = opened.invitation
+    invitation = open_answer_link(db, token, current_settings().SECRET_KEY)
+    if isinstance(invitation, LinkProblem):
+        return _refusal(invitation)
     form = AnswerForm()
     if not form.validate():
         return _answer_page(invitation, form, status=422)

@@ -20,6 +20,7 @@ from service.campaigns import store
 from service.campaigns.lint import meeting_findings
 from service.dates import format_local_date, local_to_utc, utc_to_local
 from service.delivery.queue import start_sending
+from service.dml import rows_changed
 from service.meetings.invitations import why_closed
 from service.models import (
     Campaign,
@@ -135,12 +136,13 @@ def _why_not(reminder: Reminder, meeting: Meeting, due: datetime, now: datetime)
 
 def _claim(session: Session, reminder_id: int, now: datetime) -> bool:
     # The conditional UPDATE is the guard against sending one reminder twice.
-    claimed = session.execute(
+    claimed = rows_changed(
+        session,
         update(Reminder)
         .where(Reminder.id == reminder_id, Reminder.sent_at.is_(None))
         .values(sent_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     return claimed == 1
 
 

@@ -368,14 +368,19 @@ def image_url(src: str, base_url: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Markdown and sanitising
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_LINK_TOKENS = frozenset(placeholders.token(name) for name in placeholders.LINK_NAMES)
+
+
+class _Markdown(MarkdownIt):
+    def normalizeLink(self, url: str) -> str:
+        # "[Vul je netwerkkaart in]([[card_url]])": the contact's own link, filled in per
+        # recipient. The placeholder stays as written; percent-encoded it would not be found.
+        return url if url in _LINK_TOKENS else super().normalizeLink(url)
+
+
+_markdown = _Markdown("commonmark", {"html": False, "linkify": False, "typographer": False})
 # Images belong in an image block, where width and alt text are checked.
 _markdown.disable("image")
-# "[Vul je netwerkkaart in]([[card_url]])": the contact's own link, filled in per recipient. The
-# placeholder stays as written; percent-encoded it would no longer be found.
-_LINK_TOKENS = frozenset(placeholders.token(name) for name in placeholders.LINK_NAMES)
-_normalize_link = _markdown.normalizeLink
-_markdown.normalizeLink = lambda url: url if url in _LINK_TOKENS else _normalize_link(url)
 
 _BLOCK_TAGS = {"p", "br", "strong", "em", "a", "code", "pre", "h2", "h3", "h4"}
 _BLOCK_TAGS |= {"ul", "ol", "li", "blockquote", "hr"}
@@ -608,14 +613,16 @@ def _block_from(data: Any, path: str, errors: list[FieldError]) -> Block | None:
     if not isinstance(data, dict):
         errors.append(FieldError(path, "not-an-object"))
         return None
-    cls = BLOCK_TYPES.get(data.get("type"))  # type: ignore[arg-type]
+    # Any JSON value may stand there; a list or an object would break the look-up.
+    kind = data.get("type")
+    cls = BLOCK_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         choices = ", ".join(BLOCK_TYPES)
         errors.append(
             FieldError(
                 _join(path, "type"),
                 "unknown-type",
-                {"value": repr(data.get("type")), "choices": choices},
+                {"value": repr(kind), "choices": choices},
             )
         )
         return None

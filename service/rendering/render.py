@@ -132,7 +132,7 @@ def draw_campaign(
         raise TemplateError(f"language {language!r} has no email strings; use one of {LANGUAGES}")
     kind = b.Kind(content.kind)
     for index, block in enumerate(content.blocks):
-        if b.BLOCK_TYPES.get(getattr(block, "TYPE", None)) is not type(block):
+        if b.BLOCK_TYPES.get(getattr(block, "TYPE", "")) is not type(block):
             raise TemplateError(
                 f"block {index} ({type(block).__name__}) is not a content block; "
                 f"use one of {', '.join(b.BLOCK_TYPES)}"
@@ -144,7 +144,9 @@ def draw_campaign(
     )
     try:
         macros = env.get_template("_blocks.html").make_module(context)
-        fragments = tuple(str(macros.block(block)) for block in content.blocks)
+        # Jinja sets a template module's macros as attributes its class does not declare.
+        block_macro = macros.block  # type: ignore[attr-defined]
+        fragments = tuple(str(block_macro(block)) for block in content.blocks)
         page = env.get_template(f"{kind}.html").render(
             context, blocks_html=[Markup(f) for f in fragments]
         )

@@ -52,7 +52,8 @@ def scheduler_group(ctx: click.Context) -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # APScheduler logs every run of the 30 s job; our tick logs what it did instead.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    app = current_app._get_current_object()
+    # Flask types current_app as Flask, not as the LocalProxy (with this method) it is.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     clock = Clock(app.extensions["db_sessionmaker"], settings_of(app))
     scheduler = build_scheduler(clock, blocking=True)
     log.info("%s: tick every %d s, lease holder %s", STARTED, TICK_SECONDS, clock.holder)
@@ -72,7 +73,8 @@ def scheduler_group(ctx: click.Context) -> None:
 @with_appcontext
 def run_due_command(moment: str | None) -> None:
     """Run once what is due at --now (default: now) and print what was done."""
-    app = current_app._get_current_object()
+    # Flask types current_app as Flask, not as the LocalProxy (with this method) it is.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = settings_of(app)
     now = parse_moment(moment, settings.TIMEZONE) if moment else datetime.now(UTC)
     with app.extensions["db_sessionmaker"]() as session:
