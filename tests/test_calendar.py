@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from icalendar import Calendar
 
-from emails.strings import LANGUAGES
+from config.settings import LANGUAGES
 from service.campaigns import blocks as b
 from service.mail.notice_mail import notice_text, uid_domain
 from service.mail.outgoing import CalendarPart, Outgoing
