@@ -16,7 +16,7 @@ from service.settings import current_settings, settings_of
 
 
 def _locale() -> str:
-    return str(get_locale() or "nl")
+    return str(get_locale() or current_settings().default_language)
 
 
 def local_datetime(moment: datetime | None) -> str:

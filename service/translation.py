@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from babel import Locale
 from babel.support import NullTranslations, Translations
 
 from config.settings import DEFAULT_LANGUAGE, LANGUAGES
@@ -43,7 +44,7 @@ class UnknownLanguage(ValueError):
     """A language that is not one of config.settings.LANGUAGES."""
 
 
-def reader_language(language: str | None, languages: tuple[str, ...] = LANGUAGES) -> str:
+def language_or_default(language: str | None, languages: tuple[str, ...] = LANGUAGES) -> str:
     """The language to write to someone in: theirs when it is one of ours, else the default."""
     return language if language in languages else languages[0]
 
@@ -80,6 +81,10 @@ class Translator:
         """The singular or plural form for `n`, with `%(num)s` set to `n` as Flask-Babel does."""
         text = catalog(self.language).ngettext(singular, plural, n)
         return text % {"num": n, **params}
+
+    def language_name(self, code: str) -> str:
+        """The name of a language in this one, from Babel's locale data ("Engels" in Dutch)."""
+        return Locale.parse(code).get_display_name(self.language) or code
 
     def format_date(self, moment: datetime, timezone: str) -> str:
         """The date of an aware moment in `timezone`, e.g. "dinsdag 3 juni 2025"."""

@@ -43,7 +43,7 @@ from service.models import (
     record_audit,
     utcnow,
 )
-from service.translation import reader_language, translator
+from service.translation import language_or_default, translator
 
 SIGNUP_CONFIRM = "signup_confirm"
 CONSENT_SOURCE = "aanmeldformulier (dubbele bevestiging)"
@@ -216,7 +216,7 @@ def build_confirmation(
     nonce = str(payload.get("nonce") or "")
     if not nonce:
         raise ValueError("the signup confirmation holds no nonce; the person can sign up again")
-    language = reader_language(payload.get("language"))
+    language = language_or_default(payload.get("language"))
     _ = translator(language).gettext
     name = str(payload.get("name") or "").strip()
     network = sender.network.name

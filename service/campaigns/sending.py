@@ -21,7 +21,7 @@ from service.campaigns.lint import Finding
 from service.campaigns.testsend import network_from_config
 from service.mail.outbox import start_sending
 from service.mail.render import TemplateError
-from service.mail.sendloop import LANGUAGES, preflight
+from service.mail.sendloop import preflight
 from service.models import Campaign, Delivery, DeliveryStatus, User
 
 
@@ -67,7 +67,7 @@ def lint_errors(
 ) -> list[Finding]:
     """The findings that stop a send, in every language the email goes out in (no repeats)."""
     errors: list[Finding] = []
-    for language in LANGUAGES:
+    for language in settings.LANGUAGES:
         preview = store.preview_campaign(
             session,
             campaign,

@@ -21,6 +21,7 @@ from service.mail.render import Network
 from service.mail.transports import transport_from_config
 from service.models import Campaign, User
 from service.public.webversion import web_version_url
+from service.translation import language_or_default
 
 TEST_PREFIX = "[TEST] "
 
@@ -53,7 +54,7 @@ def build_test_message(
     session: Session, campaign: Campaign, organiser: User, settings: Settings
 ) -> EmailMessage:
     """The test email for this organiser, built but not sent; raises render.TemplateError."""
-    language = organiser.language if organiser.language in ("nl", "en") else "nl"
+    language = language_or_default(organiser.language, settings.LANGUAGES)
     base_url = settings.BASE_URL
     name = organiser.name.strip() or organiser.email.split("@")[0]
     # The organiser is no subscriber: their personal links are the pages that act for nobody.

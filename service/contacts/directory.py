@@ -20,6 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from config.settings import DEFAULT_LANGUAGE
 from service.addresses import needs_smtputf8
 from service.audience.subscriptions import subscribe_all, withdraw_consent
 from service.messages import N_, Message
@@ -120,7 +121,7 @@ class ContactInput:
     organisation: str = ""
     role: str = ""
     province: str | None = None
-    language: str = "nl"
+    language: str = DEFAULT_LANGUAGE
     consent: Consent = Consent.UNKNOWN
     tags: tuple[str, ...] = ()
     notes: str = ""
@@ -172,10 +173,10 @@ def normalise_email(value: str) -> str:
 
 
 def parse_language(value: str | None) -> str:
-    """ "nl" or "en" from what people write ("Nederlands", "English", "EN"); empty means "nl"."""
+    """A language code from what people write ("Nederlands", "English", "EN"); "": the default."""
     folded = (value or "").strip().lower()
     if not folded:
-        return "nl"
+        return DEFAULT_LANGUAGE
     if folded not in _LANGUAGES:
         raise ValueError(f"unknown language {value!r}")
     return _LANGUAGES[folded]
@@ -297,7 +298,7 @@ def validate_contact_fields(
                 ),
             )
 
-    language = _current(current, "language", "nl")
+    language = _current(current, "language", DEFAULT_LANGUAGE)
     if given("language"):
         try:
             language = parse_language(_text(raw.get("language")))

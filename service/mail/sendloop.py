@@ -92,6 +92,7 @@ from service.nominations.introduction import INTRODUCTION, build_introduction
 from service.public.contact_links import CARD, PREFERENCES, ContactSigner
 from service.public.unsubscribe import UnsubscribeSigner, unsubscribe_mailto, unsubscribe_url
 from service.public.webversion import web_version_url
+from service.translation import language_or_default
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,6 @@ MESSAGE_RETRY_MAX = timedelta(hours=4)
 # A relay that is down is asked again after 30 s, 1, 2, ... minutes, at most 30 minutes.
 RELAY_RETRY_FIRST = timedelta(seconds=30)
 RELAY_RETRY_MAX = timedelta(minutes=30)
-LANGUAGES = ("nl", "en")
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,8 @@ class MessageFactory:
         self.network = network_from_config(config)
         self.base_url = str(config["BASE_URL"]).rstrip("/")
         self.secret_key = str(config["SECRET_KEY"])
+        # Every campaign is rendered once in each of these; the first is for an unknown one.
+        self.languages = config.LANGUAGES
         # Message-IDs carry a mark of this installation, so two installations sending from the
         # same domain never make the same one.
         self.install_mark = hmac.new(
@@ -175,7 +177,7 @@ class MessageFactory:
         # Someone without a name is greeted as the web version greets everybody.
         self._readers = {
             language: placeholders.stand_in_values(self.base_url, language)[placeholders.NAME]
-            for language in LANGUAGES
+            for language in self.languages
         }
         from_email = sender_address(config)
         self.sender_name = sender_name(config)
@@ -231,7 +233,7 @@ class MessageFactory:
                 upcoming=upcoming,
                 meeting=meeting,
             )
-            for language in LANGUAGES
+            for language in self.languages
         }
         from_email = sender_address(self.config)
         return CampaignMail(
@@ -247,13 +249,13 @@ class MessageFactory:
             bodies={language: _body_template(r) for language, r in rendered.items()},
             web_version_urls={
                 language: web_version_url(campaign_id, self.secret_key, self.base_url, language)
-                for language in LANGUAGES
+                for language in self.languages
             },
         )
 
     def message(self, mail: CampaignMail, delivery: Claimed) -> Outgoing:
         """The message for one delivery; raises ValueError for a value that cannot go."""
-        rendered = mail.rendered.get(delivery.language) or mail.rendered["nl"]
+        rendered = mail.rendered.get(delivery.language) or mail.rendered[self.languages[0]]
         name = delivery.name.strip()
         token = self._unsubscribe.token(delivery.contact_id or 0, mail.campaign_id)
         leave_url = unsubscribe_url(token, self.base_url)
@@ -345,7 +347,7 @@ class MessageFactory:
             payload=delivery.payload or {},
             to_name=delivery.name,
             to_email=delivery.email,
-            language=delivery.language if delivery.language in LANGUAGES else "nl",
+            language=language_or_default(delivery.language, self.languages),
             answer_url=answer_url(token, self.base_url),
             message_id=self._single_message_id(delivery.id),
             now=now,

@@ -39,7 +39,7 @@ def _web_page(campaign):
     settings = current_settings()
     # The language the email was in (its link says), else the one chosen in this browser.
     language = _chosen_language(request.args.get("lang")) or _chosen_language(session.get("lang"))
-    language = language or settings.LANGUAGES[0]
+    language = language or settings.default_language
     try:
         page = archive.web_page(
             get_session(),
@@ -106,7 +106,7 @@ def reader_language(contact: Contact | None) -> str:
         return chosen
     if contact is not None and contact.language in languages:
         return contact.language
-    return preferred_language(request.accept_languages, languages) or "nl"
+    return preferred_language(request.accept_languages, languages) or languages[0]
 
 
 def _unsubscribe_page(template: str, status: int = 200, contact: Contact | None = None, **values):
