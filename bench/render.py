@@ -29,10 +29,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config.settings import read_settings
-from service.campaigns.seed_recap import seed_recap, seed_upcoming_meetings
-from service.mail.outbox import Claimed
-from service.mail.render import draw_campaign, inline_css, render_campaign
-from service.mail.sendloop import MessageFactory
+from service.delivery.queue import Claimed
+from service.delivery.sendloop import MessageFactory
+from service.demo.recap import seed_recap, seed_upcoming_meetings
+from service.rendering.render import draw_campaign, inline_css, render_campaign
 
 TARGET_PER_SECOND = 2_000
 # Besides the defaults (config/settings.py); with a SECRET_KEY nothing is written to the folder.

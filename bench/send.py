@@ -325,7 +325,7 @@ def _setup(url: str, count: int) -> dict:
 
     from service import migrate
     from service.database import make_engine
-    from service.mail.outbox import start_sending
+    from service.delivery.queue import start_sending
 
     engine = make_engine(url)
     migrate.upgrade(engine)
@@ -385,8 +385,8 @@ def _insert_contacts(engine, count: int) -> None:
 def _campaign_of_size(session, size: int):
     """The seed recap's first blocks (and more text where needed) for messages of about `size`."""
     from service.campaigns import store
-    from service.campaigns.blocks import block_to_dict
-    from service.campaigns.seed_recap import seed_recap
+    from service.demo.recap import seed_recap
+    from service.rendering.blocks import block_to_dict
 
     content = seed_recap()
     blocks = [block_to_dict(block) for block in content.blocks]
@@ -414,8 +414,8 @@ def _campaign_of_size(session, size: int):
 
 def _message_length(session, content, blocks) -> int:
     from service.campaigns.store import campaign_content
-    from service.mail.outbox import Claimed
-    from service.mail.sendloop import MessageFactory
+    from service.delivery.queue import Claimed
+    from service.delivery.sendloop import MessageFactory
     from service.models import Campaign, utcnow
 
     campaign = Campaign(
@@ -434,7 +434,7 @@ def _send(url: str, port: int, connections: int, batch_size: int) -> dict:
     from sqlalchemy.orm import sessionmaker
 
     from service.database import make_engine
-    from service.mail.sendloop import SendLoop, SendSettings
+    from service.delivery.sendloop import SendLoop, SendSettings
     from service.mail.smtp import SmtpTransport
     from service.models import Delivery, DeliveryStatus
 

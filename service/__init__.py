@@ -103,34 +103,38 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from service.api import init_app as init_api
+    from service.audience.views import bp as audience_bp
     from service.auth.views import bp as auth_bp
+    from service.campaigns.public_views import bp as web_bp
     from service.campaigns.views import bp as campaigns_bp
+    from service.cards.views import bp as cards_bp
     from service.contacts.views import bp as contacts_bp
     from service.dashboard.views import bp as dashboard_bp
-    from service.meetings.views import bp as meetings_bp
-    from service.public.views import bp as public_bp
-
-    for blueprint in (auth_bp, dashboard_bp, contacts_bp, meetings_bp, public_bp):
-        app.register_blueprint(blueprint)
-    app.register_blueprint(campaigns_bp)
+    from service.devmail.views import bp as devmail_bp
+    from service.health import bp as health_bp
     from service.media.views import bp as media_bp
-
-    app.register_blueprint(media_bp)
-    from service.outbox.views import bp as outbox_bp
-
-    app.register_blueprint(outbox_bp)
-    from service.webhooks.views import bp as webhooks_bp
-
-    app.register_blueprint(webhooks_bp)
-    from service.cards.views import bp as cards_bp
-
-    app.register_blueprint(cards_bp)
+    from service.meetings.public_views import bp as answers_bp
+    from service.meetings.views import bp as meetings_bp
     from service.nominations.views import bp as nominations_bp
     from service.nominations.views import public_bp as nominate_bp
+    from service.webhooks.views import bp as webhooks_bp
 
-    app.register_blueprint(nominations_bp)
-    app.register_blueprint(nominate_bp)
-    from service.audience.views import bp as audience_bp
-
-    app.register_blueprint(audience_bp)
+    for blueprint in (
+        health_bp,
+        auth_bp,
+        dashboard_bp,
+        contacts_bp,
+        meetings_bp,
+        answers_bp,
+        web_bp,
+        campaigns_bp,
+        media_bp,
+        devmail_bp,
+        webhooks_bp,
+        cards_bp,
+        nominations_bp,
+        nominate_bp,
+        audience_bp,
+    ):
+        app.register_blueprint(blueprint)
     init_api(app)

@@ -137,6 +137,6 @@ def _reader_locale() -> str:
     # the language that form was shown in.
     if wants_json() or current_user.is_authenticated:
         return str(get_locale())
-    from service.public.views import reader_language
+    from service.languages import reader_language
 
     return reader_language(None)

@@ -312,7 +312,7 @@ class CampaignStatus(enum.StrEnum):
 class Campaign(Timestamped, Base):
     """One email to an audience: its content blocks, who gets it, and where sending stands.
 
-    `blocks` holds the block dicts of service.campaigns.blocks; `audience` says who receives it
+    `blocks` holds the block dicts of service.rendering.blocks; `audience` says who receives it
     (e.g. {"all": true} or {"provinces": [...], "tags": [...], "emails": [...]}).
     """
 

@@ -9,10 +9,10 @@ reminder, the CLI.
 
 - `translator(language)` is everything in one language: `gettext`, `ngettext` and dates. It
   loads the language's catalog once per process.
-- The email templates in emails/ call `_("...")` (or `gettext`, `ngettext`): service/mail/render.py
-  puts the translator of the email's language into every template's context
-  (`email_context`), and the emails built in code (notices, the signup confirmation, the
-  introduction) take their `_` from the same translator.
+- The email templates in emails/ call `_("...")` (or `gettext`, `ngettext`):
+  service/rendering/render.py puts the translator of the email's language into every
+  template's context (`email_context`), and the emails built in code (notices, the signup
+  confirmation, the introduction, reminders) take their `_` from the same translator.
 - A msgid written in code must be one extraction finds: a literal in `_(...)`, `gettext(...)`,
   `ngettext(...)`, or marked with `N_(...)` (service/messages.py) where it is translated later.
   tests/test_i18n.py fails while one has no Dutch translation.

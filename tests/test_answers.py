@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from service.campaigns import store
-from service.mail.outbox import start_sending
-from service.mail.sendloop import SendLoop, SendSettings
+from service.delivery.queue import start_sending
+from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.meetings import notices
 from service.meetings.answer_links import AnswerSigner, answer_url

@@ -7,11 +7,10 @@ from datetime import date, time
 import pytest
 from sqlalchemy import select
 
-from service.campaigns.blocks import block_to_dict
 from service.campaigns.lifecycle import relay_said
-from service.campaigns.seed_recap import seed_recap
-from service.mail.outbox import pause_by_itself
-from service.mail.sendloop import SendLoop, SendSettings
+from service.delivery.queue import pause_by_itself
+from service.delivery.sendloop import SendLoop, SendSettings
+from service.demo.recap import seed_recap
 from service.mail.smtp import SmtpTransport
 from service.models import (
     AuditEntry,
@@ -22,6 +21,7 @@ from service.models import (
     MeetingStatus,
     Role,
 )
+from service.rendering.blocks import block_to_dict
 from service.settings import settings_of
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_contact, make_meeting

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from service.campaigns import blocks as b
-from service.campaigns.seed_recap import seed_recap
+from service.demo.recap import seed_recap
+from service.rendering import blocks as b
 from tests.email_helpers import unsafe_parts
 
 

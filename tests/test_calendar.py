@@ -13,13 +13,13 @@ import pytest
 from icalendar import Calendar
 
 from config.settings import LANGUAGES
-from service.campaigns import blocks as b
-from service.mail.notice_mail import notice_text, uid_domain
 from service.mail.outgoing import CalendarPart, Outgoing
 from service.mail.relays import postmark_json
-from service.mail.render import MeetingFacts, Network, render_campaign
 from service.meetings import notices
 from service.meetings.calendar import CalendarMeeting, ics_bytes, meeting_calendar
+from service.rendering import blocks as b
+from service.rendering.notice_mail import notice_text, uid_domain
+from service.rendering.render import MeetingFacts, Network, render_campaign
 from tests.email_helpers import parse, visible_text
 
 BASE_URL = "https://post.example.nl"

@@ -19,11 +19,11 @@ from service.campaigns.lifecycle import (
     relay_said,
     transition,
 )
-from service.mail.outbox import pause_by_itself, start_sending
-from service.mail.sendloop import SendLoop, SendSettings
+from service.delivery.queue import pause_by_itself, start_sending
+from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.models import Campaign, CampaignStatus, Delivery, User
-from service.scheduler import run_due
+from service.scheduler.jobs import run_due
 from service.settings import settings_of
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_announcement, make_contact

@@ -22,7 +22,7 @@ from service.models import (
     User,
     utcnow,
 )
-from service.scheduler import run_due
+from service.scheduler.jobs import run_due
 from service.settings import settings_of
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_announcement, make_contact, make_meeting

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from service.campaigns.lifecycle import relay_said
-from service.mail.outbox import pause_by_itself
-from service.mail.sendloop import SendLoop, SendSettings
+from service.delivery.queue import pause_by_itself
+from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.meetings.invitations import invite_contacts
 from service.models import (

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from service.campaigns import store
-from service.campaigns.blocks import block_to_dict
-from service.campaigns.seed_recap import seed_recap
+from service.demo.recap import seed_recap
 from service.models import AuditEntry, Campaign, CampaignStatus, MeetingStatus, User
+from service.rendering.blocks import block_to_dict
 from service.settings import change_settings
 from tests.builders import amsterdam, make_meeting
 from tests.conftest import ADMIN_EMAIL, csrf_token_from, login
@@ -277,8 +277,8 @@ def test_a_test_to_an_address_the_server_cannot_carry_says_why_in_the_readers_la
 
 
 def test_every_seed_block_survives_the_form_encoding_unchanged():
-    from service.campaigns.blocks import block_from_dict
     from service.campaigns.forms import block_from_raw, raw_from_block
+    from service.rendering.blocks import block_from_dict
 
     blocks = [block_to_dict(b) for b in seed_recap().blocks]
     blocks.append(

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from service.campaigns import store
-from service.campaigns.blocks import block_to_dict
 from service.campaigns.lifecycle import TransitionError
-from service.campaigns.seed_recap import seed_recap
-from service.mail.render import Network
+from service.demo.recap import seed_recap
 from service.models import AuditEntry, Campaign, CampaignStatus, MeetingStatus, Tag, User
+from service.rendering.blocks import block_to_dict
+from service.rendering.render import Network
 from tests.builders import amsterdam, make_meeting
 
 NETWORK = Network(name="Opgavebeweging", email="grenzeloossamenwerken@rijksoverheid.nl")

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image
 
+from service.audience.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.cards import photos
 from service.cards.cards import card_url
 from service.messages import Message
 from service.models import Consent, Contact, NetworkCard
-from service.public.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from tests.builders import make_contact
 from tests.conftest import csrf_token_from
 

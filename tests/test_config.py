@@ -245,8 +245,8 @@ def test_the_app_starts_with_a_named_sender_and_its_mail_carries_the_name(
     from sqlalchemy import select
 
     from service.campaigns import store
-    from service.mail.outbox import start_sending
-    from service.mail.sendloop import SendLoop
+    from service.delivery.queue import start_sending
+    from service.delivery.sendloop import SendLoop
     from service.models import Campaign
     from tests.builders import make_contact
     from tests.conftest import csrf_token_from

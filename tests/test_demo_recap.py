@@ -8,11 +8,11 @@ import re
 from sqlalchemy import select
 
 from service.campaigns import store
-from service.campaigns.blocks import BulletList, ClosingQuote, NumberedList, Quote, QuoteWall, Text
-from service.campaigns.seed_recap import seed_recap
-from service.campaigns.testsend import network_from_config
+from service.demo.recap import seed_recap
 from service.demo.seed import load_demo
 from service.models import Campaign, CampaignStatus
+from service.rendering.blocks import BulletList, ClosingQuote, NumberedList, Quote, QuoteWall, Text
+from service.rendering.network import network_from_config
 from service.settings import settings_of
 
 

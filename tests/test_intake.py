@@ -26,8 +26,9 @@ from sqlalchemy import JSON, String, Text, select
 from werkzeug.datastructures import MultiDict
 
 from service import text
+from service.audience.contact_links import CARD, PREFERENCES, WALL, ContactSigner
+from service.audience.unsubscribe import unsubscribe_token
 from service.campaigns import store
-from service.campaigns.blocks import BLOCK_TYPES, block_to_dict
 from service.database import session_scope
 from service.forms import AppForm
 from service.meetings.answer_links import AnswerSigner
@@ -42,8 +43,7 @@ from service.models import (
     Reminder,
     User,
 )
-from service.public.contact_links import CARD, PREFERENCES, WALL, ContactSigner
-from service.public.unsubscribe import unsubscribe_token
+from service.rendering.blocks import BLOCK_TYPES, block_to_dict
 from tests.builders import amsterdam, make_contact, make_meeting
 from tests.conftest import csrf_token_from, login
 
@@ -66,7 +66,7 @@ BUTTONS_ONLY = {
     "campaigns.resume",
     "campaigns.unschedule",
     "meetings.mark_attendance",
-    "public.unsubscribe",
+    "audience.unsubscribe",
 }
 TEXT_INPUTS = {
     "text",

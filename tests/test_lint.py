@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from service.campaigns import blocks as b
 from service.campaigns.lint import GMAIL_CLIP_BYTES, Finding, has_errors, lint
-from service.campaigns.seed_recap import seed_recap, seed_upcoming_meetings
-from service.mail.render import Network, render_campaign
+from service.demo.recap import seed_recap, seed_upcoming_meetings
+from service.rendering import blocks as b
+from service.rendering.render import Network, render_campaign
 
 NETWORK = Network(name="Opgavebeweging", email="grenzeloossamenwerken@rijksoverheid.nl")
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from service.mail.sendloop import SendLoop, SendSettings
+from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.models import (
     AuditEntry,
@@ -286,7 +286,7 @@ def test_declining_needs_a_reason_and_records_who_and_when(organiser, client, db
 
 
 def test_a_suppressed_address_gets_no_introduction(app, organiser, client, db, smtp_server):
-    from service.mail.suppression import suppress
+    from service.delivery.suppression import suppress
 
     suppress(db, "joost@gemeente.example.nl", "complaint", "marked as spam", "relay")
     db.commit()

@@ -10,8 +10,8 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from service.mail.outbox import campaign_progress, start_sending
-from service.mail.suppression import suppress
+from service.delivery.queue import campaign_progress, start_sending
+from service.delivery.suppression import suppress
 from service.meetings import agenda, notices
 from service.meetings.answering import answer_and_notify
 from service.meetings.invitations import invite_contacts

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from service.campaigns import store
-from service.campaigns.blocks import block_to_dict
-from service.campaigns.seed_recap import seed_recap
-from service.campaigns.testsend import send_test_email
+from service.campaigns.webversion import token_opens
+from service.delivery.testsend import send_test_email
+from service.demo.recap import seed_recap
 from service.mail.transports import PermanentFailure, TemporaryFailure
 from service.models import Campaign, User
-from service.public.webversion import token_opens
+from service.rendering.blocks import block_to_dict
 from service.settings import change_settings, settings_of
 
 

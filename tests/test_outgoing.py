@@ -210,7 +210,7 @@ def test_an_address_with_non_ascii_characters_cannot_be_sent():
 
 
 def _campaign_parts(text: str) -> tuple[str, ...]:
-    from service.mail import placeholders
+    from service.rendering import placeholders
 
     return tuple(placeholders.PATTERN.split(text))
 

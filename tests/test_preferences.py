@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import JSON, String, Text, select
 
+from service.audience.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.audience.subscriptions import subscribed_mailings
 from service.campaigns.lifecycle import reason_columns, relay_said
 from service.cards.photos import store_photo
@@ -32,7 +33,6 @@ from service.models import (
     record_audit,
 )
 from service.nominations.introduction import introduction_payload
-from service.public.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.settings import settings_of
 from tests.builders import make_contact, make_meeting
 from tests.conftest import csrf_token_from
@@ -325,8 +325,8 @@ def test_delete_asks_first(app, db, client):
 
 def test_campaign_emails_carry_the_preferences_link_and_the_card_url(app, db, smtp_server):
     from service.campaigns import store
-    from service.mail.outbox import start_sending
-    from service.mail.sendloop import SendLoop, SendSettings
+    from service.delivery.queue import start_sending
+    from service.delivery.sendloop import SendLoop, SendSettings
     from service.mail.smtp import SmtpTransport
 
     person = make_contact(db, email="kaart@example.nl")
@@ -398,6 +398,6 @@ def test_a_web_version_and_preview_have_no_personal_links(app, db, organiser):
 
 
 def _network(app):
-    from service.campaigns.testsend import network_from_config
+    from service.rendering.network import network_from_config
 
     return network_from_config(settings_of(app))

@@ -8,7 +8,6 @@ from dataclasses import replace
 import pytest
 
 from service.addresses import DOMAIN_WITHOUT_IDNA, LOCAL_PART_NEEDS_SMTPUTF8
-from service.mail import placeholders
 from service.mail.message import build_message
 from service.mail.outgoing import BodyTemplate, from_email_message
 from service.mail.relays import MailgunRelay, PostmarkRelay, RateLimited
@@ -18,6 +17,7 @@ from service.mail.transports import (
     TransportConfigError,
     transport_from_config,
 )
+from service.rendering import placeholders
 from tests.relay_servers import (
     MAILGUN_DOMAIN,
     MAILGUN_KEY,

@@ -10,10 +10,10 @@ import cssutils
 import pytest
 
 from emails import palette
-from service.campaigns import blocks as b
-from service.campaigns.seed_recap import seed_recap, seed_upcoming_meetings
-from service.mail import placeholders
-from service.mail.render import (
+from service.demo.recap import seed_recap, seed_upcoming_meetings
+from service.rendering import blocks as b
+from service.rendering import placeholders
+from service.rendering.render import (
     MeetingFacts,
     Network,
     PersonaliseError,

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from service.campaigns import store
 from service.campaigns.sending import NotReadyError, schedule_campaign
-from service.campaigns.testsend import network_from_config
 from service.meetings.invitations import answer_invitation, invite_contacts
 from service.meetings.reminders import add_default_reminders, due_at
 from service.models import (
@@ -21,7 +20,8 @@ from service.models import (
     MeetingStatus,
     Reminder,
 )
-from service.scheduler import Clock, hold_lease, run_due
+from service.rendering.network import network_from_config
+from service.scheduler.jobs import Clock, hold_lease, run_due
 from service.settings import settings_of
 from tests.builders import amsterdam, make_contact, make_meeting
 

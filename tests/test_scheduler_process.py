@@ -23,7 +23,7 @@ from service.models import (
     SchedulerLease,
     utcnow,
 )
-from service.scheduler import LEASE_NAME
+from service.scheduler.jobs import LEASE_NAME
 from service.settings import change_settings
 from tests.builders import amsterdam, make_contact, make_meeting
 from tests.worker_helpers import OPGAVEPOST, ROOT, WorkerProcess, wait_for, worker_environment

@@ -10,7 +10,7 @@ from sqlalchemy import event, insert, literal, select
 
 from service.campaigns import store
 from service.campaigns.lifecycle import TransitionError
-from service.mail.outbox import (
+from service.delivery.queue import (
     campaign_progress,
     cancel_sending,
     claim_due_deliveries,
@@ -18,9 +18,9 @@ from service.mail.outbox import (
     resume_sending,
     start_sending,
 )
-from service.mail.sendloop import SendLoop, SendSettings
+from service.delivery.sendloop import SendLoop, SendSettings
+from service.delivery.suppression import is_suppressed, suppress
 from service.mail.smtp import SmtpTransport
-from service.mail.suppression import is_suppressed, suppress
 from service.models import (
     Campaign,
     CampaignStatus,
@@ -470,7 +470,7 @@ def _subscribed_contacts(db, count: int) -> None:
 def test_an_invitation_pauses_when_its_meeting_is_cancelled_while_it_sends(
     app, db, smtp_server, clock
 ):
-    from service.mail.outbox import resume_sending
+    from service.delivery.queue import resume_sending
     from service.models import MeetingStatus
     from tests.builders import amsterdam, make_meeting
 

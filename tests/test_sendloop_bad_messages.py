@@ -13,10 +13,10 @@ from collections import Counter
 import pytest
 
 from service.addresses import LOCAL_PART_NEEDS_SMTPUTF8
-from service.mail.outbox import campaign_progress
-from service.mail.sendloop import SendLoop, SendSettings
+from service.delivery.queue import campaign_progress
+from service.delivery.sendloop import SendLoop, SendSettings
+from service.delivery.suppression import is_suppressed
 from service.mail.smtp import SmtpTransport
-from service.mail.suppression import is_suppressed
 from service.mail.transports import BatchResult, Transport
 from service.meetings.notices import ANSWER_NO, ANSWER_WAITING
 from service.models import Campaign, CampaignStatus, Delivery, DeliveryStatus

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from service.mail.outbox import campaign_progress
+from service.delivery.queue import campaign_progress
+from service.delivery.sendloop import Pacer, SendLoop, SendSettings
+from service.delivery.suppression import is_suppressed
 from service.mail.relays import MailgunRelay, PostmarkRelay
-from service.mail.sendloop import Pacer, SendLoop, SendSettings
-from service.mail.suppression import is_suppressed
 from service.models import Campaign, CampaignStatus, DeliveryStatus
 from service.settings import settings_of
 from tests.builders import make_contact

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from service.audience import signup
 from service.audience.subscriptions import subscribed_mailings
 from service.audience.views import SIGNUP_LIMIT
-from service.mail.sendloop import SendLoop, SendSettings
+from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.models import (
     AuditEntry,

@@ -154,8 +154,8 @@ def test_three_connections_share_a_batch_and_keep_the_order_of_outcomes(smtp_ser
 def test_templated_bodies_arrive_exactly_with_and_without_lines_starting_with_a_dot(
     smtp_server, pipelining
 ):
-    from service.mail import placeholders
     from service.mail.outgoing import BodyTemplate
+    from service.rendering import placeholders
 
     smtp_server.handler.pipelining = pipelining
     text = "Beste [[first_name]],\n.begint met een punt\n[[first_name]]\nTot ziens.\n"
@@ -194,8 +194,8 @@ def test_templated_bodies_arrive_exactly_with_and_without_lines_starting_with_a_
 
 def _unfillable(n: int) -> Outgoing:
     """A campaign message whose body lacks a placeholder's value: it cannot be built."""
-    from service.mail import placeholders
     from service.mail.outgoing import BodyTemplate
+    from service.rendering import placeholders
 
     template = BodyTemplate(
         placeholders.PATTERN.split("Beste [[first_name]],\n"),

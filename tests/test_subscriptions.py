@@ -12,8 +12,8 @@ from sqlalchemy import select
 from service.audience.subscriptions import subscribed_mailings
 from service.campaigns import store
 from service.contacts import csvio
-from service.mail.outbox import count_recipients, start_sending
-from service.mail.sendloop import SendLoop, SendSettings
+from service.delivery.queue import count_recipients, start_sending
+from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.models import (
     AuditEntry,

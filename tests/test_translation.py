@@ -15,14 +15,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as flask_gettext
 
 from service.audience.signup import build_confirmation
-from service.campaigns import blocks as b
-from service.mail.notice_mail import NoticeSender, build_notice
 from service.mail.outgoing import Outgoing
-from service.mail.render import MeetingFacts, Network, render_campaign
 from service.meetings import notices
 from service.meetings.reminders import send_due_reminders
 from service.models import Campaign, Meeting, MeetingStatus, Reminder
 from service.nominations.introduction import build_introduction
+from service.rendering import blocks as b
+from service.rendering.notice_mail import NoticeSender, build_notice
+from service.rendering.render import MeetingFacts, Network, render_campaign
 from service.settings import settings_of
 from service.translation import UnknownLanguage, translator
 from tests.builders import amsterdam, make_contact, make_meeting

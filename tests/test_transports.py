@@ -233,8 +233,8 @@ def test_an_unexpected_fault_keeps_the_outcomes_known_before_it():
 
 
 def test_the_outbox_keeps_a_non_ascii_local_part_and_refuses_what_cannot_be_built(tmp_path):
-    from service.mail import placeholders
     from service.mail.outgoing import BodyTemplate
+    from service.rendering import placeholders
 
     template = BodyTemplate(placeholders.PATTERN.split("[[first_name]]"), ["<p>x</p>"])
     outbox = OutboxTransport(tmp_path / "outbox")

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from service.audience.subscriptions import subscribed_mailings
+from service.audience.unsubscribe import unsubscribe_token, unsubscribe_url
 from service.campaigns import store
-from service.mail.outbox import start_sending
-from service.mail.sendloop import SendLoop, SendSettings
+from service.delivery.queue import start_sending
+from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.models import AuditEntry, Campaign, Consent, Contact, Delivery, Mailing
-from service.public.unsubscribe import unsubscribe_token, unsubscribe_url
 from service.settings import settings_of
 from tests.builders import make_contact
 

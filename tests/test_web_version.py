@@ -8,15 +8,15 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from service.campaigns import store
-from service.campaigns.blocks import block_to_dict
-from service.campaigns.seed_recap import seed_recap
-from service.campaigns.testsend import build_test_message
-from service.mail.outbox import start_sending
-from service.mail.sendloop import SendLoop, SendSettings
+from service.campaigns.webversion import web_version_token, web_version_url
+from service.delivery.queue import start_sending
+from service.delivery.sendloop import SendLoop, SendSettings
+from service.delivery.testsend import build_test_message
+from service.demo.recap import seed_recap
 from service.mail.smtp import SmtpTransport
 from service.meetings.invitations import invite_contacts
 from service.models import Campaign, CampaignKind, CampaignStatus, Role, User
-from service.public.webversion import web_version_token, web_version_url
+from service.rendering.blocks import block_to_dict
 from service.settings import settings_of
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_contact, make_meeting

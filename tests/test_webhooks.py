@@ -11,7 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from service.mail.webhooks import SuppressionEvent, WebhookRejected, parse_mailgun, parse_postmark
+from service.delivery.bounces import (
+    SuppressionEvent,
+    WebhookRejected,
+    parse_mailgun,
+    parse_postmark,
+)
 from service.settings import change_settings
 
 KEY = "mailgun-signing-key-0123"
@@ -256,7 +261,7 @@ def test_webhooks_refuse_everything_while_unconfigured(client):
 
 
 def test_a_hard_bounce_puts_the_address_on_the_suppression_list_once(client, app, db):
-    from service.mail.suppression import is_suppressed
+    from service.delivery.suppression import is_suppressed
     from service.models import Suppression
 
     change_settings(app, MAILGUN_WEBHOOK_SIGNING_KEY=KEY)
@@ -285,7 +290,7 @@ def test_soft_bounces_and_forged_calls_suppress_nobody(client, app, db):
 
 
 def test_a_postmark_complaint_is_suppressed(client, app, db):
-    from service.mail.suppression import is_suppressed
+    from service.delivery.suppression import is_suppressed
 
     change_settings(
         app, POSTMARK_WEBHOOK_USERNAME="postmark", POSTMARK_WEBHOOK_PASSWORD="geheim-wachtwoord"
@@ -307,7 +312,7 @@ def test_a_bounce_for_an_address_sent_in_its_idna_form_suppresses_the_contact(cl
     from sqlalchemy import select
 
     from service.campaigns import store
-    from service.mail.outbox import start_sending
+    from service.delivery.queue import start_sending
     from service.models import Delivery
     from tests.builders import make_contact
 
@@ -396,7 +401,7 @@ def test_a_stale_mailgun_call_is_refused_at_the_endpoint(client, app, db):
 
 
 def test_used_tokens_older_than_a_day_are_pruned_when_a_new_one_comes(app, db):
-    from service.mail.suppression import first_use_of_webhook_token
+    from service.delivery.suppression import first_use_of_webhook_token
     from service.models import UsedWebhookToken
 
     assert first_use_of_webhook_token(db, "mailgun", "old", now=NOW - timedelta(days=2))

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from service.audience.subscriptions import subscribe_all
 from service.campaigns import store
+from service.delivery.queue import start_sending
 from service.demo.embedded import start_background_jobs
-from service.mail.outbox import start_sending
 from service.models import Campaign, CampaignStatus, Consent, Contact, Delivery, DeliveryStatus
 from tests.worker_helpers import (
     OPGAVEPOST,

@@ -3,8 +3,8 @@
 import threading
 import time
 
-from service.mail.outbox import start_sending
-from service.mail.sendloop import SendLoop, SendSettings
+from service.delivery.queue import start_sending
+from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.settings import settings_of
 from tests.test_worker import _campaign, _people

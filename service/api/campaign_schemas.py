@@ -12,9 +12,9 @@ from config.settings import DEFAULT_LANGUAGE, LANGUAGES
 from service.api.fields import Choice, Id, Moment, WholeNumber
 from service.api.intake import IntakeSchema
 from service.api.schemas import StrictSchema
-from service.campaigns.blocks import BLOCK_TYPES
 from service.models import Answer, CampaignKind, CampaignStatus
 from service.provinces import CHOICES as PROVINCES
+from service.rendering.blocks import BLOCK_TYPES
 
 KINDS = [k.value for k in CampaignKind]
 STATUSES = [s.value for s in CampaignStatus]

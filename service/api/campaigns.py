@@ -33,17 +33,17 @@ from service.api.common import answer_links, api_blueprint, body_optional, link
 from service.api.errors import fail
 from service.campaigns import sending, store
 from service.campaigns.lifecycle import TransitionError
-from service.campaigns.testsend import network_from_config
 from service.database import get_session
-from service.filters import campaign_reason
-from service.mail.outbox import (
+from service.delivery.queue import (
     campaign_progress,
     cancel_sending,
     pause_sending,
     resume_sending,
 )
-from service.mail.render import TemplateError
+from service.filters import campaign_reason
 from service.models import Campaign, CampaignStatus
+from service.rendering.network import network_from_config
+from service.rendering.render import TemplateError
 from service.settings import current_settings
 
 bp = api_blueprint("api_campaigns", "/campaigns", "Campaigns: the emails of the network.")

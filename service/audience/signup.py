@@ -30,9 +30,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import DEFAULT_LANGUAGE
 from service.audience.subscriptions import MAILINGS, parse_mailings, subscribe
-from service.mail.notice_mail import NoticeSender, render_single
 from service.mail.outgoing import Outgoing
-from service.mail.render import email_context
 from service.models import (
     Consent,
     Contact,
@@ -43,6 +41,8 @@ from service.models import (
     record_audit,
     utcnow,
 )
+from service.rendering.notice_mail import NoticeSender, render_single
+from service.rendering.render import email_context
 from service.translation import language_or_default, translator
 
 SIGNUP_CONFIRM = "signup_confirm"

@@ -1,7 +1,7 @@
 """Subscriptions to the two mailings, and the rule that ties them to consent.
 
 A contact receives a campaign only with consent "given" AND a subscription to the campaign's
-mailing (service.mail.outbox.audience_condition). The two move together here: the last
+mailing (service.delivery.queue.audience_condition). The two move together here: the last
 subscription going withdraws consent, and a contact with consent given holds at least one
 subscription. Organisers never subscribe someone who withdrew: only the person can, through
 the signup form or their preference page.

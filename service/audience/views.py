@@ -1,5 +1,6 @@
 """The audience's own pages, all without login: signing up (/aanmelden) with its confirmation
-link, and the preference page (/voorkeuren/<token>) with data export and erasure.
+link, the preference page (/voorkeuren/<token>) with data export and erasure, and the
+unsubscribe link of every email (/afmelden/<token>).
 
 Every form carries a CSRF token; the signup's POST is rate limited per address and has a
 honeypot. The answer to a signup never tells whether an address is known. Pages with a token in
@@ -11,11 +12,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from service.audience import privacy, signup
+from service.audience.contact_links import CARD, PREFERENCES, ContactSigner
 from service.audience.forms import PostForm, PreferencesForm, SignupForm
 from service.audience.subscriptions import (
     MAILING_LABELS,
@@ -23,13 +25,18 @@ from service.audience.subscriptions import (
     set_mailings,
     subscribed_mailings,
 )
+from service.audience.unsubscribe import (
+    contact_for_token,
+    link_mailing,
+    masked_email,
+    unsubscribe_by_link,
+)
 from service.contacts.directory import normalise_email
 from service.database import get_session
-from service.extensions import limiter
+from service.extensions import csrf, limiter
+from service.languages import reader_language
 from service.models import Consent, Contact, record_audit, utcnow
 from service.provinces import CHOICES
-from service.public.contact_links import CARD, PREFERENCES, ContactSigner
-from service.public.views import reader_language
 from service.settings import current_settings
 from service.translation import language_or_default
 
@@ -259,3 +266,95 @@ def erase(token: str):
 def _photo_folder() -> Path:
     # Where service/cards keeps card photos.
     return Path(current_app.instance_path) / "media" / "cards"
+
+
+# --- unsubscribe (the link in every email's footer and List-Unsubscribe header) -----------
+
+
+def _unsubscribe_page(template: str, status: int = 200, contact: Contact | None = None, **values):
+    with force_locale(reader_language(contact)):
+        html = render_template(
+            template,
+            masked_email=masked_email(contact.email) if contact is not None else "",
+            **values,
+        )
+    response = current_app.make_response((html, status))
+    # The token in the address is the key to this contact: keep it out of Referer headers,
+    # search engines and shared caches.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _read_link(token: str):
+    """The signed token and its contact, or the refusal page to answer instead."""
+    found = contact_for_token(get_session(), token, current_settings().SECRET_KEY)
+    if found.signed is None:
+        return found, _unsubscribe_page("audience/unsubscribe_refused.html", 400, gone=False)
+    if found.contact is None:
+        return found, _unsubscribe_page("audience/unsubscribe_refused.html", 404, gone=True)
+    return found, None
+
+
+def _mailing_state(found) -> dict:
+    """What the unsubscribe pages show: the link's mailing, what is still held, the way back."""
+    db = get_session()
+    contact = found.contact
+    mailing = link_mailing(db, found.signed)
+    return {
+        "mailing_label": _(MAILING_LABELS[mailing]) if mailing is not None else "",
+        "mailing": mailing.value if mailing is not None else "",
+        "remaining": [_(MAILING_LABELS[m]) for m in subscribed_mailings(db, contact.id)],
+        "withdrawn": contact.consent == Consent.WITHDRAWN,
+        # Relative: the page's own origin.
+        "preferences_url": ContactSigner(current_settings().SECRET_KEY, PREFERENCES).url(
+            contact.id, ""
+        ),
+    }
+
+
+def _mailing_page(template: str, found):
+    with force_locale(reader_language(found.contact)):
+        state = _mailing_state(found)
+    return _unsubscribe_page(template, contact=found.contact, **state)
+
+
+@bp.get("/afmelden/<token>")
+def unsubscribe_page(token: str):
+    """Ask the holder of an unsubscribe link to confirm; a GET changes nothing.
+
+    Mail scanners (Safe Links and the like) open every link in an email; if opening the link
+    unsubscribed, people would be unsubscribed without ever asking. A link whose mailing the
+    contact already left shows where they stand instead.
+    """
+    found, refusal = _read_link(token)
+    if refusal is not None:
+        return refusal
+    db = get_session()
+    mailing = link_mailing(db, found.signed)
+    held = subscribed_mailings(db, found.contact.id)
+    if found.contact.consent == Consent.WITHDRAWN or (mailing is not None and mailing not in held):
+        return _mailing_page("audience/unsubscribe_done.html", found)
+    return _mailing_page("audience/unsubscribe.html", found)
+
+
+@bp.post("/afmelden/<token>")
+@csrf.exempt
+def unsubscribe(token: str):
+    """Unsubscribe the holder of the link: the form on the page, or RFC 8058 one-click.
+
+    Exempt from CSRF, the only page that is: mail clients post `List-Unsubscribe=One-Click`
+    without cookies or a CSRF token. The signed token is the authority, and nobody can post
+    for someone else without their link. Posting twice is fine. `scope=all` leaves every
+    mailing; otherwise only the campaign's own mailing goes.
+    """
+    found, refusal = _read_link(token)
+    if refusal is not None:
+        return refusal
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    everything = request.form.get("scope") == "all"
+    db = get_session()
+    unsubscribe_by_link(db, found.signed, found.contact, one_click=one_click, everything=everything)
+    db.commit()
+    return _mailing_page("audience/unsubscribe_done.html", found)

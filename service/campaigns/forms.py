@@ -33,11 +33,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from service.campaigns.blocks import BLOCK_TYPES, block_to_dict
 from service.campaigns.lifecycle import STATUS_NAMES
 from service.dates import day_supported, unsupported_message
 from service.forms import AppForm
 from service.models import Answer, CampaignKind
+from service.rendering.blocks import BLOCK_TYPES, block_to_dict
 from service.text import line_ends
 
 KIND_LABELS = {

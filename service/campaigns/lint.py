@@ -2,7 +2,7 @@
 
 Errors (the email would be broken for someone): an empty subject, an image without alt text or
 without an address, a link that is empty or points to "#", a mailto or web address that does not
-parse, and any field that fails validation (service/campaigns/blocks.py).
+parse, and any field that fails validation (service/rendering/blocks.py).
 
 An invitation or reminder whose meeting cannot be answered (cancelled, over, a draft, or past its
 registration deadline) is an error too: every answer link in it would be refused.
@@ -28,10 +28,10 @@ from urllib.parse import unquote, urlsplit
 from email_validator import EmailNotValidError, validate_email
 
 from config.settings import DEFAULT_LANGUAGE
-from service.campaigns.blocks import CampaignContent, FieldError, check_content
-from service.mail.render import RenderedCampaign
 from service.meetings.invitations import Closed
 from service.messages import N_
+from service.rendering.blocks import CampaignContent, FieldError, check_content
+from service.rendering.render import RenderedCampaign
 from service.translation import translator
 
 MAX_SUBJECT = 78

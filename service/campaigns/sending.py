@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.campaigns import store
-from service.campaigns.blocks import ContentError
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, allows, reason_message
 from service.campaigns.lint import Finding
-from service.campaigns.testsend import network_from_config
-from service.mail.outbox import start_sending
-from service.mail.render import TemplateError
-from service.mail.sendloop import preflight
+from service.delivery.queue import start_sending
+from service.delivery.sendloop import preflight
 from service.models import Campaign, Delivery, DeliveryStatus, User
+from service.rendering.blocks import ContentError
+from service.rendering.network import network_from_config
+from service.rendering.render import TemplateError
 
 
 class NotReadyError(ValueError):

@@ -1,7 +1,7 @@
 """Campaigns kept in the database: create, edit (with a version check), copy, delete, preview.
 
 Plain logic for the organiser pages, the API and the CLI alike; nothing here imports Flask.
-Content is checked with service/campaigns/blocks.py before it is stored, so a stored campaign
+Content is checked with service/rendering/blocks.py before it is stored, so a stored campaign
 always renders; whether it is ready to send is lint's business (service/campaigns/lint.py).
 Every change writes an audit entry in the same transaction.
 """
@@ -18,19 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import provinces
-from service.campaigns import blocks as b
 from service.campaigns.lifecycle import Action, require, transition
 from service.campaigns.lint import Finding, lint, meeting_findings
 from service.dates import moment_supported, unsupported_message
 from service.ids import parse_id
-from service.mail import placeholders
-from service.mail.render import (
-    MeetingFacts,
-    Network,
-    TemplateError,
-    personalise,
-    render_campaign,
-)
 from service.meetings.agenda import meetings_after
 from service.meetings.invitations import why_closed
 from service.messages import N_, Message
@@ -46,6 +37,15 @@ from service.models import (
     User,
     record_audit,
     utcnow,
+)
+from service.rendering import blocks as b
+from service.rendering import placeholders
+from service.rendering.render import (
+    MeetingFacts,
+    Network,
+    TemplateError,
+    personalise,
+    render_campaign,
 )
 from service.translation import translator
 
@@ -427,7 +427,7 @@ def check_audience(
       whose answer is one of those (reminders go to {"answers": ["yes"]}).
 
     A contact in any part receives it; whatever the selection, only contacts who gave consent
-    ever do (service.mail.outbox.audience_condition). Problems are added under "audience".
+    ever do (service.delivery.queue.audience_condition). Problems are added under "audience".
     """
     if not isinstance(raw, Mapping) or not raw or raw.get("all"):
         return dict(EVERYONE)
@@ -557,8 +557,8 @@ def web_version(
 ) -> tuple[str, str]:
     """Subject and HTML of the campaign's web version: for nobody in particular.
 
-    Every placeholder gets its stand-in (service/mail/placeholders.py), so no campaign can hold
-    one that the web version cannot fill. Raises service.mail.render.TemplateError.
+    Every placeholder gets its stand-in (service/rendering/placeholders.py), so no campaign can hold
+    one that the web version cannot fill. Raises service.rendering.render.TemplateError.
     """
     rendered = render_campaign(
         campaign_content(campaign),
@@ -609,7 +609,7 @@ def preview_campaign(
     """Render the campaign once and fill it in for a sample recipient; lint the result.
 
     The checks look at the campaign's meeting as it is at `now` (default: the clock).
-    Raises service.mail.render.TemplateError when the email cannot be rendered.
+    Raises service.rendering.render.TemplateError when the email cannot be rendered.
     """
     now = now or utcnow()
     content = campaign_content(campaign)

@@ -35,7 +35,6 @@ from service import dates, provinces
 from service.audience.subscriptions import mailing_of
 from service.auth.access import require_login
 from service.campaigns import sending, store
-from service.campaigns.blocks import BLOCK_TYPES
 from service.campaigns.forms import (
     BLOCK_LABELS,
     FIELD_SPECS,
@@ -54,20 +53,19 @@ from service.campaigns.forms import (
     raw_from_block,
 )
 from service.campaigns.lifecycle import Action, ReasonCode, TransitionError, allows
-from service.campaigns.testsend import network_from_config, send_test_email, sender_name
 from service.database import get_session
-from service.extensions import csrf
-from service.filters import campaign_reason, delivery_reason, local_datetime
-from service.forms import token_refused
-from service.ids import parse_id
-from service.mail.outbox import (
+from service.delivery.queue import (
     campaign_progress,
     cancel_sending,
     count_recipients,
     pause_sending,
     resume_sending,
 )
-from service.mail.render import Network, TemplateError
+from service.delivery.testsend import send_test_email
+from service.extensions import csrf
+from service.filters import campaign_reason, delivery_reason, local_datetime
+from service.forms import token_refused
+from service.ids import parse_id
 from service.mail.transports import TransportConfigError, TransportError
 from service.meetings.agenda import list_meetings
 from service.models import (
@@ -79,6 +77,9 @@ from service.models import (
     Tag,
     utcnow,
 )
+from service.rendering.blocks import BLOCK_TYPES
+from service.rendering.network import network_from_config, sender_name
+from service.rendering.render import Network, TemplateError
 from service.settings import current_settings
 from service.translation import language_or_default
 

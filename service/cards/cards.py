@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
+from service.audience.contact_links import CARD, WALL, ContactSigner
 from service.models import Consent, Contact, NetworkCard
-from service.public.contact_links import CARD, WALL, ContactSigner
 from service.search_text import folded
 
 WALL_PAGE_SIZE = 24

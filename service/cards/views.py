@@ -16,6 +16,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from service.audience.contact_links import CARD, WALL, ContactSigner
 from service.cards import photos
 from service.cards.cards import (
     CardValues,
@@ -30,10 +31,9 @@ from service.cards.cards import (
 from service.cards.forms import CardForm, WallSearchForm
 from service.database import get_session
 from service.errors import error_response
+from service.languages import reader_language
 from service.models import Consent, Contact, NetworkCard, utcnow
 from service.provinces import CHOICES
-from service.public.contact_links import CARD, WALL, ContactSigner
-from service.public.views import reader_language
 from service.settings import current_settings
 
 bp = Blueprint("cards", __name__)

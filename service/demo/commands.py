@@ -62,6 +62,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     contacts and meetings; the admin account is made only when there is no organiser yet, and its
     generated password is printed this once (or set ADMIN_EMAIL and ADMIN_PASSWORD).
     """
+    from service.delivery.worker import LOG_FORMAT
     from service.demo.embedded import (
         DEFAULT_ADMIN_EMAIL,
         EmbeddedServer,
@@ -69,7 +70,6 @@ def serve_command(host: str, port: int, threads: int) -> None:
         ensure_first_admin,
     )
     from service.demo.seed import load_demo
-    from service.mail.worker import LOG_FORMAT
 
     app = current_app._get_current_object()
     settings = settings_of(app)

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.auth.users import create_user, generate_password
+from service.delivery.worker import SendThread, WorkerLoop
 from service.mail.transports import TransportConfigError
-from service.mail.worker import SendThread, WorkerLoop
 from service.models import Role, User
-from service.scheduler import Clock, build_scheduler
+from service.scheduler.jobs import Clock, build_scheduler
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from config.settings import DEFAULT_LANGUAGE
 from service.audience.subscriptions import subscribe_all
 from service.campaigns import store
-from service.campaigns.blocks import block_to_dict
-from service.campaigns.seed_recap import seed_recap
 from service.dates import local_to_utc
+from service.demo.recap import seed_recap
 from service.models import Consent, Contact, Meeting, MeetingStatus, Tag, utcnow
+from service.rendering.blocks import block_to_dict
 
 TIMEZONE = "Europe/Amsterdam"
 CONSENT_SOURCE = "demo data"

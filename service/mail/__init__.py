@@ -1,1 +1,1 @@
-"""Mail: rendering campaigns into subject, HTML and text once, then filling in each recipient."""
+"""Mail: a ready message onto a relay (SMTP, Mailgun, Postmark, dev outbox); knows no feature."""

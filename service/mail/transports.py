@@ -4,7 +4,7 @@ Shaped after django-anymail's backends: one base class, thin subclasses, one tre
 errors. `send` raises; `send_batch` returns one `Outcome` per message, made from the same
 errors, because one batch can hold accepted and refused messages alike. `TemporaryFailure` means
 "try again later" (a 4xx answer, a connection that failed), `PermanentFailure` means "this message
-will never go" (a 5xx answer). The send loop (service/mail/sendloop.py) records each outcome.
+will never go" (a 5xx answer). The send loop (service/delivery/sendloop.py) records each outcome.
 
 `send_batch` never raises. A transport writes each outcome into `Outcomes` by position as soon
 as it is known, so whatever goes wrong later in the batch (a dropped connection, a garbled reply,

@@ -1,7 +1,7 @@
 """What the public answer page needs: the invitation behind an answer link, and the meeting's facts.
 
-The page itself is a Flask view (service/public/answers.py); this module only reads the signed
-token, finds the invitation and says why a link cannot be used. Nothing here imports Flask.
+The page itself is a Flask view (service/meetings/public_views.py); this module only reads the
+signed token, finds the invitation and says why a link cannot be used. Nothing here imports Flask.
 """
 
 from __future__ import annotations

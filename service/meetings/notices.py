@@ -4,7 +4,7 @@ Each email is one row of the outbox (`deliveries` with campaign_id NULL, a `kind
 a JSON `payload`), so the send loop gives it the same lease, retries, deadline and hourly limit
 as campaign mail. It is queued in the transaction of the answer or change it is about
 (service/meetings/answering.py, meeting_edit.py), so it exists exactly when that is committed.
-The send loop builds the message from the kind when it sends it (service/mail/notice_mail.py):
+The send loop builds the message from the kind when it sends it (service/rendering/notice_mail.py):
 
 - answer_yes: "Je bent aangemeld" with the iCalendar REQUEST (payload {"sequence": n});
 - answer_waiting: "Je staat op de wachtlijst (nummer N)" (payload {"position": N}), no calendar;

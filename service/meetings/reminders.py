@@ -20,8 +20,7 @@ from config.settings import Settings
 from service.campaigns import store
 from service.campaigns.lint import meeting_findings
 from service.dates import local_to_utc, utc_to_local
-from service.mail import placeholders
-from service.mail.outbox import start_sending
+from service.delivery.queue import start_sending
 from service.meetings.invitations import why_closed
 from service.models import (
     Campaign,
@@ -30,6 +29,7 @@ from service.models import (
     MeetingStatus,
     Reminder,
 )
+from service.rendering import placeholders
 from service.translation import Translator, translator
 
 # The reminders every new meeting starts with: a week and a day before, at nine, to the yeses.

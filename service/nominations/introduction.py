@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from config.settings import DEFAULT_LANGUAGE
-from service.mail.notice_mail import NoticeSender, render_single
 from service.mail.outgoing import Outgoing
-from service.mail.render import email_context
 from service.models import Delivery, DeliveryStatus, Nomination
+from service.rendering.notice_mail import NoticeSender, render_single
+from service.rendering.render import email_context
 from service.translation import translator
 
 INTRODUCTION = "introduction"

@@ -28,6 +28,7 @@ from service.auth.access import require_login
 from service.database import get_session
 from service.extensions import limiter
 from service.forms import AppForm, token_refused
+from service.languages import reader_language
 from service.meetings.agenda import MeetingValidationError
 from service.models import HostProposal, Nomination, utcnow
 from service.nominations import decisions, intake
@@ -38,7 +39,6 @@ from service.nominations.forms import (
     PlanMeetingForm,
     PostForm,
 )
-from service.public.views import reader_language
 from service.settings import current_settings
 
 # Posts per address: enough for a person who puts forward a few colleagues in one go, too few

@@ -1,7 +1,7 @@
 """/webhooks/mailgun and /webhooks/postmark: check the provider's call, read it, log the event.
 
 The providers call these without a login or CSRF token; a call is believed only with Mailgun's
-signature or Postmark's basic-auth credentials (service/mail/webhooks.py). The answers are for
+signature or Postmark's basic-auth credentials (service/delivery/bounces.py). The answers are for
 the provider's retry logic, not for people: 200 taken, 401 not proven, 400 unreadable, 406 a
 Mailgun call whose token was used before (a replay).
 Hard bounces and complaints go on the suppression list before the 200 is sent, so a provider
@@ -15,9 +15,7 @@ import logging
 from flask import Blueprint, jsonify, request
 
 from service.database import get_session
-from service.extensions import csrf
-from service.mail.suppression import apply_event, first_use_of_webhook_token
-from service.mail.webhooks import (
+from service.delivery.bounces import (
     SuppressionEvent,
     WebhookRejected,
     WebhookReplayed,
@@ -25,6 +23,8 @@ from service.mail.webhooks import (
     parse_mailgun,
     parse_postmark,
 )
+from service.delivery.suppression import apply_event, first_use_of_webhook_token
+from service.extensions import csrf
 from service.settings import current_settings
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from service.audience.contact_links import CARD, ContactSigner
 from service.models import Consent
-from service.public.contact_links import CARD, ContactSigner
 from tests.builders import make_contact
 from tests.e2e.conftest import check_accessibility, translated, visit
 from tests.test_cards import jpeg_with_exif, stored_card

@@ -8,10 +8,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from service.campaigns import store
-from service.campaigns.blocks import block_to_dict
-from service.campaigns.seed_recap import seed_recap
-from service.campaigns.testsend import send_test_email
+from service.delivery.testsend import send_test_email
+from service.demo.recap import seed_recap
 from service.models import CampaignStatus, User
+from service.rendering.blocks import block_to_dict
 from service.settings import settings_of
 from tests.e2e.conftest import PHONE, check_accessibility, visit
 

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from service import dates
 from service.campaigns import store
 from service.models import Campaign, CampaignStatus, MeetingStatus, utcnow
-from service.scheduler import run_due
+from service.scheduler.jobs import run_due
 from service.settings import settings_of
 from tests.builders import amsterdam, make_announcement, make_contact, make_meeting
 from tests.e2e.conftest import check_accessibility, visit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from service.mail.sendloop import SendLoop, SendSettings
+from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.transports import OutboxTransport
 from service.settings import settings_of
 from tests.builders import make_announcement, make_contact

@@ -1,1 +1,0 @@
-"""Reading the mail caught by the outbox transport, in the browser."""

@@ -1,0 +1,423 @@
+"""Rendering a campaign once per version, then filling in each recipient quickly.
+
+`render_campaign` draws the blocks with the templates in `emails/`, inlines the CSS with premailer
+(about 20 ms, so once per campaign version and language, never per recipient) and makes the
+plain-text part from the blocks. Per-recipient values are `[[name]]` placeholders
+(service/rendering/placeholders.py) that survive premailer; `personalise` fills them in with one
+join over text that was split at the placeholders when the campaign was rendered.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import cssutils
+import jinja2
+from babel.dates import format_date
+from markupsafe import Markup
+from premailer import Premailer
+
+import emails
+from emails import palette
+from service import dates
+from service.meetings.calendar import CalendarMeeting, google_calendar_url, outlook_calendar_url
+from service.rendering import blocks as b
+from service.rendering import placeholders
+from service.rendering.plaintext import MeetingRow, blocks_text, wrap
+from service.translation import Translator, UnknownLanguage, translator
+
+# __path__ rather than __file__: an editable install may present `emails` as a namespace package.
+TEMPLATE_DIR = Path(next(iter(emails.__path__)))
+HEADER_DATE_FORMAT = "d MMMM y"
+_NEWLINES = re.compile(r"[\r\n]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+# cssutils reports every mso-* property as unknown, for every campaign; those are intended.
+cssutils.log.setLevel(logging.CRITICAL)
+
+
+class TemplateError(Exception):
+    """An email cannot be rendered; nothing may be sent. The message says what failed."""
+
+
+class PersonaliseError(ValueError):
+    """A recipient's values do not fit the rendered email (missing or malformed)."""
+
+
+@dataclass(frozen=True)
+class Network:
+    """Who sends: shown in the footer with the postal address the law asks for."""
+
+    name: str
+    email: str
+    address: str = ""
+    timezone: str = "Europe/Amsterdam"
+
+
+@dataclass(frozen=True)
+class MeetingFacts:
+    """A meeting as the emails show it; `starts_at` and `ends_at` are aware UTC datetimes."""
+
+    starts_at: datetime
+    host_organisation: str
+    city: str
+    title: str = ""
+    venue: str = ""
+    address: str = ""
+    ends_at: datetime | None = None
+    # With the id (and an end) an invitation offers "add to calendar" links for the meeting.
+    id: int | None = None
+    description: str = ""
+    # Whether answers are still taken (a reminder after the deadline offers no link to change one).
+    answers_open: bool = True
+
+    def __post_init__(self) -> None:
+        for moment in (self.starts_at, self.ends_at):
+            if moment is not None and moment.utcoffset() is None:
+                raise ValueError("meeting times must be aware datetimes in UTC, not naive ones")
+
+
+@dataclass(frozen=True)
+class RenderedCampaign:
+    """One campaign version in one language, ready to personalise for each recipient."""
+
+    subject: str
+    html: str
+    text: str
+    language: str
+    preheader: str
+    # HTML of each block before inlining, in block order, for lint to point at a block.
+    block_html: tuple[str, ...]
+    placeholders: frozenset[str]
+    _split: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = field(
+        repr=False, compare=False
+    )
+
+
+@dataclass(frozen=True)
+class DrawnCampaign:
+    """What the templates make, before the CSS is inlined (the first half of rendering)."""
+
+    html: str
+    text: str
+    block_html: tuple[str, ...]
+    preheader: str
+
+
+def draw_campaign(
+    content: b.CampaignContent,
+    *,
+    language: str,
+    network: Network,
+    base_url: str,
+    upcoming: Sequence[MeetingFacts] = (),
+    meeting: MeetingFacts | None = None,
+    for_web: bool = False,
+) -> DrawnCampaign:
+    """Fill the templates for one language, CSS not yet inlined; raises TemplateError.
+
+    `for_web` draws the web version: one page for everybody, without a link that acts for one
+    person (the templates put a line saying where that person finds it instead).
+    """
+    words = _translator(language)
+    kind = b.Kind(content.kind)
+    for index, block in enumerate(content.blocks):
+        if b.BLOCK_TYPES.get(getattr(block, "TYPE", None)) is not type(block):
+            raise TemplateError(
+                f"block {index} ({type(block).__name__}) is not a content block; "
+                f"use one of {', '.join(b.BLOCK_TYPES)}"
+            )
+    env = _environment()
+    context = _context(words, network, base_url, upcoming, meeting)
+    context.update(
+        for_web=for_web, subject=content.subject.strip(), preheader=content.preheader.strip()
+    )
+    try:
+        macros = env.get_template("_blocks.html").make_module(context)
+        fragments = tuple(str(macros.block(block)) for block in content.blocks)
+        page = env.get_template(f"{kind}.html").render(
+            context, blocks_html=[Markup(f) for f in fragments]
+        )
+        text = env.get_template(f"{kind}.txt").render(
+            context,
+            blocks_text=blocks_text(
+                content.blocks,
+                gettext=words.gettext,
+                header_date=context["header_date"],
+                meeting_rows=context["meeting_rows"],
+            ),
+        )
+    except (jinja2.TemplateError, KeyError) as exc:
+        raise TemplateError(f"the {kind} email could not be rendered: {exc}") from exc
+    # Optional template blocks leave blank lines behind; a terminal reader needs one at most.
+    text = _BLANK_LINES.sub("\n\n", text).strip("\n") + "\n"
+    return DrawnCampaign(html=page, text=text, block_html=fragments, preheader=context["preheader"])
+
+
+def render_campaign(
+    content: b.CampaignContent,
+    *,
+    language: str,
+    network: Network,
+    base_url: str,
+    upcoming: Sequence[MeetingFacts] = (),
+    meeting: MeetingFacts | None = None,
+    for_web: bool = False,
+) -> RenderedCampaign:
+    """Render subject, inlined HTML and text once; raises TemplateError when that fails."""
+    drawn = draw_campaign(
+        content,
+        language=language,
+        network=network,
+        base_url=base_url,
+        upcoming=upcoming,
+        meeting=meeting,
+        for_web=for_web,
+    )
+    page = inline_css(drawn.html)
+    subject = _NEWLINES.sub(" ", content.subject).strip()
+    split = (_split(subject), _split(page), _split(drawn.text))
+    names = frozenset(name for parts in split for name in parts[1::2])
+    unknown = names - placeholders.ALL_NAMES
+    if unknown:
+        raise TemplateError(
+            "unknown placeholder(s) "
+            + ", ".join(f"[[{n}]]" for n in sorted(unknown))
+            + f"; known are {', '.join(sorted(placeholders.ALL_NAMES))}"
+        )
+    return RenderedCampaign(
+        subject=subject,
+        html=page,
+        text=drawn.text,
+        language=language,
+        preheader=drawn.preheader,
+        block_html=drawn.block_html,
+        placeholders=names,
+        _split=split,
+    )
+
+
+def personalise(rendered: RenderedCampaign, values: Mapping[str, str]) -> tuple[str, str, str]:
+    """Subject, HTML and text for one recipient; raises PersonaliseError for a missing value."""
+    return filled(rendered, *checked_values(rendered, values))
+
+
+def filled(
+    rendered: RenderedCampaign, plain: Mapping[str, str], escaped: Mapping[str, str]
+) -> tuple[str, str, str]:
+    """Subject, HTML and text with values from `checked_values` filled in."""
+    subject_parts, html_parts, text_parts = rendered._split
+    return _fill(subject_parts, plain), _fill(html_parts, escaped), _fill(text_parts, plain)
+
+
+def checked_values(
+    rendered: RenderedCampaign, values: Mapping[str, str], *, check_urls: bool = True
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The recipient's values for the campaign's placeholders: as text, and escaped for HTML.
+
+    Raises PersonaliseError for a missing value or a URL that is not absolute http(s). The send
+    loop passes `check_urls=False`: its links are made from the checked BASE_URL and a URL-safe
+    token, and parsing three URLs per recipient would cost more than building the message.
+    """
+    plain: dict[str, str] = {}
+    for name in rendered.placeholders:
+        try:
+            value = values[name]
+        except KeyError:
+            raise PersonaliseError(
+                f"no value for [[{name}]]; give every placeholder of the campaign a value"
+            ) from None
+        if check_urls and name in placeholders.URL_NAMES:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+                raise PersonaliseError(f"[[{name}]] must be an absolute http(s) URL, not {value!r}")
+        # A line break in a name would break the Subject header.
+        plain[name] = _NEWLINES.sub(" ", value)
+    escaped = {name: html.escape(value) for name, value in plain.items()}
+    return plain, escaped
+
+
+def template_parts(rendered: RenderedCampaign) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The text and HTML split at their placeholders (even places text, odd places names)."""
+    _subject, html_parts, text_parts = rendered._split
+    return text_parts, html_parts
+
+
+def inline_css(page: str) -> str:
+    """Move the CSS rules into style attributes; @media rules stay in a <style> block."""
+    return Premailer(
+        page,
+        keep_style_tags=False,
+        remove_classes=False,
+        # !important must stay on the media-query rules, or they lose to the inlined styles.
+        strip_important=False,
+        # Our own width attributes (600 for Outlook, pixel widths of images) must stay.
+        disable_basic_attributes=["width", "height"],
+        disable_validation=True,
+        allow_network=False,
+        cssutils_logging_level=logging.CRITICAL,
+    ).transform()
+
+
+def _split(text: str) -> tuple[str, ...]:
+    # Even positions hold literal text, odd positions placeholder names.
+    return tuple(placeholders.PATTERN.split(text))
+
+
+def _fill(parts: tuple[str, ...], values: Mapping[str, str]) -> str:
+    if len(parts) == 1:
+        return parts[0]
+    out = list(parts)
+    out[1::2] = [values[name] for name in parts[1::2]]
+    return "".join(out)
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        markdown=lambda source: Markup(b.markdown_html(source)),
+        inline_markdown=lambda source: Markup(b.inline_markdown_html(source)),
+        lines=lambda text: Markup("<br>").join(text.strip().split("\n")),
+        link=b.safe_link,
+        wrap=wrap,
+    )
+    env.globals.update(mailto_href=_mailto_href)
+    return env
+
+
+def _translator(language: str) -> Translator:
+    try:
+        return translator(language)
+    except UnknownLanguage as exc:
+        raise TemplateError(f"no email can be written in {language!r}: {exc}") from exc
+
+
+def _context(
+    words: Translator,
+    network: Network,
+    base_url: str,
+    upcoming: Sequence[MeetingFacts],
+    meeting: MeetingFacts | None,
+) -> dict[str, Any]:
+    language = words.language
+
+    def header_date(header: b.Header) -> str:
+        if header.date is None:
+            return ""
+        return format_date(header.date, HEADER_DATE_FORMAT, locale=language)
+
+    def image_src(src: str) -> str:
+        return b.image_url(src, base_url)
+
+    return {
+        "language": language,
+        "for_web": False,
+        "network": network,
+        # The templates' words, from the catalogs (service/translation.py).
+        "_": words.gettext,
+        "gettext": words.gettext,
+        "ngettext": words.ngettext,
+        "header_date": header_date,
+        "meeting_rows": [_meeting_row(m, network.timezone, language) for m in upcoming],
+        "meeting": _meeting_facts(meeting, network.timezone, language, base_url)
+        if meeting
+        else None,
+        "web_version_url": placeholders.token(placeholders.WEB_VERSION_URL),
+        "unsubscribe_url": placeholders.token(placeholders.UNSUBSCRIBE_URL),
+        "answer_yes_url": placeholders.token(placeholders.ANSWER_YES_URL),
+        "answer_no_url": placeholders.token(placeholders.ANSWER_NO_URL),
+        "answer_url": placeholders.token(placeholders.ANSWER_URL),
+        "preferences_url": placeholders.token(placeholders.PREFERENCES_URL),
+        "light": palette.LIGHT,
+        "dark": palette.DARK,
+        "sans": palette.SANS,
+        "serif": palette.SERIF,
+        "image_src": image_src,
+    }
+
+
+def _meeting_row(meeting: MeetingFacts, timezone: str, language: str) -> MeetingRow:
+    day = dates.format_local_date(meeting.starts_at, timezone, language)
+    host = meeting.host_organisation
+    # "Gemeente Zwolle" already names its city; "Rijkswaterstaat" does not.
+    if meeting.city and meeting.city.casefold() not in host.casefold():
+        host = f"{host}, {meeting.city}"
+    # The date opens a table cell, so it starts with a capital: "Dinsdag 3 juni 2025".
+    return MeetingRow(date=day[:1].upper() + day[1:], host=host)
+
+
+def _meeting_facts(
+    meeting: MeetingFacts, timezone: str, language: str, base_url: str = ""
+) -> dict[str, Any]:
+    when = dates.format_local(meeting.starts_at, timezone, language)
+    if meeting.ends_at is not None:
+        when += "–" + dates.format_local_time(meeting.ends_at, timezone, language)
+    where = ", ".join(p for p in (meeting.venue, meeting.address, meeting.city) if p)
+    facts: dict[str, Any] = {"when": when, "where": where, "host": meeting.host_organisation}
+    facts["answers_open"] = meeting.answers_open
+    return facts | _calendar_links(meeting, base_url)
+
+
+def _calendar_links(meeting: MeetingFacts, base_url: str) -> dict[str, str]:
+    # The same for every recipient, so made once per rendering; empty without an id or end.
+    if meeting.id is None or meeting.ends_at is None or not base_url:
+        return {"google_url": "", "outlook_url": "", "ics_url": ""}
+    event = CalendarMeeting(
+        id=meeting.id,
+        title=meeting.title or meeting.host_organisation,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        host_organisation=meeting.host_organisation,
+        city=meeting.city,
+        venue=meeting.venue,
+        address=meeting.address,
+        description=meeting.description,
+    )
+    return {
+        "google_url": google_calendar_url(event),
+        "outlook_url": outlook_calendar_url(event),
+        "ics_url": meeting_ics_url(meeting.id, base_url),
+    }
+
+
+def meeting_ics_url(meeting_id: int, base_url: str) -> str:
+    """The public .ics download of a published meeting (service/meetings/public_views.py)."""
+    return f"{base_url.rstrip('/')}/bijeenkomsten/{meeting_id}.ics"
+
+
+def email_environment() -> jinja2.Environment:
+    """The Jinja2 environment of the email templates (for emails other than campaigns)."""
+    return _environment()
+
+
+def email_context(
+    language: str, network: Network, base_url: str, meeting: MeetingFacts | None = None
+) -> dict[str, Any]:
+    """The names every email template uses (_, colours, the meeting's facts), for one language."""
+    return _context(_translator(language), network, base_url, (), meeting)
+
+
+def _mailto_href(email: str, subject: str = "") -> str:
+    # quote() keeps "@" and turns spaces, "?" and "&" into escapes, so the address cannot smuggle
+    # in extra headers such as bcc=.
+    href = "mailto:" + quote(email.strip(), safe="@.+-_")
+    if subject:
+        href += "?subject=" + quote(subject, safe="")
+    return href

@@ -1,0 +1,1 @@
+"""The scheduler: the only place that builds APScheduler, its jobs and its command."""

@@ -1,0 +1,113 @@
+"""`opgavepost scheduler`: the clock as its own process (Procfile `scheduler`), and `run-due`.
+
+`opgavepost scheduler` runs APScheduler in the foreground until SIGTERM or Ctrl+C, then gives
+the lease up so a successor need not wait for it to run out. `opgavepost scheduler run-due`
+runs one tick at a chosen moment: the tests and the bench travel in time with it, and an
+operator can catch up by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import FrameType
+from zoneinfo import ZoneInfo
+
+import click
+from apscheduler.schedulers.base import BaseScheduler
+from flask import current_app
+from flask.cli import with_appcontext
+
+from service.dates import EARLIEST_DAY, LATEST_DAY, moment_supported
+from service.delivery.worker import LOG_FORMAT
+from service.scheduler.jobs import TICK_SECONDS, Clock, build_scheduler, run_due
+from service.settings import settings_of
+
+log = logging.getLogger("service.scheduler")
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+STARTED = "scheduler started"
+
+
+class BadMoment(click.ClickException):
+    """A --now that is not a time: one line, exit code 2 (as click's own usage errors)."""
+
+    exit_code = 2
+
+
+@click.group("scheduler", invoke_without_command=True)
+@click.pass_context
+@with_appcontext
+def scheduler_group(ctx: click.Context) -> None:
+    """Start scheduled campaigns and reminders when they are due (run exactly one).
+
+    A second scheduler started by mistake finds the lease taken and waits; SIGTERM or Ctrl+C
+    stop it after the tick in flight and release the lease.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    # APScheduler logs every run of the 30 s job; our tick logs what it did instead.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    app = current_app._get_current_object()
+    clock = Clock(app.extensions["db_sessionmaker"], settings_of(app))
+    scheduler = build_scheduler(clock, blocking=True)
+    log.info("%s: tick every %d s, lease holder %s", STARTED, TICK_SECONDS, clock.holder)
+    with _stopping_on(scheduler):
+        scheduler.start()
+    clock.stop()
+    log.info("scheduler stopped; lease released")
+
+
+@scheduler_group.command("run-due")
+@click.option(
+    "--now",
+    "moment",
+    metavar="ISO-TIME",
+    help="The moment to run for, e.g. 2025-06-02T08:30 (Europe/Amsterdam) or with an offset.",
+)
+@with_appcontext
+def run_due_command(moment: str | None) -> None:
+    """Run once what is due at --now (default: now) and print what was done."""
+    app = current_app._get_current_object()
+    settings = settings_of(app)
+    now = parse_moment(moment, settings.TIMEZONE) if moment else datetime.now(UTC)
+    with app.extensions["db_sessionmaker"]() as session:
+        report = run_due(session, now=now, settings=settings)
+    click.echo(report.summary())
+
+
+def parse_moment(text: str, timezone: str) -> datetime:
+    """An ISO 8601 time as an aware UTC moment; without an offset it is read in `timezone`."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise BadMoment(
+            f"--now {text!r} is not an ISO 8601 time; write it like 2025-06-02T08:30 "
+            "or 2025-06-02T08:30+02:00"
+        ) from None
+    if moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    if not moment_supported(moment, timezone):
+        raise BadMoment(f"--now {text!r} is outside {EARLIEST_DAY} to {LATEST_DAY}")
+    return moment.astimezone(UTC)
+
+
+@contextmanager
+def _stopping_on(scheduler: BaseScheduler) -> Iterator[None]:
+    """SIGTERM and SIGINT shut the scheduler down after the tick in flight; undone after."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("%s: stopping after the tick in flight", signal.Signals(signum).name)
+        # Waits for the tick in flight, so the lease is released only once nothing runs.
+        scheduler.shutdown(wait=True)
+
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
