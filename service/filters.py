@@ -15,7 +15,7 @@ from service.settings import current_settings, settings_of
 
 def page_locale() -> str:
     """The language of the page being drawn."""
-    return str(get_locale() or "nl")
+    return str(get_locale() or current_settings().default_language)
 
 
 def local_datetime(moment: datetime | None) -> str:

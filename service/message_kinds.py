@@ -24,8 +24,7 @@ from service.meetings.answer_links import AnswerSigner, answer_url
 from service.models import Meeting
 from service.nominations.introduction import INTRODUCTION, build_introduction
 from service.rendering.notice_mail import build_notice
-
-LANGUAGES = ("nl", "en")
+from service.translation import language_or_default
 
 
 def signup_confirmation(message: SingleMessage) -> Outgoing:
@@ -64,7 +63,7 @@ def meeting_notice(message: SingleMessage) -> Outgoing:
         payload=message.payload,
         to_name=delivery.name,
         to_email=delivery.email,
-        language=delivery.language if delivery.language in LANGUAGES else "nl",
+        language=language_or_default(delivery.language),
         answer_url=answer_url(token, message.sender.base_url),
         message_id=message.message_id,
         now=message.now,

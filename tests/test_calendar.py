@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from icalendar import Calendar
 
-from emails.strings import LANGUAGES
+from config.settings import LANGUAGES
 from service.mail.outgoing import CalendarPart, Outgoing
 from service.mail.relays import postmark_json
 from service.meetings import notices

@@ -14,6 +14,7 @@ from flask_babel import gettext
 from flask_smorest.fields import Upload
 from marshmallow import RAISE, Schema, fields, validate
 
+from config.settings import LANGUAGES
 from service.api.fields import Choice, Moment, WholeNumber, local_moment
 from service.api.intake import LINES_DOC, IntakeSchema, Lines
 from service.contacts.directory import address_warnings
@@ -55,7 +56,6 @@ PROVINCE_DOC = {
         "'Zuid-Holland' or 'Fryslân' is accepted on input."
     ),
 }
-LANGUAGES = ["nl", "en"]
 CONSENT_DOC = {"description": "Changing it records consent_at and consent_source."}
 
 

@@ -38,6 +38,7 @@ from service.languages import reader_language
 from service.models import Consent, Contact, record_audit, utcnow
 from service.provinces import CHOICES
 from service.settings import current_settings
+from service.translation import language_or_default
 
 # Posts per address: a person who mistyped signs up again; a bot cannot fill mailboxes.
 SIGNUP_LIMIT = "5 per hour"
@@ -91,7 +92,7 @@ def _request_signup(form: SignupForm) -> None:
         organisation=(form.organisation.data or "").strip(),
         role=(form.role.data or "").strip(),
         province=province,
-        language=form.language.data if form.language.data in ("nl", "en") else "nl",
+        language=language_or_default(form.language.data, current_settings().LANGUAGES),
         mailings=parse_mailings(form.mailings.data or []),
     )
     db = get_session()

@@ -435,7 +435,7 @@ def reason_text(
 ) -> str:
     """The reason in the reader's words ("" for none): the one place a reason becomes text.
 
-    `translate` is e.g. flask_babel.gettext, `language` the reader's ("nl", "en") and
+    `translate` is e.g. flask_babel.gettext, `language` the reader's (one of LANGUAGES) and
     `timezone` the network's; without them it is English, as logs and the CLI read it.
     """
     if reason is None:

@@ -47,6 +47,7 @@ from service.rendering.render import (
     personalise,
     render_campaign,
 )
+from service.translation import translator
 
 FIELDS = ("kind", "subject", "preheader", "sender_name", "meeting_id", "blocks", "audience")
 MAX_SENDER_NAME = 200
@@ -536,13 +537,10 @@ def _text(value: Any) -> str:
 def sample_values(base_url: str, *, language: str, email: str = "") -> dict[str, str]:
     """Values for a sample recipient, each visibly marked as an example."""
     base = base_url.rstrip("/")
-    if language == "nl":
-        first, name = "Voorbeeld", "Voorbeeld Ontvanger (voorbeeld)"
-    else:
-        first, name = "Sample", "Sample Recipient (sample)"
+    _ = translator(language).gettext
     return {
-        placeholders.FIRST_NAME: first,
-        placeholders.NAME: name,
+        placeholders.FIRST_NAME: _("Sample"),
+        placeholders.NAME: _("Sample Recipient (sample)"),
         "email": email or "sample.recipient@example.org",
         # Example addresses: the real links are made per recipient when the campaign is sent.
         placeholders.WEB_VERSION_URL: f"{base}/sample/web-version?sample=1",

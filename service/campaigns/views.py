@@ -89,6 +89,7 @@ from service.rendering.blocks import BLOCK_TYPES
 from service.rendering.network import network_from_config
 from service.rendering.render import Network, TemplateError
 from service.settings import current_settings
+from service.translation import language_or_default
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 require_login(bp)
@@ -675,7 +676,7 @@ def _view_options() -> dict[str, str]:
 def _email_language() -> str:
     """The language of the previewed email: `lang` in the query or form, else the organiser's."""
     chosen = request.values.get("lang", "")
-    return chosen if chosen in ("nl", "en") else _language()
+    return chosen if chosen in current_settings().LANGUAGES else _language()
 
 
 def _labels() -> dict[str, Any]:
@@ -774,7 +775,9 @@ def _network() -> Network:
 
 def _language() -> str:
     locale = get_locale()
-    return locale.language if locale is not None and locale.language in ("nl", "en") else "nl"
+    return language_or_default(
+        locale.language if locale is not None else None, current_settings().LANGUAGES
+    )
 
 
 def _get_or_404(campaign_id: int) -> Campaign:

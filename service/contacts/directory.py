@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from config.settings import DEFAULT_LANGUAGE
 from service.addresses import needs_smtputf8, normalise_email
 from service.audience.subscriptions import subscribe_all, withdraw_consent
 from service.messages import N_, Message
@@ -119,7 +120,7 @@ class ContactInput:
     organisation: str = ""
     role: str = ""
     province: str | None = None
-    language: str = "nl"
+    language: str = DEFAULT_LANGUAGE
     consent: Consent = Consent.UNKNOWN
     tags: tuple[str, ...] = ()
     notes: str = ""
@@ -156,10 +157,10 @@ class _Problems:
 
 
 def parse_language(value: str | None) -> str:
-    """ "nl" or "en" from what people write ("Nederlands", "English", "EN"); empty means "nl"."""
+    """A language code from what people write ("Nederlands", "English", "EN"); "": the default."""
     folded = (value or "").strip().lower()
     if not folded:
-        return "nl"
+        return DEFAULT_LANGUAGE
     if folded not in _LANGUAGES:
         raise ValueError(f"unknown language {value!r}")
     return _LANGUAGES[folded]
@@ -281,7 +282,7 @@ def validate_contact_fields(
                 ),
             )
 
-    language = _current(current, "language", "nl")
+    language = _current(current, "language", DEFAULT_LANGUAGE)
     if given("language"):
         try:
             language = parse_language(_text(raw.get("language")))

@@ -188,12 +188,12 @@ def export_csv():
     # Taking the address list out of the service is recorded before the first byte leaves.
     csvio.record_export(db, current_user, count)
     db.commit()
-    timezone = current_settings().TIMEZONE
+    settings = current_settings()
 
     def pieces():
         # The request's own session is closed before the body streams; get_session() here opens
         # one in the streaming context, which closes it when the last piece is sent.
-        for piece in csvio.iter_export(get_session(), timezone):
+        for piece in csvio.iter_export(get_session(), settings.TIMEZONE, settings.default_language):
             yield piece.encode("utf-8")
 
     filename = f"contacten-{utcnow():%Y-%m-%d}.csv"

@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from config.settings import DEFAULT_LANGUAGE
 from service.audience.subscriptions import mailing_of
 from service.campaigns.lifecycle import Action, Reason, move, transition
 from service.dates import rfc3339
@@ -370,7 +371,7 @@ def claim_due_deliveries(
             attempts=row.attempts,
             created_at=row.created_at,
             name=row.name or "",
-            language=row.language or "nl",
+            language=row.language or DEFAULT_LANGUAGE,
             skip=_skip_reason(
                 kinds.recipient(row.kind),
                 row.consent,

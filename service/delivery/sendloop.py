@@ -103,7 +103,6 @@ MESSAGE_RETRY_MAX = timedelta(hours=4)
 # A relay that is down is asked again after 30 s, 1, 2, ... minutes, at most 30 minutes.
 RELAY_RETRY_FIRST = timedelta(seconds=30)
 RELAY_RETRY_MAX = timedelta(minutes=30)
-LANGUAGES = ("nl", "en")
 
 
 @dataclass(frozen=True)
@@ -162,6 +161,8 @@ class MessageFactory:
         self.network = network_from_config(config)
         self.base_url = str(config["BASE_URL"]).rstrip("/")
         self.secret_key = str(config["SECRET_KEY"])
+        # Every campaign is rendered once in each of these; the first is for an unknown one.
+        self.languages = config.LANGUAGES
         # Message-IDs carry a mark of this installation, so two installations sending from the
         # same domain never make the same one.
         self.install_mark = hmac.new(
@@ -177,7 +178,7 @@ class MessageFactory:
         # Someone without a name is greeted as the web version greets everybody.
         self._readers = {
             language: placeholders.stand_in_values(self.base_url, language)[placeholders.NAME]
-            for language in LANGUAGES
+            for language in self.languages
         }
         from_email = sender_address(config)
         self.sender_name = sender_name(config)
@@ -196,7 +197,7 @@ class MessageFactory:
         campaign: Campaign,
         *,
         now: datetime | None = None,
-        languages: Sequence[str] = LANGUAGES,
+        languages: Sequence[str] = (),
     ) -> CampaignMail:
         """The campaign rendered in `languages` (default: all); raises TemplateError when it
         cannot be.
@@ -204,7 +205,8 @@ class MessageFactory:
         `now` decides what depends on the clock (whether the meeting still takes answers).
         Only a rendering in every language is kept for the next message of the same version.
         """
-        every = tuple(languages) == LANGUAGES
+        languages = tuple(languages) or tuple(self.languages)
+        every = languages == tuple(self.languages)
         cached = self._campaigns.get(campaign.id)
         if every and cached is not None and cached.version == campaign.version:
             return cached
@@ -232,10 +234,11 @@ class MessageFactory:
         upcoming: Sequence[MeetingFacts] = (),
         meeting_id: int | None = None,
         meeting: MeetingFacts | None = None,
-        languages: Sequence[str] = LANGUAGES,
+        languages: Sequence[str] = (),
     ) -> CampaignMail:
         """A campaign version rendered in `languages` (default: all), from its content; raises
         TemplateError."""
+        languages = tuple(languages) or tuple(self.languages)
         rendered = {
             language: render_campaign(
                 content,
@@ -267,7 +270,7 @@ class MessageFactory:
 
     def message(self, mail: CampaignMail, delivery: Claimed) -> Outgoing:
         """The message for one delivery; raises ValueError for a value that cannot go."""
-        rendered = mail.rendered.get(delivery.language) or mail.rendered["nl"]
+        rendered = mail.rendered.get(delivery.language) or mail.rendered[self.languages[0]]
         token = self._unsubscribe.token(delivery.contact_id or 0, mail.campaign_id)
         leave_url = unsubscribe_url(token, self.base_url)
         values = self.recipient_values(mail, rendered, delivery, leave_url)

@@ -13,11 +13,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from service.delivery.sendloop import LANGUAGES, MessageFactory
+from service.delivery.sendloop import MessageFactory
 from service.mail.outgoing import Outgoing
 from service.mail.transports import transport_from_config
 from service.models import Campaign, User, utcnow
 from service.rendering import placeholders
+from service.translation import language_or_default
 
 TEST_PREFIX = "[TEST] "
 
@@ -26,7 +27,7 @@ def build_test_message(
     session: Session, campaign: Campaign, organiser: User, settings: Settings
 ) -> Outgoing:
     """The test email for this organiser, built but not sent; raises render.TemplateError."""
-    language = organiser.language if organiser.language in LANGUAGES else "nl"
+    language = language_or_default(organiser.language, settings.LANGUAGES)
     factory = MessageFactory(settings)
     mail = factory.campaign_mail(session, campaign, now=utcnow(), languages=(language,))
     name = organiser.name.strip() or organiser.email.split("@")[0]

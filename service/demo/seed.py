@@ -20,6 +20,7 @@ from datetime import date, time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from config.settings import DEFAULT_LANGUAGE
 from service.audience.subscriptions import subscribe_all
 from service.campaigns import store
 from service.dates import local_to_utc
@@ -41,7 +42,7 @@ class DemoContact:
     role: str
     province: str
     tags: tuple[str, ...] = ()
-    language: str = "nl"
+    language: str = DEFAULT_LANGUAGE
     notes: str = ""
 
 

@@ -258,7 +258,8 @@ def invitations_csv(meeting_id: int):
     # Taking a list of names out of the service is recorded, as the contacts export is.
     record_audit(db, current_user, "meeting.invitations_export", meeting, invitations=len(rows))
     db.commit()
-    body = export.invitations_csv(rows, current_settings().TIMEZONE)
+    settings = current_settings()
+    body = export.invitations_csv(rows, settings.TIMEZONE, settings.default_language)
     filename = f"uitnodigingen-{meeting.id}-{meeting.starts_at:%Y-%m-%d}.csv"
     return Response(
         body.encode("utf-8"),

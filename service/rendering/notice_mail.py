@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from emails.strings import translate
 from service.mail.outgoing import CalendarPart, Outgoing
 from service.meetings import notices
 from service.meetings.calendar import (
@@ -35,6 +34,7 @@ from service.rendering.render import (
     email_environment,
     inline_css,
 )
+from service.translation import translator
 
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -55,27 +55,24 @@ def notice_text(
     kind: str, payload: Mapping[str, Any], meeting_title: str, language: str
 ) -> NoticeText:
     """The subject, paragraphs and calendar method of a notice; ValueError for an unknown kind."""
-
-    def t(msgid: str, **params: object) -> str:
-        return translate(msgid, language, **params)
-
+    _ = translator(language).gettext
     title = meeting_title
-    calendar_line = t(
+    calendar_line = _(
         "The meeting is in the calendar invitation with this email; accept it to put it in your "
         "calendar."
     )
     cancel = bool(payload.get("cancel"))
     if kind == notices.ANSWER_YES:
         return NoticeText(
-            t("You are registered for %(meeting)s", meeting=title),
-            (t("Thank you for your answer. We look forward to seeing you."), calendar_line),
+            _("You are registered for %(meeting)s", meeting=title),
+            (_("Thank you for your answer. We look forward to seeing you."), calendar_line),
             "REQUEST",
         )
     if kind == notices.ANSWER_WAITING:
         return NoticeText(
-            t("You are on the waiting list (number %(position)s)", position=payload["position"]),
+            _("You are on the waiting list (number %(position)s)", position=payload["position"]),
             (
-                t(
+                _(
                     "%(meeting)s is full. As soon as a place comes free, it is yours and we email "
                     "you.",
                     meeting=title,
@@ -84,9 +81,9 @@ def notice_text(
         )
     if kind == notices.ANSWER_NO and cancel:
         return NoticeText(
-            t("You are no longer registered for %(meeting)s", meeting=title),
+            _("You are no longer registered for %(meeting)s", meeting=title),
             (
-                t(
+                _(
                     "We have received your answer: you cannot come. The meeting is taken out of "
                     "your calendar with this email."
                 ),
@@ -96,14 +93,14 @@ def notice_text(
         )
     if kind == notices.ANSWER_NO:
         return NoticeText(
-            t("Sorry you cannot come to %(meeting)s", meeting=title),
-            (t("Thank you for letting us know. We hope to see you another time."),),
+            _("Sorry you cannot come to %(meeting)s", meeting=title),
+            (_("Thank you for letting us know. We hope to see you another time."),),
         )
     if kind == notices.PROMOTED:
         return NoticeText(
-            t("A place came free: you are registered for %(meeting)s", meeting=title),
+            _("A place came free: you are registered for %(meeting)s", meeting=title),
             (
-                t(
+                _(
                     "You were on the waiting list and now have a place. We look forward to "
                     "seeing you."
                 ),
@@ -113,9 +110,9 @@ def notice_text(
         )
     if kind == notices.MEETING_UPDATE:
         return NoticeText(
-            t("Changed: %(meeting)s", meeting=title),
+            _("Changed: %(meeting)s", meeting=title),
             (
-                t(
+                _(
                     "The time or place of the meeting has changed. Below are the new details; "
                     "the calendar invitation with this email updates your calendar."
                 ),
@@ -124,13 +121,13 @@ def notice_text(
         )
     if kind == notices.MEETING_CANCEL:
         line = (
-            "The meeting does not take place. It is taken out of your calendar with this email."
+            _("The meeting does not take place. It is taken out of your calendar with this email.")
             if cancel
-            else "The meeting does not take place, so the waiting list lapses."
+            else _("The meeting does not take place, so the waiting list lapses.")
         )
         return NoticeText(
-            t("Cancelled: %(meeting)s", meeting=title),
-            (t(line),),
+            _("Cancelled: %(meeting)s", meeting=title),
+            (line,),
             "CANCEL" if cancel else None,
             answer_link=False,
         )
@@ -193,9 +190,9 @@ def build_notice(
     """The notice for one contact; raises ValueError (unknown kind) or TemplateError."""
     text = notice_text(kind, payload, meeting.title, language)
     name = to_name.strip()
-    greeting = translate(
-        "Dear %(name)s,", language, name=name.split()[0] if name else _reader(language)
-    )
+    _ = translator(language).gettext
+    # Someone without a name on file is greeted by their part in the meeting.
+    greeting = _("Dear %(name)s,", name=name.split()[0] if name else _("participant"))
     facts = MeetingFacts(
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,
@@ -256,7 +253,3 @@ def render_single(template: str, context: Mapping[str, Any], *, what: str) -> tu
     except Exception as exc:  # jinja2 and premailer raise many kinds; none may send half a mail
         raise TemplateError(f"{what} could not be rendered: {exc}") from exc
     return html, _BLANK_LINES.sub("\n\n", plain).strip("\n") + "\n"
-
-
-def _reader(language: str) -> str:
-    return "deelnemer" if language == "nl" else "participant"

@@ -28,12 +28,12 @@ from premailer import Premailer
 
 import emails
 from emails import palette
-from emails.strings import LANGUAGES, translate
 from service import dates
 from service.meetings.calendar import CalendarMeeting, google_calendar_url, outlook_calendar_url
 from service.rendering import blocks as b
 from service.rendering import placeholders
 from service.rendering.plaintext import MeetingRow, blocks_text, wrap
+from service.translation import Translator, UnknownLanguage, translator
 
 # __path__ rather than __file__: an editable install may present `emails` as a namespace package.
 TEMPLATE_DIR = Path(next(iter(emails.__path__)))
@@ -128,8 +128,7 @@ def draw_campaign(
     `for_web` draws the web version: one page for everybody, without a link that acts for one
     person (the templates put a line saying where that person finds it instead).
     """
-    if language not in LANGUAGES:
-        raise TemplateError(f"language {language!r} has no email strings; use one of {LANGUAGES}")
+    words = _translator(language)
     kind = b.Kind(content.kind)
     for index, block in enumerate(content.blocks):
         if b.BLOCK_TYPES.get(getattr(block, "TYPE", "")) is not type(block):
@@ -138,7 +137,7 @@ def draw_campaign(
                 f"use one of {', '.join(b.BLOCK_TYPES)}"
             )
     env = _environment()
-    context = _context(language, network, base_url, upcoming, meeting)
+    context = _context(words, network, base_url, upcoming, meeting)
     context.update(
         for_web=for_web, subject=content.subject.strip(), preheader=content.preheader.strip()
     )
@@ -154,7 +153,7 @@ def draw_campaign(
             context,
             blocks_text=blocks_text(
                 content.blocks,
-                t=context["t"],
+                gettext=words.gettext,
                 header_date=context["header_date"],
                 meeting_rows=context["meeting_rows"],
             ),
@@ -305,15 +304,21 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _translator(language: str) -> Translator:
+    try:
+        return translator(language)
+    except UnknownLanguage as exc:
+        raise TemplateError(f"no email can be written in {language!r}: {exc}") from exc
+
+
 def _context(
-    language: str,
+    words: Translator,
     network: Network,
     base_url: str,
     upcoming: Sequence[MeetingFacts],
     meeting: MeetingFacts | None,
 ) -> dict[str, Any]:
-    def t(msgid: str, **params: object) -> str:
-        return translate(msgid, language, **params)
+    language = words.language
 
     def header_date(header: b.Header) -> str:
         if header.date is None:
@@ -327,7 +332,10 @@ def _context(
         "language": language,
         "for_web": False,
         "network": network,
-        "t": t,
+        # The templates' words, from the catalogs (service/translation.py).
+        "_": words.gettext,
+        "gettext": words.gettext,
+        "ngettext": words.ngettext,
         "header_date": header_date,
         "meeting_rows": [_meeting_row(m, network.timezone, language) for m in upcoming],
         "meeting": _meeting_facts(meeting, network.timezone, language, base_url)
@@ -392,7 +400,7 @@ def _calendar_links(meeting: MeetingFacts, base_url: str) -> dict[str, str]:
 
 
 def meeting_ics_url(meeting_id: int, base_url: str) -> str:
-    """The public .ics download of a published meeting (service/public/calendar_views.py)."""
+    """The public .ics download of a published meeting (service/meetings/public_views.py)."""
     return f"{base_url.rstrip('/')}/bijeenkomsten/{meeting_id}.ics"
 
 
@@ -404,10 +412,8 @@ def email_environment() -> jinja2.Environment:
 def email_context(
     language: str, network: Network, base_url: str, meeting: MeetingFacts | None = None
 ) -> dict[str, Any]:
-    """The names every email template uses (t, colours, the meeting's facts), for one language."""
-    if language not in LANGUAGES:
-        raise TemplateError(f"language {language!r} has no email strings; use one of {LANGUAGES}")
-    return _context(language, network, base_url, (), meeting)
+    """The names every email template uses (_, colours, the meeting's facts), for one language."""
+    return _context(_translator(language), network, base_url, (), meeting)
 
 
 def _mailto_href(email: str, subject: str = "") -> str:
