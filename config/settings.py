@@ -104,21 +104,6 @@ class Settings:
         """The language of whoever chose none: the first of LANGUAGES."""
         return self.LANGUAGES[0]
 
-    def __getitem__(self, name: str) -> Any:
-        """The setting of that name, for code still written against a mapping of settings.
-
-        service/mail reads its settings this way until it reads the attributes; new code reads
-        the attributes (`settings.TIMEZONE`).
-        """
-        if name not in SETTING_NAMES:
-            raise KeyError(name)
-        return getattr(self, name)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        """The setting of that name, or `default` when it is unset (None) or unknown."""
-        value = getattr(self, name) if name in SETTING_NAMES else None
-        return default if value is None else value
-
 
 SETTING_NAMES = frozenset(field.name for field in fields(Settings))
 

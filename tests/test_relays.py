@@ -17,6 +17,7 @@ from service.mail.transports import (
     transport_from_config,
 )
 from service.rendering import placeholders
+from tests.mail_settings import settings_with
 from tests.relay_servers import (
     MAILGUN_DOMAIN,
     MAILGUN_KEY,
@@ -222,22 +223,30 @@ def test_postmark_splits_large_batches_over_one_connection():
 
 def test_transport_from_config_builds_the_api_relays():
     relay = transport_from_config(
-        {
-            "MAIL_TRANSPORT": "mailgun",
-            "MAILGUN_API_KEY": "k",
-            "MAILGUN_DOMAIN": "mg.example.nl",
-            "MAILGUN_REGION": "us",
-        }
+        settings_with(
+            {
+                "MAIL_TRANSPORT": "mailgun",
+                "MAILGUN_API_KEY": "k",
+                "MAILGUN_DOMAIN": "mg.example.nl",
+                "MAILGUN_REGION": "us",
+            }
+        )
     )
     assert isinstance(relay, MailgunRelay) and relay.base_url == "https://api.mailgun.net"
     relay = transport_from_config(
-        {"MAIL_TRANSPORT": "postmark", "POSTMARK_SERVER_TOKEN": "t", "POSTMARK_MESSAGE_STREAM": "x"}
+        settings_with(
+            {
+                "MAIL_TRANSPORT": "postmark",
+                "POSTMARK_SERVER_TOKEN": "t",
+                "POSTMARK_MESSAGE_STREAM": "x",
+            }
+        )
     )
     assert isinstance(relay, PostmarkRelay) and relay.message_stream == "x"
     with pytest.raises(TransportConfigError, match="MAILGUN_API_KEY is not set"):
-        transport_from_config({"MAIL_TRANSPORT": "mailgun", "MAILGUN_DOMAIN": "d"})
+        transport_from_config(settings_with({"MAIL_TRANSPORT": "mailgun", "MAILGUN_DOMAIN": "d"}))
     with pytest.raises(TransportConfigError, match="POSTMARK_SERVER_TOKEN is not set"):
-        transport_from_config({"MAIL_TRANSPORT": "postmark"})
+        transport_from_config(settings_with({"MAIL_TRANSPORT": "postmark"}))
 
 
 # Addresses, names, streams and messages that cannot be built
@@ -266,12 +275,14 @@ def test_postmark_sends_single_messages_on_the_transactional_stream():
     with postmark_server() as server:
         server.streams = {"outbound", "broadcast", "meldingen"}
         relay = transport_from_config(
-            {
-                "MAIL_TRANSPORT": "postmark",
-                "POSTMARK_SERVER_TOKEN": POSTMARK_TOKEN,
-                "POSTMARK_BASE_URL": server.base_url,
-                "POSTMARK_TRANSACTIONAL_STREAM": "meldingen",
-            }
+            settings_with(
+                {
+                    "MAIL_TRANSPORT": "postmark",
+                    "POSTMARK_SERVER_TOKEN": POSTMARK_TOKEN,
+                    "POSTMARK_BASE_URL": server.base_url,
+                    "POSTMARK_TRANSACTIONAL_STREAM": "meldingen",
+                }
+            )
         )
         relay.send_many([newsletter(1), notice])
         default = postmark(server)

@@ -21,6 +21,7 @@ from service.mail.transports import (
     transport_from_config,
 )
 from service.settings import settings_of
+from tests.mail_settings import settings_with
 
 
 def _message(**overrides):
@@ -121,23 +122,27 @@ def test_unreachable_smtp_server_is_a_temporary_failure():
 
 
 def test_transport_from_config(tmp_path, smtp_server):
-    outbox = transport_from_config({"MAIL_OUTBOX_PATH": str(tmp_path / "o")})
+    outbox = transport_from_config(settings_with({"MAIL_OUTBOX_PATH": str(tmp_path / "o")}))
     assert isinstance(outbox, OutboxTransport)
     smtp = transport_from_config(
-        {"MAIL_TRANSPORT": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port}
+        settings_with(
+            {"MAIL_TRANSPORT": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port}
+        )
     )
     smtp.send(_message())
     assert len(smtp_server.handler.messages) == 1
     with pytest.raises(TransportConfigError, match="MAIL_SERVER is not set"):
-        transport_from_config({"MAIL_TRANSPORT": "smtp"})
+        transport_from_config(settings_with({"MAIL_TRANSPORT": "smtp"}))
     with pytest.raises(TransportConfigError, match="choose one"):
         transport_from_config(
-            {
-                "MAIL_TRANSPORT": "smtp",
-                "MAIL_SERVER": "x",
-                "MAIL_USE_TLS": True,
-                "MAIL_USE_SSL": True,
-            }
+            settings_with(
+                {
+                    "MAIL_TRANSPORT": "smtp",
+                    "MAIL_SERVER": "x",
+                    "MAIL_USE_TLS": True,
+                    "MAIL_USE_SSL": True,
+                }
+            )
         )
 
 
@@ -190,9 +195,9 @@ def test_smtp_logs_in_with_username_and_password(smtp_with_login):
         "MAIL_USERNAME": "postbode",
         "MAIL_PASSWORD": "een-geheim-wachtwoord",
     }
-    transport_from_config(config).send(_message())
+    transport_from_config(settings_with(config)).send(_message())
     assert len(smtp_with_login.handler.messages) == 1
-    wrong = transport_from_config(config | {"MAIL_PASSWORD": "fout-wachtwoord"})
+    wrong = transport_from_config(settings_with(config | {"MAIL_PASSWORD": "fout-wachtwoord"}))
     with pytest.raises(PermanentFailure, match="535"):
         wrong.send(_message())
     assert len(smtp_with_login.handler.messages) == 1

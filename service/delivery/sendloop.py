@@ -121,12 +121,12 @@ class SendSettings:
     def from_config(cls, config: Settings) -> SendSettings:
         """The settings MAIL_BATCH_SIZE, MAIL_LEASE_SECONDS, MAIL_RETRY_DAYS, ... name."""
         return cls(
-            batch_size=int(config.get("MAIL_BATCH_SIZE", 200)),
-            lease=timedelta(seconds=int(config.get("MAIL_LEASE_SECONDS", 300))),
-            retry_deadline=timedelta(days=int(config.get("MAIL_RETRY_DAYS", 3))),
-            pause_after_failures=int(config.get("MAIL_PAUSE_AFTER_FAILURES", 25)),
-            per_second=float(config.get("MAIL_RATE_PER_SECOND", 0)),
-            per_hour=int(config.get("MAIL_RATE_PER_HOUR", 0)),
+            batch_size=int(config.MAIL_BATCH_SIZE),
+            lease=timedelta(seconds=int(config.MAIL_LEASE_SECONDS)),
+            retry_deadline=timedelta(days=int(config.MAIL_RETRY_DAYS)),
+            pause_after_failures=int(config.MAIL_PAUSE_AFTER_FAILURES),
+            per_second=float(config.MAIL_RATE_PER_SECOND),
+            per_hour=int(config.MAIL_RATE_PER_HOUR),
         )
 
 
@@ -159,8 +159,8 @@ class MessageFactory:
     def __init__(self, config: Settings):
         self.config = config
         self.network = network_from_config(config)
-        self.base_url = str(config["BASE_URL"]).rstrip("/")
-        self.secret_key = str(config["SECRET_KEY"])
+        self.base_url = config.BASE_URL.rstrip("/")
+        self.secret_key = config.SECRET_KEY
         # Every campaign is rendered once in each of these; the first is for an unknown one.
         self.languages = config.LANGUAGES
         # Message-IDs carry a mark of this installation, so two installations sending from the

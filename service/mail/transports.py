@@ -288,32 +288,32 @@ class OutboxTransport(Transport):
 
 def outbox_folder(config: Settings) -> Path:
     """The folder the outbox transport writes to: instance/outbox (MAIL_OUTBOX_PATH)."""
-    return Path(config["MAIL_OUTBOX_PATH"])
+    return Path(config.MAIL_OUTBOX_PATH)
 
 
 def transport_from_config(config: Settings) -> Transport:
     """The transport MAIL_TRANSPORT names, set up from the other MAIL_* settings."""
-    kind = config.get("MAIL_TRANSPORT", "outbox")
+    kind = config.MAIL_TRANSPORT
     if kind == "outbox":
         return OutboxTransport(outbox_folder(config))
     if kind == "smtp":
-        server = config.get("MAIL_SERVER")
+        server = config.MAIL_SERVER
         if not server:
             raise TransportConfigError(
                 "MAIL_SERVER is not set; set it or use MAIL_TRANSPORT=outbox"
             )
-        use_ssl = bool(config.get("MAIL_USE_SSL"))
-        port = config.get("MAIL_PORT") or (465 if use_ssl else 25)
+        use_ssl = bool(config.MAIL_USE_SSL)
+        port = config.MAIL_PORT or (465 if use_ssl else 25)
         from service.mail.smtp import SmtpTransport
 
         return SmtpTransport(
             server,
             int(port),
-            use_tls=bool(config.get("MAIL_USE_TLS")),
+            use_tls=bool(config.MAIL_USE_TLS),
             use_ssl=use_ssl,
-            username=config.get("MAIL_USERNAME") or None,
-            password=config.get("MAIL_PASSWORD") or None,
-            connections=int(config.get("MAIL_SMTP_CONNECTIONS") or 1),
+            username=config.MAIL_USERNAME or None,
+            password=config.MAIL_PASSWORD or None,
+            connections=int(config.MAIL_SMTP_CONNECTIONS or 1),
         )
     if kind in ("mailgun", "postmark"):
         # Imported here: relays.py builds on this module's base class.
