@@ -8,7 +8,8 @@ so a crash repeats at most the chunk in flight and loses nothing.
 What an outcome does (Mailman's outgoing runner keeps the same distinctions):
 - accepted: the delivery is sent; the campaign's failure streak starts again at 0;
 - temporary for this message (a 4xx): tried again later, with a growing pause, until the
-  retry deadline (MAIL_RETRY_DAYS after the send began), then failed;
+  retry deadline (MAIL_RETRY_DAYS after the send began), then failed (service/delivery/retries.py
+  holds the waits and the deadline);
 - permanent for this message (a 5xx): failed with the relay's words; a refused address is put on
   the suppression list;
 - temporary for the whole relay (down, throttling): the campaign waits (retry_at) and goes on by
@@ -37,7 +38,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import random
 import re
 import threading
 import time
@@ -57,6 +57,7 @@ from service.campaigns.lifecycle import Action, Reason, ReasonCode, move, relay_
 from service.campaigns.store import campaign_content, meeting_check, meeting_facts, upcoming_for
 from service.campaigns.webversion import web_version_url
 from service.contact_links import CARD, PREFERENCES, ContactSigner
+from service.delivery import retries
 from service.delivery.kinds import MessageKinds, SingleMessage
 from service.delivery.queue import (
     Claimed,
@@ -96,13 +97,6 @@ from service.rendering.render import (
 )
 
 log = logging.getLogger(__name__)
-
-# A message that failed for now waits 1, 2, 4, ... minutes, at most 4 hours, before its next try.
-MESSAGE_RETRY_FIRST = timedelta(minutes=1)
-MESSAGE_RETRY_MAX = timedelta(hours=4)
-# A relay that is down is asked again after 30 s, 1, 2, ... minutes, at most 30 minutes.
-RELAY_RETRY_FIRST = timedelta(seconds=30)
-RELAY_RETRY_MAX = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -694,10 +688,8 @@ class SendLoop:
 
     def _retry_or_fail(self, delivery: Claimed, reason: str, now: datetime) -> Result:
         attempts = delivery.attempts + 1
-        pause = min(MESSAGE_RETRY_FIRST * 2 ** (attempts - 1), MESSAGE_RETRY_MAX)
-        pause *= random.uniform(0.9, 1.1)  # spreads the retries of many messages
-        deadline = delivery.created_at + self.settings.retry_deadline
-        if now + pause > deadline:
+        pause = retries.message_wait(attempts)
+        if retries.gives_up(delivery.created_at, now + pause, self.settings.retry_deadline):
             days = self.settings.retry_deadline.days
             return Result(
                 delivery.id,
@@ -708,10 +700,8 @@ class SendLoop:
 
     def _held_back(self, delivery: Claimed, outcome: Outcome, now: datetime) -> Result:
         # Not an attempt (the relay did not try it); the deadline still counts from its creation.
-        wait = _relay_wait(1, outcome.retry_after)
-        if outcome.status == "permanent":
-            wait = RELAY_RETRY_MAX  # refused credentials need a person; no point asking often
-        if now + wait > delivery.created_at + self.settings.retry_deadline:
+        wait = retries.held_back_wait(outcome.status == "permanent", outcome.retry_after)
+        if retries.gives_up(delivery.created_at, now + wait, self.settings.retry_deadline):
             return Result(delivery.id, DeliveryStatus.FAILED, outcome.reason)
         return Result(
             delivery.id,
@@ -749,7 +739,7 @@ class SendLoop:
             if streak.relay_outcome.status == "permanent":
                 pause_by_itself(session, campaign_id, relay_said(streak.relay_outcome.reason))
                 return
-            wait = _relay_wait(count, streak.relay_outcome.retry_after)
+            wait = retries.relay_wait(count, streak.relay_outcome.retry_after)
             session.execute(
                 update(Campaign)
                 .where(Campaign.id == campaign_id)
@@ -785,12 +775,6 @@ class _Streak:
             self.count += 1
             self.last_reason = outcome.reason
             self.relay_outcome = outcome
-
-
-def _relay_wait(streak: int, retry_after: float | None) -> timedelta:
-    if retry_after is not None:
-        return timedelta(seconds=retry_after)
-    return min(RELAY_RETRY_FIRST * 2 ** max(0, streak - 1), RELAY_RETRY_MAX)
 
 
 def _not_built(delivery: Claimed, error: Exception) -> Result:
