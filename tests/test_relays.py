@@ -8,13 +8,13 @@ from dataclasses import replace
 import pytest
 
 from service.addresses import DOMAIN_WITHOUT_IDNA, LOCAL_PART_NEEDS_SMTPUTF8
+from service.mail.factory import transport_from_config
 from service.mail.outgoing import BodyTemplate, Outgoing
 from service.mail.relays import MailgunRelay, PostmarkRelay, RateLimited
 from service.mail.transports import (
     PermanentFailure,
     TemporaryFailure,
     TransportConfigError,
-    transport_from_config,
 )
 from service.rendering import placeholders
 from tests.mail_settings import settings_with

@@ -8,6 +8,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
+from service.mail.factory import transport_from_config
 from service.mail.message import HeaderInjectionError
 from service.mail.outgoing import Outgoing
 from service.mail.smtp import SmtpTransport
@@ -18,7 +19,6 @@ from service.mail.transports import (
     TemporaryFailure,
     Transport,
     TransportConfigError,
-    transport_from_config,
 )
 from service.settings import settings_of
 from tests.mail_settings import settings_with

@@ -69,6 +69,7 @@ from service.delivery.queue import (
     sent_since,
 )
 from service.delivery.suppression import suppress
+from service.mail.factory import transport_from_config
 from service.mail.outgoing import BodyTemplate, Outgoing
 from service.mail.senders import sender_address, sender_name
 from service.mail.transports import (
@@ -76,7 +77,6 @@ from service.mail.transports import (
     TemporaryFailure,
     Transport,
     outcome_of,
-    transport_from_config,
     unsendable_reason,
 )
 from service.meetings.answer_links import NO, YES, AnswerSigner, answer_url

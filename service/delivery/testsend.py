@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.delivery.sendloop import MessageFactory
+from service.mail.factory import transport_from_config
 from service.mail.outgoing import Outgoing
-from service.mail.transports import transport_from_config
 from service.models import Campaign, User, utcnow
 from service.rendering import placeholders
 from service.translation import language_or_default

@@ -121,7 +121,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
 def _check_mail_settings(settings: Settings) -> None:
     """Stop with one line (exit 2) when MAIL_TRANSPORT cannot be set up, before anything starts."""
-    from service.mail.transports import TransportConfigError, transport_from_config
+    from service.mail.factory import transport_from_config
+    from service.mail.transports import TransportConfigError
     from service.settings import SettingsProblem
 
     try:
