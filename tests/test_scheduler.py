@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from service.campaigns import store
 from service.campaigns.lifecycle import status_reason
+from service.campaigns.reminders import add_default_reminders, due_at
 from service.campaigns.sending import NotReadyError, schedule_campaign
 from service.meetings.invitations import answer_invitation, invite_contacts
-from service.meetings.reminders import add_default_reminders, due_at
 from service.models import (
     Campaign,
     CampaignKind,

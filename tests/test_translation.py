@@ -15,9 +15,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as flask_gettext
 
 from service.audience.signup import build_confirmation
+from service.campaigns.reminders import send_due_reminders
 from service.mail.outgoing import Outgoing
 from service.meetings import notices
-from service.meetings.reminders import send_due_reminders
 from service.models import Campaign, Meeting, MeetingStatus, Reminder
 from service.nominations.introduction import build_introduction
 from service.rendering import blocks as b

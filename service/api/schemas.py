@@ -17,9 +17,9 @@ from marshmallow import RAISE, Schema, fields, validate
 from config.settings import LANGUAGES
 from service.api.fields import Choice, Moment, WholeNumber, local_moment
 from service.api.intake import LINES_DOC, IntakeSchema, Lines
+from service.campaigns.reminder_edit import AUDIENCES, MAX_DAYS_BEFORE
 from service.contacts.directory import address_warnings
 from service.meetings.agenda import MAX_CAPACITY
-from service.meetings.reminder_edit import AUDIENCES, MAX_DAYS_BEFORE
 from service.models import Consent, MeetingStatus
 from service.provinces import CHOICES
 from service.settings import current_settings

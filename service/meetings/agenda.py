@@ -404,7 +404,7 @@ def local_form_fields(meeting: Meeting, timezone: str) -> dict[str, Any]:
 def create_meeting(session: Session, data: MeetingInput) -> Meeting:
     """Add a meeting with the default reminders and flush it so it has an id; the caller commits."""
     # Imported here: reminders -> campaigns.store -> agenda would otherwise import in a circle.
-    from service.meetings.reminders import add_default_reminders
+    from service.campaigns.reminders import add_default_reminders
 
     meeting = Meeting(**asdict(data))
     session.add(meeting)

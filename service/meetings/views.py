@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from service.auth.access import require_login
+from service.campaigns import reminder_edit, reminders
 from service.database import get_session
 from service.forms import token_refused
 from service.ids import parse_id
@@ -25,8 +26,6 @@ from service.meetings import (
     export,
     invitations,
     meeting_edit,
-    reminder_edit,
-    reminders,
 )
 from service.meetings.forms import (
     AUDIENCE_LABELS,

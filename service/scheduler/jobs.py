@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, TransitionError, transition
+from service.campaigns.reminders import SentReminder, send_due_reminders
 from service.campaigns.sending import NotReadyError, check_ready
 from service.delivery.queue import start_sending
 from service.dml import rows_changed
-from service.meetings.reminders import SentReminder, send_due_reminders
 from service.models import Campaign, CampaignStatus, SchedulerLease, utcnow
 
 log = logging.getLogger(__name__)
