@@ -105,6 +105,46 @@ def _invalid(exc: store.CampaignValidationError):
     )
 
 
+def _not_ready(exc: sending.NotReadyError):
+    """422 for a campaign that cannot go out, with its lint errors in the client's language."""
+    language = api_user().language
+    extra = {"errors": {"lint": [f.message(language) for f in exc.findings]}}
+    fail(422, exc.message.render(_), **(extra if exc.findings else {}))
+
+
+def _control_endpoint(action: str):
+    """The route and documentation of POST /<id>/<action>, which takes no body."""
+    decorators = [
+        bp.route(f"/<int:campaign_id>/{action}", methods=["POST"]),
+        body_optional,
+        bp.arguments(NoFieldsSchema, **NO_BODY),
+        bp.response(200, CampaignDetailSchema),
+        bp.doc(**answer_links(200, **CAMPAIGN_LINKS)),
+        bp.alt_response(404, response="NOT_FOUND"),
+        bp.alt_response(409, response="CONFLICT"),
+    ]
+
+    def decorate(view):
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return decorate
+
+
+def _control(campaign_id: int, action) -> SimpleNamespace:
+    """Apply a lifecycle action that takes no values; 409 when the status does not allow it."""
+    campaign = _get_or_404(campaign_id)
+    session = get_session()
+    try:
+        action(session, campaign, actor=api_user())
+    except TransitionError as exc:
+        session.rollback()
+        fail(409, exc.message.render(_))
+    session.commit()
+    return _detail(campaign)
+
+
 @bp.route("", methods=["GET"])
 @bp.arguments(CampaignQuerySchema, location="query")
 @bp.response(200, CampaignListSchema)
@@ -229,9 +269,7 @@ def send_campaign(_body: dict[str, Any], campaign_id: int):
         sending.send_campaign(session, campaign, current_settings(), actor=api_user())
     except sending.NotReadyError as exc:
         session.rollback()
-        language = api_user().language
-        extra = {"errors": {"lint": [f.message(language) for f in exc.findings]}}
-        fail(422, exc.message.render(_), **(extra if exc.findings else {}))
+        _not_ready(exc)
     except TransitionError as exc:
         session.rollback()
         fail(409, exc.message.render(_))
@@ -266,9 +304,7 @@ def schedule_campaign(body: dict[str, Any], campaign_id: int):
         fail(409, exc.message.render(_))
     except sending.NotReadyError as exc:
         session.rollback()
-        language = api_user().language
-        extra = {"errors": {"lint": [f.message(language) for f in exc.findings]}}
-        fail(422, exc.message.render(_), **(extra if exc.findings else {}))
+        _not_ready(exc)
     except store.CampaignError as exc:
         session.rollback()
         fail(422, exc.message.render(_), errors={"scheduled_at": [exc.message.render(_)]})
@@ -276,28 +312,14 @@ def schedule_campaign(body: dict[str, Any], campaign_id: int):
     return _detail(campaign)
 
 
-@bp.route("/<int:campaign_id>/unschedule", methods=["POST"])
-@body_optional
-@bp.arguments(NoFieldsSchema, **NO_BODY)
-@bp.response(200, CampaignDetailSchema)
-@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(409, response="CONFLICT")
+@_control_endpoint("unschedule")
 def unschedule_campaign(_body: dict[str, Any], campaign_id: int):
     """Unschedule a campaign
 
     No body is needed. The campaign goes back to draft; the scheduler will not
     start it. 409 when it is not scheduled.
     """
-    campaign = _get_or_404(campaign_id)
-    session = get_session()
-    try:
-        store.unschedule_campaign(session, campaign, actor=api_user())
-    except TransitionError as exc:
-        session.rollback()
-        fail(409, exc.message.render(_))
-    session.commit()
-    return _detail(campaign)
+    return _control(campaign_id, store.unschedule_campaign)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -307,25 +329,7 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-def _control(campaign_id: int, action) -> SimpleNamespace:
-    campaign = _get_or_404(campaign_id)
-    session = get_session()
-    try:
-        action(session, campaign, actor=api_user())
-    except TransitionError as exc:
-        session.rollback()
-        fail(409, exc.message.render(_))
-    session.commit()
-    return _detail(campaign)
-
-
-@bp.route("/<int:campaign_id>/pause", methods=["POST"])
-@body_optional
-@bp.arguments(NoFieldsSchema, **NO_BODY)
-@bp.response(200, CampaignDetailSchema)
-@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(409, response="CONFLICT")
+@_control_endpoint("pause")
 def pause_campaign(_body: dict[str, Any], campaign_id: int):
     """Pause a campaign that is sending
 
@@ -335,13 +339,7 @@ def pause_campaign(_body: dict[str, Any], campaign_id: int):
     return _control(campaign_id, pause_sending)
 
 
-@bp.route("/<int:campaign_id>/resume", methods=["POST"])
-@body_optional
-@bp.arguments(NoFieldsSchema, **NO_BODY)
-@bp.response(200, CampaignDetailSchema)
-@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(409, response="CONFLICT")
+@_control_endpoint("resume")
 def resume_campaign(_body: dict[str, Any], campaign_id: int):
     """Resume a paused campaign
 
@@ -351,13 +349,7 @@ def resume_campaign(_body: dict[str, Any], campaign_id: int):
     return _control(campaign_id, resume_sending)
 
 
-@bp.route("/<int:campaign_id>/cancel", methods=["POST"])
-@body_optional
-@bp.arguments(NoFieldsSchema, **NO_BODY)
-@bp.response(200, CampaignDetailSchema)
-@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(409, response="CONFLICT")
+@_control_endpoint("cancel")
 def cancel_campaign(_body: dict[str, Any], campaign_id: int):
     """Cancel a campaign that is sending or paused
 

@@ -42,7 +42,7 @@ from service.models import (
     record_audit,
     utcnow,
 )
-from service.rendering.notice_mail import NoticeSender, render_single
+from service.rendering.notice_mail import NoticeSender
 from service.rendering.render import email_context
 from service.translation import language_or_default, translator
 
@@ -242,13 +242,12 @@ def build_confirmation(
         blocks_html=[],
         blocks_text="",
     )
-    html, plain = render_single("signup_confirm", context, what="the signup confirmation")
     return sender.outgoing(
         SIGNUP_CONFIRM,
+        template="signup_confirm",
+        context=context,
+        what="the signup confirmation",
         to_name=name,
         to_email=to_email,
-        subject=subject,
-        html=html,
-        text=plain,
         message_id=message_id,
     )

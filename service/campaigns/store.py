@@ -44,6 +44,7 @@ from service.rendering.render import (
     MeetingFacts,
     Network,
     TemplateError,
+    facts_of,
     personalise,
     render_campaign,
 )
@@ -184,17 +185,8 @@ def stored_content_errors(campaign: Campaign) -> CampaignValidationError | None:
 
 def meeting_facts(meeting: Meeting, now: datetime | None = None) -> MeetingFacts:
     """A meeting as the emails show it (whether it takes answers: at `now`, default the clock)."""
-    return MeetingFacts(
-        answers_open=why_closed(meeting, now or utcnow()) is None,
-        starts_at=meeting.starts_at,
-        ends_at=meeting.ends_at,
-        host_organisation=meeting.host_organisation,
-        city=meeting.city,
-        title=meeting.title,
-        venue=meeting.venue,
-        address=meeting.address,
-        id=meeting.id,
-    )
+    open_now = why_closed(meeting, now or utcnow()) is None
+    return facts_of(meeting, answers_open=open_now, calendar_links=True)
 
 
 def upcoming_for(

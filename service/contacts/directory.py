@@ -10,9 +10,8 @@ translates (see `service.messages`).
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +23,7 @@ from service.addresses import needs_smtputf8, normalise_email
 from service.audience.subscriptions import subscribe_all, withdraw_consent
 from service.messages import N_, Message
 from service.models import Consent, Contact, Tag, User, contact_tags, record_audit, utcnow
+from service.paging import Paging, clamp_page
 from service.provinces import parse_province
 from service.search_text import folded
 from service.text import forbidden_characters, forbidden_message, line_ends, one_line
@@ -127,22 +127,10 @@ class ContactInput:
 
 
 @dataclass(frozen=True)
-class ContactPage:
+class ContactPage(Paging):
     """One page of a contact search."""
 
     items: list[Contact]
-    total: int
-    page: int
-    pages: int
-    per_page: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 @dataclass
@@ -266,59 +254,49 @@ def validate_contact_fields(
             Message(N_("This is too long: at most %(max)s characters."), {"max": MAX_NOTES}),
         )
 
-    province = _current(current, "province", None)
-    if given("province"):
-        try:
-            province = parse_province(_text(raw.get("province")))
-        except ValueError:
-            problems.add(
-                "province",
-                Message(
-                    N_(
-                        "%(value)s is not a Dutch province. Use one of the twelve provinces "
-                        "or “landelijk” for national organisations."
-                    ),
-                    {"value": _text(raw.get("province"))},
-                ),
-            )
+    def parsed(name: str, parse: Callable[[Any], Any], default: Any, wrong: str) -> Any:
+        """The field parsed when given (`wrong` names a refused value), else the current one."""
+        value = _current(current, name, default)
+        if given(name):
+            try:
+                value = parse(raw.get(name))
+            except ValueError:
+                problems.add(name, Message(wrong, {"value": _text(raw.get(name))}))
+        return value
 
-    language = _current(current, "language", DEFAULT_LANGUAGE)
-    if given("language"):
-        try:
-            language = parse_language(_text(raw.get("language")))
-        except ValueError:
-            problems.add(
-                "language",
-                Message(
-                    N_("The language must be nl (Dutch) or en (English), not %(value)s."),
-                    {"value": _text(raw.get("language"))},
-                ),
-            )
-
-    consent = _current(current, "consent", Consent.UNKNOWN)
-    if given("consent"):
-        try:
-            consent = parse_consent(raw.get("consent"))
-        except ValueError:
-            problems.add(
-                "consent",
-                Message(
-                    N_("Consent must be given, withdrawn or unknown, not %(value)s."),
-                    {"value": _text(raw.get("consent"))},
-                ),
-            )
-        if _withdrawn_by_contact(current) and consent != Consent.WITHDRAWN:
-            # Only the person can undo their own withdrawal (signup form, preferences page); not
-            # even by way of "unknown", which would lose the record that they said no.
-            problems.add(
-                "consent",
-                Message(
-                    N_(
-                        "This person withdrew their consent. Only they can give it again, "
-                        "through the signup form or the preferences link in any email."
-                    )
-                ),
-            )
+    province = parsed(
+        "province",
+        lambda value: parse_province(_text(value)),
+        None,
+        N_(
+            "%(value)s is not a Dutch province. Use one of the twelve provinces "
+            "or “landelijk” for national organisations."
+        ),
+    )
+    language = parsed(
+        "language",
+        lambda value: parse_language(_text(value)),
+        DEFAULT_LANGUAGE,
+        N_("The language must be nl (Dutch) or en (English), not %(value)s."),
+    )
+    consent = parsed(
+        "consent",
+        parse_consent,
+        Consent.UNKNOWN,
+        N_("Consent must be given, withdrawn or unknown, not %(value)s."),
+    )
+    # Only the person can undo their own withdrawal (signup form, preferences page); not even by
+    # way of "unknown", which would lose the record that they said no.
+    if given("consent") and _withdrawn_by_contact(current) and consent != Consent.WITHDRAWN:
+        problems.add(
+            "consent",
+            Message(
+                N_(
+                    "This person withdrew their consent. Only they can give it again, "
+                    "through the signup form or the preferences link in any email."
+                )
+            ),
+        )
 
     if isinstance(current, ContactInput):
         tags = current.tags
@@ -449,11 +427,10 @@ def search_contacts(
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     conditions = _filters(session, q, province, tag)
     total = session.scalar(select(func.count(Contact.id)).where(*conditions)) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = max(1, min(page, pages))
+    page = clamp_page(page, total, per_page)
     offset = (page - 1) * per_page
     if total == 0:
-        return ContactPage(items=[], total=0, page=1, pages=1, per_page=per_page)
+        return ContactPage(items=[], total=0, page=1, per_page=per_page)
 
     sparse = (offset + per_page) * 4 > total and total <= 20_000
     if (q or "").strip() and sparse:
@@ -476,7 +453,7 @@ def search_contacts(
         # Many matches, or none of the text search: the name index gives the page straight away.
         query = select(Contact).where(*conditions).order_by(Contact.name, Contact.id)
     items = list(session.scalars(query.offset(offset).limit(per_page)))
-    return ContactPage(items=items, total=total, page=page, pages=pages, per_page=per_page)
+    return ContactPage(items=items, total=total, page=page, per_page=per_page)
 
 
 def list_tags(session: Session) -> list[str]:

@@ -177,19 +177,31 @@ class Outgoing:
             boundary = _BOUNDARY_PREFIX + secrets.token_hex(12)
             body = b"".join(
                 (
-                    _part_head(boundary, "plain"),
-                    _encode_part(self.text),
-                    _part_head(boundary, "html"),
-                    _encode_part(self.html),
+                    self._text_and_html(boundary),
                     _closing(boundary),
                 )
             )
+        return self._with_head("alternative", boundary, body, smtputf8)
+
+    def _text_and_html(self, boundary: str) -> bytes:
+        """The text part, then the HTML part, of a multipart/alternative with this boundary."""
+        return b"".join(
+            (
+                _part_head(boundary, "plain"),
+                _encode_part(self.text),
+                _part_head(boundary, "html"),
+                _encode_part(self.html),
+            )
+        )
+
+    def _with_head(self, subtype: str, boundary: str, body: bytes, smtputf8: bool) -> bytes:
+        """The headers in front of a multipart/<subtype> body that uses this boundary."""
         head = "".join(
             _header_line(name, value) for name, value in self.header_lines(smtputf8=smtputf8)
         )
         head += (
             f"MIME-Version: 1.0{CRLF}"
-            f"Content-Type: multipart/alternative;{CRLF}"
+            f"Content-Type: multipart/{subtype};{CRLF}"
             f' boundary="{boundary}"{CRLF}{CRLF}'
         )
         return _head_bytes(head, smtputf8) + body
@@ -205,10 +217,7 @@ class Outgoing:
                     f"Content-Type: multipart/alternative;{CRLF}"
                     f' boundary="{alternative}"{CRLF}{CRLF}'
                 ).encode("ascii"),
-                _part_head(alternative, "plain"),
-                _encode_part(self.text),
-                _part_head(alternative, "html"),
-                _encode_part(self.html),
+                self._text_and_html(alternative),
                 (
                     f"--{alternative}{CRLF}"
                     f'Content-Type: text/calendar; charset="utf-8"; method={calendar.method}{CRLF}'
@@ -226,15 +235,7 @@ class Outgoing:
                 _closing(mixed),
             )
         )
-        head = "".join(
-            _header_line(name, value) for name, value in self.header_lines(smtputf8=smtputf8)
-        )
-        head += (
-            f"MIME-Version: 1.0{CRLF}"
-            f"Content-Type: multipart/mixed;{CRLF}"
-            f' boundary="{mixed}"{CRLF}{CRLF}'
-        )
-        return _head_bytes(head, smtputf8) + body
+        return self._with_head("mixed", mixed, body, smtputf8)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from config.settings import DEFAULT_LANGUAGE
 from service.mail.outgoing import Outgoing
 from service.models import Delivery, DeliveryStatus, Nomination
-from service.rendering.notice_mail import NoticeSender, render_single
+from service.rendering.notice_mail import NoticeSender
 from service.rendering.render import email_context
 from service.translation import translator
 
@@ -117,14 +117,13 @@ def build_introduction(
         blocks_html=[],
         blocks_text="",
     )
-    html, plain = render_single("introduction", context, what="the introduction email")
     # The invitation to talk is answered by replying: the reply goes to the network's mailbox.
     return sender.outgoing(
         INTRODUCTION,
+        template="introduction",
+        context=context,
+        what="the introduction email",
         to_name=nominee,
         to_email=to_email,
-        subject=subject,
-        html=html,
-        text=plain,
         message_id=message_id,
     )

@@ -27,11 +27,11 @@ from service.meetings.calendar import (
 )
 from service.models import Meeting
 from service.rendering.render import (
-    MeetingFacts,
     Network,
     TemplateError,
     email_context,
     email_environment,
+    facts_of,
     inline_css,
 )
 from service.translation import translator
@@ -148,22 +148,27 @@ class NoticeSender:
         self,
         kind: str,
         *,
+        template: str,
+        context: Mapping[str, Any],
+        what: str,
         to_name: str,
         to_email: str,
-        subject: str,
-        html: str,
-        text: str,
         message_id: str,
         calendar: CalendarPart | None = None,
     ) -> Outgoing:
-        """A single message of this kind from the network; replies go to its mailbox."""
+        """A single message of this kind from the network, rendered from `emails/<template>` with
+        `context` (whose `subject` it takes); replies go to the network's mailbox.
+
+        Raises TemplateError naming `what` when the template cannot be rendered.
+        """
+        html, plain = render_single(template, context, what=what)
         return Outgoing(
             from_name=self.from_name,
             from_email=self.from_email,
             to_name=to_name,
             to_email=to_email,
-            subject=subject,
-            text=text,
+            subject=context["subject"],
+            text=plain,
             html=html,
             reply_to=self.network.email,
             message_id=message_id,
@@ -193,16 +198,7 @@ def build_notice(
     _ = translator(language).gettext
     # Someone without a name on file is greeted by their part in the meeting.
     greeting = _("Dear %(name)s,", name=name.split()[0] if name else _("participant"))
-    facts = MeetingFacts(
-        starts_at=meeting.starts_at,
-        ends_at=meeting.ends_at,
-        host_organisation=meeting.host_organisation,
-        city=meeting.city,
-        title=meeting.title,
-        venue=meeting.venue,
-        address=meeting.address,
-    )
-    context = email_context(language, sender.network, sender.base_url, facts)
+    context = email_context(language, sender.network, sender.base_url, facts_of(meeting))
     context.update(
         subject=text.subject,
         preheader=text.paragraphs[0],
@@ -212,7 +208,6 @@ def build_notice(
         blocks_html=[],
         blocks_text="",
     )
-    html, plain = render_single("notice", context, what=f"the {kind} email")
     calendar = None
     if text.method is not None:
         ics = meeting_calendar(
@@ -230,11 +225,11 @@ def build_notice(
         calendar = CalendarPart(text.method, ics_bytes(ics))
     return sender.outgoing(
         kind,
+        template="notice",
+        context=context,
+        what=f"the {kind} email",
         to_name=name,
         to_email=to_email,
-        subject=text.subject,
-        html=html,
-        text=plain,
         message_id=message_id,
         calendar=calendar,
     )

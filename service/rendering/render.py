@@ -30,6 +30,7 @@ import emails
 from emails import palette
 from service import dates
 from service.meetings.calendar import CalendarMeeting, google_calendar_url, outlook_calendar_url
+from service.models import Meeting
 from service.rendering import blocks as b
 from service.rendering import placeholders
 from service.rendering.plaintext import MeetingRow, blocks_text, wrap
@@ -84,6 +85,23 @@ class MeetingFacts:
         for moment in (self.starts_at, self.ends_at):
             if moment is not None and moment.utcoffset() is None:
                 raise ValueError("meeting times must be aware datetimes in UTC, not naive ones")
+
+
+def facts_of(
+    meeting: Meeting, *, answers_open: bool = True, calendar_links: bool = False
+) -> MeetingFacts:
+    """The meeting's facts for an email; with `calendar_links` its id too, for "add to calendar"."""
+    return MeetingFacts(
+        answers_open=answers_open,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        host_organisation=meeting.host_organisation,
+        city=meeting.city,
+        title=meeting.title,
+        venue=meeting.venue,
+        address=meeting.address,
+        id=meeting.id if calendar_links else None,
+    )
 
 
 @dataclass(frozen=True)
