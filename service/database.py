@@ -42,10 +42,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def init_app(app: Flask) -> None:
     """Attach the engine and session factory to the app and close sessions after each request."""
-    engine = make_engine(settings_of(app).DATABASE_URL)
+    bind_engine(app, make_engine(settings_of(app).DATABASE_URL))
+    app.teardown_appcontext(_close_session)
+
+
+def bind_engine(app: Flask, engine: Engine) -> None:
+    """Give the app this engine and a session factory on it (the test suite: one per test)."""
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    app.teardown_appcontext(_close_session)
 
 
 def get_engine() -> Engine:

@@ -1,14 +1,20 @@
-"""Builders that keep tests short: make_contact, make_meeting and make_announcement (db, ...)."""
+"""Builders that keep tests short: make_contact, make_meeting, make_campaign and its kinds, and
+count_rows (db, ...)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
 from itertools import count
+from typing import Any
+
+from sqlalchemy import func, select
 
 from service.audience.subscriptions import MAILINGS, subscribe
 from service.campaigns import store
 from service.dates import local_to_utc
-from service.models import Campaign, Consent, Contact, Meeting, MeetingStatus, Tag
+from service.demo.recap import seed_recap
+from service.models import Base, Campaign, Consent, Contact, Meeting, MeetingStatus, Tag
+from service.rendering.blocks import block_to_dict
 
 _numbers = count(1)
 
@@ -67,15 +73,77 @@ def make_meeting(db, **fields) -> Meeting:
     return meeting
 
 
+# The held meeting of the demo recap: Provincie Zuid-Holland in Den Haag, 4 March 2025.
+PZH_MEETING: dict[str, Any] = {
+    "title": "De Opgavebeweging bij Provincie Zuid-Holland",
+    "host_organisation": "Provincie Zuid-Holland",
+    "city": "Den Haag",
+    "venue": "Provinciehuis",
+    "starts_at": amsterdam(date(2025, 3, 4), time(9, 30)),
+    "ends_at": amsterdam(date(2025, 3, 4), time(12, 30)),
+    "status": MeetingStatus.HELD,
+}
+
+
+def make_campaign(db, **fields) -> Campaign:
+    """A stored draft, by default the recap "Terugblik voor [[first_name]]" with one text block.
+
+    Every argument of store.create_campaign can be given (kind, subject, blocks, audience,
+    meeting_id, actor, ...); audience None is everyone subscribed to the kind's mailing.
+    """
+    values = {
+        "kind": "recap",
+        "subject": "Terugblik voor [[first_name]]",
+        "preheader": "Wat we deden",
+        "sender_name": "Opgavebeweging",
+        "blocks": [{"type": "text", "body": "Beste [[first_name]], dank voor je komst."}],
+        "actor": None,
+    }
+    campaign = store.create_campaign(db, **(values | fields))
+    db.commit()
+    return campaign
+
+
 def make_announcement(db, **fields) -> Campaign:
     """A stored draft announcement personalised with [[first_name]]; any field can be changed."""
     values = {
         "kind": "announcement",
         "subject": "Nieuws voor [[first_name]]",
         "preheader": "Kort nieuws",
-        "sender_name": "Opgavebeweging",
         "blocks": [{"type": "text", "body": "Beste [[first_name]], hier is het nieuws."}],
     }
-    campaign = store.create_campaign(db, actor=None, **(values | fields))
-    db.commit()
-    return campaign
+    return make_campaign(db, **(values | fields))
+
+
+def make_invitation(db, meeting: Meeting, **fields) -> Campaign:
+    """A stored draft invitation to the meeting: "Uitnodiging", "Beste [[first_name]], kom je?"."""
+    values = {
+        "kind": "invitation",
+        "subject": "Uitnodiging",
+        "preheader": "",
+        "sender_name": "",
+        "meeting_id": meeting.id,
+        "blocks": [{"type": "text", "body": "Beste [[first_name]], kom je?"}],
+    }
+    return make_campaign(db, **(values | fields))
+
+
+def demo_recap_blocks() -> list[dict[str, Any]]:
+    """The blocks of the demo recap (service/demo/recap.py) as a campaign stores them."""
+    return [block_to_dict(block) for block in seed_recap().blocks]
+
+
+def make_demo_recap(db, **fields) -> Campaign:
+    """A stored draft with the subject, preheader and blocks of the demo recap."""
+    values = {
+        "subject": "Terugblik: de Opgavebeweging op bezoek bij Provincie Zuid-Holland",
+        "preheader": "Wat als alles een opgave is?",
+        "blocks": demo_recap_blocks(),
+    }
+    return make_campaign(db, **(values | fields))
+
+
+def count_rows(db, model: type[Base]) -> int:
+    """How many rows the model's table holds now, with what requests committed meanwhile."""
+    db.expire_all()
+    return db.scalar(select(func.count()).select_from(model))

@@ -10,30 +10,15 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from service.campaigns import store
-from service.delivery.queue import start_sending
-from service.delivery.sendloop import SendLoop, SendSettings
-from service.mail.smtp import SmtpTransport
 from service.meetings import notices
 from service.meetings.answer_links import AnswerSigner, answer_url
 from service.meetings.invitations import invite_contacts
-from service.message_kinds import MESSAGE_KINDS
 from service.models import Answer, Contact, Invitation, Meeting, MeetingStatus
-from service.settings import settings_of
-from tests.builders import amsterdam, make_contact, make_meeting
-from tests.conftest import csrf_token_from
+from tests.builders import amsterdam, make_contact, make_invitation, make_meeting
+from tests.conftest import Clock, csrf_token_from
+from tests.mail_helpers import drain, message_to, start
 
 BASE_URL = "http://127.0.0.1:5000"
-
-
-class Clock:
-    """A fixed clock for the send loop (copied from tests/test_sendloop.py)."""
-
-    def __init__(self):
-        self.now = datetime(2026, 5, 12, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def future_meeting(db, **fields) -> Meeting:
@@ -50,37 +35,15 @@ def future_meeting(db, **fields) -> Meeting:
 
 def send_invitation(app, db, smtp_server, meeting: Meeting, *contacts: Contact) -> None:
     """Send an invitation campaign for the meeting to these contacts through the send loop."""
-    campaign = store.create_campaign(
-        db,
-        kind="invitation",
-        subject="Uitnodiging",
-        meeting_id=meeting.id,
-        blocks=[{"type": "text", "body": "Beste [[first_name]], kom je?"}],
-        audience={"emails": [c.email for c in contacts]},
-        actor=None,
-    )
-    db.commit()
+    campaign = make_invitation(db, meeting, audience={"emails": [c.email for c in contacts]})
     clock = Clock()
-    start_sending(db, campaign, actor=None, now=clock())
-    db.commit()
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        settings_of(app),
-        settings=SendSettings(batch_size=3),
-        clock=clock,
-        kinds=MESSAGE_KINDS,
-    )
-    for _ in range(20):
-        if not loop.run_once():
-            break
-    loop.transport.close()
+    start(db, campaign, clock)
+    drain(app, smtp_server, clock, batch_size=3)
 
 
 def answer_links(smtp_server, contact: Contact) -> dict[str, str]:
     """The "ja" and "nee" links (as paths) of the invitation that reached this contact."""
-    [message] = [m for _f, to, m in smtp_server.handler.messages if to == [contact.email]]
-    html = message.get_body(("html",)).get_content()
+    html = message_to(smtp_server, contact.email).get_body(("html",)).get_content()
     links = re.findall(r'href="([^"]*/antwoord/[^"]*)"', html)
     return {link.rsplit("=", 1)[1]: link.removeprefix(BASE_URL) for link in links}
 

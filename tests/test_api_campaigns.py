@@ -9,10 +9,6 @@ from sqlalchemy import select
 
 from service.campaigns.lifecycle import relay_said
 from service.delivery.queue import pause_by_itself
-from service.delivery.sendloop import SendLoop, SendSettings
-from service.demo.recap import seed_recap
-from service.mail.smtp import SmtpTransport
-from service.message_kinds import MESSAGE_KINDS
 from service.models import (
     AuditEntry,
     Campaign,
@@ -22,10 +18,9 @@ from service.models import (
     MeetingStatus,
     Role,
 )
-from service.rendering.blocks import block_to_dict
-from service.settings import settings_of
 from tests.api_helpers import api_client
-from tests.builders import amsterdam, make_contact, make_meeting
+from tests.builders import amsterdam, demo_recap_blocks, make_contact, make_meeting
+from tests.mail_helpers import drain
 
 CAMPAIGN_FIELDS = {
     "id",
@@ -70,7 +65,7 @@ def _seed_body(**overrides) -> dict:
         "subject": SUBJECT,
         "preheader": "Wat als alles een opgave is?",
         "sender_name": "Opgavebeweging",
-        "blocks": [block_to_dict(block) for block in seed_recap().blocks],
+        "blocks": demo_recap_blocks(),
     } | overrides
 
 
@@ -219,20 +214,6 @@ def _deliveries(db, campaign_id: int) -> list[Delivery]:
     return list(db.scalars(select(Delivery).where(Delivery.campaign_id == campaign_id)))
 
 
-def _drain(app, smtp_server) -> None:
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        settings_of(app),
-        settings=SendSettings(batch_size=2),
-        kinds=MESSAGE_KINDS,
-    )
-    for _ in range(20):
-        if not loop.run_once():
-            break
-    loop.transport.close()
-
-
 def test_send_starts_it_and_a_second_send_is_409(api, db):
     people = [make_contact(db) for _ in range(3)]
     make_contact(db, consent=Consent.WITHDRAWN)
@@ -334,7 +315,7 @@ def test_progress_counts_what_the_relay_said(app, api, db, smtp_server):
     path = f"/api/v1/campaigns/{campaign['id']}"
     assert api.post(f"{path}/send", json={}).status_code == 202
 
-    _drain(app, smtp_server)
+    drain(app, smtp_server, batch_size=2)
 
     body = api.get(path).get_json()
     assert body["status"] == "sent"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from service.models import AuditEntry, Consent, Contact, Role
 from tests.api_helpers import api_client
-from tests.builders import make_contact
+from tests.builders import count_rows, make_contact
 
 CONTACT_FIELDS = {
     "id",
@@ -31,11 +31,6 @@ CONTACT_FIELDS = {
 @pytest.fixture
 def api(app):
     return api_client(app, Role.EDITOR)
-
-
-def _count(db) -> int:
-    db.expire_all()
-    return db.scalar(select(func.count(Contact.id)))
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -180,7 +175,7 @@ def test_duplicate_email_is_409_whatever_the_case(db, api):
     body = response.get_json()
     assert body["status"] == "Conflict"
     assert "sanne@utrecht.nl" in body["message"]
-    assert _count(db) == 1
+    assert count_rows(db, Contact) == 1
     assert db.scalar(select(Contact.name)) == "Sanne"
 
 
@@ -208,7 +203,7 @@ def test_invalid_contact_is_422_naming_the_field_and_stores_nothing(db, api, pay
     assert body["message"]
     assert list(body["errors"]) == [field]
     assert all(isinstance(text, str) and text for text in body["errors"][field])
-    assert _count(db) == 0
+    assert count_rows(db, Contact) == 0
 
 
 def test_province_error_names_the_value(api):

@@ -150,6 +150,7 @@ def _failing_api(app):
     return app
 
 
+@pytest.mark.fresh_app  # it adds a failing view to its app
 def test_an_unhandled_error_in_an_api_view_is_logged_and_answered_as_json_500(app, caplog):
     api = api_client(_failing_api(app), Role.EDITOR, language="en")
 

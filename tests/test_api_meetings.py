@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from service.models import AuditEntry, Meeting, MeetingStatus, Reminder, Role
 from tests.api_helpers import api_client
-from tests.builders import amsterdam, make_meeting
+from tests.builders import amsterdam, count_rows, make_meeting
 
 MEETING_FIELDS = {
     "id",
@@ -52,11 +52,6 @@ def new_meeting(**overrides) -> dict:
         "capacity": 60,
         "status": "published",
     } | overrides
-
-
-def _count(db) -> int:
-    db.expire_all()
-    return db.scalar(select(func.count(Meeting.id)))
 
 
 def test_read_meeting_gives_utc_and_amsterdam_times(db, api):
@@ -151,7 +146,7 @@ def test_invalid_meeting_is_422_naming_the_field_and_stores_nothing(db, api, ove
     body = response.get_json()
     assert body["code"] == 422
     assert list(body["errors"]) == [field]
-    assert _count(db) == 0
+    assert count_rows(db, Meeting) == 0
 
 
 def test_end_before_start_says_so(api):
@@ -272,7 +267,7 @@ def test_meetings_cannot_be_deleted_through_the_api(db, app):
     response = admin.delete(f"/api/v1/meetings/{meeting.id}")
     assert response.status_code == 405
     assert response.get_json()["code"] == 405
-    assert _count(db) == 1
+    assert count_rows(db, Meeting) == 1
 
 
 # --- reminders ---------------------------------------------------------------------------------

@@ -11,11 +11,10 @@ import re
 from datetime import UTC, date, datetime, time
 
 import pytest
-from sqlalchemy import func, select
 
 from service.models import Campaign, Meeting, MeetingStatus, Role
 from tests.api_helpers import api_client
-from tests.builders import amsterdam, make_contact, make_meeting
+from tests.builders import amsterdam, count_rows, make_contact, make_meeting
 
 # RFC 3339 section 5.6: date-time = full-date "T" full-time, the offset in whole minutes.
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
@@ -44,11 +43,6 @@ def _errors(response) -> dict:
     return body["errors"]
 
 
-def _count(db, model) -> int:
-    db.expire_all()
-    return db.scalar(select(func.count()).select_from(model))
-
-
 # --- moments ---------------------------------------------------------------------------------
 
 
@@ -66,7 +60,7 @@ def test_a_meeting_outside_1900_to_2200_is_refused_naming_the_field(db, api, sta
     response = api.post("/api/v1/meetings", json=_meeting(starts_at=starts_at, ends_at=ends_at))
     errors = _errors(response)
     assert errors["starts_at"] == ["Choose a date from 1900-01-01 to 2200-12-31."]
-    assert _count(db, Meeting) == 0
+    assert count_rows(db, Meeting) == 0
 
 
 def test_the_first_and_last_supported_days_are_taken(api):
@@ -161,7 +155,7 @@ def test_a_schedule_outside_the_range_is_refused_naming_scheduled_at(api, moment
 def test_a_meeting_id_in_a_body_that_no_meeting_can_have_is_422(db, api, meeting_id):
     response = api.post("/api/v1/campaigns", json={"subject": "Nieuws", "meeting_id": meeting_id})
     assert list(_errors(response)) == ["meeting_id"]
-    assert _count(db, Campaign) == 0
+    assert count_rows(db, Campaign) == 0
 
 
 @pytest.mark.parametrize(
@@ -184,14 +178,14 @@ def test_ids_and_lists_inside_the_audience_are_checked(db, api, audience):
     db.commit()
     response = api.post("/api/v1/campaigns", json={"subject": "Nieuws", "audience": audience})
     assert list(_errors(response)) == ["audience"]
-    assert _count(db, Campaign) == 0
+    assert count_rows(db, Campaign) == 0
 
 
 @pytest.mark.parametrize("capacity", [1.5, "12", True, 100_001, TOO_LARGE_ID, 2**63])
 def test_capacity_is_a_whole_number_up_to_the_documented_maximum(db, api, capacity):
     response = api.post("/api/v1/meetings", json=_meeting(capacity=capacity))
     assert list(_errors(response)) == ["capacity"]
-    assert _count(db, Meeting) == 0
+    assert count_rows(db, Meeting) == 0
 
 
 @pytest.mark.parametrize("days_before", [1.5, "3", True, 61, -1, TOO_LARGE_ID])
@@ -215,7 +209,7 @@ def test_an_image_width_that_is_not_a_whole_number_of_pixels_is_422(db, api, wid
     image = {"type": "image", "src": "https://example.org/a.png", "alt": "Foto", "width": width}
     response = api.post("/api/v1/campaigns", json={"subject": "Nieuws", "blocks": [image]})
     assert list(_errors(response)) == ["blocks[0].width"]
-    assert _count(db, Campaign) == 0
+    assert count_rows(db, Campaign) == 0
 
 
 def test_an_image_width_in_ascii_digits_is_read_as_pixels(api):

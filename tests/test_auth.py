@@ -1,5 +1,7 @@
 """Login, logout, access control and CSRF for the organiser app."""
 
+import pytest
+
 from tests.conftest import ADMIN_EMAIL, csrf_token_from, login
 
 
@@ -55,6 +57,7 @@ def test_login_attempts_are_rate_limited(client, admin_user, app):
     assert client.get("/").status_code == 302
 
 
+@pytest.mark.fresh_app  # it adds an admin-only page to its app
 def test_editor_cannot_open_admin_only_views(app, client):
     from service.auth.access import admin_required
     from service.auth.users import create_user

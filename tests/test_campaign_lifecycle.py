@@ -21,14 +21,13 @@ from service.campaigns.lifecycle import (
     transition,
 )
 from service.delivery.queue import pause_by_itself, start_sending
-from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
-from service.message_kinds import MESSAGE_KINDS
 from service.models import Campaign, CampaignStatus, Delivery, User
 from service.scheduler.jobs import run_due
 from service.settings import settings_of
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_announcement, make_contact
+from tests.mail_helpers import send_loop
 
 DRAFT, SCHEDULED, SENDING = CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.SENDING
 PAUSED, SENT, CANCELLED = CampaignStatus.PAUSED, CampaignStatus.SENT, CampaignStatus.CANCELLED
@@ -220,13 +219,7 @@ def test_a_chunk_accepted_after_the_campaign_paused_itself_keeps_the_reason(app,
     db.commit()
     sessions = app.extensions["db_sessionmaker"]
     transport = _PausedMeanwhile(sessions, campaign.id, smtp_server.port)
-    loop = SendLoop(
-        sessions,
-        transport,
-        settings_of(app),
-        settings=SendSettings(batch_size=3),
-        kinds=MESSAGE_KINDS,
-    )
+    loop = send_loop(app, transport, batch_size=3)
     loop.run_once()
     transport.close()
 

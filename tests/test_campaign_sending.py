@@ -10,10 +10,7 @@ from sqlalchemy import func, select
 
 from service.campaigns.lifecycle import relay_said
 from service.delivery.queue import pause_by_itself
-from service.delivery.sendloop import SendLoop, SendSettings
-from service.mail.smtp import SmtpTransport
 from service.meetings.invitations import invite_contacts
-from service.message_kinds import MESSAGE_KINDS
 from service.models import (
     Answer,
     Campaign,
@@ -24,9 +21,9 @@ from service.models import (
     MeetingStatus,
     User,
 )
-from service.settings import settings_of
 from tests.builders import amsterdam, make_announcement, make_contact, make_meeting
 from tests.conftest import csrf_token_from
+from tests.mail_helpers import drain
 
 
 @pytest.fixture(autouse=True)
@@ -59,20 +56,6 @@ def _send(organiser, campaign):
     return organiser.post(
         f"/campaigns/{campaign.id}/send", data={"csrf_token": csrf_token_from(page)}
     )
-
-
-def _drain(app, smtp_server) -> None:
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        settings_of(app),
-        settings=SendSettings(batch_size=2),
-        kinds=MESSAGE_KINDS,
-    )
-    for _ in range(20):
-        if not loop.run_once():
-            break
-    loop.transport.close()
 
 
 def _count(html: str, name: str) -> int:
@@ -169,7 +152,7 @@ def test_progress_page_and_json_show_what_the_relay_said(app, organiser, db, smt
     campaign = make_announcement(db)
     assert _send(organiser, campaign).status_code == 302
 
-    _drain(app, smtp_server)
+    drain(app, smtp_server, batch_size=2)
 
     html = organiser.get(f"/campaigns/{campaign.id}/sending").get_data(as_text=True)
     assert (_count(html, "sent"), _count(html, "failed"), _count(html, "waiting")) == (3, 1, 0)

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, time
 
 import pytest
 from sqlalchemy import select
 
-from service.campaigns import store
-from service.demo.recap import seed_recap
-from service.models import AuditEntry, Campaign, CampaignStatus, MeetingStatus, User
+from service.models import AuditEntry, Campaign, CampaignStatus, User
 from service.rendering.blocks import block_to_dict
 from service.settings import change_settings
-from tests.builders import amsterdam, make_meeting
+from tests.builders import PZH_MEETING, demo_recap_blocks, make_campaign, make_meeting
 from tests.conftest import ADMIN_EMAIL, csrf_token_from, login
 
 
@@ -26,17 +23,7 @@ def english(db, admin_user):
 
 
 def _pzh(db):
-    held = make_meeting(
-        db,
-        title="De Opgavebeweging bij Provincie Zuid-Holland",
-        host_organisation="Provincie Zuid-Holland",
-        city="Den Haag",
-        venue="Provinciehuis",
-        theme="wat als alles een opgave is?",
-        starts_at=amsterdam(date(2025, 3, 4), time(9, 30)),
-        ends_at=amsterdam(date(2025, 3, 4), time(12, 30)),
-        status=MeetingStatus.HELD,
-    )
+    held = make_meeting(db, **PZH_MEETING, theme="wat als alles een opgave is?")
     make_meeting(db)  # Gemeente Zwolle, 3 June 2025
     return held
 
@@ -105,10 +92,9 @@ def test_a_recap_for_a_meeting_starts_with_its_header_and_the_upcoming_meetings(
 
 
 def _draft(db, **fields) -> Campaign:
-    values = {"kind": "recap", "subject": "Terugblik", "preheader": "Kort", "blocks": []}
-    campaign = store.create_campaign(db, **(values | fields))
-    db.commit()
-    return campaign
+    """A draft recap "Terugblik" without blocks unless the test gives some."""
+    values = {"subject": "Terugblik", "preheader": "Kort", "sender_name": "", "blocks": []}
+    return make_campaign(db, **(values | fields))
 
 
 def test_buttons_move_remove_and_add_blocks_and_save_typed_text(organiser, db):
@@ -191,7 +177,7 @@ def test_autosave_answers_json_and_refuses_an_old_version(organiser, db):
 
 
 def test_dark_preview_turns_on_the_dark_rules_and_lint_points_at_blocks(organiser, db):
-    campaign = _draft(db, blocks=[block_to_dict(b) for b in seed_recap().blocks])
+    campaign = _draft(db, blocks=demo_recap_blocks())
     light = organiser.get(f"/campaigns/{campaign.id}/preview").get_data(as_text=True)
     dark = organiser.get(f"/campaigns/{campaign.id}/preview?scheme=dark").get_data(as_text=True)
     assert "prefers-color-scheme: dark" in light.replace("(prefers-color-scheme:dark)", "")
@@ -280,7 +266,7 @@ def test_every_seed_block_survives_the_form_encoding_unchanged():
     from service.campaigns.forms import block_from_raw, raw_from_block
     from service.rendering.blocks import block_from_dict
 
-    blocks = [block_to_dict(b) for b in seed_recap().blocks]
+    blocks = demo_recap_blocks()
     blocks.append(
         {
             **blocks[0],

@@ -9,18 +9,12 @@ from sqlalchemy import select
 
 from service.campaigns import store
 from service.campaigns.lifecycle import TransitionError
-from service.demo.recap import seed_recap
 from service.models import AuditEntry, Campaign, CampaignStatus, MeetingStatus, Tag, User
-from service.rendering.blocks import block_to_dict
 from service.rendering.render import Network
-from tests.builders import amsterdam, make_meeting
+from tests.builders import amsterdam, demo_recap_blocks, make_campaign, make_meeting
 
 NETWORK = Network(name="Opgavebeweging", email="grenzeloossamenwerken@rijksoverheid.nl")
 BASE_URL = "https://post.example.org"
-
-
-def _recap_blocks() -> list[dict]:
-    return [block_to_dict(block) for block in seed_recap().blocks]
 
 
 def _actor(db) -> User:
@@ -31,19 +25,9 @@ def _actor(db) -> User:
 
 
 def _draft(db, **fields) -> Campaign:
-    values = {
-        "kind": "recap",
-        "subject": "Terugblik",
-        "preheader": "Wat we deden",
-        "sender_name": "Opgavebeweging",
-        "meeting_id": None,
-        "blocks": [{"type": "text", "body": "Hallo [[first_name]]"}],
-        "audience": None,
-        "actor": None,
-    } | fields
-    campaign = store.create_campaign(db, **values)
-    db.commit()
-    return campaign
+    """A draft recap "Terugblik" that greets its reader; any field can be changed."""
+    values = {"subject": "Terugblik", "blocks": [{"type": "text", "body": "Hallo [[first_name]]"}]}
+    return make_campaign(db, **(values | fields))
 
 
 def _audit(db, action: str) -> list[AuditEntry]:
@@ -52,7 +36,7 @@ def _audit(db, action: str) -> list[AuditEntry]:
 
 def test_create_stores_a_checked_draft_and_audits_it(db):
     actor = _actor(db)
-    campaign = _draft(db, blocks=_recap_blocks(), actor=actor)
+    campaign = _draft(db, blocks=demo_recap_blocks(), actor=actor)
     stored = db.get(Campaign, campaign.id)
     assert stored.status == CampaignStatus.DRAFT
     assert stored.version == 1
@@ -140,7 +124,7 @@ def test_sent_campaigns_are_read_only_and_only_drafts_are_deleted(db):
 
 
 def test_duplicate_makes_an_independent_draft_and_delete_removes_it(db):
-    original = _draft(db, blocks=_recap_blocks())
+    original = _draft(db, blocks=demo_recap_blocks())
     original.status = CampaignStatus.SENT
     db.commit()
     copy = store.duplicate_campaign(db, original, actor=None)
@@ -149,7 +133,7 @@ def test_duplicate_makes_an_independent_draft_and_delete_removes_it(db):
     assert copy.blocks == original.blocks
     store.update_campaign(db, copy, expected_version=1, blocks=copy.blocks[:1])
     db.commit()
-    assert len(db.get(Campaign, original.id).blocks) == len(_recap_blocks())
+    assert len(db.get(Campaign, original.id).blocks) == len(demo_recap_blocks())
     store.delete_campaign(db, copy, actor=None)
     db.commit()
     assert db.get(Campaign, copy.id) is None
@@ -205,7 +189,7 @@ def test_upcoming_meetings_follow_the_campaign_meeting(db):
         ends_at=amsterdam(date(2025, 7, 1), time(13, 0)),
         status=MeetingStatus.CANCELLED,
     )
-    campaign = _draft(db, blocks=_recap_blocks())
+    campaign = _draft(db, blocks=demo_recap_blocks())
     assert campaign.meeting is None
     store.update_campaign(db, campaign, expected_version=1, meeting_id=held.id)
     hosts = [m.host_organisation for m in store.upcoming_for(db, campaign)]
@@ -220,7 +204,7 @@ def test_upcoming_meetings_follow_the_campaign_meeting(db):
 
 
 def test_preview_is_personalised_for_a_marked_sample_and_linted(db):
-    campaign = _draft(db, blocks=[*_recap_blocks(), {"type": "text", "body": "Dag [[name]]"}])
+    campaign = _draft(db, blocks=[*demo_recap_blocks(), {"type": "text", "body": "Dag [[name]]"}])
     preview = store.preview_campaign(
         db, campaign, language="nl", network=NETWORK, base_url=BASE_URL
     )

@@ -5,44 +5,25 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import requests
 from sqlalchemy import inspect, select
 
-from config.settings import PARSERS
 from service import create_app, migrate
 from service.models import ApiToken, Role, User
-from tests.conftest import login
-
-ROOT = Path(__file__).parent.parent
-BIN = Path(sys.executable).parent
-OPGAVEPOST = BIN / "opgavepost"
+from tests.conftest import free_port, login
+from tests.worker_helpers import BIN, OPGAVEPOST, ROOT, command_environment, run_command
 
 
 def _environment(tmp_path: Path, **values: str) -> dict[str, str]:
-    # Only the settings the test gives: none leak in from the shell that runs the suite.
-    env = {k: v for k, v in os.environ.items() if k not in PARSERS}
-    # The command runs this checkout's code, wherever the package happens to be installed from.
-    env["PYTHONPATH"] = str(ROOT)
-    env["INSTANCE_PATH"] = str(tmp_path / "instance")
-    env.update(values)
-    return env
+    return command_environment(**({"INSTANCE_PATH": str(tmp_path / "instance")} | values))
 
 
 def _opgavepost(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(OPGAVEPOST), *args],
-        env=_environment(tmp_path, **env),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_command([str(OPGAVEPOST), *args], _environment(tmp_path, **env), cwd=tmp_path)
 
 
 # --- accounts and tokens ---------------------------------------------------------------------
@@ -154,7 +135,7 @@ def test_serve_with_a_short_admin_password_refuses_to_start(tmp_path):
 
 
 def test_serve_with_an_unreachable_database_says_so_in_one_line(tmp_path):
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     result = _opgavepost(
         tmp_path, "serve", DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/opgavepost"
     )
@@ -188,16 +169,10 @@ def _procfile() -> dict[str, str]:
     return {name.strip(): command.strip() for name, command in entries}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_procfile_release_and_web_processes_run(tmp_path):
     processes = _procfile()
     assert set(processes) == {"web", "release", "worker", "scheduler"}
-    port = _free_port()
+    port = free_port()
     env = _environment(
         tmp_path,
         DATABASE_URL=f"sqlite:///{tmp_path / 'platform.db'}",
@@ -206,14 +181,7 @@ def test_procfile_release_and_web_processes_run(tmp_path):
         # gunicorn's control socket goes to XDG_RUNTIME_DIR; one per test keeps runs apart.
         XDG_RUNTIME_DIR=str(tmp_path),
     )
-    release = subprocess.run(
-        ["sh", "-c", processes["release"]],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    release = run_command(["sh", "-c", processes["release"]], env)
     assert release.returncode == 0, release.stderr
     assert f"Database is at revision {migrate.head_revision()}." in release.stdout
 

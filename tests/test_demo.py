@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,16 +16,16 @@ import requests
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from config.settings import PARSERS
 from service.contacts.directory import validate_contact_fields
 from service.dates import format_local, format_local_date
 from service.demo.seed import CONTACTS, MEETINGS, load_demo
 from service.meetings.agenda import validate_meeting_fields
 from service.models import Consent, Contact, Meeting, MeetingStatus, User
 from service.provinces import PROVINCES
-from tests.conftest import csrf_token_from
+from tests.builders import count_rows
+from tests.conftest import csrf_token_from, free_port
+from tests.worker_helpers import OPGAVEPOST, command_environment
 
-OPGAVEPOST = Path(sys.executable).parent / "opgavepost"
 TZ = "Europe/Amsterdam"
 
 EXPECTED_PER_PROVINCE = {
@@ -44,10 +41,6 @@ EXPECTED_PER_PROVINCE = {
 }
 # "de provincies Zeeland, Limburg, Drenthe en Friesland nog niet vertegenwoordigd" (the recap)
 NOT_YET_REPRESENTED = {"zeeland", "limburg", "drenthe", "friesland"}
-
-
-def _count(db, model) -> int:
-    return db.scalar(select(func.count()).select_from(model))
 
 
 def test_demo_contacts_per_province(db):
@@ -179,8 +172,8 @@ def test_demo_loads_once(db):
     assert (first.contacts, first.meetings) == (len(CONTACTS), 3)
     assert load_demo(db) is None
     db.commit()
-    assert _count(db, Contact) == len(CONTACTS)
-    assert _count(db, Meeting) == 3
+    assert count_rows(db, Contact) == len(CONTACTS)
+    assert count_rows(db, Meeting) == 3
 
 
 def test_demo_stays_out_of_a_database_with_only_meetings(db):
@@ -188,8 +181,8 @@ def test_demo_stays_out_of_a_database_with_only_meetings(db):
 
     make_meeting(db)
     assert load_demo(db) is None
-    assert _count(db, Contact) == 0
-    assert _count(db, Meeting) == 1
+    assert count_rows(db, Contact) == 0
+    assert count_rows(db, Meeting) == 1
 
 
 def test_demo_load_command(runner, db):
@@ -199,7 +192,7 @@ def test_demo_load_command(runner, db):
     again = runner.invoke(args=["demo", "load"])
     assert again.exit_code == 0
     assert "nothing was loaded" in again.output
-    assert _count(db, Contact) == len(CONTACTS)
+    assert count_rows(db, Contact) == len(CONTACTS)
 
 
 def test_demo_load_asks_for_an_upgrade_on_an_empty_database(tmp_path):
@@ -227,25 +220,10 @@ class Served:
     output: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _environment(**values: str) -> dict[str, str]:
-    # Only the settings the test gives: none leak in from the shell that runs the suite.
-    env = {k: v for k, v in os.environ.items() if k not in PARSERS}
-    # The command runs this checkout's code, wherever the package happens to be installed from.
-    env["PYTHONPATH"] = str(Path(__file__).parent.parent)
-    env.update(values)
-    return env
-
-
 @contextmanager
 def serving(tmp_path: Path, env: dict[str, str], name: str) -> Iterator[Served]:
     """Run `opgavepost serve` on a free port until the block ends, then stop it with SIGTERM."""
-    port = _free_port()
+    port = free_port()
     output, errors = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
     with output.open("w") as out, errors.open("w") as err:
         process = subprocess.Popen(
@@ -297,7 +275,7 @@ def _log_in(url: str, email: str, password: str) -> requests.Session:
 
 def test_serve_embedded_default_first_and_second_start(tmp_path):
     instance = tmp_path / "instance"
-    env = _environment(INSTANCE_PATH=str(instance))
+    env = command_environment(INSTANCE_PATH=str(instance))
 
     with serving(tmp_path, env, "first") as served:
         text = served.output.read_text()
@@ -335,14 +313,14 @@ def test_serve_embedded_default_first_and_second_start(tmp_path):
 
     engine = create_engine(f"sqlite:///{instance / 'opgavepost.db'}")
     with Session(engine) as db:
-        assert _count(db, Contact) == len(CONTACTS)
-        assert _count(db, Meeting) == 3
-        assert _count(db, User) == 1
+        assert count_rows(db, Contact) == len(CONTACTS)
+        assert count_rows(db, Meeting) == 3
+        assert count_rows(db, User) == 1
     engine.dispose()
 
 
 def test_serve_takes_the_admin_login_from_the_environment(app, database_url, tmp_path):
-    env = _environment(
+    env = command_environment(
         INSTANCE_PATH=str(tmp_path / "instance"),
         DATABASE_URL=database_url,
         ADMIN_EMAIL="Beheer@Example.org",
@@ -361,5 +339,5 @@ def test_serve_takes_the_admin_login_from_the_environment(app, database_url, tmp
         from service.database import get_session
 
         db = get_session()
-        assert _count(db, Contact) == len(CONTACTS)
+        assert count_rows(db, Contact) == len(CONTACTS)
         assert db.scalars(select(User.email)).all() == ["beheer@example.org"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from service.models import AuditEntry, HostProposal, Meeting, MeetingStatus
 from service.nominations.views import PUBLIC_FORM_LIMIT
+from tests.builders import count_rows
 from tests.conftest import csrf_token_from
 
 ENGLISH = {"Accept-Language": "en"}
@@ -33,11 +34,6 @@ def _post(client, **overrides):
     )
 
 
-def _count(db, model) -> int:
-    db.rollback()
-    return db.scalar(select(func.count()).select_from(model))
-
-
 def test_a_proposal_is_stored_and_thanked(client, db):
     page = client.get("/gastheer-worden", headers=ENGLISH)
     assert page.status_code == 200
@@ -58,17 +54,17 @@ def test_a_proposal_is_stored_and_thanked(client, db):
 def test_honeypot_csrf_and_errors(client, db):
     bot = _post(client, website="spam")
     assert bot.status_code == 302 and bot.headers["Location"].endswith("/gastheer-worden/bedankt")
-    assert _count(db, HostProposal) == 0
+    assert count_rows(db, HostProposal) == 0
 
     assert client.post("/gastheer-worden", data=_form()).status_code == 400
-    assert _count(db, HostProposal) == 0
+    assert count_rows(db, HostProposal) == 0
 
     wrong = _post(client, organisation="", contact_email="sanne@")
     assert wrong.status_code == 400
     html = wrong.get_data(as_text=True)
     assert "Enter the name of your organisation." in html
     assert "Enter an email address like name@example.nl." in html
-    assert _count(db, HostProposal) == 0
+    assert count_rows(db, HostProposal) == 0
 
 
 def test_posts_are_rate_limited(client, db):
@@ -76,7 +72,7 @@ def test_posts_are_rate_limited(client, db):
     for _ in range(limit):
         assert _post(client).status_code == 302
     assert _post(client).status_code == 429
-    assert _count(db, HostProposal) == limit
+    assert count_rows(db, HostProposal) == limit
 
 
 def test_organiser_pages_need_a_login(client, db):
@@ -122,7 +118,7 @@ def test_a_proposal_becomes_a_draft_meeting_with_its_values(organiser, client, d
     # Decided once: a second attempt makes no second meeting.
     again = organiser.get(f"/nominations/hosts/{proposal.id}/meeting")
     assert again.status_code == 302
-    assert _count(db, Meeting) == 1
+    assert count_rows(db, Meeting) == 1
 
 
 def test_planning_asks_for_a_valid_moment(organiser, client, db):
@@ -131,7 +127,7 @@ def test_planning_asks_for_a_valid_moment(organiser, client, db):
     response = _plan(organiser, proposal.id, start_time="17:00", end_time="13:00")
     assert response.status_code == 400
     assert 'aria-invalid="true"' in response.get_data(as_text=True)
-    assert _count(db, Meeting) == 0
+    assert count_rows(db, Meeting) == 0
     db.refresh(proposal)
     assert proposal.status == "new"
 
@@ -147,5 +143,5 @@ def test_a_proposal_can_be_declined(organiser, client, db):
     assert response.status_code == 302
     db.refresh(proposal)
     assert proposal.status == "declined" and proposal.meeting_id is None
-    assert _count(db, Meeting) == 0
+    assert count_rows(db, Meeting) == 0
     assert "host_proposal.decline" in db.scalars(select(AuditEntry.action)).all()

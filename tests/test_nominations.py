@@ -8,11 +8,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from service.delivery.sendloop import SendLoop, SendSettings
-from service.mail.smtp import SmtpTransport
-from service.message_kinds import MESSAGE_KINDS
 from service.models import (
     AuditEntry,
     Contact,
@@ -21,11 +18,11 @@ from service.models import (
     Nomination,
     NominationStatus,
     Subscription,
-    utcnow,
 )
 from service.nominations.views import PUBLIC_FORM_LIMIT
-from service.settings import settings_of
+from tests.builders import count_rows
 from tests.conftest import csrf_token_from
+from tests.mail_helpers import drain
 
 ENGLISH = {"Accept-Language": "en"}
 
@@ -46,11 +43,6 @@ def _form(**overrides) -> dict[str, str]:
 def _post(client, path="/aandragen", **overrides):
     token = csrf_token_from(client.get(path).get_data(as_text=True))
     return client.post(path, data=_form(csrf_token=token, **overrides), headers=ENGLISH)
-
-
-def _count(db, model) -> int:
-    db.rollback()  # see what the requests committed since
-    return db.scalar(select(func.count()).select_from(model))
 
 
 @pytest.mark.parametrize(
@@ -109,14 +101,14 @@ def test_each_field_says_what_is_wrong(client, db):
     assert "Enter the name of the person you put forward." in html
     assert "Use at most 4000 characters (now 4001)." in html
     assert 'aria-invalid="true"' in html
-    assert _count(db, Nomination) == 0
+    assert count_rows(db, Nomination) == 0
 
 
 def test_the_form_needs_its_csrf_token(client, db):
     client.get("/aandragen")
     response = client.post("/aandragen", data=_form())
     assert response.status_code == 400
-    assert _count(db, Nomination) == 0
+    assert count_rows(db, Nomination) == 0
 
 
 def test_posts_are_rate_limited_per_address(client, db):
@@ -124,7 +116,7 @@ def test_posts_are_rate_limited_per_address(client, db):
     for _ in range(limit):
         assert _post(client).status_code == 302
     assert _post(client).status_code == 429
-    assert _count(db, Nomination) == limit
+    assert count_rows(db, Nomination) == limit
     # Reading the form is not limited.
     assert client.get("/aandragen").status_code == 200
 
@@ -138,7 +130,7 @@ def test_organiser_pages_need_a_login(client, db):
     token = csrf_token_from(client.get("/aandragen").get_data(as_text=True))
     response = client.post(f"/nominations/{nomination_id}/accept", data={"csrf_token": token})
     assert response.status_code == 302 and "/login" in response.headers["Location"]
-    assert _count(db, Delivery) == 0
+    assert count_rows(db, Delivery) == 0
 
 
 def _queue_token(organiser) -> str:
@@ -156,19 +148,7 @@ def _accept(organiser, db) -> Nomination:
 
 
 def _send_all(app, smtp_server) -> None:
-    transport = SmtpTransport("127.0.0.1", smtp_server.port, timeout=5)
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        transport,
-        settings_of(app),
-        settings=SendSettings(batch_size=10),
-        clock=utcnow,
-        kinds=MESSAGE_KINDS,
-    )
-    for _ in range(10):
-        if not loop.run_once():
-            break
-    transport.close()
+    drain(app, smtp_server, batch_size=10)
 
 
 def test_the_queue_shows_new_nominations_first(organiser, client, db):
@@ -221,8 +201,8 @@ def test_accepting_sends_one_introduction_with_the_shared_reason(
     db.rollback()
     assert db.get(Delivery, delivery.id).status == DeliveryStatus.SENT
     # The nominee decides about joining: no contact, no subscription.
-    assert _count(db, Contact) == 0
-    assert _count(db, Subscription) == 0
+    assert count_rows(db, Contact) == 0
+    assert count_rows(db, Subscription) == 0
 
 
 def test_the_reason_stays_out_when_the_nominator_did_not_agree(
@@ -238,7 +218,7 @@ def test_the_reason_stays_out_when_the_nominator_did_not_agree(
     body = message.get_body(("plain",)).get_content() + message.get_body(("html",)).get_content()
     assert "Fatima Bakker" in body
     assert "wijkteams" not in body
-    assert _count(db, Contact) == 0
+    assert count_rows(db, Contact) == 0
 
 
 def test_accepting_twice_queues_one_introduction(organiser, client, db):
@@ -248,7 +228,7 @@ def test_accepting_twice_queues_one_introduction(organiser, client, db):
         f"/nominations/{nomination.id}/accept", data={"csrf_token": _queue_token(organiser)}
     )
     assert again.status_code == 302
-    assert _count(db, Delivery) == 1
+    assert count_rows(db, Delivery) == 1
 
 
 def test_accepting_needs_the_csrf_token(organiser, client, db):
@@ -256,7 +236,7 @@ def test_accepting_needs_the_csrf_token(organiser, client, db):
     nomination = db.scalars(select(Nomination)).one()
     response = organiser.post(f"/nominations/{nomination.id}/accept")
     assert response.status_code == 400
-    assert _count(db, Delivery) == 0
+    assert count_rows(db, Delivery) == 0
 
 
 def test_declining_needs_a_reason_and_records_who_and_when(organiser, client, db):
@@ -282,7 +262,7 @@ def test_declining_needs_a_reason_and_records_who_and_when(organiser, client, db
     assert declined.status == NominationStatus.DECLINED
     assert declined.decline_reason == "Werkt niet in de publieke sector"
     assert declined.decided_at is not None and declined.decided_by_id is not None
-    assert _count(db, Delivery) == 0
+    assert count_rows(db, Delivery) == 0
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "nomination.decline")).one()
     assert entry.detail == {"reason": "Werkt niet in de publieke sector"}
 

@@ -5,6 +5,7 @@ calendar update and cancel with rising SEQUENCE, retries, suppression."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 
 import pytest
 from icalendar import Calendar
@@ -26,17 +27,16 @@ from service.models import (
     MeetingStatus,
 )
 from tests.api_helpers import api_client
-from tests.builders import amsterdam, make_contact, make_meeting
-from tests.conftest import csrf_token_from
+from tests.builders import amsterdam, make_campaign, make_contact, make_meeting
+from tests.conftest import Clock, csrf_token_from
+from tests.mail_helpers import run_until_idle, smtp_loop
 from tests.test_answers import answer_links, confirm, future_meeting, invited_path, send_invitation
-from tests.test_sendloop import Clock, _campaign, _drain, _loop
 
 NETWORK_EMAIL = "grenzeloossamenwerken@rijksoverheid.nl"
 
 
-@pytest.fixture
-def clock():
-    return Clock()
+# Batches of three, as in tests/test_sendloop.py.
+_loop = partial(smtp_loop, batch_size=3)
 
 
 def winter_meeting(db, **fields) -> Meeting:
@@ -101,7 +101,7 @@ def test_a_yes_is_confirmed_with_a_calendar_request_in_winter_time(app, db, smtp
     invitation = invited(db, meeting, anna)
 
     answer(db, invitation, clock, coming=True)
-    _drain(_loop(app, smtp_server, clock))
+    run_until_idle(_loop(app, smtp_server, clock))
 
     [message] = received(smtp_server)[anna.email]
     assert message["Subject"] == f"Je bent aangemeld voor {meeting.title}"
@@ -146,7 +146,7 @@ def test_a_summer_meeting_keeps_its_wall_clock_time_across_daylight_saving(
         ends_at=amsterdam(date(2027, 6, 1), time(12, 0)),
     )
     answer(db, invited(db, meeting, anna), clock, coming=True)
-    _drain(_loop(app, smtp_server, clock))
+    run_until_idle(_loop(app, smtp_server, clock))
 
     [message] = received(smtp_server)[anna.email]
     _method, event, _zones = event_of(message)
@@ -163,7 +163,7 @@ def test_confirmations_go_whatever_the_newsletter_consent(app, db, smtp_server, 
     meeting = winter_meeting(db)
     for contact in (unknown, withdrawn):
         answer(db, invited(db, meeting, contact), clock, coming=True)
-    _drain(_loop(app, smtp_server, clock))
+    run_until_idle(_loop(app, smtp_server, clock))
 
     assert set(received(smtp_server)) == {unknown.email, withdrawn.email}
 
@@ -174,7 +174,7 @@ def test_a_suppressed_address_gets_nothing(app, db, smtp_server, clock):
     db.commit()
     meeting = winter_meeting(db)
     answer(db, invited(db, meeting, bounced), clock, coming=True)
-    _drain(_loop(app, smtp_server, clock))
+    run_until_idle(_loop(app, smtp_server, clock))
 
     assert smtp_server.handler.messages == []
     db.expire_all()
@@ -191,7 +191,7 @@ def test_waiting_list_then_no_cancels_and_promotes_with_a_request(app, db, smtp_
     result = answer(db, second_invitation, clock, coming=True)
     assert result.answer == Answer.WAITING
     loop = _loop(app, smtp_server, clock)
-    _drain(loop)
+    run_until_idle(loop)
 
     [waiting] = received(smtp_server)[second.email]
     assert waiting["Subject"] == "Je staat op de wachtlijst (nummer 1)"
@@ -200,7 +200,7 @@ def test_waiting_list_then_no_cancels_and_promotes_with_a_request(app, db, smtp_
     clock.advance(minutes=5)
     result = answer(db, first_invitation, clock, coming=False)
     assert result.cancel_calendar and [i.id for i in result.promoted] == [second_invitation.id]
-    _drain(loop)
+    run_until_idle(loop)
 
     confirmation, cancel = received(smtp_server)[first.email]
     assert cancel["Subject"] == f"Je bent afgemeld voor {meeting.title}"
@@ -224,7 +224,7 @@ def test_a_plain_no_gets_a_short_note_without_calendar(app, db, smtp_server, clo
     nora = make_contact(db)
     meeting = winter_meeting(db)
     answer(db, invited(db, meeting, nora), clock, coming=False)
-    _drain(_loop(app, smtp_server, clock))
+    run_until_idle(_loop(app, smtp_server, clock))
 
     [message] = received(smtp_server)[nora.email]
     assert message["Subject"] == f"Jammer dat je niet kunt komen naar {meeting.title}"
@@ -238,7 +238,7 @@ def test_a_yes_then_no_again_yes_keeps_the_sequence_rising(app, db, smtp_server,
     loop = _loop(app, smtp_server, clock)
     for coming in (True, False, True):
         answer(db, invitation, clock, coming=coming)
-        _drain(loop)
+        run_until_idle(loop)
         clock.advance(minutes=1)
 
     sequences = [event_of(m)[1]["SEQUENCE"] for m in received(smtp_server)[anna.email]]
@@ -255,7 +255,7 @@ def _yes_no_waiting_invited(app, db, clock, smtp_server):
         answer(db, invited(db, meeting, contact), clock, coming=coming)
     invited(db, meeting, silent)
     loop = _loop(app, smtp_server, clock)
-    _drain(loop)
+    run_until_idle(loop)
     smtp_server.handler.messages.clear()
     return meeting, loop, {"yes": yes, "other_yes": other_yes, "waiting": waiting, "no": no}
 
@@ -281,7 +281,7 @@ def test_moving_the_meeting_updates_the_calendars_of_yes_sayers_only(app, db, sm
         starts_at=amsterdam(date(2027, 1, 19), time(13, 0)),
         ends_at=amsterdam(date(2027, 1, 19), time(16, 0)),
     )
-    _drain(loop)
+    run_until_idle(loop)
 
     got = received(smtp_server)
     assert set(got) == {people["yes"].email, people["other_yes"].email}
@@ -297,7 +297,7 @@ def test_moving_the_meeting_updates_the_calendars_of_yes_sayers_only(app, db, sm
     # A change that moves nothing in a calendar (the title here) sends nothing.
     smtp_server.handler.messages.clear()
     _change(db, db.get(Meeting, meeting.id), clock, title="Opgavebeweging, nieuwe titel")
-    _drain(loop)
+    run_until_idle(loop)
     assert smtp_server.handler.messages == []
 
 
@@ -306,12 +306,12 @@ def test_cancelling_the_meeting_cancels_calendars_and_tells_those_waiting(
 ):
     meeting, loop, people = _yes_no_waiting_invited(app, db, clock, smtp_server)
     _change(db, meeting, clock, venue="Grote zaal")
-    _drain(loop)
+    run_until_idle(loop)
     update = received(smtp_server)[people["yes"].email][0]
     smtp_server.handler.messages.clear()
 
     _change(db, db.get(Meeting, meeting.id), clock, status=MeetingStatus.CANCELLED.value)
-    _drain(loop)
+    run_until_idle(loop)
 
     got = received(smtp_server)
     assert set(got) == {people["yes"].email, people["other_yes"].email, people["waiting"].email}
@@ -331,9 +331,9 @@ def test_taking_a_cancellation_back_puts_the_event_back(app, db, smtp_server, cl
     answer(db, invited(db, meeting, anna), clock, coming=True)
     loop = _loop(app, smtp_server, clock)
     _change(db, meeting, clock, status=MeetingStatus.CANCELLED.value)
-    _drain(loop)
+    run_until_idle(loop)
     _change(db, db.get(Meeting, meeting.id), clock, status=MeetingStatus.PUBLISHED.value)
-    _drain(loop)
+    run_until_idle(loop)
 
     messages = received(smtp_server)[anna.email]
     assert [event_of(m)[0] for m in messages] == ["CANCEL", "REQUEST"]
@@ -350,7 +350,7 @@ def test_a_draft_meeting_sends_nothing_when_changed(app, db, smtp_server, clock)
 
     _change(db, meeting, clock, venue="Elders")
     _change(db, meeting, clock, status=MeetingStatus.CANCELLED.value)
-    assert _drain(_loop(app, smtp_server, clock)) == 0
+    assert run_until_idle(_loop(app, smtp_server, clock)) == 0
     assert db.get(Meeting, meeting.id).calendar_sequence == 0
 
 
@@ -361,7 +361,7 @@ def test_a_4xx_is_tried_again_like_campaign_mail(app, db, smtp_server, clock):
     smtp_server.handler.next_answers = ["451 4.3.0 Mailbox busy, try later"]
     loop = _loop(app, smtp_server, clock)
 
-    _drain(loop)
+    run_until_idle(loop)
     db.expire_all()
     [delivery] = db.scalars(select(Delivery).where(Delivery.contact_id == anna.id))
     assert delivery.status == DeliveryStatus.QUEUED
@@ -369,9 +369,9 @@ def test_a_4xx_is_tried_again_like_campaign_mail(app, db, smtp_server, clock):
     assert smtp_server.handler.messages == []
 
     clock.advance(seconds=20)
-    assert _drain(loop) == 0  # not due yet
+    assert run_until_idle(loop) == 0  # not due yet
     clock.advance(minutes=2)
-    _drain(loop)
+    run_until_idle(loop)
     [message] = received(smtp_server)[anna.email]
     assert event_of(message)[0] == "REQUEST"
     db.expire_all()
@@ -385,7 +385,7 @@ def test_a_newer_notice_replaces_one_still_waiting(app, db, smtp_server, clock):
     invitation = invited(db, meeting, anna)
     answer(db, invitation, clock, coming=True)
     answer(db, invitation, clock, coming=False)  # changed her mind before anything was sent
-    _drain(_loop(app, smtp_server, clock))
+    run_until_idle(_loop(app, smtp_server, clock))
 
     [message] = received(smtp_server)[anna.email]
     assert event_of(message)[0] == "CANCEL"  # the confirmation never went out stale
@@ -393,13 +393,13 @@ def test_a_newer_notice_replaces_one_still_waiting(app, db, smtp_server, clock):
 
 def test_single_messages_and_a_campaign_go_out_together(app, db, smtp_server, clock):
     readers = [make_contact(db) for _ in range(4)]
-    campaign = _campaign(db)
+    campaign = make_campaign(db)
     start_sending(db, campaign, actor=None, now=clock())
     db.commit()
     meeting = winter_meeting(db)
     answer(db, invited(db, meeting, readers[0]), clock, coming=True)
 
-    _drain(_loop(app, smtp_server, clock))
+    run_until_idle(_loop(app, smtp_server, clock))
 
     got = received(smtp_server)
     assert sorted(got) == sorted(r.email for r in readers)
@@ -413,7 +413,7 @@ def test_moving_a_meeting_through_the_api_updates_calendars(app, db, smtp_server
     meeting = winter_meeting(db)
     answer(db, invited(db, meeting, anna), clock, coming=True)
     loop = _loop(app, smtp_server, clock)
-    _drain(loop)
+    run_until_idle(loop)
     api = api_client(app)
 
     response = api.patch(
@@ -422,7 +422,7 @@ def test_moving_a_meeting_through_the_api_updates_calendars(app, db, smtp_server
     assert response.status_code == 200, response.get_json()
     clock.advance(minutes=1)  # the API queues at the real time; the test clock catches up
     clock.now = max(clock.now, datetime.now(UTC) + timedelta(seconds=1))
-    _drain(loop)
+    run_until_idle(loop)
 
     _confirmation, update = received(smtp_server)[anna.email]
     assert update["Subject"] == f"Gewijzigd: {meeting.title}"
@@ -438,7 +438,7 @@ def test_cancelling_through_the_organiser_form_cancels_calendars(
     meeting = winter_meeting(db)
     answer(db, invited(db, meeting, anna), clock, coming=True)
     loop = _loop(app, smtp_server, clock)
-    _drain(loop)
+    run_until_idle(loop)
 
     page = organiser.get(f"/meetings/{meeting.id}/edit")
     form = {
@@ -459,7 +459,7 @@ def test_cancelling_through_the_organiser_form_cancels_calendars(
     response = organiser.post(f"/meetings/{meeting.id}/edit", data=form)
     assert response.status_code == 302
     clock.now = max(clock.now, datetime.now(UTC) + timedelta(seconds=1))
-    _drain(loop)
+    run_until_idle(loop)
 
     _confirmation, cancel = received(smtp_server)[anna.email]
     method, event, _zones = event_of(cancel)
@@ -484,7 +484,7 @@ def test_yes_from_the_received_invitation_brings_the_confirmation(app, db, clien
     assert response.status_code == 200
     clock = Clock()
     clock.now = datetime.now(UTC) + timedelta(seconds=1)  # the page answered at the real time
-    _drain(_loop(app, smtp_server, clock))
+    run_until_idle(_loop(app, smtp_server, clock))
 
     [confirmation] = received(smtp_server)[anna.email]
     assert confirmation["Subject"] == f"Je bent aangemeld voor {meeting.title}"
@@ -557,7 +557,7 @@ def test_an_answer_whose_emails_cannot_be_queued_is_not_stored_and_can_be_given_
     assert db.get(Invitation, bram_invitation.id).answer == Answer.YES
     clock = Clock()
     clock.now = datetime.now(UTC) + timedelta(seconds=1)  # the page answered at the real time
-    _drain(_loop(app, smtp_server, clock))
+    run_until_idle(_loop(app, smtp_server, clock))
     mail = received(smtp_server)
     [no_thanks] = mail[anna.email]
     assert no_thanks["Subject"] == f"Jammer dat je niet kunt komen naar {meeting.title}"

@@ -11,24 +11,10 @@ from sqlalchemy import select
 from service.campaigns import store
 from service.campaigns.webversion import token_opens
 from service.delivery.testsend import send_test_email
-from service.demo.recap import seed_recap
 from service.mail.transports import PermanentFailure, TemporaryFailure
 from service.models import Campaign, User
-from service.rendering.blocks import block_to_dict
 from service.settings import change_settings, settings_of
-
-
-def _campaign(db, **fields) -> Campaign:
-    values = {
-        "kind": "recap",
-        "subject": "Terugblik: de Opgavebeweging op bezoek bij Provincie Zuid-Holland",
-        "preheader": "Wat als alles een opgave is?",
-        "sender_name": "Opgavebeweging",
-        "blocks": [block_to_dict(block) for block in seed_recap().blocks],
-    } | fields
-    campaign = store.create_campaign(db, **values)
-    db.commit()
-    return campaign
+from tests.builders import make_demo_recap
 
 
 def _organiser(db, language: str = "nl") -> User:
@@ -49,7 +35,7 @@ def _outbox_files(app) -> list[Path]:
 
 
 def test_test_email_goes_to_the_organiser_through_the_outbox(app, db):
-    campaign = _campaign(db, blocks=[{"type": "text", "body": "Beste [[first_name]],"}])
+    campaign = make_demo_recap(db, blocks=[{"type": "text", "body": "Beste [[first_name]],"}])
     organiser = _organiser(db)
     send_test_email(db, campaign, organiser, settings_of(app))
     (file,) = _outbox_files(app)
@@ -72,7 +58,7 @@ def test_test_email_goes_to_the_organiser_through_the_outbox(app, db):
 
 
 def test_test_email_is_in_the_organisers_language(app, db):
-    campaign = _campaign(db)
+    campaign = make_demo_recap(db)
     send_test_email(db, campaign, _organiser(db, "en"), settings_of(app))
     (file,) = _outbox_files(app)
     message = message_from_bytes(file.read_bytes(), policy=policy.default)
@@ -81,7 +67,7 @@ def test_test_email_is_in_the_organisers_language(app, db):
 
 def test_test_email_through_smtp_reaches_the_server(app, db, smtp_server):
     change_settings(app, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
-    campaign = _campaign(db)
+    campaign = make_demo_recap(db)
     send_test_email(db, campaign, _organiser(db), settings_of(app))
     (received,) = smtp_server.handler.messages
     assert received[1] == ["maaike-nl@example.nl"]
@@ -99,7 +85,7 @@ def test_test_email_reaches_an_organiser_with_an_internationalised_address(
     organiser = _organiser(db)
     organiser.email = "jöran@bücher.example"
     db.commit()
-    send_test_email(db, _campaign(db), organiser, settings_of(app))
+    send_test_email(db, make_demo_recap(db), organiser, settings_of(app))
     (received,) = smtputf8_server.handler.messages
     assert received[1] == ["jöran@xn--bcher-kva.example"]
     assert received[2]["To"].addresses[0].addr_spec == "jöran@xn--bcher-kva.example"
@@ -112,7 +98,7 @@ def test_test_email_reaches_an_organiser_with_an_internationalised_address(
 def test_refused_test_email_raises_a_typed_failure(app, db, smtp_server, answer, error):
     change_settings(app, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     smtp_server.handler.answer = answer
-    campaign = _campaign(db)
+    campaign = make_demo_recap(db)
     with pytest.raises(error):
         send_test_email(db, campaign, _organiser(db), settings_of(app))
     assert db.scalar(select(Campaign.status).where(Campaign.id == campaign.id)) == "draft"
@@ -125,7 +111,7 @@ def test_outbox_page_needs_a_login(client):
 
 
 def test_outbox_lists_caught_messages_newest_first_and_shows_one(app, db, organiser):
-    campaign = _campaign(db, subject="Eerste")
+    campaign = make_demo_recap(db, subject="Eerste")
     organiser_user = db.scalar(select(User))
     send_test_email(db, campaign, organiser_user, settings_of(app))
     store.update_campaign(db, campaign, expected_version=None, subject="Tweede")

@@ -34,8 +34,9 @@ from service.models import (
 )
 from service.nominations.introduction import introduction_payload
 from service.settings import settings_of
-from tests.builders import make_contact, make_meeting
+from tests.builders import make_campaign, make_contact, make_meeting
 from tests.conftest import csrf_token_from
+from tests.mail_helpers import smtp_loop, start
 
 EN = {"Accept-Language": "en"}
 SECRET = "test-secret-key"
@@ -323,39 +324,19 @@ def test_delete_asks_first(app, db, client):
     assert db.get(Contact, person.id) is not None
 
 
-def test_campaign_emails_carry_the_preferences_link_and_the_card_url(app, db, smtp_server):
-    from service.campaigns import store
-    from service.delivery.queue import start_sending
-    from service.delivery.sendloop import SendLoop, SendSettings
-    from service.mail.smtp import SmtpTransport
-    from service.message_kinds import MESSAGE_KINDS
-
+def test_campaign_emails_carry_the_preferences_link_and_the_card_url(app, db, smtp_server, clock):
     person = make_contact(db, email="kaart@example.nl")
-    campaign = store.create_campaign(
+    campaign = make_campaign(
         db,
-        kind="recap",
         subject="Terugblik",
         preheader="Kort",
-        sender_name="Opgavebeweging",
-        meeting_id=None,
         blocks=[
             {"type": "text", "body": "Je kaart: [[card_url]] of [vul hem in]([[card_url]])"},
             {"type": "button", "label": "Vul je netwerkkaart in", "url": "[[card_url]]"},
         ],
-        audience=None,
-        actor=None,
     )
-    db.commit()
-    start_sending(db, campaign, actor=None, now=datetime(2026, 5, 12, 9, tzinfo=UTC))
-    db.commit()
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        settings_of(app),
-        settings=SendSettings(batch_size=5),
-        clock=lambda: datetime(2026, 5, 12, 9, tzinfo=UTC),
-        kinds=MESSAGE_KINDS,
-    )
+    start(db, campaign, clock)
+    loop = smtp_loop(app, smtp_server, clock, batch_size=5)
     loop.run_once()
     loop.transport.close()
     [(_from, _rcpts, message)] = smtp_server.handler.messages
@@ -376,18 +357,12 @@ def test_campaign_emails_carry_the_preferences_link_and_the_card_url(app, db, sm
 def test_a_web_version_and_preview_have_no_personal_links(app, db, organiser):
     from service.campaigns import store
 
-    campaign = store.create_campaign(
+    campaign = make_campaign(
         db,
-        kind="recap",
         subject="Terugblik",
         preheader="Kort",
-        sender_name="Opgavebeweging",
-        meeting_id=None,
         blocks=[{"type": "button", "label": "Vul je netwerkkaart in", "url": "[[card_url]]"}],
-        audience=None,
-        actor=None,
     )
-    db.commit()
     preview = store.preview_campaign(
         db,
         campaign,

@@ -24,19 +24,7 @@ from service.models import (
 from service.rendering.network import network_from_config
 from service.scheduler.jobs import Clock, hold_lease, run_due
 from service.settings import settings_of
-from tests.builders import amsterdam, make_contact, make_meeting
-
-
-def _draft(db, subject="Nieuws") -> Campaign:
-    campaign = store.create_campaign(
-        db,
-        kind="announcement",
-        subject=subject,
-        blocks=[{"type": "text", "body": "Beste [[first_name]]"}],
-        actor=None,
-    )
-    db.commit()
-    return campaign
+from tests.builders import amsterdam, make_announcement, make_contact, make_meeting
 
 
 def _tick(app, db, now):
@@ -51,7 +39,7 @@ def _recipients(db, campaign_id) -> list[str]:
 
 def test_a_scheduled_campaign_starts_at_its_moment_not_before(app, db):
     make_contact(db, email="lid@example.nl")
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     at = amsterdam(date(2025, 6, 2), time(8, 30))
     store.schedule_campaign(db, campaign, at, actor=None, now=at - timedelta(days=1))
     db.commit()
@@ -67,7 +55,7 @@ def test_a_scheduled_campaign_starts_at_its_moment_not_before(app, db):
 
 def test_a_campaign_more_than_six_hours_late_waits_for_an_organiser(app, db):
     make_contact(db)
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     at = datetime(2025, 6, 2, 6, 30, tzinfo=UTC)
     store.schedule_campaign(db, campaign, at, actor=None, now=at - timedelta(days=1))
     db.commit()
@@ -80,7 +68,7 @@ def test_a_campaign_more_than_six_hours_late_waits_for_an_organiser(app, db):
 
 
 def test_scheduling_in_the_past_is_refused(app, db):
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     now = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
     with pytest.raises(store.CampaignError):
         store.schedule_campaign(db, campaign, now - timedelta(minutes=5), actor=None, now=now)
@@ -201,7 +189,7 @@ def test_content_that_no_longer_validates_sends_the_campaign_back_not_the_tick_d
 
 def test_a_late_campaign_is_reported_once_not_every_tick(app, db):
     make_contact(db)
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     at = datetime(2025, 6, 2, 6, 30, tzinfo=UTC)
     store.schedule_campaign(db, campaign, at, actor=None, now=at - timedelta(days=1))
     db.commit()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 from datetime import date, time, timedelta
 from pathlib import Path
 
@@ -25,26 +24,20 @@ from service.models import (
 )
 from service.scheduler.jobs import LEASE_NAME
 from service.settings import change_settings
-from tests.builders import amsterdam, make_contact, make_meeting
-from tests.worker_helpers import OPGAVEPOST, ROOT, WorkerProcess, wait_for, worker_environment
+from tests.builders import amsterdam, make_announcement, make_contact, make_meeting
+from tests.worker_helpers import (
+    ROOT,
+    WorkerProcess,
+    serve_process,
+    wait_for,
+    worker_environment,
+)
 
 SECOND_WAITS = "another scheduler holds the lease; this one waits"
 
 
-def _draft(db, subject="Nieuws uit het netwerk") -> Campaign:
-    campaign = store.create_campaign(
-        db,
-        kind="announcement",
-        subject=subject,
-        blocks=[{"type": "text", "body": "Beste [[first_name]], er is nieuws."}],
-        actor=None,
-    )
-    db.commit()
-    return campaign
-
-
 def _scheduled(db, at) -> Campaign:
-    campaign = _draft(db)
+    campaign = make_announcement(db)
     store.schedule_campaign(db, campaign, at, actor=None, now=at - timedelta(days=1))
     db.commit()
     return campaign
@@ -232,14 +225,7 @@ def test_opgavepost_serve_starts_and_sends_a_due_campaign_without_other_processe
         make_contact(db, email=f"lid{n}@example.nl")
     campaign = _scheduled(db, utcnow() - timedelta(minutes=1))
     outbox = Path(app.instance_path) / "outbox"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    serve = WorkerProcess(
-        worker_environment(app),
-        tmp_path / "serve.log",
-        command=f"{OPGAVEPOST} serve --port {port}",
-    )
+    serve = serve_process(app, tmp_path / "serve.log")
     try:
         wait_for(
             lambda: _status(app, campaign.id) == CampaignStatus.SENT,

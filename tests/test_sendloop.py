@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import getaddresses
+from functools import partial
 
 import pytest
 from sqlalchemy import event, insert, literal, select
 
-from service.campaigns import store
 from service.campaigns.lifecycle import TransitionError, status_reason
 from service.delivery.queue import (
     campaign_progress,
@@ -16,9 +16,7 @@ from service.delivery.queue import (
     claim_due_deliveries,
     pause_sending,
     resume_sending,
-    start_sending,
 )
-from service.delivery.sendloop import SendLoop, SendSettings
 from service.delivery.suppression import is_suppressed, suppress
 from service.mail.smtp import SmtpTransport
 from service.message_kinds import MESSAGE_KINDS
@@ -27,86 +25,22 @@ from service.models import (
     CampaignStatus,
     Consent,
     Contact,
-    Delivery,
     DeliveryStatus,
     Mailing,
     Subscription,
 )
-from service.settings import settings_of
-from tests.builders import make_contact
+from tests.builders import make_campaign, make_contact, make_invitation
+from tests.mail_helpers import (
+    addresses_received,
+    deliveries_by_address,
+    run_until_idle,
+    send_loop,
+    smtp_loop,
+    start,
+)
 
-
-class Clock:
-    """A clock the test moves by hand, so retries and deadlines need no waiting."""
-
-    def __init__(self):
-        self.now = datetime(2026, 5, 12, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-def _campaign(db, **audience) -> Campaign:
-    campaign = store.create_campaign(
-        db,
-        kind="recap",
-        subject="Terugblik voor [[first_name]]",
-        preheader="Wat we deden",
-        sender_name="Opgavebeweging",
-        meeting_id=None,
-        blocks=[{"type": "text", "body": "Beste [[first_name]], dank voor je komst."}],
-        audience=audience or None,
-        actor=None,
-    )
-    db.commit()
-    return campaign
-
-
-def _loop(app, smtp_server, clock, **settings) -> SendLoop:
-    transport = SmtpTransport("127.0.0.1", smtp_server.port, timeout=5)
-    return SendLoop(
-        app.extensions["db_sessionmaker"],
-        transport,
-        settings_of(app),
-        settings=SendSettings(**({"batch_size": 3} | settings)),
-        clock=clock,
-        kinds=MESSAGE_KINDS,
-    )
-
-
-def _drain(loop: SendLoop, rounds: int = 50) -> int:
-    handled = 0
-    for _ in range(rounds):
-        done = loop.run_once()
-        if not done:
-            break
-        handled += done
-    loop.transport.close()
-    return handled
-
-
-def _start(db, campaign, clock) -> int:
-    count = start_sending(db, campaign, actor=None, now=clock())
-    db.commit()
-    return count
-
-
-def _recipients(smtp_server) -> list[str]:
-    return [rcpt for _from, rcpts, _msg in smtp_server.handler.messages for rcpt in rcpts]
-
-
-def _deliveries(db, campaign) -> dict[str, Delivery]:
-    db.expire_all()
-    rows = db.scalars(select(Delivery).where(Delivery.campaign_id == campaign.id))
-    return {row.email: row for row in rows}
+# Batches of three: the seven people of most tests take three rounds.
+_loop = partial(smtp_loop, batch_size=3)
 
 
 @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
@@ -117,12 +51,12 @@ def test_every_recipient_gets_exactly_one_personal_message(app, db, smtp_server,
     make_contact(db, email="afgemeld@example.nl", consent=Consent.WITHDRAWN)
     suppress(db, make_contact(db, email="bounced@example.nl").email, "hard_bounce", "550", "test")
     db.commit()
-    campaign = _campaign(db)
+    campaign = make_campaign(db)
 
-    assert _start(db, campaign, clock) == 7
-    _drain(_loop(app, smtp_server, clock))
+    assert start(db, campaign, clock) == 7
+    run_until_idle(_loop(app, smtp_server, clock))
 
-    assert sorted(_recipients(smtp_server)) == sorted(p.email for p in people)
+    assert sorted(addresses_received(smtp_server.handler)) == sorted(p.email for p in people)
     by_address = {rcpts[0]: message for _f, rcpts, message in smtp_server.handler.messages}
     message = by_address[people[0].email]
     assert message["Subject"] == "Terugblik voor Lid"
@@ -136,9 +70,9 @@ def test_every_recipient_gets_exactly_one_personal_message(app, db, smtp_server,
 
 def test_campaign_mail_has_list_headers_and_a_stable_message_id(app, db, smtp_server, clock):
     person = make_contact(db, name="Maaïke Heijnen")
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
-    _drain(_loop(app, smtp_server, clock))
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
+    run_until_idle(_loop(app, smtp_server, clock))
 
     [(_from, _to, message)] = smtp_server.handler.messages
     https, mailto = [part.strip(" <>") for part in message["List-Unsubscribe"].split(",")]
@@ -149,7 +83,7 @@ def test_campaign_mail_has_list_headers_and_a_stable_message_id(app, db, smtp_se
     assert message["Reply-To"] == "grenzeloossamenwerken@rijksoverheid.nl"
     assert message["From"] == "Opgavebeweging <grenzeloossamenwerken@rijksoverheid.nl>"
     assert message["To"] == f"Maaïke Heijnen <{person.email}>"
-    delivery = _deliveries(db, campaign)[person.email]
+    delivery = deliveries_by_address(db, campaign)[person.email]
     assert message["Message-ID"].startswith(f"<opgavepost.{campaign.id}.{delivery.id}.")
     # The web version and unsubscribe links are this person's own, in text and HTML alike.
     assert https in message.get_body(("html",)).get_content()
@@ -158,36 +92,36 @@ def test_campaign_mail_has_list_headers_and_a_stable_message_id(app, db, smtp_se
 
 def test_a_4xx_is_tried_again_later_and_then_sent(app, db, smtp_server, clock):
     person = make_contact(db)
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
     smtp_server.handler.next_answers = ["451 4.3.0 Mailbox busy, try later"]
     loop = _loop(app, smtp_server, clock)
 
-    _drain(loop)
-    delivery = _deliveries(db, campaign)[person.email]
+    run_until_idle(loop)
+    delivery = deliveries_by_address(db, campaign)[person.email]
     assert delivery.status == DeliveryStatus.QUEUED
     assert delivery.attempts == 1 and "451" in delivery.last_error
     assert smtp_server.handler.messages == []
 
     clock.advance(seconds=30)
-    assert _drain(loop) == 0  # not due yet: the first retry waits about a minute
+    assert run_until_idle(loop) == 0  # not due yet: the first retry waits about a minute
     clock.advance(minutes=2)
-    _drain(loop)
-    assert _recipients(smtp_server) == [person.email]
-    delivery = _deliveries(db, campaign)[person.email]
+    run_until_idle(loop)
+    assert addresses_received(smtp_server.handler) == [person.email]
+    delivery = deliveries_by_address(db, campaign)[person.email]
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
 
 
 def test_a_message_still_failing_at_the_deadline_fails(app, db, smtp_server, clock):
     person = make_contact(db)
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
     smtp_server.handler.answer = "452 4.2.2 Mailbox full"
     loop = _loop(app, smtp_server, clock, retry_deadline=timedelta(hours=1))
     for _ in range(12):
-        _drain(loop)
+        run_until_idle(loop)
         clock.advance(minutes=10)
-    delivery = _deliveries(db, campaign)[person.email]
+    delivery = deliveries_by_address(db, campaign)[person.email]
     assert delivery.status == DeliveryStatus.FAILED
     assert "still failing" in delivery.last_error and "452" in delivery.last_error
     db.expire_all()
@@ -197,29 +131,29 @@ def test_a_message_still_failing_at_the_deadline_fails(app, db, smtp_server, clo
 def test_a_refused_address_fails_and_is_suppressed(app, db, smtp_server, clock):
     good, gone = make_contact(db), make_contact(db, email="vertrokken@example.nl")
     smtp_server.handler.refused[gone.email] = "550 5.1.1 No such user here"
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
-    _drain(_loop(app, smtp_server, clock))
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
+    run_until_idle(_loop(app, smtp_server, clock))
 
-    assert _recipients(smtp_server) == [good.email]
-    delivery = _deliveries(db, campaign)[gone.email]
+    assert addresses_received(smtp_server.handler) == [good.email]
+    delivery = deliveries_by_address(db, campaign)[gone.email]
     assert delivery.status == DeliveryStatus.FAILED
     assert "550" in delivery.last_error and "No such user" in delivery.last_error
     assert is_suppressed(db, gone.email)
     # The next campaign leaves the address out from the start.
-    assert _start(db, _campaign(db), clock) == 1
+    assert start(db, make_campaign(db), clock) == 1
 
 
 def test_a_5xx_to_the_message_fails_it_without_retrying(app, db, smtp_server, clock):
     person = make_contact(db)
     smtp_server.handler.next_answers = ["554 5.7.1 Message refused as spam"]
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
     loop = _loop(app, smtp_server, clock)
-    _drain(loop)
+    run_until_idle(loop)
     clock.advance(hours=5)
-    _drain(loop)
-    delivery = _deliveries(db, campaign)[person.email]
+    run_until_idle(loop)
+    delivery = deliveries_by_address(db, campaign)[person.email]
     assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
     assert smtp_server.handler.messages == []
     # Content refused is no reason to stop mailing the address.
@@ -228,30 +162,30 @@ def test_a_5xx_to_the_message_fails_it_without_retrying(app, db, smtp_server, cl
 
 def test_pause_then_resume_sends_the_rest_and_nobody_twice(app, db, smtp_server, clock):
     people = [make_contact(db) for _ in range(7)]
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
     loop = _loop(app, smtp_server, clock)
     loop.run_once()  # one batch of three
     pause_sending(db, db.get(Campaign, campaign.id), actor=None)
     db.commit()
-    assert _drain(loop) == 0
+    assert run_until_idle(loop) == 0
     assert len(smtp_server.handler.messages) == 3
 
     resume_sending(db, db.get(Campaign, campaign.id), actor=None)
     db.commit()
-    _drain(loop)
-    assert sorted(_recipients(smtp_server)) == sorted(p.email for p in people)
+    run_until_idle(loop)
+    assert sorted(addresses_received(smtp_server.handler)) == sorted(p.email for p in people)
 
 
 def test_cancel_stops_what_was_not_sent(app, db, smtp_server, clock):
     [make_contact(db) for _ in range(5)]
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
     loop = _loop(app, smtp_server, clock)
     loop.run_once()
     assert cancel_sending(db, db.get(Campaign, campaign.id), actor=None) == 2
     db.commit()
-    assert _drain(loop) == 0
+    assert run_until_idle(loop) == 0
     progress = campaign_progress(db, campaign.id, now=clock())
     assert (progress.sent, progress.cancelled, progress.waiting) == (3, 2, 0)
     with pytest.raises(TransitionError):
@@ -260,15 +194,15 @@ def test_cancel_stops_what_was_not_sent(app, db, smtp_server, clock):
 
 def test_who_unsubscribes_during_the_send_is_skipped(app, db, smtp_server, clock):
     people = [make_contact(db) for _ in range(4)]
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
     loop = _loop(app, smtp_server, clock)
     loop.run_once()  # the first three
     people[3].consent = Consent.WITHDRAWN
     db.commit()
-    _drain(loop)
-    assert people[3].email not in _recipients(smtp_server)
-    assert _deliveries(db, campaign)[people[3].email].status == DeliveryStatus.SKIPPED
+    run_until_idle(loop)
+    assert people[3].email not in addresses_received(smtp_server.handler)
+    assert deliveries_by_address(db, campaign)[people[3].email].status == DeliveryStatus.SKIPPED
 
 
 def test_a_batch_taken_over_after_a_crash_skips_who_left_the_mailing_meanwhile(
@@ -277,8 +211,8 @@ def test_a_batch_taken_over_after_a_crash_skips_who_left_the_mailing_meanwhile(
     from service.audience.subscriptions import unsubscribe
 
     stays, leaves = make_contact(db), make_contact(db)
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
     # A worker claims the batch and dies before it records anything.
     claim_due_deliveries(db, now=clock(), limit=10, lease=timedelta(minutes=5), kinds=MESSAGE_KINDS)
     # Meanwhile one contact leaves the news with the recap's own link; they keep the
@@ -288,10 +222,10 @@ def test_a_batch_taken_over_after_a_crash_skips_who_left_the_mailing_meanwhile(
     assert db.get(Contact, leaves.id).consent == Consent.GIVEN
 
     clock.advance(minutes=6)  # the lease runs out; another worker takes the batch over
-    _drain(_loop(app, smtp_server, clock))
+    run_until_idle(_loop(app, smtp_server, clock))
 
-    assert _recipients(smtp_server) == [stays.email]
-    skipped = _deliveries(db, campaign)[leaves.email]
+    assert addresses_received(smtp_server.handler) == [stays.email]
+    skipped = deliveries_by_address(db, campaign)[leaves.email]
     assert (skipped.status, skipped.last_error) == (DeliveryStatus.SKIPPED, "unsubscribed")
     db.expire_all()
     assert db.get(Campaign, campaign.id).status == CampaignStatus.SENT
@@ -299,29 +233,23 @@ def test_a_batch_taken_over_after_a_crash_skips_who_left_the_mailing_meanwhile(
 
 def test_a_relay_that_is_down_makes_the_campaign_wait_then_go_on(app, db, smtp_server, clock):
     people = [make_contact(db) for _ in range(4)]
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
-    down = SendLoop(
-        app.extensions["db_sessionmaker"],
-        SmtpTransport("127.0.0.1", 1, timeout=2),  # nothing listens on port 1
-        settings_of(app),
-        settings=SendSettings(batch_size=3),
-        clock=clock,
-        kinds=MESSAGE_KINDS,
-    )
-    _drain(down)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
+    nobody = SmtpTransport("127.0.0.1", 1, timeout=2)  # nothing listens on port 1
+    down = send_loop(app, nobody, clock, batch_size=3)
+    run_until_idle(down)
     db.expire_all()
     waiting = db.get(Campaign, campaign.id)
     assert waiting.status == CampaignStatus.SENDING
     assert waiting.retry_at > clock() and "could not talk" in status_reason(waiting)
     # The messages kept their place: no attempt was counted against them.
-    assert {d.attempts for d in _deliveries(db, campaign).values()} == {0}
+    assert {d.attempts for d in deliveries_by_address(db, campaign).values()} == {0}
 
     loop = _loop(app, smtp_server, clock)
-    assert _drain(loop) == 0  # still waiting
+    assert run_until_idle(loop) == 0  # still waiting
     clock.advance(minutes=1)
-    _drain(loop)
-    assert sorted(_recipients(smtp_server)) == sorted(p.email for p in people)
+    run_until_idle(loop)
+    assert sorted(addresses_received(smtp_server.handler)) == sorted(p.email for p in people)
     db.expire_all()
     assert db.get(Campaign, campaign.id).failure_streak == 0
 
@@ -329,9 +257,9 @@ def test_a_relay_that_is_down_makes_the_campaign_wait_then_go_on(app, db, smtp_s
 def test_many_failures_in_a_row_pause_the_campaign_with_the_reason(app, db, smtp_server, clock):
     [make_contact(db) for _ in range(8)]
     smtp_server.handler.answer = "554 5.7.1 Refused by policy"
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
-    _drain(_loop(app, smtp_server, clock, pause_after_failures=4))
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
+    run_until_idle(_loop(app, smtp_server, clock, pause_after_failures=4))
     db.expire_all()
     paused = db.get(Campaign, campaign.id)
     assert paused.status == CampaignStatus.PAUSED
@@ -345,20 +273,20 @@ def test_many_failures_in_a_row_pause_the_campaign_with_the_reason(app, db, smtp
 
 def test_a_campaign_starts_once_and_only_from_draft(app, db, clock):
     make_contact(db)
-    campaign = _campaign(db)
-    assert _start(db, campaign, clock) == 1
+    campaign = make_campaign(db)
+    assert start(db, campaign, clock) == 1
     with pytest.raises(TransitionError):
-        _start(db, db.get(Campaign, campaign.id), clock)
-    assert len(_deliveries(db, campaign)) == 1
+        start(db, db.get(Campaign, campaign.id), clock)
+    assert len(deliveries_by_address(db, campaign)) == 1
 
 
 def test_audience_by_province_and_tag(app, db, clock):
     make_contact(db, province="utrecht")
     make_contact(db, province="zuid-holland", email="zh@example.nl")
     make_contact(db, province="groningen", email="tag@example.nl", tags=["bestuur"])
-    campaign = _campaign(db, provinces=["zuid-holland"], tags=["bestuur"])
-    _start(db, campaign, clock)
-    assert sorted(_deliveries(db, campaign)) == ["tag@example.nl", "zh@example.nl"]
+    campaign = make_campaign(db, audience={"provinces": ["zuid-holland"], "tags": ["bestuur"]})
+    start(db, campaign, clock)
+    assert sorted(deliveries_by_address(db, campaign)) == ["tag@example.nl", "zh@example.nl"]
 
 
 def test_an_invitation_carries_each_recipients_own_answer_links(app, db, smtp_server, clock):
@@ -372,17 +300,9 @@ def test_an_invitation_carries_each_recipients_own_answer_links(app, db, smtp_se
     starts = amsterdam(date(2026, 6, 2), time(10, 0))
     meeting = make_meeting(db, starts_at=starts, ends_at=starts + timedelta(hours=3))
     anna, bram = make_contact(db, name="Anna"), make_contact(db, name="Bram")
-    campaign = store.create_campaign(
-        db,
-        kind="invitation",
-        subject="Uitnodiging",
-        meeting_id=meeting.id,
-        blocks=[{"type": "text", "body": "Beste [[first_name]], kom je?"}],
-        actor=None,
-    )
-    db.commit()
-    _start(db, campaign, clock)
-    _drain(_loop(app, smtp_server, clock))
+    campaign = make_invitation(db, meeting)
+    start(db, campaign, clock)
+    run_until_idle(_loop(app, smtp_server, clock))
 
     signer = AnswerSigner(app.config["SECRET_KEY"])
     for contact in (anna, bram):
@@ -402,7 +322,7 @@ def test_a_claim_takes_its_batch_off_the_due_index_without_sorting_the_queue(app
     # With the whole queue sorted for every batch, a campaign's send costs the square of its
     # size; on PostgreSQL that also needs fresh statistics, which start_sending gathers.
     _subscribed_contacts(db, 1500)
-    _start(db, _campaign(db), clock)
+    start(db, make_campaign(db), clock)
     engine = db.get_bind()
     statements = []
 
@@ -483,23 +403,15 @@ def test_an_invitation_pauses_when_its_meeting_is_cancelled_while_it_sends(
     meeting = make_meeting(db, starts_at=starts, ends_at=starts + timedelta(hours=3))
     for _ in range(6):
         make_contact(db)
-    campaign = store.create_campaign(
-        db,
-        kind="invitation",
-        subject="Uitnodiging",
-        meeting_id=meeting.id,
-        blocks=[{"type": "text", "body": "Beste [[first_name]], kom je?"}],
-        actor=None,
-    )
-    db.commit()
-    _start(db, campaign, clock)
+    campaign = make_invitation(db, meeting)
+    start(db, campaign, clock)
     loop = _loop(app, smtp_server, clock)
     loop.run_once()  # the first batch of three goes
     meeting.status = MeetingStatus.CANCELLED
     db.commit()
-    _drain(loop)
+    run_until_idle(loop)
 
-    assert len(_recipients(smtp_server)) == 3
+    assert len(addresses_received(smtp_server.handler)) == 3
     db.expire_all()
     paused = db.get(Campaign, campaign.id)
     assert paused.status == CampaignStatus.PAUSED
@@ -507,7 +419,7 @@ def test_an_invitation_pauses_when_its_meeting_is_cancelled_while_it_sends(
     # Resumed by mistake, it pauses again before a single further message goes.
     resume_sending(db, paused, actor=None)
     db.commit()
-    _drain(_loop(app, smtp_server, clock))
-    assert len(_recipients(smtp_server)) == 3
+    run_until_idle(_loop(app, smtp_server, clock))
+    assert len(addresses_received(smtp_server.handler)) == 3
     db.expire_all()
     assert db.get(Campaign, campaign.id).status == CampaignStatus.PAUSED

@@ -14,17 +14,21 @@ import pytest
 
 from service.addresses import LOCAL_PART_NEEDS_SMTPUTF8
 from service.delivery.queue import campaign_progress
-from service.delivery.sendloop import SendLoop, SendSettings
+from service.delivery.sendloop import SendLoop
 from service.delivery.suppression import is_suppressed
 from service.mail.smtp import SmtpTransport
 from service.mail.transports import BatchResult, Transport
 from service.meetings.notices import ANSWER_NO, ANSWER_WAITING
-from service.message_kinds import MESSAGE_KINDS
 from service.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
-from service.settings import settings_of
-from tests.builders import make_contact, make_meeting
+from tests.builders import make_campaign, make_contact, make_meeting
 from tests.conftest import DROP
-from tests.test_sendloop import Clock, _campaign, _deliveries, _drain, _recipients, _start
+from tests.mail_helpers import (
+    addresses_received,
+    deliveries_by_address,
+    run_until_idle,
+    send_loop,
+    start,
+)
 
 JORAN = "jöran.dijkstra@example.nl"  # a non-ASCII local part: only SMTPUTF8 carries it
 BUCHER = "user@bücher.example"  # a non-ASCII domain: goes in its IDNA form
@@ -32,20 +36,9 @@ BUCHER_ON_THE_WIRE = "user@xn--bcher-kva.example"
 GOOD = [f"lid.{n}@example.nl" for n in range(4)]
 
 
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 def _loop(app, server, clock, *, connections: int = 2, batch_size: int = 50) -> SendLoop:
-    return SendLoop(
-        app.extensions["db_sessionmaker"],
-        SmtpTransport("127.0.0.1", server.port, timeout=5, connections=connections),
-        settings_of(app),
-        settings=SendSettings(batch_size=batch_size),
-        clock=clock,
-        kinds=MESSAGE_KINDS,
-    )
+    transport = SmtpTransport("127.0.0.1", server.port, timeout=5, connections=connections)
+    return send_loop(app, transport, clock, batch_size=batch_size)
 
 
 @pytest.mark.parametrize("smtputf8", [False, True], ids=["plain-server", "smtputf8-server"])
@@ -79,20 +72,20 @@ def test_each_bad_message_fails_alone_and_every_other_arrives_exactly_once(
             "kwijt@example.nl": DROP,  # the connection drops after the data, before the answer
         }
     )
-    campaign = _campaign(db)
-    assert _start(db, campaign, clock) == 11
+    campaign = make_campaign(db)
+    assert start(db, campaign, clock) == 11
     loop = _loop(app, server, clock)
 
-    _drain(loop)
+    run_until_idle(loop)
     # The two messages whose fate was unknown wait about a minute and go again.
     clock.advance(minutes=5)
-    _drain(loop)
+    run_until_idle(loop)
 
-    arrived = Counter(_recipients(server))
+    arrived = Counter(addresses_received(server.handler))
     expected = [*GOOD, BUCHER_ON_THE_WIRE, "raar@example.nl", "kwijt@example.nl"]
     expected += [JORAN] if smtputf8 else []
     assert arrived == Counter(expected), "every other message arrives, exactly once"
-    deliveries = _deliveries(db, campaign)
+    deliveries = deliveries_by_address(db, campaign)
     sent = {email for email, d in deliveries.items() if d.status == DeliveryStatus.SENT}
     assert sent == set(GOOD) | {BUCHER, "raar@example.nl", "kwijt@example.nl"} | (
         {JORAN} if smtputf8 else set()
@@ -124,8 +117,8 @@ def test_internationalised_addresses_arrive_in_their_wire_form(app, db, smtputf8
     handler.pipelining = True
     make_contact(db, email=JORAN, name="Jöran Dijkstra")
     make_contact(db, email=BUCHER, name="Uwe Bücher")
-    _start(db, _campaign(db), clock)
-    _drain(_loop(app, smtputf8_server, clock))
+    start(db, make_campaign(db), clock)
+    run_until_idle(_loop(app, smtputf8_server, clock))
 
     by_recipient = {
         rcpts[0]: (message, utf8)
@@ -145,9 +138,9 @@ def test_the_organiser_reads_why_an_address_could_not_go_in_their_language(
 ):
     make_contact(db, email=JORAN)
     make_contact(db)
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
-    _drain(_loop(app, smtp_server, clock))
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
+    run_until_idle(_loop(app, smtp_server, clock))
 
     page = organiser.get(f"/campaigns/{campaign.id}/sending").get_data(as_text=True)
     assert JORAN in page
@@ -178,15 +171,17 @@ def test_a_single_message_that_cannot_be_built_fails_alone_and_the_round_goes_on
 ):
     meeting = make_meeting(db)
     anna, bram = make_contact(db, name="Anna"), make_contact(db, name="Bram")
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
     # A waiting-list notice whose payload lost its place number: building it raises KeyError.
     broken = _single_message(db, clock, anna, meeting, ANSWER_WAITING, {})
     fine = _single_message(db, clock, bram, meeting, ANSWER_NO, {})
 
-    _drain(_loop(app, smtp_server, clock))
+    run_until_idle(_loop(app, smtp_server, clock))
 
-    assert sorted(_recipients(smtp_server)) == sorted([anna.email, bram.email, bram.email])
+    assert sorted(addresses_received(smtp_server.handler)) == sorted(
+        [anna.email, bram.email, bram.email]
+    )
     db.expire_all()
     failed = db.get(Delivery, broken.id)
     assert failed.status == DeliveryStatus.FAILED
@@ -223,43 +218,29 @@ def test_what_a_misbehaving_transport_answered_is_kept_and_the_rest_go_once(
     app, db, smtp_server, clock
 ):
     people = [make_contact(db) for _ in range(3)]
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
     smtp = SmtpTransport("127.0.0.1", smtp_server.port, timeout=5)
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        _AnswersOnlyTheFirst(smtp),
-        settings_of(app),
-        settings=SendSettings(batch_size=10),
-        clock=clock,
-        kinds=MESSAGE_KINDS,
-    )
+    loop = send_loop(app, _AnswersOnlyTheFirst(smtp), clock, batch_size=10)
 
     for _ in range(4):  # each round hands over what is due; the unanswered wait a few minutes
-        _drain(loop)
+        run_until_idle(loop)
         clock.advance(minutes=10)
 
     # The answered message is recorded as sent at once, so no round sends it again.
-    assert sorted(_recipients(smtp_server)) == sorted(p.email for p in people)
-    assert {d.status for d in _deliveries(db, campaign).values()} == {DeliveryStatus.SENT}
+    assert sorted(addresses_received(smtp_server.handler)) == sorted(p.email for p in people)
+    assert {d.status for d in deliveries_by_address(db, campaign).values()} == {DeliveryStatus.SENT}
 
 
 def test_a_transport_that_raises_costs_a_retry_not_the_round(app, db, clock):
     people = [make_contact(db) for _ in range(2)]
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        _Raises(),
-        settings_of(app),
-        settings=SendSettings(batch_size=10),
-        clock=clock,
-        kinds=MESSAGE_KINDS,
-    )
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
+    loop = send_loop(app, _Raises(), clock, batch_size=10)
 
     assert loop.run_once() == 2  # the round ends normally, with every outcome recorded
 
-    deliveries = _deliveries(db, campaign)
+    deliveries = deliveries_by_address(db, campaign)
     for person in people:
         delivery = deliveries[person.email]
         assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 1)

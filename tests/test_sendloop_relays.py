@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from service.campaigns.lifecycle import status_reason
 from service.delivery.queue import campaign_progress
-from service.delivery.sendloop import Pacer, SendLoop, SendSettings
+from service.delivery.sendloop import Pacer
 from service.delivery.suppression import is_suppressed
 from service.mail.relays import MailgunRelay, PostmarkRelay
-from service.message_kinds import MESSAGE_KINDS
 from service.models import Campaign, CampaignStatus, DeliveryStatus
-from service.settings import settings_of
-from tests.builders import make_contact
+from tests.builders import make_campaign, make_contact
+from tests.conftest import Clock
+from tests.mail_helpers import deliveries_by_address, run_until_idle, send_loop, start
 from tests.relay_servers import (
     MAILGUN_DOMAIN,
     MAILGUN_KEY,
@@ -20,51 +21,42 @@ from tests.relay_servers import (
     mailgun_server,
     postmark_server,
 )
-from tests.test_sendloop import Clock, _campaign, _deliveries, _drain, _start
 
-
-def _relay_loop(app, relay, clock, **settings) -> SendLoop:
-    return SendLoop(
-        app.extensions["db_sessionmaker"],
-        relay,
-        settings_of(app),
-        settings=SendSettings(**({"batch_size": 50} | settings)),
-        clock=clock,
-        kinds=MESSAGE_KINDS,
-    )
+# Batches of fifty: one relay call takes every message of a test.
+_relay_loop = partial(send_loop, batch_size=50)
 
 
 def test_postmark_gets_one_batch_call_and_its_refusals_are_recorded(app, db):
     clock = Clock()
     people = [make_contact(db) for _ in range(5)]
     inactive = make_contact(db, email="inactief@example.nl")
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
     with postmark_server() as server:
         server.refuse[inactive.email] = (
             406,
             "You tried to send to a recipient that has been marked as inactive.",
         )
         relay = PostmarkRelay(POSTMARK_TOKEN, base_url=server.base_url, timeout=(2.0, 5.0))
-        _drain(_relay_loop(app, relay, clock))
+        run_until_idle(_relay_loop(app, relay, clock))
     # All six messages went in one POST /email/batch.
     assert server.requests == 1
     received = sorted(entry["To"].rpartition("<")[2].rstrip(">") for entry in server.received)
     assert received == sorted(p.email for p in people)
-    delivery = _deliveries(db, campaign)[inactive.email]
+    delivery = deliveries_by_address(db, campaign)[inactive.email]
     assert delivery.status == DeliveryStatus.FAILED and "ErrorCode 406" in delivery.last_error
     assert is_suppressed(db, inactive.email)
-    sent = _deliveries(db, campaign)[people[0].email]
+    sent = deliveries_by_address(db, campaign)[people[0].email]
     assert sent.provider_id  # Postmark's MessageID, to match its webhooks later
 
 
 def test_postmark_receives_the_list_headers(app, db):
     clock = Clock()
     make_contact(db)
-    _start(db, _campaign(db), clock)
+    start(db, make_campaign(db), clock)
     with postmark_server() as server:
         relay = PostmarkRelay(POSTMARK_TOKEN, base_url=server.base_url, timeout=(2.0, 5.0))
-        _drain(_relay_loop(app, relay, clock))
+        run_until_idle(_relay_loop(app, relay, clock))
     [entry] = server.received
     headers = {h["Name"]: h["Value"] for h in entry["Headers"]}
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -76,8 +68,8 @@ def test_postmark_receives_the_list_headers(app, db):
 def test_mailgun_throttling_makes_the_campaign_wait_as_asked(app, db):
     clock = Clock()
     people = [make_contact(db) for _ in range(3)]
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
     with mailgun_server() as server:
         server.next_statuses = [429]
         server.retry_after = "120"
@@ -85,16 +77,16 @@ def test_mailgun_throttling_makes_the_campaign_wait_as_asked(app, db):
             MAILGUN_KEY, MAILGUN_DOMAIN, base_url=server.base_url, timeout=(2.0, 5.0)
         )
         loop = _relay_loop(app, relay, clock)
-        _drain(loop)
+        run_until_idle(loop)
         db.expire_all()
         waiting = db.get(Campaign, campaign.id)
         assert waiting.retry_at == clock() + timedelta(seconds=120)
         assert "429" in status_reason(waiting)
         assert server.received == []
         clock.advance(seconds=60)
-        assert _drain(loop) == 0
+        assert run_until_idle(loop) == 0
         clock.advance(seconds=61)
-        _drain(loop)
+        run_until_idle(loop)
     assert sorted(to[0] for to, _mime in server.received) == sorted(p.email for p in people)
     db.expire_all()
     assert db.get(Campaign, campaign.id).status == CampaignStatus.SENT
@@ -103,18 +95,18 @@ def test_mailgun_throttling_makes_the_campaign_wait_as_asked(app, db):
 def test_a_refused_api_key_pauses_the_campaign_without_failing_anyone(app, db):
     clock = Clock()
     [make_contact(db) for _ in range(3)]
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
     with mailgun_server() as server:
         relay = MailgunRelay("key-wrong", MAILGUN_DOMAIN, base_url=server.base_url)
-        _drain(_relay_loop(app, relay, clock))
+        run_until_idle(_relay_loop(app, relay, clock))
     db.expire_all()
     paused = db.get(Campaign, campaign.id)
     assert paused.status == CampaignStatus.PAUSED
     assert "401" in status_reason(paused) and "API key" in status_reason(paused)
     progress = campaign_progress(db, campaign.id, now=clock())
     assert (progress.failed, progress.waiting) == (0, 3)
-    assert {d.attempts for d in _deliveries(db, campaign).values()} == {0}
+    assert {d.attempts for d in deliveries_by_address(db, campaign).values()} == {0}
 
 
 def test_the_hourly_limit_holds_across_rounds(app, db, smtp_server):
@@ -122,22 +114,16 @@ def test_the_hourly_limit_holds_across_rounds(app, db, smtp_server):
 
     clock = Clock()
     people = [make_contact(db) for _ in range(8)]
-    campaign = _campaign(db)
-    _start(db, campaign, clock)
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        SmtpTransport("127.0.0.1", smtp_server.port),
-        settings_of(app),
-        settings=SendSettings(batch_size=3, per_hour=5),
-        clock=clock,
-        kinds=MESSAGE_KINDS,
-    )
-    _drain(loop)
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
+    transport = SmtpTransport("127.0.0.1", smtp_server.port)
+    loop = send_loop(app, transport, clock, batch_size=3, per_hour=5)
+    run_until_idle(loop)
     assert len(smtp_server.handler.messages) == 5
     clock.advance(minutes=59)
-    assert _drain(loop) == 0
+    assert run_until_idle(loop) == 0
     clock.advance(minutes=2)
-    _drain(loop)
+    run_until_idle(loop)
     assert len(smtp_server.handler.messages) == len(people)
 
 
@@ -165,7 +151,7 @@ def test_postmark_gets_campaigns_on_the_broadcast_stream_and_notices_on_the_tran
 
     clock = Clock()
     anna = make_contact(db, name="Anna de Vries")
-    _start(db, _campaign(db), clock)
+    start(db, make_campaign(db), clock)
     meeting = make_meeting(db)
     db.add(
         Delivery(
@@ -184,7 +170,7 @@ def test_postmark_gets_campaigns_on_the_broadcast_stream_and_notices_on_the_tran
     db.commit()
     with postmark_server() as server:
         relay = PostmarkRelay(POSTMARK_TOKEN, base_url=server.base_url, timeout=(2.0, 5.0))
-        _drain(_relay_loop(app, relay, clock))
+        run_until_idle(_relay_loop(app, relay, clock))
     streams = {
         "notice" if any(h["Name"] == "X-Opgavepost-Notice" for h in e["Headers"]) else "campaign": (
             e["MessageStream"]

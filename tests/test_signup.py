@@ -7,14 +7,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from service.audience import signup
 from service.audience.subscriptions import subscribed_mailings
 from service.audience.views import SIGNUP_LIMIT
-from service.delivery.sendloop import SendLoop, SendSettings
-from service.mail.smtp import SmtpTransport
-from service.message_kinds import MESSAGE_KINDS
 from service.models import (
     AuditEntry,
     Consent,
@@ -23,9 +20,9 @@ from service.models import (
     Mailing,
     SignupRequest,
 )
-from service.settings import settings_of
-from tests.builders import make_contact
+from tests.builders import count_rows, make_contact
 from tests.conftest import csrf_token_from
+from tests.mail_helpers import drain, message_to
 
 EN = {"Accept-Language": "en"}
 
@@ -49,31 +46,16 @@ def _post(client, **fields):
 
 
 def _send_all(app, smtp_server) -> None:
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        settings_of(app),
-        settings=SendSettings(batch_size=10),
-        kinds=MESSAGE_KINDS,
-    )
-    for _ in range(10):
-        if not loop.run_once():
-            break
-    loop.transport.close()
+    drain(app, smtp_server, batch_size=10)
 
 
 def _confirm_link(smtp_server, email: str) -> str:
-    [message] = [m for _f, rcpts, m in smtp_server.handler.messages if rcpts == [email]]
+    message = message_to(smtp_server, email)
     text = message.get_body(("plain",)).get_content()
     url = re.search(r"https?://\S+/aanmelden/bevestigen/\S+", text).group(0)
     html = message.get_body(("html",)).get_content()
     assert f'href="{url}"' in html
     return url.removeprefix("http://127.0.0.1:5000")
-
-
-def _count(db, model) -> int:
-    db.expire_all()
-    return db.scalar(select(func.count()).select_from(model))
 
 
 def test_double_opt_in_end_to_end(app, db, smtp_server, client):
@@ -82,7 +64,7 @@ def test_double_opt_in_end_to_end(app, db, smtp_server, client):
     page = client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
     assert "Check your mailbox" in page
     # Nothing is a contact before the confirmation.
-    assert _count(db, Contact) == 0
+    assert count_rows(db, Contact) == 0
     stored = db.scalars(select(SignupRequest)).one()
     assert stored.email == "sanne.deboer@example.nl" and len(stored.token_hash) == 64
 
@@ -97,7 +79,7 @@ def test_double_opt_in_end_to_end(app, db, smtp_server, client):
     html = opened.get_data(as_text=True)
     assert html.count(f'<form method="post" action="{link}">') == 1, html
     assert "Confirm my signup</button>" in html and "Invitations to meetings" in html
-    assert _count(db, Contact) == 0
+    assert count_rows(db, Contact) == 0
 
     done = browser.post(link, data={"csrf_token": csrf_token_from(html)}, headers=EN)
     assert done.status_code == 200
@@ -127,7 +109,7 @@ def test_confirming_needs_the_csrf_token(app, db, client):
     token = _token_of(db, request)
     response = client.post(f"/aanmelden/bevestigen/{token}")
     assert response.status_code == 400
-    assert _count(db, Contact) == 0
+    assert count_rows(db, Contact) == 0
 
 
 def _token_of(db, request: SignupRequest) -> str:
@@ -146,7 +128,7 @@ def test_a_second_signup_within_ten_minutes_sends_nothing_and_looks_the_same(app
     ]
     # The same page, apart from each browser's own CSRF token.
     assert _without_csrf(pages[0]) == _without_csrf(pages[1])
-    assert _count(db, Delivery) == 1 and _count(db, SignupRequest) == 1
+    assert count_rows(db, Delivery) == 1 and count_rows(db, SignupRequest) == 1
     _send_all(app, smtp_server)
     assert len(smtp_server.handler.messages) == 1
 
@@ -226,7 +208,7 @@ def test_the_form_says_what_is_missing(client, db, fields, message):
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert (message in html and 'aria-invalid="true"' in html) or message in html
-    assert _count(db, SignupRequest) == 0
+    assert count_rows(db, SignupRequest) == 0
 
 
 def test_the_form_needs_its_csrf_token_and_ignores_bots(client, db):
@@ -235,7 +217,7 @@ def test_the_form_needs_its_csrf_token_and_ignores_bots(client, db):
     # A filled honeypot gets the same answer, and nothing is stored or sent.
     response = _post(client, website="https://spam.example")
     assert response.status_code == 302
-    assert _count(db, SignupRequest) == 0 and _count(db, Delivery) == 0
+    assert count_rows(db, SignupRequest) == 0 and count_rows(db, Delivery) == 0
 
 
 def test_signups_are_rate_limited_per_address(client, db):
@@ -260,7 +242,7 @@ def test_an_unknown_or_altered_token_changes_nothing(app, db, client):
         f"/aanmelden/bevestigen/{altered}", data={"csrf_token": csrf_token_from(html)}
     )
     assert response.status_code == 404
-    assert _count(db, Contact) == 0
+    assert count_rows(db, Contact) == 0
 
 
 @pytest.mark.parametrize(
@@ -293,4 +275,4 @@ def test_a_control_character_is_refused_and_nothing_is_sent(client, db, characte
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert f"U+{ord(character):04X}" in html and "cannot be stored or sent" in html
-    assert _count(db, SignupRequest) == 0 and _count(db, Delivery) == 0
+    assert count_rows(db, SignupRequest) == 0 and count_rows(db, Delivery) == 0

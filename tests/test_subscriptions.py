@@ -10,12 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from service.audience.subscriptions import subscribed_mailings
-from service.campaigns import store
 from service.contacts import csvio
 from service.delivery.queue import count_recipients, start_sending
-from service.delivery.sendloop import SendLoop, SendSettings
-from service.mail.smtp import SmtpTransport
-from service.message_kinds import MESSAGE_KINDS
 from service.models import (
     AuditEntry,
     Campaign,
@@ -27,52 +23,24 @@ from service.models import (
     Mailing,
     User,
 )
-from service.settings import settings_of
 from tests.api_helpers import api_client
-from tests.builders import amsterdam, make_contact, make_meeting
+from tests.builders import amsterdam, make_campaign, make_contact, make_invitation, make_meeting
 from tests.conftest import csrf_token_from
+from tests.mail_helpers import addresses_received, drain, message_to, start
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 CLOCK = datetime(2026, 5, 12, 9, 0, tzinfo=UTC)
 
 
-def _campaign(db, kind: str, meeting_id: int | None = None) -> Campaign:
-    campaign = store.create_campaign(
-        db,
-        kind=kind,
-        subject=f"{kind} voor [[first_name]]",
-        preheader="Kort",
-        sender_name="Opgavebeweging",
-        meeting_id=meeting_id,
-        blocks=[{"type": "text", "body": "Beste [[first_name]], hallo."}],
-        audience=None,
-        actor=None,
-    )
-    db.commit()
-    return campaign
-
-
 def _send(app, db, smtp_server, campaign: Campaign) -> list[str]:
     """Start the campaign, let the send loop deliver it; the addresses that got it."""
-    start_sending(db, campaign, actor=None, now=CLOCK)
-    db.commit()
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        settings_of(app),
-        settings=SendSettings(batch_size=5),
-        clock=lambda: CLOCK,
-        kinds=MESSAGE_KINDS,
-    )
-    for _ in range(20):
-        if not loop.run_once():
-            break
-    loop.transport.close()
-    return sorted(r for _f, rcpts, _m in smtp_server.handler.messages for r in rcpts)
+    start(db, campaign, lambda: CLOCK)
+    drain(app, smtp_server, lambda: CLOCK, batch_size=5)
+    return sorted(addresses_received(smtp_server.handler))
 
 
 def _unsubscribe_link(smtp_server, email: str) -> str:
-    [message] = [m for _f, rcpts, m in smtp_server.handler.messages if rcpts == [email]]
+    message = message_to(smtp_server, email)
     https = message["List-Unsubscribe"].split(",")[0].strip(" <>")
     return https.removeprefix(re.match(r"https?://[^/]+", https).group(0))
 
@@ -91,12 +59,12 @@ def test_an_invitation_skips_a_contact_subscribed_only_to_news(app, db, smtp_ser
     invitations_only = make_contact(
         db, email="uitnodiging@example.nl", subscriptions=[Mailing.INVITATIONS]
     )
-    invitation = _campaign(db, "invitation", meeting.id)
+    invitation = make_invitation(db, meeting)
     assert count_recipients(db, {}, Mailing.INVITATIONS) == 2
 
     assert _send(app, db, smtp_server, invitation) == sorted([both.email, invitations_only.email])
     smtp_server.handler.messages.clear()
-    recap = _campaign(db, "recap")
+    recap = make_campaign(db, kind="recap")
     assert _send(app, db, smtp_server, recap) == sorted([both.email, news_only.email])
 
 
@@ -109,7 +77,7 @@ def test_consent_without_any_subscription_receives_no_campaign(db):
 
 def test_one_click_from_a_recap_removes_the_news_only(app, db, smtp_server):
     person = make_contact(db, email="lid@example.nl")
-    _send(app, db, smtp_server, _campaign(db, "recap"))
+    _send(app, db, smtp_server, make_campaign(db, kind="recap"))
     link = _unsubscribe_link(smtp_server, person.email)
 
     response = app.test_client().post(link, data=ONE_CLICK)
@@ -123,7 +91,7 @@ def test_one_click_from_a_recap_removes_the_news_only(app, db, smtp_server):
 
 def test_everything_withdraws_consent(app, db, smtp_server):
     person = make_contact(db, email="weg@example.nl")
-    _send(app, db, smtp_server, _campaign(db, "recap"))
+    _send(app, db, smtp_server, make_campaign(db, kind="recap"))
     link = _unsubscribe_link(smtp_server, person.email)
     client = app.test_client()
     page = client.get(link, headers={"Accept-Language": "en"}).get_data(as_text=True)
@@ -139,7 +107,7 @@ def test_everything_withdraws_consent(app, db, smtp_server):
 
 def test_leaving_the_last_mailing_withdraws_consent(app, db, smtp_server):
     person = make_contact(db, email="laatste@example.nl", subscriptions=[Mailing.NEWS])
-    _send(app, db, smtp_server, _campaign(db, "recap"))
+    _send(app, db, smtp_server, make_campaign(db, kind="recap"))
     app.test_client().post(_unsubscribe_link(smtp_server, person.email), data=ONE_CLICK)
     assert _fresh(db, person.id).consent == Consent.WITHDRAWN
 
@@ -147,10 +115,10 @@ def test_leaving_the_last_mailing_withdraws_consent(app, db, smtp_server):
 def test_leaving_a_mailing_during_its_send_skips_what_is_still_queued(app, db, smtp_server):
     person = make_contact(db, email="midden@example.nl")
     other = make_contact(db, email="blijft@example.nl")
-    first = _campaign(db, "recap")
+    first = make_campaign(db, kind="recap")
     _send(app, db, smtp_server, first)
     link = _unsubscribe_link(smtp_server, person.email)
-    second = _campaign(db, "announcement")
+    second = make_campaign(db, kind="announcement")
     start_sending(db, second, actor=None, now=CLOCK)  # queued, not yet sent
     db.commit()
     app.test_client().post(link, data=ONE_CLICK)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from dataclasses import replace
 from email import message_from_bytes, policy
 
@@ -21,6 +20,7 @@ from service.mail.transports import (
     TransportConfigError,
 )
 from service.settings import settings_of
+from tests.conftest import free_port
 from tests.mail_settings import settings_with
 
 
@@ -113,10 +113,7 @@ def test_smtp_4xx_is_temporary_and_5xx_permanent(smtp_server):
 
 
 def test_unreachable_smtp_server_is_a_temporary_failure():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    # Nobody listens on the port once the probe is closed.
+    port = free_port()  # nobody listens on it
     with pytest.raises(TemporaryFailure, match="could not talk"):
         SmtpTransport("127.0.0.1", port, timeout=2).send(_message())
 
@@ -167,13 +164,10 @@ def smtp_with_login():
         )
         return AuthResult(success=ok, handled=False)
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     controller = Controller(
         RecordingSmtpHandler(),
         hostname="127.0.0.1",
-        port=port,
+        port=free_port(),
         authenticator=authenticate,
         auth_require_tls=False,
         auth_required=True,

@@ -4,75 +4,27 @@ RFC 8058 one-click from mail clients, against mail really sent by the send loop.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from service.audience.subscriptions import subscribed_mailings
 from service.audience.unsubscribe import unsubscribe_token, unsubscribe_url
-from service.campaigns import store
-from service.delivery.queue import start_sending
-from service.delivery.sendloop import SendLoop, SendSettings
-from service.mail.smtp import SmtpTransport
-from service.message_kinds import MESSAGE_KINDS
 from service.models import AuditEntry, Campaign, Consent, Contact, Delivery, Mailing
-from service.settings import settings_of
-from tests.builders import make_contact
+from tests.builders import make_campaign, make_contact
+from tests.conftest import Clock
+from tests.mail_helpers import drain, message_to, start
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
-
-
-class Clock:
-    """A fixed clock for the send loop (copied from tests/test_sendloop.py)."""
-
-    def __init__(self):
-        self.now = datetime(2026, 5, 12, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def _campaign(db) -> Campaign:
-    campaign = store.create_campaign(
-        db,
-        kind="recap",
-        subject="Terugblik voor [[first_name]]",
-        preheader="Wat we deden",
-        sender_name="Opgavebeweging",
-        meeting_id=None,
-        blocks=[{"type": "text", "body": "Beste [[first_name]], dank voor je komst."}],
-        audience=None,
-        actor=None,
-    )
-    db.commit()
-    return campaign
 
 
 def _send(app, db, smtp_server) -> Campaign:
     """Start a campaign for everyone and let the send loop deliver it to the SMTP server."""
     clock = Clock()
-    campaign = _campaign(db)
-    start_sending(db, campaign, actor=None, now=clock())
-    db.commit()
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        settings_of(app),
-        settings=SendSettings(batch_size=3),
-        clock=clock,
-        kinds=MESSAGE_KINDS,
-    )
-    for _ in range(20):
-        if not loop.run_once():
-            break
-    loop.transport.close()
+    campaign = make_campaign(db)
+    start(db, campaign, clock)
+    drain(app, smtp_server, clock, batch_size=3)
     return campaign
-
-
-def _message_to(smtp_server, email: str):
-    [message] = [m for _f, rcpts, m in smtp_server.handler.messages if rcpts == [email]]
-    return message
 
 
 def _link(message) -> str:
@@ -110,7 +62,7 @@ def test_one_click_from_the_list_unsubscribe_header_unsubscribes_and_later_mail_
     app, db, smtp_server, sent
 ):
     campaign, leaving, staying = sent
-    message = _message_to(smtp_server, leaving.email)
+    message = message_to(smtp_server, leaving.email)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = _link(message)
 
@@ -139,7 +91,7 @@ def test_one_click_from_the_list_unsubscribe_header_unsubscribes_and_later_mail_
 
 def test_one_click_also_comes_as_multipart(app, db, smtp_server, sent):
     _sent_campaign, leaving, _staying = sent
-    link = _link(_message_to(smtp_server, leaving.email))
+    link = _link(message_to(smtp_server, leaving.email))
     response = app.test_client().post(
         _path(link), data=ONE_CLICK, content_type="multipart/form-data"
     )
@@ -149,7 +101,7 @@ def test_one_click_also_comes_as_multipart(app, db, smtp_server, sent):
 
 def test_opening_the_link_asks_and_changes_nothing(app, db, smtp_server, sent):
     _sent_campaign, leaving, _staying = sent
-    link = _link(_message_to(smtp_server, leaving.email))
+    link = _link(message_to(smtp_server, leaving.email))
     client = app.test_client()
     for _ in range(3):  # a mail scanner, a preview, the person
         response = client.get(_path(link), headers={"Accept-Language": "en"})
@@ -166,7 +118,7 @@ def test_opening_the_link_asks_and_changes_nothing(app, db, smtp_server, sent):
 
 def test_the_footer_link_is_the_same_as_the_header_link(smtp_server, sent):
     _sent_campaign, leaving, _staying = sent
-    message = _message_to(smtp_server, leaving.email)
+    message = message_to(smtp_server, leaving.email)
     link = _link(message)
     html = message.get_body(("html",)).get_content()
     footer_links = re.findall(r'href="([^"]*/afmelden/[^"]*)"', html)
@@ -175,7 +127,7 @@ def test_the_footer_link_is_the_same_as_the_header_link(smtp_server, sent):
 
 def test_the_form_on_the_page_unsubscribes(app, db, smtp_server, sent):
     campaign, leaving, _staying = sent
-    path = _path(_link(_message_to(smtp_server, leaving.email)))
+    path = _path(_link(message_to(smtp_server, leaving.email)))
     browser = app.test_client()
     page = browser.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
     action = re.search(r'<form method="post" action="([^"]+)">', page).group(1)
@@ -206,7 +158,7 @@ def test_the_page_speaks_the_contacts_language(app, db):
 
 def test_an_altered_token_is_refused_and_changes_nothing(app, db, smtp_server, sent):
     _sent_campaign, leaving, _staying = sent
-    altered = _changed_token(_path(_link(_message_to(smtp_server, leaving.email))))
+    altered = _changed_token(_path(_link(message_to(smtp_server, leaving.email))))
     client = app.test_client()
     assert client.get(altered).status_code == 400
     response = client.post(altered, data=ONE_CLICK, headers={"Accept-Language": "en"})
@@ -218,7 +170,7 @@ def test_an_altered_token_is_refused_and_changes_nothing(app, db, smtp_server, s
 
 def test_a_token_for_one_contact_cannot_unsubscribe_another(app, db, smtp_server, sent):
     _sent_campaign, leaving, staying = sent
-    link = _link(_message_to(smtp_server, leaving.email))
+    link = _link(message_to(smtp_server, leaving.email))
     assert app.test_client().post(_path(link), data=ONE_CLICK).status_code == 200
     assert _consent(db, staying.id)[0] == Consent.GIVEN
     # Another salt or key signs nothing we accept, even for the right ids.

@@ -10,31 +10,20 @@ import pytest
 
 from service.campaigns import store
 from service.campaigns.webversion import web_version_token, web_version_url
-from service.delivery.queue import start_sending
-from service.delivery.sendloop import SendLoop, SendSettings
 from service.delivery.testsend import build_test_message
-from service.demo.recap import seed_recap
-from service.mail.smtp import SmtpTransport
 from service.meetings.invitations import invite_contacts
-from service.message_kinds import MESSAGE_KINDS
 from service.models import Campaign, CampaignKind, CampaignStatus, Role, User
-from service.rendering.blocks import block_to_dict
 from service.settings import settings_of
 from tests.api_helpers import api_client
-from tests.builders import amsterdam, make_contact, make_meeting
+from tests.builders import amsterdam, demo_recap_blocks, make_contact, make_demo_recap, make_meeting
 from tests.email_helpers import squeeze, visible_text
+from tests.mail_helpers import drain, start
 
 
-def _campaign(db, *, status=CampaignStatus.DRAFT, sent_at=None, kind="recap", **fields):
-    values = {
-        "kind": kind,
-        "subject": "Terugblik: de Opgavebeweging op bezoek bij Provincie Zuid-Holland",
-        "preheader": "Wat als alles een opgave is?",
-        "sender_name": "Opgavebeweging",
-        "blocks": [block_to_dict(block) for block in seed_recap().blocks]
-        + [{"type": "text", "body": "Tot ziens, [[first_name]]!"}],
-    } | fields
-    campaign = store.create_campaign(db, **values)
+def _campaign_with_status(db, *, status=CampaignStatus.DRAFT, sent_at=None, **fields):
+    """The demo recap and a personal goodbye, stored with this status and time of sending."""
+    goodbye = {"type": "text", "body": "Tot ziens, [[first_name]]!"}
+    campaign = make_demo_recap(db, **({"blocks": [*demo_recap_blocks(), goodbye]} | fields))
     campaign.status = status
     campaign.sent_at = sent_at
     db.commit()
@@ -46,7 +35,7 @@ def _path(app, campaign_id: int) -> str:
 
 
 def test_signed_link_opens_the_web_version_without_personal_values(app, client, db):
-    campaign = _campaign(db)
+    campaign = _campaign_with_status(db)
     response = client.get(_path(app, campaign.id))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -67,8 +56,8 @@ def test_signed_link_opens_the_web_version_without_personal_values(app, client, 
 
 
 def test_a_token_for_another_campaign_or_an_altered_one_is_refused(app, client, db):
-    first = _campaign(db)
-    second = _campaign(db)
+    first = _campaign_with_status(db)
+    second = _campaign_with_status(db)
     other = web_version_token(first.id, app.config["SECRET_KEY"])
     for path in (
         f"/web/{second.id}?token={other}",
@@ -84,20 +73,20 @@ def test_a_token_for_another_campaign_or_an_altered_one_is_refused(app, client, 
 
 
 def test_archive_lists_sent_recaps_newest_first_and_opens_them_without_token(client, db):
-    older = _campaign(
+    older = _campaign_with_status(
         db,
         subject="Terugblik maart",
         status=CampaignStatus.SENT,
         sent_at=datetime(2025, 3, 10, 9, 0, tzinfo=UTC),
     )
-    newer = _campaign(
+    newer = _campaign_with_status(
         db,
         subject="Terugblik juni",
         status=CampaignStatus.SENT,
         sent_at=datetime(2025, 6, 10, 9, 0, tzinfo=UTC),
     )
-    draft = _campaign(db, subject="Terugblik concept")
-    invitation = _campaign(
+    draft = _campaign_with_status(db, subject="Terugblik concept")
+    invitation = _campaign_with_status(
         db,
         kind="invitation",
         subject="Uitnodiging september",
@@ -119,7 +108,7 @@ def test_archive_lists_sent_recaps_newest_first_and_opens_them_without_token(cli
 
 
 def test_web_version_of_a_deleted_campaign_is_404(app, client, db):
-    campaign = _campaign(db)
+    campaign = _campaign_with_status(db)
     path = _path(app, campaign.id)
     store.delete_campaign(db, campaign, actor=None)
     db.commit()
@@ -196,19 +185,8 @@ def test_web_version_of_every_kind_opens_from_the_sent_email_and_the_test_email(
         invite_contacts(db, meeting, [contact.id])
         db.commit()
     campaign = _every_placeholder_campaign(db, kind, meeting.id, contact.email)
-    start_sending(db, campaign, actor=None)
-    db.commit()
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        settings_of(app),
-        settings=SendSettings(batch_size=10),
-        kinds=MESSAGE_KINDS,
-    )
-    for _ in range(5):
-        if not loop.run_once():
-            break
-    loop.transport.close()
+    start(db, campaign)
+    drain(app, smtp_server, batch_size=10)
     [(_from, _to, message)] = smtp_server.handler.messages
 
     _assert_web_page_for_nobody(client.get(_web_link(message)), language, kind)
@@ -230,7 +208,7 @@ def test_web_version_of_every_kind_opens_from_the_sent_email_and_the_test_email(
 
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_archived_recap_opens_in_the_chosen_language(client, db, language):
-    recap = _campaign(
+    recap = _campaign_with_status(
         db,
         status=CampaignStatus.SENT,
         sent_at=datetime(2025, 3, 10, 9, 0, tzinfo=UTC),
@@ -243,14 +221,14 @@ def test_archived_recap_opens_in_the_chosen_language(client, db, language):
 
 def test_a_campaign_stored_before_a_rule_tightened_is_marked_not_a_500(app, db, organiser):
     # A header date of 1850 was taken before dates outside 1900-2200 were refused.
-    campaign = _campaign(
+    campaign = _campaign_with_status(
         db,
         status=CampaignStatus.SENT,
         sent_at=datetime(2025, 3, 10, 9, 0, tzinfo=UTC),
         blocks=[{"type": "header", "title": "Terugblik", "date": "2025-03-04"}],
     )
     campaign.blocks = [{"type": "header", "title": "Terugblik", "date": "1850-03-04"}]
-    draft = _campaign(db, subject="Concept", blocks=[])
+    draft = _campaign_with_status(db, subject="Concept", blocks=[])
     draft.blocks = list(campaign.blocks)
     db.commit()
 

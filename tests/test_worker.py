@@ -6,8 +6,6 @@ Also the send loop that `opgavepost serve` runs in its own process (start_backgr
 from __future__ import annotations
 
 import signal
-import socket
-import subprocess
 import threading
 from collections import Counter, defaultdict
 from email import message_from_bytes, policy
@@ -16,17 +14,19 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from service.audience.subscriptions import subscribe_all
-from service.campaigns import store
-from service.delivery.queue import start_sending
 from service.demo.embedded import start_background_jobs
 from service.models import Campaign, CampaignStatus, Consent, Contact, Delivery, DeliveryStatus
+from tests.builders import make_campaign
+from tests.conftest import smtp_server_with
+from tests.mail_helpers import addresses_received, start
 from tests.worker_helpers import (
     OPGAVEPOST,
     ROOT,
     SlowSmtpHandler,
     WorkerProcess,
     plain_environment,
-    smtp_server_with,
+    run_command,
+    serve_process,
     smtp_settings,
     wait_for,
     worker_environment,
@@ -47,26 +47,9 @@ def _people(db, count: int) -> list[str]:
     return [f"lid{n:03d}@example.nl" for n in range(count)]
 
 
-def _campaign(db) -> Campaign:
-    campaign = store.create_campaign(
-        db,
-        kind="recap",
-        subject="Terugblik voor [[first_name]]",
-        preheader="",
-        sender_name="Opgavebeweging",
-        meeting_id=None,
-        blocks=[{"type": "text", "body": "Beste [[first_name]], dank voor je komst."}],
-        audience=None,
-        actor=None,
-    )
-    db.commit()
-    return campaign
-
-
 def _started_campaign(db) -> Campaign:
-    campaign = _campaign(db)
-    start_sending(db, campaign, actor=None)
-    db.commit()
+    campaign = make_campaign(db, preheader="")
+    start(db, campaign)
     return campaign
 
 
@@ -89,10 +72,6 @@ def _all_sent(app, campaign_id: int, count: int):
     return lambda: _statuses(app, campaign_id)[DeliveryStatus.SENT] == count
 
 
-def _received(handler) -> list[str]:
-    return [rcpt for _from, rcpts, _message in handler.messages for rcpt in rcpts]
-
-
 def _logs(workers: list[WorkerProcess]) -> str:
     return "\n".join(worker.text() for worker in workers)
 
@@ -109,19 +88,12 @@ def test_worker_once_sends_every_recipient_once_and_exits(app, db, smtp_server, 
     campaign = _started_campaign(db)
     env = worker_environment(app, **smtp_settings(smtp_server.port))
 
-    result = subprocess.run(
-        [str(OPGAVEPOST), "worker", "--once"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_command([str(OPGAVEPOST), "worker", "--once"], env)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Handled 12 deliveries."
     assert "send worker started: transport smtp, batch size 5, lease 2 s, once" in result.stderr
-    assert sorted(_received(smtp_server.handler)) == people
+    assert sorted(addresses_received(smtp_server.handler)) == people
     assert _statuses(app, campaign.id) == Counter({DeliveryStatus.SENT: 12})
     assert _campaign_status(app, campaign.id) == CampaignStatus.SENT
 
@@ -153,7 +125,7 @@ def test_a_killed_worker_loses_nothing_and_repeats_at_most_its_batch(app, db, tm
             if second is not None:
                 second.kill()
 
-    received = Counter(_received(handler))
+    received = Counter(addresses_received(handler))
     assert sorted(received) == people, "somebody got no message"
     repeats = sum(received.values()) - len(people)
     assert repeats <= batch, f"{repeats} repeats, more than the batch in flight"
@@ -187,7 +159,7 @@ def test_two_workers_share_a_campaign_and_send_each_message_once(app, db, tmp_pa
                 worker.kill()
 
     assert codes == [0, 0], _logs(workers)
-    received = Counter(_received(handler))
+    received = Counter(addresses_received(handler))
     assert sorted(received) == people
     assert [a for a, count in received.items() if count > 1] == []
     shares = [worker.handled() for worker in workers]
@@ -227,25 +199,16 @@ def test_sigterm_finishes_the_batch_in_flight_then_exits_cleanly(app, db, tmp_pa
         assert _statuses(app, campaign.id)[DeliveryStatus.SENT] == sent
         assert sent % batch == 0 and 0 < sent < 30, sent
         # Nothing stays claimed: the next worker sends the rest at once, without the lease.
-        once = subprocess.run(
-            [str(OPGAVEPOST), "worker", "--once"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        once = run_command([str(OPGAVEPOST), "worker", "--once"], env)
     assert once.returncode == 0, once.stderr
     assert once.stdout.strip() == f"Handled {30 - sent} deliveries."
-    assert sorted(_received(handler)) == people
+    assert sorted(addresses_received(handler)) == people
     assert _campaign_status(app, campaign.id) == CampaignStatus.SENT
 
 
 def test_worker_with_incomplete_smtp_settings_stops_with_one_line(tmp_path):
     env = plain_environment(tmp_path, MAIL_TRANSPORT="smtp")
-    result = subprocess.run(
-        [str(OPGAVEPOST), "worker"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    result = run_command([str(OPGAVEPOST), "worker"], env)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
@@ -279,14 +242,7 @@ def test_opgavepost_serve_delivers_a_started_campaign_without_a_worker(app, db, 
     people = _people(db, 5)
     campaign = _started_campaign(db)
     outbox = Path(app.instance_path) / "outbox"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    serve = WorkerProcess(
-        worker_environment(app),
-        tmp_path / "serve.log",
-        command=f"{OPGAVEPOST} serve --port {port}",
-    )
+    serve = serve_process(app, tmp_path / "serve.log")
     try:
         wait_for(
             lambda: len(list(outbox.glob("*.eml"))) == 5, 60, serve.text, process=serve.process

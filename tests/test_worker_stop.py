@@ -3,26 +3,16 @@
 import threading
 import time
 
-from service.delivery.queue import start_sending
-from service.delivery.sendloop import SendLoop, SendSettings
-from service.mail.smtp import SmtpTransport
-from service.message_kinds import MESSAGE_KINDS
-from service.settings import settings_of
-from tests.test_worker import _campaign, _people
+from tests.builders import make_campaign
+from tests.mail_helpers import smtp_loop, start
+from tests.test_worker import _people
 
 
 def test_stop_is_honoured_between_chunks_of_a_paced_round(app, db, smtp_server):
     _people(db, 20)
-    campaign = _campaign(db)
-    start_sending(db, campaign, actor=None)
-    db.commit()
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        SmtpTransport("127.0.0.1", smtp_server.port, timeout=5),
-        settings_of(app),
-        settings=SendSettings(batch_size=20, per_second=2),  # chunks of 2, one a second
-        kinds=MESSAGE_KINDS,
-    )
+    campaign = make_campaign(db, preheader="")
+    start(db, campaign)
+    loop = smtp_loop(app, smtp_server, batch_size=20, per_second=2)  # chunks of 2, one a second
     stop = threading.Event()
     runner = threading.Thread(target=loop.run, args=(stop,))
     runner.start()

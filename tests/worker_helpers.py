@@ -6,18 +6,14 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
-
 from config.settings import PARSERS
-from tests.conftest import RecordingSmtpHandler
+from tests.conftest import RecordingSmtpHandler, free_port
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
@@ -41,28 +37,26 @@ class SlowSmtpHandler(RecordingSmtpHandler):
         return await super().handle_DATA(server, session, envelope)
 
 
-@contextmanager
-def smtp_server_with(handler: RecordingSmtpHandler) -> Iterator[Controller]:
-    """A real SMTP server on a free port of 127.0.0.1 with the given handler."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield controller
-    finally:
-        controller.stop()
+def command_environment(**values: str) -> dict[str, str]:
+    """This process's environment without any setting (none leak in from the shell that runs
+    the suite), running this checkout's code wherever the package is installed from; plus
+    `values`."""
+    env = {k: v for k, v in os.environ.items() if k not in PARSERS}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(values)
+    return env
 
 
 def plain_environment(tmp_path: Path, **values: str) -> dict[str, str]:
     """Only the settings given (none leak in from the shell), this checkout's code, our bin."""
-    env = {k: v for k, v in os.environ.items() if k not in PARSERS}
-    env["PYTHONPATH"] = str(ROOT)
-    env["PATH"] = f"{BIN}{os.pathsep}{os.environ['PATH']}"
-    env["INSTANCE_PATH"] = str(tmp_path / "instance")
-    env.update(values)
-    return env
+    path = f"{BIN}{os.pathsep}{os.environ['PATH']}"
+    instance = str(tmp_path / "instance")
+    return command_environment(**({"PATH": path, "INSTANCE_PATH": instance} | values))
+
+
+def run_command(argv: list[str], env: dict[str, str], cwd: Path = ROOT):
+    """Run a command to its end (60 s at most), its output captured as text."""
+    return subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
 def worker_environment(app, **values: str) -> dict[str, str]:
@@ -87,6 +81,13 @@ def smtp_settings(port: int, **values: str) -> dict[str, str]:
         "MAIL_BATCH_SIZE": "5",
         "MAIL_LEASE_SECONDS": "2",
     } | values
+
+
+def serve_process(app, log: Path) -> WorkerProcess:
+    """`opgavepost serve` on a free port with the `app` fixture's settings; its log in `log`."""
+    return WorkerProcess(
+        worker_environment(app), log, command=f"{OPGAVEPOST} serve --port {free_port()}"
+    )
 
 
 class WorkerProcess:

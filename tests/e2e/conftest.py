@@ -182,6 +182,19 @@ def log_in(page: Page, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD)
     check_accessibility(page)
 
 
+def tab_to_button(page: Page, name: str, presses: int) -> None:
+    """Press Tab until the button called `name` has the focus, as a keyboard user would."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "document.activeElement.tagName === 'BUTTON'"
+            " && document.activeElement.textContent.trim()"
+        )
+        if focused == name:
+            return
+    pytest.fail(f"no button {name!r} reached with {presses} presses of Tab")
+
+
 def visit(page: Page, path: str) -> None:
     """Open a page (path relative to the live server) and check it with axe."""
     response = page.goto(path)

@@ -8,23 +8,10 @@ from playwright.sync_api import Page, expect
 
 from service.models import Answer, MeetingStatus
 from tests.builders import make_contact
-from tests.e2e.conftest import check_accessibility, translated, visit
+from tests.e2e.conftest import check_accessibility, tab_to_button, translated, visit
 from tests.test_answers import answer_links, future_meeting, invitation_of, send_invitation
 
 pytestmark = pytest.mark.browser
-
-
-def _tab_to(page: Page, name: str, presses: int = 20) -> None:
-    """Press Tab until the button called `name` has the focus, as a keyboard user would."""
-    for _ in range(presses):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(
-            "document.activeElement.tagName === 'BUTTON'"
-            " && document.activeElement.textContent.trim()"
-        )
-        if focused == name:
-            return
-    pytest.fail(f"no button {name!r} reached with {presses} presses of Tab")
 
 
 def test_yes_from_the_received_invitation_confirmed_by_keyboard(page: Page, app, db, smtp_server):
@@ -42,7 +29,7 @@ def test_yes_from_the_received_invitation_confirmed_by_keyboard(page: Page, app,
     page.get_by_label(translated(app, "Remark (for example dietary needs or accessibility)")).fill(
         "Vegetarisch"
     )
-    _tab_to(page, translated(app, "Confirm"))
+    tab_to_button(page, translated(app, "Confirm"), presses=20)
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text(translated(app, "You are registered"))
     check_accessibility(page)
@@ -56,7 +43,7 @@ def test_yes_from_the_received_invitation_confirmed_by_keyboard(page: Page, app,
     no.focus()
     page.keyboard.press("Space")
     expect(no).to_be_checked()
-    _tab_to(page, translated(app, "Confirm"))
+    tab_to_button(page, translated(app, "Confirm"), presses=20)
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text(translated(app, "You have declined"))
     check_accessibility(page)

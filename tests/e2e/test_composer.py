@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, time
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -13,8 +12,8 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from service.campaigns import store
-from service.models import Campaign, MeetingStatus
-from tests.builders import amsterdam, make_meeting
+from service.models import Campaign
+from tests.builders import PZH_MEETING, make_meeting
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token_from
 from tests.e2e.conftest import check_accessibility, translated, visit
 
@@ -22,16 +21,7 @@ pytestmark = pytest.mark.browser
 
 
 def _meetings(db) -> int:
-    held = make_meeting(
-        db,
-        title="De Opgavebeweging bij Provincie Zuid-Holland",
-        host_organisation="Provincie Zuid-Holland",
-        city="Den Haag",
-        venue="Provinciehuis",
-        starts_at=amsterdam(date(2025, 3, 4), time(9, 30)),
-        ends_at=amsterdam(date(2025, 3, 4), time(12, 30)),
-        status=MeetingStatus.HELD,
-    )
+    held = make_meeting(db, **PZH_MEETING)
     make_meeting(db)  # Gemeente Zwolle, 3 June 2025: the upcoming-meetings table lists it
     return held.id
 

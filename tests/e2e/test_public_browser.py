@@ -7,25 +7,17 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Page, expect
 
-from service.campaigns import store
 from service.delivery.testsend import send_test_email
-from service.demo.recap import seed_recap
 from service.models import CampaignStatus, User
-from service.rendering.blocks import block_to_dict
 from service.settings import settings_of
+from tests.builders import make_demo_recap
 from tests.e2e.conftest import PHONE, check_accessibility, visit
 
 pytestmark = pytest.mark.browser
 
 
 def _recap(db, subject: str, sent_at: datetime):
-    campaign = store.create_campaign(
-        db,
-        kind="recap",
-        subject=subject,
-        preheader="Wat als alles een opgave is?",
-        blocks=[block_to_dict(block) for block in seed_recap().blocks],
-    )
+    campaign = make_demo_recap(db, subject=subject, sender_name="")
     campaign.status = CampaignStatus.SENT
     campaign.sent_at = sent_at
     db.commit()

@@ -5,12 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.transports import OutboxTransport
-from service.message_kinds import MESSAGE_KINDS
-from service.settings import settings_of
 from tests.builders import make_announcement, make_contact
 from tests.e2e.conftest import check_accessibility, translated, visit
+from tests.mail_helpers import run_until_idle, send_loop
 
 pytestmark = pytest.mark.browser
 
@@ -23,17 +21,7 @@ def _campaign(db) -> int:
 
 def _drain(app, folder) -> None:
     """The send loop, in this process, on the live server's database."""
-    loop = SendLoop(
-        app.extensions["db_sessionmaker"],
-        OutboxTransport(folder),
-        settings_of(app),
-        settings=SendSettings(batch_size=2),
-        kinds=MESSAGE_KINDS,
-    )
-    for _ in range(20):
-        if not loop.run_once():
-            break
-    loop.transport.close()
+    run_until_idle(send_loop(app, OutboxTransport(folder), batch_size=2))
 
 
 def _tab_to(page: Page, before: str, target: str) -> None:

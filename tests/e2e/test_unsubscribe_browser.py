@@ -9,29 +9,17 @@ from playwright.sync_api import Page, expect
 from service.audience.subscriptions import subscribed_mailings
 from service.models import Consent, Contact, Mailing
 from tests.builders import make_contact
-from tests.e2e.conftest import check_accessibility, translated, visit
-from tests.test_unsubscribe import _link, _message_to, _path, _send
+from tests.e2e.conftest import check_accessibility, tab_to_button, translated, visit
+from tests.mail_helpers import message_to
+from tests.test_unsubscribe import _link, _path, _send
 
 pytestmark = pytest.mark.browser
-
-
-def _tab_to(page: Page, name: str, presses: int = 15) -> None:
-    """Press Tab until the button called `name` has the focus, as a keyboard user would."""
-    for _ in range(presses):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(
-            "document.activeElement.tagName === 'BUTTON'"
-            " && document.activeElement.textContent.trim()"
-        )
-        if focused == name:
-            return
-    pytest.fail(f"no button {name!r} reached with {presses} presses of Tab")
 
 
 def test_unsubscribe_from_a_sent_email_by_keyboard(page: Page, app, db, smtp_server):
     contact = make_contact(db, name="Maaike Heijnen", email="maaike@example.nl")
     _send(app, db, smtp_server)
-    path = _path(_link(_message_to(smtp_server, contact.email)))
+    path = _path(_link(message_to(smtp_server, contact.email)))
 
     visit(page, path)
     expect(page.locator("h1")).to_contain_text(app.config["NETWORK_NAME"])
@@ -40,7 +28,7 @@ def test_unsubscribe_from_a_sent_email_by_keyboard(page: Page, app, db, smtp_ser
     assert db.get(Contact, contact.id).consent == Consent.GIVEN  # opening changed nothing
 
     button = translated(app, "Unsubscribe")
-    _tab_to(page, button)
+    tab_to_button(page, button, presses=15)
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text(translated(app, "You are unsubscribed"))
     check_accessibility(page)
@@ -48,7 +36,7 @@ def test_unsubscribe_from_a_sent_email_by_keyboard(page: Page, app, db, smtp_ser
     # A recap's link leaves the news only; the page offers to leave everything (issue 6).
     assert subscribed_mailings(db, contact.id) == [Mailing.INVITATIONS]
     assert db.get(Contact, contact.id).consent == Consent.GIVEN
-    _tab_to(page, translated(app, "Also unsubscribe from everything"))
+    tab_to_button(page, translated(app, "Also unsubscribe from everything"), presses=15)
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text(translated(app, "You are unsubscribed"))
     check_accessibility(page)
@@ -59,7 +47,7 @@ def test_unsubscribe_from_a_sent_email_by_keyboard(page: Page, app, db, smtp_ser
 def test_an_altered_link_shows_a_refusal_that_passes_axe(page: Page, app, db, smtp_server):
     contact = make_contact(db)
     _send(app, db, smtp_server)
-    path = _path(_link(_message_to(smtp_server, contact.email)))
+    path = _path(_link(message_to(smtp_server, contact.email)))
     altered = path[:-1] + ("A" if path[-1] != "A" else "B")
 
     response = page.goto(altered)
