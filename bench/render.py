@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from config.settings import read_settings
+from config.settings import DEFAULT_LANGUAGE, LANGUAGES, read_settings
 from service.delivery.queue import Claimed
 from service.delivery.sendloop import MessageFactory
 from service.demo.recap import seed_recap, seed_upcoming_meetings
@@ -52,7 +52,7 @@ def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=20_000)
-    parser.add_argument("--language", choices=["nl", "en"], default="nl")
+    parser.add_argument("--language", choices=LANGUAGES, default=DEFAULT_LANGUAGE)
     parser.add_argument("--mime", type=int, default=2_000, help="messages for the MIME figure")
     parser.add_argument(
         "--smoke", action="store_true", help="tiny sizes: only shows that the script still runs"

@@ -436,12 +436,19 @@ def _send(url: str, port: int, connections: int, batch_size: int) -> dict:
     from service.database import make_engine
     from service.delivery.sendloop import SendLoop, SendSettings
     from service.mail.smtp import SmtpTransport
+    from service.message_kinds import MESSAGE_KINDS
     from service.models import Delivery, DeliveryStatus
 
     engine = make_engine(url)
     sessions = sessionmaker(engine)
     transport = SmtpTransport("127.0.0.1", port, timeout=30, connections=connections)
-    loop = SendLoop(sessions, transport, _settings(), settings=SendSettings(batch_size=batch_size))
+    loop = SendLoop(
+        sessions,
+        transport,
+        _settings(),
+        settings=SendSettings(batch_size=batch_size),
+        kinds=MESSAGE_KINDS,
+    )
     before = _rss_mb()
     started = time.perf_counter()
     while loop.run_once():

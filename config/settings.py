@@ -21,6 +21,12 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+# The languages of the pages and emails, the first the default: every list of languages in the
+# code is this one (Settings.LANGUAGES, or this constant where no Settings is at hand). Each but
+# English, the language of the msgids, has a catalog in service/translations.
+LANGUAGES: tuple[str, ...] = ("nl", "en")
+DEFAULT_LANGUAGE = LANGUAGES[0]
+
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable and how to mend it."""
@@ -55,8 +61,8 @@ class Settings:
     RATELIMIT_STORAGE_URI: str = "memory://"
     SESSION_HOURS: int = 12
     CONTACTS_PER_PAGE: int = 50
-    # The languages of the pages and emails; the first is the default.
-    LANGUAGES: tuple[str, ...] = ("nl", "en")
+    # The languages of the pages and emails; the first is the default (see the constant above).
+    LANGUAGES: tuple[str, ...] = LANGUAGES
     # Mail: the outbox (files in instance/outbox, readable at /outbox/) until an SMTP server is set.
     MAIL_TRANSPORT: str = "outbox"
     MAIL_SERVER: str | None = None
@@ -93,20 +99,10 @@ class Settings:
     POSTMARK_WEBHOOK_USERNAME: str | None = None
     POSTMARK_WEBHOOK_PASSWORD: str | None = None
 
-    def __getitem__(self, name: str) -> Any:
-        """The setting of that name, for code still written against a mapping of settings.
-
-        service/mail reads its settings this way until it reads the attributes; new code reads
-        the attributes (`settings.TIMEZONE`).
-        """
-        if name not in SETTING_NAMES:
-            raise KeyError(name)
-        return getattr(self, name)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        """The setting of that name, or `default` when it is unset (None) or unknown."""
-        value = getattr(self, name) if name in SETTING_NAMES else None
-        return default if value is None else value
+    @property
+    def default_language(self) -> str:
+        """The language of whoever chose none: the first of LANGUAGES."""
+        return self.LANGUAGES[0]
 
 
 SETTING_NAMES = frozenset(field.name for field in fields(Settings))
@@ -381,7 +377,7 @@ def flask_config(settings: Settings, overrides: Mapping[str, Any] | None = None)
     values |= {k: v for k, v in asdict(settings).items() if v is not None}
     values |= {k: v for k, v in (overrides or {}).items() if k not in SETTING_NAMES}
     values["MAX_CONTENT_LENGTH"] = settings.MAX_UPLOAD_MB * 1024 * 1024
-    values.setdefault("BABEL_DEFAULT_LOCALE", settings.LANGUAGES[0])
+    values.setdefault("BABEL_DEFAULT_LOCALE", settings.default_language)
     values["BABEL_DEFAULT_TIMEZONE"] = settings.TIMEZONE
     return values
 

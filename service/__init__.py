@@ -11,7 +11,7 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from config.settings import flask_config, instance_path, read_settings
-from service import database
+from service import database, translation
 from service import settings as app_settings
 from service.extensions import babel, csrf, limiter, login_manager
 from service.ids import IdConverter
@@ -34,8 +34,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     database.init_app(app)
     csrf.init_app(app)
+    # The pages read the same catalogs as the emails (service/translation.py).
     babel.init_app(
         app,
+        default_domain=translation.DOMAIN,
+        default_translation_directories=str(translation.CATALOG_DIR),
         locale_selector=_select_locale,
         timezone_selector=lambda: app_settings.settings_of(app).TIMEZONE,
     )
@@ -47,6 +50,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
+
+    from service.delivery.kinds import EXTENSION as MESSAGE_KINDS_EXTENSION
+    from service.message_kinds import MESSAGE_KINDS
+
+    # The send loops this app starts (worker command, demo) build messages by these kinds.
+    app.extensions[MESSAGE_KINDS_EXTENSION] = MESSAGE_KINDS
 
     from service.cli import register_commands
 
@@ -64,10 +73,10 @@ def _select_locale() -> str:
     if request.path.startswith("/api/"):
         # A call without a valid token has no organiser to ask; its Accept-Language decides.
         languages = app_settings.current_settings().LANGUAGES
-        return preferred_language(request.accept_languages, languages) or "nl"
+        return preferred_language(request.accept_languages, languages) or languages[0]
     if current_user and current_user.is_authenticated:
         return current_user.language
-    return session.get("lang", "nl")
+    return session.get("lang", app_settings.current_settings().default_language)
 
 
 def _init_login(app: Flask) -> None:

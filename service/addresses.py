@@ -13,6 +13,7 @@ imports Flask.
 from __future__ import annotations
 
 import idna
+from email_validator import EmailNotValidError, validate_email
 
 from service.messages import N_
 
@@ -100,3 +101,18 @@ def wire_address(address: str, *, smtputf8: bool) -> str:
     if not smtputf8 and needs_smtputf8(address):
         raise AddressNotSendable(LOCAL_PART_NEEDS_SMTPUTF8)
     return ascii_domain_address(address)
+
+
+def normalise_email(value: str) -> str:
+    """The address as stored: syntax checked without DNS look-ups, then lower-cased.
+
+    Raises ValueError with an English reason when the address is not valid.
+    """
+    value = (value or "").strip()
+    if not value:
+        raise ValueError("empty email address")
+    try:
+        normalised = validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from exc
+    return normalised.lower()

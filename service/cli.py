@@ -9,12 +9,7 @@ from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from config import ConfigError
 from service import migrate
 from service.database import get_engine, session_scope
-
-
-class SettingsProblem(click.ClickException):
-    """A ConfigError shown as one line ("Error: TIMEZONE='Mars' is not ...") with exit code 2."""
-
-    exit_code = 2
+from service.settings import SettingsProblem
 
 
 def _create_app() -> Flask:

@@ -9,52 +9,40 @@ from flask_babel import get_locale, gettext
 
 from service import dates
 from service.addresses import REASONS
-from service.campaigns.lifecycle import reason_of, reason_text
-from service.models import Campaign
 from service.provinces import province_name
 from service.settings import current_settings, settings_of
 
 
-def _locale() -> str:
-    return str(get_locale() or "nl")
+def page_locale() -> str:
+    """The language of the page being drawn."""
+    return str(get_locale() or current_settings().default_language)
 
 
 def local_datetime(moment: datetime | None) -> str:
     """ "dinsdag 3 juni 2025, 10:00" in the current language."""
     if moment is None:
         return ""
-    return dates.format_local(moment, current_settings().TIMEZONE, _locale())
+    return dates.format_local(moment, current_settings().TIMEZONE, page_locale())
 
 
 def local_date(moment: datetime | None) -> str:
     """ "dinsdag 3 juni 2025" in the current language."""
     if moment is None:
         return ""
-    return dates.format_local_date(moment, current_settings().TIMEZONE, _locale())
+    return dates.format_local_date(moment, current_settings().TIMEZONE, page_locale())
 
 
 def local_time(moment: datetime | None) -> str:
     """ "10:00"."""
     if moment is None:
         return ""
-    return dates.format_local_time(moment, current_settings().TIMEZONE, _locale())
+    return dates.format_local_time(moment, current_settings().TIMEZONE, page_locale())
 
 
 def delivery_reason(reason: str) -> str:
     """Why a delivery failed: the relay's own words as they came, our fixed reasons (an address
     a relay cannot carry) in the reader's language."""
     return gettext(reason) if reason in REASONS else reason
-
-
-def campaign_reason(campaign: Campaign) -> str:
-    """Why the campaign stands where it is (paused by itself, sent back, the relay's last words),
-    in the reader's language; "" when there is nothing to say."""
-    return reason_text(
-        reason_of(campaign),
-        gettext,
-        language=_locale(),
-        timezone=current_settings().TIMEZONE,
-    )
 
 
 def init_app(app: Flask) -> None:
@@ -72,5 +60,5 @@ def init_app(app: Flask) -> None:
         return {
             "network_name": settings_of(app).NETWORK_NAME,
             "network_email": settings_of(app).NETWORK_EMAIL,
-            "current_locale": _locale(),
+            "current_locale": page_locale(),
         }

@@ -19,9 +19,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from wtforms import Field, PasswordField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from service import text
+from service.provinces import CHOICES as PROVINCES
 
 
 def _lines(value: Any) -> Any:
@@ -76,3 +78,17 @@ class AppForm(FlaskForm):
 def token_refused(form: FlaskForm) -> bool:
     """Whether the form failed on its CSRF token (expired or missing), not on what was typed."""
     return "csrf_token" in form.errors
+
+
+def province_choices(empty_label: str) -> list[SelectChoice]:
+    """The provinces for a select, with an empty first option labelled `empty_label`."""
+    return [SelectChoice("", empty_label)] + [SelectChoice(k, v) for k, v in PROVINCES.items()]
+
+
+class HoneypotMixin:
+    """A field people never see and leave empty; a filled one marks the post as a bot's."""
+
+    website = StringField(
+        _l("Leave this field empty"),
+        render_kw={"tabindex": "-1", "autocomplete": "off"},
+    )

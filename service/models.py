@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from config.settings import DEFAULT_LANGUAGE
 from service.search_text import contact_search_text
 
 # Named constraints, so Alembic can alter them on SQLite and PostgreSQL alike.
@@ -136,7 +137,7 @@ class Contact(Timestamped, Base):
     organisation: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(200), default="")
     province: Mapped[str | None] = mapped_column(String(20), index=True)
-    language: Mapped[str] = mapped_column(String(2), default="nl")
+    language: Mapped[str] = mapped_column(String(2), default=DEFAULT_LANGUAGE)
     consent: Mapped[Consent] = mapped_column(_enum(Consent, "consent"), default=Consent.UNKNOWN)
     consent_at: Mapped[datetime | None]
     # How consent was given or withdrawn, e.g. "CSV import by admin@…", "signup form".
@@ -352,15 +353,6 @@ class Campaign(Timestamped, Base):
     meeting: Mapped[Meeting | None] = relationship()
     created_by: Mapped[User | None] = relationship()
 
-    @property
-    def status_reason(self) -> str:
-        """The reason in English, as logs and the CLI read it; pages and the API put it in the
-        reader's language with service.campaigns.lifecycle.reason_text."""
-        # Imported here: the lifecycle module builds on these models.
-        from service.campaigns.lifecycle import reason_of, reason_text
-
-        return reason_text(reason_of(self))
-
 
 class DeliveryStatus(enum.StrEnum):
     QUEUED = "queued"  # waiting for its first or next try (next_attempt_at)
@@ -466,7 +458,7 @@ class SignupRequest(Base):
     organisation: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(200), default="")
     province: Mapped[str | None] = mapped_column(String(20))
-    language: Mapped[str] = mapped_column(String(2), default="nl")
+    language: Mapped[str] = mapped_column(String(2), default=DEFAULT_LANGUAGE)
     mailings: Mapped[list[str]] = mapped_column(JSON, default=list)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -587,7 +579,7 @@ class User(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), default=Role.EDITOR)
-    language: Mapped[str] = mapped_column(String(2), default="nl")
+    language: Mapped[str] = mapped_column(String(2), default=DEFAULT_LANGUAGE)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
 

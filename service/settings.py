@@ -10,11 +10,18 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import click
 from flask import Flask, current_app
 
 from config.settings import Settings
 
 EXTENSION = "settings"
+
+
+class SettingsProblem(click.ClickException):
+    """A ConfigError shown as one line ("Error: TIMEZONE='Mars' is not ...") with exit code 2."""
+
+    exit_code = 2
 
 
 def init_app(app: Flask, settings: Settings) -> None:

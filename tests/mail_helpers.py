@@ -15,6 +15,7 @@ from service.delivery.queue import start_sending
 from service.delivery.sendloop import SendLoop, SendSettings
 from service.mail.smtp import SmtpTransport
 from service.mail.transports import Transport
+from service.message_kinds import MESSAGE_KINDS
 from service.models import Campaign, Delivery, utcnow
 from service.settings import settings_of
 
@@ -43,6 +44,7 @@ def send_loop(
         settings_of(app),
         settings=SendSettings(**settings),
         clock=clock,
+        kinds=MESSAGE_KINDS,
     )
 
 

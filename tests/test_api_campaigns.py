@@ -125,6 +125,12 @@ def test_invalid_content_is_422_with_the_field_named(api):
     assert unknown.status_code == 422 and "colour" in unknown.get_json()["errors"]
 
 
+def test_a_block_type_that_is_not_text_is_422_with_the_field_named(api):
+    refused = api.post("/api/v1/campaigns", json=_seed_body(blocks=[{"type": ["text"]}]))
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert "blocks[0].type" in refused.get_json()["errors"]
+
+
 def test_sent_campaign_cannot_change(app, api, db):
     campaign = api.post("/api/v1/campaigns", json=_seed_body()).get_json()
     db.get(Campaign, campaign["id"]).status = CampaignStatus.SENT

@@ -12,13 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from icalendar import Calendar
 
-from emails.strings import LANGUAGES
+from config.settings import LANGUAGES
 from service.mail.outgoing import CalendarPart, Outgoing
 from service.mail.relays import postmark_json
 from service.meetings import notices
-from service.meetings.calendar import CalendarMeeting, ics_bytes, meeting_calendar
+from service.meetings.calendar import CalendarMeeting, ics_bytes, meeting_calendar, uid_domain
 from service.rendering import blocks as b
-from service.rendering.notice_mail import notice_text, uid_domain
+from service.rendering.notice_mail import notice_text
 from service.rendering.render import MeetingFacts, Network, render_campaign
 from tests.email_helpers import parse, visible_text
 

@@ -17,6 +17,7 @@ from service.campaigns.lifecycle import (
     reason_columns,
     reason_of,
     relay_said,
+    status_reason,
     transition,
 )
 from service.delivery.queue import pause_by_itself, start_sending
@@ -227,7 +228,7 @@ def test_a_chunk_accepted_after_the_campaign_paused_itself_keeps_the_reason(app,
     paused = db.get(Campaign, campaign.id)
     assert paused.status == PAUSED
     # The organiser still reads why it paused, although a message went out after it.
-    assert paused.status_reason == "535 5.7.8 login refused"
+    assert status_reason(paused) == "535 5.7.8 login refused"
 
 
 # ---------------------------------------------------------------------------------------------

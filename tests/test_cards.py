@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image
 
-from service.audience.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.cards import photos
 from service.cards.cards import card_url
+from service.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.messages import Message
 from service.models import Consent, Contact, NetworkCard
 from tests.builders import make_contact

@@ -247,6 +247,7 @@ def test_the_app_starts_with_a_named_sender_and_its_mail_carries_the_name(
     from service.campaigns import store
     from service.delivery.queue import start_sending
     from service.delivery.sendloop import SendLoop
+    from service.message_kinds import MESSAGE_KINDS
     from service.models import Campaign
     from tests.builders import make_contact
     from tests.conftest import csrf_token_from
@@ -268,7 +269,9 @@ def test_the_app_starts_with_a_named_sender_and_its_mail_carries_the_name(
     )
     start_sending(db, campaign, actor=None)
     db.commit()
-    SendLoop.from_config(settings_of(app), app.extensions["db_sessionmaker"]).run_once()
+    SendLoop.from_config(
+        settings_of(app), app.extensions["db_sessionmaker"], MESSAGE_KINDS
+    ).run_once()
 
     (file,) = Path(app.config["MAIL_OUTBOX_PATH"]).glob("*.eml")
     message = message_from_bytes(file.read_bytes(), policy=policy.default)

@@ -26,9 +26,9 @@ from sqlalchemy import JSON, String, Text, select
 from werkzeug.datastructures import MultiDict
 
 from service import text
-from service.audience.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.audience.unsubscribe import unsubscribe_token
 from service.campaigns import store
+from service.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.database import session_scope
 from service.forms import AppForm
 from service.meetings.answer_links import AnswerSigner

@@ -12,8 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from service.campaigns import reminder_edit
 from service.database import session_scope
-from service.meetings import agenda, invitations, reminder_edit
+from service.meetings import agenda, invitations
 from service.models import (
     Answer,
     AuditEntry,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from email import message_from_bytes, message_from_string, policy
+from email.headerregistry import Address
+from email.message import EmailMessage
 
 import pytest
 
 from service.addresses import AddressNotSendable
-from service.mail.message import HeaderInjectionError, build_message
-from service.mail.outgoing import Outgoing, from_email_message
+from service.mail.message import HeaderInjectionError
+from service.mail.outgoing import Outgoing
 
 TEXT = "Beste Jürgen,\n\nDank voor je komst.\n.\n.begint met een punt\nFrom de voorzitter\n"
 HTML = '<p style="color:#333">Beste J&uuml;rgen, 100% = alles</p>\n<p>.punt</p>'
@@ -153,20 +155,24 @@ def test_line_breaks_in_extra_headers_are_refused():
         _outgoing(headers=(("List-Id", "lijst\r\nBcc: iedereen@example.nl"),))
 
 
-def test_the_same_message_as_build_message_makes():
+def _email_package_message(outgoing: Outgoing) -> EmailMessage:
+    """The same message written by the standard library's email package, to compare with."""
+    message = EmailMessage(policy=policy.default.clone(max_line_length=998))
+    message["Subject"] = outgoing.subject
+    message["From"] = Address(display_name=outgoing.from_name, addr_spec=outgoing.from_email)
+    message["To"] = Address(display_name=outgoing.to_name, addr_spec=outgoing.to_email)
+    message["Reply-To"] = outgoing.reply_to
+    message["Message-ID"] = outgoing.message_id
+    for name, value in outgoing.headers:
+        message[name] = value
+    message.set_content(outgoing.text, subtype="plain", charset="utf-8")
+    message.add_alternative(outgoing.html, subtype="html", charset="utf-8")
+    return message
+
+
+def test_the_same_message_as_the_email_package_makes():
     outgoing = _outgoing()
-    built = build_message(
-        subject=outgoing.subject,
-        html=outgoing.html,
-        text=outgoing.text,
-        to_name=outgoing.to_name,
-        to_email=outgoing.to_email,
-        from_name=outgoing.from_name,
-        from_email=outgoing.from_email,
-        reply_to=outgoing.reply_to,
-        message_id=outgoing.message_id,
-        headers=dict(outgoing.headers),
-    )
+    built = _email_package_message(outgoing)
     ours = _parsed(outgoing)
     theirs = message_from_bytes(built.as_bytes(), policy=policy.default)
 
@@ -176,8 +182,8 @@ def test_the_same_message_as_build_message_makes():
     assert ours.get_content_type() == theirs.get_content_type()
 
 
-def test_from_email_message_round_trip():
-    built = build_message(
+def test_a_message_reads_back_as_it_was_made():
+    outgoing = Outgoing(
         subject="Uitnodiging: café-overleg",
         html="<p>Welkom</p>\n",
         text="Welkom\n",
@@ -187,9 +193,8 @@ def test_from_email_message_round_trip():
         from_email="nieuws@example.nl",
         reply_to="secretariaat@example.nl",
         message_id="<vast@example.nl>",
-        headers={"List-Id": "<lijst.example.nl>"},
+        headers=(("List-Id", "<lijst.example.nl>"),),
     )
-    outgoing = from_email_message(built)
     back = _parsed(outgoing)
 
     assert outgoing.to_email == "anne@example.nl"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import JSON, String, Text, select
 
-from service.audience.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.audience.subscriptions import subscribed_mailings
 from service.campaigns.lifecycle import reason_columns, relay_said
 from service.cards.photos import store_photo
+from service.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.models import (
     Answer,
     AuditEntry,

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from service.campaigns import store
+from service.campaigns.lifecycle import status_reason
+from service.campaigns.reminders import add_default_reminders, due_at
 from service.campaigns.sending import NotReadyError, schedule_campaign
 from service.meetings.invitations import answer_invitation, invite_contacts
-from service.meetings.reminders import add_default_reminders, due_at
 from service.models import (
     Campaign,
     CampaignKind,
@@ -62,7 +63,7 @@ def test_a_campaign_more_than_six_hours_late_waits_for_an_organiser(app, db):
     assert report.too_late == [campaign.id] and report.started == []
     late = db.get(Campaign, campaign.id)
     assert late.status == CampaignStatus.SCHEDULED
-    assert "more than 6 hours" in late.status_reason
+    assert "more than 6 hours" in status_reason(late)
     assert _recipients(db, campaign.id) == []
 
 
@@ -183,7 +184,7 @@ def test_content_that_no_longer_validates_sends_the_campaign_back_not_the_tick_d
     assert report.started == [fine.id]
     db.expire_all()
     assert db.get(Campaign, broken.id).status == CampaignStatus.DRAFT
-    assert "could not be rendered" in db.get(Campaign, broken.id).status_reason
+    assert "could not be rendered" in status_reason(db.get(Campaign, broken.id))
 
 
 def test_a_late_campaign_is_reported_once_not_every_tick(app, db):
@@ -242,7 +243,7 @@ def test_a_scheduled_invitation_whose_meeting_closed_meanwhile_is_sent_back(
     assert db.get(Campaign, campaign.id).status == CampaignStatus.DRAFT
     assert _recipients(db, campaign.id) == []
     # The reason names the check that failed, in the organiser's words on the composer.
-    assert "found 1 error(s)" in db.get(Campaign, campaign.id).status_reason
+    assert "found 1 error(s)" in status_reason(db.get(Campaign, campaign.id))
     composer_lint = store.preview_campaign(
         db,
         db.get(Campaign, campaign.id),

@@ -9,7 +9,7 @@ from functools import partial
 import pytest
 from sqlalchemy import event, insert, literal, select
 
-from service.campaigns.lifecycle import TransitionError
+from service.campaigns.lifecycle import TransitionError, status_reason
 from service.delivery.queue import (
     campaign_progress,
     cancel_sending,
@@ -19,6 +19,7 @@ from service.delivery.queue import (
 )
 from service.delivery.suppression import is_suppressed, suppress
 from service.mail.smtp import SmtpTransport
+from service.message_kinds import MESSAGE_KINDS
 from service.models import (
     Campaign,
     CampaignStatus,
@@ -213,7 +214,7 @@ def test_a_batch_taken_over_after_a_crash_skips_who_left_the_mailing_meanwhile(
     campaign = make_campaign(db)
     start(db, campaign, clock)
     # A worker claims the batch and dies before it records anything.
-    claim_due_deliveries(db, now=clock(), limit=10, lease=timedelta(minutes=5))
+    claim_due_deliveries(db, now=clock(), limit=10, lease=timedelta(minutes=5), kinds=MESSAGE_KINDS)
     # Meanwhile one contact leaves the news with the recap's own link; they keep the
     # invitations, so their consent stays given.
     unsubscribe(db, db.get(Contact, leaves.id), [Mailing.NEWS], source="unsubscribe link")
@@ -240,7 +241,7 @@ def test_a_relay_that_is_down_makes_the_campaign_wait_then_go_on(app, db, smtp_s
     db.expire_all()
     waiting = db.get(Campaign, campaign.id)
     assert waiting.status == CampaignStatus.SENDING
-    assert waiting.retry_at > clock() and "could not talk" in waiting.status_reason
+    assert waiting.retry_at > clock() and "could not talk" in status_reason(waiting)
     # The messages kept their place: no attempt was counted against them.
     assert {d.attempts for d in deliveries_by_address(db, campaign).values()} == {0}
 
@@ -264,8 +265,8 @@ def test_many_failures_in_a_row_pause_the_campaign_with_the_reason(app, db, smtp
     assert paused.status == CampaignStatus.PAUSED
     # Batches of three: the second batch brings the streak to six, past the four allowed.
     assert paused.failure_streak == 6
-    assert paused.status_reason.startswith("6 failures in a row; the last: ")
-    assert "Refused by policy" in paused.status_reason
+    assert status_reason(paused).startswith("6 failures in a row; the last: ")
+    assert "Refused by policy" in status_reason(paused)
     progress = campaign_progress(db, campaign.id, now=clock())
     assert (progress.failed, progress.waiting) == (6, 2)
 
@@ -331,7 +332,9 @@ def test_a_claim_takes_its_batch_off_the_due_index_without_sorting_the_queue(app
 
     event.listen(engine, "before_cursor_execute", remember)
     try:
-        claimed = claim_due_deliveries(db, now=clock(), limit=200, lease=timedelta(minutes=5))
+        claimed = claim_due_deliveries(
+            db, now=clock(), limit=200, lease=timedelta(minutes=5), kinds=MESSAGE_KINDS
+        )
     finally:
         event.remove(engine, "before_cursor_execute", remember)
 
@@ -412,7 +415,7 @@ def test_an_invitation_pauses_when_its_meeting_is_cancelled_while_it_sends(
     db.expire_all()
     paused = db.get(Campaign, campaign.id)
     assert paused.status == CampaignStatus.PAUSED
-    assert "The meeting has been cancelled" in paused.status_reason
+    assert "The meeting has been cancelled" in status_reason(paused)
     # Resumed by mistake, it pauses again before a single further message goes.
     resume_sending(db, paused, actor=None)
     db.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
+from service.campaigns.lifecycle import status_reason
 from service.delivery.queue import campaign_progress
 from service.delivery.sendloop import Pacer
 from service.delivery.suppression import is_suppressed
@@ -80,7 +81,7 @@ def test_mailgun_throttling_makes_the_campaign_wait_as_asked(app, db):
         db.expire_all()
         waiting = db.get(Campaign, campaign.id)
         assert waiting.retry_at == clock() + timedelta(seconds=120)
-        assert "429" in waiting.status_reason
+        assert "429" in status_reason(waiting)
         assert server.received == []
         clock.advance(seconds=60)
         assert run_until_idle(loop) == 0
@@ -102,7 +103,7 @@ def test_a_refused_api_key_pauses_the_campaign_without_failing_anyone(app, db):
     db.expire_all()
     paused = db.get(Campaign, campaign.id)
     assert paused.status == CampaignStatus.PAUSED
-    assert "401" in paused.status_reason and "API key" in paused.status_reason
+    assert "401" in status_reason(paused) and "API key" in status_reason(paused)
     progress = campaign_progress(db, campaign.id, now=clock())
     assert (progress.failed, progress.waiting) == (0, 3)
     assert {d.attempts for d in deliveries_by_address(db, campaign).values()} == {0}

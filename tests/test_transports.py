@@ -7,8 +7,9 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from service.mail.message import HeaderInjectionError, build_message
-from service.mail.outgoing import from_email_message
+from service.mail.factory import transport_from_config
+from service.mail.message import HeaderInjectionError
+from service.mail.outgoing import Outgoing
 from service.mail.smtp import SmtpTransport
 from service.mail.transports import (
     OutboxTransport,
@@ -17,10 +18,10 @@ from service.mail.transports import (
     TemporaryFailure,
     Transport,
     TransportConfigError,
-    transport_from_config,
 )
 from service.settings import settings_of
 from tests.conftest import free_port
+from tests.mail_settings import settings_with
 
 
 def _message(**overrides):
@@ -35,11 +36,11 @@ def _message(**overrides):
         "reply_to": "grenzeloossamenwerken@rijksoverheid.nl",
     }
     values.update(overrides)
-    return build_message(**values)
+    return Outgoing(**values)
 
 
 def test_message_has_text_then_html_and_the_headers_a_mail_client_needs():
-    message = _message(headers={"List-Unsubscribe": "<https://example.nl/u/1>"})
+    message = _message(headers=(("List-Unsubscribe", "<https://example.nl/u/1>"),))
     parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
     assert parsed.get_content_type() == "multipart/alternative"
     parts = [part.get_content_type() for part in parsed.iter_parts()]
@@ -118,23 +119,27 @@ def test_unreachable_smtp_server_is_a_temporary_failure():
 
 
 def test_transport_from_config(tmp_path, smtp_server):
-    outbox = transport_from_config({"MAIL_OUTBOX_PATH": str(tmp_path / "o")})
+    outbox = transport_from_config(settings_with({"MAIL_OUTBOX_PATH": str(tmp_path / "o")}))
     assert isinstance(outbox, OutboxTransport)
     smtp = transport_from_config(
-        {"MAIL_TRANSPORT": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port}
+        settings_with(
+            {"MAIL_TRANSPORT": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port}
+        )
     )
     smtp.send(_message())
     assert len(smtp_server.handler.messages) == 1
     with pytest.raises(TransportConfigError, match="MAIL_SERVER is not set"):
-        transport_from_config({"MAIL_TRANSPORT": "smtp"})
+        transport_from_config(settings_with({"MAIL_TRANSPORT": "smtp"}))
     with pytest.raises(TransportConfigError, match="choose one"):
         transport_from_config(
-            {
-                "MAIL_TRANSPORT": "smtp",
-                "MAIL_SERVER": "x",
-                "MAIL_USE_TLS": True,
-                "MAIL_USE_SSL": True,
-            }
+            settings_with(
+                {
+                    "MAIL_TRANSPORT": "smtp",
+                    "MAIL_SERVER": "x",
+                    "MAIL_USE_TLS": True,
+                    "MAIL_USE_SSL": True,
+                }
+            )
         )
 
 
@@ -184,9 +189,9 @@ def test_smtp_logs_in_with_username_and_password(smtp_with_login):
         "MAIL_USERNAME": "postbode",
         "MAIL_PASSWORD": "een-geheim-wachtwoord",
     }
-    transport_from_config(config).send(_message())
+    transport_from_config(settings_with(config)).send(_message())
     assert len(smtp_with_login.handler.messages) == 1
-    wrong = transport_from_config(config | {"MAIL_PASSWORD": "fout-wachtwoord"})
+    wrong = transport_from_config(settings_with(config | {"MAIL_PASSWORD": "fout-wachtwoord"}))
     with pytest.raises(PermanentFailure, match="535"):
         wrong.send(_message())
     assert len(smtp_with_login.handler.messages) == 1
@@ -216,7 +221,7 @@ class _FailsHalfway(Transport):
 
 def test_an_unexpected_fault_keeps_the_outcomes_known_before_it():
     transport = _FailsHalfway()
-    messages = [from_email_message(_message(subject=f"Bericht {n}")) for n in range(4)]
+    messages = [_message(subject=f"Bericht {n}") for n in range(4)]
 
     result = transport.send_batch(messages)  # does not raise
 
@@ -232,8 +237,8 @@ def test_the_outbox_keeps_a_non_ascii_local_part_and_refuses_what_cannot_be_buil
 
     template = BodyTemplate(placeholders.PATTERN.split("[[first_name]]"), ["<p>x</p>"])
     outbox = OutboxTransport(tmp_path / "outbox")
-    joran = from_email_message(_message(to_email="jöran.dijkstra@example.nl"))
-    broken = replace(from_email_message(_message()), body=template.later({}, {}))
+    joran = _message(to_email="jöran.dijkstra@example.nl")
+    broken = replace(_message(), body=template.later({}, {}))
 
     outcomes = outbox.send_batch([broken, joran]).outcomes
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from service.audience.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.cards import photos
 from service.cards.cards import wall_cards
+from service.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.models import Consent, Contact, NetworkCard, utcnow
 from tests.builders import make_contact
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
+from email import message_from_bytes, policy
 
 import pytest
 
@@ -198,7 +199,10 @@ def test_web_version_of_every_kind_opens_from_the_sent_email_and_the_test_email(
     )
     db.add(organiser)
     db.commit()
-    test_mail = build_test_message(db, campaign, organiser, settings_of(app))
+    test_mail = message_from_bytes(
+        build_test_message(db, campaign, organiser, settings_of(app)).as_bytes(),
+        policy=policy.default,
+    )
     _assert_web_page_for_nobody(client.get(_web_link(test_mail)), language, kind)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from config.settings import DEFAULT_LANGUAGE, LANGUAGES
 from service.api.fields import Choice, Id, Moment, WholeNumber
 from service.api.intake import IntakeSchema
 from service.api.schemas import StrictSchema
@@ -176,9 +177,9 @@ class CampaignListSchema(Schema):
 
 class PreviewQuerySchema(IntakeSchema):
     language = fields.String(
-        load_default="nl",
-        validate=validate.OneOf(["nl", "en"]),
-        metadata={"description": "Language of the email; default nl."},
+        load_default=DEFAULT_LANGUAGE,
+        validate=validate.OneOf(LANGUAGES),
+        metadata={"description": f"Language of the email; default {DEFAULT_LANGUAGE}."},
     )
 
 

@@ -33,6 +33,7 @@ from service.api.common import answer_links, api_blueprint, body_optional, link
 from service.api.errors import fail
 from service.campaigns import sending, store
 from service.campaigns.lifecycle import TransitionError
+from service.campaigns.views import campaign_reason
 from service.database import get_session
 from service.delivery.queue import (
     campaign_progress,
@@ -40,7 +41,6 @@ from service.delivery.queue import (
     pause_sending,
     resume_sending,
 )
-from service.filters import campaign_reason
 from service.models import Campaign, CampaignStatus
 from service.rendering.network import network_from_config
 from service.rendering.render import TemplateError
@@ -83,7 +83,9 @@ def _get_or_404(campaign_id: int) -> Campaign:
 
 def _presented(campaign: Campaign) -> SimpleNamespace:
     """The campaign's fields for CampaignSchema, its status reason in the client's language."""
-    values = {name: getattr(campaign, name) for name in CampaignSchema().fields}
+    values = {
+        name: getattr(campaign, name) for name in CampaignSchema().fields if name != "status_reason"
+    }
     values["status_reason"] = campaign_reason(campaign)
     return SimpleNamespace(**values)
 
@@ -101,6 +103,46 @@ def _invalid(exc: store.CampaignValidationError):
         _("The campaign was not saved. Check the fields named in 'errors'."),
         errors={path: [text] for path, text in exc.messages(_, api_user().language).items()},
     )
+
+
+def _not_ready(exc: sending.NotReadyError):
+    """422 for a campaign that cannot go out, with its lint errors in the client's language."""
+    language = api_user().language
+    extra = {"errors": {"lint": [f.message(language) for f in exc.findings]}}
+    fail(422, exc.message.render(_), **(extra if exc.findings else {}))
+
+
+def _control_endpoint(action: str):
+    """The route and documentation of POST /<id>/<action>, which takes no body."""
+    decorators = [
+        bp.route(f"/<int:campaign_id>/{action}", methods=["POST"]),
+        body_optional,
+        bp.arguments(NoFieldsSchema, **NO_BODY),
+        bp.response(200, CampaignDetailSchema),
+        bp.doc(**answer_links(200, **CAMPAIGN_LINKS)),
+        bp.alt_response(404, response="NOT_FOUND"),
+        bp.alt_response(409, response="CONFLICT"),
+    ]
+
+    def decorate(view):
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return decorate
+
+
+def _control(campaign_id: int, action) -> SimpleNamespace:
+    """Apply a lifecycle action that takes no values; 409 when the status does not allow it."""
+    campaign = _get_or_404(campaign_id)
+    session = get_session()
+    try:
+        action(session, campaign, actor=api_user())
+    except TransitionError as exc:
+        session.rollback()
+        fail(409, exc.message.render(_))
+    session.commit()
+    return _detail(campaign)
 
 
 @bp.route("", methods=["GET"])
@@ -227,9 +269,7 @@ def send_campaign(_body: dict[str, Any], campaign_id: int):
         sending.send_campaign(session, campaign, current_settings(), actor=api_user())
     except sending.NotReadyError as exc:
         session.rollback()
-        language = api_user().language
-        extra = {"errors": {"lint": [f.message(language) for f in exc.findings]}}
-        fail(422, exc.message.render(_), **(extra if exc.findings else {}))
+        _not_ready(exc)
     except TransitionError as exc:
         session.rollback()
         fail(409, exc.message.render(_))
@@ -264,9 +304,7 @@ def schedule_campaign(body: dict[str, Any], campaign_id: int):
         fail(409, exc.message.render(_))
     except sending.NotReadyError as exc:
         session.rollback()
-        language = api_user().language
-        extra = {"errors": {"lint": [f.message(language) for f in exc.findings]}}
-        fail(422, exc.message.render(_), **(extra if exc.findings else {}))
+        _not_ready(exc)
     except store.CampaignError as exc:
         session.rollback()
         fail(422, exc.message.render(_), errors={"scheduled_at": [exc.message.render(_)]})
@@ -274,28 +312,14 @@ def schedule_campaign(body: dict[str, Any], campaign_id: int):
     return _detail(campaign)
 
 
-@bp.route("/<int:campaign_id>/unschedule", methods=["POST"])
-@body_optional
-@bp.arguments(NoFieldsSchema, **NO_BODY)
-@bp.response(200, CampaignDetailSchema)
-@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(409, response="CONFLICT")
+@_control_endpoint("unschedule")
 def unschedule_campaign(_body: dict[str, Any], campaign_id: int):
     """Unschedule a campaign
 
     No body is needed. The campaign goes back to draft; the scheduler will not
     start it. 409 when it is not scheduled.
     """
-    campaign = _get_or_404(campaign_id)
-    session = get_session()
-    try:
-        store.unschedule_campaign(session, campaign, actor=api_user())
-    except TransitionError as exc:
-        session.rollback()
-        fail(409, exc.message.render(_))
-    session.commit()
-    return _detail(campaign)
+    return _control(campaign_id, store.unschedule_campaign)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -305,25 +329,7 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-def _control(campaign_id: int, action) -> SimpleNamespace:
-    campaign = _get_or_404(campaign_id)
-    session = get_session()
-    try:
-        action(session, campaign, actor=api_user())
-    except TransitionError as exc:
-        session.rollback()
-        fail(409, exc.message.render(_))
-    session.commit()
-    return _detail(campaign)
-
-
-@bp.route("/<int:campaign_id>/pause", methods=["POST"])
-@body_optional
-@bp.arguments(NoFieldsSchema, **NO_BODY)
-@bp.response(200, CampaignDetailSchema)
-@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(409, response="CONFLICT")
+@_control_endpoint("pause")
 def pause_campaign(_body: dict[str, Any], campaign_id: int):
     """Pause a campaign that is sending
 
@@ -333,13 +339,7 @@ def pause_campaign(_body: dict[str, Any], campaign_id: int):
     return _control(campaign_id, pause_sending)
 
 
-@bp.route("/<int:campaign_id>/resume", methods=["POST"])
-@body_optional
-@bp.arguments(NoFieldsSchema, **NO_BODY)
-@bp.response(200, CampaignDetailSchema)
-@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(409, response="CONFLICT")
+@_control_endpoint("resume")
 def resume_campaign(_body: dict[str, Any], campaign_id: int):
     """Resume a paused campaign
 
@@ -349,13 +349,7 @@ def resume_campaign(_body: dict[str, Any], campaign_id: int):
     return _control(campaign_id, resume_sending)
 
 
-@bp.route("/<int:campaign_id>/cancel", methods=["POST"])
-@body_optional
-@bp.arguments(NoFieldsSchema, **NO_BODY)
-@bp.response(200, CampaignDetailSchema)
-@bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(409, response="CONFLICT")
+@_control_endpoint("cancel")
 def cancel_campaign(_body: dict[str, Any], campaign_id: int):
     """Cancel a campaign that is sending or paused
 

@@ -45,13 +45,14 @@ def answer_links(status: int, **links: dict[str, Any]) -> dict[str, Any]:
 
 def takes_upload(view: View) -> View:
     """Mark a view that reads a multipart upload instead of a JSON body."""
-    view.takes_upload = True  # type: ignore[attr-defined]
+    # In the function's __dict__, which functools.wraps copies onto flask-smorest's wrappers.
+    view.__dict__["takes_upload"] = True
     return view
 
 
 def body_optional(view: View) -> View:
     """Mark a view whose JSON body may be left out altogether (a POST that only acts)."""
-    view.body_optional = True  # type: ignore[attr-defined]
+    view.__dict__["body_optional"] = True
     return view
 
 

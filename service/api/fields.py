@@ -8,6 +8,7 @@ Every date-time the API writes goes through `service.dates.rfc3339`.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -53,11 +54,11 @@ class Choice(fields.String):
     Which words count is left to the logic, which also knows the aliases people write.
     """
 
-    def __init__(self, choices: list[str], **kwargs: Any) -> None:
+    def __init__(self, choices: Collection[str], **kwargs: Any) -> None:
         metadata = {"enum": [*choices, *([None] if kwargs.get("allow_none") else [])]}
         metadata |= kwargs.pop("metadata", {})
         super().__init__(metadata=metadata, **kwargs)
-        self.choices = choices
+        self.choices = list(choices)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)

@@ -27,8 +27,9 @@ from service.api.schemas import (
     ReminderListSchema,
     ReminderSchema,
 )
+from service.campaigns import reminder_edit, reminders
 from service.database import get_session
-from service.meetings import agenda, invitations, meeting_edit, reminder_edit, reminders
+from service.meetings import agenda, invitations, meeting_edit
 from service.models import Answer, Meeting, MeetingStatus, utcnow
 from service.settings import current_settings
 

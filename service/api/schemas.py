@@ -14,11 +14,12 @@ from flask_babel import gettext
 from flask_smorest.fields import Upload
 from marshmallow import RAISE, Schema, fields, validate
 
+from config.settings import LANGUAGES
 from service.api.fields import Choice, Moment, WholeNumber, local_moment
 from service.api.intake import LINES_DOC, IntakeSchema, Lines
+from service.campaigns.reminder_edit import AUDIENCES, MAX_DAYS_BEFORE
 from service.contacts.directory import address_warnings
 from service.meetings.agenda import MAX_CAPACITY
-from service.meetings.reminder_edit import AUDIENCES, MAX_DAYS_BEFORE
 from service.models import Consent, MeetingStatus
 from service.provinces import CHOICES
 from service.settings import current_settings
@@ -55,7 +56,6 @@ PROVINCE_DOC = {
         "'Zuid-Holland' or 'Fryslân' is accepted on input."
     ),
 }
-LANGUAGES = ["nl", "en"]
 CONSENT_DOC = {"description": "Changing it records consent_at and consent_source."}
 
 

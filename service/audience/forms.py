@@ -9,12 +9,13 @@ from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length
 
+from config.settings import LANGUAGES
 from service.audience.subscriptions import MAILING_LABELS, MAILINGS
-from service.contacts.forms import province_choices
-from service.forms import AppForm
-from service.nominations.forms import HoneypotMixin
+from service.forms import AppForm, HoneypotMixin, province_choices
+from service.translation import translator
 
-LANGUAGE_CHOICES = [SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
+# Each language in its own words ("Nederlands", "English"), whatever the page's language.
+LANGUAGE_CHOICES = [SelectChoice(code, translator(code).language_name(code)) for code in LANGUAGES]
 
 
 def mailing_choices() -> list[SelectChoice]:

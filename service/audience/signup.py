@@ -28,7 +28,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from config.settings import DEFAULT_LANGUAGE
 from service.audience.subscriptions import MAILINGS, parse_mailings, subscribe
+from service.dml import rows_changed
 from service.mail.outgoing import Outgoing
 from service.models import (
     Consent,
@@ -40,8 +42,9 @@ from service.models import (
     record_audit,
     utcnow,
 )
-from service.rendering.notice_mail import NoticeSender, render_single
+from service.rendering.notice_mail import NoticeSender
 from service.rendering.render import email_context
+from service.translation import language_or_default, translator
 
 SIGNUP_CONFIRM = "signup_confirm"
 CONSENT_SOURCE = "aanmeldformulier (dubbele bevestiging)"
@@ -61,7 +64,7 @@ class SignupData:
     organisation: str = ""
     role: str = ""
     province: str | None = None
-    language: str = "nl"
+    language: str = DEFAULT_LANGUAGE
     mailings: Sequence[Mailing] = MAILINGS
 
 
@@ -83,11 +86,12 @@ def confirm_url(token: str, base_url: str) -> str:
 
 def remove_expired(session: Session, *, now: datetime) -> int:
     """Delete requests older than VALID_FOR (confirmed or not): what they held is not needed."""
-    return session.execute(
+    return rows_changed(
+        session,
         delete(SignupRequest)
         .where(SignupRequest.created_at < now - VALID_FOR)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
 
 
 def request_signup(
@@ -201,43 +205,6 @@ def confirm_signup(
 # ---------------------------------------------------------------------------------------------
 # The confirmation email
 
-STRINGS: dict[str, dict[str, str]] = {
-    "subject": {
-        "nl": "Bevestig je aanmelding bij %(network)s",
-        "en": "Confirm your signup for %(network)s",
-    },
-    "preheader": {
-        "nl": "Eén klik en je bent aangemeld",
-        "en": "One click and you are signed up",
-    },
-    "greeting": {"nl": "Beste %(name)s,", "en": "Dear %(name)s,"},
-    "reader": {"nl": "lezer", "en": "reader"},
-    "asked": {
-        "nl": "Iemand, hopelijk jij, heeft dit adres aangemeld voor %(network)s.",
-        "en": "Someone, hopefully you, signed up this address for %(network)s.",
-    },
-    "confirm_line": {
-        "nl": "Bevestig je aanmelding met de knop hieronder. Pas daarna sturen we je iets.",
-        "en": "Confirm your signup with the button below. Only then do we send you anything.",
-    },
-    "button": {"nl": "Aanmelding bevestigen", "en": "Confirm signup"},
-    "valid": {
-        "nl": "De link werkt zeven dagen.",
-        "en": "The link works for seven days.",
-    },
-    "why": {
-        "nl": "Heb jij je niet aangemeld? Dan hoef je niets te doen: zonder bevestiging komt je "
-        "adres op geen enkele lijst.",
-        "en": "Did you not sign up? Then you need do nothing: without confirmation your address "
-        "goes on no list.",
-    },
-}
-
-
-def _t(key: str, language: str, **params: object) -> str:
-    text = STRINGS[key][language if language in ("nl", "en") else "nl"]
-    return text % params if params else text
-
 
 def build_confirmation(
     sender: NoticeSender,
@@ -251,34 +218,36 @@ def build_confirmation(
     nonce = str(payload.get("nonce") or "")
     if not nonce:
         raise ValueError("the signup confirmation holds no nonce; the person can sign up again")
-    language = str(payload.get("language") or "nl")
-    language = language if language in ("nl", "en") else "nl"
+    language = language_or_default(payload.get("language"))
+    _ = translator(language).gettext
     name = str(payload.get("name") or "").strip()
     network = sender.network.name
-    subject = _t("subject", language, network=network)
+    subject = _("Confirm your signup for %(network)s", network=network)
     context = email_context(language, sender.network, sender.base_url)
     context.update(
         subject=subject,
-        preheader=_t("preheader", language),
-        greeting=_t("greeting", language, name=name.split()[0] if name else _t("reader", language)),
+        preheader=_("One click and you are signed up"),
+        greeting=_("Dear %(name)s,", name=name.split()[0] if name else _("reader")),
         paragraphs=(
-            _t("asked", language, network=network),
-            _t("confirm_line", language),
+            _("Someone, hopefully you, signed up this address for %(network)s.", network=network),
+            _("Confirm your signup with the button below. Only then do we send you anything."),
         ),
-        button_text=_t("button", language),
+        button_text=_("Confirm signup"),
         confirm_url=confirm_url(signup_token(nonce, secret_key), sender.base_url),
-        valid_line=_t("valid", language),
-        why=_t("why", language),
+        valid_line=_("The link works for seven days."),
+        why=_(
+            "Did you not sign up? Then you need do nothing: without confirmation your address "
+            "goes on no list."
+        ),
         blocks_html=[],
         blocks_text="",
     )
-    html, plain = render_single("signup_confirm", context, what="the signup confirmation")
     return sender.outgoing(
         SIGNUP_CONFIRM,
+        template="signup_confirm",
+        context=context,
+        what="the signup confirmation",
         to_name=name,
         to_email=to_email,
-        subject=subject,
-        html=html,
-        text=plain,
         message_id=message_id,
     )

@@ -148,7 +148,7 @@ def _subscribe_flushed(session: Session, _context: Any) -> None:
         for mailing in MAILINGS
     ]
     if rows:
-        session.connection().execute(insert(Subscription.__table__), rows)
+        session.connection().execute(insert(Subscription), rows)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -16,8 +16,8 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from service.addresses import normalise_email
 from service.audience import privacy, signup
-from service.audience.contact_links import CARD, PREFERENCES, ContactSigner
 from service.audience.forms import PostForm, PreferencesForm, SignupForm
 from service.audience.subscriptions import (
     MAILING_LABELS,
@@ -31,13 +31,14 @@ from service.audience.unsubscribe import (
     masked_email,
     unsubscribe_by_link,
 )
-from service.contacts.directory import normalise_email
+from service.contact_links import CARD, PREFERENCES, ContactSigner
 from service.database import get_session
 from service.extensions import csrf, limiter
 from service.languages import reader_language
 from service.models import Consent, Contact, record_audit, utcnow
 from service.provinces import CHOICES
 from service.settings import current_settings
+from service.translation import language_or_default
 
 # Posts per address: a person who mistyped signs up again; a bot cannot fill mailboxes.
 SIGNUP_LIMIT = "5 per hour"
@@ -91,7 +92,7 @@ def _request_signup(form: SignupForm) -> None:
         organisation=(form.organisation.data or "").strip(),
         role=(form.role.data or "").strip(),
         province=province,
-        language=form.language.data if form.language.data in ("nl", "en") else "nl",
+        language=language_or_default(form.language.data, current_settings().LANGUAGES),
         mailings=parse_mailings(form.mailings.data or []),
     )
     db = get_session()

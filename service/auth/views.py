@@ -82,7 +82,7 @@ def logout():
 @bp.post("/language")
 def set_language():
     """Switch the interface between Dutch and English, for this organiser or browser session."""
-    language = request.form.get("language", "nl")
+    language = request.form.get("language", "")
     if language in current_settings().LANGUAGES:
         session["lang"] = language
         if current_user.is_authenticated:

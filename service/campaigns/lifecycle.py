@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from service import dates
 from service.campaigns.lint import MESSAGES as CHECK_MESSAGES
 from service.campaigns.lint import Finding
+from service.dml import rows_changed
 from service.messages import N_, Message
 from service.models import Campaign, CampaignStatus, utcnow
 
@@ -282,13 +283,14 @@ def move(
     values: dict[str, Any] = {"status": rule.target, **_effects(action, now, at)}
     if rule.reason != "keeps":
         values.update(reason_columns(reason))
-    moved = session.execute(
+    moved = rows_changed(
+        session,
         update(Campaign)
         .where(Campaign.id == campaign_id, Campaign.status.in_(list(rule.sources)))
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    return moved.rowcount == 1
+    return moved == 1
 
 
 def _effects(action: Action, now: datetime | None, at: datetime | None) -> dict[str, Any]:
@@ -433,7 +435,7 @@ def reason_text(
 ) -> str:
     """The reason in the reader's words ("" for none): the one place a reason becomes text.
 
-    `translate` is e.g. flask_babel.gettext, `language` the reader's ("nl", "en") and
+    `translate` is e.g. flask_babel.gettext, `language` the reader's (one of LANGUAGES) and
     `timezone` the network's; without them it is English, as logs and the CLI read it.
     """
     if reason is None:
@@ -454,3 +456,8 @@ def _moment_text(value: str, language: str, timezone: str | None) -> str:
     except ValueError:
         return value
     return dates.format_local(moment, timezone, language)
+
+
+def status_reason(campaign: Campaign) -> str:
+    """The campaign's reason in English, as logs, the CLI and tests read it ("" when none)."""
+    return reason_text(reason_of(campaign))

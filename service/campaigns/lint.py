@@ -27,9 +27,12 @@ from urllib.parse import unquote, urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from config.settings import DEFAULT_LANGUAGE
 from service.meetings.invitations import Closed
-from service.rendering.blocks import CampaignContent, check_content
+from service.messages import N_
+from service.rendering.blocks import CampaignContent, FieldError, check_content
 from service.rendering.render import RenderedCampaign
+from service.translation import translator
 
 MAX_SUBJECT = 78
 GMAIL_CLIP_BYTES = 102 * 1024
@@ -59,101 +62,54 @@ VAGUE_LINK_TEXTS = frozenset(
     }
 )
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "empty-subject": {
-        "en": "The subject is empty; write what the email is about.",
-        "nl": "Het onderwerp is leeg; schrijf waar de e-mail over gaat.",
-    },
-    "long-subject": {
-        "en": "The subject is %(length)s characters long; inboxes show about the first 40 to "
-        "78, so put the point first or shorten it.",
-        "nl": "Het onderwerp is %(length)s tekens lang; inboxen tonen ongeveer de eerste 40 tot "
-        "78, dus zet de kern vooraan of maak het korter.",
-    },
-    "missing-preheader": {
-        "en": "There is no preheader; the inbox then shows the first words of the email "
-        "instead. Add a one-line summary.",
-        "nl": "Er is geen preheader; de inbox toont dan de eerste woorden van de e-mail. Voeg "
-        "een samenvatting van één regel toe.",
-    },
-    "html-near-clip": {
-        "en": "The email is %(kb)s KB; Gmail cuts off emails above 102 KB. Shorten it.",
-        "nl": "De e-mail is %(kb)s KB; Gmail knipt e-mails boven 102 KB af. Maak hem korter.",
-    },
-    "html-clipped": {
-        "en": "The email is %(kb)s KB; Gmail cuts it off at 102 KB and hides the rest, the "
-        "unsubscribe link included. Shorten it or split it in two.",
-        "nl": "De e-mail is %(kb)s KB; Gmail knipt hem af bij 102 KB en verbergt de rest, ook de "
-        "afmeldlink. Maak hem korter of splits hem in tweeën.",
-    },
-    "image-no-alt": {
-        "en": "An image has no alt text; describe what it shows for people who cannot see it.",
-        "nl": "Een afbeelding heeft geen alt-tekst; beschrijf wat erop staat voor wie hem niet "
-        "kan zien.",
-    },
-    "image-no-src": {
-        "en": "An image has no address; upload it or enter its https address.",
-        "nl": "Een afbeelding heeft geen adres; upload hem of vul het https-adres in.",
-    },
-    "empty-link": {
-        "en": "The link “%(text)s” leads nowhere; enter the full address.",
-        "nl": "De link “%(text)s” leidt nergens heen; vul het volledige adres in.",
-    },
-    "link-to-anchor": {
-        "en": "The link “%(text)s” points to “%(href)s”, which leads nowhere in an email; enter "
-        "the full address.",
-        "nl": "De link “%(text)s” verwijst naar “%(href)s”, wat in een e-mail nergens heen leidt; "
-        "vul het volledige adres in.",
-    },
-    "empty-link-text": {
-        "en": "A link to %(href)s has no text; say where it leads.",
-        "nl": "Een link naar %(href)s heeft geen tekst; zeg waar hij heen leidt.",
-    },
-    "vague-link-text": {
-        "en": "The link text “%(text)s” says nothing on its own; describe where it leads, for "
-        "example “see the photos of the day”.",
-        "nl": "De linktekst “%(text)s” zegt op zichzelf niets; beschrijf waar hij heen leidt, "
-        "bijvoorbeeld “bekijk de foto's van de dag”.",
-    },
-    "bad-mailto": {
-        "en": "“%(href)s” does not hold a valid email address.",
-        "nl": "“%(href)s” bevat geen geldig e-mailadres.",
-    },
-    "bad-url": {
-        "en": "“%(href)s” is not a complete web address; it must start with https://.",
-        "nl": "“%(href)s” is geen volledig webadres; het moet met https:// beginnen.",
-    },
-    "invalid-field": {
-        "en": "%(path)s: %(message_en)s",
-        "nl": "%(path)s: %(message_nl)s",
-    },
-    "meeting-missing": {
-        "en": "Choose the meeting this email is about; without it nobody can answer.",
-        "nl": "Kies de bijeenkomst waar deze e-mail over gaat; zonder bijeenkomst kan niemand "
-        "antwoorden.",
-    },
-    "meeting-cancelled": {
-        "en": "The meeting has been cancelled; no invitation or reminder can go out for it.",
-        "nl": "De bijeenkomst is afgelast; er kan geen uitnodiging of herinnering meer voor uit.",
-    },
-    "meeting-over": {
-        "en": "The meeting has already taken place; no invitation or reminder can go out for it.",
-        "nl": "De bijeenkomst heeft al plaatsgevonden; er kan geen uitnodiging of herinnering "
-        "meer voor uit.",
-    },
-    "meeting-not-published": {
-        "en": "The meeting is still a draft and cannot be answered; publish it first.",
-        "nl": "De bijeenkomst is nog een concept en kan niet beantwoord worden; publiceer hem "
-        "eerst.",
-    },
-    "meeting-deadline": {
-        "en": "Registration for the meeting has closed, so nobody can answer this email. Move "
+# Each code's words: an English msgid, translated from the catalogs when shown.
+MESSAGES: dict[str, str] = {
+    "empty-subject": N_("The subject is empty; write what the email is about."),
+    "long-subject": N_(
+        "The subject is %(length)s characters long; inboxes show about the first 40 to "
+        "78, so put the point first or shorten it."
+    ),
+    "missing-preheader": N_(
+        "There is no preheader; the inbox then shows the first words of the email "
+        "instead. Add a one-line summary."
+    ),
+    "html-near-clip": N_("The email is %(kb)s KB; Gmail cuts off emails above 102 KB. Shorten it."),
+    "html-clipped": N_(
+        "The email is %(kb)s KB; Gmail cuts it off at 102 KB and hides the rest, the "
+        "unsubscribe link included. Shorten it or split it in two."
+    ),
+    "image-no-alt": N_(
+        "An image has no alt text; describe what it shows for people who cannot see it."
+    ),
+    "image-no-src": N_("An image has no address; upload it or enter its https address."),
+    "empty-link": N_("The link “%(text)s” leads nowhere; enter the full address."),
+    "link-to-anchor": N_(
+        "The link “%(text)s” points to “%(href)s”, which leads nowhere in an email; enter "
+        "the full address."
+    ),
+    "empty-link-text": N_("A link to %(href)s has no text; say where it leads."),
+    "vague-link-text": N_(
+        "The link text “%(text)s” says nothing on its own; describe where it leads, for "
+        "example “see the photos of the day”."
+    ),
+    "bad-mailto": N_("“%(href)s” does not hold a valid email address."),
+    "bad-url": N_("“%(href)s” is not a complete web address; it must start with https://."),
+    "invalid-field": N_("%(path)s: %(message)s"),
+    "meeting-missing": N_("Choose the meeting this email is about; without it nobody can answer."),
+    "meeting-cancelled": N_(
+        "The meeting has been cancelled; no invitation or reminder can go out for it."
+    ),
+    "meeting-over": N_(
+        "The meeting has already taken place; no invitation or reminder can go out for it."
+    ),
+    "meeting-not-published": N_(
+        "The meeting is still a draft and cannot be answered; publish it first."
+    ),
+    "meeting-deadline": N_(
+        "Registration for the meeting has closed, so nobody can answer this email. Move "
         "the registration deadline on the meeting page, or send a reminder only to those who "
-        "said yes.",
-        "nl": "De aanmelding voor de bijeenkomst is gesloten, dus niemand kan deze e-mail nog "
-        "beantwoorden. Verschuif de aanmeldtermijn op de pagina van de bijeenkomst, of stuur een "
-        "herinnering alleen aan wie ja zei.",
-    },
+        "said yes."
+    ),
 }
 
 # The kinds of email that ask their recipients to answer for a meeting.
@@ -175,12 +131,15 @@ class Finding:
     block: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
-    def message(self, language: str = "nl") -> str:
-        """The finding in words, in Dutch or English."""
-        texts = MESSAGES[self.code]
-        return texts.get(language, texts["en"]) % self.params
+    def message(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The finding in words, in the reader's language (a field's problem in it too)."""
+        params = {
+            name: value.message(language) if isinstance(value, FieldError) else value
+            for name, value in self.params.items()
+        }
+        return translator(language).gettext(MESSAGES[self.code], **params)
 
-    def to_dict(self, language: str = "nl") -> dict[str, Any]:
+    def to_dict(self, language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
         """A JSON-ready form for the API preview and the composer."""
         return {
             "level": self.level,
@@ -218,11 +177,7 @@ def lint(
                 "error",
                 "invalid-field",
                 _block_of(error.path),
-                {
-                    "path": error.path,
-                    "message_en": error.message("en"),
-                    "message_nl": error.message("nl"),
-                },
+                {"path": error.path, "message": error},
             )
         )
     for index, fragment in enumerate(rendered.block_html):

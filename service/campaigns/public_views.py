@@ -20,7 +20,7 @@ def _web_page(campaign):
     settings = current_settings()
     # The language the email was in (its link says), else the one chosen in this browser.
     language = _chosen_language(request.args.get("lang")) or _chosen_language(session.get("lang"))
-    language = language or settings.LANGUAGES[0]
+    language = language or settings.default_language
     try:
         page = archive.web_page(
             get_session(),

@@ -18,7 +18,7 @@ from service.campaigns import store
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, allows, reason_message
 from service.campaigns.lint import Finding
 from service.delivery.queue import start_sending
-from service.delivery.sendloop import LANGUAGES, preflight
+from service.delivery.sendloop import preflight
 from service.models import Campaign, Delivery, DeliveryStatus, User
 from service.rendering.blocks import ContentError
 from service.rendering.network import network_from_config
@@ -67,7 +67,7 @@ def lint_errors(
 ) -> list[Finding]:
     """The findings that stop a send, in every language the email goes out in (no repeats)."""
     errors: list[Finding] = []
-    for language in LANGUAGES:
+    for language in settings.LANGUAGES:
         preview = store.preview_campaign(
             session,
             campaign,

@@ -44,9 +44,11 @@ from service.rendering.render import (
     MeetingFacts,
     Network,
     TemplateError,
+    facts_of,
     personalise,
     render_campaign,
 )
+from service.translation import translator
 
 FIELDS = ("kind", "subject", "preheader", "sender_name", "meeting_id", "blocks", "audience")
 MAX_SENDER_NAME = 200
@@ -183,17 +185,8 @@ def stored_content_errors(campaign: Campaign) -> CampaignValidationError | None:
 
 def meeting_facts(meeting: Meeting, now: datetime | None = None) -> MeetingFacts:
     """A meeting as the emails show it (whether it takes answers: at `now`, default the clock)."""
-    return MeetingFacts(
-        answers_open=why_closed(meeting, now or utcnow()) is None,
-        starts_at=meeting.starts_at,
-        ends_at=meeting.ends_at,
-        host_organisation=meeting.host_organisation,
-        city=meeting.city,
-        title=meeting.title,
-        venue=meeting.venue,
-        address=meeting.address,
-        id=meeting.id,
-    )
+    open_now = why_closed(meeting, now or utcnow()) is None
+    return facts_of(meeting, answers_open=open_now, calendar_links=True)
 
 
 def upcoming_for(
@@ -497,11 +490,12 @@ def _meeting_ids(
     session: Session, raw: list[Any], errors: dict[str, Message | list[b.FieldError]]
 ) -> list[int]:
     parsed = [parse_id(i) for i in raw]
-    if None in parsed:
+    readable = [i for i in parsed if i is not None]
+    if len(readable) < len(parsed):
         # Not an id at all (1.5, true, "x", 2^31): no meeting can have it.
         errors["audience"] = Message(N_("Choose meetings from the list."))
         return []
-    ids = sorted(set(parsed))
+    ids = sorted(set(readable))
     known = set(session.scalars(select(Meeting.id).where(Meeting.id.in_(ids)))) if ids else set()
     if set(ids) - known:
         errors["audience"] = Message(N_("Choose meetings from the list."))
@@ -535,13 +529,10 @@ def _text(value: Any) -> str:
 def sample_values(base_url: str, *, language: str, email: str = "") -> dict[str, str]:
     """Values for a sample recipient, each visibly marked as an example."""
     base = base_url.rstrip("/")
-    if language == "nl":
-        first, name = "Voorbeeld", "Voorbeeld Ontvanger (voorbeeld)"
-    else:
-        first, name = "Sample", "Sample Recipient (sample)"
+    _ = translator(language).gettext
     return {
-        placeholders.FIRST_NAME: first,
-        placeholders.NAME: name,
+        placeholders.FIRST_NAME: _("Sample"),
+        placeholders.NAME: _("Sample Recipient (sample)"),
         "email": email or "sample.recipient@example.org",
         # Example addresses: the real links are made per recipient when the campaign is sent.
         placeholders.WEB_VERSION_URL: f"{base}/sample/web-version?sample=1",

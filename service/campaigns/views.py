@@ -52,7 +52,14 @@ from service.campaigns.forms import (
     raw_blocks_from_form,
     raw_from_block,
 )
-from service.campaigns.lifecycle import Action, ReasonCode, TransitionError, allows
+from service.campaigns.lifecycle import (
+    Action,
+    ReasonCode,
+    TransitionError,
+    allows,
+    reason_of,
+    reason_text,
+)
 from service.database import get_session
 from service.delivery.queue import (
     campaign_progress,
@@ -63,9 +70,10 @@ from service.delivery.queue import (
 )
 from service.delivery.testsend import send_test_email
 from service.extensions import csrf
-from service.filters import campaign_reason, delivery_reason, local_datetime
+from service.filters import delivery_reason, local_datetime, page_locale
 from service.forms import token_refused
 from service.ids import parse_id
+from service.mail.senders import sender_name
 from service.mail.transports import TransportConfigError, TransportError
 from service.meetings.agenda import list_meetings
 from service.models import (
@@ -78,9 +86,10 @@ from service.models import (
     utcnow,
 )
 from service.rendering.blocks import BLOCK_TYPES
-from service.rendering.network import network_from_config, sender_name
+from service.rendering.network import network_from_config
 from service.rendering.render import Network, TemplateError
 from service.settings import current_settings
+from service.translation import language_or_default
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 require_login(bp)
@@ -95,6 +104,17 @@ PREVIEW_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src http: https: data:; "
     "font-src http: https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 )
+
+
+def campaign_reason(campaign: Campaign) -> str:
+    """Why the campaign stands where it is (paused by itself, sent back, the relay's last words),
+    in the reader's language; "" when there is nothing to say."""
+    return reason_text(
+        reason_of(campaign),
+        _,
+        language=page_locale(),
+        timezone=current_settings().TIMEZONE,
+    )
 
 
 @bp.get("/")
@@ -488,16 +508,16 @@ def _schedule_form(campaign: Campaign) -> ScheduleForm:
 
 def _schedule_state(campaign: Campaign, now: datetime | None = None) -> dict[str, Any]:
     """When a scheduled campaign goes, and whether the scheduler left it for being too late."""
-    at = campaign.scheduled_at
-    scheduled = campaign.status == CampaignStatus.SCHEDULED and at is not None
+    # The moment counts only while the campaign is scheduled.
+    at = campaign.scheduled_at if campaign.status == CampaignStatus.SCHEDULED else None
     left_late = campaign.status_reason_code == ReasonCode.DUE_TOO_LATE
-    late = scheduled and at <= (now or utcnow()) and left_late
+    late = at is not None and at <= (now or utcnow()) and left_late
     reason = campaign_reason(campaign)
     return {
-        "scheduled": scheduled,
+        "scheduled": at is not None,
         "late": late,
-        "moment": local_datetime(at) if scheduled else "",
-        "datetime": at.isoformat() if scheduled else "",
+        "moment": local_datetime(at) if at is not None else "",
+        "datetime": at.isoformat() if at is not None else "",
         "reason": reason,
         # A draft the scheduler sent back (it could not render) says why.
         "refused": reason if campaign.status == CampaignStatus.DRAFT else "",
@@ -656,7 +676,7 @@ def _view_options() -> dict[str, str]:
 def _email_language() -> str:
     """The language of the previewed email: `lang` in the query or form, else the organiser's."""
     chosen = request.values.get("lang", "")
-    return chosen if chosen in ("nl", "en") else _language()
+    return chosen if chosen in current_settings().LANGUAGES else _language()
 
 
 def _labels() -> dict[str, Any]:
@@ -755,7 +775,9 @@ def _network() -> Network:
 
 def _language() -> str:
     locale = get_locale()
-    return locale.language if locale is not None and locale.language in ("nl", "en") else "nl"
+    return language_or_default(
+        locale.language if locale is not None else None, current_settings().LANGUAGES
+    )
 
 
 def _get_or_404(campaign_id: int) -> Campaign:

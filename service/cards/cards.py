@@ -7,15 +7,15 @@ turning the wall off hides the card on the next page view. Nothing here imports 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
-from service.audience.contact_links import CARD, WALL, ContactSigner
+from service.contact_links import CARD, WALL, ContactSigner
 from service.models import Consent, Contact, NetworkCard
+from service.paging import Paging, clamp_page
 from service.search_text import folded
 
 WALL_PAGE_SIZE = 24
@@ -36,28 +36,10 @@ class CardValues:
 
 
 @dataclass(frozen=True)
-class WallPage:
+class WallPage(Paging):
     """One page of the wall: the cards (with their contacts), how many in all, and paging."""
 
     cards: list[NetworkCard]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        """How many pages the search fills (at least one)."""
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        """Whether a page comes before this one."""
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        """Whether a page comes after this one."""
-        return self.page < self.pages
 
 
 def card_url(contact_id: int, secret_key: str, base_url: str) -> str:
@@ -158,7 +140,7 @@ def wall_cards(
     base = select(NetworkCard).join(Contact, NetworkCard.contact_id == Contact.id)
     base = base.where(*conditions)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    page = min(max(page, 1), max(1, math.ceil(total / per_page)))
+    page = clamp_page(page, total, per_page)
     # The contact comes with the card from the same join: one query for the whole page.
     cards = session.scalars(
         base.options(contains_eager(NetworkCard.contact))
@@ -166,7 +148,7 @@ def wall_cards(
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return WallPage(list(cards), total, page, per_page)
+    return WallPage(cards=list(cards), total=total, page=page, per_page=per_page)
 
 
 def wall_organisations(session: Session) -> list[str]:

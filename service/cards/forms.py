@@ -56,7 +56,7 @@ class CardForm(AppForm):
     def new_upload(self):
         """The uploaded file, or None when no file was chosen."""
         upload = self.photo.data
-        return upload if upload is not None and getattr(upload, "filename", "") else None
+        return upload if upload is not None and getattr(upload, "filename", None) else None
 
     def validate(self, extra_validators=None) -> bool:
         """The field checks, plus: a photo that will be shown needs a description."""

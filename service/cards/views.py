@@ -16,7 +16,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from service.audience.contact_links import CARD, WALL, ContactSigner
 from service.cards import photos
 from service.cards.cards import (
     CardValues,
@@ -29,6 +28,7 @@ from service.cards.cards import (
     wall_photo_visible,
 )
 from service.cards.forms import CardForm, WallSearchForm
+from service.contact_links import CARD, WALL, ContactSigner
 from service.database import get_session
 from service.errors import error_response
 from service.languages import reader_language
@@ -67,15 +67,15 @@ def _public_page(template: str, status: int = 200, reader: Contact | None = None
     return _private(current_app.make_response((html, status)))
 
 
-def _contact_for(token: str, purpose: str) -> tuple[Contact | None, str | None]:
-    """The contact a signed link is for, or the problem (altered, gone) to refuse it with."""
+def _contact_for(token: str, purpose: str) -> Contact | str:
+    """The contact a signed link is for, or the problem (ALTERED, GONE) to refuse it with."""
     contact_id = _signer(purpose).read(token)
     if contact_id is None:
-        return None, ALTERED
+        return ALTERED
     contact = get_session().get(Contact, contact_id)
     if contact is None:
-        return None, GONE
-    return contact, None
+        return GONE
+    return contact
 
 
 def _refusal(problem: str):
@@ -96,7 +96,8 @@ def _send_photo(filename: str):
 def photo_too_large(_exc):
     """An upload over MAX_UPLOAD_MB: say so about the photo, in the reader's language."""
     token = (request.view_args or {}).get("token", "")
-    contact, _problem = _contact_for(token, CARD) if token else (None, None)
+    found = _contact_for(token, CARD) if token else None
+    contact = found if isinstance(found, Contact) else None
     public = request.endpoint == "cards.card_page"
     # Organisers read their own language (the default locale selector); contacts theirs.
     with force_locale(reader_language(contact)) if public else nullcontext():
@@ -187,9 +188,9 @@ def _own_photo_url(token: str, photo: str) -> str:
 @bp.route("/netwerkkaart/<token>", methods=["GET", "POST"])
 def card_page(token: str):
     """A contact's own network card from their signed link; the POST saves it."""
-    contact, problem = _contact_for(token, CARD)
-    if problem is not None:
-        return _refusal(problem)
+    contact = _contact_for(token, CARD)
+    if isinstance(contact, str):
+        return _refusal(contact)
     card = card_of(get_session(), contact)
     submitted = request.method == "POST"
     with force_locale(reader_language(contact)):
@@ -215,9 +216,9 @@ def card_page(token: str):
 @bp.get("/netwerkkaart/<token>/foto")
 def own_photo(token: str):
     """The photo on one's own card, for the holder of the card link."""
-    contact, problem = _contact_for(token, CARD)
-    if problem is not None:
-        return error_response(REFUSAL_STATUS[problem])
+    contact = _contact_for(token, CARD)
+    if isinstance(contact, str):
+        return error_response(REFUSAL_STATUS[contact])
     card = get_session().get(NetworkCard, contact.id)
     if card is None or not card.photo:
         return error_response(404)
@@ -259,9 +260,9 @@ def _wall_values(photo_url) -> dict:
 @bp.get("/netwerkmuur/<token>")
 def wall_page(token: str):
     """The network wall for the holder of any contact's wall link."""
-    contact, problem = _contact_for(token, WALL)
-    if problem is not None:
-        return _refusal(problem)
+    contact = _contact_for(token, WALL)
+    if isinstance(contact, str):
+        return _refusal(contact)
     with force_locale(reader_language(contact)):
         values = _wall_values(lambda name: url_for("cards.wall_photo", token=token, filename=name))
     return _public_page(
@@ -277,9 +278,9 @@ def wall_page(token: str):
 @bp.get("/netwerkmuur/<token>/foto/<filename>")
 def wall_photo(token: str, filename: str):
     """A photo of a card on the wall, for the holder of a wall link."""
-    _contact, problem = _contact_for(token, WALL)
-    if problem is not None:
-        return error_response(REFUSAL_STATUS[problem])
+    found = _contact_for(token, WALL)
+    if isinstance(found, str):
+        return error_response(REFUSAL_STATUS[found])
     if not wall_photo_visible(get_session(), filename):
         return error_response(404)
     return _send_photo(filename)

@@ -48,5 +48,8 @@ def import_command(file: Path) -> None:
 def export_command(file: Path) -> None:
     """Write every contact to FILE as CSV (UTF-8 with BOM, semicolons: opens in Dutch Excel)."""
     with session_scope(current_app) as session, file.open("w", encoding="utf-8", newline="") as out:
-        count = csvio.export_contacts(session, out, timezone=current_settings().TIMEZONE)
+        settings = current_settings()
+        count = csvio.export_contacts(
+            session, out, timezone=settings.TIMEZONE, language=settings.default_language
+        )
     click.echo(f"Exported {count} contacts to {file}.")

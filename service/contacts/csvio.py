@@ -25,7 +25,8 @@ lines; its first line is given). Nothing is committed here: the caller commits o
 Export writes UTF-8 with BOM, semicolon-separated, CRLF line ends: the form Dutch Excel opens
 correctly by double-click (comma files open as a single column with a Dutch locale). Cells that
 Excel would take for a formula get a leading apostrophe (OWASP "CSV injection"); import strips it
-again, so export then import changes nothing.
+again, so export then import changes nothing. Its column names are in the network's default
+language, from the catalogs (HEADERS reads them back).
 """
 
 from __future__ import annotations
@@ -42,12 +43,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from config.settings import Settings
+from config.settings import DEFAULT_LANGUAGE, Settings
 from service.contacts import directory
 from service.messages import N_, Message
 from service.models import Consent, Contact, Tag, User, record_audit
 from service.provinces import province_name
+from service.spreadsheets import EXPORT_DELIMITER, FORMULA_START, protect_cell
 from service.text import forbidden_characters, forbidden_message
+from service.translation import translator
 
 # Field -> the column names that mean it, folded (lower-case, no accents, letters and digits only).
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -77,21 +80,18 @@ HEADERS: dict[str, tuple[str, ...]] = {
 _FOLDED = {alias: name for name, aliases in HEADERS.items() for alias in aliases}
 
 EXPORT_COLUMNS = (
-    "e-mail",
-    "naam",
-    "organisatie",
-    "functie",
-    "provincie",
-    "taal",
-    "tags",
-    "toestemming",
-    "toestemming sinds",
-    "toestemming via",
-    "notities",
+    N_("email"),
+    N_("name"),
+    N_("organisation"),
+    N_("role"),
+    N_("province"),
+    N_("language"),
+    N_("tags"),
+    N_("consent"),
+    N_("consent since"),
+    N_("consent via"),
+    N_("notes"),
 )
-EXPORT_DELIMITER = ";"
-# Characters that make Excel, LibreOffice or Google Sheets read a cell as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _DELIMITERS = (";", ",", "\t")
 
 
@@ -267,7 +267,7 @@ def fold_header(header: str) -> str:
 
 def _unescape(cell: str) -> str:
     # Undo our own formula protection, so an exported file imports to the same values.
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in _FORMULA_START:
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_START:
         return cell[1:]
     return cell
 
@@ -508,11 +508,6 @@ def _raw_fields(row: _Row, current: Contact | None) -> dict[str, Any]:
 # --- exporting ------------------------------------------------------------------------------
 
 
-def protect_cell(value: str) -> str:
-    """A cell that a spreadsheet will show as text, never run as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def _export_row(contact: Contact, timezone: ZoneInfo) -> list[str]:
     consent_at = (
         contact.consent_at.astimezone(timezone).strftime("%Y-%m-%d %H:%M")
@@ -535,12 +530,15 @@ def _export_row(contact: Contact, timezone: ZoneInfo) -> list[str]:
     return [protect_cell(value) for value in values]
 
 
-def iter_export(session: Session, timezone: str = Settings.TIMEZONE) -> Iterator[str]:
+def iter_export(
+    session: Session, timezone: str = Settings.TIMEZONE, language: str = DEFAULT_LANGUAGE
+) -> Iterator[str]:
     """The export file in pieces of text (BOM and header first), for streaming to a browser."""
     zone = ZoneInfo(timezone)
+    _ = translator(language).gettext
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=EXPORT_DELIMITER, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow([_(column) for column in EXPORT_COLUMNS])
     yield "\ufeff" + buffer.getvalue()
     query = select(Contact).order_by(Contact.name, Contact.id).execution_options(yield_per=1000)
     for contacts in session.scalars(query).partitions():
@@ -556,9 +554,10 @@ def export_contacts(
     *,
     actor: User | None = None,
     timezone: str = Settings.TIMEZONE,
+    language: str = DEFAULT_LANGUAGE,
 ) -> int:
     """Write every contact as CSV to the text file `out` (opened with newline=""); return count."""
-    for piece in iter_export(session, timezone):
+    for piece in iter_export(session, timezone, language):
         out.write(piece)
     count = session.scalar(select(func.count(Contact.id))) or 0
     record_export(session, actor, count)

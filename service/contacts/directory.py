@@ -10,20 +10,20 @@ translates (see `service.messages`).
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from service.addresses import needs_smtputf8
+from config.settings import DEFAULT_LANGUAGE
+from service.addresses import needs_smtputf8, normalise_email
 from service.audience.subscriptions import subscribe_all, withdraw_consent
 from service.messages import N_, Message
 from service.models import Consent, Contact, Tag, User, contact_tags, record_audit, utcnow
+from service.paging import Paging, clamp_page
 from service.provinces import parse_province
 from service.search_text import folded
 from service.text import forbidden_characters, forbidden_message, line_ends, one_line
@@ -120,29 +120,17 @@ class ContactInput:
     organisation: str = ""
     role: str = ""
     province: str | None = None
-    language: str = "nl"
+    language: str = DEFAULT_LANGUAGE
     consent: Consent = Consent.UNKNOWN
     tags: tuple[str, ...] = ()
     notes: str = ""
 
 
 @dataclass(frozen=True)
-class ContactPage:
+class ContactPage(Paging):
     """One page of a contact search."""
 
     items: list[Contact]
-    total: int
-    page: int
-    pages: int
-    per_page: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 @dataclass
@@ -156,26 +144,11 @@ class _Problems:
 # --- parsing single values -----------------------------------------------------------------
 
 
-def normalise_email(value: str) -> str:
-    """The address as stored: syntax checked without DNS look-ups, then lower-cased.
-
-    Raises ValueError with an English reason when the address is not valid.
-    """
-    value = (value or "").strip()
-    if not value:
-        raise ValueError("empty email address")
-    try:
-        normalised = validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from exc
-    return normalised.lower()
-
-
 def parse_language(value: str | None) -> str:
-    """ "nl" or "en" from what people write ("Nederlands", "English", "EN"); empty means "nl"."""
+    """A language code from what people write ("Nederlands", "English", "EN"); "": the default."""
     folded = (value or "").strip().lower()
     if not folded:
-        return "nl"
+        return DEFAULT_LANGUAGE
     if folded not in _LANGUAGES:
         raise ValueError(f"unknown language {value!r}")
     return _LANGUAGES[folded]
@@ -281,59 +254,49 @@ def validate_contact_fields(
             Message(N_("This is too long: at most %(max)s characters."), {"max": MAX_NOTES}),
         )
 
-    province = _current(current, "province", None)
-    if given("province"):
-        try:
-            province = parse_province(_text(raw.get("province")))
-        except ValueError:
-            problems.add(
-                "province",
-                Message(
-                    N_(
-                        "%(value)s is not a Dutch province. Use one of the twelve provinces "
-                        "or “landelijk” for national organisations."
-                    ),
-                    {"value": _text(raw.get("province"))},
-                ),
-            )
+    def parsed(name: str, parse: Callable[[Any], Any], default: Any, wrong: str) -> Any:
+        """The field parsed when given (`wrong` names a refused value), else the current one."""
+        value = _current(current, name, default)
+        if given(name):
+            try:
+                value = parse(raw.get(name))
+            except ValueError:
+                problems.add(name, Message(wrong, {"value": _text(raw.get(name))}))
+        return value
 
-    language = _current(current, "language", "nl")
-    if given("language"):
-        try:
-            language = parse_language(_text(raw.get("language")))
-        except ValueError:
-            problems.add(
-                "language",
-                Message(
-                    N_("The language must be nl (Dutch) or en (English), not %(value)s."),
-                    {"value": _text(raw.get("language"))},
-                ),
-            )
-
-    consent = _current(current, "consent", Consent.UNKNOWN)
-    if given("consent"):
-        try:
-            consent = parse_consent(raw.get("consent"))
-        except ValueError:
-            problems.add(
-                "consent",
-                Message(
-                    N_("Consent must be given, withdrawn or unknown, not %(value)s."),
-                    {"value": _text(raw.get("consent"))},
-                ),
-            )
-        if _withdrawn_by_contact(current) and consent != Consent.WITHDRAWN:
-            # Only the person can undo their own withdrawal (signup form, preferences page); not
-            # even by way of "unknown", which would lose the record that they said no.
-            problems.add(
-                "consent",
-                Message(
-                    N_(
-                        "This person withdrew their consent. Only they can give it again, "
-                        "through the signup form or the preferences link in any email."
-                    )
-                ),
-            )
+    province = parsed(
+        "province",
+        lambda value: parse_province(_text(value)),
+        None,
+        N_(
+            "%(value)s is not a Dutch province. Use one of the twelve provinces "
+            "or “landelijk” for national organisations."
+        ),
+    )
+    language = parsed(
+        "language",
+        lambda value: parse_language(_text(value)),
+        DEFAULT_LANGUAGE,
+        N_("The language must be nl (Dutch) or en (English), not %(value)s."),
+    )
+    consent = parsed(
+        "consent",
+        parse_consent,
+        Consent.UNKNOWN,
+        N_("Consent must be given, withdrawn or unknown, not %(value)s."),
+    )
+    # Only the person can undo their own withdrawal (signup form, preferences page); not even by
+    # way of "unknown", which would lose the record that they said no.
+    if given("consent") and _withdrawn_by_contact(current) and consent != Consent.WITHDRAWN:
+        problems.add(
+            "consent",
+            Message(
+                N_(
+                    "This person withdrew their consent. Only they can give it again, "
+                    "through the signup form or the preferences link in any email."
+                )
+            ),
+        )
 
     if isinstance(current, ContactInput):
         tags = current.tags
@@ -464,11 +427,10 @@ def search_contacts(
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     conditions = _filters(session, q, province, tag)
     total = session.scalar(select(func.count(Contact.id)).where(*conditions)) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = max(1, min(page, pages))
+    page = clamp_page(page, total, per_page)
     offset = (page - 1) * per_page
     if total == 0:
-        return ContactPage(items=[], total=0, page=1, pages=1, per_page=per_page)
+        return ContactPage(items=[], total=0, page=1, per_page=per_page)
 
     sparse = (offset + per_page) * 4 > total and total <= 20_000
     if (q or "").strip() and sparse:
@@ -491,7 +453,7 @@ def search_contacts(
         # Many matches, or none of the text search: the name index gives the page straight away.
         query = select(Contact).where(*conditions).order_by(Contact.name, Contact.id)
     items = list(session.scalars(query.offset(offset).limit(per_page)))
-    return ContactPage(items=items, total=total, page=page, pages=pages, per_page=per_page)
+    return ContactPage(items=items, total=total, page=page, per_page=per_page)
 
 
 def list_tags(session: Session) -> list[str]:
@@ -516,8 +478,8 @@ def tags_by_name(
     found = cache if cache is not None else {}
     missing = [name for name in wanted if name not in found]
     if missing and cache is None:
-        for tag in session.scalars(select(Tag).where(func.lower(Tag.name).in_(missing))):
-            found[tag.name.lower()] = tag
+        for stored in session.scalars(select(Tag).where(func.lower(Tag.name).in_(missing))):
+            found[stored.name.lower()] = stored
     result = []
     for name in wanted:
         tag = found.get(name)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
+from config.settings import LANGUAGES
 from service.forms import AppForm
 from service.models import Consent
-from service.provinces import CHOICES
+from service.translation import language_or_default, translator
 
 
-def province_choices(empty_label: str) -> list[SelectChoice]:
-    """The provinces for a select, with an empty first option labelled `empty_label`."""
-    return [SelectChoice("", empty_label)] + [SelectChoice(k, v) for k, v in CHOICES.items()]
+def language_choices() -> list[SelectChoice]:
+    """The languages of the emails, named in the page's language ("Engels" on a Dutch page)."""
+    page = translator(language_or_default(str(get_locale() or "")))
+    return [SelectChoice(code, page.language_name(code)) for code in LANGUAGES]
 
 
 def tag_choices(tags: list[str], empty_label: str) -> list[SelectChoice]:
@@ -46,7 +49,7 @@ class ContactForm(AppForm):
     province = SelectField(_l("Province"), validate_choice=False)
     language = SelectField(
         _l("Language for emails"),
-        choices=[SelectChoice("nl", _l("Dutch")), SelectChoice("en", _l("English"))],
+        choices=language_choices,
         validate_choice=False,
     )
     consent = SelectField(

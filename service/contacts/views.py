@@ -27,10 +27,10 @@ from service.contacts.forms import (
     DeleteForm,
     ImportForm,
     SearchForm,
-    province_choices,
     tag_choices,
 )
 from service.database import get_session
+from service.forms import province_choices
 from service.models import Consent, Contact, utcnow
 from service.provinces import CHOICES
 from service.settings import current_settings
@@ -188,12 +188,12 @@ def export_csv():
     # Taking the address list out of the service is recorded before the first byte leaves.
     csvio.record_export(db, current_user, count)
     db.commit()
-    timezone = current_settings().TIMEZONE
+    settings = current_settings()
 
     def pieces():
         # The request's own session is closed before the body streams; get_session() here opens
         # one in the streaming context, which closes it when the last piece is sent.
-        for piece in csvio.iter_export(get_session(), timezone):
+        for piece in csvio.iter_export(get_session(), settings.TIMEZONE, settings.default_language):
             yield piece.encode("utf-8")
 
     filename = f"contacten-{utcnow():%Y-%m-%d}.csv"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from babel.lists import format_list
@@ -17,7 +18,8 @@ from service.models import Contact
 from service.provinces import CHOICES, NATIONAL, PROVINCES
 
 
-class ProvinceCount(NamedTuple):
+@dataclass(frozen=True)
+class ProvinceCount:
     """One province (or "landelijk") and how many contacts it has."""
 
     code: str
@@ -82,7 +84,7 @@ def province_coverage(session: Session) -> list[ProvinceCount]:
         .where(Contact.province.is_not(None))
         .group_by(Contact.province)
     )
-    counts: dict[str, int] = dict(rows.all())
+    counts: dict[str | None, int] = dict(rows.all())
     return [ProvinceCount(code, name, counts.get(code, 0)) for code, name in CHOICES.items()]
 
 

@@ -9,6 +9,7 @@ from service.database import get_session
 from service.meetings import agenda
 from service.models import utcnow
 from service.provinces import NATIONAL
+from service.settings import current_settings
 
 bp = Blueprint("dashboard", __name__)
 require_login(bp)
@@ -33,7 +34,9 @@ def index():
         coverage=per_province,
         national=national,
         without_province=coverage.contacts_without_province(db),
-        missing_names=coverage.name_list([p.name for p in missing], str(get_locale() or "nl")),
+        missing_names=coverage.name_list(
+            [p.name for p in missing], str(get_locale() or current_settings().default_language)
+        ),
         tiles=tiles,
         bands=coverage.shade_bands(per_province),
         shades=coverage.SHADES,

@@ -160,8 +160,11 @@ def parse_mailgun(
         status = {}
     parts = [str(status.get("code") or ""), status.get("message") or status.get("description")]
     reason = " ".join(str(p) for p in parts if p) or str(event.get("reason") or name)
+    timestamp = event.get("timestamp")
     try:
-        occurred_at = datetime.fromtimestamp(float(event.get("timestamp")), UTC)  # type: ignore[arg-type]
+        if not isinstance(timestamp, int | float | str):
+            raise TypeError(f"a timestamp of type {type(timestamp).__name__}")
+        occurred_at = datetime.fromtimestamp(float(timestamp), UTC)
     except (TypeError, ValueError, OverflowError, OSError) as exc:
         raise WebhookRejected("the event has no valid timestamp") from exc
     return SuppressionEvent(email.strip().lower(), kind, reason, "mailgun", occurred_at)

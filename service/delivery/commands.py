@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import logging
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from service.cli import SettingsProblem
+from service.delivery.kinds import kinds_of
 from service.delivery.worker import LOG_FORMAT, SendThread, WorkerLoop
 from service.mail.transports import TransportConfigError
-from service.settings import settings_of
+from service.settings import SettingsProblem, settings_of
+from service.stop_signals import stopping_on_signals
 
 log = logging.getLogger("service.delivery.worker")
-
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 @click.command("worker", short_help="Send the queued campaign mail (run one or more).")
@@ -32,14 +27,19 @@ def worker_command(once: bool) -> None:
     what is due now, prints how many deliveries it handled and exits.
     """
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    app = current_app._get_current_object()
+    # Flask types current_app as Flask, not as the LocalProxy (with this method) it is.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        loop = WorkerLoop.from_config(settings_of(app), app.extensions["db_sessionmaker"])
+        loop = WorkerLoop.from_config(
+            settings_of(app), app.extensions["db_sessionmaker"], kinds_of(app)
+        )
     except TransportConfigError as exc:
         raise SettingsProblem(str(exc)) from exc
     log.info("send worker started: %s%s", loop.describe(), ", once" if once else "")
     sender = SendThread(loop, once=once, name="send-worker")
-    with _stopping_on(sender):
+    # The loop runs in its own thread and this (main) thread only waits, so the handler never
+    # interrupts a database write or an SMTP conversation halfway.
+    with stopping_on_signals(sender.request_stop, log=log, after="the batch in flight"):
         sender.start().wait()
     if sender.error is not None:
         raise click.ClickException(f"the send loop stopped: {sender.error}")
@@ -47,23 +47,3 @@ def worker_command(once: bool) -> None:
     log.info("send worker stopped after %d deliveries", handled)
     if once:
         click.echo(f"Handled {handled} deliveries.")
-
-
-@contextmanager
-def _stopping_on(sender: SendThread) -> Iterator[None]:
-    """SIGTERM and SIGINT ask the sender to stop after its round; the handlers are undone after.
-
-    The loop runs in its own thread and this (main) thread only waits, so the handler never
-    interrupts a database write or an SMTP conversation halfway.
-    """
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("%s: stopping after the batch in flight", signal.Signals(signum).name)
-        sender.request_stop()
-
-    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)

@@ -36,9 +36,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from config.settings import DEFAULT_LANGUAGE
 from service.audience.subscriptions import mailing_of
 from service.campaigns.lifecycle import Action, Reason, move, transition
 from service.dates import rfc3339
+from service.delivery.kinds import MessageKinds, Recipient
+from service.dml import rows_changed
 from service.meetings.invitations import record_campaign_invitations
 from service.models import (
     Campaign,
@@ -211,12 +214,13 @@ def resume_sending(session: Session, campaign: Campaign, *, actor: User | None) 
 def cancel_sending(session: Session, campaign: Campaign, *, actor: User | None) -> int:
     """Stop for good: deliveries still waiting are cancelled. Returns how many were."""
     transition(session, campaign, Action.CANCEL)
-    cancelled = session.execute(
+    cancelled = rows_changed(
+        session,
         update(Delivery)
         .where(Delivery.campaign_id == campaign.id, Delivery.status == DeliveryStatus.QUEUED)
         .values(status=DeliveryStatus.CANCELLED, claim="", claimed_until=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     record_audit(session, actor, "campaign.cancel", campaign, cancelled=cancelled)
     session.flush()
     return cancelled
@@ -256,7 +260,7 @@ class Claimed:
 
 
 def claim_due_deliveries(
-    session: Session, *, now: datetime, limit: int, lease: timedelta
+    session: Session, *, now: datetime, limit: int, lease: timedelta, kinds: MessageKinds
 ) -> list[Claimed]:
     """Take up to `limit` due deliveries of sending campaigns (and single messages), and commit.
 
@@ -269,11 +273,14 @@ def claim_due_deliveries(
     the row is still unclaimed (or its lease ran out): that condition alone keeps two workers
     apart on SQLite, which has no SKIP LOCKED. A worker that dies leaves its rows queued; once
     the lease has run out another worker claims them again.
+
+    `kinds` says whom each kind may reach and which mailing a campaign goes to
+    (service/delivery/kinds.py); a delivery that may not go after all is marked `skip`.
     """
     # The few campaigns that may send now are read first, so the claim itself reads one table
     # and PostgreSQL can take its batch straight off ix_deliveries_due, in order.
     mailings = {
-        campaign_id: mailing_of(kind)
+        campaign_id: kinds.mailing_of(kind)
         for campaign_id, kind in session.execute(
             select(Campaign.id, Campaign.kind).where(
                 Campaign.status == CampaignStatus.SENDING,
@@ -364,12 +371,11 @@ def claim_due_deliveries(
             attempts=row.attempts,
             created_at=row.created_at,
             name=row.name or "",
-            language=row.language or "nl",
+            language=row.language or DEFAULT_LANGUAGE,
             skip=_skip_reason(
+                kinds.recipient(row.kind),
                 row.consent,
                 row.suppressed,
-                single=row.campaign_id is None,
-                to_address=row.kind in TO_ADDRESS_KINDS,
                 subscribed=bool(row.subscribed),
             ),
             kind=row.kind,
@@ -380,28 +386,18 @@ def claim_due_deliveries(
     ]
 
 
-# Single messages to someone who is not a contact (yet), such as the introduction to a nominated
-# person (service/nominations/introduction.py): no contact to check, only the suppression list.
-# The confirmation of a signup (service/audience/signup.py) goes to the typed address likewise.
-TO_ADDRESS_KINDS = frozenset({"introduction", "signup_confirm"})
-
-
 def _skip_reason(
-    consent: Consent | None,
-    suppressed: bool,
-    *,
-    single: bool = False,
-    to_address: bool = False,
-    subscribed: bool = True,
+    recipient: Recipient, consent: Consent | None, suppressed: bool, *, subscribed: bool
 ) -> str:
     # Checked at send time, not only at start: who unsubscribes during a send is not mailed.
-    if to_address and single:
+    if recipient == Recipient.ADDRESS:
+        # Someone who is not a contact (yet): no contact to check, only the suppression list.
         return "suppressed" if suppressed else ""
     if consent is None:
         return "contact deleted"
-    # A single message answers the contact's own action (their answer to an invitation), so it
-    # goes whatever their newsletter consent; a suppressed address never gets anything.
-    if (consent != Consent.GIVEN or not subscribed) and not single:
+    # A notice answers the contact's own action (their answer to an invitation), so it goes
+    # whatever their newsletter consent; a suppressed address never gets anything.
+    if recipient == Recipient.SUBSCRIBER and (consent != Consent.GIVEN or not subscribed):
         return "unsubscribed"
     if suppressed:
         return "suppressed"
@@ -494,7 +490,7 @@ def finish_campaigns(
     None (the "campaign" of single messages) is passed over: there is nothing to finish.
     """
     finished = []
-    for campaign_id in set(campaign_ids) - {None}:
+    for campaign_id in {c for c in campaign_ids if c is not None}:
         # EXISTS stops at the first queued row; counting them all after every chunk would make
         # a campaign's send cost grow with the square of its size.
         waiting = session.scalar(

@@ -8,7 +8,8 @@ so a crash repeats at most the chunk in flight and loses nothing.
 What an outcome does (Mailman's outgoing runner keeps the same distinctions):
 - accepted: the delivery is sent; the campaign's failure streak starts again at 0;
 - temporary for this message (a 4xx): tried again later, with a growing pause, until the
-  retry deadline (MAIL_RETRY_DAYS after the send began), then failed;
+  retry deadline (MAIL_RETRY_DAYS after the send began), then failed (service/delivery/retries.py
+  holds the waits and the deadline);
 - permanent for this message (a 5xx): failed with the relay's words; a refused address is put on
   the suppression list;
 - temporary for the whole relay (down, throttling): the campaign waits (retry_at) and goes on by
@@ -25,8 +26,9 @@ own, transports record outcomes by position and never raise (service/mail/transp
 Single messages (campaign_id None: an answer's confirmation with its calendar invitation, a
 calendar update or cancel; service/meetings/notices.py) share all of this except what belongs to
 a campaign: with no campaign to wait or pause, a relay that is down puts the message itself back
-for a while. Each is built from its `kind` (service/rendering/notice_mail.py); campaign mail
-keeps its fast path.
+for a while. Each is built by its kind's builder, looked up in the registry the loop is given
+(service/delivery/kinds.py, filled in service/message_kinds.py); campaign mail keeps its fast
+path.
 
 Nothing here imports Flask; `SendLoop.from_config` takes the Settings and a session maker.
 """
@@ -36,27 +38,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Self
 from urllib.parse import urlsplit
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.addresses import AddressNotSendable, ascii_domain
-from service.audience.contact_links import CARD, PREFERENCES, ContactSigner
-from service.audience.signup import SIGNUP_CONFIRM, build_confirmation
 from service.audience.unsubscribe import UnsubscribeSigner, unsubscribe_mailto, unsubscribe_url
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, move, relay_said
 from service.campaigns.store import campaign_content, meeting_check, meeting_facts, upcoming_for
 from service.campaigns.webversion import web_version_url
+from service.contact_links import CARD, PREFERENCES, ContactSigner
+from service.delivery import retries
+from service.delivery.kinds import MessageKinds, SingleMessage
 from service.delivery.queue import (
     Claimed,
     Result,
@@ -67,22 +69,23 @@ from service.delivery.queue import (
     sent_since,
 )
 from service.delivery.suppression import suppress
+from service.mail.factory import transport_from_config
 from service.mail.outgoing import BodyTemplate, Outgoing
+from service.mail.senders import sender_address, sender_name
 from service.mail.transports import (
     Outcome,
     TemporaryFailure,
     Transport,
     outcome_of,
-    transport_from_config,
     unsendable_reason,
 )
 from service.meetings.answer_links import NO, YES, AnswerSigner, answer_url
-from service.models import Campaign, DeliveryStatus, Meeting, utcnow
-from service.nominations.introduction import INTRODUCTION, build_introduction
+from service.meetings.calendar import uid_domain
+from service.models import Campaign, DeliveryStatus, utcnow
 from service.rendering import placeholders
 from service.rendering.blocks import CampaignContent, ContentError
-from service.rendering.network import network_from_config, sender_address, sender_name
-from service.rendering.notice_mail import NoticeSender, build_notice, uid_domain
+from service.rendering.network import network_from_config
+from service.rendering.notice_mail import NoticeSender
 from service.rendering.render import (
     MeetingFacts,
     RenderedCampaign,
@@ -94,14 +97,6 @@ from service.rendering.render import (
 )
 
 log = logging.getLogger(__name__)
-
-# A message that failed for now waits 1, 2, 4, ... minutes, at most 4 hours, before its next try.
-MESSAGE_RETRY_FIRST = timedelta(minutes=1)
-MESSAGE_RETRY_MAX = timedelta(hours=4)
-# A relay that is down is asked again after 30 s, 1, 2, ... minutes, at most 30 minutes.
-RELAY_RETRY_FIRST = timedelta(seconds=30)
-RELAY_RETRY_MAX = timedelta(minutes=30)
-LANGUAGES = ("nl", "en")
 
 
 @dataclass(frozen=True)
@@ -120,12 +115,12 @@ class SendSettings:
     def from_config(cls, config: Settings) -> SendSettings:
         """The settings MAIL_BATCH_SIZE, MAIL_LEASE_SECONDS, MAIL_RETRY_DAYS, ... name."""
         return cls(
-            batch_size=int(config.get("MAIL_BATCH_SIZE", 200)),
-            lease=timedelta(seconds=int(config.get("MAIL_LEASE_SECONDS", 300))),
-            retry_deadline=timedelta(days=int(config.get("MAIL_RETRY_DAYS", 3))),
-            pause_after_failures=int(config.get("MAIL_PAUSE_AFTER_FAILURES", 25)),
-            per_second=float(config.get("MAIL_RATE_PER_SECOND", 0)),
-            per_hour=int(config.get("MAIL_RATE_PER_HOUR", 0)),
+            batch_size=int(config.MAIL_BATCH_SIZE),
+            lease=timedelta(seconds=int(config.MAIL_LEASE_SECONDS)),
+            retry_deadline=timedelta(days=int(config.MAIL_RETRY_DAYS)),
+            pause_after_failures=int(config.MAIL_PAUSE_AFTER_FAILURES),
+            per_second=float(config.MAIL_RATE_PER_SECOND),
+            per_hour=int(config.MAIL_RATE_PER_HOUR),
         )
 
 
@@ -158,8 +153,10 @@ class MessageFactory:
     def __init__(self, config: Settings):
         self.config = config
         self.network = network_from_config(config)
-        self.base_url = str(config["BASE_URL"]).rstrip("/")
-        self.secret_key = str(config["SECRET_KEY"])
+        self.base_url = config.BASE_URL.rstrip("/")
+        self.secret_key = config.SECRET_KEY
+        # Every campaign is rendered once in each of these; the first is for an unknown one.
+        self.languages = config.LANGUAGES
         # Message-IDs carry a mark of this installation, so two installations sending from the
         # same domain never make the same one.
         self.install_mark = hmac.new(
@@ -175,7 +172,7 @@ class MessageFactory:
         # Someone without a name is greeted as the web version greets everybody.
         self._readers = {
             language: placeholders.stand_in_values(self.base_url, language)[placeholders.NAME]
-            for language in LANGUAGES
+            for language in self.languages
         }
         from_email = sender_address(config)
         self.sender_name = sender_name(config)
@@ -189,14 +186,23 @@ class MessageFactory:
         self.message_id_domain = message_id_domain(from_email)
 
     def campaign_mail(
-        self, session: Session, campaign: Campaign, *, now: datetime | None = None
+        self,
+        session: Session,
+        campaign: Campaign,
+        *,
+        now: datetime | None = None,
+        languages: Sequence[str] = (),
     ) -> CampaignMail:
-        """The campaign rendered in both languages; raises TemplateError when it cannot be.
+        """The campaign rendered in `languages` (default: all); raises TemplateError when it
+        cannot be.
 
         `now` decides what depends on the clock (whether the meeting still takes answers).
+        Only a rendering in every language is kept for the next message of the same version.
         """
+        languages = tuple(languages) or tuple(self.languages)
+        every = languages == tuple(self.languages)
         cached = self._campaigns.get(campaign.id)
-        if cached is not None and cached.version == campaign.version:
+        if every and cached is not None and cached.version == campaign.version:
             return cached
         mail = self.build_campaign_mail(
             campaign_id=campaign.id,
@@ -206,8 +212,10 @@ class MessageFactory:
             upcoming=upcoming_for(session, campaign, now=now),
             meeting_id=campaign.meeting_id,
             meeting=meeting_facts(campaign.meeting, now) if campaign.meeting is not None else None,
+            languages=languages,
         )
-        self._campaigns[campaign.id] = mail
+        if every:
+            self._campaigns[campaign.id] = mail
         return mail
 
     def build_campaign_mail(
@@ -220,8 +228,11 @@ class MessageFactory:
         upcoming: Sequence[MeetingFacts] = (),
         meeting_id: int | None = None,
         meeting: MeetingFacts | None = None,
+        languages: Sequence[str] = (),
     ) -> CampaignMail:
-        """A campaign version rendered in both languages, from its content; raises TemplateError."""
+        """A campaign version rendered in `languages` (default: all), from its content; raises
+        TemplateError."""
+        languages = tuple(languages) or tuple(self.languages)
         rendered = {
             language: render_campaign(
                 content,
@@ -231,7 +242,7 @@ class MessageFactory:
                 upcoming=upcoming,
                 meeting=meeting,
             )
-            for language in LANGUAGES
+            for language in languages
         }
         from_email = sender_address(self.config)
         return CampaignMail(
@@ -247,29 +258,25 @@ class MessageFactory:
             bodies={language: _body_template(r) for language, r in rendered.items()},
             web_version_urls={
                 language: web_version_url(campaign_id, self.secret_key, self.base_url, language)
-                for language in LANGUAGES
+                for language in languages
             },
         )
 
     def message(self, mail: CampaignMail, delivery: Claimed) -> Outgoing:
         """The message for one delivery; raises ValueError for a value that cannot go."""
-        rendered = mail.rendered.get(delivery.language) or mail.rendered["nl"]
-        name = delivery.name.strip()
+        rendered = mail.rendered.get(delivery.language) or mail.rendered[self.languages[0]]
         token = self._unsubscribe.token(delivery.contact_id or 0, mail.campaign_id)
         leave_url = unsubscribe_url(token, self.base_url)
         values = self.recipient_values(mail, rendered, delivery, leave_url)
+        # The links are made from the checked BASE_URL and URL-safe tokens (checked_values).
         plain, escaped = checked_values(rendered, values, check_urls=False)
-        subject, html, text = filled(rendered, plain, escaped)
-        template = mail.bodies.get(rendered.language)
-        return Outgoing(
-            from_name=mail.from_name,
-            from_email=mail.from_email,
-            to_name=name,
+        return self._outgoing(
+            mail,
+            rendered,
+            plain,
+            escaped,
+            to_name=delivery.name.strip(),
             to_email=delivery.email,
-            subject=subject,
-            text=text,
-            html=html,
-            reply_to=mail.reply_to,
             message_id=self.message_id(mail, delivery.id),
             headers=(
                 ("List-Id", mail.list_id),
@@ -281,6 +288,62 @@ class MessageFactory:
                 ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
                 ("X-Opgavepost-Campaign", str(mail.campaign_id)),
             ),
+        )
+
+    def sample_message(
+        self,
+        mail: CampaignMail,
+        *,
+        language: str,
+        to_name: str,
+        to_email: str,
+        values: Mapping[str, str],
+        subject_prefix: str = "",
+    ) -> Outgoing:
+        """The campaign filled in with sample values for someone on no list (the test send).
+
+        No List-Id and no unsubscribe headers: the reader takes no mailing. Raises
+        PersonaliseError (a TemplateError) for a missing value or a URL that is not absolute.
+        """
+        rendered = mail.rendered[language]
+        plain, escaped = checked_values(rendered, values)
+        return self._outgoing(
+            mail,
+            rendered,
+            plain,
+            escaped,
+            to_name=to_name,
+            to_email=to_email,
+            headers=(("X-Opgavepost-Campaign", str(mail.campaign_id)),),
+            subject_prefix=subject_prefix,
+        )
+
+    def _outgoing(
+        self,
+        mail: CampaignMail,
+        rendered: RenderedCampaign,
+        plain: Mapping[str, str],
+        escaped: Mapping[str, str],
+        *,
+        to_name: str,
+        to_email: str,
+        headers: tuple[tuple[str, str], ...],
+        message_id: str = "",
+        subject_prefix: str = "",
+    ) -> Outgoing:
+        subject, html, text = filled(rendered, plain, escaped)
+        template = mail.bodies.get(rendered.language)
+        return Outgoing(
+            from_name=mail.from_name,
+            from_email=mail.from_email,
+            to_name=to_name,
+            to_email=to_email,
+            subject=subject_prefix + subject,
+            text=text,
+            html=html,
+            reply_to=mail.reply_to,
+            message_id=message_id,
+            headers=headers,
             body=template.later(plain, escaped) if template is not None else None,
         )
 
@@ -314,39 +377,13 @@ class MessageFactory:
             placeholders.ANSWER_URL: answer_url(token, self.base_url),
         }
 
-    def single_message(self, session: Session, delivery: Claimed, *, now: datetime) -> Outgoing:
-        """A single message (campaign_id None) built from its kind; ValueError when it cannot be.
-
-        Raises TemplateError when the notice template fails (a fault of ours, not the message's).
-        """
-        if delivery.kind == SIGNUP_CONFIRM:
-            return build_confirmation(
-                self.notice_sender,
-                delivery.payload or {},
-                to_email=delivery.email,
-                message_id=self._single_message_id(delivery.id),
-                secret_key=self.secret_key,
-            )
-        if delivery.kind == INTRODUCTION:
-            return build_introduction(
-                self.notice_sender,
-                delivery.payload or {},
-                to_email=delivery.email,
-                message_id=self._single_message_id(delivery.id),
-            )
-        meeting = session.get(Meeting, delivery.meeting_id) if delivery.meeting_id else None
-        if meeting is None:
-            raise ValueError(f"the {delivery.kind} message names no meeting that still exists")
-        token = self._answers.token(delivery.contact_id or 0, meeting.id)
-        return build_notice(
-            self.notice_sender,
-            meeting,
-            kind=delivery.kind,
-            payload=delivery.payload or {},
-            to_name=delivery.name,
-            to_email=delivery.email,
-            language=delivery.language if delivery.language in LANGUAGES else "nl",
-            answer_url=answer_url(token, self.base_url),
+    def single(self, session: Session, delivery: Claimed, *, now: datetime) -> SingleMessage:
+        """What the builder of a single message (campaign_id None) is given (kinds.py)."""
+        return SingleMessage(
+            session=session,
+            delivery=delivery,
+            sender=self.notice_sender,
+            secret_key=self.secret_key,
             message_id=self._single_message_id(delivery.id),
             now=now,
         )
@@ -445,11 +482,14 @@ class SendLoop:
         transport: Transport,
         config: Settings,
         *,
+        kinds: MessageKinds,
         settings: SendSettings | None = None,
         clock: Callable[[], datetime] = utcnow,
     ):
         self.sessions = sessions
         self.transport = transport
+        # Every kind of message: how each is built and whom it may reach (service/message_kinds.py).
+        self.kinds = kinds
         self.settings = settings or SendSettings.from_config(config)
         self.factory = MessageFactory(config)
         self.clock = clock
@@ -458,9 +498,11 @@ class SendLoop:
         self.stopping = threading.Event()
 
     @classmethod
-    def from_config(cls, config: Settings, sessions: Callable[[], Session]) -> SendLoop:
-        """A loop with the transport MAIL_TRANSPORT names."""
-        return cls(sessions, transport_from_config(config), config)
+    def from_config(
+        cls, config: Settings, sessions: Callable[[], Session], kinds: MessageKinds
+    ) -> Self:
+        """A loop of this class with the transport MAIL_TRANSPORT names."""
+        return cls(sessions, transport_from_config(config), config, kinds=kinds)
 
     def run(self, stop: threading.Event) -> None:
         """Send until `stop` is set; sleep a moment whenever nothing is due."""
@@ -484,7 +526,11 @@ class SendLoop:
             if limit <= 0:
                 return 0
             claimed = claim_due_deliveries(
-                session, now=self.clock(), limit=limit, lease=self.settings.lease
+                session,
+                now=self.clock(),
+                limit=limit,
+                lease=self.settings.lease,
+                kinds=self.kinds,
             )
             if not claimed:
                 return 0
@@ -545,7 +591,8 @@ class SendLoop:
                 results.append(_skipped(delivery))
                 continue
             try:
-                ready.append((delivery, self.factory.single_message(session, delivery, now=now)))
+                single = self.factory.single(session, delivery, now=now)
+                ready.append((delivery, self.kinds.build(single)))
             except TemplateError as exc:
                 # Our template is broken: it may be mended, so the message waits and retries.
                 results.append(self._retry_or_fail(delivery, str(exc), now))
@@ -609,7 +656,8 @@ class SendLoop:
         results: list[Result],
     ) -> None:
         now = self.clock()
-        streaks: dict[int, _Streak] = {}
+        # Single messages (campaign None) share one streak that no campaign keeps.
+        streaks: dict[int | None, _Streak] = {}
         for (delivery, _message), outcome in zip(ready, outcomes, strict=True):
             streak = streaks.setdefault(delivery.campaign_id, _Streak())
             if outcome.status == "accepted":
@@ -640,10 +688,8 @@ class SendLoop:
 
     def _retry_or_fail(self, delivery: Claimed, reason: str, now: datetime) -> Result:
         attempts = delivery.attempts + 1
-        pause = min(MESSAGE_RETRY_FIRST * 2 ** (attempts - 1), MESSAGE_RETRY_MAX)
-        pause *= random.uniform(0.9, 1.1)  # spreads the retries of many messages
-        deadline = delivery.created_at + self.settings.retry_deadline
-        if now + pause > deadline:
+        pause = retries.message_wait(attempts)
+        if retries.gives_up(delivery.created_at, now + pause, self.settings.retry_deadline):
             days = self.settings.retry_deadline.days
             return Result(
                 delivery.id,
@@ -654,10 +700,8 @@ class SendLoop:
 
     def _held_back(self, delivery: Claimed, outcome: Outcome, now: datetime) -> Result:
         # Not an attempt (the relay did not try it); the deadline still counts from its creation.
-        wait = _relay_wait(1, outcome.retry_after)
-        if outcome.status == "permanent":
-            wait = RELAY_RETRY_MAX  # refused credentials need a person; no point asking often
-        if now + wait > delivery.created_at + self.settings.retry_deadline:
+        wait = retries.held_back_wait(outcome.status == "permanent", outcome.retry_after)
+        if retries.gives_up(delivery.created_at, now + wait, self.settings.retry_deadline):
             return Result(delivery.id, DeliveryStatus.FAILED, outcome.reason)
         return Result(
             delivery.id,
@@ -670,8 +714,10 @@ class SendLoop:
     def _apply_streak(
         self, session: Session, campaign_id: int, streak: _Streak, now: datetime
     ) -> None:
+        # A number after an accepted message, else an increment of the stored streak in SQL.
+        failures: int | ColumnElement[int]
         if streak.reset:
-            failures: Any = streak.count
+            failures = streak.count
         elif streak.count:
             failures = Campaign.failure_streak + streak.count
         else:
@@ -693,7 +739,7 @@ class SendLoop:
             if streak.relay_outcome.status == "permanent":
                 pause_by_itself(session, campaign_id, relay_said(streak.relay_outcome.reason))
                 return
-            wait = _relay_wait(count, streak.relay_outcome.retry_after)
+            wait = retries.relay_wait(count, streak.relay_outcome.retry_after)
             session.execute(
                 update(Campaign)
                 .where(Campaign.id == campaign_id)
@@ -729,12 +775,6 @@ class _Streak:
             self.count += 1
             self.last_reason = outcome.reason
             self.relay_outcome = outcome
-
-
-def _relay_wait(streak: int, retry_after: float | None) -> timedelta:
-    if retry_after is not None:
-        return timedelta(seconds=retry_after)
-    return min(RELAY_RETRY_FIRST * 2 ** max(0, streak - 1), RELAY_RETRY_MAX)
 
 
 def _not_built(delivery: Claimed, error: Exception) -> Result:

@@ -71,7 +71,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
     )
     from service.demo.seed import load_demo
 
-    app = current_app._get_current_object()
+    # Flask types current_app as Flask, not as the LocalProxy (with this method) it is.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = settings_of(app)
     _check_mail_settings(settings)
     engine = get_engine()
@@ -120,8 +121,9 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
 def _check_mail_settings(settings: Settings) -> None:
     """Stop with one line (exit 2) when MAIL_TRANSPORT cannot be set up, before anything starts."""
-    from service.cli import SettingsProblem
-    from service.mail.transports import TransportConfigError, transport_from_config
+    from service.mail.factory import transport_from_config
+    from service.mail.transports import TransportConfigError
+    from service.settings import SettingsProblem
 
     try:
         transport_from_config(settings).close()

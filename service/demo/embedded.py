@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.auth.users import create_user, generate_password
+from service.delivery.kinds import kinds_of
 from service.delivery.worker import SendThread, WorkerLoop
 from service.mail.transports import TransportConfigError
 from service.models import Role, User
@@ -43,7 +44,7 @@ def ensure_first_admin(session: Session, email: str, password: str | None) -> Fi
     Without a password one is generated and returned, so the caller can show it exactly once;
     only its hash is stored.
     """
-    if session.scalar(select(func.count()).select_from(User)) > 0:
+    if session.execute(select(func.count()).select_from(User)).scalar_one() > 0:
         return None
     generated = password is None
     password = password or generate_password()
@@ -93,7 +94,7 @@ def start_background_jobs(app: Any) -> BackgroundJobs:
     settings = app.extensions["settings"]
     sender = None
     try:
-        loop = WorkerLoop.from_config(settings, sessions)
+        loop = WorkerLoop.from_config(settings, sessions, kinds_of(app))
     except TransportConfigError as exc:
         log.error("the send loop did not start: %s", exc)
     else:

@@ -20,6 +20,7 @@ from datetime import date, time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from config.settings import DEFAULT_LANGUAGE
 from service.audience.subscriptions import subscribe_all
 from service.campaigns import store
 from service.dates import local_to_utc
@@ -41,7 +42,7 @@ class DemoContact:
     role: str
     province: str
     tags: tuple[str, ...] = ()
-    language: str = "nl"
+    language: str = DEFAULT_LANGUAGE
     notes: str = ""
 
 
@@ -225,8 +226,8 @@ class DemoLoadResult:
 
 def database_is_empty(session: Session) -> bool:
     """Whether the database holds no contacts and no meetings (a fresh install)."""
-    has_contacts = session.scalar(select(func.count()).select_from(Contact)) > 0
-    has_meetings = session.scalar(select(func.count()).select_from(Meeting)) > 0
+    has_contacts = session.execute(select(func.count()).select_from(Contact)).scalar_one() > 0
+    has_meetings = session.execute(select(func.count()).select_from(Meeting)).scalar_one() > 0
     return not has_contacts and not has_meetings
 
 

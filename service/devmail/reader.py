@@ -80,7 +80,7 @@ def read_message(folder: Path, name: str) -> OutboxMessage | None:
 
 
 def _parse(path: Path) -> EmailMessage:
-    return message_from_bytes(path.read_bytes(), policy=policy.default)  # type: ignore[return-value]
+    return message_from_bytes(path.read_bytes(), policy=policy.default)
 
 
 def _part(message: EmailMessage, subtype: str) -> str:

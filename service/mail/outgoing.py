@@ -6,8 +6,8 @@ second. A campaign's messages differ only in a few header values and the filled-
 so `Outgoing.as_bytes` writes the same MIME layout (multipart/alternative: text, then HTML) by
 string joins, and encodes the bodies with binascii's quoted-printable, which is written in C.
 
-The layout is what `service.mail.message.build_message` makes; tests parse both with the email
-package to hold them to it.
+The layout is what the email package itself makes of the same message; tests parse ours with
+it, and compare, to hold it to that.
 
 A message with a calendar invitation (an answer's confirmation, a calendar update or cancel)
 takes the shape Gmail's and Outlook's own invitations have, which every calendar recognises:
@@ -30,8 +30,7 @@ import binascii
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
+from email.utils import formataddr, formatdate, getaddresses, make_msgid
 
 from service.addresses import AddressNotSendable, ascii_domain, needs_smtputf8, wire_address
 from service.mail.message import check_header_value, unsafe_header_text
@@ -178,19 +177,31 @@ class Outgoing:
             boundary = _BOUNDARY_PREFIX + secrets.token_hex(12)
             body = b"".join(
                 (
-                    _part_head(boundary, "plain"),
-                    _encode_part(self.text),
-                    _part_head(boundary, "html"),
-                    _encode_part(self.html),
+                    self._text_and_html(boundary),
                     _closing(boundary),
                 )
             )
+        return self._with_head("alternative", boundary, body, smtputf8)
+
+    def _text_and_html(self, boundary: str) -> bytes:
+        """The text part, then the HTML part, of a multipart/alternative with this boundary."""
+        return b"".join(
+            (
+                _part_head(boundary, "plain"),
+                _encode_part(self.text),
+                _part_head(boundary, "html"),
+                _encode_part(self.html),
+            )
+        )
+
+    def _with_head(self, subtype: str, boundary: str, body: bytes, smtputf8: bool) -> bytes:
+        """The headers in front of a multipart/<subtype> body that uses this boundary."""
         head = "".join(
             _header_line(name, value) for name, value in self.header_lines(smtputf8=smtputf8)
         )
         head += (
             f"MIME-Version: 1.0{CRLF}"
-            f"Content-Type: multipart/alternative;{CRLF}"
+            f"Content-Type: multipart/{subtype};{CRLF}"
             f' boundary="{boundary}"{CRLF}{CRLF}'
         )
         return _head_bytes(head, smtputf8) + body
@@ -206,10 +217,7 @@ class Outgoing:
                     f"Content-Type: multipart/alternative;{CRLF}"
                     f' boundary="{alternative}"{CRLF}{CRLF}'
                 ).encode("ascii"),
-                _part_head(alternative, "plain"),
-                _encode_part(self.text),
-                _part_head(alternative, "html"),
-                _encode_part(self.html),
+                self._text_and_html(alternative),
                 (
                     f"--{alternative}{CRLF}"
                     f'Content-Type: text/calendar; charset="utf-8"; method={calendar.method}{CRLF}'
@@ -227,15 +235,7 @@ class Outgoing:
                 _closing(mixed),
             )
         )
-        head = "".join(
-            _header_line(name, value) for name, value in self.header_lines(smtputf8=smtputf8)
-        )
-        head += (
-            f"MIME-Version: 1.0{CRLF}"
-            f"Content-Type: multipart/mixed;{CRLF}"
-            f' boundary="{mixed}"{CRLF}{CRLF}'
-        )
-        return _head_bytes(head, smtputf8) + body
+        return self._with_head("mixed", mixed, body, smtputf8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,29 +389,6 @@ def _merged(
         else:
             merged.append(piece)
     return merged
-
-
-def from_email_message(message: EmailMessage) -> Outgoing:
-    """The same message as an Outgoing (for single sends built with `build_message`)."""
-    from_name, from_email = parseaddr(str(message["From"]))
-    to_name, to_email = getaddresses([str(message["To"])])[0]
-    text = message.get_body(("plain",))
-    html = message.get_body(("html",))
-    own = {"from", "to", "subject", "date", "message-id", "reply-to", "mime-version"}
-    own |= {"content-type", "content-transfer-encoding"}
-    return Outgoing(
-        from_name=from_name,
-        from_email=from_email,
-        to_name=to_name,
-        to_email=to_email,
-        subject=str(message["Subject"] or ""),
-        text=text.get_content() if text is not None else "",  # type: ignore[attr-defined]
-        html=html.get_content() if html is not None else "",  # type: ignore[attr-defined]
-        reply_to=str(message["Reply-To"] or ""),
-        message_id=str(message["Message-ID"] or ""),
-        date=str(message["Date"] or ""),
-        headers=tuple((k, str(v)) for k, v in message.items() if k.lower() not in own),
-    )
 
 
 def encode_header_text(value: str) -> str:

@@ -394,7 +394,7 @@ class PostmarkRelay(HttpRelay):
 
 
 def _required(config: Settings, name: str, kind: str) -> str:
-    value = config.get(name)
+    value = getattr(config, name)
     if not value:
         raise TransportConfigError(
             f"{name} is not set; set it for MAIL_TRANSPORT={kind} or use MAIL_TRANSPORT=outbox"
@@ -408,14 +408,14 @@ def relay_from_config(kind: str, config: Settings) -> HttpRelay:
         return MailgunRelay(
             _required(config, "MAILGUN_API_KEY", kind),
             _required(config, "MAILGUN_DOMAIN", kind),
-            region=config.get("MAILGUN_REGION") or "eu",
-            base_url=config.get("MAILGUN_BASE_URL") or None,
+            region=config.MAILGUN_REGION,
+            base_url=config.MAILGUN_BASE_URL or None,
         )
     if kind == "postmark":
         return PostmarkRelay(
             _required(config, "POSTMARK_SERVER_TOKEN", kind),
-            base_url=config.get("POSTMARK_BASE_URL") or "https://api.postmarkapp.com",
-            message_stream=config.get("POSTMARK_MESSAGE_STREAM") or "broadcast",
-            transactional_stream=config.get("POSTMARK_TRANSACTIONAL_STREAM") or "outbound",
+            base_url=config.POSTMARK_BASE_URL,
+            message_stream=config.POSTMARK_MESSAGE_STREAM,
+            transactional_stream=config.POSTMARK_TRANSACTIONAL_STREAM,
         )
     raise TransportConfigError(f"MAIL_TRANSPORT={kind!r} is not an HTTP API relay")

@@ -350,6 +350,9 @@ class _Replies:
     """
 
     def __init__(self, smtp: smtplib.SMTP):
+        if smtp.sock is None:
+            # smtplib drops its socket when a write fails; such a connection has no replies left.
+            raise _ConnectionLost("the connection to the server is closed")
         self._sock = smtp.sock
         self._buffer = bytearray()
 

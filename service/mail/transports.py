@@ -25,15 +25,14 @@ import logging
 import os
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
 
 from config.settings import Settings
 from service.addresses import AddressNotSendable
-from service.mail.outgoing import Outgoing, from_email_message
+from service.mail.outgoing import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +81,7 @@ Status = Literal["accepted", "temporary", "permanent"]
 class Outcome:
     """What became of one message of a batch: accepted, or failed with the relay's reason.
 
-    `message` is the item as it was given (an `Outgoing` or an `EmailMessage`).
+    `message` is the `Outgoing` as it was given.
     """
 
     message: Any
@@ -227,19 +226,14 @@ class Transport:
         """Hand over `outcomes.messages`, recording each outcome by position as it is known."""
         raise NotImplementedError
 
-    def send_many(self, messages: Sequence[EmailMessage | Outgoing]) -> BatchResult:
-        """`send_batch` for messages of either kind, for one-off sends: connections are closed
-        afterwards. Outcomes name the messages as given."""
-        ready = [m if isinstance(m, Outgoing) else from_email_message(m) for m in messages]
+    def send_many(self, messages: Sequence[Outgoing]) -> BatchResult:
+        """`send_batch` for one-off sends (the test send): connections are closed afterwards."""
         try:
-            result = self.send_batch(ready)
+            return self.send_batch(messages)
         finally:
             self.close()
-        by_ready = {id(r): m for r, m in zip(ready, messages, strict=True)}
-        result.outcomes = [replace(o, message=by_ready[id(o.message)]) for o in result.outcomes]
-        return result
 
-    def send(self, message: EmailMessage | Outgoing) -> None:
+    def send(self, message: Outgoing) -> None:
         """Hand over one message, or raise TemporaryFailure / PermanentFailure."""
         outcome = self.send_many([message]).outcomes[0]
         if outcome.status == "accepted":
@@ -294,38 +288,4 @@ class OutboxTransport(Transport):
 
 def outbox_folder(config: Settings) -> Path:
     """The folder the outbox transport writes to: instance/outbox (MAIL_OUTBOX_PATH)."""
-    return Path(config["MAIL_OUTBOX_PATH"])
-
-
-def transport_from_config(config: Settings) -> Transport:
-    """The transport MAIL_TRANSPORT names, set up from the other MAIL_* settings."""
-    kind = config.get("MAIL_TRANSPORT", "outbox")
-    if kind == "outbox":
-        return OutboxTransport(outbox_folder(config))
-    if kind == "smtp":
-        server = config.get("MAIL_SERVER")
-        if not server:
-            raise TransportConfigError(
-                "MAIL_SERVER is not set; set it or use MAIL_TRANSPORT=outbox"
-            )
-        use_ssl = bool(config.get("MAIL_USE_SSL"))
-        port = config.get("MAIL_PORT") or (465 if use_ssl else 25)
-        from service.mail.smtp import SmtpTransport
-
-        return SmtpTransport(
-            server,
-            int(port),
-            use_tls=bool(config.get("MAIL_USE_TLS")),
-            use_ssl=use_ssl,
-            username=config.get("MAIL_USERNAME") or None,
-            password=config.get("MAIL_PASSWORD") or None,
-            connections=int(config.get("MAIL_SMTP_CONNECTIONS") or 1),
-        )
-    if kind in ("mailgun", "postmark"):
-        # Imported here: relays.py builds on this module's base class.
-        from service.mail.relays import relay_from_config
-
-        return relay_from_config(kind, config)
-    raise TransportConfigError(
-        f"MAIL_TRANSPORT={kind!r} is unknown; use outbox, smtp, mailgun or postmark"
-    )
+    return Path(config.MAIL_OUTBOX_PATH)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -97,12 +97,13 @@ class MeetingInput:
     registration_deadline: datetime | None = None
 
 
-def parse_moment(value: str | datetime, timezone: str) -> datetime:
+def parse_moment(value: object, timezone: str) -> datetime:
     """An ISO 8601 datetime as aware UTC; without an offset it is wall-clock time in `timezone`.
 
-    Raises ValueError when the text is not ISO 8601, or names a wall-clock time that does not exist
-    because the clocks go forward that night, and its subclass UnsupportedMoment when the moment
-    falls outside the days the service takes (service.dates.EARLIEST_DAY to LATEST_DAY).
+    Raises ValueError when the value is neither ISO 8601 text nor a datetime, or names a
+    wall-clock time that does not exist because the clocks go forward that night, and its
+    subclass UnsupportedMoment when the moment falls outside the days the service takes
+    (service.dates.EARLIEST_DAY to LATEST_DAY).
     """
     if isinstance(value, datetime):
         moment = value
@@ -186,7 +187,8 @@ def validate_meeting_fields(raw: Mapping[str, Any], timezone: str) -> MeetingInp
         )
     values["registration_deadline"] = deadline
 
-    if errors:
+    if errors or starts_at is None or ends_at is None:
+        # A moment is None only where `errors` says why.
         raise MeetingValidationError(errors)
     return MeetingInput(starts_at=starts_at, ends_at=ends_at, **values)
 
@@ -313,29 +315,18 @@ def _moments_from_iso(
 def _moments_from_wall_clock(
     raw: Mapping[str, Any], timezone: str, errors: dict[str, Message]
 ) -> tuple[datetime | None, datetime | None, str]:
-    day = clock_start = clock_end = None
-    for name, parse, bad in (
-        ("date", _parse_date, N_("Enter the date as year-month-day, e.g. 2025-06-03.")),
-        ("start_time", _parse_time, N_("Enter the time as hours:minutes, e.g. 10:00.")),
-        ("end_time", _parse_time, N_("Enter the time as hours:minutes, e.g. 13:00.")),
-    ):
-        value = raw.get(name)
-        if _blank(value):
-            errors[name] = Message(_REQUIRED_MESSAGES[name], {})
-            continue
-        try:
-            parsed = parse(value)
-        except (TypeError, ValueError):
-            errors[name] = Message(bad, {})
-            continue
-        if name == "date" and not day_supported(parsed):
-            errors[name] = unsupported_message()
-        elif name == "date":
-            day = parsed
-        elif name == "start_time":
-            clock_start = parsed
-        else:
-            clock_end = parsed
+    day = _required_field(
+        raw, "date", _parse_date, N_("Enter the date as year-month-day, e.g. 2025-06-03."), errors
+    )
+    if day is not None and not day_supported(day):
+        errors["date"] = unsupported_message()
+        day = None
+    clock_start = _required_field(
+        raw, "start_time", _parse_time, N_("Enter the time as hours:minutes, e.g. 10:00."), errors
+    )
+    clock_end = _required_field(
+        raw, "end_time", _parse_time, N_("Enter the time as hours:minutes, e.g. 13:00."), errors
+    )
     if day is None:
         return None, None, "end_time"
     moments: list[datetime | None] = []
@@ -352,6 +343,28 @@ def _moments_from_wall_clock(
             )
             moments.append(None)
     return moments[0], moments[1], "end_time"
+
+
+_Parsed = TypeVar("_Parsed")
+
+
+def _required_field(
+    raw: Mapping[str, Any],
+    name: str,
+    parse: Callable[[Any], _Parsed],
+    bad: str,
+    errors: dict[str, Message],
+) -> _Parsed | None:
+    """The field parsed; None when it is blank or unreadable, with the message in `errors`."""
+    value = raw.get(name)
+    if _blank(value):
+        errors[name] = Message(_REQUIRED_MESSAGES[name], {})
+        return None
+    try:
+        return parse(value)
+    except (TypeError, ValueError):
+        errors[name] = Message(bad, {})
+        return None
 
 
 def meeting_fields(meeting: Meeting) -> dict[str, Any]:
@@ -391,7 +404,7 @@ def local_form_fields(meeting: Meeting, timezone: str) -> dict[str, Any]:
 def create_meeting(session: Session, data: MeetingInput) -> Meeting:
     """Add a meeting with the default reminders and flush it so it has an id; the caller commits."""
     # Imported here: reminders -> campaigns.store -> agenda would otherwise import in a circle.
-    from service.meetings.reminders import add_default_reminders
+    from service.campaigns.reminders import add_default_reminders
 
     meeting = Meeting(**asdict(data))
     session.add(meeting)

@@ -7,7 +7,6 @@ signed token, finds the invitation and says why a link cannot be used. Nothing h
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -25,23 +24,15 @@ class LinkProblem(enum.StrEnum):
     NOT_INVITED = "not_invited"  # both exist, but this contact has no invitation to it
 
 
-@dataclass(frozen=True)
-class OpenedLink:
-    """The invitation an answer link stands for, or the problem that stops it."""
-
-    invitation: Invitation | None = None
-    problem: LinkProblem | None = None
-
-
-def open_answer_link(session: Session, token: str, secret_key: str) -> OpenedLink:
-    """The invitation of the contact and meeting the token was signed for."""
+def open_answer_link(session: Session, token: str, secret_key: str) -> Invitation | LinkProblem:
+    """The invitation of the contact and meeting the token was signed for, or why there is none."""
     signed = AnswerSigner(secret_key).read(token)
     if signed is None:
-        return OpenedLink(problem=LinkProblem.ALTERED)
+        return LinkProblem.ALTERED
     contact = session.get(Contact, signed.contact_id)
     meeting = session.get(Meeting, signed.meeting_id)
     if contact is None or meeting is None:
-        return OpenedLink(problem=LinkProblem.GONE)
+        return LinkProblem.GONE
     # A signed link alone is not an invitation: only the rows an invitation campaign (or an
     # organiser) recorded can be answered, so a meeting nobody was invited to stays closed.
     invitation = session.scalar(
@@ -50,8 +41,8 @@ def open_answer_link(session: Session, token: str, secret_key: str) -> OpenedLin
         )
     )
     if invitation is None:
-        return OpenedLink(problem=LinkProblem.NOT_INVITED)
-    return OpenedLink(invitation=invitation)
+        return LinkProblem.NOT_INVITED
+    return invitation
 
 
 def preselected_choice(invitation: Invitation, asked: str | None) -> str | None:
@@ -92,10 +83,11 @@ def waiting_position(session: Session, invitation: Invitation) -> int:
         Invitation.answered_at < invitation.answered_at,
         and_(Invitation.answered_at == invitation.answered_at, Invitation.id < invitation.id),
     )
-    return 1 + session.scalar(
+    waiting_ahead = session.execute(
         select(func.count()).where(
             Invitation.meeting_id == invitation.meeting_id,
             Invitation.answer == Answer.WAITING,
             ahead,
         )
-    )
+    ).scalar_one()
+    return 1 + waiting_ahead

@@ -59,7 +59,7 @@ def invite_by_address(
     report = HandInviteReport()
     if not wanted:
         return report
-    contacts = dict(
+    contacts: dict[str, int] = dict(
         session.execute(
             select(func.lower(Contact.email), Contact.id).where(
                 func.lower(Contact.email).in_(wanted)

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from ipaddress import ip_address
 from typing import Literal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
+
+from service.models import Meeting, MeetingStatus
 
 Method = Literal["REQUEST", "CANCEL", "PUBLISH"]
 PRODID = "-//Opgavepost//Opgavepost//NL"
@@ -143,3 +146,39 @@ def outlook_calendar_url(meeting: CalendarMeeting, details: str = "") -> str:
 
 def _utc_stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def calendar_meeting(meeting: Meeting, sequence: int | None = None) -> CalendarMeeting:
+    """The meeting as the calendar files describe it (SEQUENCE: the given one, or the meeting's)."""
+    return CalendarMeeting(
+        id=meeting.id,
+        title=meeting.title,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        host_organisation=meeting.host_organisation,
+        city=meeting.city,
+        venue=meeting.venue,
+        address=meeting.address,
+        description=meeting.theme or "",
+        sequence=meeting.calendar_sequence if sequence is None else sequence,
+        cancelled=meeting.status == MeetingStatus.CANCELLED,
+    )
+
+
+def uid_domain(base_url: str, sender: str) -> str:
+    """The domain in every calendar UID: BASE_URL's host name, else the sender's domain.
+
+    An IP address or "localhost" names no installation, so the sender's domain serves there.
+    """
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host and "." in host and not _is_ip(host):
+        return host
+    return sender.rpartition("@")[2].lower() or "localhost"
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ip_address(host)
+    except ValueError:
+        return False
+    return True

@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, insert, literal, select
 from sqlalchemy.orm import Session
 
+from service.dml import rows_changed
 from service.messages import N_, Message
 from service.models import (
     Answer,
@@ -184,7 +185,7 @@ def count_answers(session: Session, meeting_id: int) -> dict[Answer, int]:
         .where(Invitation.meeting_id == meeting_id)
         .group_by(Invitation.answer)
     ).all()
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows)
 
 
 def invite_contacts(
@@ -241,8 +242,7 @@ def record_campaign_invitations(session: Session, campaign: Campaign) -> int:
     ).where(Delivery.campaign_id == campaign.id, Delivery.contact_id.is_not(None), ~already)
     columns = ["meeting_id", "contact_id", "campaign_id", "answer", "remark"]
     columns += ["show_to_colleagues", "created_at", "updated_at"]
-    result = session.execute(insert(Invitation).from_select(columns, recipients))
-    return result.rowcount or 0
+    return rows_changed(session, insert(Invitation).from_select(columns, recipients))
 
 
 def colleagues_coming(session: Session, invitation: Invitation) -> list[str]:

@@ -24,6 +24,7 @@ from wtforms.validators import InputRequired, Length
 from service.database import get_session
 from service.forms import AppForm
 from service.languages import reader_language
+from service.mail.senders import sender_address
 from service.meetings.answer_links import NO, YES
 from service.meetings.answer_page import (
     LinkProblem,
@@ -34,12 +35,10 @@ from service.meetings.answer_page import (
     waiting_position,
 )
 from service.meetings.answering import answer_and_notify
-from service.meetings.calendar import ics_bytes, meeting_calendar
+from service.meetings.calendar import calendar_meeting, ics_bytes, meeting_calendar, uid_domain
 from service.meetings.invitations import AnswerClosed, closed_reason, colleagues_coming
 from service.messages import Message
 from service.models import Answer, Contact, Invitation, Meeting, MeetingStatus, utcnow
-from service.rendering.network import sender_address
-from service.rendering.notice_mail import calendar_meeting, uid_domain
 from service.settings import current_settings
 
 bp = Blueprint("answers", __name__)
@@ -131,10 +130,9 @@ def _facts(invitation: Invitation, language: str) -> dict:
 @bp.get("/antwoord/<token>")
 def answer_page(token: str):
     """Show the meeting and ask to confirm the answer; opening the link changes nothing."""
-    opened = open_answer_link(get_session(), token, current_settings().SECRET_KEY)
-    if opened.problem is not None:
-        return _refusal(opened.problem)
-    invitation = opened.invitation
+    invitation = open_answer_link(get_session(), token, current_settings().SECRET_KEY)
+    if isinstance(invitation, LinkProblem):
+        return _refusal(invitation)
     form = AnswerForm(
         formdata=None,
         choice=preselected_choice(invitation, request.args.get("antwoord")),
@@ -148,10 +146,9 @@ def answer_page(token: str):
 def answer(token: str):
     """Record the confirmed answer and show what it means: a place, the waiting list, or no."""
     db = get_session()
-    opened = open_answer_link(db, token, current_settings().SECRET_KEY)
-    if opened.problem is not None:
-        return _refusal(opened.problem)
-    invitation = opened.invitation
+    invitation = open_answer_link(db, token, current_settings().SECRET_KEY)
+    if isinstance(invitation, LinkProblem):
+        return _refusal(invitation)
     form = AnswerForm()
     if not form.validate():
         return _answer_page(invitation, form, status=422)

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from service.auth.access import require_login
+from service.campaigns import reminder_edit, reminders
 from service.database import get_session
 from service.forms import token_refused
 from service.ids import parse_id
@@ -25,8 +26,6 @@ from service.meetings import (
     export,
     invitations,
     meeting_edit,
-    reminder_edit,
-    reminders,
 )
 from service.meetings.forms import (
     AUDIENCE_LABELS,
@@ -258,7 +257,8 @@ def invitations_csv(meeting_id: int):
     # Taking a list of names out of the service is recorded, as the contacts export is.
     record_audit(db, current_user, "meeting.invitations_export", meeting, invitations=len(rows))
     db.commit()
-    body = export.invitations_csv(rows, current_settings().TIMEZONE)
+    settings = current_settings()
+    body = export.invitations_csv(rows, settings.TIMEZONE, settings.default_language)
     filename = f"uitnodigingen-{meeting.id}-{meeting.starts_at:%Y-%m-%d}.csv"
     return Response(
         body.encode("utf-8"),

@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+from config.settings import DEFAULT_LANGUAGE
 from service.meetings import agenda, meeting_edit
 from service.messages import N_, Message
 from service.models import (
@@ -25,6 +26,7 @@ from service.models import (
     record_audit,
 )
 from service.nominations.introduction import queue_introduction
+from service.translation import translator
 
 HOST_NEW = "new"
 HOST_PLANNED = "planned"
@@ -129,9 +131,12 @@ class MeetingMoment:
     end_time: time | str
 
 
-def meeting_title(proposal: HostProposal) -> str:
+def meeting_title(proposal: HostProposal, language: str = DEFAULT_LANGUAGE) -> str:
     """The draft meeting's title, which the organiser may change afterwards."""
-    return f"Opgavebeweging bij {proposal.organisation}"[: agenda.TEXT_LIMITS["title"]]
+    title = translator(language).gettext(
+        "Opgavebeweging at %(organisation)s", organisation=proposal.organisation
+    )
+    return title[: agenda.TEXT_LIMITS["title"]]
 
 
 def plan_meeting(

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, EmailField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired
 
-from service.forms import AppForm
+from service.forms import AppForm, HoneypotMixin
 from service.nominations.intake import HOST_LIMITS, NOMINATION_LIMITS
 
 
@@ -26,15 +26,6 @@ NEEDED = [Needed()]
 def _text(limit: int, **render_kw) -> dict:
     # maxlength lets the browser stop at the limit; the server checks it again.
     return {"maxlength": limit, **render_kw}
-
-
-class HoneypotMixin:
-    """A field people never see and leave empty; a filled one marks the post as a bot's."""
-
-    website = StringField(
-        _l("Leave this field empty"),
-        render_kw={"tabindex": "-1", "autocomplete": "off"},
-    )
 
 
 class NominationForm(HoneypotMixin, AppForm):

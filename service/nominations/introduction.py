@@ -7,7 +7,8 @@ is not on any list until they sign up themselves through the link in this email.
 
 The payload holds what the email says, fixed at the moment of accepting: the nominee's name,
 the nominator's name (never their address) and the reason only when the nominator agreed to
-share it. The email is Dutch: we know nothing of the nominee's language yet.
+share it. The email is in the default language (config.settings.DEFAULT_LANGUAGE, Dutch): we know
+nothing of the nominee's language yet.
 
 Nothing here imports Flask.
 """
@@ -20,14 +21,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from emails.strings import translate
+from config.settings import DEFAULT_LANGUAGE
 from service.mail.outgoing import Outgoing
 from service.models import Delivery, DeliveryStatus, Nomination
-from service.rendering.notice_mail import NoticeSender, render_single
+from service.rendering.notice_mail import NoticeSender
 from service.rendering.render import email_context
+from service.translation import translator
 
 INTRODUCTION = "introduction"
-LANGUAGE = "nl"
+LANGUAGE = DEFAULT_LANGUAGE
 SIGNUP_PATH = "/aanmelden"
 
 
@@ -77,39 +79,36 @@ def build_introduction(
         raise ValueError("the introduction names no nominator; accept the nomination again")
     reason = str(payload.get("reason") or "").strip()
     network = sender.network.name
-
-    def t(msgid: str, **params: object) -> str:
-        return translate(msgid, LANGUAGE, **params)
-
-    subject = t(
+    _ = translator(LANGUAGE).gettext
+    subject = _(
         "%(nominator)s put you forward for %(network)s", nominator=nominator, network=network
     )
     context = email_context(LANGUAGE, sender.network, sender.base_url)
     context.update(
         subject=subject,
-        preheader=t("An invitation to get to know each other"),
-        greeting=t("Dear %(name)s,", name=nominee.split()[0] if nominee else "collega"),
-        opening=t(
+        preheader=_("An invitation to get to know each other"),
+        greeting=_("Dear %(name)s,", name=nominee.split()[0] if nominee else _("colleague")),
+        opening=_(
             "%(nominator)s has put you forward for the %(network)s network, and we would like "
             "to get to know you.",
             nominator=nominator,
             network=network,
         ),
         reason=reason,
-        reason_intro=t("This is why %(nominator)s thought of you:", nominator=nominator),
+        reason_intro=_("This is why %(nominator)s thought of you:", nominator=nominator),
         paragraphs=(
-            t(
+            _(
                 "%(network)s is a network of people in the public sector who work together on "
                 "the big tasks of our time, across the borders of their own organisation. We "
                 "meet a few times a year, each time at another host organisation, to learn from "
                 "each other.",
                 network=network,
             ),
-            t(
+            _(
                 "Would you like a first conversation? Reply to this email and we will find a "
                 "moment that suits you."
             ),
-            t(
+            _(
                 "Do you want to receive our invitations and recaps? Sign up through the link "
                 "below. Without your signup we send you nothing more."
             ),
@@ -118,14 +117,13 @@ def build_introduction(
         blocks_html=[],
         blocks_text="",
     )
-    html, plain = render_single("introduction", context, what="the introduction email")
     # The invitation to talk is answered by replying: the reply goes to the network's mailbox.
     return sender.outgoing(
         INTRODUCTION,
+        template="introduction",
+        context=context,
+        what="the introduction email",
         to_name=nominee,
         to_email=to_email,
-        subject=subject,
-        html=html,
-        text=plain,
         message_id=message_id,
     )

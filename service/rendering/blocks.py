@@ -27,7 +27,9 @@ from markdown_it.tree import SyntaxTreeNode
 from service import text
 from service.dates import EARLIEST_DAY, LATEST_DAY, day_supported
 from service.ids import whole_number
+from service.messages import N_
 from service.rendering import placeholders
+from service.translation import SOURCE_LANGUAGE, translator
 
 
 class Kind(enum.StrEnum):
@@ -232,78 +234,30 @@ class CampaignContent:
 # ---------------------------------------------------------------------------------------------
 # Errors
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "not-an-object": {
-        "en": "must be an object",
-        "nl": "moet een object zijn",
-    },
-    "unknown-type": {
-        "en": "unknown block type %(value)s; use one of %(choices)s",
-        "nl": "onbekend bloktype %(value)s; kies uit %(choices)s",
-    },
-    "unknown-kind": {
-        "en": "unknown kind of email %(value)s; use one of %(choices)s",
-        "nl": "onbekende soort e-mail %(value)s; kies uit %(choices)s",
-    },
-    "unknown-field": {
-        "en": "unknown field; this block has %(choices)s",
-        "nl": "onbekend veld; dit blok heeft %(choices)s",
-    },
-    "not-text": {
-        "en": "must be text",
-        "nl": "moet tekst zijn",
-    },
-    "not-a-list": {
-        "en": "must be a list",
-        "nl": "moet een lijst zijn",
-    },
-    "too-long": {
-        "en": "is %(length)s characters long; shorten it to at most %(max)s",
-        "nl": "is %(length)s tekens lang; maak het hoogstens %(max)s tekens",
-    },
-    "too-many": {
-        "en": "has %(count)s entries; keep at most %(max)s",
-        "nl": "heeft %(count)s onderdelen; houd er hoogstens %(max)s",
-    },
-    "single-line": {
-        "en": "must fit on one line",
-        "nl": "moet op één regel passen",
-    },
-    "not-a-number": {
-        "en": "must be a whole number of pixels",
-        "nl": "moet een heel aantal pixels zijn",
-    },
-    "out-of-range": {
-        "en": "must be between %(min)s and %(max)s",
-        "nl": "moet tussen %(min)s en %(max)s liggen",
-    },
-    "not-a-date": {
-        "en": "must be a date written as YYYY-MM-DD",
-        "nl": "moet een datum zijn, geschreven als JJJJ-MM-DD",
-    },
-    "unsafe-url": {
-        "en": "links may only start with http, https, mailto or tel, not %(scheme)s:",
-        "nl": "links mogen alleen met http, https, mailto of tel beginnen, niet met %(scheme)s:",
-    },
-    "unsafe-image-url": {
-        "en": "an image address must start with https:// or / (an upload), not %(scheme)s:",
-        "nl": "een afbeeldingsadres moet met https:// of / (een upload) beginnen, "
-        "niet met %(scheme)s:",
-    },
-    "unknown-placeholder": {
-        "en": "[[%(name)s]] is not a personal field; you can use %(choices)s",
-        "nl": "[[%(name)s]] is geen persoonlijk veld; je kunt %(choices)s gebruiken",
-    },
-    "control-character": {
-        "en": "holds an invisible control character (%(codes)s) that cannot be stored or sent; "
-        "remove it or type the text again",
-        "nl": "bevat een onzichtbaar stuurteken (%(codes)s) dat niet kan worden opgeslagen of "
-        "verstuurd; haal het weg of typ de tekst opnieuw",
-    },
-    "placeholder-in-address": {
-        "en": "a personal field like [[%(name)s]] cannot be part of an address",
-        "nl": "een persoonlijk veld als [[%(name)s]] kan geen deel van een adres zijn",
-    },
+# Each code's words: an English msgid, translated from the catalogs when shown.
+MESSAGES: dict[str, str] = {
+    "not-an-object": N_("must be an object"),
+    "unknown-type": N_("unknown block type %(value)s; use one of %(choices)s"),
+    "unknown-kind": N_("unknown kind of email %(value)s; use one of %(choices)s"),
+    "unknown-field": N_("unknown field; this block has %(choices)s"),
+    "not-text": N_("must be text"),
+    "not-a-list": N_("must be a list"),
+    "too-long": N_("is %(length)s characters long; shorten it to at most %(max)s"),
+    "too-many": N_("has %(count)s entries; keep at most %(max)s"),
+    "single-line": N_("must fit on one line"),
+    "not-a-number": N_("must be a whole number of pixels"),
+    "out-of-range": N_("must be between %(min)s and %(max)s"),
+    "not-a-date": N_("must be a date written as YYYY-MM-DD"),
+    "unsafe-url": N_("links may only start with http, https, mailto or tel, not %(scheme)s:"),
+    "unsafe-image-url": N_(
+        "an image address must start with https:// or / (an upload), not %(scheme)s:"
+    ),
+    "unknown-placeholder": N_("[[%(name)s]] is not a personal field; you can use %(choices)s"),
+    "control-character": N_(
+        "holds an invisible control character (%(codes)s) that cannot be stored or sent; "
+        "remove it or type the text again"
+    ),
+    "placeholder-in-address": N_("a personal field like [[%(name)s]] cannot be part of an address"),
 }
 
 
@@ -315,12 +269,11 @@ class FieldError:
     code: str
     params: dict[str, Any] = field(default_factory=dict)
 
-    def message(self, language: str = "en") -> str:
-        """The problem in words, in Dutch or English."""
-        texts = MESSAGES[self.code]
-        return texts.get(language, texts["en"]) % self.params
+    def message(self, language: str = SOURCE_LANGUAGE) -> str:
+        """The problem in words, in the reader's language (English by default, as logs read it)."""
+        return translator(language).gettext(MESSAGES[self.code], **self.params)
 
-    def to_dict(self, language: str = "en") -> dict[str, str]:
+    def to_dict(self, language: str = SOURCE_LANGUAGE) -> dict[str, str]:
         """A JSON-ready form for the API and the composer."""
         return {"path": self.path, "code": self.code, "message": self.message(language)}
 
@@ -368,14 +321,19 @@ def image_url(src: str, base_url: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Markdown and sanitising
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_LINK_TOKENS = frozenset(placeholders.token(name) for name in placeholders.LINK_NAMES)
+
+
+class _Markdown(MarkdownIt):
+    def normalizeLink(self, url: str) -> str:
+        # "[Vul je netwerkkaart in]([[card_url]])": the contact's own link, filled in per
+        # recipient. The placeholder stays as written; percent-encoded it would not be found.
+        return url if url in _LINK_TOKENS else super().normalizeLink(url)
+
+
+_markdown = _Markdown("commonmark", {"html": False, "linkify": False, "typographer": False})
 # Images belong in an image block, where width and alt text are checked.
 _markdown.disable("image")
-# "[Vul je netwerkkaart in]([[card_url]])": the contact's own link, filled in per recipient. The
-# placeholder stays as written; percent-encoded it would no longer be found.
-_LINK_TOKENS = frozenset(placeholders.token(name) for name in placeholders.LINK_NAMES)
-_normalize_link = _markdown.normalizeLink
-_markdown.normalizeLink = lambda url: url if url in _LINK_TOKENS else _normalize_link(url)
 
 _BLOCK_TAGS = {"p", "br", "strong", "em", "a", "code", "pre", "h2", "h3", "h4"}
 _BLOCK_TAGS |= {"ul", "ol", "li", "blockquote", "hr"}
@@ -608,14 +566,16 @@ def _block_from(data: Any, path: str, errors: list[FieldError]) -> Block | None:
     if not isinstance(data, dict):
         errors.append(FieldError(path, "not-an-object"))
         return None
-    cls = BLOCK_TYPES.get(data.get("type"))  # type: ignore[arg-type]
+    # Any JSON value may stand there; a list or an object would break the look-up.
+    kind = data.get("type")
+    cls = BLOCK_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         choices = ", ".join(BLOCK_TYPES)
         errors.append(
             FieldError(
                 _join(path, "type"),
                 "unknown-type",
-                {"value": repr(data.get("type")), "choices": choices},
+                {"value": repr(kind), "choices": choices},
             )
         )
         return None

@@ -15,23 +15,26 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from ipaddress import ip_address
 from typing import Any
-from urllib.parse import urlsplit
 
-from emails.strings import translate
 from service.mail.outgoing import CalendarPart, Outgoing
 from service.meetings import notices
-from service.meetings.calendar import CalendarMeeting, Method, ics_bytes, meeting_calendar
-from service.models import Meeting, MeetingStatus
+from service.meetings.calendar import (
+    Method,
+    calendar_meeting,
+    ics_bytes,
+    meeting_calendar,
+)
+from service.models import Meeting
 from service.rendering.render import (
-    MeetingFacts,
     Network,
     TemplateError,
     email_context,
     email_environment,
+    facts_of,
     inline_css,
 )
+from service.translation import translator
 
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -52,27 +55,24 @@ def notice_text(
     kind: str, payload: Mapping[str, Any], meeting_title: str, language: str
 ) -> NoticeText:
     """The subject, paragraphs and calendar method of a notice; ValueError for an unknown kind."""
-
-    def t(msgid: str, **params: object) -> str:
-        return translate(msgid, language, **params)
-
+    _ = translator(language).gettext
     title = meeting_title
-    calendar_line = t(
+    calendar_line = _(
         "The meeting is in the calendar invitation with this email; accept it to put it in your "
         "calendar."
     )
     cancel = bool(payload.get("cancel"))
     if kind == notices.ANSWER_YES:
         return NoticeText(
-            t("You are registered for %(meeting)s", meeting=title),
-            (t("Thank you for your answer. We look forward to seeing you."), calendar_line),
+            _("You are registered for %(meeting)s", meeting=title),
+            (_("Thank you for your answer. We look forward to seeing you."), calendar_line),
             "REQUEST",
         )
     if kind == notices.ANSWER_WAITING:
         return NoticeText(
-            t("You are on the waiting list (number %(position)s)", position=payload["position"]),
+            _("You are on the waiting list (number %(position)s)", position=payload["position"]),
             (
-                t(
+                _(
                     "%(meeting)s is full. As soon as a place comes free, it is yours and we email "
                     "you.",
                     meeting=title,
@@ -81,9 +81,9 @@ def notice_text(
         )
     if kind == notices.ANSWER_NO and cancel:
         return NoticeText(
-            t("You are no longer registered for %(meeting)s", meeting=title),
+            _("You are no longer registered for %(meeting)s", meeting=title),
             (
-                t(
+                _(
                     "We have received your answer: you cannot come. The meeting is taken out of "
                     "your calendar with this email."
                 ),
@@ -93,14 +93,14 @@ def notice_text(
         )
     if kind == notices.ANSWER_NO:
         return NoticeText(
-            t("Sorry you cannot come to %(meeting)s", meeting=title),
-            (t("Thank you for letting us know. We hope to see you another time."),),
+            _("Sorry you cannot come to %(meeting)s", meeting=title),
+            (_("Thank you for letting us know. We hope to see you another time."),),
         )
     if kind == notices.PROMOTED:
         return NoticeText(
-            t("A place came free: you are registered for %(meeting)s", meeting=title),
+            _("A place came free: you are registered for %(meeting)s", meeting=title),
             (
-                t(
+                _(
                     "You were on the waiting list and now have a place. We look forward to "
                     "seeing you."
                 ),
@@ -110,9 +110,9 @@ def notice_text(
         )
     if kind == notices.MEETING_UPDATE:
         return NoticeText(
-            t("Changed: %(meeting)s", meeting=title),
+            _("Changed: %(meeting)s", meeting=title),
             (
-                t(
+                _(
                     "The time or place of the meeting has changed. Below are the new details; "
                     "the calendar invitation with this email updates your calendar."
                 ),
@@ -121,53 +121,17 @@ def notice_text(
         )
     if kind == notices.MEETING_CANCEL:
         line = (
-            "The meeting does not take place. It is taken out of your calendar with this email."
+            _("The meeting does not take place. It is taken out of your calendar with this email.")
             if cancel
-            else "The meeting does not take place, so the waiting list lapses."
+            else _("The meeting does not take place, so the waiting list lapses.")
         )
         return NoticeText(
-            t("Cancelled: %(meeting)s", meeting=title),
-            (t(line),),
+            _("Cancelled: %(meeting)s", meeting=title),
+            (line,),
             "CANCEL" if cancel else None,
             answer_link=False,
         )
     raise ValueError(f"unknown kind of single message {kind!r}; use one of {sorted(notices.KINDS)}")
-
-
-def calendar_meeting(meeting: Meeting, sequence: int | None = None) -> CalendarMeeting:
-    """The meeting as the calendar files describe it (SEQUENCE: the given one, or the meeting's)."""
-    return CalendarMeeting(
-        id=meeting.id,
-        title=meeting.title,
-        starts_at=meeting.starts_at,
-        ends_at=meeting.ends_at,
-        host_organisation=meeting.host_organisation,
-        city=meeting.city,
-        venue=meeting.venue,
-        address=meeting.address,
-        description=meeting.theme or "",
-        sequence=meeting.calendar_sequence if sequence is None else sequence,
-        cancelled=meeting.status == MeetingStatus.CANCELLED,
-    )
-
-
-def uid_domain(base_url: str, sender: str) -> str:
-    """The domain in every calendar UID: BASE_URL's host name, else the sender's domain.
-
-    An IP address or "localhost" names no installation, so the sender's domain serves there.
-    """
-    host = (urlsplit(base_url).hostname or "").lower()
-    if host and "." in host and not _is_ip(host):
-        return host
-    return sender.rpartition("@")[2].lower() or "localhost"
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -184,22 +148,27 @@ class NoticeSender:
         self,
         kind: str,
         *,
+        template: str,
+        context: Mapping[str, Any],
+        what: str,
         to_name: str,
         to_email: str,
-        subject: str,
-        html: str,
-        text: str,
         message_id: str,
         calendar: CalendarPart | None = None,
     ) -> Outgoing:
-        """A single message of this kind from the network; replies go to its mailbox."""
+        """A single message of this kind from the network, rendered from `emails/<template>` with
+        `context` (whose `subject` it takes); replies go to the network's mailbox.
+
+        Raises TemplateError naming `what` when the template cannot be rendered.
+        """
+        html, plain = render_single(template, context, what=what)
         return Outgoing(
             from_name=self.from_name,
             from_email=self.from_email,
             to_name=to_name,
             to_email=to_email,
-            subject=subject,
-            text=text,
+            subject=context["subject"],
+            text=plain,
             html=html,
             reply_to=self.network.email,
             message_id=message_id,
@@ -226,19 +195,10 @@ def build_notice(
     """The notice for one contact; raises ValueError (unknown kind) or TemplateError."""
     text = notice_text(kind, payload, meeting.title, language)
     name = to_name.strip()
-    greeting = translate(
-        "Dear %(name)s,", language, name=name.split()[0] if name else _reader(language)
-    )
-    facts = MeetingFacts(
-        starts_at=meeting.starts_at,
-        ends_at=meeting.ends_at,
-        host_organisation=meeting.host_organisation,
-        city=meeting.city,
-        title=meeting.title,
-        venue=meeting.venue,
-        address=meeting.address,
-    )
-    context = email_context(language, sender.network, sender.base_url, facts)
+    _ = translator(language).gettext
+    # Someone without a name on file is greeted by their part in the meeting.
+    greeting = _("Dear %(name)s,", name=name.split()[0] if name else _("participant"))
+    context = email_context(language, sender.network, sender.base_url, facts_of(meeting))
     context.update(
         subject=text.subject,
         preheader=text.paragraphs[0],
@@ -248,7 +208,6 @@ def build_notice(
         blocks_html=[],
         blocks_text="",
     )
-    html, plain = render_single("notice", context, what=f"the {kind} email")
     calendar = None
     if text.method is not None:
         ics = meeting_calendar(
@@ -266,11 +225,11 @@ def build_notice(
         calendar = CalendarPart(text.method, ics_bytes(ics))
     return sender.outgoing(
         kind,
+        template="notice",
+        context=context,
+        what=f"the {kind} email",
         to_name=name,
         to_email=to_email,
-        subject=text.subject,
-        html=html,
-        text=plain,
         message_id=message_id,
         calendar=calendar,
     )
@@ -289,7 +248,3 @@ def render_single(template: str, context: Mapping[str, Any], *, what: str) -> tu
     except Exception as exc:  # jinja2 and premailer raise many kinds; none may send half a mail
         raise TemplateError(f"{what} could not be rendered: {exc}") from exc
     return html, _BLANK_LINES.sub("\n\n", plain).strip("\n") + "\n"
-
-
-def _reader(language: str) -> str:
-    return "deelnemer" if language == "nl" else "participant"

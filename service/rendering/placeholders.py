@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from emails.strings import translate
+from service.messages import N_
+from service.translation import translator
 
 FIRST_NAME = "first_name"
 NAME = "name"
@@ -32,8 +33,8 @@ class Placeholder:
 
     The web version (one page for everybody) and a test email (the organiser is no subscriber)
     have nobody to fill in. `stand_in` is required, so a new placeholder cannot be added without
-    deciding what those show: for a text an emails/strings.py msgid, for a URL the path (under
-    BASE_URL) of a public page that acts for nobody.
+    deciding what those show: for a text a msgid (marked with N_, translated for the reader), for
+    a URL the path (under BASE_URL) of a public page that acts for nobody.
     """
 
     name: str
@@ -46,8 +47,8 @@ class Placeholder:
 PLACEHOLDERS: dict[str, Placeholder] = {
     p.name: p
     for p in (
-        Placeholder(FIRST_NAME, "text", "reader"),
-        Placeholder(NAME, "text", "reader"),
+        Placeholder(FIRST_NAME, "text", N_("reader")),
+        Placeholder(NAME, "text", N_("reader")),
         # "View in your browser" on the web itself: the archive of recaps.
         Placeholder(WEB_VERSION_URL, "url", "/archief"),
         Placeholder(UNSUBSCRIBE_URL, "url", "/archief"),
@@ -75,8 +76,9 @@ ALL_NAMES = frozenset(PLACEHOLDERS)
 def stand_in_values(base_url: str, language: str) -> dict[str, str]:
     """A value for every placeholder that speaks for nobody: the web version's and a test's."""
     base = base_url.rstrip("/")
+    _ = translator(language).gettext
     return {
-        name: base + p.stand_in if p.kind != "text" else translate(p.stand_in, language)
+        name: base + p.stand_in if p.kind != "text" else _(p.stand_in)
         for name, p in PLACEHOLDERS.items()
     }
 

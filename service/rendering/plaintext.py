@@ -33,13 +33,13 @@ class MeetingRow:
 def blocks_text(
     blocks: Sequence[b.Block],
     *,
-    t: Translate,
+    gettext: Translate,
     header_date: Callable[[b.Header], str],
     meeting_rows: Sequence[MeetingRow],
 ) -> str:
     """The text of all blocks, separated by blank lines."""
     parts = [
-        block_text(block, t=t, header_date=header_date, meeting_rows=meeting_rows)
+        block_text(block, gettext=gettext, header_date=header_date, meeting_rows=meeting_rows)
         for block in blocks
     ]
     return "\n\n".join(part for part in parts if part)
@@ -48,7 +48,7 @@ def blocks_text(
 def block_text(
     block: b.Block,
     *,
-    t: Translate,
+    gettext: Translate,
     header_date: Callable[[b.Header], str],
     meeting_rows: Sequence[MeetingRow],
 ) -> str:
@@ -60,7 +60,7 @@ def block_text(
             if meta:
                 lines.append(meta)
             if block.theme:
-                lines.append(t("Theme: %(theme)s", theme=block.theme))
+                lines.append(gettext("Theme: %(theme)s", theme=block.theme))
             rule = "=" * WIDTH
             return "\n".join([rule, *(wrap(line) for line in lines), rule])
         case b.Text():
@@ -83,11 +83,11 @@ def block_text(
         case b.Button():
             return link_text(block.label, block.url)
         case b.Mailto():
-            label = block.label or t("Email %(email)s", email=block.email)
+            label = block.label or gettext("Email %(email)s", email=block.email)
             action = label if block.email in label else f"{label}: {block.email}"
             return "\n\n".join(part for part in (markdown_text(block.text), action) if part)
         case b.UpcomingMeetings():
-            return meetings_text(block.title, meeting_rows, t)
+            return meetings_text(block.title, meeting_rows, gettext)
         case b.Divider():
             return "-" * WIDTH
     raise AssertionError(f"no text for block {block!r}")
@@ -123,11 +123,11 @@ def quote_text(text: str, name: str, organisation: str) -> str:
     return f"{lines}\n{QUOTE_INDENT}— {who}" if who else lines
 
 
-def meetings_text(title: str, rows: Sequence[MeetingRow], t: Translate) -> str:
+def meetings_text(title: str, rows: Sequence[MeetingRow], gettext: Translate) -> str:
     """The upcoming meetings as aligned columns under an optional title."""
     lines = [title, "-" * min(len(title), WIDTH)] if title else []
     if not rows:
-        lines.append(t("No meetings have been planned yet."))
+        lines.append(gettext("No meetings have been planned yet."))
         return "\n".join(lines)
     width = max(len(row.date) for row in rows)
     lines.extend(f"  {row.date.ljust(width)}   {row.host}" for row in rows)

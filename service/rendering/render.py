@@ -28,12 +28,13 @@ from premailer import Premailer
 
 import emails
 from emails import palette
-from emails.strings import LANGUAGES, translate
 from service import dates
 from service.meetings.calendar import CalendarMeeting, google_calendar_url, outlook_calendar_url
+from service.models import Meeting
 from service.rendering import blocks as b
 from service.rendering import placeholders
 from service.rendering.plaintext import MeetingRow, blocks_text, wrap
+from service.translation import Translator, UnknownLanguage, translator
 
 # __path__ rather than __file__: an editable install may present `emails` as a namespace package.
 TEMPLATE_DIR = Path(next(iter(emails.__path__)))
@@ -86,6 +87,23 @@ class MeetingFacts:
                 raise ValueError("meeting times must be aware datetimes in UTC, not naive ones")
 
 
+def facts_of(
+    meeting: Meeting, *, answers_open: bool = True, calendar_links: bool = False
+) -> MeetingFacts:
+    """The meeting's facts for an email; with `calendar_links` its id too, for "add to calendar"."""
+    return MeetingFacts(
+        answers_open=answers_open,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        host_organisation=meeting.host_organisation,
+        city=meeting.city,
+        title=meeting.title,
+        venue=meeting.venue,
+        address=meeting.address,
+        id=meeting.id if calendar_links else None,
+    )
+
+
 @dataclass(frozen=True)
 class RenderedCampaign:
     """One campaign version in one language, ready to personalise for each recipient."""
@@ -128,23 +146,24 @@ def draw_campaign(
     `for_web` draws the web version: one page for everybody, without a link that acts for one
     person (the templates put a line saying where that person finds it instead).
     """
-    if language not in LANGUAGES:
-        raise TemplateError(f"language {language!r} has no email strings; use one of {LANGUAGES}")
+    words = _translator(language)
     kind = b.Kind(content.kind)
     for index, block in enumerate(content.blocks):
-        if b.BLOCK_TYPES.get(getattr(block, "TYPE", None)) is not type(block):
+        if b.BLOCK_TYPES.get(getattr(block, "TYPE", "")) is not type(block):
             raise TemplateError(
                 f"block {index} ({type(block).__name__}) is not a content block; "
                 f"use one of {', '.join(b.BLOCK_TYPES)}"
             )
     env = _environment()
-    context = _context(language, network, base_url, upcoming, meeting)
+    context = _context(words, network, base_url, upcoming, meeting)
     context.update(
         for_web=for_web, subject=content.subject.strip(), preheader=content.preheader.strip()
     )
     try:
         macros = env.get_template("_blocks.html").make_module(context)
-        fragments = tuple(str(macros.block(block)) for block in content.blocks)
+        # Jinja sets a template module's macros as attributes its class does not declare.
+        block_macro = macros.block  # type: ignore[attr-defined]
+        fragments = tuple(str(block_macro(block)) for block in content.blocks)
         page = env.get_template(f"{kind}.html").render(
             context, blocks_html=[Markup(f) for f in fragments]
         )
@@ -152,7 +171,7 @@ def draw_campaign(
             context,
             blocks_text=blocks_text(
                 content.blocks,
-                t=context["t"],
+                gettext=words.gettext,
                 header_date=context["header_date"],
                 meeting_rows=context["meeting_rows"],
             ),
@@ -303,15 +322,21 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _translator(language: str) -> Translator:
+    try:
+        return translator(language)
+    except UnknownLanguage as exc:
+        raise TemplateError(f"no email can be written in {language!r}: {exc}") from exc
+
+
 def _context(
-    language: str,
+    words: Translator,
     network: Network,
     base_url: str,
     upcoming: Sequence[MeetingFacts],
     meeting: MeetingFacts | None,
 ) -> dict[str, Any]:
-    def t(msgid: str, **params: object) -> str:
-        return translate(msgid, language, **params)
+    language = words.language
 
     def header_date(header: b.Header) -> str:
         if header.date is None:
@@ -325,7 +350,10 @@ def _context(
         "language": language,
         "for_web": False,
         "network": network,
-        "t": t,
+        # The templates' words, from the catalogs (service/translation.py).
+        "_": words.gettext,
+        "gettext": words.gettext,
+        "ngettext": words.ngettext,
         "header_date": header_date,
         "meeting_rows": [_meeting_row(m, network.timezone, language) for m in upcoming],
         "meeting": _meeting_facts(meeting, network.timezone, language, base_url)
@@ -390,7 +418,7 @@ def _calendar_links(meeting: MeetingFacts, base_url: str) -> dict[str, str]:
 
 
 def meeting_ics_url(meeting_id: int, base_url: str) -> str:
-    """The public .ics download of a published meeting (service/public/calendar_views.py)."""
+    """The public .ics download of a published meeting (service/meetings/public_views.py)."""
     return f"{base_url.rstrip('/')}/bijeenkomsten/{meeting_id}.ics"
 
 
@@ -402,10 +430,8 @@ def email_environment() -> jinja2.Environment:
 def email_context(
     language: str, network: Network, base_url: str, meeting: MeetingFacts | None = None
 ) -> dict[str, Any]:
-    """The names every email template uses (t, colours, the meeting's facts), for one language."""
-    if language not in LANGUAGES:
-        raise TemplateError(f"language {language!r} has no email strings; use one of {LANGUAGES}")
-    return _context(language, network, base_url, (), meeting)
+    """The names every email template uses (_, colours, the meeting's facts), for one language."""
+    return _context(_translator(language), network, base_url, (), meeting)
 
 
 def _mailto_href(email: str, subject: str = "") -> str:

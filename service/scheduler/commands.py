@@ -8,16 +8,12 @@ operator can catch up by hand.
 
 from __future__ import annotations
 
+import functools
 import logging
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from types import FrameType
 from zoneinfo import ZoneInfo
 
 import click
-from apscheduler.schedulers.base import BaseScheduler
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -25,10 +21,10 @@ from service.dates import EARLIEST_DAY, LATEST_DAY, moment_supported
 from service.delivery.worker import LOG_FORMAT
 from service.scheduler.jobs import TICK_SECONDS, Clock, build_scheduler, run_due
 from service.settings import settings_of
+from service.stop_signals import stopping_on_signals
 
 log = logging.getLogger("service.scheduler")
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 STARTED = "scheduler started"
 
 
@@ -52,11 +48,14 @@ def scheduler_group(ctx: click.Context) -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # APScheduler logs every run of the 30 s job; our tick logs what it did instead.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    app = current_app._get_current_object()
+    # Flask types current_app as Flask, not as the LocalProxy (with this method) it is.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     clock = Clock(app.extensions["db_sessionmaker"], settings_of(app))
     scheduler = build_scheduler(clock, blocking=True)
     log.info("%s: tick every %d s, lease holder %s", STARTED, TICK_SECONDS, clock.holder)
-    with _stopping_on(scheduler):
+    # Waits for the tick in flight, so the lease is released only once nothing runs.
+    shut_down = functools.partial(scheduler.shutdown, wait=True)
+    with stopping_on_signals(shut_down, log=log, after="the tick in flight"):
         scheduler.start()
     clock.stop()
     log.info("scheduler stopped; lease released")
@@ -72,7 +71,8 @@ def scheduler_group(ctx: click.Context) -> None:
 @with_appcontext
 def run_due_command(moment: str | None) -> None:
     """Run once what is due at --now (default: now) and print what was done."""
-    app = current_app._get_current_object()
+    # Flask types current_app as Flask, not as the LocalProxy (with this method) it is.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = settings_of(app)
     now = parse_moment(moment, settings.TIMEZONE) if moment else datetime.now(UTC)
     with app.extensions["db_sessionmaker"]() as session:
@@ -94,20 +94,3 @@ def parse_moment(text: str, timezone: str) -> datetime:
     if not moment_supported(moment, timezone):
         raise BadMoment(f"--now {text!r} is outside {EARLIEST_DAY} to {LATEST_DAY}")
     return moment.astimezone(UTC)
-
-
-@contextmanager
-def _stopping_on(scheduler: BaseScheduler) -> Iterator[None]:
-    """SIGTERM and SIGINT shut the scheduler down after the tick in flight; undone after."""
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("%s: stopping after the tick in flight", signal.Signals(signum).name)
-        # Waits for the tick in flight, so the lease is released only once nothing runs.
-        scheduler.shutdown(wait=True)
-
-    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)

@@ -31,9 +31,10 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, TransitionError, transition
+from service.campaigns.reminders import SentReminder, send_due_reminders
 from service.campaigns.sending import NotReadyError, check_ready
 from service.delivery.queue import start_sending
-from service.meetings.reminders import SentReminder, send_due_reminders
+from service.dml import rows_changed
 from service.models import Campaign, CampaignStatus, SchedulerLease, utcnow
 
 log = logging.getLogger(__name__)
@@ -135,15 +136,16 @@ def _start_or_send_back(
 
 def hold_lease(session: Session, holder: str, *, now: datetime) -> bool:
     """Take or renew the scheduler lease for `holder`; False when another scheduler holds it."""
-    renewed = session.execute(
+    renewed = rows_changed(
+        session,
         update(SchedulerLease)
         .where(
             SchedulerLease.name == LEASE_NAME,
             (SchedulerLease.holder == holder) | (SchedulerLease.expires_at < now),
         )
         .values(holder=holder, expires_at=now + LEASE)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if renewed:
         session.commit()
         return True

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from service.audience.contact_links import CARD, ContactSigner
+from service.contact_links import CARD, ContactSigner
 from service.models import Consent
 from tests.builders import make_contact
 from tests.e2e.conftest import check_accessibility, translated, visit

@@ -111,7 +111,8 @@ def text_of_reason(code, params):
         values['cause'] = text_of_reason(cause.get('code', ''), cause.get('params') or {})
     if code == 'meeting-closed':
         checks = {check: words for words, check in _CHECKS.items()}
-        values['why'] = checks.get(values.get('check'), values.get('check', ''))
+        check = values.get('check', '')
+        values['why'] = checks.get(check, check)
     try:
         return _ENGLISH[code].format(**values)
     except KeyError:

@@ -4,7 +4,8 @@ A reminder is "N days before the meeting's day, at HH:MM network time", to those
 to those who have not answered. Stored as an offset, it moves with the meeting. When one is due,
 `send_due_reminders` makes a reminder campaign for the meeting and starts it; the reminder's
 `sent_at` is set in the same transaction by a conditional UPDATE, so a restart, a missed tick or a
-second scheduler neither skips nor repeats it. Nothing here imports Flask.
+second scheduler neither skips nor repeats it. The campaign's text is written in the network's
+default language (Settings.default_language), from the catalogs. Nothing here imports Flask.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from service.campaigns import store
 from service.campaigns.lint import meeting_findings
-from service.dates import format_local_date, local_to_utc, utc_to_local
+from service.dates import local_to_utc, utc_to_local
 from service.delivery.queue import start_sending
+from service.dml import rows_changed
 from service.meetings.invitations import why_closed
 from service.models import (
     Campaign,
@@ -28,6 +30,8 @@ from service.models import (
     MeetingStatus,
     Reminder,
 )
+from service.rendering import placeholders
+from service.translation import Translator, translator
 
 # The reminders every new meeting starts with: a week and a day before, at nine, to the yeses.
 DEFAULT_REMINDERS = ((7, "09:00", "yes"), (1, "09:00", "yes"))
@@ -112,7 +116,9 @@ def send_due_reminders(
         if passed_over:
             done.append(SentReminder(reminder.id, meeting.id, None, 0, passed_over))
             continue
-        campaign = _reminder_campaign(session, reminder, meeting, timezone)
+        campaign = _reminder_campaign(
+            session, reminder, meeting, timezone, translator(settings.default_language)
+        )
         recipients = start_sending(session, campaign, actor=None, now=now)
         reminder.campaign_id = campaign.id
         session.flush()
@@ -135,32 +141,36 @@ def _why_not(reminder: Reminder, meeting: Meeting, due: datetime, now: datetime)
 
 def _claim(session: Session, reminder_id: int, now: datetime) -> bool:
     # The conditional UPDATE is the guard against sending one reminder twice.
-    claimed = session.execute(
+    claimed = rows_changed(
+        session,
         update(Reminder)
         .where(Reminder.id == reminder_id, Reminder.sent_at.is_(None))
         .values(sent_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     return claimed == 1
 
 
 def _reminder_campaign(
-    session: Session, reminder: Reminder, meeting: Meeting, timezone: str
+    session: Session, reminder: Reminder, meeting: Meeting, timezone: str, words: Translator
 ) -> Campaign:
-    day = format_local_date(meeting.starts_at, timezone, "nl")
+    _ = words.gettext
+    day = words.format_date(meeting.starts_at, timezone)
+    # The greeting's name is the recipient's, filled in per message.
+    greeting = _("Dear %(name)s,", name=placeholders.token(placeholders.FIRST_NAME))
     if reminder.audience == "yes":
-        subject = f"Herinnering: {meeting.title}, {day}"
-        body = (
-            "Beste [[first_name]],\n\n"
-            f"Fijn dat je erbij bent op {day}. Hieronder staan de gegevens nog eens; "
-            "kun je toch niet, laat het ons dan weten met de link in je uitnodiging."
+        subject = _("Reminder: %(meeting)s, %(day)s", meeting=meeting.title, day=day)
+        body = _(
+            "Good to have you with us on %(day)s. The details are below once more; if you "
+            "cannot come after all, let us know with the link in your invitation.",
+            day=day,
         )
     else:
-        subject = f"Kom je ook? {meeting.title}, {day}"
-        body = (
-            "Beste [[first_name]],\n\n"
-            f"We hebben nog geen antwoord van je op de uitnodiging voor {day}. "
-            "Laat je weten of je komt?"
+        subject = _("Will you come too? %(meeting)s, %(day)s", meeting=meeting.title, day=day)
+        body = _(
+            "We have no answer from you yet to the invitation for %(day)s. Will you let us "
+            "know whether you are coming?",
+            day=day,
         )
     campaign = store.create_campaign(
         session,
@@ -168,7 +178,7 @@ def _reminder_campaign(
         subject=subject,
         preheader=meeting.theme or meeting.title,
         meeting_id=meeting.id,
-        blocks=[{"type": "text", "body": body}],
+        blocks=[{"type": "text", "body": f"{greeting}\n\n{body}"}],
         audience={"meeting": {"id": meeting.id, "answers": AUDIENCES[reminder.audience]}},
         actor=None,
     )

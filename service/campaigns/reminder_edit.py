@@ -48,9 +48,10 @@ def check_reminder(days_before: Any, send_time: Any, audience: Any) -> tuple[int
         errors["audience"] = Message(
             N_("Choose who gets the reminder: those who said yes, or those who did not answer.")
         )
-    if errors:
+    if errors or days is None:
+        # days is None only where `errors` says why.
         raise ReminderError(errors)
-    return days, clock, audience  # type: ignore[return-value]
+    return days, clock, audience
 
 
 def add_reminder(
