@@ -54,14 +54,20 @@ def amsterdam(day: date, clock: time) -> datetime:
     return local_to_utc(day, clock, "Europe/Amsterdam")
 
 
+# Where make_meeting's meeting is, for tests that build a meeting's facts without a database.
+ZWOLLE: dict[str, Any] = {
+    "title": "Opgavebeweging bij Gemeente Zwolle",
+    "host_organisation": "Gemeente Zwolle",
+    "city": "Zwolle",
+    "venue": "Stadhuis",
+}
+
+
 def make_meeting(db, **fields) -> Meeting:
     """A stored meeting; by default Gemeente Zwolle on dinsdag 3 juni 2025, 10:00-13:00."""
     values = {
-        "title": "Opgavebeweging bij Gemeente Zwolle",
+        **ZWOLLE,
         "theme": "",
-        "host_organisation": "Gemeente Zwolle",
-        "city": "Zwolle",
-        "venue": "Stadhuis",
         "address": "Grote Kerkplein 15, 8011 PK Zwolle",
         "starts_at": amsterdam(date(2025, 6, 3), time(10, 0)),
         "ends_at": amsterdam(date(2025, 6, 3), time(13, 0)),

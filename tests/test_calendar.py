@@ -20,6 +20,7 @@ from service.meetings.calendar import CalendarMeeting, ics_bytes, meeting_calend
 from service.rendering import blocks as b
 from service.rendering.notice_mail import notice_text
 from service.rendering.render import MeetingFacts, Network, render_campaign
+from tests.builders import ZWOLLE
 from tests.email_helpers import parse, visible_text
 
 BASE_URL = "https://post.example.nl"
@@ -31,12 +32,9 @@ ENDS = datetime(2027, 1, 12, 11, 0, tzinfo=UTC)
 def _ics(method: str = "REQUEST") -> bytes:
     meeting = CalendarMeeting(
         id=7,
-        title="Opgavebeweging bij Gemeente Zwolle",
+        **ZWOLLE,
         starts_at=STARTS,
         ends_at=ENDS,
-        host_organisation="Gemeente Zwolle",
-        city="Zwolle",
-        venue="Stadhuis",
         sequence=2,
     )
     calendar = meeting_calendar(
@@ -146,15 +144,7 @@ def _invitation(language: str, meeting: MeetingFacts):
     )
 
 
-FACTS = MeetingFacts(
-    starts_at=STARTS,
-    ends_at=ENDS,
-    host_organisation="Gemeente Zwolle",
-    city="Zwolle",
-    title="Opgavebeweging bij Gemeente Zwolle",
-    venue="Stadhuis",
-    id=7,
-)
+FACTS = MeetingFacts(**ZWOLLE, starts_at=STARTS, ends_at=ENDS, id=7)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

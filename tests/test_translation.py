@@ -25,7 +25,7 @@ from service.rendering.notice_mail import NoticeSender, build_notice
 from service.rendering.render import MeetingFacts, Network, render_campaign
 from service.settings import settings_of
 from service.translation import UnknownLanguage, translator
-from tests.builders import amsterdam, make_contact, make_meeting
+from tests.builders import ZWOLLE, amsterdam, make_contact, make_meeting
 from tests.catalog_helpers import babel_cfg_msgids, dutch_catalog, email_msgids
 from tests.email_helpers import visible_text
 from tests.test_blocks import one_of_each
@@ -45,15 +45,7 @@ SENDER = NoticeSender(
 )
 STARTS = datetime(2027, 1, 12, 9, 0, tzinfo=UTC)
 ENDS = datetime(2027, 1, 12, 11, 0, tzinfo=UTC)
-FACTS = MeetingFacts(
-    starts_at=STARTS,
-    ends_at=ENDS,
-    host_organisation="Gemeente Zwolle",
-    city="Zwolle",
-    title="Opgavebeweging bij Gemeente Zwolle",
-    venue="Stadhuis",
-    id=7,
-)
+FACTS = MeetingFacts(**ZWOLLE, starts_at=STARTS, ends_at=ENDS, id=7)
 NOTICES = [
     (notices.ANSWER_YES, {"sequence": 0}),
     (notices.ANSWER_WAITING, {"position": 3}),
@@ -153,12 +145,9 @@ def _dutch_emails() -> dict[str, tuple[str, str, str]]:
                 )
     meeting = Meeting(
         id=7,
-        title="Opgavebeweging bij Gemeente Zwolle",
+        **ZWOLLE,
         starts_at=STARTS,
         ends_at=ENDS,
-        host_organisation="Gemeente Zwolle",
-        city="Zwolle",
-        venue="Stadhuis",
         address="",
         theme="",
         status=MeetingStatus.PUBLISHED,

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 ZONE = "Europe/Amsterdam"
 
 
-def _campaign(db) -> int:
+def _announcement_to_two(db) -> int:
     for _ in range(2):
         make_contact(db)
     return make_announcement(db).id
@@ -57,7 +57,7 @@ def _type_date(page: Page, field: str, day) -> None:
 
 def test_schedule_and_unschedule_a_campaign_with_the_keyboard(logged_in_page: Page, app, db):
     page = logged_in_page
-    campaign_id = _campaign(db)
+    campaign_id = _announcement_to_two(db)
     visit(page, f"/campaigns/{campaign_id}")
     page.locator("#schedule-link").focus()
     page.keyboard.press("Enter")
@@ -98,7 +98,7 @@ def test_schedule_and_unschedule_a_campaign_with_the_keyboard(logged_in_page: Pa
 def test_late_campaign_audiences_and_recap_offer_pass_axe(logged_in_page: Page, app, db):
     page = logged_in_page
     make_meeting(db, status=MeetingStatus.HELD)
-    campaign_id = _campaign(db)
+    campaign_id = _announcement_to_two(db)
     campaign = db.get(Campaign, campaign_id)
     at = utcnow() - timedelta(hours=8)
     store.schedule_campaign(db, campaign, at, actor=None, now=at - timedelta(days=1))

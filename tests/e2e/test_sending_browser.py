@@ -13,15 +13,10 @@ from tests.mail_helpers import run_until_idle, send_loop
 pytestmark = pytest.mark.browser
 
 
-def _campaign(db) -> int:
+def _announcement_to_three(db) -> int:
     for _ in range(3):
         make_contact(db)
     return make_announcement(db).id
-
-
-def _drain(app, folder) -> None:
-    """The send loop, in this process, on the live server's database."""
-    run_until_idle(send_loop(app, OutboxTransport(folder), batch_size=2))
 
 
 def _tab_to(page: Page, before: str, target: str) -> None:
@@ -38,7 +33,7 @@ def _tab_to(page: Page, before: str, target: str) -> None:
 
 
 def test_send_a_campaign_and_watch_the_numbers_move(logged_in_page, app, db, tmp_path):
-    campaign_id = _campaign(db)
+    campaign_id = _announcement_to_three(db)
     page = logged_in_page
     visit(page, f"/campaigns/{campaign_id}")
 
@@ -70,7 +65,8 @@ def test_send_a_campaign_and_watch_the_numbers_move(logged_in_page, app, db, tmp
 
     # The loop sends while the page stays open: the numbers change without a reload.
     page.evaluate("window.__stillHere = true")
-    _drain(app, tmp_path / "outbox")
+    # The send loop, in this process, on the live server's database.
+    run_until_idle(send_loop(app, OutboxTransport(tmp_path / "outbox"), batch_size=2))
     expect(page.locator("#count-sent")).to_have_text("3")
     expect(page.locator("#count-waiting")).to_have_text("0")
     expect(page.locator("[data-field=status_label]")).to_have_text(translated(app, "Sent"))
