@@ -115,12 +115,12 @@ class SendSettings:
     def from_config(cls, config: Settings) -> SendSettings:
         """The settings MAIL_BATCH_SIZE, MAIL_LEASE_SECONDS, MAIL_RETRY_DAYS, ... name."""
         return cls(
-            batch_size=int(config.MAIL_BATCH_SIZE),
-            lease=timedelta(seconds=int(config.MAIL_LEASE_SECONDS)),
-            retry_deadline=timedelta(days=int(config.MAIL_RETRY_DAYS)),
-            pause_after_failures=int(config.MAIL_PAUSE_AFTER_FAILURES),
+            batch_size=config.MAIL_BATCH_SIZE,
+            lease=timedelta(seconds=config.MAIL_LEASE_SECONDS),
+            retry_deadline=timedelta(days=config.MAIL_RETRY_DAYS),
+            pause_after_failures=config.MAIL_PAUSE_AFTER_FAILURES,
             per_second=float(config.MAIL_RATE_PER_SECOND),
-            per_hour=int(config.MAIL_RATE_PER_HOUR),
+            per_hour=config.MAIL_RATE_PER_HOUR,
         )
 
 

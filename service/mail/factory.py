@@ -25,16 +25,16 @@ def transport_from_config(config: Settings) -> Transport:
             raise TransportConfigError(
                 "MAIL_SERVER is not set; set it or use MAIL_TRANSPORT=outbox"
             )
-        use_ssl = bool(config.MAIL_USE_SSL)
+        use_ssl = config.MAIL_USE_SSL
         port = config.MAIL_PORT or (465 if use_ssl else 25)
         return SmtpTransport(
             server,
-            int(port),
-            use_tls=bool(config.MAIL_USE_TLS),
+            port,
+            use_tls=config.MAIL_USE_TLS,
             use_ssl=use_ssl,
             username=config.MAIL_USERNAME or None,
             password=config.MAIL_PASSWORD or None,
-            connections=int(config.MAIL_SMTP_CONNECTIONS or 1),
+            connections=config.MAIL_SMTP_CONNECTIONS,
         )
     if kind in ("mailgun", "postmark"):
         return relay_from_config(kind, config)
