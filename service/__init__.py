@@ -16,6 +16,7 @@ from service import settings as app_settings
 from service.extensions import babel, csrf, limiter, login_manager
 from service.ids import IdConverter
 from service.messages import preferred_language
+from service.sessions import PageSlidSessionInterface
 
 # Files anyone may load (the images of emails, the stylesheets): no session cookie with them.
 PUBLIC_FILES = frozenset({"media.serve", "static"})
@@ -31,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Before any route exists: every <int:...> in a URL is an id within the database's range.
     app.url_map.converters["int"] = IdConverter
     app.permanent_session_lifetime = timedelta(hours=settings.SESSION_HOURS)
+    app.session_interface = PageSlidSessionInterface()
 
     database.init_app(app)
     csrf.init_app(app)
@@ -104,7 +106,8 @@ def _init_login(app: Flask) -> None:
             # Mail clients and image proxies load these for every opened email: a cookie on
             # each answer would keep caches from sharing them, and give them a session for nothing.
             return
-        session.permanent = True
+        if not session.permanent:  # setting it marks the session changed, which sends it
+            session.permanent = True
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,0 +1,26 @@
+"""The session cookie: sent again when the session changed or a page was opened, not otherwise.
+
+Flask sends a permanent session's cookie with every answer, to slide its expiry. With a cookie
+session that is a race: the requests a page makes by itself (the composer's preview frame and
+autosave, the progress poll) leave with the cookie as it was, and when one of them is answered
+after a request that stored a notice ("A test email was sent to ..."), its answer put the old
+cookie back and the notice was lost. Now only opening a page slides the expiry. Browsers say which
+requests open a page with Sec-Fetch-Dest; a browser that does not say keeps Flask's behaviour.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+
+
+def opens_a_page() -> bool:
+    """Whether this request loads a page in a tab, rather than a frame, a fetch or an image."""
+    return request.headers.get("Sec-Fetch-Dest", "document") == "document"
+
+
+class PageSlidSessionInterface(SecureCookieSessionInterface):
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if session.modified:
+            return True
+        return super().should_set_cookie(app, session) and opens_a_page()
