@@ -26,6 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -349,6 +350,9 @@ class Campaign(Timestamped, Base):
     # Raised on every save: autosave and two open editors notice a newer version by it.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The organiser switched on counting link clicks: each link then goes through a signed
+    # redirect that carries only the campaign and the link's number (CampaignLinkClicks).
+    count_clicks: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     meeting: Mapped[Meeting | None] = relationship()
     created_by: Mapped[User | None] = relationship()
@@ -418,6 +422,68 @@ class UsedWebhookToken(Base):
     seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     __table_args__ = (UniqueConstraint("provider", "token", name="uq_used_webhook_tokens"),)
+
+
+class Bounce(Base):
+    """A bounce or complaint that came back for a message, tied to its delivery and campaign.
+
+    From a relay's webhook (Mailgun, Postmark), the bounce listener or the bounce mailbox. The
+    address is kept to count soft bounces per address (MAIL_SOFT_BOUNCE_LIMIT); erasure removes it.
+    """
+
+    __tablename__ = "bounces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None when the bounce could not be tied to a message we sent (or the delivery is gone).
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), index=True
+    )
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(254))
+    # "hard_bounce", "soft_bounce" or "complaint".
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # Where it came from: "mailgun", "postmark", "listener", "mailbox".
+    source: Mapped[str] = mapped_column(String(100), default="")
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        # The report's counts per campaign and kind.
+        Index("ix_bounces_campaign_kind", "campaign_id", "kind"),
+        # Soft bounces of one address within MAIL_SOFT_BOUNCE_DAYS.
+        Index("ix_bounces_email_occurred", "email", "occurred_at"),
+    )
+
+
+class CampaignUnsubscribe(Base):
+    """Someone left through a campaign's link: a count for its report, with nobody's name on it."""
+
+    __tablename__ = "campaign_unsubscribes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    # The mailing left ("news", "invitations"), or "all" for everything.
+    mailing: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CampaignLinkClicks(Base):
+    """How often one link of a campaign was clicked, counted only when the organiser chose so.
+
+    A total per link and nothing else: no contact, address or token is stored or derivable.
+    """
+
+    __tablename__ = "campaign_link_clicks"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The link's place in the email, counted from 1 in reading order.
+    link_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, default="")
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Mailing(enum.StrEnum):
@@ -561,11 +627,15 @@ class Suppression(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    # "hard_bounce" or "complaint" (from a relay's webhook), "manual" (an organiser).
+    # "hard_bounce", "complaint", "soft_bounce_limit" (MAIL_SOFT_BOUNCE_LIMIT soft bounces within
+    # MAIL_SOFT_BOUNCE_DAYS), or "manual" (an organiser).
     kind: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
-    # Who reported it: "mailgun", "postmark", "smtp", or the organiser's address.
+    # Who reported it: "mailgun", "postmark", "smtp" (the relay refused the address), "listener",
+    # "mailbox", or the organiser's address.
     source: Mapped[str] = mapped_column(String(100), default="")
+    # The campaign whose message bounced or was complained about (None: none known).
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
