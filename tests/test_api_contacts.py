@@ -25,6 +25,7 @@ CONTACT_FIELDS = {
     "created_at",
     "updated_at",
     "warnings",
+    "suppression",
 }
 
 

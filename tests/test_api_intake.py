@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from service.models import Base, Campaign, Contact, Meeting, Role
+from service.models import Base, Campaign, Contact, Meeting, Role, Suppression
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_contact, make_meeting
 
 HOSTILE = "Jan\x00Jansen\x0bde Vries"
+BLOCKED = "klacht@example.nl"  # on the suppression list, for DELETE /suppressions/{address}
 METHODS = ("get", "post", "put", "patch", "delete")
 
 # A body each operation accepts; the walk puts the hostile text in one field at a time.
@@ -60,6 +61,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/campaigns"): {},
     ("patch", "/api/v1/campaigns/{campaign_id}"): {},
     ("post", "/api/v1/campaigns/{campaign_id}/schedule"): {"scheduled_at": "2030-01-01T10:00"},
+    ("delete", "/api/v1/suppressions/{address}"): {"reason": "Typfout", "person_asked": True},
     # The actions take no fields; their (optional) body is walked all the same.
     **{
         ("post", f"/api/v1/campaigns/{{campaign_id}}/{action}"): {}
@@ -83,6 +85,7 @@ def ids(db) -> dict[str, int]:
     )
     campaign = Campaign(kind="announcement", subject="Nieuws", blocks=[], audience={"all": True})
     db.add(campaign)
+    db.add(Suppression(email=BLOCKED, kind="complaint", source="postmark"))
     db.commit()
     return {"contact_id": person.id, "meeting_id": meeting.id, "campaign_id": campaign.id}
 
@@ -147,7 +150,7 @@ def test_every_operation_refuses_a_control_character_in_every_string(app, api, i
     walked = 0
     for method, path, operation in _operations(api):
         spec = operation["_spec"]
-        concrete = path.format(**ids, reminder_id=1)
+        concrete = path.format(**ids, reminder_id=1, address=BLOCKED)
         content = operation.get("requestBody", {}).get("content", {})
         if "application/json" in content:
             assert (method, path) in BODIES, f"give {method.upper()} {path} a body in BODIES"

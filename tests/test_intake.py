@@ -41,6 +41,7 @@ from service.models import (
     MediaFile,
     Nomination,
     Reminder,
+    Suppression,
     User,
 )
 from service.rendering.blocks import BLOCK_TYPES, block_to_dict
@@ -118,13 +119,15 @@ class World:
     nomination_id: int
     proposal_id: int
     reminder_id: int
+    suppression_id: int
     tokens: dict[str, str]
 
 
 @pytest.fixture
 def world(app, db, admin_user) -> World:
     """A contact with a card and an invitation, a future meeting with a reminder, a draft with a
-    block of every type, a new nomination and host proposal: every form has something to show."""
+    block of every type, a new nomination and host proposal, a complaint on the suppression list:
+    every form has something to show."""
     person = make_contact(db, email="anna.bijl@example.nl", name="Anna Bijl")
     meeting = make_meeting(
         db,
@@ -156,7 +159,9 @@ def world(app, db, admin_user) -> World:
         contact_name="Carla Claes",
         contact_email="carla@example.nl",
     )
-    db.add_all([nomination, proposal])
+    # A complaint, so the lift form shows its confirmation as well as the reason.
+    blocked = Suppression(email="klacht@example.nl", kind="complaint", source="mailgun")
+    db.add_all([nomination, proposal, blocked])
     db.commit()
     return World(
         contact_id=person.id,
@@ -165,6 +170,7 @@ def world(app, db, admin_user) -> World:
         nomination_id=nomination.id,
         proposal_id=proposal.id,
         reminder_id=reminder.id,
+        suppression_id=blocked.id,
         tokens={
             "/netwerkkaart/": ContactSigner(SECRET, CARD).token(person.id),
             "/netwerkmuur/": ContactSigner(SECRET, WALL).token(person.id),
@@ -296,6 +302,7 @@ def _get_paths(app: Flask, world: World) -> Iterator[str]:
         "nomination_id": world.nomination_id,
         "proposal_id": world.proposal_id,
         "reminder_id": world.reminder_id,
+        "suppression_id": world.suppression_id,
     }
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.rule.startswith(("/api/", "/static", "/webhooks")):

@@ -56,6 +56,7 @@ def init_app(app: Flask) -> None:
     from service.api.campaigns import bp as campaigns_bp
     from service.api.contacts import bp as contacts_bp
     from service.api.meetings import bp as meetings_bp
+    from service.api.suppressions import bp as suppressions_bp
 
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)
@@ -68,7 +69,7 @@ def init_app(app: Flask) -> None:
             "description": "A token made with 'opgavepost tokens create EMAIL'.",
         },
     )
-    for blueprint in (contacts_bp, meetings_bp, campaigns_bp):
+    for blueprint in (contacts_bp, meetings_bp, campaigns_bp, suppressions_bp):
         # Token auth and no cookies, so there is nothing for a forged cross-site request to ride on.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

@@ -56,12 +56,20 @@ def body_optional(view: View) -> View:
     return view
 
 
+def reads_body(view: View) -> View:
+    """Mark a view that reads a JSON body although its method (DELETE) usually has none."""
+    view.__dict__["reads_body"] = True
+    return view
+
+
 def _require_json_object() -> None:
     # One clear 400 for every write that is not a JSON object, instead of marshmallow's
     # "Missing data for required field" on each field of a body it could not read.
-    if request.method not in WRITE_METHODS or request.endpoint is None:
+    if request.endpoint is None:
         return
     view = current_app.view_functions.get(request.endpoint)
+    if request.method not in WRITE_METHODS and not getattr(view, "reads_body", False):
+        return
     if getattr(view, "takes_upload", False):
         return
     if getattr(view, "body_optional", False) and not request.get_data(cache=True):

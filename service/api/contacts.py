@@ -26,6 +26,7 @@ from service.api.schemas import (
     ContactSchema,
     ImportFileSchema,
     ImportReportSchema,
+    remember_suppressions,
 )
 from service.contacts import csvio, deletion, directory
 from service.database import get_session
@@ -112,6 +113,7 @@ def list_contacts(args: dict[str, Any]):
         page=args["page"],
         per_page=min(args["per_page"], directory.MAX_PER_PAGE),
     )
+    remember_suppressions(result.items)
     return {
         "items": result.items,
         "pagination": {

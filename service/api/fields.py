@@ -67,6 +67,15 @@ class Choice(fields.String):
         return text
 
 
+class JsonBoolean(fields.Boolean):
+    """A JSON true or false; not 1, "true" or "yes", which marshmallow's Boolean would take."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError(_("Give true or false (without quotes)."))
+        return value
+
+
 class Moment(fields.DateTime):
     """A date-time: ISO 8601 on input, RFC 3339 on output (see service.dates.rfc3339)."""
 

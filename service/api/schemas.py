@@ -10,17 +10,22 @@ created_at, ...) count as unknown in a request body.
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import g
 from flask_babel import gettext
 from flask_smorest.fields import Upload
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, missing, validate
 
 from config.settings import LANGUAGES
-from service.api.fields import Choice, Moment, WholeNumber, local_moment
+from service.api.fields import Choice, JsonBoolean, Moment, WholeNumber, local_moment
 from service.api.intake import LINES_DOC, IntakeSchema, Lines
 from service.campaigns.reminder_edit import AUDIENCES, MAX_DAYS_BEFORE
+from service.contacts import suppressions
 from service.contacts.directory import address_warnings
+from service.database import get_session
 from service.meetings.agenda import MAX_CAPACITY
-from service.models import Consent, MeetingStatus
+from service.models import Consent, Contact, MeetingStatus, Suppression
 from service.provinces import CHOICES
 from service.settings import current_settings
 
@@ -46,6 +51,111 @@ class PaginationSchema(Schema):
     per_page = fields.Integer(metadata={"description": "Items per page."})
     total = fields.Integer(metadata={"description": "Items that match, on all pages."})
     pages = fields.Integer(metadata={"description": "Number of pages (at least 1)."})
+
+
+# --- the suppression list ------------------------------------------------------------------------
+
+SUPPRESSION_KINDS = [
+    suppressions.HARD_BOUNCE,
+    suppressions.COMPLAINT,
+    suppressions.SOFT_BOUNCE_LIMIT,
+    suppressions.MANUAL,
+]
+
+
+class SuppressionStateSchema(Schema):
+    """Why no campaign or other mail goes to an address."""
+
+    kind = fields.String(
+        metadata={
+            "enum": SUPPRESSION_KINDS,
+            "description": (
+                "hard_bounce: the address does not exist or refuses mail; complaint: its owner "
+                "marked our mail as spam; soft_bounce_limit: too many temporary bounces "
+                "(MAIL_SOFT_BOUNCE_LIMIT within MAIL_SOFT_BOUNCE_DAYS); manual: an organiser."
+            ),
+        }
+    )
+    reason = fields.String(
+        metadata={"description": "The words of the relay, the bounce or the organiser."}
+    )
+    source = fields.String(
+        metadata={
+            "description": (
+                "Who reported it: smtp (the relay refused the address when the message was "
+                "handed over), listener or mailbox (a bounce read by 'opgavepost bounces "
+                "listen' or 'opgavepost bounces fetch'), mailgun or postmark (their webhooks), "
+                "or the address of the organiser who blocked it."
+            )
+        }
+    )
+    campaign_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The campaign whose message bounced or was complained about."},
+    )
+    created_at = Moment(metadata={"description": "When the address was blocked, in UTC."})
+
+
+class SuppressionSchema(SuppressionStateSchema):
+    """An address on the suppression list."""
+
+    email = fields.String(metadata={"description": "Lower case.", "format": "email"})
+
+
+class SuppressionPageSchema(Schema):
+    items = fields.List(fields.Nested(SuppressionSchema))
+    pagination = fields.Nested(PaginationSchema)
+
+
+class SuppressionQuerySchema(IntakeSchema):
+    q = fields.String(metadata={"description": "Text in the address (case ignored)."})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1),
+        metadata={"description": "Items per page; more than 200 gives 200."},
+    )
+
+
+class SuppressionLiftSchema(StrictSchema):
+    """The body of DELETE /suppressions/<address>."""
+
+    reason = fields.String(
+        required=True,
+        metadata={
+            "description": (
+                "Why mail may go to the address again; recorded in the audit log with your "
+                "name. At most 500 characters."
+            )
+        },
+    )
+    person_asked = JsonBoolean(
+        load_default=False,
+        metadata={
+            "description": (
+                "true: the owner of the address asked for the block to be lifted. Required "
+                "(true) to lift a complaint; without it a complaint is refused with 422."
+            )
+        },
+    )
+
+
+def remember_suppressions(contacts: list[Contact]) -> None:
+    """Look up the suppressions of a page of contacts at once, for their `suppression` fields."""
+    g.contact_suppressions = suppressions.suppressions_of(
+        get_session(), [contact.email for contact in contacts]
+    )
+
+
+class ContactSuppression(fields.Nested):
+    """A contact's entry on the suppression list, found by its address; null when there is none."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        known: dict[str, Suppression | None] | None = g.get("contact_suppressions")
+        key = suppressions.listed_form(obj.email)
+        if known is not None and key in known:
+            return known[key]
+        return suppressions.suppression_of(get_session(), obj.email)
 
 
 # --- contacts ----------------------------------------------------------------------------------
@@ -97,6 +207,19 @@ class ContactSchema(StrictSchema):
                 "is well. The contact is stored all the same. For now: an address with letters "
                 "outside ASCII before the @, which only mail servers with SMTPUTF8 accept."
             ),
+        },
+    )
+
+    suppression = ContactSuppression(
+        SuppressionStateSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": (
+                "null: mail may go to this address. Otherwise it is on the suppression list "
+                "(GET /api/v1/suppressions) and no campaign or other mail goes to it: why, who "
+                "reported it, from which campaign and since when."
+            )
         },
     )
 

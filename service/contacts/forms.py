@@ -5,11 +5,19 @@ from __future__ import annotations
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SearchField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from config.settings import LANGUAGES
+from service.contacts.suppressions import MAX_REASON
 from service.forms import AppForm
 from service.models import Consent
 from service.translation import language_or_default, translator
@@ -75,3 +83,23 @@ class ImportForm(AppForm):
         validators=[FileRequired(message=_l("Choose a CSV file to import."))],
         render_kw={"accept": ".csv"},
     )
+
+
+class SuppressionSearchForm(AppForm):
+    """The search above the list of blocked addresses: a GET form, so it needs no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Email address"))
+
+
+class LiftForm(AppForm):
+    """Lifting a blocked address: why (for the audit log), and for a complaint the confirmation
+    that the person asked for it. The rules live in `suppressions.lift_suppression`."""
+
+    reason = StringField(
+        _l("Reason for lifting"),
+        render_kw={"autocomplete": "off", "aria-required": "true", "maxlength": MAX_REASON},
+    )
+    person_asked = BooleanField(_l("The person asked for this themselves"))

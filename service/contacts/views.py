@@ -21,17 +21,19 @@ from werkzeug.utils import secure_filename
 
 from service.audience import subscriptions
 from service.auth.access import require_login
-from service.contacts import csvio, deletion, directory
+from service.contacts import csvio, deletion, directory, suppressions
 from service.contacts.forms import (
     ContactForm,
     DeleteForm,
     ImportForm,
+    LiftForm,
     SearchForm,
+    SuppressionSearchForm,
     tag_choices,
 )
 from service.database import get_session
-from service.forms import province_choices
-from service.models import Consent, Contact, utcnow
+from service.forms import province_choices, token_refused
+from service.models import Consent, Contact, Suppression, utcnow
 from service.provinces import CHOICES
 from service.settings import current_settings
 
@@ -87,6 +89,82 @@ def withdrawn():
     )
 
 
+@bp.get("/suppressions/")
+def suppression_list():
+    """The blocked addresses ("Geblokkeerd"): why, how, from which campaign and since when."""
+    db = get_session()
+    form = SuppressionSearchForm(request.args)
+    # A search with a control character searches nothing: its message shows under the field.
+    searchable = form.validate()
+    q = (form.q.data or "").strip() if searchable else ""
+    result = suppressions.search_suppressions(
+        db,
+        q=q,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_settings().CONTACTS_PER_PAGE,
+    )
+    return render_template(
+        "contacts/suppressions.html",
+        form=form,
+        result=result,
+        total_text=format_number(result.total),
+        q=q or None,
+        may_lift=suppressions.may_lift(current_user),
+        words=_suppression_words,
+    ), 200 if searchable else 400
+
+
+@bp.route("/suppressions/<int:suppression_id>/lift", methods=["GET", "POST"])
+def lift_suppression(suppression_id: int):
+    """An admin takes an address off the list, with a reason that goes into the audit log."""
+    try:
+        suppressions.check_may_lift(current_user)
+    except suppressions.LiftRefused as exc:
+        abort(403, exc.message.render(_))
+    db = get_session()
+    entry = suppressions.get_suppression(db, suppression_id)
+    if entry is None:
+        abort(404, _("This address is not blocked (any more)."))
+    form = LiftForm()
+    status = 200
+    if form.is_submitted():
+        if not form.validate():
+            status = 400 if token_refused(form) else 422
+        else:
+            email = entry.email
+            try:
+                suppressions.lift_suppression(
+                    db,
+                    entry,
+                    actor=current_user,
+                    reason=form.reason.data or "",
+                    person_asked=bool(form.person_asked.data),
+                )
+            except suppressions.LiftRefused as exc:
+                db.rollback()
+                for name, message in exc.problems.items():
+                    form[name or "reason"].errors.append(message.render(_))
+                status = 422
+            else:
+                db.commit()
+                flash(
+                    _(
+                        "%(email)s is no longer blocked: campaigns and other mail go to it again.",
+                        email=email,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("contacts.suppression_list"))
+    return render_template(
+        "contacts/lift.html",
+        form=form,
+        entry=entry,
+        subject=suppressions.campaign_subject(db, entry),
+        words=_suppression_words(entry),
+        complaint=suppressions.is_complaint(entry),
+    ), status
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def create():
     form = _contact_form()
@@ -129,11 +207,14 @@ def edit(contact_id: int):
             if "email" in changed:
                 _flash_address_warnings(contact)
             return redirect(url_for("contacts.index"))
+    suppression = suppressions.suppression_of(db, contact.email)
     return render_template(
         "contacts/form.html",
         form=form,
         contact=contact,
         may_delete=deletion.may_delete_contacts(current_user),
+        suppression=suppression,
+        suppression_words=_suppression_words(suppression) if suppression else None,
         mailings=[
             (_(subscriptions.MAILING_LABELS[row.mailing]), row)
             for row in subscriptions.subscriptions_of(db, contact.id)
@@ -215,6 +296,15 @@ def _get_or_404(contact_id: int) -> Contact:
     if contact is None:
         abort(404, _("This contact does not exist (any more)."))
     return contact
+
+
+def _suppression_words(entry: Suppression) -> dict[str, str]:
+    """How an entry of the list came there and who reported it, in the reader's language."""
+    reporter = suppressions.reporter_words(entry)
+    return {
+        "source": suppressions.source_words(entry).render(_),
+        "reporter": reporter.render(_) if reporter is not None else "",
+    }
 
 
 def _flash_address_warnings(contact: Contact) -> None:
