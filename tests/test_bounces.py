@@ -491,3 +491,28 @@ def test_an_address_the_relay_refuses_is_suppressed_with_its_campaign(app, db, s
     drain(app, smtp_server, clock)
     entry = _suppressions(db)["weg@example.nl"]
     assert (entry.kind, entry.campaign_id) == ("hard_bounce", campaign.id)
+
+
+def test_the_scheduler_reads_the_bounce_mailbox_when_one_is_set(
+    app, db, smtp_server, clock, bouncing, dovecot
+):
+    from service.scheduler.jobs import Clock, build_scheduler
+
+    sessions = app.extensions["db_sessionmaker"]
+    assert (
+        build_scheduler(Clock(sessions, settings_of(app)), blocking=False).get_job("fetch-bounces")
+        is None
+    )
+    _campaign, sent = _sent_campaign(
+        app, db, smtp_server, clock, "anna@gemeente.example.nl", "piet@provincie.example.nl"
+    )
+    _fill_mailbox(dovecot, sent)
+    try:
+        settings = change_settings(app, BOUNCE_MAILBOX_URL=dovecot.url("pop3"))
+        scheduler_clock = Clock(sessions, settings)
+        assert build_scheduler(scheduler_clock, blocking=False).get_job("fetch-bounces")
+        tally = scheduler_clock.fetch_bounces()
+        assert tally is not None and tally.recorded == 2
+        assert len(_bounces(db)) == 2
+    finally:
+        _empty(dovecot)
