@@ -98,6 +98,14 @@ class Settings:
     POSTMARK_TRANSACTIONAL_STREAM: str = "outbound"
     POSTMARK_WEBHOOK_USERNAME: str | None = None
     POSTMARK_WEBHOOK_PASSWORD: str | None = None
+    # Bounces: the return path of campaign mail, bounces+<delivery>-<signature>@domain (VERP),
+    # made from this address; None: the return path is the sender.
+    MAIL_BOUNCE_ADDRESS: str | None = None
+    # This many soft bounces of one address within that many days suppress it.
+    MAIL_SOFT_BOUNCE_LIMIT: int = 3
+    MAIL_SOFT_BOUNCE_DAYS: int = 30
+    # The mailbox `opgavepost bounces fetch` reads: imap(s):// or pop3(s)://user:pass@host/INBOX.
+    BOUNCE_MAILBOX_URL: str | None = None
 
     @property
     def default_language(self) -> str:
@@ -291,6 +299,35 @@ def _boolean(value: str, name: str) -> bool:
     raise ConfigError(f"{name}={value!r} is not a yes/no value; use true or false")
 
 
+def _bounce_address(value: str, name: str) -> str:
+    address = _email(value, name)
+    if "+" in address.partition("@")[0]:
+        raise ConfigError(
+            f"{name}={value!r} has a + in its local part; the + is where the delivery's id and "
+            "signature go, so use a plain address such as bounces@example.nl"
+        )
+    return address
+
+
+MAILBOX_SCHEMES = ("imap", "imaps", "pop3", "pop3s")
+
+
+def _mailbox_url(value: str, name: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in MAILBOX_SCHEMES or not parts.hostname:
+        raise ConfigError(
+            f"{name}={value!r} is not a mailbox URL; use e.g. imaps://user:password@host/INBOX "
+            f"(schemes: {', '.join(MAILBOX_SCHEMES)})"
+        )
+    try:
+        parts.port  # noqa: B018 - raises for a port that is no number
+    except ValueError as exc:
+        raise ConfigError(f"{name}={value!r} has a port that is no number") from exc
+    if not parts.username:
+        raise ConfigError(f"{name}={value!r} names no user; use scheme://user:password@host/")
+    return value
+
+
 # variable name -> parser; each parser gets the raw value and the name for its error message
 PARSERS: dict[str, Callable[[str, str], Any]] = {
     "INSTANCE_PATH": _directory,
@@ -332,6 +369,10 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "POSTMARK_TRANSACTIONAL_STREAM": _text,
     "POSTMARK_WEBHOOK_USERNAME": _text,
     "POSTMARK_WEBHOOK_PASSWORD": _text,
+    "MAIL_BOUNCE_ADDRESS": _bounce_address,
+    "MAIL_SOFT_BOUNCE_LIMIT": _positive_int,
+    "MAIL_SOFT_BOUNCE_DAYS": _positive_int,
+    "BOUNCE_MAILBOX_URL": _mailbox_url,
 }
 
 

@@ -139,11 +139,12 @@ def tokens_create(email: str, name: str) -> None:
 def register_commands(app: Flask) -> None:
     """Attach the service's command groups to the app's CLI."""
     from service.contacts.commands import contacts_group
-    from service.delivery.commands import worker_command
+    from service.delivery.commands import bounces_group, worker_command
     from service.demo.commands import demo_group, serve_command
     from service.scheduler.commands import scheduler_group
 
     for group in (db_group, users_group, tokens_group, contacts_group, demo_group, serve_command):
         app.cli.add_command(group)
     app.cli.add_command(worker_command)
+    app.cli.add_command(bounces_group)
     app.cli.add_command(scheduler_group)

@@ -56,6 +56,10 @@ MALFORMED = {
     "POSTMARK_TRANSACTIONAL_STREAM": "",
     "POSTMARK_WEBHOOK_USERNAME": "",
     "POSTMARK_WEBHOOK_PASSWORD": " ",
+    "MAIL_BOUNCE_ADDRESS": "bounces+extra@example.nl",
+    "MAIL_SOFT_BOUNCE_LIMIT": "0",
+    "MAIL_SOFT_BOUNCE_DAYS": "een maand",
+    "BOUNCE_MAILBOX_URL": "https://user:pass@mail.example.nl/INBOX",
 }
 
 

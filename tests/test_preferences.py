@@ -17,6 +17,7 @@ from service.models import (
     Answer,
     AuditEntry,
     Base,
+    Bounce,
     Campaign,
     CampaignStatus,
     Consent,
@@ -134,13 +135,24 @@ def _rich_contact(app, db) -> Contact:
             remark="Anna eet vegetarisch",
         )
     )
+    delivery = Delivery(
+        campaign_id=campaign.id,
+        contact_id=person.id,
+        email=person.email,
+        status=DeliveryStatus.SENT,
+        sent_at=datetime(2026, 5, 1, tzinfo=UTC),
+    )
+    db.add(delivery)
+    db.flush()
+    # A mailbox-full bounce that came back later, quoting the address.
     db.add(
-        Delivery(
+        Bounce(
+            delivery_id=delivery.id,
             campaign_id=campaign.id,
-            contact_id=person.id,
             email=person.email,
-            status=DeliveryStatus.SENT,
-            sent_at=datetime(2026, 5, 1, tzinfo=UTC),
+            kind="soft_bounce",
+            reason=f"452 4.2.2 <{person.email}>: Mailbox full",
+            source="listener",
         )
     )
     photo = store_photo(_photos(app), b"\xff\xd8\xff fake jpeg")
@@ -295,6 +307,11 @@ def test_delete_leaves_no_personal_data_anywhere(app, db, client):
     # The delivery stays for the campaign's counts, without the person.
     delivery = db.scalars(select(Delivery).where(Delivery.campaign_id.is_not(None))).one()
     assert delivery.contact_id is None and delivery.status == DeliveryStatus.SENT
+    # So does the bounce, counted for the campaign, with the erased mark for the address.
+    bounce = db.scalars(select(Bounce)).one()
+    assert (bounce.delivery_id, bounce.campaign_id) == (delivery.id, delivery.campaign_id)
+    assert bounce.email == delivery.email and bounce.email.startswith("erased-")
+    assert bounce.reason == f"452 4.2.2 <{delivery.email}>: Mailbox full"
     # Search every text and JSON column of every table for the address and the name.
     connection = db.connection()
     searched = set()
@@ -305,6 +322,7 @@ def test_delete_leaves_no_personal_data_anywhere(app, db, client):
             for needle in ("anna.bijl@example.nl", "Anna Bijl", "vegetarisch"):
                 assert needle.lower() not in (text or "").lower(), (table.name, column.name)
     assert {"campaigns.audience", "deliveries.payload", "audit_log.detail"} <= searched
+    assert {"bounces.email", "bounces.reason"} <= searched
     # What is not hers stays: the colleague in the audience, the nomination of Bert.
     chosen = db.scalars(select(Campaign).where(Campaign.subject == "Voor twee")).one().audience
     assert "ander@example.nl" in chosen["emails"] and len(chosen["emails"]) == 2

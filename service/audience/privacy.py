@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from service.cards.photos import remove_photo
 from service.models import (
     AuditEntry,
+    Bounce,
     Campaign,
     Contact,
     Delivery,
@@ -153,18 +154,29 @@ def erased_address(email: str) -> str:
 def erase_contact(session: Session, contact: Contact, *, photo_folder: Path) -> None:
     """Erase everything held about this contact at their own request; the caller commits.
 
-    Deliveries stay, so campaign counts stay right, but hold neither the contact, the address,
-    nor what a relay said about it. Every other place that can hold the address or the name is
-    mended too: campaigns' audiences (the JSON list of addresses), nominations and host proposals
-    by or about them and the introductions that name them, and audit entries about them or that
-    mention the address. The suppression list keeps a bounced or complaining address on purpose:
-    it must hold for an address that is imported again.
+    Deliveries and bounces stay, so campaign counts stay right, but hold neither the contact,
+    the address, nor what a relay said about it. Every other place that can hold the address or
+    the name is mended too: campaigns' audiences (the JSON list of addresses), nominations and
+    host proposals by or about them and the introductions that name them, and audit entries
+    about them or that mention the address. The suppression list keeps a bounced or complaining
+    address on purpose: it must hold for an address that is imported again.
     """
     email, contact_id = contact.email, contact.id
     erased = erased_address(email)
     card = session.get(NetworkCard, contact_id)
     photo = card.photo if card is not None else ""
     mine = (Delivery.contact_id == contact_id) | (Delivery.email == email)
+    # Bounces stay too, so the campaign's report still counts them, but without the address
+    # (the reason often quotes it).
+    session.execute(
+        update(Bounce)
+        .where(
+            Bounce.email.in_({email, email.lower()})
+            | Bounce.delivery_id.in_(select(Delivery.id).where(mine))
+        )
+        .values(email=erased, reason=func.replace(Bounce.reason, email, erased))
+        .execution_options(synchronize_session=False)
+    )
     session.execute(
         update(Delivery)
         .where(mine)

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from service.delivery.bounce_log import BounceReport
+
 # How old a Mailgun signature may be. Mailgun's retries resend the first signature block, and it
 # retries for 8 hours (after 5, 10 and 15 minutes, then 1, 2 and 4 hours): a shorter window would
 # refuse the retries that follow an outage of ours, and their bounces would be lost. Within the
@@ -43,6 +45,24 @@ class SuppressionEvent:
     reason: str
     provider: str
     occurred_at: datetime
+    # The Message-ID of the message it is about, as the provider reports it (Mailgun).
+    message_id: str = ""
+    # The provider's own id of the message (Mailgun's and Postmark's), as in Delivery.provider_id.
+    provider_id: str = ""
+
+    def report(self) -> BounceReport:
+        """The event as the bounce log takes every bounce (service/delivery/bounce_log.py)."""
+        return BounceReport(
+            email=self.email,
+            kind=self.kind,
+            reason=self.reason,
+            source=self.provider,
+            occurred_at=self.occurred_at,
+            message_ids=(self.message_id,) if self.message_id else (),
+            provider_id=self.provider_id,
+            # The call was signed (Mailgun) or carried our credentials (Postmark).
+            authenticated=True,
+        )
 
 
 class WebhookRejected(ValueError):
@@ -167,7 +187,26 @@ def parse_mailgun(
         occurred_at = datetime.fromtimestamp(float(timestamp), UTC)
     except (TypeError, ValueError, OverflowError, OSError) as exc:
         raise WebhookRejected("the event has no valid timestamp") from exc
-    return SuppressionEvent(email.strip().lower(), kind, reason, "mailgun", occurred_at)
+    message_id = _mailgun_message_id(event)
+    return SuppressionEvent(
+        email.strip().lower(),
+        kind,
+        reason,
+        "mailgun",
+        occurred_at,
+        message_id=message_id,
+        provider_id=message_id,
+    )
+
+
+def _mailgun_message_id(event: dict[str, Any]) -> str:
+    # Mailgun reports the message's Message-ID header without its angle brackets.
+    message = event.get("message")
+    headers = message.get("headers") if isinstance(message, dict) else None
+    value = headers.get("message-id") if isinstance(headers, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    return "<" + value.strip().strip("<>") + ">"
 
 
 def verify_basic_auth(authorization: str | None, username: str, password: str) -> None:
@@ -238,6 +277,12 @@ def parse_postmark(
     if not isinstance(email, str) or "@" not in email:
         raise WebhookRejected("the event names no Email address")
     reason = " ".join(str(data[k]) for k in ("Type", "Description", "Details") if data.get(k))
+    provider_id = data.get("MessageID")
     return SuppressionEvent(
-        email.strip().lower(), kind, reason, "postmark", _postmark_time(data.get("BouncedAt"))
+        email.strip().lower(),
+        kind,
+        reason,
+        "postmark",
+        _postmark_time(data.get("BouncedAt")),
+        provider_id=provider_id if isinstance(provider_id, str) else "",
     )

@@ -35,8 +35,6 @@ Nothing here imports Flask; `SendLoop.from_config` takes the Settings and a sess
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import re
 import threading
@@ -69,6 +67,7 @@ from service.delivery.queue import (
     sent_since,
 )
 from service.delivery.suppression import suppress
+from service.delivery.verp import install_mark, verp_address
 from service.mail.factory import transport_from_config
 from service.mail.outgoing import BodyTemplate, Outgoing
 from service.mail.senders import sender_address, sender_name
@@ -159,9 +158,7 @@ class MessageFactory:
         self.languages = config.LANGUAGES
         # Message-IDs carry a mark of this installation, so two installations sending from the
         # same domain never make the same one.
-        self.install_mark = hmac.new(
-            self.secret_key.encode(), b"message-id", hashlib.sha256
-        ).hexdigest()[:8]
+        self.install_mark = install_mark(self.secret_key)
         self._campaigns: dict[int, CampaignMail] = {}
         # The signer of unsubscribe_token, made once: it is used for every recipient.
         self._unsubscribe = UnsubscribeSigner(self.secret_key)
@@ -184,6 +181,7 @@ class MessageFactory:
             uid_domain=uid_domain(self.base_url, from_email),
         )
         self.message_id_domain = message_id_domain(from_email)
+        self.bounce_address = config.MAIL_BOUNCE_ADDRESS or ""
 
     def campaign_mail(
         self,
@@ -278,6 +276,7 @@ class MessageFactory:
             to_name=delivery.name.strip(),
             to_email=delivery.email,
             message_id=self.message_id(mail, delivery.id),
+            return_path=self.return_path(delivery.id),
             headers=(
                 ("List-Id", mail.list_id),
                 (
@@ -329,6 +328,7 @@ class MessageFactory:
         to_email: str,
         headers: tuple[tuple[str, str], ...],
         message_id: str = "",
+        return_path: str = "",
         subject_prefix: str = "",
     ) -> Outgoing:
         subject, html, text = filled(rendered, plain, escaped)
@@ -343,6 +343,7 @@ class MessageFactory:
             html=html,
             reply_to=mail.reply_to,
             message_id=message_id,
+            return_path=return_path,
             headers=headers,
             body=template.later(plain, escaped) if template is not None else None,
         )
@@ -387,6 +388,12 @@ class MessageFactory:
             message_id=self._single_message_id(delivery.id),
             now=now,
         )
+
+    def return_path(self, delivery_id: int) -> str:
+        """The delivery's VERP return path (MAIL_BOUNCE_ADDRESS set), else "" (the sender)."""
+        if not self.bounce_address:
+            return ""
+        return verp_address(self.bounce_address, delivery_id, self.secret_key)
 
     def _single_message_id(self, delivery_id: int) -> str:
         return f"<opgavepost.n{delivery_id}.{self.install_mark}@{self.message_id_domain}>"
@@ -680,7 +687,14 @@ class SendLoop:
             else:
                 results.append(Result(delivery.id, DeliveryStatus.FAILED, outcome.reason))
                 if outcome.bounce:
-                    suppress(session, delivery.email, "hard_bounce", outcome.reason, "relay")
+                    suppress(
+                        session,
+                        delivery.email,
+                        "hard_bounce",
+                        outcome.reason,
+                        "relay",
+                        campaign_id=delivery.campaign_id,
+                    )
                 streak.failed(outcome.reason)
         for campaign_id, streak in streaks.items():
             if campaign_id is not None:

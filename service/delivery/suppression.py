@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.addresses import stored_form
-from service.delivery.bounces import SuppressionEvent
 from service.models import Suppression, UsedWebhookToken, utcnow
 from service.text import mend_lines
 
@@ -31,8 +30,18 @@ def is_suppressed(session: Session, email: str) -> bool:
     return find_suppression(session, email) is not None
 
 
-def suppress(session: Session, email: str, kind: str, reason: str, source: str) -> Suppression:
+def suppress(
+    session: Session,
+    email: str,
+    kind: str,
+    reason: str,
+    source: str,
+    *,
+    campaign_id: int | None = None,
+) -> Suppression:
     """Put an address on the list; an address already there keeps its first entry.
+
+    `campaign_id` is the campaign whose message bounced or was complained about, if known.
 
     Two webhook calls for the same address can arrive at once; the savepoint lets the second
     find the first one's row instead of failing on the unique address.
@@ -43,7 +52,13 @@ def suppress(session: Session, email: str, kind: str, reason: str, source: str) 
         return existing
     # A relay's words are kept as they can be stored (PostgreSQL takes no NUL): it cannot be
     # asked to send them again without control characters.
-    entry = Suppression(email=email, kind=kind, reason=mend_lines(reason)[:2000], source=source)
+    entry = Suppression(
+        email=email,
+        kind=kind,
+        reason=mend_lines(reason)[:2000],
+        source=source,
+        campaign_id=campaign_id,
+    )
     try:
         with session.begin_nested():
             session.add(entry)
@@ -54,17 +69,15 @@ def suppress(session: Session, email: str, kind: str, reason: str, source: str) 
     return entry
 
 
+def listed_form(email: str) -> str:
+    """An address as the list (and the bounce log) holds it: lower case, domain in Unicode."""
+    return _listed_form(email)
+
+
 def _listed_form(email: str) -> str:
     # Lower case, and an IDNA domain in Unicode: a relay reports the address in the form it
     # went out in (user@xn--bcher-kva.example), the contact holds user@bücher.example.
     return stored_form(email.strip().lower())
-
-
-def apply_event(session: Session, event: SuppressionEvent) -> Suppression | None:
-    """Record a relay's bounce or complaint; soft bounces suppress nothing (None)."""
-    if event.kind not in SUPPRESSING_KINDS:
-        return None
-    return suppress(session, event.email, event.kind, event.reason, event.provider)
 
 
 # Mailgun signatures older than MAILGUN_MAX_AGE (9 hours) are refused (service/delivery/bounces.py),

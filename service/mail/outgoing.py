@@ -73,6 +73,10 @@ class Outgoing:
     # Mail a person's own action calls for (an answer's confirmation, a signup), not a mailing;
     # relays that keep the two apart (Postmark's message streams) send it on its own stream.
     transactional: bool = False
+    # The envelope sender (SMTP MAIL FROM), where bounces go: a VERP address of the delivery
+    # (service/delivery/verp.py) when MAIL_BOUNCE_ADDRESS is set; empty, the From address.
+    # The API relays keep a return path of their own and report bounces by webhook.
+    return_path: str = ""
 
     def __post_init__(self) -> None:
         values = (
@@ -84,6 +88,7 @@ class Outgoing:
             self.reply_to,
             self.message_id,
             self.date,
+            self.return_path,
             *(part for header in self.headers for part in header),
         )
         # One pass over all values; the named check runs only when something is wrong.
@@ -100,6 +105,7 @@ class Outgoing:
                 ("Reply-To", self.reply_to),
                 ("Message-ID", self.message_id),
                 ("Date", self.date),
+                ("Return path", self.return_path),
                 *self.headers,
             ):
                 check_header_value(name, value)
@@ -121,7 +127,7 @@ class Outgoing:
     def envelope(self, *, smtputf8: bool = False) -> tuple[str, str]:
         """MAIL FROM and RCPT TO as the relay gets them; raises AddressNotSendable."""
         return (
-            wire_address(self.from_email, smtputf8=smtputf8),
+            wire_address(self.return_path or self.from_email, smtputf8=smtputf8),
             wire_address(self.to_email, smtputf8=smtputf8),
         )
 

@@ -33,6 +33,8 @@ from config.settings import Settings
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, TransitionError, transition
 from service.campaigns.reminders import SentReminder, send_due_reminders
 from service.campaigns.sending import NotReadyError, check_ready
+from service.delivery.bounce_inbox import MailboxError, Tally, fetch_bounces
+from service.delivery.bounce_log import BounceRules
 from service.delivery.queue import start_sending
 from service.dml import rows_changed
 from service.models import Campaign, CampaignStatus, SchedulerLease, utcnow
@@ -43,6 +45,8 @@ LEASE_NAME = "scheduler"
 # A tick every 30 s; the lease outlives three missed ticks before another scheduler may take over.
 TICK_SECONDS = 30
 LEASE = timedelta(seconds=100)
+# The bounce mailbox (BOUNCE_MAILBOX_URL) is read this often.
+BOUNCE_FETCH_SECONDS = 300
 # A scheduled campaign this late (the service was down) waits for an organiser to decide.
 LATE_LIMIT = timedelta(hours=6)
 
@@ -199,6 +203,26 @@ class Clock:
             log.info("scheduler tick: %s", report.summary())
         return report
 
+    def fetch_bounces(self) -> Tally | None:
+        """Read the bounce mailbox if this process holds the lease; None when it did not.
+
+        A mailbox that cannot be read is reported in the log and tried again next time.
+        """
+        url = self.settings.BOUNCE_MAILBOX_URL
+        if not url:
+            return None
+        with self.sessions() as session:
+            if not hold_lease(session, self.holder, now=self.now()):
+                return None
+        try:
+            tally = fetch_bounces(url, self.sessions, BounceRules.from_config(self.settings))
+        except MailboxError as exc:
+            log.warning("the bounce mailbox could not be read: %s", exc)
+            return None
+        if tally.read:
+            log.info("bounce mailbox: %s", tally.summary())
+        return tally
+
     def stop(self) -> None:
         """Release the lease."""
         with self.sessions() as session:
@@ -206,7 +230,8 @@ class Clock:
 
 
 def build_scheduler(clock: Clock, *, blocking: bool) -> BaseScheduler:
-    """APScheduler with the one interval job; a missed tick is run once, never piled up."""
+    """APScheduler with the interval job (and the bounce mailbox's, when BOUNCE_MAILBOX_URL is
+    set); a missed tick is run once, never piled up."""
     scheduler: BaseScheduler = BlockingScheduler() if blocking else BackgroundScheduler()
     scheduler.add_job(
         clock.tick,
@@ -218,4 +243,14 @@ def build_scheduler(clock: Clock, *, blocking: bool) -> BaseScheduler:
         max_instances=1,
         misfire_grace_time=None,
     )
+    if clock.settings.BOUNCE_MAILBOX_URL:
+        scheduler.add_job(
+            clock.fetch_bounces,
+            "interval",
+            seconds=BOUNCE_FETCH_SECONDS,
+            id="fetch-bounces",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
     return scheduler

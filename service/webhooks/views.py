@@ -4,8 +4,10 @@ The providers call these without a login or CSRF token; a call is believed only 
 signature or Postmark's basic-auth credentials (service/delivery/bounces.py). The answers are for
 the provider's retry logic, not for people: 200 taken, 401 not proven, 400 unreadable, 406 a
 Mailgun call whose token was used before (a replay).
-Hard bounces and complaints go on the suppression list before the 200 is sent, so a provider
-that gets no 200 calls again and nothing is lost.
+Every bounce and complaint is recorded by the bounce log (service/delivery/bounce_log.py), tied
+to its delivery and campaign, and hard bounces and complaints (and soft bounces past the limit)
+go on the suppression list, all before the 200 is sent, so a provider that gets no 200 calls
+again and nothing is lost; a call repeated after a 200 counts once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 from flask import Blueprint, jsonify, request
 
 from service.database import get_session
+from service.delivery.bounce_log import BounceRules, record_bounce
 from service.delivery.bounces import (
     SuppressionEvent,
     WebhookRejected,
@@ -23,7 +26,7 @@ from service.delivery.bounces import (
     parse_mailgun,
     parse_postmark,
 )
-from service.delivery.suppression import apply_event, first_use_of_webhook_token
+from service.delivery.suppression import first_use_of_webhook_token
 from service.extensions import csrf
 from service.settings import current_settings
 
@@ -38,7 +41,8 @@ def _answer(event: SuppressionEvent | None):
         db.commit()  # a Mailgun token is used up by events we ignore, too
         return jsonify(status="ignored"), 200
     log.info("%s reports %s for %s: %s", event.provider, event.kind, event.email, event.reason)
-    suppressed = apply_event(db, event) is not None
+    recorded = record_bounce(db, event.report(), BounceRules.from_config(current_settings()))
+    suppressed = recorded is not None and recorded.suppression is not None
     db.commit()
     return jsonify(status="accepted", kind=event.kind, suppressed=suppressed), 200
 
