@@ -516,3 +516,35 @@ def test_the_scheduler_reads_the_bounce_mailbox_when_one_is_set(
         assert len(_bounces(db)) == 2
     finally:
         _empty(dovecot)
+
+
+def test_opgavepost_bounces_listen_runs_as_a_process_and_stops_on_sigterm(
+    app, db, smtp_server, clock, bouncing, tmp_path
+):
+    from tests.worker_helpers import OPGAVEPOST, WorkerProcess, wait_for, worker_environment
+
+    campaign, sent = _sent_campaign(app, db, smtp_server, clock, "anna@gemeente.example.nl")
+    delivery, verp, message_id = sent["anna@gemeente.example.nl"]
+    port = free_port()
+    env = worker_environment(app, MAIL_BOUNCE_ADDRESS=BOUNCES)
+    listener = WorkerProcess(
+        env, tmp_path / "listen.log", command=f"{OPGAVEPOST} bounces listen --port {port}"
+    )
+    try:
+        wait_for(
+            lambda: f"on 127.0.0.1:{port}" in listener.text(),
+            60,
+            listener.text,
+            process=listener.process,
+        )
+        bounce = sample(
+            "exim-hard.eml", verp=verp, message_id=message_id, recipient="anna@gemeente.example.nl"
+        )
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            assert client.sendmail("", [verp], bounce) == {}
+        assert listener.stop() == 0, listener.text()
+    finally:
+        listener.kill()
+    [row] = _bounces(db)
+    assert (row.delivery_id, row.campaign_id, row.kind) == (delivery.id, campaign.id, "hard_bounce")
+    assert "bounce listener stopped" in listener.text()
