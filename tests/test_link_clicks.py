@@ -389,3 +389,81 @@ def test_an_invitation_counts_the_invitations_and_no_campaign_counts_nothing(
         url = unsubscribe_url(unsubscribe_token(someone.id, campaign_id, secret), "")
         assert app.test_client().post(url, data=ONE_CLICK).status_code == 200
     assert _left(db) == [(invitation.id, "invitations")]
+
+
+# ---------------------------------------------------------------------------------------------
+# The rewrite itself, for every block that holds links
+
+
+def test_every_kind_of_content_link_is_numbered_in_reading_order_and_rewritten_in_both_parts():
+    from service.click_links import counted_links
+    from service.rendering import blocks as b
+    from service.rendering.render import Network, render_campaign
+
+    content = b.content_from_dict(
+        {
+            "kind": "recap",
+            "subject": "Terugblik",
+            "blocks": [
+                {"type": "header", "title": "Terugblik", "host": "Provincie Zuid-Holland"},
+                {
+                    "type": "text",
+                    "body": (
+                        "## Zie [de kop](https://a.example/kop)\n\n"
+                        "> Een citaat met [een link](https://a.example/citaat)\n\n"
+                        "- een lijst met <https://a.example/autolink>\n\n"
+                        "Bel [ons](tel:+31701234567) of lees [de kop](https://a.example/kop)."
+                    ),
+                },
+                {"type": "numbered_list", "items": ["Eerst [dit](https://a.example/een)"]},
+                {"type": "bullet_list", "items": ["Dan [dat](http://a.example/twee)"]},
+                {
+                    "type": "mailto",
+                    "text": "Vragen? Zie eerst [de veelgestelde](https://a.example/faq).",
+                    "email": "info@example.org",
+                },
+                {"type": "button", "label": "Meedoen", "url": "https://a.example/meedoen"},
+                {"type": "button", "label": "Netwerkkaart", "url": "[[card_url]]"},
+            ],
+        }
+    )
+    expected = [
+        "https://a.example/kop",
+        "https://a.example/citaat",
+        "https://a.example/autolink",
+        "https://a.example/een",
+        "http://a.example/twee",
+        "https://a.example/faq",
+        "https://a.example/meedoen",
+    ]
+    assert b.content_links(content) == expected
+    links = counted_links(7, content, "secret", "https://post.example.nl/")
+    assert list(links.values()) == [
+        f"https://post.example.nl/k/{ClickSigner('secret').token(7, n)}" for n in range(1, 8)
+    ]
+    network = Network(name="Opgavebeweging", email="info@example.org", address="Postbus 1")
+    for language in ("nl", "en"):
+        plain = render_campaign(
+            content, language=language, network=network, base_url="https://post.example.nl"
+        )
+        counted = render_campaign(
+            content,
+            language=language,
+            network=network,
+            base_url="https://post.example.nl",
+            links=links,
+        )
+        for url, redirect in links.items():
+            assert f'href="{url}"' in plain.html and url in plain.text
+            # (An address written as its own link text stays readable as text.)
+            assert f'href="{url}"' not in counted.html and f'href="{redirect}"' in counted.html
+            assert redirect in counted.text
+        # Only the content's links changed: the templates' own links are the same.
+        assert "tel:+31701234567" in counted.html and "mailto:info@example.org" in counted.html
+        assert counted.placeholders == plain.placeholders
+        assert "[[card_url]]" in counted.html and "[[unsubscribe_url]]" in counted.html
+        # The text part keeps saying where a link leads, then gives the counted address
+        # (wrapped at 72 columns, so read here as one line).
+        words = " ".join(counted.text.split())
+        assert f"de kop ({links['https://a.example/kop']})" in words
+        assert f"https://a.example/autolink ({links['https://a.example/autolink']})" in words
