@@ -303,7 +303,10 @@ def test_the_api_reads_creates_and_changes_count_clicks_until_sending_starts(app
     path = f"/api/v1/campaigns/{body['id']}"
     assert api.get(path).get_json()["count_clicks"] is True
     assert api.post("/api/v1/campaigns", json={"subject": "x"}).get_json()["count_clicks"] is False
-    assert api.patch(path, json={"count_clicks": "yes"}).status_code == 422
+    for wrong in ("yes", "true", 1, 0, None):
+        refused = api.patch(path, json={"count_clicks": wrong})
+        assert refused.status_code == 422, wrong
+        assert "count_clicks" in refused.get_json()["errors"]
     changed = api.patch(path, json={"count_clicks": False, "version": 1})
     assert changed.status_code == 200
     assert changed.get_json()["count_clicks"] is False and changed.get_json()["version"] == 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from config.settings import DEFAULT_LANGUAGE, LANGUAGES
-from service.api.fields import Choice, Id, Moment, WholeNumber
+from service.api.fields import Choice, Flag, Id, Moment, WholeNumber
 from service.api.intake import IntakeSchema
 from service.api.schemas import StrictSchema
 from service.models import Answer, CampaignKind, CampaignStatus
@@ -137,7 +137,7 @@ class CampaignWriteSchema(StrictSchema):
     blocks = fields.List(fields.Dict(), metadata=BLOCKS_DOC)
     audience = fields.Nested(AudienceSchema, allow_none=True, metadata=AUDIENCE_DOC)
     # Only JSON's true and false: "yes" or 1 is a mistake to report, not a choice to guess.
-    count_clicks = fields.Boolean(truthy={True}, falsy={False}, metadata=COUNT_CLICKS_DOC)
+    count_clicks = Flag(metadata=COUNT_CLICKS_DOC)
 
 
 class CampaignPatchSchema(CampaignWriteSchema):
