@@ -16,10 +16,13 @@ from service import settings as app_settings
 from service.extensions import babel, csrf, limiter, login_manager
 from service.ids import IdConverter
 from service.messages import preferred_language
-from service.sessions import PageSlidSessionInterface
+from service.sessions import COOKIELESS_ENDPOINTS, PageSlidSessionInterface
 
 # Files anyone may load (the images of emails, the stylesheets): no session cookie with them.
 PUBLIC_FILES = frozenset({"media.serve", "static"})
+# Where a visitor's session is not kept alive: the public files, and the redirect of a counted
+# link, which answers with no cookie at all (service/sessions.py).
+COOKIELESS = PUBLIC_FILES | COOKIELESS_ENDPOINTS
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -102,7 +105,7 @@ def _init_login(app: Flask) -> None:
         g.setdefault("page_title", None)
         if request.path.startswith("/api/"):
             return  # the API authenticates by token and must not hand out a session cookie
-        if request.endpoint in PUBLIC_FILES:
+        if request.endpoint in COOKIELESS:
             # Mail clients and image proxies load these for every opened email: a cookie on
             # each answer would keep caches from sharing them, and give them a session for nothing.
             return

@@ -31,6 +31,7 @@ CAMPAIGN_FIELDS = {
     "meeting_id",
     "blocks",
     "audience",
+    "count_clicks",
     "status",
     "status_reason",
     "scheduled_at",

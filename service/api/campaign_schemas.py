@@ -9,7 +9,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from config.settings import DEFAULT_LANGUAGE, LANGUAGES
-from service.api.fields import Choice, Id, Moment, WholeNumber
+from service.api.fields import Choice, Flag, Id, Moment, WholeNumber
 from service.api.intake import IntakeSchema
 from service.api.schemas import StrictSchema
 from service.models import Answer, CampaignKind, CampaignStatus
@@ -31,6 +31,15 @@ AUDIENCE_DOC = {
         '[...], "tags": [...], "emails": [...], "attended": [meeting ids], "meeting": {"id": '
         'meeting id, "answers": ["yes", "no", "waiting", "invited"]}}: a contact with consent '
         "in any part gets it."
+    )
+}
+
+
+COUNT_CLICKS_DOC = {
+    "description": (
+        "Count how often each link of the email is clicked: the links then go through a "
+        "redirect that carries only the campaign and the link's number, and only a total per "
+        "link is kept (mail scanners may click too). Default false; fixed once sending starts."
     )
 }
 
@@ -68,6 +77,7 @@ class CampaignSchema(StrictSchema):
     meeting_id = fields.Integer(allow_none=True)
     blocks = fields.List(fields.Dict(), metadata=BLOCKS_DOC)
     audience = fields.Nested(AudienceSchema, metadata=AUDIENCE_DOC)
+    count_clicks = fields.Boolean(metadata=COUNT_CLICKS_DOC)
     status = fields.String(metadata={"enum": STATUSES})
     status_reason = fields.String(
         metadata={
@@ -126,6 +136,8 @@ class CampaignWriteSchema(StrictSchema):
     meeting_id = Id(allow_none=True)
     blocks = fields.List(fields.Dict(), metadata=BLOCKS_DOC)
     audience = fields.Nested(AudienceSchema, allow_none=True, metadata=AUDIENCE_DOC)
+    # Only JSON's true and false: "yes" or 1 is a mistake to report, not a choice to guess.
+    count_clicks = Flag(metadata=COUNT_CLICKS_DOC)
 
 
 class CampaignPatchSchema(CampaignWriteSchema):

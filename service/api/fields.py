@@ -1,4 +1,4 @@
-"""Fields the API's schemas share: whole numbers, ids, choices and moments.
+"""Fields the API's schemas share: whole numbers, ids, flags, choices and moments.
 
 Strict on input, because JSON has one kind of number and marshmallow's Integer would quietly take
 1.5 as 1 and "7" as 7; a choice or a moment given as "" is refused rather than read as a default.
@@ -39,6 +39,15 @@ class WholeNumber(fields.Integer):
         if key in ("invalid", "too_large"):
             return ValidationError(_('Give a whole number, such as 7 (not 7.5, "7" or true).'))
         return super().make_error(key, **kwargs)
+
+
+class Flag(fields.Boolean):
+    """A JSON true or false: not 1, 0, "true" or "yes", which marshmallow's Boolean would take."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError(_("Give true or false (not 1, 0 or a word in quotes)."))
+        return value
 
 
 class Id(WholeNumber):

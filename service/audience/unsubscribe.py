@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.audience.subscriptions import mailing_of, unsubscribe, withdraw_consent
 from service.ids import parse_id
-from service.models import Campaign, Contact, Mailing, record_audit
+from service.models import Campaign, CampaignUnsubscribe, Contact, Mailing, record_audit
 from service.signing import ReusableSigner
 
 SALT = "unsubscribe"
@@ -127,9 +127,13 @@ def unsubscribe_by_link(
     a campaign (or whose campaign is gone), leave every mailing and withdraw consent. Saying it
     twice is fine (an email client and the person may both POST): the second changes nothing
     and returns False.
+
+    A change through a campaign that still exists is counted for its report (CampaignUnsubscribe:
+    the campaign and what was left, nobody's name), so saying it twice counts once.
     """
     source = unsubscribe_source(signed.campaign_id, one_click=one_click)
-    mailing = None if everything else link_mailing(session, signed)
+    campaign = session.get(Campaign, signed.campaign_id) if signed.campaign_id else None
+    mailing = None if everything or campaign is None else mailing_of(campaign.kind)
     if mailing is None:
         changed = withdraw_consent(session, contact, source=source)
         left = "all"
@@ -146,6 +150,8 @@ def unsubscribe_by_link(
             campaign=signed.campaign_id,
             mailing=left,
         )
+        if campaign is not None:
+            session.add(CampaignUnsubscribe(campaign_id=campaign.id, mailing=left))
     return changed
 
 

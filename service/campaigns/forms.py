@@ -22,6 +22,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     SelectField,
     SelectMultipleField,
@@ -173,7 +174,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class CampaignForm(AppForm):
-    """Subject, preheader, sender, meeting, audience; blocks come from `raw_blocks_from_form`."""
+    """Subject, preheader, sender, meeting, audience, counting clicks; blocks come from
+    `raw_blocks_from_form`."""
 
     kind = SelectField(
         _l("Kind of email"),
@@ -200,6 +202,7 @@ class CampaignForm(AppForm):
         _l("Invited people who answered"),
         choices=[SelectChoice(answer.value, label) for answer, label in ANSWER_LABELS.items()],
     )
+    count_clicks = BooleanField(_l("Count how often each link in this email is clicked"))
 
 
 def supported_day(_form: Any, field: DateField) -> None:

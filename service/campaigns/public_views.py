@@ -1,10 +1,11 @@
-"""Campaign pages without login: the web version of every email (signed link) and the public
-archive of sent recaps."""
+"""Campaign pages without login: the web version of every email (signed link), the public
+archive of sent recaps, and the redirect of a counted link (`/k/<token>`)."""
 
-from flask import Blueprint, current_app, render_template, request, session
+from flask import Blueprint, current_app, redirect, render_template, request, session
 from flask_babel import gettext as _
 
 from service.campaigns import archive
+from service.campaigns.clicks import follow_link
 from service.campaigns.webversion import token_opens
 from service.database import get_session
 from service.errors import error_response
@@ -76,3 +77,23 @@ def archive_recap(campaign_id: int):
     if campaign is None:
         return error_response(404)
     return _web_page(campaign)
+
+
+@bp.get("/k/<token>")
+def counted_link(token: str):
+    """A counted link of an email: add one to the link's total and go on to its address.
+
+    Public and anonymous: no login, no session cookie (service/__init__.py), nothing about the
+    visitor read or logged. A token that is not ours or a link that does not exist counts
+    nothing and gets a page saying so.
+    """
+    db = get_session()
+    followed = follow_link(db, token, current_settings().SECRET_KEY)
+    if followed is None:
+        return render_template("campaigns/link_unknown.html"), 404
+    if followed.counted:
+        db.commit()
+    response = redirect(followed.url, 302)
+    # Every click must reach us to be counted, not a copy of the answer kept on the way.
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -50,7 +50,16 @@ from service.rendering.render import (
 )
 from service.translation import translator
 
-FIELDS = ("kind", "subject", "preheader", "sender_name", "meeting_id", "blocks", "audience")
+FIELDS = (
+    "kind",
+    "subject",
+    "preheader",
+    "sender_name",
+    "meeting_id",
+    "blocks",
+    "audience",
+    "count_clicks",
+)
 MAX_SENDER_NAME = 200
 EVERYONE: dict[str, Any] = {"all": True}
 
@@ -227,6 +236,7 @@ def create_campaign(
     meeting_id: int | None = None,
     blocks: Sequence[Mapping[str, Any]] = (),
     audience: Mapping[str, Any] | None = None,
+    count_clicks: bool = False,
     actor: User | None = None,
 ) -> Campaign:
     """A new draft; raises CampaignValidationError listing every problem."""
@@ -240,6 +250,7 @@ def create_campaign(
             "meeting_id": meeting_id,
             "blocks": list(blocks),
             "audience": dict(audience) if audience is not None else dict(EVERYONE),
+            "count_clicks": count_clicks,
         },
     )
     campaign = Campaign(status=CampaignStatus.DRAFT, version=1, created_by=actor, **values)
@@ -324,7 +335,8 @@ def unschedule_campaign(session: Session, campaign: Campaign, *, actor: User | N
 
 
 def duplicate_campaign(session: Session, campaign: Campaign, *, actor: User | None) -> Campaign:
-    """A new draft with the same content and audience (of any campaign, sent ones too)."""
+    """A new draft with the same content, audience and choice to count clicks (of any campaign,
+    sent ones too)."""
     duplicate = Campaign(
         kind=campaign.kind,
         subject=campaign.subject,
@@ -333,6 +345,7 @@ def duplicate_campaign(session: Session, campaign: Campaign, *, actor: User | No
         meeting_id=campaign.meeting_id,
         blocks=copy.deepcopy(campaign.blocks or []),
         audience=copy.deepcopy(campaign.audience or {}),
+        count_clicks=campaign.count_clicks,
         status=CampaignStatus.DRAFT,
         version=1,
         created_by=actor,
@@ -393,6 +406,9 @@ def _checked(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
     else:
         blocks = [b.block_to_dict(block) for block in content.blocks]
     audience = check_audience(session, raw["audience"], errors)
+    count_clicks = raw["count_clicks"]
+    if not isinstance(count_clicks, bool):
+        errors["count_clicks"] = Message(N_("Say whether link clicks are counted: true or false."))
     if errors:
         raise CampaignValidationError(errors)
     return {
@@ -403,6 +419,7 @@ def _checked(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
         "meeting_id": meeting_id,
         "blocks": blocks,
         "audience": audience,
+        "count_clicks": count_clicks,
     }
 
 

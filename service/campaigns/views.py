@@ -637,6 +637,7 @@ def _save(db, campaign: Campaign, form: CampaignForm, editor: _Editor) -> list[s
         meeting_id=form.meeting_id.data or None,
         blocks=editor.blocks(),
         audience=audience_from_form(form),
+        count_clicks=bool(form.count_clicks.data),
     )
 
 
@@ -697,6 +698,7 @@ def _form_data(campaign: Campaign) -> dict[str, Any]:
         "preheader": campaign.preheader,
         "sender_name": campaign.sender_name,
         "meeting_id": str(campaign.meeting_id or ""),
+        "count_clicks": campaign.count_clicks,
     } | audience_form_data(campaign.audience or {})
 
 

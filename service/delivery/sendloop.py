@@ -54,6 +54,7 @@ from service.audience.unsubscribe import UnsubscribeSigner, unsubscribe_mailto, 
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, move, relay_said
 from service.campaigns.store import campaign_content, meeting_check, meeting_facts, upcoming_for
 from service.campaigns.webversion import web_version_url
+from service.click_links import counted_links
 from service.contact_links import CARD, PREFERENCES, ContactSigner
 from service.delivery import retries
 from service.delivery.kinds import MessageKinds, SingleMessage
@@ -190,15 +191,18 @@ class MessageFactory:
         *,
         now: datetime | None = None,
         languages: Sequence[str] = (),
+        count_clicks: bool | None = None,
     ) -> CampaignMail:
         """The campaign rendered in `languages` (default: all); raises TemplateError when it
         cannot be.
 
         `now` decides what depends on the clock (whether the meeting still takes answers).
-        Only a rendering in every language is kept for the next message of the same version.
+        Its links are counted as the campaign's `count_clicks` says, unless `count_clicks` is
+        given (the test send: False). Only a rendering in every language, counted as the
+        campaign says, is kept for the next message of the same version.
         """
         languages = tuple(languages) or tuple(self.languages)
-        every = languages == tuple(self.languages)
+        every = languages == tuple(self.languages) and count_clicks is None
         cached = self._campaigns.get(campaign.id)
         if every and cached is not None and cached.version == campaign.version:
             return cached
@@ -211,6 +215,7 @@ class MessageFactory:
             meeting_id=campaign.meeting_id,
             meeting=meeting_facts(campaign.meeting, now) if campaign.meeting is not None else None,
             languages=languages,
+            count_clicks=campaign.count_clicks if count_clicks is None else count_clicks,
         )
         if every:
             self._campaigns[campaign.id] = mail
@@ -227,10 +232,20 @@ class MessageFactory:
         meeting_id: int | None = None,
         meeting: MeetingFacts | None = None,
         languages: Sequence[str] = (),
+        count_clicks: bool = False,
     ) -> CampaignMail:
         """A campaign version rendered in `languages` (default: all), from its content; raises
-        TemplateError."""
+        TemplateError.
+
+        With `count_clicks` the content's links lead through the counted redirect
+        (service/click_links.py), rewritten once here for every recipient alike.
+        """
         languages = tuple(languages) or tuple(self.languages)
+        links = (
+            counted_links(campaign_id, content, self.secret_key, self.base_url)
+            if count_clicks
+            else None
+        )
         rendered = {
             language: render_campaign(
                 content,
@@ -239,6 +254,7 @@ class MessageFactory:
                 base_url=self.base_url,
                 upcoming=upcoming,
                 meeting=meeting,
+                links=links,
             )
             for language in languages
         }

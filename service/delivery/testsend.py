@@ -5,7 +5,8 @@ uses the organiser as sample recipient, in their language, with "[TEST] " before
 goes through MAIL_TRANSPORT (the outbox by default, readable at /outbox/). It is made by the
 send loop's `MessageFactory`, as every delivery is, and handed to the same transport; only the
 values differ: the organiser is on no list, so their personal links are the pages that act for
-nobody, and no unsubscribe header is added. Nothing here imports Flask.
+nobody, no unsubscribe header is added, and its links are the real ones even when the campaign
+counts clicks. Nothing here imports Flask.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ def build_test_message(
     """The test email for this organiser, built but not sent; raises render.TemplateError."""
     language = language_or_default(organiser.language, settings.LANGUAGES)
     factory = MessageFactory(settings)
-    mail = factory.campaign_mail(session, campaign, now=utcnow(), languages=(language,))
+    # The organiser sees the real links, also when the campaign counts clicks: a test is no
+    # recipient's reading (service/click_links.py).
+    mail = factory.campaign_mail(
+        session, campaign, now=utcnow(), languages=(language,), count_clicks=False
+    )
     name = organiser.name.strip() or organiser.email.split("@")[0]
     sample = placeholders.stand_in_values(factory.base_url, language) | {
         placeholders.FIRST_NAME: name.split()[0],

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
@@ -369,15 +370,71 @@ def inline_tree(source: str) -> SyntaxTreeNode:
     return SyntaxTreeNode(_markdown.parseInline(source))
 
 
-def markdown_html(source: str) -> str:
-    """Sanitised HTML of block Markdown."""
-    html = _markdown.renderer.render(markdown_tokens(source), _markdown.options, {})
+def markdown_html(source: str, links: Mapping[str, str] | None = None) -> str:
+    """Sanitised HTML of block Markdown; `links` replaces link addresses (counted clicks)."""
+    tokens = _relinked(markdown_tokens(source), links)
+    html = _markdown.renderer.render(tokens, _markdown.options, {})
     return _clean_block.clean(html)
 
 
-def inline_markdown_html(source: str) -> str:
-    """Sanitised HTML of short inline Markdown."""
-    return _clean_inline.clean(_markdown.renderInline(source))
+def inline_markdown_html(source: str, links: Mapping[str, str] | None = None) -> str:
+    """Sanitised HTML of short inline Markdown; `links` as for markdown_html."""
+    tokens = _relinked(_markdown.parseInline(source), links)
+    return _clean_inline.clean(_markdown.renderer.render(tokens, _markdown.options, {}))
+
+
+def markdown_links(source: str, *, inline: bool = False) -> list[str]:
+    """The link addresses of Markdown in reading order, as the HTML's href holds them."""
+    tokens = _markdown.parseInline(source) if inline else markdown_tokens(source)
+    return [str(link.attrs["href"]) for link in _link_tokens(tokens) if "href" in link.attrs]
+
+
+def _link_tokens(tokens: list[Token]) -> list[Token]:
+    return [
+        child
+        for token in tokens
+        if token.type == "inline"
+        for child in token.children or ()
+        if child.type == "link_open"
+    ]
+
+
+def _relinked(tokens: list[Token], links: Mapping[str, str] | None) -> list[Token]:
+    # The tokens are the parse of this one call, so changing them in place is safe.
+    if links:
+        for link in _link_tokens(tokens):
+            href = link.attrs.get("href")
+            if isinstance(href, str) and href in links:
+                link.attrs["href"] = links[href]
+    return tokens
+
+
+# ---------------------------------------------------------------------------------------------
+# The content's own links
+
+
+def content_links(content: CampaignContent) -> list[str]:
+    """Every web (http, https) address the blocks link to, in reading order, each once.
+
+    The links organisers wrote (Markdown links, buttons), as the rendered href holds them; not
+    mailto: or tel:, not a contact's own [[card_url]], and none of the links the templates add
+    (web version, unsubscribe, preferences, answers, calendar). A counted link's number is its
+    place in this list, from 1 (service/click_links.py), so it must not change for stored content.
+    """
+    found: list[str] = []
+    for block in content.blocks:
+        match block:
+            case Text():
+                found.extend(markdown_links(block.body))
+            case BulletList() | NumberedList():
+                for item in block.items:
+                    found.extend(markdown_links(item, inline=True))
+            case Button():
+                found.append(safe_link(block.url))
+            case Mailto():
+                found.extend(markdown_links(block.text))
+    web = (url for url in found if url_scheme(url) in ("http", "https"))
+    return list(dict.fromkeys(web))
 
 
 # ---------------------------------------------------------------------------------------------

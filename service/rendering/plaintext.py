@@ -7,7 +7,7 @@ quotes are indented with their attribution, and the meetings table is aligned in
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -20,6 +20,8 @@ QUOTE_INDENT = "    "
 OPEN_QUOTE, CLOSE_QUOTE = "“", "”"
 
 Translate = Callable[..., str]
+# Link addresses and what to write instead (a counted link's redirect, service/click_links.py).
+Links = Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,17 @@ def blocks_text(
     gettext: Translate,
     header_date: Callable[[b.Header], str],
     meeting_rows: Sequence[MeetingRow],
+    links: Links | None = None,
 ) -> str:
-    """The text of all blocks, separated by blank lines."""
+    """The text of all blocks, separated by blank lines; `links` replaces link addresses."""
     parts = [
-        block_text(block, gettext=gettext, header_date=header_date, meeting_rows=meeting_rows)
+        block_text(
+            block,
+            gettext=gettext,
+            header_date=header_date,
+            meeting_rows=meeting_rows,
+            links=links,
+        )
         for block in blocks
     ]
     return "\n\n".join(part for part in parts if part)
@@ -51,6 +60,7 @@ def block_text(
     gettext: Translate,
     header_date: Callable[[b.Header], str],
     meeting_rows: Sequence[MeetingRow],
+    links: Links | None = None,
 ) -> str:
     """The text of one block ("" when it has nothing to show)."""
     match block:
@@ -64,12 +74,12 @@ def block_text(
             rule = "=" * WIDTH
             return "\n".join([rule, *(wrap(line) for line in lines), rule])
         case b.Text():
-            return markdown_text(block.body)
+            return markdown_text(block.body, links)
         case b.BulletList():
-            return "\n".join(hang("- ", inline_text(item)) for item in block.items)
+            return "\n".join(hang("- ", inline_text(item, links)) for item in block.items)
         case b.NumberedList():
             return "\n".join(
-                hang(f"{n}. ", inline_text(item)) for n, item in enumerate(block.items, 1)
+                hang(f"{n}. ", inline_text(item, links)) for n, item in enumerate(block.items, 1)
             )
         case b.Quote() | b.ClosingQuote():
             return quote_text(block.text, block.name, block.organisation)
@@ -81,11 +91,11 @@ def block_text(
                 lines.append(wrap(block.caption))
             return "\n".join(lines)
         case b.Button():
-            return link_text(block.label, block.url)
+            return link_text(block.label, block.url, links)
         case b.Mailto():
             label = block.label or gettext("Email %(email)s", email=block.email)
             action = label if block.email in label else f"{label}: {block.email}"
-            return "\n\n".join(part for part in (markdown_text(block.text), action) if part)
+            return "\n\n".join(part for part in (markdown_text(block.text, links), action) if part)
         case b.UpcomingMeetings():
             return meetings_text(block.title, meeting_rows, gettext)
         case b.Divider():
@@ -134,11 +144,17 @@ def meetings_text(title: str, rows: Sequence[MeetingRow], gettext: Translate) ->
     return "\n".join(lines)
 
 
-def link_text(label: str, url: str) -> str:
-    """A link written out: `label (url)`, or just one of them when they say the same."""
+def link_text(label: str, url: str, links: Links | None = None) -> str:
+    """A link written out: `label (url)`, or just one of them when they say the same.
+
+    A link in `links` is written as `label (its replacement)`, the label being the address when
+    the link had no other words: the reader still sees where it leads.
+    """
     href = b.safe_link(url)
     if not href:
         return label
+    if links and href in links:
+        return f"{label or href} ({links[href]})"
     if href.lower().startswith("mailto:"):
         address = unquote(href[len("mailto:") :].split("?", 1)[0])
         return label if not label or address == label else f"{label} ({address})"
@@ -147,24 +163,24 @@ def link_text(label: str, url: str) -> str:
     return f"{label} ({href})"
 
 
-def markdown_text(source: str) -> str:
+def markdown_text(source: str, links: Links | None = None) -> str:
     """Block Markdown as plain text."""
-    return "\n\n".join(_blocks(b.markdown_tree(source).children, WIDTH))
+    return "\n\n".join(_blocks(b.markdown_tree(source).children, WIDTH, links))
 
 
-def inline_text(source: str) -> str:
+def inline_text(source: str, links: Links | None = None) -> str:
     """Inline Markdown (a list item) as plain text, unwrapped."""
     tree = b.inline_tree(source)
-    return "".join(_inline(node) for node in tree.children)
+    return "".join(_inline(node, links) for node in tree.children)
 
 
-def _blocks(nodes: Sequence[SyntaxTreeNode], width: int) -> list[str]:
+def _blocks(nodes: Sequence[SyntaxTreeNode], width: int, links: Links | None) -> list[str]:
     out: list[str] = []
     for node in nodes:
         if node.type == "paragraph":
-            out.append(wrap(_inline(node.children[0]), width))
+            out.append(wrap(_inline(node.children[0], links), width))
         elif node.type == "heading":
-            text = _inline(node.children[0])
+            text = _inline(node.children[0], links)
             underline = "=" if node.tag == "h2" else "-"
             out.append(f"{wrap(text, width)}\n{underline * min(len(text), width)}")
         elif node.type in ("bullet_list", "ordered_list"):
@@ -172,11 +188,11 @@ def _blocks(nodes: Sequence[SyntaxTreeNode], width: int) -> list[str]:
             items = []
             for n, item in enumerate(node.children, start):
                 marker = "- " if node.type == "bullet_list" else f"{n}. "
-                body = "\n\n".join(_blocks(item.children, width - len(marker)))
+                body = "\n\n".join(_blocks(item.children, width - len(marker), links))
                 items.append(_hang_block(marker, body))
             out.append("\n".join(items))
         elif node.type == "blockquote":
-            inner = "\n\n".join(_blocks(node.children, width - 2))
+            inner = "\n\n".join(_blocks(node.children, width - 2, links))
             out.append("\n".join(f"> {line}".rstrip() for line in inner.split("\n")))
         elif node.type in ("code_block", "fence"):
             out.append("\n".join(f"    {line}" for line in node.content.rstrip("\n").split("\n")))
@@ -191,14 +207,14 @@ def _hang_block(marker: str, body: str) -> str:
     return "\n".join([marker + lines[0], *((pad + line).rstrip() for line in lines[1:])])
 
 
-def _inline(node: SyntaxTreeNode) -> str:
+def _inline(node: SyntaxTreeNode, links: Links | None) -> str:
     if node.type == "text" or node.type == "code_inline":
         return node.content
     if node.type == "softbreak":
         return " "
     if node.type == "hardbreak":
         return "\n"
-    label = "".join(_inline(child) for child in node.children)
+    label = "".join(_inline(child, links) for child in node.children)
     if node.type == "link":
-        return link_text(label, str(node.attrs.get("href", "")))
+        return link_text(label, str(node.attrs.get("href", "")), links)
     return label

@@ -140,11 +140,14 @@ def draw_campaign(
     upcoming: Sequence[MeetingFacts] = (),
     meeting: MeetingFacts | None = None,
     for_web: bool = False,
+    links: Mapping[str, str] | None = None,
 ) -> DrawnCampaign:
     """Fill the templates for one language, CSS not yet inlined; raises TemplateError.
 
     `for_web` draws the web version: one page for everybody, without a link that acts for one
-    person (the templates put a line saying where that person finds it instead).
+    person (the templates put a line saying where that person finds it instead). `links` maps
+    addresses of the content's links (blocks.content_links) to what the email links to instead:
+    the counted redirects of service/click_links.py, in the HTML and the text part alike.
     """
     words = _translator(language)
     kind = b.Kind(content.kind)
@@ -157,7 +160,10 @@ def draw_campaign(
     env = _environment()
     context = _context(words, network, base_url, upcoming, meeting)
     context.update(
-        for_web=for_web, subject=content.subject.strip(), preheader=content.preheader.strip()
+        for_web=for_web,
+        subject=content.subject.strip(),
+        preheader=content.preheader.strip(),
+        links=dict(links or {}),
     )
     try:
         macros = env.get_template("_blocks.html").make_module(context)
@@ -174,6 +180,7 @@ def draw_campaign(
                 gettext=words.gettext,
                 header_date=context["header_date"],
                 meeting_rows=context["meeting_rows"],
+                links=context["links"],
             ),
         )
     except (jinja2.TemplateError, KeyError) as exc:
@@ -192,8 +199,12 @@ def render_campaign(
     upcoming: Sequence[MeetingFacts] = (),
     meeting: MeetingFacts | None = None,
     for_web: bool = False,
+    links: Mapping[str, str] | None = None,
 ) -> RenderedCampaign:
-    """Render subject, inlined HTML and text once; raises TemplateError when that fails."""
+    """Render subject, inlined HTML and text once; raises TemplateError when that fails.
+
+    `links` replaces the content's link addresses (draw_campaign).
+    """
     drawn = draw_campaign(
         content,
         language=language,
@@ -202,6 +213,7 @@ def render_campaign(
         upcoming=upcoming,
         meeting=meeting,
         for_web=for_web,
+        links=links,
     )
     page = inline_css(drawn.html)
     subject = _NEWLINES.sub(" ", content.subject).strip()
@@ -312,14 +324,33 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        markdown=lambda source: Markup(b.markdown_html(source)),
-        inline_markdown=lambda source: Markup(b.inline_markdown_html(source)),
+        markdown=_markdown_filter,
+        inline_markdown=_inline_markdown_filter,
         lines=lambda text: Markup("<br>").join(text.strip().split("\n")),
-        link=b.safe_link,
+        link=_link_filter,
         wrap=wrap,
     )
     env.globals.update(mailto_href=_mailto_href)
     return env
+
+
+# The filters that make the content's links read `links` from the rendering's context, so the
+# one cached environment serves campaigns with and without counted links.
+@jinja2.pass_context
+def _markdown_filter(context: jinja2.runtime.Context, source: str) -> Markup:
+    return Markup(b.markdown_html(source, context.get("links")))
+
+
+@jinja2.pass_context
+def _inline_markdown_filter(context: jinja2.runtime.Context, source: str) -> Markup:
+    return Markup(b.inline_markdown_html(source, context.get("links")))
+
+
+@jinja2.pass_context
+def _link_filter(context: jinja2.runtime.Context, url: str) -> str:
+    href = b.safe_link(url)
+    links = context.get("links") or {}
+    return links.get(href, href)
 
 
 def _translator(language: str) -> Translator:
@@ -349,6 +380,7 @@ def _context(
     return {
         "language": language,
         "for_web": False,
+        "links": {},
         "network": network,
         # The templates' words, from the catalogs (service/translation.py).
         "_": words.gettext,
