@@ -36,15 +36,27 @@ PASSWORD = "geheim-wachtwoord"
 
 @dataclass
 class Dovecot:
-    """A running Dovecot: its ports and the one user's credentials."""
+    """A running Dovecot: its ports, the one user's credentials, and its TLS certificate."""
 
     imap_port: int
     pop3_port: int
+    imaps_port: int
+    pop3s_port: int
     folder: Path
 
+    @property
+    def certificate(self) -> Path:
+        """The self-signed certificate of imaps and pop3s (for 127.0.0.1), to trust in a test."""
+        return self.folder / "cert.pem"
+
     def url(self, scheme: str, *, password: str = PASSWORD, path: str = "/INBOX") -> str:
-        """BOUNCE_MAILBOX_URL for this server: imap://... or pop3://..."""
-        port = self.imap_port if scheme == "imap" else self.pop3_port
+        """BOUNCE_MAILBOX_URL for this server: imap://, imaps://, pop3:// or pop3s://..."""
+        port = {
+            "imap": self.imap_port,
+            "pop3": self.pop3_port,
+            "imaps": self.imaps_port,
+            "pop3s": self.pop3s_port,
+        }[scheme]
         return f"{scheme}://{USER}:{password}@127.0.0.1:{port}{path}"
 
     def append(self, data: bytes) -> None:
@@ -84,7 +96,7 @@ def _accounts() -> tuple[str, str, int, int]:
     return me.pw_name, me.pw_name, me.pw_uid, me.pw_gid
 
 
-def _config(folder: Path, imap_port: int, pop3_port: int) -> str:
+def _config(folder: Path, imap_port: int, pop3_port: int, imaps_port: int, pop3s_port: int) -> str:
     login_user, internal_user, uid, gid = _accounts()
     return f"""
 base_dir = {folder}/run
@@ -92,7 +104,9 @@ state_dir = {folder}/state
 log_path = {folder}/dovecot.log
 protocols = imap pop3
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{folder}/cert.pem
+ssl_key = <{folder}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = {login_user}
@@ -116,7 +130,9 @@ service imap-login {{
     port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
   }}
 }}
 service pop3-login {{
@@ -125,10 +141,22 @@ service pop3-login {{
     port = {pop3_port}
   }}
   inet_listener pop3s {{
-    port = 0
+    address = 127.0.0.1
+    port = {pop3s_port}
+    ssl = yes
   }}
 }}
 """
+
+
+def _self_signed_certificate(folder: Path) -> None:
+    """cert.pem and key.pem in `folder`: a day-long certificate for 127.0.0.1 (openssl CLI)."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem"),
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
 
 
 def _answers(port: int) -> bool:
@@ -150,9 +178,10 @@ def dovecot_server() -> Iterator[Dovecot]:
     (folder / "mail").mkdir()
     os.chown(folder / "mail", uid, gid)
     (folder / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
-    imap_port, pop3_port = free_port(), free_port()
+    _self_signed_certificate(folder)
+    ports = free_port(), free_port(), free_port(), free_port()
     config = folder / "dovecot.conf"
-    config.write_text(_config(folder, imap_port, pop3_port))
+    config.write_text(_config(folder, *ports))
     process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(config)],
         stdout=subprocess.DEVNULL,
@@ -160,13 +189,14 @@ def dovecot_server() -> Iterator[Dovecot]:
     )
     try:
         deadline = time.monotonic() + 20
-        while not (_answers(imap_port) and _answers(pop3_port)):
+        # The TLS ports say nothing before a handshake: the plain ones stand for them.
+        while not (_answers(ports[0]) and _answers(ports[1])):
             if process.poll() is not None or time.monotonic() > deadline:
                 log = folder / "dovecot.log"
                 said = log.read_text() if log.exists() else ""
                 raise RuntimeError(f"Dovecot did not start: {said}")
             time.sleep(0.05)
-        yield Dovecot(imap_port, pop3_port, folder)
+        yield Dovecot(*ports, folder)
     finally:
         process.terminate()
         try:

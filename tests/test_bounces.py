@@ -277,10 +277,12 @@ def _fill_mailbox(dovecot: Dovecot, sent: dict) -> None:
     )
 
 
-@pytest.mark.parametrize("scheme", ["imap", "pop3"])
+@pytest.mark.parametrize("scheme", ["imap", "pop3", "imaps", "pop3s"])
 def test_fetch_records_the_bounces_of_the_mailbox_and_deletes_them(
-    app, db, smtp_server, clock, bouncing, dovecot, scheme
+    app, db, smtp_server, clock, bouncing, dovecot, scheme, monkeypatch
 ):
+    # imaps and pop3s check the server's certificate; this one is trusted as a CA would be.
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot.certificate))
     campaign, sent = _sent_campaign(
         app, db, smtp_server, clock, "anna@gemeente.example.nl", "piet@provincie.example.nl"
     )
@@ -330,6 +332,12 @@ def test_fetch_says_what_is_wrong_with_the_mailbox(app, runner, dovecot, bouncin
     change_settings(app, BOUNCE_MAILBOX_URL=f"imap://bounces:x@127.0.0.1:{free_port()}/INBOX")
     result = runner.invoke(args=["bounces", "fetch"])
     assert result.exit_code == 1 and "could not connect to the bounce mailbox" in result.output
+    # A server whose certificate nobody vouches for is not trusted with the password.
+    for scheme in ("imaps", "pop3s"):
+        change_settings(app, BOUNCE_MAILBOX_URL=dovecot.url(scheme))
+        result = runner.invoke(args=["bounces", "fetch"])
+        assert result.exit_code == 1, result.output
+        assert "certificate verify failed" in result.output
     change_settings(app, BOUNCE_MAILBOX_URL=None)
     result = runner.invoke(args=["bounces", "fetch"])
     assert result.exit_code == 2 and "BOUNCE_MAILBOX_URL is not set" in result.output
