@@ -347,8 +347,9 @@ def test_campaign_list_shows_figures_and_links_to_report_and_web_version(
         "unsubscribed": "1",
         "yes": "",
     }
-    # A draft has no figures yet.
+    # A draft has no figures yet, and nothing to report or read on the web.
     assert set(figures(draft.id).values()) == {""}
+    assert "/report" not in row(draft.id) and "/web/" not in row(draft.id)
     invitation = row(seeded.invitation.id)
     assert "dinsdag 20 mei 2025" in invitation  # the send date
     assert f'href="/campaigns/{seeded.invitation.id}/report"' in invitation
