@@ -310,40 +310,48 @@ def _recipient_of(campaign_id: int) -> ColumnElement[bool]:
 
 
 def _answers(session: Session, campaign: Campaign, timezone: str) -> Answers:
-    among = (Invitation.meeting_id == campaign.meeting_id, _recipient_of(campaign.id))
-    attended = func.count(case((Invitation.attended.is_(True), 1)))
+    """The answers and the answers per day, from one pass over the meeting's invitations.
+
+    Grouped by answer, attended or not, and the UTC hour of answers given since the send (NULL
+    for the rest): at most a few thousand groups, from which both are summed here. SQLite knows
+    no time zones, so the hours are put on their local day here; the network's offset is whole
+    hours, so no hour straddles two days.
+    """
+    since = campaign.send_started_at or campaign.sent_at
+    answered_since: ColumnElement[bool] = Invitation.answered_at.is_not(None)
+    if since is not None:
+        answered_since = and_(answered_since, Invitation.answered_at >= since)
+    hour = case((answered_since, _utc_hour(session, Invitation.answered_at)))
+    came = case((Invitation.attended.is_(True), 1), else_=0)
     rows = session.execute(
-        select(Invitation.answer, func.count(), attended).where(*among).group_by(Invitation.answer)
+        select(Invitation.answer, came, hour, func.count())
+        .where(Invitation.meeting_id == campaign.meeting_id, _recipient_of(campaign.id))
+        .group_by(Invitation.answer, came, hour)
     ).all()
-    counts = {Answer(answer): number for answer, number, _came in rows}
+    counts: Counter[Answer] = Counter()
+    attended = 0
+    per_hour: Counter[str] = Counter()
+    for answer, attended_flag, at_hour, number in rows:
+        counts[Answer(answer)] += number
+        attended += number if attended_flag else 0
+        if at_hour is not None:
+            per_hour[at_hour] += number
     return Answers(
         invited=sum(counts.values()),
-        yes=counts.get(Answer.YES, 0),
-        no=counts.get(Answer.NO, 0),
-        waiting=counts.get(Answer.WAITING, 0),
-        no_answer=counts.get(Answer.INVITED, 0),
-        attended=sum(came for _answer, _number, came in rows),
-        per_day=_answers_per_day(session, campaign, among, timezone),
+        yes=counts[Answer.YES],
+        no=counts[Answer.NO],
+        waiting=counts[Answer.WAITING],
+        no_answer=counts[Answer.INVITED],
+        attended=attended,
+        per_day=_per_day(per_hour, since, ZoneInfo(timezone)),
     )
 
 
-def _answers_per_day(
-    session: Session, campaign: Campaign, among: tuple[Any, ...], timezone: str
-) -> list[DayCount]:
-    """Answers per day in the network's time zone, every day from the send to the last answer.
-
-    SQLite knows no time zones, so the database counts per UTC hour and the hours are put on
-    their local day here: the network's offset is whole hours, so no hour straddles two days.
-    """
-    since = campaign.send_started_at or campaign.sent_at
-    conditions = [*among, Invitation.answered_at.is_not(None)]
-    if since is not None:
-        conditions.append(Invitation.answered_at >= since)
-    hour = _utc_hour(session, Invitation.answered_at)
-    rows = session.execute(select(hour, func.count()).where(*conditions).group_by(hour)).all()
-    zone = ZoneInfo(timezone)
+def _per_day(per_hour: Counter[str], since: datetime | None, zone: ZoneInfo) -> list[DayCount]:
+    """Counts per UTC hour ("2025-06-03 08") as counts per local day, every day from the send
+    to the last answer."""
     per_day: Counter[date] = Counter()
-    for text, number in rows:
+    for text, number in per_hour.items():
         moment = datetime.strptime(text, "%Y-%m-%d %H").replace(tzinfo=UTC)
         per_day[moment.astimezone(zone).date()] += number
     if not per_day:
