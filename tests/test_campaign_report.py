@@ -220,24 +220,6 @@ def test_api_report_has_the_figures_of_the_page(app, seeded):
     assert app.test_client().get(f"/api/v1/campaigns/{seeded.recap.id}/report").status_code == 401
 
 
-def test_report_is_in_the_openapi_document(client):
-    spec = client.get("/api/v1/openapi.json").get_json()
-    operation = spec["paths"]["/api/v1/campaigns/{campaign_id}/report"]["get"]
-    assert operation["summary"] and "404" in operation["responses"]
-    schemas = spec["components"]["schemas"]
-    assert set(schemas["CampaignReport"]["properties"]) == set(EXPECTED)
-    assert set(schemas["Answers"]["properties"]) == set(EXPECTED["answers"])
-    assert set(schemas["Bounced"]["properties"]) >= {"hard", "soft"}
-    assert set(schemas["Unsubscribed"]["properties"]) == {"total", "by_mailing"}
-    assert set(schemas["ListFigures"]["properties"]) == {
-        "recipients",
-        "delivered",
-        "failed",
-        "unsubscribed",
-        "yes",
-    }
-
-
 # --- the CSV -----------------------------------------------------------------------------------
 
 
