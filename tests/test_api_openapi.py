@@ -8,6 +8,7 @@ import pytest
 from openapi_spec_validator import validate
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from tests.report_helpers import EXPECTED as REPORT  # the report's JSON, written out once
 from tests.test_api_contacts import CONTACT_FIELDS  # the JSON contract, written out once
 
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -98,3 +99,21 @@ def test_every_operation_documents_its_responses(spec):
             assert any(code.startswith("2") for code in responses), (method, path)
             assert "default" in responses, (method, path)
             assert item[method]["summary"], (method, path)
+
+
+def test_campaign_report_and_list_figures_are_documented(spec):
+    operation = spec["paths"]["/api/v1/campaigns/{campaign_id}/report"]["get"]
+    assert operation["summary"] and "404" in operation["responses"]
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["CampaignReport"]["properties"]) == set(REPORT)
+    assert set(schemas["Answers"]["properties"]) == set(REPORT["answers"])
+    assert set(schemas["Bounced"]["properties"]) >= {"hard", "soft"}
+    assert set(schemas["Unsubscribed"]["properties"]) == {"total", "by_mailing"}
+    assert schemas["CampaignListItem"]["properties"]["figures"]["$ref"].endswith("/ListFigures")
+    assert set(schemas["ListFigures"]["properties"]) == {
+        "recipients",
+        "delivered",
+        "failed",
+        "unsubscribed",
+        "yes",
+    }

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from service.dashboard import coverage
 from service.database import session_scope
 from service.dates import format_local
-from service.models import Contact, MeetingStatus
+from service.models import Consent, Contact, MeetingStatus, Suppression
 from service.provinces import PROVINCES
 from tests.builders import amsterdam, make_contact, make_meeting
 from tests.conftest import csrf_token_from
@@ -199,3 +199,32 @@ def test_coverage_map_is_an_accessible_picture_with_a_table(organiser, db):
     rows = dict(re.findall(row_pattern, html))
     assert rows == {code: str(DEMO_PROVINCES.get(code, 0)) for code in [*PROVINCES, "landelijk"]}
     assert html.index("<svg role") < html.index('<table class="coverage-table">')
+
+
+def test_only_contacts_who_can_receive_mail_are_counted_per_province(organiser, db):
+    add_contacts(db, {"utrecht": 1})
+    # Each of these cannot receive mail, so Zeeland, Limburg and Drenthe stay unrepresented.
+    make_contact(db, province="zeeland", consent=Consent.WITHDRAWN)
+    make_contact(db, province="limburg", subscriptions=[])  # left every mailing
+    blocked = make_contact(db, province="drenthe")
+    db.add(Suppression(email=blocked.email, kind="hard_bounce", source="smtp"))
+    make_contact(db, province=None, consent=Consent.UNKNOWN)
+    db.commit()
+
+    counts = {p.code: p.count for p in coverage.province_coverage(db)}
+    assert counts["utrecht"] == 1
+    assert counts["zeeland"] == counts["limburg"] == counts["drenthe"] == 0
+    assert coverage.contacts_without_province(db) == 0
+    missing = {p.code for p in coverage.missing_provinces(coverage.province_coverage(db))}
+    assert {"zeeland", "limburg", "drenthe"} <= missing
+
+    html = organiser.get("/").get_data(as_text=True)
+    assert "Zeeland, Limburg" in missing_paragraph(html) and "Drenthe" in missing_paragraph(html)
+    rows = dict(
+        re.findall(
+            r'<tr data-province="([a-z-]+)"><th scope="row">[^<]+</th><td class="number">(\d+)<',
+            html,
+        )
+    )
+    assert rows["zeeland"] == rows["limburg"] == rows["drenthe"] == "0"
+    assert "Geen provincie ingevuld" not in html

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 from config.settings import DEFAULT_LANGUAGE, LANGUAGES
 from service.api.fields import Choice, Flag, Id, Moment, WholeNumber
 from service.api.intake import IntakeSchema
+from service.api.report_schemas import ListFiguresSchema
 from service.api.schemas import StrictSchema
 from service.models import Answer, CampaignKind, CampaignStatus
 from service.provinces import CHOICES as PROVINCES
@@ -183,8 +184,14 @@ class CampaignQuerySchema(IntakeSchema):
     status = fields.String(validate=validate.OneOf(STATUSES))
 
 
+class CampaignListItemSchema(CampaignSchema):
+    """A campaign in the list, with the figures the organisers' campaign list shows."""
+
+    figures = fields.Nested(ListFiguresSchema)
+
+
 class CampaignListSchema(Schema):
-    items = fields.List(fields.Nested(CampaignSchema))
+    items = fields.List(fields.Nested(CampaignListItemSchema))
 
 
 class PreviewQuerySchema(IntakeSchema):

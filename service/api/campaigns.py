@@ -31,7 +31,8 @@ from service.api.campaign_schemas import (
 )
 from service.api.common import answer_links, api_blueprint, body_optional, link
 from service.api.errors import fail
-from service.campaigns import sending, store
+from service.api.report_schemas import CampaignReportSchema
+from service.campaigns import report, report_export, sending, store
 from service.campaigns.lifecycle import TransitionError
 from service.campaigns.views import campaign_reason
 from service.database import get_session
@@ -152,11 +153,19 @@ def _control(campaign_id: int, action) -> SimpleNamespace:
 def list_campaigns(args: dict[str, Any]):
     """List campaigns
 
-    Most recently changed first, optionally of one status.
+    Most recently changed first, optionally of one status; each with its `figures`
+    (recipients, delivered, failed, unsubscribed, and yes for invitations and reminders).
     """
     status = CampaignStatus(args["status"]) if args.get("status") else None
-    campaigns = store.list_campaigns(get_session(), status)
-    return {"items": [_presented(campaign) for campaign in campaigns]}
+    session = get_session()
+    campaigns = store.list_campaigns(session, status)
+    figures = report.list_figures(session, campaigns)
+    items = []
+    for campaign in campaigns:
+        item = _presented(campaign)
+        item.figures = figures[campaign.id].as_dict()
+        items.append(item)
+    return {"items": items}
 
 
 @bp.route("", methods=["POST"])
@@ -357,3 +366,20 @@ def cancel_campaign(_body: dict[str, Any], campaign_id: int):
     409 when the campaign is not sending or paused.
     """
     return _control(campaign_id, cancel_sending)
+
+
+@bp.route("/<int:campaign_id>/report", methods=["GET"])
+@bp.response(200, CampaignReportSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def campaign_report(campaign_id: int):
+    """Read a campaign's report
+
+    The figures of the report page: recipients, delivered, failed (with `failed_reasons`),
+    `bounced` later (hard, soft), `complaints`, `unsubscribed` (per mailing), the `answers` of
+    an invitation or reminder (null for other kinds), reach per province and the
+    `provinces_not_reached`, and `clicks` per link when counting was switched on (else null).
+    Counts only: nobody is named. All zero before the campaign is sent.
+    """
+    campaign = _get_or_404(campaign_id)
+    figures = report.campaign_report(get_session(), campaign, timezone=current_settings().TIMEZONE)
+    return figures.as_dict(lambda reason: report_export.reason_words(reason, _))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from babel.dates import format_date
 from flask import (
     Blueprint,
     Response,
@@ -34,7 +35,7 @@ from wtforms.fields.choices import SelectChoice
 from service import dates, provinces
 from service.audience.subscriptions import mailing_of
 from service.auth.access import require_login
-from service.campaigns import sending, store
+from service.campaigns import report_export, sending, store
 from service.campaigns.forms import (
     BLOCK_LABELS,
     FIELD_SPECS,
@@ -60,6 +61,11 @@ from service.campaigns.lifecycle import (
     reason_of,
     reason_text,
 )
+from service.campaigns.report import campaign_report, list_figures
+from service.campaigns.report_chart import answers_chart
+from service.campaigns.report_export import MAILING_WORDS, reason_words
+from service.campaigns.webversion import web_version_token
+from service.dashboard.coverage import name_list, tile_map
 from service.database import get_session
 from service.delivery.queue import (
     campaign_progress,
@@ -121,9 +127,13 @@ def campaign_reason(campaign: Campaign) -> str:
 def index():
     chosen = request.args.get("status", "")
     status = CampaignStatus(chosen) if chosen in {s.value for s in CampaignStatus} else None
+    db = get_session()
+    campaigns = store.list_campaigns(db, status)
     return render_template(
         "campaigns/list.html",
-        campaigns=store.list_campaigns(get_session(), status),
+        campaigns=campaigns,
+        figures=list_figures(db, campaigns),
+        web_version=_web_version_path,
         now=utcnow(),
         chosen_status=status,
         status_labels=STATUS_LABELS,
@@ -471,6 +481,55 @@ def cancel(campaign_id: int):
     if form.validate_on_submit():
         return _control(campaign_id, cancel_sending, _("Sending is cancelled."))
     return render_template("campaigns/cancel.html", campaign=campaign, form=form)
+
+
+@bp.get("/<int:campaign_id>/report")
+def report(campaign_id: int):
+    """The campaign's report: counts after the send, answers, reach by province, link clicks."""
+    campaign = _get_or_404(campaign_id)
+    figures = campaign_report(get_session(), campaign, timezone=current_settings().TIMEZONE)
+    locale = page_locale()
+    answers = figures.answers
+    return render_template(
+        "campaigns/report.html",
+        campaign=campaign,
+        report=figures,
+        kind_labels=KIND_LABELS,
+        status_labels=STATUS_LABELS,
+        failed_reasons=[(reason_words(r.reason, _), r.count) for r in figures.failed_reasons],
+        mailing_words={mailing: _(words) for mailing, words in MAILING_WORDS.items()},
+        chart=answers_chart(answers.per_day, locale) if answers and answers.per_day else None,
+        day_names={
+            d.day: format_date(d.day, dates.DATE_FORMAT, locale=locale)
+            for d in (answers.per_day if answers else [])
+        },
+        tile_map_data=tile_map(figures.provinces),
+        not_reached=name_list([p.name for p in figures.provinces_not_reached], locale),
+        national=next(p for p in figures.provinces if p.code == provinces.NATIONAL),
+        web_version=_web_version_path(campaign.id),
+    )
+
+
+@bp.get("/<int:campaign_id>/report.csv")
+def report_csv(campaign_id: int):
+    """The report as a CSV file for a spreadsheet: section; item; count."""
+    campaign = _get_or_404(campaign_id)
+    settings = current_settings()
+    figures = campaign_report(get_session(), campaign, timezone=settings.TIMEZONE)
+    body = report_export.report_csv(figures, settings.default_language)
+    return Response(
+        body.encode("utf-8"),
+        headers={
+            "Content-Disposition": f'attachment; filename="rapport-campagne-{campaign.id}.csv"',
+            "Content-Type": "text/csv; charset=utf-8",
+        },
+    )
+
+
+def _web_version_path(campaign_id: int) -> str:
+    """The campaign's web version on this site, with its signed token."""
+    token = web_version_token(campaign_id, current_settings().SECRET_KEY)
+    return url_for("web.web_version", campaign_id=campaign_id, token=token)
 
 
 # ---------------------------------------------------------------------------------------------

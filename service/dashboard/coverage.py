@@ -1,6 +1,9 @@
 """Province coverage: how many contacts each province has, which have none, and how to shade them.
 
-The network wants every province at the table; the dashboard shows where it is not yet.
+The network wants every province at the table; the dashboard shows where it is not yet. A
+province counts the contacts who can receive mail (consent given, subscribed to a mailing, not
+suppressed): a contact who withdrew is not at the table. The tile map (`tile_map`) is drawn by
+the template macro in templates/_tile_map.html, for the dashboard and a campaign's report alike.
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from babel.lists import format_list
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from service.models import Contact
+from service.models import Consent, Contact, Subscription, Suppression
 from service.provinces import CHOICES, NATIONAL, PROVINCES
 
 
@@ -77,11 +80,20 @@ def count_contacts(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Contact)) or 0
 
 
+def can_receive_mail() -> ColumnElement[bool]:
+    """A contact who can receive mail: consent given, subscribed to at least one mailing, and
+    the address not on the suppression list (stored lower-case, as contacts' addresses are)."""
+    subscribed = exists().where(Subscription.contact_id == Contact.id)
+    suppressed = exists().where(Suppression.email == Contact.email)
+    return and_(Contact.consent == Consent.GIVEN, subscribed, ~suppressed)
+
+
 def province_coverage(session: Session) -> list[ProvinceCount]:
-    """Contacts per province: the twelve provinces north to south, then "landelijk"."""
+    """Contacts who can receive mail per province: the twelve provinces north to south, then
+    "landelijk"."""
     rows = session.execute(
         select(Contact.province, func.count())
-        .where(Contact.province.is_not(None))
+        .where(Contact.province.is_not(None), can_receive_mail())
         .group_by(Contact.province)
     )
     counts: dict[str | None, int] = dict(rows.all())
@@ -89,8 +101,12 @@ def province_coverage(session: Session) -> list[ProvinceCount]:
 
 
 def contacts_without_province(session: Session) -> int:
-    """How many contacts have no province recorded."""
-    query = select(func.count()).select_from(Contact).where(Contact.province.is_(None))
+    """How many contacts who can receive mail have no province recorded."""
+    query = (
+        select(func.count())
+        .select_from(Contact)
+        .where(Contact.province.is_(None), can_receive_mail())
+    )
     return session.scalar(query) or 0
 
 
@@ -152,3 +168,37 @@ def map_tiles(coverage: Sequence[ProvinceCount]) -> list[tuple[ProvinceCount, Ti
     """Each province with its place on the tile map and its shade level; "landelijk" left out."""
     bands = shade_bands(coverage)
     return [(p, TILES[p.code], shade_level(p.count, bands)) for p in coverage if p.code != NATIONAL]
+
+
+# Tile size and gap of the tile map, in SVG user units.
+TILE_WIDTH, TILE_HEIGHT, TILE_GAP = 150, 80, 6
+
+
+@dataclass(frozen=True)
+class TileMap:
+    """What the tile map macro draws: each province's tile with its shade, the legend's bands,
+    the shades, and the sizes in SVG user units."""
+
+    tiles: list[tuple[ProvinceCount, Tile, int]]
+    bands: list[Band]
+    shades: dict[int, tuple[str, str]]
+    tile_size: tuple[int, int, int]
+    map_size: tuple[int, int]
+
+
+def tile_map(counts: Sequence[ProvinceCount]) -> TileMap:
+    """The tile map of these counts per province, ready for templates/_tile_map.html."""
+    tiles = map_tiles(counts)
+    columns = max(tile.column for _p, tile, _l in tiles) + 1
+    rows = max(tile.row for _p, tile, _l in tiles) + 1
+    size = (
+        round(columns * (TILE_WIDTH + TILE_GAP) - TILE_GAP),
+        round(rows * (TILE_HEIGHT + TILE_GAP) - TILE_GAP),
+    )
+    return TileMap(
+        tiles=tiles,
+        bands=shade_bands(counts),
+        shades=SHADES,
+        tile_size=(TILE_WIDTH, TILE_HEIGHT, TILE_GAP),
+        map_size=size,
+    )

@@ -14,9 +14,6 @@ from service.settings import current_settings
 bp = Blueprint("dashboard", __name__)
 require_login(bp)
 
-# Tile size and gap of the coverage map, in SVG user units.
-TILE_WIDTH, TILE_HEIGHT, TILE_GAP = 150, 80, 6
-
 
 @bp.get("/")
 def index():
@@ -25,7 +22,6 @@ def index():
     per_province = coverage.province_coverage(db)
     missing = coverage.missing_provinces(per_province)
     national = next(p for p in per_province if p.code == NATIONAL)
-    tiles = coverage.map_tiles(per_province)
     return render_template(
         "dashboard/index.html",
         contacts_total=coverage.count_contacts(db),
@@ -37,18 +33,5 @@ def index():
         missing_names=coverage.name_list(
             [p.name for p in missing], str(get_locale() or current_settings().default_language)
         ),
-        tiles=tiles,
-        bands=coverage.shade_bands(per_province),
-        shades=coverage.SHADES,
-        tile_size=(TILE_WIDTH, TILE_HEIGHT, TILE_GAP),
-        map_size=_map_size(tiles),
-    )
-
-
-def _map_size(tiles) -> tuple[int, int]:
-    columns = max(tile.column for _p, tile, _l in tiles) + 1
-    rows = max(tile.row for _p, tile, _l in tiles) + 1
-    return (
-        round(columns * (TILE_WIDTH + TILE_GAP) - TILE_GAP),
-        round(rows * (TILE_HEIGHT + TILE_GAP) - TILE_GAP),
+        tile_map_data=coverage.tile_map(per_province),
     )

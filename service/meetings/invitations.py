@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, insert, literal, select
+from sqlalchemy import and_, case, exists, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from service.dml import rows_changed
@@ -186,6 +186,30 @@ def count_answers(session: Session, meeting_id: int) -> dict[Answer, int]:
         .group_by(Invitation.answer)
     ).all()
     return dict(rows)
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """How a meeting's invitations turned into answers and attendance, over all its campaigns
+    and the people added by hand."""
+
+    invited: int = 0
+    answered: int = 0
+    yes: int = 0
+    attended: int = 0
+
+
+def meeting_funnel(session: Session, meeting_id: int) -> Funnel:
+    """The meeting's funnel: invited, answered (yes, no or waiting), yes, attended; one query."""
+    answered = func.count(case((Invitation.answer != Answer.INVITED, 1)))
+    said_yes = func.count(case((Invitation.answer == Answer.YES, 1)))
+    attended = func.count(case((Invitation.attended.is_(True), 1)))
+    row = session.execute(
+        select(func.count(), answered, said_yes, attended).where(
+            Invitation.meeting_id == meeting_id
+        )
+    ).one()
+    return Funnel(*(value or 0 for value in row))
 
 
 def invite_contacts(

@@ -189,6 +189,7 @@ def _invitations_page(meeting: Meeting, invite_form: InviteForm, status: int = 2
             rows=shown,
             total=len(rows),
             counts=counts,
+            funnel=invitations.meeting_funnel(db, meeting.id),
             answer=answer,
             answer_labels=_answer_labels(),
             held=held,
