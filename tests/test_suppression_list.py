@@ -97,7 +97,8 @@ def test_the_list_says_why_how_from_which_campaign_and_when(english, db):
     assert "Relay answer" in rows["weigert@example.nl"]
     assert "reported by the mail server, when the message was handed over" in html
     assert "Recipient address rejected" in rows["weigert@example.nl"]
-    assert f'<a href="/campaigns/{campaign.id}">Terugblik Zwolle</a>' in rows["weigert@example.nl"]
+    report_link = f'<a href="/campaigns/{campaign.id}/report">Terugblik Zwolle</a>'
+    assert report_link in rows["weigert@example.nl"]
     assert "Tuesday 3 June 2025, 10:15" in rows["weigert@example.nl"]  # 10:15 in Amsterdam
     assert "Bounce" in rows["stuit@example.nl"] and "the bounce mailbox" in rows["stuit@example.nl"]
     assert "Not known" in rows["stuit@example.nl"]
