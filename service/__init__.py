@@ -95,9 +95,16 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
+    def load_user(session_id: str) -> User | None:
+        # "<id>-<session version>" (User.get_id): a session older than the last password reset,
+        # password change or deactivation names an old version and is no longer good.
+        user_id, _, version = session_id.partition("-")
+        if not (user_id.isdecimal() and version.isdecimal()):
+            return None
         user = database.get_session().get(User, int(user_id))
-        return user if user is not None and user.active else None
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
 
     @app.before_request
     def keep_session_alive() -> None:

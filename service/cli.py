@@ -9,6 +9,7 @@ from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from config import ConfigError
 from service import migrate
 from service.database import get_engine, session_scope
+from service.models import Role
 from service.settings import SettingsProblem
 
 
@@ -83,7 +84,12 @@ def users_group() -> None:
 
 @users_group.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "editor"]), default="editor", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.ORGANISER.value,
+    show_default=True,
+)
 @click.option("--name", default="", help="The organiser's name.")
 @click.option(
     "--password", envvar="OPGAVEPOST_PASSWORD", help="Generated and printed when not given."
@@ -92,7 +98,6 @@ def users_group() -> None:
 def users_create(email: str, role: str, name: str, password: str | None) -> None:
     """Create an organiser account."""
     from service.auth.users import AccountError, create_user, generate_password
-    from service.models import Role
     from service.text import ForbiddenCharacters
 
     shown = password is None

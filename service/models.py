@@ -96,7 +96,8 @@ class MeetingStatus(enum.StrEnum):
 
 class Role(enum.StrEnum):
     ADMIN = "admin"
-    EDITOR = "editor"
+    ORGANISER = "organiser"  # contacts, meetings, campaigns, sending, nominations
+    VIEWER = "viewer"  # reads what organisers read; changes and sends nothing
 
 
 def _enum(kind: type[enum.StrEnum], name: str) -> Enum:
@@ -648,12 +649,23 @@ class User(Timestamped, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(300))
-    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), default=Role.EDITOR)
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), default=Role.ORGANISER)
     language: Mapped[str] = mapped_column(String(2), default=DEFAULT_LANGUAGE)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    # Raised when the password is changed or reset and when the account is deactivated: the
+    # session cookie carries it (get_id), so every session made before then ends.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The TOTP key (RFC 6238, base32) once two-factor sign-in is set up; None without it.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    # The time step of the last code accepted: a code is good once, even within its 30 seconds.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete")
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
 
     # Flask-Login's protocol, kept here so the model needs no Flask import.
     @property
@@ -669,11 +681,44 @@ class User(Timestamped, Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The session version too: a password reset or a deactivation ends older sessions.
+        return f"{self.id}-{self.session_version}"
 
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class RecoveryCode(Base):
+    """One of the ten single-use codes that stand in for the second factor; only a hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+
+class AccountInvitation(Base):
+    """An admin invited a colleague; the mailed link (signed, 72 hours, once) makes the account."""
+
+    __tablename__ = "account_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    # Set when the colleague made the account (or an admin withdrew the invitation): used up.
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
 
 
 class ApiToken(Base):

@@ -37,7 +37,7 @@ class ApiClient:
         return self.open("DELETE", path, **kwargs)
 
 
-def make_token(app, email: str, role: Role = Role.EDITOR, language: str = "nl") -> str:
+def make_token(app, email: str, role: Role = Role.ORGANISER, language: str = "nl") -> str:
     """Create an organiser and an API token for them, as `opgavepost tokens create` does."""
     with session_scope(app) as session:
         user = create_user(session, email, "een-lang-wachtwoord", role, email.split("@")[0])
@@ -45,7 +45,7 @@ def make_token(app, email: str, role: Role = Role.EDITOR, language: str = "nl") 
         return create_api_token(session, user, "tests")
 
 
-def api_client(app, role: Role = Role.EDITOR, language: str = "nl") -> ApiClient:
+def api_client(app, role: Role = Role.ORGANISER, language: str = "nl") -> ApiClient:
     """A test client acting for a new organiser with this role."""
     email = f"{role.value}-{language}@example.nl"
     return ApiClient(app.test_client(), make_token(app, email, role, language))

@@ -116,7 +116,7 @@ def test_a_sent_recap_reports_exactly_what_came_back(app, db, client, organiser,
     assert len(deliveries) == recipients
 
     # The API.
-    api = api_client(app, Role.EDITOR, "nl")
+    api = api_client(app, Role.ORGANISER, "nl")
     report = api.get(f"/api/v1/campaigns/{recap.id}/report").get_json()
     assert report["recipients"] == recipients
     assert (report["delivered"], report["failed"]) == (recipients - 1, 1)

@@ -18,7 +18,7 @@ def admin_api(app):
 
 @pytest.fixture
 def editor_api(app):
-    return api_client(app, Role.EDITOR)
+    return api_client(app, Role.ORGANISER)
 
 
 def _assert_json_401(response, challenge: str) -> None:
@@ -137,7 +137,7 @@ def test_admin_may_delete_a_contact(db, admin_api):
 
 def test_token_from_the_cli_works_on_the_api(app, runner, client):
     result = runner.invoke(
-        args=["users", "create", "cli@example.nl", "--role", "editor", "--password", "x" * 12]
+        args=["users", "create", "cli@example.nl", "--role", "organiser", "--password", "x" * 12]
     )
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["tokens", "create", "cli@example.nl"])
@@ -153,7 +153,7 @@ def test_the_web_app_login_still_works_next_to_the_api(client, admin_user):
 
 
 def test_token_in_the_header_of_another_organiser_acts_as_that_organiser(app, db):
-    token = make_token(app, "tweede@example.nl", Role.EDITOR)
+    token = make_token(app, "tweede@example.nl", Role.ORGANISER)
     response = ApiClient(app.test_client(), token).post(
         "/api/v1/contacts", json={"email": "van-tweede@example.nl", "consent": "given"}
     )

@@ -57,7 +57,7 @@ SUBJECT = "Terugblik: de Opgavebeweging op bezoek bij Provincie Zuid-Holland"
 
 @pytest.fixture
 def api(app):
-    return api_client(app, Role.EDITOR)
+    return api_client(app, Role.ORGANISER)
 
 
 def _seed_body(**overrides) -> dict:
@@ -140,7 +140,7 @@ def test_sent_campaign_cannot_change(app, api, db):
     assert response.status_code == 409
     # The status is named in the organiser's language, as the pages name it.
     assert 'heeft de status "Verstuurd"' in response.get_json()["message"]
-    english = api_client(app, Role.EDITOR, "en")
+    english = api_client(app, Role.ORGANISER, "en")
     refused = english.patch(f"/api/v1/campaigns/{campaign['id']}", json={"subject": "Other"})
     assert refused.status_code == 409
     assert refused.get_json()["message"] == (

@@ -31,7 +31,7 @@ CONTACT_FIELDS = {
 
 @pytest.fixture
 def api(app):
-    return api_client(app, Role.EDITOR)
+    return api_client(app, Role.ORGANISER)
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -231,7 +231,7 @@ def test_patch_withdrawing_consent_records_when_and_by_whom(db, api):
     contact = make_contact(db, consent=Consent.GIVEN)
     body = api.patch(f"/api/v1/contacts/{contact.id}", json={"consent": "withdrawn"}).get_json()
     assert body["consent"] == "withdrawn"
-    assert body["consent_source"] == "API (editor-nl@example.nl)"
+    assert body["consent_source"] == "API (organiser-nl@example.nl)"
     assert body["consent_at"] is not None
 
 

@@ -11,7 +11,7 @@ from tests.api_helpers import api_client
 
 @pytest.fixture
 def api(app):
-    return api_client(app, Role.EDITOR)
+    return api_client(app, Role.ORGANISER)
 
 
 def _assert_error(response, code: int, status: str) -> dict:
@@ -96,7 +96,7 @@ def test_oversized_json_body_is_413(app, api):
 
 def test_api_messages_follow_the_token_owners_language(app):
     # The message comes from the English msgid for an organiser who chose English.
-    english = api_client(app, Role.EDITOR, language="en")
+    english = api_client(app, Role.ORGANISER, language="en")
     body = english.get("/api/v1/contacts/424242").get_json()
     assert body["message"] == "There is no contact with id 424242."
     dutch = api_client(app, Role.ADMIN, language="nl")
@@ -152,7 +152,7 @@ def _failing_api(app):
 
 @pytest.mark.fresh_app  # it adds a failing view to its app
 def test_an_unhandled_error_in_an_api_view_is_logged_and_answered_as_json_500(app, caplog):
-    api = api_client(_failing_api(app), Role.EDITOR, language="en")
+    api = api_client(_failing_api(app), Role.ORGANISER, language="en")
 
     with caplog.at_level("ERROR"):
         response = api.get("/api/v1/failing")

@@ -17,7 +17,7 @@ from tests.builders import make_contact
 
 @pytest.fixture
 def api(app):
-    return api_client(app, Role.EDITOR)
+    return api_client(app, Role.ORGANISER)
 
 
 def upload(api, data: bytes, filename: str = "contacten.csv", field: str = "file"):
@@ -125,5 +125,5 @@ def test_import_needs_a_token(app, db):
 
 
 def test_editors_may_import(app):
-    editor = api_client(app, Role.EDITOR, language="en")
+    editor = api_client(app, Role.ORGANISER, language="en")
     assert upload(editor, b"email\r\nnieuw@example.nl\r\n").get_json()["imported"] == 1

@@ -236,7 +236,7 @@ def test_an_address_for_smtputf8_servers_only_is_stored_with_a_warning(api, app)
     plain = api.post("/api/v1/contacts", json={"email": "anna@bücher.example"})
     assert plain.status_code == 201 and plain.get_json()["warnings"] == []
     # In the reader's language.
-    dutch = api_client(app, Role.EDITOR, language="nl")
+    dutch = api_client(app, Role.ORGANISER, language="nl")
     read = dutch.get(response.headers["Location"]).get_json()
     assert "SMTPUTF8" in read["warnings"][0] and "kunnen" in read["warnings"][0]
 

@@ -34,7 +34,7 @@ MEETING_FIELDS = {
 
 @pytest.fixture
 def api(app):
-    return api_client(app, Role.EDITOR)
+    return api_client(app, Role.ORGANISER)
 
 
 def new_meeting(**overrides) -> dict:
@@ -93,7 +93,7 @@ def test_create_meeting_answers_201_with_location_and_audit(db, api):
     assert stored.starts_at == datetime(2025, 9, 30, 8, 0, tzinfo=UTC)
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "meeting.create"))
     assert entry.object_id == body["id"]
-    assert entry.user.email == "editor-nl@example.nl"
+    assert entry.user.email == "organiser-nl@example.nl"
 
 
 def test_utc_z_and_offsetless_local_times_are_understood(api):
@@ -274,7 +274,7 @@ def test_meetings_cannot_be_deleted_through_the_api(db, app):
 
 
 def test_reminders_are_listed_added_and_removed_through_the_api(app, db):
-    english = api_client(app, Role.EDITOR, language="en")
+    english = api_client(app, Role.ORGANISER, language="en")
     created = english.post("/api/v1/meetings", json=new_meeting())  # 30 September 2025
     meeting_id = created.get_json()["id"]
     path = f"/api/v1/meetings/{meeting_id}/reminders"

@@ -17,7 +17,7 @@ ENTRY_FIELDS = {"email", "kind", "reason", "source", "campaign_id", "created_at"
 
 @pytest.fixture
 def editor(app):
-    return api_client(app, Role.EDITOR, language="en")
+    return api_client(app, Role.ORGANISER, language="en")
 
 
 @pytest.fixture

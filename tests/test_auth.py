@@ -70,7 +70,7 @@ def test_editor_cannot_open_admin_only_views(app, client):
         return "secret"
 
     with session_scope(app) as session:
-        create_user(session, "redacteur@example.nl", "nog-een-lang-wachtwoord", Role.EDITOR)
+        create_user(session, "redacteur@example.nl", "nog-een-lang-wachtwoord", Role.ORGANISER)
     login(client, "redacteur@example.nl", "nog-een-lang-wachtwoord")
     assert client.get("/only-admins").status_code == 403
 

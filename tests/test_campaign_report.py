@@ -210,7 +210,7 @@ def test_progress_page_links_to_the_report(organiser, seeded):
 
 
 def test_api_report_has_the_figures_of_the_page(app, seeded):
-    api = api_client(app, Role.EDITOR, "nl")
+    api = api_client(app, Role.ORGANISER, "nl")
     response = api.get(f"/api/v1/campaigns/{seeded.invitation.id}/report")
     assert response.status_code == 200
     assert response.get_json() == EXPECTED
@@ -340,7 +340,7 @@ def test_campaign_list_shows_figures_and_links_to_report_and_web_version(
 
 
 def test_api_campaign_list_carries_the_figures(app, seeded):
-    api = api_client(app, Role.EDITOR, "nl")
+    api = api_client(app, Role.ORGANISER, "nl")
     items = {c["id"]: c for c in api.get("/api/v1/campaigns").get_json()["items"]}
     assert items[seeded.invitation.id]["figures"] == {
         "recipients": 15,

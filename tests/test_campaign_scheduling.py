@@ -191,7 +191,7 @@ def test_a_late_campaign_shows_the_reason_with_send_now_and_schedule_again(
 
 @pytest.fixture
 def api(app):
-    return api_client(app, Role.EDITOR, language="en")
+    return api_client(app, Role.ORGANISER, language="en")
 
 
 def test_api_schedules_and_unschedules_a_campaign(api, db):

@@ -44,7 +44,7 @@ def test_users_create_with_given_password_does_not_print_it(runner, client):
         args=["users", "create", "redacteur@example.nl", "--password", "lang-genoeg-123"]
     )
     assert result.exit_code == 0, result.output
-    assert "Created editor redacteur@example.nl." in result.output
+    assert "Created organiser redacteur@example.nl." in result.output
     assert "lang-genoeg-123" not in result.output
     assert login(client, "redacteur@example.nl", "lang-genoeg-123").status_code == 302
 

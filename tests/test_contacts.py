@@ -436,7 +436,7 @@ def test_an_editor_may_not_delete_a_contact_on_the_web_as_in_the_api(app, client
     from service.auth.users import create_user
 
     with session_scope(app) as session:
-        create_user(session, "redacteur@example.nl", "nog-een-lang-wachtwoord", Role.EDITOR)
+        create_user(session, "redacteur@example.nl", "nog-een-lang-wachtwoord", Role.ORGANISER)
     login(client, "redacteur@example.nl", "nog-een-lang-wachtwoord")
     db.scalars(select(User)).one().language = "en"
     db.commit()
@@ -455,7 +455,7 @@ def test_an_editor_may_not_delete_a_contact_on_the_web_as_in_the_api(app, client
         assert session.get(Contact, person.id) is not None
         assert session.scalars(select(AuditEntry.action)).all() == ["login"]
     # The API refuses with the same words.
-    api = api_client(app, Role.EDITOR, language="en")
+    api = api_client(app, Role.ORGANISER, language="en")
     answer = api.delete(f"/api/v1/contacts/{person.id}")
     assert answer.status_code == 403
     assert answer.get_json()["message"] in refused.get_data(as_text=True)

@@ -293,7 +293,7 @@ def test_the_composer_speaks_dutch_about_counting(organiser, db):
 
 
 def test_the_api_reads_creates_and_changes_count_clicks_until_sending_starts(app, db):
-    api = api_client(app, Role.EDITOR)
+    api = api_client(app, Role.ORGANISER)
     created = api.post(
         "/api/v1/campaigns", json={"subject": "Terugblik", "blocks": BLOCKS, "count_clicks": True}
     )

@@ -45,7 +45,7 @@ def english(app, organiser):
 
 @pytest.fixture
 def api(app):
-    return api_client(app, Role.EDITOR, language="en")
+    return api_client(app, Role.ORGANISER, language="en")
 
 
 def form_values(**overrides) -> dict[str, str]:

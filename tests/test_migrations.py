@@ -312,3 +312,41 @@ def test_status_reasons_stored_as_sentences_become_codes_and_back(empty_engine):
     assert {text_then: back[ids[text_then]] for text_then in OLD_REASONS} == {
         text_then: text_then for text_then in OLD_REASONS
     }
+
+
+def test_editors_become_organisers_and_viewers_go_back_inactive(empty_engine):
+    migrate.upgrade(empty_engine, "0012")
+    with empty_engine.begin() as connection:
+        for email, role in (("beheer@example.nl", "admin"), ("redactie@example.nl", "editor")):
+            _insert(
+                connection,
+                "users",
+                email=email,
+                name="",
+                password_hash="x",
+                role=role,
+                language="nl",
+                active=True,
+            )
+    migrate.upgrade(empty_engine)
+
+    def roles() -> dict[str, tuple[str, bool]]:
+        with empty_engine.connect() as connection:
+            rows = connection.execute(text("SELECT email, role, active FROM users")).all()
+        return {email: (role, bool(active)) for email, role, active in rows}
+
+    assert roles() == {
+        "beheer@example.nl": ("admin", True),
+        "redactie@example.nl": ("organiser", True),
+    }
+    with empty_engine.begin() as connection:
+        connection.execute(text("UPDATE users SET role = 'viewer' WHERE role = 'admin'"))
+    # The old role is no longer allowed.
+    with pytest.raises(Exception, match=r"(?i)check"), empty_engine.begin() as connection:
+        connection.execute(text("UPDATE users SET role = 'editor'"))
+
+    migrate.downgrade(empty_engine, "0012")
+    assert roles() == {
+        "beheer@example.nl": ("editor", False),
+        "redactie@example.nl": ("editor", True),
+    }

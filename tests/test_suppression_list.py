@@ -48,7 +48,7 @@ def editor(app, client, db):
     from service.auth.users import create_user
 
     with session_scope(app) as session:
-        create_user(session, EDITOR_EMAIL, EDITOR_PASSWORD, Role.EDITOR).language = "en"
+        create_user(session, EDITOR_EMAIL, EDITOR_PASSWORD, Role.ORGANISER).language = "en"
     assert login(client, EDITOR_EMAIL, EDITOR_PASSWORD).status_code == 302
     return client
 
@@ -276,7 +276,7 @@ def test_lift_refuses_who_is_no_admin_in_the_logic_too(db, app):
     from service.auth.users import create_user
 
     with session_scope(app) as session:
-        create_user(session, EDITOR_EMAIL, EDITOR_PASSWORD, Role.EDITOR)
+        create_user(session, EDITOR_EMAIL, EDITOR_PASSWORD, Role.ORGANISER)
     editor = db.scalars(select(User)).one()
     entry = block(db, "weigert@example.nl")
     with pytest.raises(suppressions.LiftRefused) as refused:

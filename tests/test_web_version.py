@@ -245,7 +245,7 @@ def test_a_campaign_stored_before_a_rule_tightened_is_marked_not_a_500(app, db, 
     assert "1900-01-01" in page and "2200-12-31" in page
     assert organiser.get(f"/campaigns/{draft.id}/preview").status_code == 422
 
-    api = api_client(app, Role.EDITOR, language="en")
+    api = api_client(app, Role.ORGANISER, language="en")
     preview = api.get(f"/api/v1/campaigns/{draft.id}/preview")
     assert preview.status_code == 422
     assert "does not pass today's checks" in preview.get_json()["message"]

@@ -6,9 +6,10 @@ Every call under /api/v1 (except the OpenAPI document, which holds no data) need
 - Missing or malformed header: 401 with `WWW-Authenticate: Bearer realm="opgavepost"`.
 - Unknown or revoked token, or the organiser is no longer active: 401 with
   `error="invalid_token"` in the `WWW-Authenticate` header (RFC 6750).
-- Roles: an editor and an admin may both read, create and change contacts and meetings, and import
-  contacts from CSV. Deleting a contact removes a person and their consent record for good, so it
-  needs an admin, in the API as in the web app (service/contacts/deletion.py); an editor gets 403.
+- Roles: an organiser and an admin may both read, create and change contacts and meetings, and
+  import contacts from CSV. Deleting a contact removes a person and their consent record for
+  good, so it needs an admin, in the API as in the web app (service/contacts/deletion.py); an
+  organiser gets 403.
 
 The login cookie of the organiser app is ignored here on purpose: a cookie is sent by the browser
 on its own, so if it counted, every write of the API would need CSRF protection again. The API is

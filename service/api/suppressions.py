@@ -32,7 +32,7 @@ bp = api_blueprint(
 
 @bp.before_request
 def _only_admins_lift() -> None:
-    # Before the body is read and the address looked up: an editor learns nothing more.
+    # Before the body is read and the address looked up: an organiser learns nothing more.
     if request.method != "DELETE":
         return
     try:

@@ -40,7 +40,7 @@ def login_needed():
 
 
 def admin_required(view):
-    """Allow the view to admins only (403 for editors)."""
+    """Allow the view to admins only (403 for organisers and viewers)."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):

@@ -37,7 +37,7 @@ def find_user(session: Session, email: str) -> User | None:
 
 
 def create_user(
-    session: Session, email: str, password: str, role: Role = Role.EDITOR, name: str = ""
+    session: Session, email: str, password: str, role: Role = Role.ORGANISER, name: str = ""
 ) -> User:
     """Add an organiser; raises AccountError when the address is taken or the password too short.
 

@@ -1,7 +1,7 @@
 """Deleting a contact: who may, and the deletion. One rule for the organiser pages and the API.
 
 Deleting removes a person and their consent record for good (the audit log keeps the address),
-so it is for admins; an editor changes the contact instead. The same role decides in the web app
+so it is for admins; an organiser changes the contact instead. The same role decides in the web app
 and the API. Nothing here imports Flask; the caller commits.
 """
 
