@@ -123,6 +123,7 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from service.api import init_app as init_api
     from service.audience.views import bp as audience_bp
+    from service.audit.views import bp as audit_bp
     from service.auth.views import bp as auth_bp
     from service.campaigns.public_views import bp as web_bp
     from service.campaigns.views import bp as campaigns_bp
@@ -136,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.meetings.views import bp as meetings_bp
     from service.nominations.views import bp as nominations_bp
     from service.nominations.views import public_bp as nominate_bp
+    from service.tokens.views import bp as tokens_bp
     from service.webhooks.views import bp as webhooks_bp
 
     for blueprint in (
@@ -154,6 +156,8 @@ def _register_blueprints(app: Flask) -> None:
         nominations_bp,
         nominate_bp,
         audience_bp,
+        tokens_bp,
+        audit_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

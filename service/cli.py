@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
@@ -126,7 +128,8 @@ def tokens_group() -> None:
 @with_appcontext
 def tokens_create(email: str, name: str) -> None:
     """Create an API token for the organiser EMAIL and print it (it is shown only once)."""
-    from service.auth.users import create_api_token, find_user
+    from service.auth.tokens import create_token
+    from service.auth.users import find_user
 
     with session_scope(current_app) as session:
         user = find_user(session, email)
@@ -135,10 +138,61 @@ def tokens_create(email: str, name: str) -> None:
                 f"no organiser with address {email}; create one with 'opgavepost users create'"
             )
         try:
-            token = create_api_token(session, user, name)
+            _stored, token = create_token(session, None, user, name)
         except ValueError as exc:
             raise click.ClickException(f"--name: {exc}") from exc
     click.echo(token)
+
+
+@tokens_group.command("list")
+@with_appcontext
+def tokens_list() -> None:
+    """List every API token: id, owner, name, prefix, created, last used, revoked (UTC)."""
+    from service.auth.tokens import list_tokens
+
+    def when(moment: datetime | None) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
+
+    with session_scope(current_app) as session:
+        rows = [
+            (
+                str(token.id),
+                token.user.email,
+                token.name or "-",
+                token.prefix,
+                when(token.created_at),
+                when(token.last_used_at) if token.last_used_at else "never",
+                when(token.revoked_at) if token.revoked_at else "no",
+            )
+            for token in list_tokens(session)
+        ]
+    if not rows:
+        click.echo("No API tokens; make one with 'opgavepost tokens create EMAIL'.")
+        return
+    header = ("id", "owner", "name", "prefix", "created", "last used", "revoked")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", metavar="ID", type=int)
+@with_appcontext
+def tokens_revoke(token_id: int) -> None:
+    """Revoke the API token ID (see 'opgavepost tokens list'); it stops working at once."""
+    from service.auth.tokens import get_token, revoke_token
+
+    with session_scope(current_app) as session:
+        token = get_token(session, token_id)
+        if token is None:
+            raise click.ClickException(
+                f"no API token with id {token_id}; 'opgavepost tokens list' shows them"
+            )
+        label = f"{token_id} ({token.name or token.prefix}, of {token.user.email})"
+        revoked = revoke_token(session, None, token)
+    click.echo(f"Revoked token {label}." if revoked else f"Token {label} was revoked already.")
 
 
 def register_commands(app: Flask) -> None:

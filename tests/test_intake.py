@@ -27,6 +27,7 @@ from werkzeug.datastructures import MultiDict
 
 from service import text
 from service.audience.unsubscribe import unsubscribe_token
+from service.auth.users import new_api_token
 from service.campaigns import store
 from service.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.database import session_scope
@@ -120,6 +121,7 @@ class World:
     proposal_id: int
     reminder_id: int
     suppression_id: int
+    token_id: int
     tokens: dict[str, str]
 
 
@@ -162,6 +164,8 @@ def world(app, db, admin_user) -> World:
     # A complaint, so the lift form shows its confirmation as well as the reason.
     blocked = Suppression(email="klacht@example.nl", kind="complaint", source="mailgun")
     db.add_all([nomination, proposal, blocked])
+    # An API token of the admin, so the revoke forms show.
+    api_token, _secret = new_api_token(db, db.get(User, admin_user), "koppeling")
     db.commit()
     return World(
         contact_id=person.id,
@@ -171,6 +175,7 @@ def world(app, db, admin_user) -> World:
         proposal_id=proposal.id,
         reminder_id=reminder.id,
         suppression_id=blocked.id,
+        token_id=api_token.id,
         tokens={
             "/netwerkkaart/": ContactSigner(SECRET, CARD).token(person.id),
             "/netwerkmuur/": ContactSigner(SECRET, WALL).token(person.id),
@@ -303,6 +308,7 @@ def _get_paths(app: Flask, world: World) -> Iterator[str]:
         "proposal_id": world.proposal_id,
         "reminder_id": world.reminder_id,
         "suppression_id": world.suppression_id,
+        "token_id": world.token_id,
     }
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.rule.startswith(("/api/", "/static", "/webhooks")):

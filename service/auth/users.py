@@ -87,11 +87,17 @@ def create_api_token(session: Session, user: User, name: str = "") -> str:
 
     Raises ForbiddenCharacters (a ValueError) when the name holds a control character.
     """
+    return new_api_token(session, user, name)[1]
+
+
+def new_api_token(session: Session, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Make a bearer token for the user: the stored row and the token (shown only once)."""
     name = clean_line(name)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, name=name, token_hash=_hash_token(token), prefix=token[:10]))
+    stored = ApiToken(user=user, name=name, token_hash=_hash_token(token), prefix=token[:10])
+    session.add(stored)
     session.flush()
-    return token
+    return stored, token
 
 
 def user_for_token(session: Session, token: str) -> User | None:

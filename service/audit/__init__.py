@@ -1,0 +1,1 @@
+"""The audit log page for admins: who did what, when."""
