@@ -42,7 +42,9 @@ def index():
     ]
     searchable = form.validate()
     person = _person(form.person.data) if searchable else None
-    kind = form.kind.data if searchable and form.kind.data in log.KINDS else None
+    # "contact." (an action prefix) is the kind "contact" too.
+    asked = (form.kind.data or "").rstrip(".")
+    kind = asked if searchable and asked in log.KINDS else None
     result = log.search_entries(
         db, person=person, kind=kind, page=request.args.get("page", 1, type=int)
     )
