@@ -158,14 +158,19 @@ def use_recovery_code(session: Session, user: User, code: str) -> bool:
     return True
 
 
+def looks_like_app_code(code: str) -> bool:
+    """Whether `code` has the form of a code from the app (six digits), not a recovery code."""
+    cleaned = _clean_code(code)
+    return cleaned.isdecimal() and len(cleaned) == CODE_DIGITS
+
+
 def verify_second_factor(
     session: Session, user: User, code: str, now: datetime | None = None
 ) -> bool:
     """Whether `code` (six digits from the app, or a recovery code) passes the second step."""
-    cleaned = _clean_code(code)
-    if cleaned.isdecimal() and len(cleaned) == CODE_DIGITS:
-        return verify_code(session, user, cleaned, now)
-    return use_recovery_code(session, user, cleaned)
+    if looks_like_app_code(code):
+        return verify_code(session, user, code, now)
+    return use_recovery_code(session, user, code)
 
 
 def unused_recovery_codes(session: Session, user: User) -> int:
