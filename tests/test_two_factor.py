@@ -259,3 +259,17 @@ def test_require_2fa_leads_to_the_set_up_and_allows_nothing_else(strict_client):
     )
     assert 'href="/contacts/"' in done.get_data(as_text=True)
     assert client.get("/contacts/").status_code == 200
+
+
+def test_the_second_step_waits_five_minutes_for_its_code(organiser, client):
+    _key, _codes, _setup = _set_up_on_the_page(client)
+    _log_out(client)
+    login(client)
+    with client.session_transaction() as cookie:
+        pending = cookie["two_factor_pending"]
+        cookie["two_factor_pending"] = {**pending, "at": pending["at"] - 301}
+    late = client.get("/login/two-factor")
+    assert late.status_code == 302 and late.headers["Location"].startswith("/login")
+    page = client.get(late.headers["Location"]).get_data(as_text=True)
+    assert "Log eerst in met je e-mailadres en wachtwoord." in page
+    assert client.get("/").status_code == 302
