@@ -273,3 +273,11 @@ def test_the_second_step_waits_five_minutes_for_its_code(organiser, client):
     page = client.get(late.headers["Location"]).get_data(as_text=True)
     assert "Log eerst in met je e-mailadres en wachtwoord." in page
     assert client.get("/").status_code == 302
+
+
+def test_the_key_being_set_up_stays_the_same_until_confirmed_and_is_not_stored(organiser, db):
+    first = KEY.search(organiser.get("/account/two-factor/setup").get_data(as_text=True))
+    again = KEY.search(organiser.get("/account/two-factor/setup").get_data(as_text=True))
+    assert first.group(1) == again.group(1)
+    user = db.scalars(select(User).where(User.email == ADMIN_EMAIL)).one()
+    assert user.totp_secret is None and not two_factor.is_enabled(user)

@@ -46,7 +46,7 @@ from service.settings import current_settings
 
 bp = Blueprint("two_factor", __name__)
 
-# The key shown on the set-up page, until the first code confirms it.
+# The key shown on the set-up page, {"user": id, "key": base32}, until a code confirms it.
 SETUP_KEY = "two_factor_setup_key"
 # How long the second step waits for its code after the password was checked.
 PENDING_SECONDS = 300
@@ -154,12 +154,15 @@ def index():
     )
 
 
-def _setup_key() -> str:
-    key = session.get(SETUP_KEY)
-    if isinstance(key, str) and _is_base32(key):
-        return key
+def _setup_key(user: User) -> str:
+    """The key being set up by `user` in this browser; a new one for another account."""
+    kept = session.get(SETUP_KEY)
+    if isinstance(kept, dict) and kept.get("user") == user.id:
+        key = kept.get("key")
+        if isinstance(key, str) and _is_base32(key):
+            return key
     key = two_factor.new_secret()
-    session[SETUP_KEY] = key
+    session[SETUP_KEY] = {"user": user.id, "key": key}
     return key
 
 
@@ -177,7 +180,7 @@ def setup():
     if two_factor.is_enabled(user):
         flash(_("Two-factor sign-in is on already."), "info")
         return redirect(url_for("two_factor.index"))
-    key = _setup_key()
+    key = _setup_key(user)
     form = TwoFactorSetupForm()
     if form.validate_on_submit():
         db = get_session()
