@@ -60,6 +60,8 @@ class Settings:
     LOGIN_RATE_LIMIT: str = "10 per minute"
     RATELIMIT_STORAGE_URI: str = "memory://"
     SESSION_HOURS: int = 12
+    # Two-factor sign-in for everyone: an account without it can do nothing but set it up.
+    REQUIRE_2FA: bool = False
     CONTACTS_PER_PAGE: int = 50
     # The languages of the pages and emails; the first is the default (see the constant above).
     LANGUAGES: tuple[str, ...] = LANGUAGES
@@ -343,6 +345,7 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "LOGIN_RATE_LIMIT": _rate_limit,
     "RATELIMIT_STORAGE_URI": _storage_uri,
     "SESSION_HOURS": _positive_int,
+    "REQUIRE_2FA": _boolean,
     "MAIL_TRANSPORT": _mail_transport,
     "MAIL_SERVER": _text,
     "MAIL_PORT": _port,

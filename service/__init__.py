@@ -138,11 +138,13 @@ def _register_blueprints(app: Flask) -> None:
     from service.nominations.views import bp as nominations_bp
     from service.nominations.views import public_bp as nominate_bp
     from service.tokens.views import bp as tokens_bp
+    from service.two_factor.views import bp as two_factor_bp
     from service.webhooks.views import bp as webhooks_bp
 
     for blueprint in (
         health_bp,
         auth_bp,
+        two_factor_bp,
         dashboard_bp,
         contacts_bp,
         meetings_bp,

@@ -117,6 +117,25 @@ def users_create(email: str, role: str, name: str, password: str | None) -> None
         click.echo(f"Password: {password}")
 
 
+@users_group.command("reset-2fa")
+@click.argument("email")
+@with_appcontext
+def users_reset_2fa(email: str) -> None:
+    """Clear the second factor of the organiser EMAIL (key and recovery codes); audited."""
+    from service.auth.two_factor import reset_two_factor
+    from service.auth.users import find_user
+
+    with session_scope(current_app) as session:
+        user = find_user(session, email)
+        if user is None:
+            raise click.ClickException(
+                f"no organiser with address {email}; 'opgavepost users list' shows them"
+            )
+        reset_two_factor(session, None, user)
+        email = user.email
+    click.echo(f"Two-factor sign-in of {email} is reset; it signs in with its password alone.")
+
+
 @click.group("tokens")
 def tokens_group() -> None:
     """API tokens."""

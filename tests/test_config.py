@@ -30,6 +30,7 @@ MALFORMED = {
     "LOGIN_RATE_LIMIT": "vaak",
     "RATELIMIT_STORAGE_URI": "postgres://127.0.0.1/limits",
     "SESSION_HOURS": "-3",
+    "REQUIRE_2FA": "soms",
     "MAIL_TRANSPORT": "postduif",
     "MAIL_SERVER": " ",
     "MAIL_PORT": "70000",

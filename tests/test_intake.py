@@ -14,11 +14,13 @@ import io
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, time
+from time import time as time_now
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import lxml.html
+import pyotp
 import pytest
 from flask import Flask
 from PIL import Image
@@ -27,7 +29,8 @@ from werkzeug.datastructures import MultiDict
 
 from service import text
 from service.audience.unsubscribe import unsubscribe_token
-from service.auth.users import new_api_token
+from service.auth import two_factor
+from service.auth.users import create_user, new_api_token
 from service.campaigns import store
 from service.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.database import session_scope
@@ -42,6 +45,7 @@ from service.models import (
     MediaFile,
     Nomination,
     Reminder,
+    Role,
     Suppression,
     User,
 )
@@ -59,6 +63,7 @@ _ips = (f"10.1.{n // 250}.{n % 250 + 1}" for n in itertools.count())
 # POST routes that are not web forms: the API (walked below), webhooks (signed by a relay) and
 # the composer's autosave (posted by composer.js with the composer's own fields; walked with it).
 NOT_FORMS = ("api_", "webhooks.", "campaigns.autosave")
+SECOND_FACTOR_EMAIL = "tweestap@example.nl"
 # Forms that hold only a CSRF token and buttons, shown in states the walk's world is not in
 # (a campaign that is sending, scheduled; a meeting that is over; a pending signup).
 BUTTONS_ONLY = {
@@ -110,6 +115,9 @@ class Form:
     values: tuple[tuple[str, str], ...]
     text_fields: tuple[tuple[str, str], ...]  # (name, input type or "textarea")
     public: bool
+    # The client whose state shows the form, when it is neither the organiser nor a visitor
+    # (the pages of two-factor sign-in: see _second_factor_clients).
+    client: object = field(default=None, compare=False)
 
 
 @dataclass
@@ -123,6 +131,7 @@ class World:
     suppression_id: int
     token_id: int
     tokens: dict[str, str]
+    second_factor_key: str
 
 
 @pytest.fixture
@@ -166,6 +175,10 @@ def world(app, db, admin_user) -> World:
     db.add_all([nomination, proposal, blocked])
     # An API token of the admin, so the revoke forms show.
     api_token, _secret = new_api_token(db, db.get(User, admin_user), "koppeling")
+    # An account with two-factor sign-in, for the pages that only such an account sees.
+    colleague = create_user(db, SECOND_FACTOR_EMAIL, "een-lang-wachtwoord", Role.VIEWER)
+    key = two_factor.new_secret()
+    two_factor.enable(db, colleague, key, pyotp.TOTP(key).now())
     db.commit()
     return World(
         contact_id=person.id,
@@ -183,6 +196,7 @@ def world(app, db, admin_user) -> World:
             "/afmelden/": unsubscribe_token(person.id, None, SECRET),
             "/antwoord/": AnswerSigner(SECRET).token(person.id, meeting.id),
         },
+        second_factor_key=key,
     )
 
 
@@ -368,7 +382,32 @@ def _all_forms(app: Flask, world: World, organiser, anonymous) -> list[Form]:
         for form in _forms_on(page.get_data(as_text=True), path, public):
             key = (form.method, urlsplit(form.action).path, form.text_fields, form.public)
             forms.setdefault(key, form)
+    # What the organiser (without a second factor) is sent away from, opened by a client in the
+    # state that shows it.
+    for client in _second_factor_clients(app, world):
+        for path in _get_paths(app, world):
+            page = client.get(path)
+            if page.status_code != 200 or page.mimetype != "text/html":
+                continue
+            for form in _forms_on(page.get_data(as_text=True), path, False):
+                key = (form.method, urlsplit(form.action).path, form.text_fields, form.public)
+                if key not in forms:
+                    forms[key] = replace(form, client=client)
     return list(forms.values())
+
+
+def _second_factor_clients(app: Flask, world: World) -> list:
+    """A colleague with two-factor sign-in: signed in, and halfway (password given, no code)."""
+    signed_in, halfway = app.test_client(), app.test_client()
+    for client in (signed_in, halfway):
+        assert login(client, SECOND_FACTOR_EMAIL, "een-lang-wachtwoord").status_code == 302
+    page = signed_in.get("/login/two-factor").get_data(as_text=True)
+    code = pyotp.TOTP(world.second_factor_key).at(time_now() + 30)
+    done = signed_in.post(
+        "/login/two-factor", data={"code": code, "csrf_token": csrf_token_from(page)}
+    )
+    assert done.status_code == 302, done.get_data(as_text=True)
+    return [signed_in, halfway]
 
 
 def _endpoint(app: Flask, form: Form) -> str:
@@ -469,7 +508,7 @@ def test_a_control_character_in_any_text_field_is_refused_with_its_name(app, cli
     for form in _all_forms(app, world, organiser, anonymous):
         if form.method != "POST":
             continue
-        who = anonymous if form.public else organiser
+        who = form.client or (anonymous if form.public else organiser)
         actions = [form.action]
         if _endpoint(app, form) == "campaigns.edit":
             actions.append(form.action.rstrip("/") + "/autosave")
@@ -496,7 +535,7 @@ def test_a_control_character_in_a_search_is_refused_and_searches_nothing(app, cl
     ]
     assert {urlsplit(form.action).path for form in searches} >= {"/contacts/", "/cards/wall"}
     for form in searches:
-        who = anonymous if form.public else organiser
+        who = form.client or (anonymous if form.public else organiser)
         for name, _kind in form.text_fields:
             data = MultiDict(form.values)
             data.setlist(name, [HOSTILE])
@@ -510,7 +549,7 @@ def test_a_line_break_in_any_one_line_field_is_stored_as_one_space(app, client, 
     for form in _all_forms(app, world, organiser, anonymous):
         if form.method != "POST":
             continue
-        who = anonymous if form.public else organiser
+        who = form.client or (anonymous if form.public else organiser)
         for name, kind in form.text_fields:
             if name == "website":
                 continue

@@ -61,7 +61,7 @@ ACTIONS: dict[str, str] = {
     "account.reactivate": N_("Reactivated an account"),
     "account.profile": N_("Changed their name or language"),
     "account.password_change": N_("Changed their password"),
-    "account.enable_2fa": N_("Set up two-factor sign-in"),
+    "account.enable_2fa": N_("Turned on two-factor sign-in"),
     "account.disable_2fa": N_("Turned off two-factor sign-in"),
     "account.reset_2fa": N_("Reset an account's two-factor sign-in"),
     "account.regenerate_recovery_codes": N_("Made new recovery codes"),

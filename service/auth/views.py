@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -18,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from service.auth.forms import LoginForm
+from service.auth.two_factor import is_enabled as has_second_factor
 from service.auth.users import authenticate
 from service.database import get_session
 from service.extensions import limiter
@@ -25,6 +27,12 @@ from service.models import record_audit
 from service.settings import current_settings
 
 bp = Blueprint("auth", __name__)
+
+
+# After a correct password an account with a second factor is not logged in yet: the session
+# keeps {"user": get_id(), "at": seconds} until /login/two-factor has its code
+# (service/two_factor/views.py).
+PENDING_SECOND_STEP = "two_factor_pending"
 
 
 def _login_limit() -> str:
@@ -58,6 +66,10 @@ def login():
     if form.validate_on_submit():
         db = get_session()
         user = authenticate(db, form.email.data, form.password.data)
+        if user is not None and has_second_factor(user):
+            db.rollback()  # the sign-in is recorded when the second step is passed
+            session[PENDING_SECOND_STEP] = {"user": user.get_id(), "at": int(time.time())}
+            return redirect(url_for("two_factor.login_step", next=request.args.get("next")))
         if user is not None:
             login_user(user)
             record_audit(db, user, "login")

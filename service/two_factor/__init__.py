@@ -1,0 +1,1 @@
+"""Two-factor sign-in pages (the rules are in service/auth/two_factor.py)."""
