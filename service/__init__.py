@@ -121,6 +121,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from service.account.views import bp as account_bp
     from service.api import init_app as init_api
     from service.audience.views import bp as audience_bp
     from service.auth.views import bp as auth_bp
@@ -136,6 +137,8 @@ def _register_blueprints(app: Flask) -> None:
     from service.meetings.views import bp as meetings_bp
     from service.nominations.views import bp as nominations_bp
     from service.nominations.views import public_bp as nominate_bp
+    from service.team.public_views import bp as password_bp
+    from service.team.views import bp as team_bp
     from service.webhooks.views import bp as webhooks_bp
 
     for blueprint in (
@@ -154,6 +157,9 @@ def _register_blueprints(app: Flask) -> None:
         nominations_bp,
         nominate_bp,
         audience_bp,
+        team_bp,
+        account_bp,
+        password_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

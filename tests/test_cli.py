@@ -55,7 +55,7 @@ def test_users_create_refuses_a_taken_address_and_a_short_password(runner, admin
     assert "already exists" in taken.output
     short = runner.invoke(args=["users", "create", "kort@example.nl", "--password", "kort"])
     assert short.exit_code == 1
-    assert "at least 10 characters" in short.output
+    assert "at least 12 characters" in short.output
     assert len(db.scalars(select(User)).all()) == 1
 
 
@@ -129,7 +129,7 @@ def test_serve_with_a_short_admin_password_refuses_to_start(tmp_path):
     result = _opgavepost(tmp_path, "serve", ADMIN_PASSWORD="kort")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("Error: ADMIN_PASSWORD is shorter than 10 characters")
+    assert result.stderr.startswith("Error: ADMIN_PASSWORD is shorter than 12 characters")
     assert "kort" not in result.stderr
     assert not (tmp_path / "instance" / "opgavepost.db").exists()
 

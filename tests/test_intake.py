@@ -27,6 +27,7 @@ from werkzeug.datastructures import MultiDict
 
 from service import text
 from service.audience.unsubscribe import unsubscribe_token
+from service.auth.users import create_user
 from service.campaigns import store
 from service.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.database import session_scope
@@ -41,10 +42,15 @@ from service.models import (
     MediaFile,
     Nomination,
     Reminder,
+    Role,
     Suppression,
     User,
+    utcnow,
 )
 from service.rendering.blocks import BLOCK_TYPES, block_to_dict
+from service.team.invitations import invitation_token
+from service.team.invitations import invite as invite_colleague
+from service.team.password_reset import reset_token
 from tests.builders import amsterdam, make_contact, make_meeting
 from tests.conftest import csrf_token_from, login
 
@@ -162,7 +168,12 @@ def world(app, db, admin_user) -> World:
     # A complaint, so the lift form shows its confirmation as well as the reason.
     blocked = Suppression(email="klacht@example.nl", kind="complaint", source="mailgun")
     db.add_all([nomination, proposal, blocked])
+    # A deactivated colleague (the reactivate form) and a pending invitation (withdraw, accept).
+    admin = db.get(User, admin_user)
+    create_user(db, "oud@example.nl", "rivier-fiets-lantaarn", Role.ORGANISER).active = False
+    invitation = invite_colleague(db, admin, "collega@example.nl", Role.VIEWER, language="nl")
     db.commit()
+    now = utcnow()
     return World(
         contact_id=person.id,
         meeting_id=meeting.id,
@@ -177,6 +188,8 @@ def world(app, db, admin_user) -> World:
             "/voorkeuren/": ContactSigner(SECRET, PREFERENCES).token(person.id),
             "/afmelden/": unsubscribe_token(person.id, None, SECRET),
             "/antwoord/": AnswerSigner(SECRET).token(person.id, meeting.id),
+            "/team/accept/": invitation_token(invitation.id, SECRET, now=now),
+            "/password/reset/": reset_token(admin, SECRET, now=now),
         },
     )
 
