@@ -41,6 +41,8 @@ def _pages(filled: dict[str, int]) -> list[str]:
         "/meetings/",
         "/meetings/new",
         f"/meetings/{meeting}/edit",
+        "/team/",
+        "/account/",
     ]
 
 
