@@ -51,8 +51,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_login(app)
 
     from service import errors, filters
+    from service.auth import access
 
     filters.init_app(app)
+    access.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
 

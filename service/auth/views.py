@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from service.auth.access import public
 from service.auth.forms import LoginForm
 from service.auth.users import authenticate
 from service.database import get_session
@@ -29,6 +30,12 @@ bp = Blueprint("auth", __name__)
 
 def _login_limit() -> str:
     return current_settings().LOGIN_RATE_LIMIT
+
+
+def _login_account() -> str:
+    # The address typed in: guesses at one account are limited however many addresses they
+    # come from, as guesses from one address are (the limiter's own key) whatever they try.
+    return "account:" + request.form.get("email", "").strip().lower()
 
 
 # Spaces, line breaks and other control characters never occur in a path we link to; in the
@@ -51,6 +58,8 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, key_func=_login_account, methods=["POST"])
+@public
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -69,6 +78,7 @@ def login():
 
 
 @bp.post("/logout")
+@public
 def logout():
     if current_user.is_authenticated:
         db = get_session()
@@ -80,6 +90,7 @@ def logout():
 
 
 @bp.post("/language")
+@public
 def set_language():
     """Switch the interface between Dutch and English, for this organiser or browser session."""
     language = request.form.get("language", "")

@@ -29,12 +29,12 @@ class InviteForm(AppForm):
     email = EmailField(
         _l("Email address of your colleague"), validators=[DataRequired(), Length(max=254)]
     )
-    role = SelectField(_l("Role"), choices=role_choices(), default=Role.ORGANISER.value)
+    role = SelectField(_l("Role in the team"), choices=role_choices(), default=Role.ORGANISER.value)
     language = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
 
 
 class RoleForm(AppForm):
-    role = SelectField(_l("Role"), choices=role_choices())
+    role = SelectField(_l("Role in the team"), choices=role_choices())
 
 
 class NewPasswordMixin:

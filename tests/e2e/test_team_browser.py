@@ -38,7 +38,7 @@ def test_an_admin_invites_a_colleague_who_accepts_from_the_mail(
     expect(page.locator("h1")).to_have_text(translated(app, "Organisers"))
     check_accessibility(page)
     page.get_by_label(translated(app, "Email address of your colleague")).fill("carla@example.nl")
-    page.get_by_label(translated(app, "Role"), exact=True).select_option("organiser")
+    page.get_by_label(translated(app, "Role in the team"), exact=True).select_option("organiser")
     page.get_by_role("button", name=translated(app, "Send invitation")).click()
     expect(page.get_by_role("status")).to_contain_text("carla@example.nl")
     expect(page.locator("#pending + div table")).to_contain_text("carla@example.nl")
