@@ -207,6 +207,14 @@ def test_serve_with_a_short_admin_password_refuses_to_start(tmp_path):
     assert not (tmp_path / "instance" / "opgavepost.db").exists()
 
 
+def test_serve_with_a_common_admin_password_says_which_rule_and_not_the_password(tmp_path):
+    result = _opgavepost(tmp_path, "serve", ADMIN_PASSWORD="password1234")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: ADMIN_PASSWORD is refused: This password is one of")
+    assert "password1234" not in result.stderr
+
+
 def test_serve_with_an_unreachable_database_says_so_in_one_line(tmp_path):
     port = free_port()  # nothing listens there
     result = _opgavepost(
