@@ -204,7 +204,7 @@ def _database_url(value: str, name: str) -> str:
 
 # The same minimum as service.auth.users.create_user, checked here so a short ADMIN_PASSWORD stops
 # the start with the variable's name instead of failing later while making the account.
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
 
 
 def _password(value: str, name: str) -> str:

@@ -51,8 +51,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_login(app)
 
     from service import errors, filters
+    from service.auth import access
 
     filters.init_app(app)
+    access.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
 
@@ -121,6 +123,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from service.account.views import bp as account_bp
     from service.api import init_app as init_api
     from service.audience.views import bp as audience_bp
     from service.audit.views import bp as audit_bp
@@ -137,6 +140,8 @@ def _register_blueprints(app: Flask) -> None:
     from service.meetings.views import bp as meetings_bp
     from service.nominations.views import bp as nominations_bp
     from service.nominations.views import public_bp as nominate_bp
+    from service.team.public_views import bp as password_bp
+    from service.team.views import bp as team_bp
     from service.tokens.views import bp as tokens_bp
     from service.two_factor.views import bp as two_factor_bp
     from service.webhooks.views import bp as webhooks_bp
@@ -160,6 +165,9 @@ def _register_blueprints(app: Flask) -> None:
         audience_bp,
         tokens_bp,
         audit_bp,
+        team_bp,
+        account_bp,
+        password_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

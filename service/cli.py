@@ -117,20 +117,104 @@ def users_create(email: str, role: str, name: str, password: str | None) -> None
         click.echo(f"Password: {password}")
 
 
+def _account(session, email: str):
+    from service.auth.users import find_user
+
+    user = find_user(session, email)
+    if user is None:
+        raise click.ClickException(
+            f"no organiser with address {email}; see 'opgavepost users list'"
+        )
+    return user
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """List the accounts: email, name, role, active, last sign-in (network time) and 2FA."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from service.models import User
+    from service.settings import settings_of
+
+    zone = ZoneInfo(settings_of(current_app).TIMEZONE)
+    header = ("EMAIL", "NAME", "ROLE", "ACTIVE", "LAST SIGN-IN", "2FA")
+    rows = [header]
+    with session_scope(current_app) as session:
+        for user in session.scalars(select(User).order_by(User.email)):
+            last = user.last_login_at
+            rows.append(
+                (
+                    user.email,
+                    user.name or "-",
+                    user.role.value,
+                    "yes" if user.active else "no",
+                    _local(last, zone) if last else "never",
+                    "on" if user.totp_enabled_at else "off",
+                )
+            )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
+
+
+def _local(moment, zone) -> str:
+    from datetime import UTC
+
+    if moment.tzinfo is None:  # stored as UTC; SQLite gives it back without a zone
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+@users_group.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice([role.value for role in Role]))
+@with_appcontext
+def users_set_role(email: str, role: str) -> None:
+    """Give the account EMAIL another ROLE (the last active admin stays admin)."""
+    from service.auth.accounts import set_role
+    from service.auth.users import AccountError
+
+    try:
+        with session_scope(current_app) as session:
+            user = _account(session, email)
+            changed = set_role(session, None, user, Role(role))
+            email = user.email
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{email} is {role} now." if changed else f"{email} was {role} already.")
+
+
+@users_group.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def users_deactivate(email: str) -> None:
+    """End the account EMAIL: no more sign-ins, its sessions end, its API tokens stop."""
+    from service.auth.accounts import deactivate
+    from service.auth.users import AccountError
+
+    try:
+        with session_scope(current_app) as session:
+            user = _account(session, email)
+            changed = deactivate(session, None, user)
+            email = user.email
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Deactivated {email}." if changed else f"{email} was inactive already.")
+
+
 @users_group.command("reset-2fa")
 @click.argument("email")
 @with_appcontext
 def users_reset_2fa(email: str) -> None:
     """Clear the second factor of the organiser EMAIL (key and recovery codes); audited."""
     from service.auth.two_factor import reset_two_factor
-    from service.auth.users import find_user
 
     with session_scope(current_app) as session:
-        user = find_user(session, email)
-        if user is None:
-            raise click.ClickException(
-                f"no organiser with address {email}; 'opgavepost users list' shows them"
-            )
+        user = _account(session, email)
         reset_two_factor(session, None, user)
         email = user.email
     click.echo(f"Two-factor sign-in of {email} is reset; it signs in with its password alone.")

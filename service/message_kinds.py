@@ -24,6 +24,8 @@ from service.meetings.answer_links import AnswerSigner, answer_url
 from service.models import Meeting
 from service.nominations.introduction import INTRODUCTION, build_introduction
 from service.rendering.notice_mail import build_notice
+from service.team.invitations import ACCOUNT_INVITATION, build_invitation
+from service.team.password_reset import PASSWORD_RESET, build_reset
 from service.translation import language_or_default
 
 
@@ -45,6 +47,32 @@ def introduction(message: SingleMessage) -> Outgoing:
         message.payload,
         to_email=message.delivery.email,
         message_id=message.message_id,
+    )
+
+
+def account_invitation(message: SingleMessage) -> Outgoing:
+    """An admin's invitation to a colleague to join the team (service/team/invitations.py)."""
+    return build_invitation(
+        message.sender,
+        message.payload,
+        session=message.session,
+        to_email=message.delivery.email,
+        message_id=message.message_id,
+        secret_key=message.secret_key,
+        now=message.now,
+    )
+
+
+def password_reset(message: SingleMessage) -> Outgoing:
+    """The link to choose a new password (service/team/password_reset.py)."""
+    return build_reset(
+        message.sender,
+        message.payload,
+        session=message.session,
+        to_email=message.delivery.email,
+        message_id=message.message_id,
+        secret_key=message.secret_key,
+        now=message.now,
     )
 
 
@@ -76,6 +104,8 @@ MESSAGE_KINDS = MessageKinds(
         MessageKind(CAMPAIGN, None, Recipient.SUBSCRIBER, mailing=mailing_of),
         MessageKind(SIGNUP_CONFIRM, signup_confirmation, Recipient.ADDRESS),
         MessageKind(INTRODUCTION, introduction, Recipient.ADDRESS),
+        MessageKind(ACCOUNT_INVITATION, account_invitation, Recipient.ADDRESS),
+        MessageKind(PASSWORD_RESET, password_reset, Recipient.ADDRESS),
         MessageKind(notices.ANSWER_YES, meeting_notice, Recipient.CONTACT),
         MessageKind(notices.ANSWER_WAITING, meeting_notice, Recipient.CONTACT),
         MessageKind(notices.ANSWER_NO, meeting_notice, Recipient.CONTACT),

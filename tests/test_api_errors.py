@@ -132,12 +132,14 @@ def _failing_api(app):
     """The app with one more API view that fails half-way, as a bug in a real view would."""
     from sqlalchemy import text
 
+    from service.api.auth import allow
     from service.api.common import api_blueprint
     from service.database import get_session
 
     bp = api_blueprint("failing", "/failing", "A view that fails, for the tests.")
 
     @bp.route("", methods=["GET"])
+    @allow(Role.VIEWER)  # every operation states its role (an unmarked one is admin-only)
     def failing():
         session = get_session()
         # Fails on the database, leaving PostgreSQL's transaction aborted, as a real bug would.

@@ -1,5 +1,7 @@
 """Login, logout, access control and CSRF for the organiser app."""
 
+import re
+
 import pytest
 
 from tests.conftest import ADMIN_EMAIL, csrf_token_from, login
@@ -57,15 +59,45 @@ def test_login_attempts_are_rate_limited(client, admin_user, app):
     assert client.get("/").status_code == 302
 
 
+def test_login_attempts_at_one_account_are_limited_from_any_address(client, admin_user, app):
+    limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
+    for number in range(limit):
+        client.environ_base["REMOTE_ADDR"] = f"192.0.2.{number + 1}"
+        assert login(client, password="fout-wachtwoord").status_code == 200
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert login(client).status_code == 429  # a new address, the same account
+    assert login(client, "iemand-anders@example.nl", "x" * 12).status_code == 200
+
+
+def test_a_deactivated_account_hears_what_a_wrong_password_hears(client, admin_user, app, db):
+    from service.auth.accounts import deactivate
+    from service.auth.users import create_user
+    from service.models import Role
+
+    colleague = create_user(db, "collega@example.nl", "een-lang-wachtwoord", Role.ORGANISER)
+    db.commit()
+    wrong = login(client, "collega@example.nl", "fout-wachtwoord-1").get_data(as_text=True)
+    deactivate(db, None, colleague)
+    db.commit()
+    ended = login(client, "collega@example.nl", "een-lang-wachtwoord").get_data(as_text=True)
+
+    def notices(html: str) -> list[str]:
+        return re.findall(r'class="notice[^"]*"[^>]*>(.*?)</', html, re.S)
+
+    assert notices(wrong) == notices(ended) != []
+    assert notices(ended) == ["Het e-mailadres of het wachtwoord klopt niet."]
+    assert client.get("/").status_code == 302
+
+
 @pytest.mark.fresh_app  # it adds an admin-only page to its app
 def test_editor_cannot_open_admin_only_views(app, client):
-    from service.auth.access import admin_required
+    from service.auth.access import allow
     from service.auth.users import create_user
     from service.database import session_scope
     from service.models import Role
 
     @app.get("/only-admins")
-    @admin_required
+    @allow(Role.ADMIN)
     def only_admins():
         return "secret"
 

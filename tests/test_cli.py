@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -13,7 +14,7 @@ import requests
 from sqlalchemy import inspect, select
 
 from service import create_app, migrate
-from service.models import ApiToken, Role, User
+from service.models import ApiToken, AuditEntry, Role, User
 from tests.conftest import free_port, login
 from tests.worker_helpers import BIN, OPGAVEPOST, ROOT, command_environment, run_command
 
@@ -55,7 +56,7 @@ def test_users_create_refuses_a_taken_address_and_a_short_password(runner, admin
     assert "already exists" in taken.output
     short = runner.invoke(args=["users", "create", "kort@example.nl", "--password", "kort"])
     assert short.exit_code == 1
-    assert "at least 10 characters" in short.output
+    assert "at least 12 characters" in short.output
     assert len(db.scalars(select(User)).all()) == 1
 
 
@@ -76,6 +77,78 @@ def test_tokens_create_for_an_unknown_organiser_says_how_to_mend_it(runner):
     assert result.exit_code == 1
     assert "no organiser with address niemand@example.nl" in result.output
     assert "opgavepost users create" in result.output
+
+
+def test_users_create_takes_each_role(runner, db):
+    for role in ("admin", "organiser", "viewer"):
+        result = runner.invoke(
+            args=["users", "create", f"{role}@example.nl", "--role", role, "--password", "x" * 12]
+        )
+        assert result.exit_code == 0, result.output
+    roles = db.execute(select(User.email, User.role).order_by(User.email)).all()
+    assert [(email, role.value) for email, role in roles] == [
+        ("admin@example.nl", "admin"),
+        ("organiser@example.nl", "organiser"),
+        ("viewer@example.nl", "viewer"),
+    ]
+    bad = runner.invoke(args=["users", "create", "x@example.nl", "--role", "editor"])
+    assert bad.exit_code == 2
+
+
+def test_users_list_shows_each_account_without_secrets(runner, client, admin_user, db):
+    runner.invoke(
+        args=[
+            "users",
+            "create",
+            "lezer@example.nl",
+            "--role",
+            "viewer",
+            "--name",
+            "Lea Lezer",
+            "--password",
+            "lang-genoeg-123",
+        ]
+    )
+    login(client)  # the admin signs in: a last sign-in to show
+    lines = runner.invoke(args=["users", "list"]).output.splitlines()
+    assert lines[0].split() == ["EMAIL", "NAME", "ROLE", "ACTIVE", "LAST", "SIGN-IN", "2FA"]
+    admin = lines[1].split()
+    assert admin[:4] == ["beheer@example.nl", "Beheerder", "admin", "yes"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", admin[4]) and admin[6] == "off"
+    assert lines[2].split() == ["lezer@example.nl", "Lea", "Lezer", "viewer", "yes", "never", "off"]
+    assert "lang-genoeg" not in "\n".join(lines)
+
+
+def test_users_set_role_and_deactivate_keep_an_active_admin(runner, client, admin_user, db):
+    runner.invoke(args=["users", "create", "collega@example.nl", "--password", "lang-genoeg-123"])
+
+    promoted = runner.invoke(args=["users", "set-role", "Collega@example.nl", "viewer"])
+    assert promoted.exit_code == 0, promoted.output
+    assert promoted.output.strip() == "collega@example.nl is viewer now."
+    again = runner.invoke(args=["users", "set-role", "collega@example.nl", "viewer"])
+    assert again.output.strip() == "collega@example.nl was viewer already."
+
+    last = runner.invoke(args=["users", "set-role", "beheer@example.nl", "organiser"])
+    assert last.exit_code == 1
+    assert "the last active admin cannot be removed or demoted" in last.output
+    refused = runner.invoke(args=["users", "deactivate", "beheer@example.nl"])
+    assert refused.exit_code == 1
+    assert "the last active admin" in refused.output
+    unknown = runner.invoke(args=["users", "deactivate", "niemand@example.nl"])
+    assert unknown.exit_code == 1 and "no organiser with address niemand" in unknown.output
+
+    assert login(client, "collega@example.nl", "lang-genoeg-123").status_code == 302
+    ended = runner.invoke(args=["users", "deactivate", "collega@example.nl"])
+    assert ended.exit_code == 0 and ended.output.strip() == "Deactivated collega@example.nl."
+    assert client.get("/contacts/").status_code == 302  # the session has ended
+    assert login(client, "collega@example.nl", "lang-genoeg-123").status_code == 200
+    listed = runner.invoke(args=["users", "list"]).output
+    assert re.search(r"collega@example.nl .* viewer +no +", listed)
+    actions = db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert [a for a in actions if a.startswith("account.")] == [
+        "account.role",
+        "account.deactivate",
+    ]
 
 
 # --- the schema ------------------------------------------------------------------------------
@@ -129,9 +202,17 @@ def test_serve_with_a_short_admin_password_refuses_to_start(tmp_path):
     result = _opgavepost(tmp_path, "serve", ADMIN_PASSWORD="kort")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("Error: ADMIN_PASSWORD is shorter than 10 characters")
+    assert result.stderr.startswith("Error: ADMIN_PASSWORD is shorter than 12 characters")
     assert "kort" not in result.stderr
     assert not (tmp_path / "instance" / "opgavepost.db").exists()
+
+
+def test_serve_with_a_common_admin_password_says_which_rule_and_not_the_password(tmp_path):
+    result = _opgavepost(tmp_path, "serve", ADMIN_PASSWORD="password1234")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: ADMIN_PASSWORD is refused: This password is one of")
+    assert "password1234" not in result.stderr
 
 
 def test_serve_with_an_unreachable_database_says_so_in_one_line(tmp_path):

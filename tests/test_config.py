@@ -108,7 +108,7 @@ def test_admin_password_is_never_repeated_in_the_error(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_settings({"ADMIN_PASSWORD": "geheim123"}, tmp_path)
     assert "geheim123" not in str(caught.value)
-    assert "10 characters" in str(caught.value)
+    assert "12 characters" in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -48,8 +48,12 @@ from service.models import (
     Role,
     Suppression,
     User,
+    utcnow,
 )
 from service.rendering.blocks import BLOCK_TYPES, block_to_dict
+from service.team.invitations import invitation_token
+from service.team.invitations import invite as invite_colleague
+from service.team.password_reset import reset_token
 from tests.builders import amsterdam, make_contact, make_meeting
 from tests.conftest import csrf_token_from, login
 
@@ -179,7 +183,12 @@ def world(app, db, admin_user) -> World:
     colleague = create_user(db, SECOND_FACTOR_EMAIL, "een-lang-wachtwoord", Role.VIEWER)
     key = two_factor.new_secret()
     two_factor.enable(db, colleague, key, pyotp.TOTP(key).now())
+    # A deactivated colleague (the reactivate form) and a pending invitation (withdraw, accept).
+    admin = db.get(User, admin_user)
+    create_user(db, "oud@example.nl", "rivier-fiets-lantaarn", Role.ORGANISER).active = False
+    invitation = invite_colleague(db, admin, "collega@example.nl", Role.VIEWER, language="nl")
     db.commit()
+    now = utcnow()
     return World(
         contact_id=person.id,
         meeting_id=meeting.id,
@@ -195,6 +204,8 @@ def world(app, db, admin_user) -> World:
             "/voorkeuren/": ContactSigner(SECRET, PREFERENCES).token(person.id),
             "/afmelden/": unsubscribe_token(person.id, None, SECRET),
             "/antwoord/": AnswerSigner(SECRET).token(person.id, meeting.id),
+            "/team/accept/": invitation_token(invitation.id, SECRET, now=now),
+            "/password/reset/": reset_token(admin, SECRET, now=now),
         },
         second_factor_key=key,
     )

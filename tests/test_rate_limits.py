@@ -9,12 +9,14 @@ from tests.conftest import csrf_token_from
 DUTCH = {"Accept-Language": "nl-NL"}
 ENGLISH = {"Accept-Language": "en-GB"}
 
-# Each public form allows 5 posts an hour per address; the login 10 a minute (LOGIN_RATE_LIMIT).
+# Each public form allows 5 posts an hour per address; the login and the forgotten-password form
+# 10 a minute (LOGIN_RATE_LIMIT).
 FORMS = {
     "/aanmelden": (5, "5 keer per uur", "5 times per hour", 3600),
     "/aandragen": (5, "5 keer per uur", "5 times per hour", 3600),
     "/gastheer-worden": (5, "5 keer per uur", "5 times per hour", 3600),
     "/login": (10, "10 keer per minuut", "10 times per minute", 60),
+    "/password/forgot": (10, "10 keer per minuut", "10 times per minute", 60),
 }
 
 

@@ -7,10 +7,13 @@ See `service.api.auth` for tokens and roles, `service.api.errors` for the error 
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import Flask
 from flask_smorest import Api
 
 from service.api.common import PREFIX
+from service.auth.access import public
 from service.extensions import csrf
 
 SECURITY_SCHEME = "bearerAuth"
@@ -77,3 +80,13 @@ def init_app(app: Flask) -> None:
         # Token auth and no cookies, so there is nothing for a forged cross-site request to ride on.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
+    # The document holds no data: anyone may read it. (The view is a bound method of flask-smorest,
+    # which takes no attributes, so a plain function stands in for it.)
+    document = app.view_functions["api-docs.openapi_json"]
+
+    @public
+    @wraps(document)
+    def openapi_json():
+        return document()
+
+    app.view_functions["api-docs.openapi_json"] = openapi_json

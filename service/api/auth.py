@@ -6,10 +6,13 @@ Every call under /api/v1 (except the OpenAPI document, which holds no data) need
 - Missing or malformed header: 401 with `WWW-Authenticate: Bearer realm="opgavepost"`.
 - Unknown or revoked token, or the organiser is no longer active: 401 with
   `error="invalid_token"` in the `WWW-Authenticate` header (RFC 6750).
-- Roles: an organiser and an admin may both read, create and change contacts and meetings, and
-  import contacts from CSV. Deleting a contact removes a person and their consent record for
-  good, so it needs an admin, in the API as in the web app (service/contacts/deletion.py); an
-  organiser gets 403.
+- Roles (service/auth/roles.py, the same as in the web app): a token acts with its owner's
+  role. Every operation states its least role with `allow(Role.X)` (below its route decorators);
+  it is written into the OpenAPI document as "Role: ..." in the description and as `x-role`.
+  Viewer tokens read (GET) only; organisers create and change contacts, meetings and campaigns,
+  import and send; deleting a contact and lifting a blocked address need an admin. Below the
+  role: 403, checked right after the token and before the body is read; the operation may give
+  a message of its own that says more precisely why (deleting a contact, lifting a block).
 
 The login cookie of the organiser app is ignored here on purpose: a cookie is sent by the browser
 on its own, so if it counted, every write of the API would need CSRF protection again. The API is
@@ -18,13 +21,23 @@ therefore exempt from CSRF, and only the explicit header authenticates.
 
 from __future__ import annotations
 
-from flask import g, request
+import inspect
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app, g, request
 from flask_babel import gettext as _
+from flask_smorest import Blueprint
 
 from service.api.errors import fail
+from service.auth.access import CHANGES_ROLE, REQUIRED_ROLE, role_name
+from service.auth.roles import may
 from service.auth.users import user_for_token
 from service.database import get_session
-from service.models import User
+from service.models import Role, User
+
+View = TypeVar("View", bound=Callable)
+REFUSAL = "role_refusal"
 
 REALM = "opgavepost"
 
@@ -66,3 +79,47 @@ def authenticate_request() -> None:
 def api_user() -> User:
     """The organiser this API request acts for (set by authenticate_request)."""
     return g.api_user
+
+
+def allow(role: Role, refusal: Callable[[], str] | None = None) -> Callable[[View], View]:
+    """State the least role of an API operation (put it right above the `def`).
+
+    `refusal`: the message of the 403, when the operation can say more than the role it needs.
+
+    The role is kept on the view (copied by functools.wraps onto flask-smorest's wrappers) for
+    check_role, and written into the operation's OpenAPI description and `x-role`.
+    """
+
+    def decorate(view: View) -> View:
+        view.__dict__[REQUIRED_ROLE] = role
+        view.__dict__[CHANGES_ROLE] = role
+        view.__dict__[REFUSAL] = refusal
+        summary = inspect.cleandoc(view.__doc__ or "")
+        view.__doc__ = f"{summary}\n\nRole: {role.value} or higher (viewer < organiser < admin)."
+        return Blueprint.doc(**{"x-role": role.value})(view)
+
+    return decorate
+
+
+def check_role() -> None:
+    """Refuse with 403 an operation that needs a higher role than the token's owner has.
+
+    An operation without a stated role counts as admin-only, so a forgotten mark refuses too
+    much rather than too little (and tests/test_roles.py fails).
+    """
+    view = current_app.view_functions.get(request.endpoint or "")
+    needed = getattr(view, REQUIRED_ROLE, Role.ADMIN) or Role.ADMIN
+    user = api_user()
+    if not may(user.role, needed):
+        refusal = getattr(view, REFUSAL, None)
+        fail(
+            403,
+            refusal()
+            if refusal is not None
+            else _(
+                "This token acts for an account with the role %(role)s, which may not do "
+                "this: it needs the role %(needed)s.",
+                role=role_name(user.role),
+                needed=role_name(needed),
+            ),
+        )

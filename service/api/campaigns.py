@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import url_for
 from flask_babel import gettext as _
 
-from service.api.auth import api_user
+from service.api.auth import allow, api_user
 from service.api.campaign_schemas import (
     NO_BODY,
     CampaignDetailSchema,
@@ -42,7 +42,7 @@ from service.delivery.queue import (
     pause_sending,
     resume_sending,
 )
-from service.models import Campaign, CampaignStatus
+from service.models import Campaign, CampaignStatus, Role
 from service.rendering.network import network_from_config
 from service.rendering.render import TemplateError
 from service.settings import current_settings
@@ -150,6 +150,7 @@ def _control(campaign_id: int, action) -> SimpleNamespace:
 @bp.arguments(CampaignQuerySchema, location="query")
 @bp.response(200, CampaignListSchema)
 @bp.doc(**answer_links(200, **FIRST_CAMPAIGN_LINKS))
+@allow(Role.VIEWER)
 def list_campaigns(args: dict[str, Any]):
     """List campaigns
 
@@ -172,6 +173,7 @@ def list_campaigns(args: dict[str, Any]):
 @bp.arguments(CampaignWriteSchema)
 @bp.response(201, CampaignDetailSchema)
 @bp.doc(**answer_links(201, **CAMPAIGN_LINKS))
+@allow(Role.ORGANISER)
 def create_campaign(body: dict[str, Any]):
     """Create a campaign
 
@@ -190,6 +192,7 @@ def create_campaign(body: dict[str, Any]):
 @bp.response(200, CampaignDetailSchema)
 @bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
+@allow(Role.VIEWER)
 def read_campaign(campaign_id: int):
     """Read a campaign
 
@@ -204,6 +207,7 @@ def read_campaign(campaign_id: int):
 @bp.doc(**answer_links(200, **CAMPAIGN_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
+@allow(Role.ORGANISER)
 def patch_campaign(body: dict[str, Any], campaign_id: int):
     """Change some fields of a campaign
 
@@ -229,6 +233,7 @@ def patch_campaign(body: dict[str, Any], campaign_id: int):
 @bp.arguments(PreviewQuerySchema, location="query")
 @bp.response(200, PreviewSchema)
 @bp.alt_response(404, response="NOT_FOUND")
+@allow(Role.VIEWER)
 def preview_campaign(args: dict[str, Any], campaign_id: int):
     """Preview a campaign
 
@@ -263,6 +268,7 @@ def preview_campaign(args: dict[str, Any], campaign_id: int):
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@allow(Role.ORGANISER)
 def send_campaign(_body: dict[str, Any], campaign_id: int):
     """Send a campaign
 
@@ -293,6 +299,7 @@ def send_campaign(_body: dict[str, Any], campaign_id: int):
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@allow(Role.ORGANISER)
 def schedule_campaign(body: dict[str, Any], campaign_id: int):
     """Schedule a campaign
 
@@ -322,6 +329,7 @@ def schedule_campaign(body: dict[str, Any], campaign_id: int):
 
 
 @_control_endpoint("unschedule")
+@allow(Role.ORGANISER)
 def unschedule_campaign(_body: dict[str, Any], campaign_id: int):
     """Unschedule a campaign
 
@@ -339,6 +347,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 @_control_endpoint("pause")
+@allow(Role.ORGANISER)
 def pause_campaign(_body: dict[str, Any], campaign_id: int):
     """Pause a campaign that is sending
 
@@ -349,6 +358,7 @@ def pause_campaign(_body: dict[str, Any], campaign_id: int):
 
 
 @_control_endpoint("resume")
+@allow(Role.ORGANISER)
 def resume_campaign(_body: dict[str, Any], campaign_id: int):
     """Resume a paused campaign
 
@@ -359,6 +369,7 @@ def resume_campaign(_body: dict[str, Any], campaign_id: int):
 
 
 @_control_endpoint("cancel")
+@allow(Role.ORGANISER)
 def cancel_campaign(_body: dict[str, Any], campaign_id: int):
     """Cancel a campaign that is sending or paused
 
@@ -371,6 +382,7 @@ def cancel_campaign(_body: dict[str, Any], campaign_id: int):
 @bp.route("/<int:campaign_id>/report", methods=["GET"])
 @bp.response(200, CampaignReportSchema)
 @bp.alt_response(404, response="NOT_FOUND")
+@allow(Role.VIEWER)
 def campaign_report(campaign_id: int):
     """Read a campaign's report
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from service.api.auth import authenticate_request
+from service.api.auth import authenticate_request, check_role
 from service.api.errors import fail, handle_http_exception, invalid_json_message
 
 PREFIX = "/api/v1"
@@ -23,6 +23,7 @@ def api_blueprint(name: str, path: str, description: str) -> Blueprint:
     """A blueprint under /api/v1 whose views need a token and answer errors as JSON."""
     bp = Blueprint(name, __name__, url_prefix=f"{PREFIX}{path}", description=description)
     bp.before_request(authenticate_request)
+    bp.before_request(check_role)
     bp.before_request(_require_json_object)
     bp.register_error_handler(HTTPException, handle_http_exception)
     return bp

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.api.auth import api_user
+from service.api.auth import allow, api_user
 from service.api.common import answer_links, api_blueprint, link, takes_upload
 from service.api.errors import fail
 from service.api.schemas import (
@@ -30,7 +30,7 @@ from service.api.schemas import (
 )
 from service.contacts import csvio, deletion, directory
 from service.database import get_session
-from service.models import Contact
+from service.models import Contact, Role
 from service.provinces import parse_province
 
 bp = api_blueprint("api_contacts", "/contacts", "Contacts of the network.")
@@ -89,6 +89,7 @@ def _saved(email: str) -> Iterator[Session]:
 @bp.route("", methods=["GET"])
 @bp.arguments(ContactQuerySchema, location="query")
 @bp.response(200, ContactPageSchema)
+@allow(Role.VIEWER)
 def list_contacts(args: dict[str, Any]):
     """Search contacts
 
@@ -130,6 +131,7 @@ def list_contacts(args: dict[str, Any]):
 @bp.response(201, ContactSchema)
 @bp.doc(**answer_links(201, **CONTACT_LINKS))
 @bp.alt_response(409, response="CONFLICT")
+@allow(Role.ORGANISER)
 def create_contact(body: dict[str, Any]):
     """Create a contact
 
@@ -147,6 +149,7 @@ def create_contact(body: dict[str, Any]):
 @bp.route("/<int:contact_id>", methods=["GET"])
 @bp.response(200, ContactSchema)
 @bp.alt_response(404, response="NOT_FOUND")
+@allow(Role.VIEWER)
 def read_contact(contact_id: int):
     """Read a contact"""
     return _get_or_404(contact_id)
@@ -173,6 +176,7 @@ def _update(contact_id: int, body: dict[str, Any], *, replace: bool) -> Contact:
 @bp.doc(**answer_links(200, **CONTACT_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
+@allow(Role.ORGANISER)
 def patch_contact(body: dict[str, Any], contact_id: int):
     """Change some fields of a contact
 
@@ -187,6 +191,7 @@ def patch_contact(body: dict[str, Any], contact_id: int):
 @bp.doc(**answer_links(200, **CONTACT_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
+@allow(Role.ORGANISER)
 def replace_contact(body: dict[str, Any], contact_id: int):
     """Replace a contact
 
@@ -199,6 +204,7 @@ def replace_contact(body: dict[str, Any], contact_id: int):
 @bp.response(204)
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
+@allow(Role.ADMIN, refusal=lambda: deletion.DeletionRefused().message.render(_))
 def delete_contact(contact_id: int):
     """Delete a contact (admins only)"""
     try:
@@ -217,6 +223,7 @@ def delete_contact(contact_id: int):
 @bp.arguments(ImportFileSchema, location="files")
 @bp.response(200, ImportReportSchema)
 @bp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@allow(Role.ORGANISER)
 def import_contacts(files: dict[str, Any]):
     """Import contacts from a CSV file
 

@@ -13,7 +13,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 
-from service.api.auth import api_user
+from service.api.auth import allow, api_user
 from service.api.common import answer_links, api_blueprint, link
 from service.api.errors import fail
 from service.api.schemas import (
@@ -30,7 +30,7 @@ from service.api.schemas import (
 from service.campaigns import reminder_edit, reminders
 from service.database import get_session
 from service.meetings import agenda, invitations, meeting_edit
-from service.models import Answer, Meeting, MeetingStatus, utcnow
+from service.models import Answer, Meeting, MeetingStatus, Role, utcnow
 from service.settings import current_settings
 
 bp = api_blueprint("api_meetings", "/meetings", "Meetings of the network.")
@@ -95,6 +95,7 @@ def _validated(raw: dict[str, Any]) -> agenda.MeetingInput:
 @bp.route("", methods=["GET"])
 @bp.arguments(MeetingQuerySchema, location="query")
 @bp.response(200, MeetingListSchema)
+@allow(Role.VIEWER)
 def list_meetings(args: dict[str, Any]):
     """List meetings
 
@@ -116,6 +117,7 @@ def list_meetings(args: dict[str, Any]):
 @bp.arguments(MeetingWriteSchema, example=MEETING_EXAMPLE)
 @bp.response(201, MeetingSchema)
 @bp.doc(**answer_links(201, **MEETING_LINKS))
+@allow(Role.ORGANISER)
 def create_meeting(body: dict[str, Any]):
     """Create a meeting
 
@@ -132,6 +134,7 @@ def create_meeting(body: dict[str, Any]):
 @bp.route("/<int:meeting_id>", methods=["GET"])
 @bp.response(200, MeetingSchema)
 @bp.alt_response(404, response="NOT_FOUND")
+@allow(Role.VIEWER)
 def read_meeting(meeting_id: int):
     """Read a meeting"""
     return _get_or_404(meeting_id)
@@ -152,6 +155,7 @@ def _update(meeting_id: int, body: dict[str, Any], *, replace: bool) -> Meeting:
 @bp.response(200, MeetingSchema)
 @bp.doc(**answer_links(200, **MEETING_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
+@allow(Role.ORGANISER)
 def patch_meeting(body: dict[str, Any], meeting_id: int):
     """Change some fields of a meeting
 
@@ -165,6 +169,7 @@ def patch_meeting(body: dict[str, Any], meeting_id: int):
 @bp.response(200, MeetingSchema)
 @bp.doc(**answer_links(200, **MEETING_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
+@allow(Role.ORGANISER)
 def replace_meeting(body: dict[str, Any], meeting_id: int):
     """Replace a meeting
 
@@ -176,6 +181,7 @@ def replace_meeting(body: dict[str, Any], meeting_id: int):
 @bp.route("/<int:meeting_id>/invitations", methods=["GET"])
 @bp.response(200, MeetingInvitationsSchema)
 @bp.alt_response(404, response="NOT_FOUND")
+@allow(Role.VIEWER)
 def read_invitations(meeting_id: int):
     """Invitations of a meeting
 
@@ -226,6 +232,7 @@ def _reminder_json(reminder, due) -> dict[str, Any]:
 @bp.route("/<int:meeting_id>/reminders", methods=["GET"])
 @bp.response(200, ReminderListSchema)
 @bp.alt_response(404, response="NOT_FOUND")
+@allow(Role.VIEWER)
 def list_reminders(meeting_id: int):
     """Reminders of a meeting
 
@@ -248,6 +255,7 @@ def list_reminders(meeting_id: int):
 @bp.doc(**answer_links(201, **REMINDER_LINKS))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@allow(Role.ORGANISER)
 def add_reminder(body: dict[str, Any], meeting_id: int):
     """Add a reminder to a meeting
 
@@ -280,6 +288,7 @@ def add_reminder(body: dict[str, Any], meeting_id: int):
 @bp.response(204)
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
+@allow(Role.ORGANISER)
 def remove_reminder(meeting_id: int, reminder_id: int):
     """Remove a reminder that has not been sent (409 once it has)"""
     meeting = _get_or_404(meeting_id)

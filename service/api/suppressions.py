@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from flask_babel import gettext as _
 
-from service.api.auth import api_user
+from service.api.auth import allow, api_user
 from service.api.common import api_blueprint, reads_body
 from service.api.errors import fail
 from service.api.schemas import (
@@ -22,6 +21,7 @@ from service.api.schemas import (
 )
 from service.contacts import suppressions
 from service.database import get_session
+from service.models import Role
 
 bp = api_blueprint(
     "api_suppressions",
@@ -30,20 +30,20 @@ bp = api_blueprint(
 )
 
 
-@bp.before_request
-def _only_admins_lift() -> None:
-    # Before the body is read and the address looked up: an organiser learns nothing more.
-    if request.method != "DELETE":
-        return
+def _lift_refused() -> str:
+    # Asked by the role check before the body is read and the address looked up: an organiser
+    # learns nothing more.
     try:
         suppressions.check_may_lift(api_user())
     except suppressions.LiftRefused as exc:
-        fail(403, exc.message.render(_))
+        return exc.message.render(_)
+    return ""
 
 
 @bp.route("", methods=["GET"])
 @bp.arguments(SuppressionQuerySchema, location="query")
 @bp.response(200, SuppressionPageSchema)
+@allow(Role.VIEWER)
 def list_suppressions(args: dict[str, Any]):
     """Search the suppression list
 
@@ -83,6 +83,7 @@ def list_suppressions(args: dict[str, Any]):
 @bp.response(204)
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
+@allow(Role.ADMIN, refusal=_lift_refused)
 def lift_suppression(body: dict[str, Any], address: str):
     """Lift an address off the suppression list (admins only)
 

@@ -31,6 +31,7 @@ from service.audience.unsubscribe import (
     masked_email,
     unsubscribe_by_link,
 )
+from service.auth.access import public
 from service.contact_links import CARD, PREFERENCES, ContactSigner
 from service.database import get_session
 from service.extensions import csrf, limiter
@@ -67,6 +68,7 @@ def _page(template: str, status: int = 200, reader: Contact | None = None, **val
 
 @bp.route("/aanmelden", methods=["GET", "POST"])
 @limiter.limit(SIGNUP_LIMIT, methods=["POST"])
+@public
 def signup_page():
     """The public signup form; a valid post queues the confirmation email."""
     with force_locale(reader_language(None)):
@@ -101,6 +103,7 @@ def _request_signup(form: SignupForm) -> None:
 
 
 @bp.get("/aanmelden/controleer-je-mail")
+@public
 def check_mailbox():
     """ "Check your mailbox": the one answer to every signup."""
     return _page("audience/check_mailbox.html")
@@ -114,6 +117,7 @@ def _open(token: str):
 
 
 @bp.get("/aanmelden/bevestigen/<token>")
+@public
 def confirm_page(token: str):
     """One button to confirm; opening the link (as mail scanners do) changes nothing."""
     request, refusal = _open(token)
@@ -125,6 +129,7 @@ def confirm_page(token: str):
 
 
 @bp.post("/aanmelden/bevestigen/<token>")
+@public
 def confirm(token: str):
     """Confirm the signup: the contact gets consent and the chosen mailings."""
     request, refusal = _open(token)
@@ -176,6 +181,7 @@ def _preferences_page(contact: Contact, form: PreferencesForm, token: str, statu
 
 
 @bp.get("/voorkeuren/<token>")
+@public
 def preferences(token: str):
     """The contact's own page: mailings, language, their card, their data."""
     contact, refusal = _contact(token)
@@ -190,6 +196,7 @@ def preferences(token: str):
 
 
 @bp.post("/voorkeuren/<token>")
+@public
 def save_preferences(token: str):
     """Store the chosen mailings and language; none chosen withdraws consent."""
     contact, refusal = _contact(token)
@@ -221,6 +228,7 @@ def save_preferences(token: str):
 
 
 @bp.post("/voorkeuren/<token>/gegevens")
+@public
 def download_data(token: str):
     """Everything held about the contact, as a JSON download."""
     contact, refusal = _contact(token)
@@ -245,6 +253,7 @@ def download_data(token: str):
 
 
 @bp.route("/voorkeuren/<token>/verwijderen", methods=["GET", "POST"])
+@public
 def erase(token: str):
     """Ask, then erase everything held about the contact."""
     contact, refusal = _contact(token)
@@ -321,6 +330,7 @@ def _mailing_page(template: str, found):
 
 
 @bp.get("/afmelden/<token>")
+@public
 def unsubscribe_page(token: str):
     """Ask the holder of an unsubscribe link to confirm; a GET changes nothing.
 
@@ -341,6 +351,7 @@ def unsubscribe_page(token: str):
 
 @bp.post("/afmelden/<token>")
 @csrf.exempt
+@public
 def unsubscribe(token: str):
     """Unsubscribe the holder of the link: the form on the page, or RFC 8058 one-click.
 

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from service.models import ApiToken, Role, User, utcnow
+from service.auth.passwords import check_password
+from service.models import ApiToken, Role, User, record_audit, utcnow
 from service.text import clean_line
+from service.translation import language_or_default
 
 TOKEN_PREFIX = "opg_"
 # Werkzeug's scrypt default: slow on purpose (about 0.2 s a check). The test suite swaps in a
@@ -37,9 +39,15 @@ def find_user(session: Session, email: str) -> User | None:
 
 
 def create_user(
-    session: Session, email: str, password: str, role: Role = Role.ORGANISER, name: str = ""
+    session: Session,
+    email: str,
+    password: str,
+    role: Role = Role.ORGANISER,
+    name: str = "",
+    language: str | None = None,
 ) -> User:
-    """Add an organiser; raises AccountError when the address is taken or the password too short.
+    """Add an organiser; raises AccountError when the address is taken, PasswordRefused (a
+    ValueError) when the password breaks the policy (service/auth/passwords.py).
 
     Raises ForbiddenCharacters (a ValueError) when the name holds a control character; a line
     break in it becomes a space, as in every one-line field.
@@ -48,9 +56,14 @@ def create_user(
     email = normalise_email(email)
     if find_user(session, email) is not None:
         raise AccountError(f"an organiser with address {email} already exists")
-    if len(password) < 10:
-        raise AccountError("the password must be at least 10 characters long")
-    user = User(email=email, name=name, role=role, password_hash=hash_password(password))
+    check_password(password, name=name, email=email)
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        password_hash=hash_password(password),
+        language=language_or_default(language),
+    )
     session.add(user)
     session.flush()
     return user
@@ -59,6 +72,37 @@ def create_user(
 def hash_password(password: str) -> str:
     """The stored form of a password."""
     return generate_password_hash(password, method=PASSWORD_HASH_METHOD)
+
+
+def set_password(session: Session, user: User, password: str, *, action: str) -> None:
+    """Give the account a new password and end all its sessions; audited as `action`.
+
+    Raises PasswordRefused when the password breaks the policy. Raising `session_version` changes
+    the id in every session cookie of the account (User.get_id), so each of them ends; a view
+    that keeps its own visitor signed in logs them in again afterwards. The caller commits.
+    """
+    check_password(password, name=user.name, email=user.email)
+    user.password_hash = hash_password(password)
+    user.session_version = (user.session_version or 0) + 1
+    record_audit(session, user, action, user)
+
+
+class WrongPassword(AccountError):
+    """The current password given to change it is not the account's."""
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Change one's own password: the current one first; raises WrongPassword or PasswordRefused."""
+    if not check_password_hash(user.password_hash, current):
+        raise WrongPassword("the current password is not correct")
+    set_password(session, user, new, action="account.password_change")
+
+
+def update_profile(session: Session, user: User, *, name: str, language: str) -> None:
+    """Change one's own name and language; ForbiddenCharacters for a control character."""
+    user.name = clean_line(name)
+    user.language = language_or_default(language)
+    record_audit(session, user, "account.profile", user)
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

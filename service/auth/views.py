@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from service.auth.access import public
 from service.auth.forms import LoginForm
 from service.auth.two_factor import is_enabled as has_second_factor
 from service.auth.users import authenticate
@@ -37,6 +38,12 @@ PENDING_SECOND_STEP = "two_factor_pending"
 
 def _login_limit() -> str:
     return current_settings().LOGIN_RATE_LIMIT
+
+
+def _login_account() -> str:
+    # The address typed in: guesses at one account are limited however many addresses they
+    # come from, as guesses from one address are (the limiter's own key) whatever they try.
+    return "account:" + request.form.get("email", "").strip().lower()
 
 
 # Spaces, line breaks and other control characters never occur in a path we link to; in the
@@ -59,6 +66,8 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, key_func=_login_account, methods=["POST"])
+@public
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -81,6 +90,7 @@ def login():
 
 
 @bp.post("/logout")
+@public
 def logout():
     if current_user.is_authenticated:
         db = get_session()
@@ -92,6 +102,7 @@ def logout():
 
 
 @bp.post("/language")
+@public
 def set_language():
     """Switch the interface between Dutch and English, for this organiser or browser session."""
     language = request.form.get("language", "")

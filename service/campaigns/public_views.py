@@ -4,6 +4,7 @@ archive of sent recaps, and the redirect of a counted link (`/k/<token>`)."""
 from flask import Blueprint, current_app, redirect, render_template, request, session
 from flask_babel import gettext as _
 
+from service.auth.access import public
 from service.campaigns import archive
 from service.campaigns.clicks import follow_link
 from service.campaigns.webversion import token_opens
@@ -53,6 +54,7 @@ def _chosen_language(value: object) -> str | None:
 
 
 @bp.get("/web/<int:campaign_id>")
+@public
 def web_version(campaign_id: int):
     """The web version of any campaign, for the holder of the signed link in the email."""
     token = request.args.get("token", "")
@@ -65,12 +67,14 @@ def web_version(campaign_id: int):
 
 
 @bp.get("/archief")
+@public
 def archive_index():
     """The public archive: every sent recap, newest first."""
     return render_template("campaigns/archive.html", recaps=archive.sent_recaps(get_session()))
 
 
 @bp.get("/archief/<int:campaign_id>")
+@public
 def archive_recap(campaign_id: int):
     """One sent recap, public, without a token."""
     campaign = archive.archived_recap(get_session(), campaign_id)
@@ -80,6 +84,7 @@ def archive_recap(campaign_id: int):
 
 
 @bp.get("/k/<token>")
+@public
 def counted_link(token: str):
     """A counted link of an email: add one to the link's total and go on to its address.
 

@@ -34,7 +34,7 @@ from wtforms.fields.choices import SelectChoice
 
 from service import dates, provinces
 from service.audience.subscriptions import mailing_of
-from service.auth.access import require_login
+from service.auth.access import allow, require_login
 from service.campaigns import report_export, sending, store
 from service.campaigns.forms import (
     BLOCK_LABELS,
@@ -88,6 +88,7 @@ from service.models import (
     CampaignStatus,
     Meeting,
     MeetingStatus,
+    Role,
     Tag,
     utcnow,
 )
@@ -124,6 +125,7 @@ def campaign_reason(campaign: Campaign) -> str:
 
 
 @bp.get("/")
+@allow(Role.VIEWER)
 def index():
     chosen = request.args.get("status", "")
     status = CampaignStatus(chosen) if chosen in {s.value for s in CampaignStatus} else None
@@ -142,6 +144,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
 def create():
     db = get_session()
     form = NewCampaignForm()
@@ -185,6 +188,7 @@ def create():
 # typed text again instead of the general error page.
 @bp.route("/<int:campaign_id>", methods=["GET", "POST"])
 @csrf.exempt
+@allow(Role.ORGANISER)
 def edit(campaign_id: int):
     db = get_session()
     campaign = _get_or_404(campaign_id)
@@ -251,6 +255,7 @@ def edit(campaign_id: int):
 
 @bp.post("/<int:campaign_id>/autosave")
 @csrf.exempt
+@allow(Role.ORGANISER)
 def autosave(campaign_id: int):
     """The composer's form, saved without a reload; answers JSON for composer.js."""
     db = get_session()
@@ -295,6 +300,7 @@ def _not_saved(form: CampaignForm, block_errors: dict[str, str]):
 
 
 @bp.get("/<int:campaign_id>/preview")
+@allow(Role.VIEWER)
 def preview(campaign_id: int):
     """The personalised email of a sample recipient, for the composer's iframe.
 
@@ -318,6 +324,7 @@ def preview(campaign_id: int):
 
 
 @bp.route("/<int:campaign_id>/delete", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
 def delete(campaign_id: int):
     db = get_session()
     campaign = _get_or_404(campaign_id)
@@ -335,6 +342,7 @@ def delete(campaign_id: int):
 
 
 @bp.post("/<int:campaign_id>/duplicate")
+@allow(Role.ORGANISER)
 def duplicate(campaign_id: int):
     db = get_session()
     campaign = _get_or_404(campaign_id)
@@ -349,6 +357,7 @@ def duplicate(campaign_id: int):
 
 
 @bp.post("/<int:campaign_id>/send-test")
+@allow(Role.ORGANISER)
 def send_test(campaign_id: int):
     """Send the email, filled in as a sample, to the logged-in organiser."""
     db = get_session()
@@ -367,6 +376,7 @@ def send_test(campaign_id: int):
 
 
 @bp.route("/<int:campaign_id>/send", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
 def confirm_send(campaign_id: int):
     """Ask before sending: how many recipients, and whether the email passes its checks."""
     db = get_session()
@@ -392,6 +402,7 @@ def confirm_send(campaign_id: int):
 
 
 @bp.post("/<int:campaign_id>/schedule")
+@allow(Role.ORGANISER)
 def schedule(campaign_id: int):
     """Let the scheduler start the campaign at the chosen day and time (the network's zone)."""
     db = get_session()
@@ -420,6 +431,7 @@ def schedule(campaign_id: int):
 
 
 @bp.post("/<int:campaign_id>/unschedule")
+@allow(Role.ORGANISER)
 def unschedule(campaign_id: int):
     """Take a scheduled campaign back to draft: the scheduler will not start it."""
     db = get_session()
@@ -438,6 +450,7 @@ def unschedule(campaign_id: int):
 
 
 @bp.get("/<int:campaign_id>/sending")
+@allow(Role.VIEWER)
 def progress(campaign_id: int):
     """Where the sending stands; progress.js keeps the numbers current while it sends."""
     db = get_session()
@@ -455,6 +468,7 @@ def progress(campaign_id: int):
 
 
 @bp.get("/<int:campaign_id>/progress.json")
+@allow(Role.VIEWER)
 def progress_json(campaign_id: int):
     """The progress page's numbers as JSON, for progress.js."""
     campaign = _get_or_404(campaign_id)
@@ -462,18 +476,21 @@ def progress_json(campaign_id: int):
 
 
 @bp.post("/<int:campaign_id>/pause")
+@allow(Role.ORGANISER)
 def pause(campaign_id: int):
     """Stop handing out new messages; the rest waits until resumed."""
     return _control(campaign_id, pause_sending, _("Sending is paused."))
 
 
 @bp.post("/<int:campaign_id>/resume")
+@allow(Role.ORGANISER)
 def resume(campaign_id: int):
     """Send the rest of a paused campaign."""
     return _control(campaign_id, resume_sending, _("Sending goes on."))
 
 
 @bp.route("/<int:campaign_id>/cancel", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
 def cancel(campaign_id: int):
     """Ask, then stop sending for good: messages still waiting are not sent."""
     campaign = _get_or_404(campaign_id)
@@ -484,6 +501,7 @@ def cancel(campaign_id: int):
 
 
 @bp.get("/<int:campaign_id>/report")
+@allow(Role.VIEWER)
 def report(campaign_id: int):
     """The campaign's report: counts after the send, answers, reach by province, link clicks."""
     campaign = _get_or_404(campaign_id)
@@ -511,6 +529,7 @@ def report(campaign_id: int):
 
 
 @bp.get("/<int:campaign_id>/report.csv")
+@allow(Role.VIEWER)
 def report_csv(campaign_id: int):
     """The report as a CSV file for a spreadsheet: section; item; count."""
     campaign = _get_or_404(campaign_id)

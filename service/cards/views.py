@@ -14,8 +14,8 @@ from pathlib import Path
 from flask import Blueprint, current_app, render_template, request, send_file, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_login import login_required
 
+from service.auth.access import allow, public
 from service.cards import photos
 from service.cards.cards import (
     CardValues,
@@ -32,7 +32,7 @@ from service.contact_links import CARD, WALL, ContactSigner
 from service.database import get_session
 from service.errors import error_response
 from service.languages import reader_language
-from service.models import Consent, Contact, NetworkCard, utcnow
+from service.models import Consent, Contact, NetworkCard, Role, utcnow
 from service.provinces import CHOICES
 from service.settings import current_settings
 
@@ -186,6 +186,7 @@ def _own_photo_url(token: str, photo: str) -> str:
 
 
 @bp.route("/netwerkkaart/<token>", methods=["GET", "POST"])
+@public
 def card_page(token: str):
     """A contact's own network card from their signed link; the POST saves it."""
     contact = _contact_for(token, CARD)
@@ -214,6 +215,7 @@ def card_page(token: str):
 
 
 @bp.get("/netwerkkaart/<token>/foto")
+@public
 def own_photo(token: str):
     """The photo on one's own card, for the holder of the card link."""
     contact = _contact_for(token, CARD)
@@ -258,6 +260,7 @@ def _wall_values(photo_url) -> dict:
 
 
 @bp.get("/netwerkmuur/<token>")
+@public
 def wall_page(token: str):
     """The network wall for the holder of any contact's wall link."""
     contact = _contact_for(token, WALL)
@@ -276,6 +279,7 @@ def wall_page(token: str):
 
 
 @bp.get("/netwerkmuur/<token>/foto/<filename>")
+@public
 def wall_photo(token: str, filename: str):
     """A photo of a card on the wall, for the holder of a wall link."""
     found = _contact_for(token, WALL)
@@ -290,14 +294,14 @@ def wall_photo(token: str, filename: str):
 
 
 @bp.get("/cards/")
-@login_required
+@allow(Role.VIEWER)
 def index():
     """Every network card, with whether it is on the wall."""
     return render_template("cards/list.html", cards=all_cards(get_session()))
 
 
 @bp.route("/cards/<int:contact_id>", methods=["GET", "POST"])
-@login_required
+@allow(Role.ORGANISER)
 def edit(contact_id: int):
     """An organiser opens and edits any contact's card."""
     db = get_session()
@@ -323,7 +327,7 @@ def edit(contact_id: int):
 
 
 @bp.get("/cards/wall")
-@login_required
+@allow(Role.VIEWER)
 def organiser_wall():
     """The wall as members see it, for organisers."""
     values = _wall_values(lambda name: url_for("cards.organiser_photo", filename=name))
@@ -336,7 +340,7 @@ def _search_status(values: dict) -> int:
 
 
 @bp.get("/cards/photos/<filename>")
-@login_required
+@allow(Role.VIEWER)
 def organiser_photo(filename: str):
     """The photo of any card, for organisers."""
     if not photo_in_use(get_session(), filename):

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from werkzeug.utils import secure_filename
 
 from service.audience import subscriptions
-from service.auth.access import require_login
+from service.auth.access import allow, require_login
 from service.contacts import csvio, deletion, directory, suppressions
 from service.contacts.forms import (
     ContactForm,
@@ -33,7 +33,7 @@ from service.contacts.forms import (
 )
 from service.database import get_session
 from service.forms import province_choices, token_refused
-from service.models import Consent, Contact, Suppression, utcnow
+from service.models import Consent, Contact, Role, Suppression, utcnow
 from service.provinces import CHOICES
 from service.settings import current_settings
 
@@ -50,6 +50,7 @@ def _consent_labels() -> dict[Consent, str]:
 
 
 @bp.get("/")
+@allow(Role.VIEWER)
 def index():
     db = get_session()
     form = SearchForm(request.args)
@@ -82,6 +83,7 @@ def index():
 
 
 @bp.get("/withdrawn")
+@allow(Role.VIEWER)
 def withdrawn():
     """Who withdrew consent ("Afgemeld"), when and how; only they can subscribe again."""
     return render_template(
@@ -90,6 +92,7 @@ def withdrawn():
 
 
 @bp.get("/suppressions/")
+@allow(Role.VIEWER)
 def suppression_list():
     """The blocked addresses ("Geblokkeerd"): why, how, from which campaign and since when."""
     db = get_session()
@@ -115,6 +118,7 @@ def suppression_list():
 
 
 @bp.route("/suppressions/<int:suppression_id>/lift", methods=["GET", "POST"])
+@allow(Role.ADMIN, refusal=lambda: _lift_refused())
 def lift_suppression(suppression_id: int):
     """An admin takes an address off the list, with a reason that goes into the audit log."""
     try:
@@ -166,6 +170,7 @@ def lift_suppression(suppression_id: int):
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
 def create():
     form = _contact_form()
     data = _checked(form)
@@ -185,6 +190,7 @@ def create():
 
 
 @bp.route("/<int:contact_id>/edit", methods=["GET", "POST"])
+@allow(Role.VIEWER, changes=Role.ORGANISER)
 def edit(contact_id: int):
     db = get_session()
     contact = _get_or_404(contact_id)
@@ -223,6 +229,7 @@ def edit(contact_id: int):
 
 
 @bp.route("/<int:contact_id>/delete", methods=["GET", "POST"])
+@allow(Role.ADMIN, refusal=lambda: deletion.DeletionRefused().message.render(_))
 def delete(contact_id: int):
     try:
         deletion.check_may_delete(current_user)
@@ -241,6 +248,7 @@ def delete(contact_id: int):
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
 def import_csv():
     form = ImportForm()
     report = None
@@ -263,6 +271,7 @@ def import_csv():
 
 
 @bp.get("/export.csv")
+@allow(Role.VIEWER)
 def export_csv():
     db = get_session()
     count = db.scalar(select(func.count(Contact.id))) or 0
@@ -289,6 +298,14 @@ def export_csv():
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+def _lift_refused() -> str:
+    try:
+        suppressions.check_may_lift(current_user)
+    except suppressions.LiftRefused as exc:
+        return exc.message.render(_)
+    return ""
 
 
 def _get_or_404(contact_id: int) -> Contact:

@@ -3,11 +3,11 @@
 from flask import Blueprint, render_template
 from flask_babel import get_locale
 
-from service.auth.access import require_login
+from service.auth.access import allow, require_login
 from service.dashboard import coverage
 from service.database import get_session
 from service.meetings import agenda
-from service.models import utcnow
+from service.models import Role, utcnow
 from service.provinces import NATIONAL
 from service.settings import current_settings
 
@@ -16,6 +16,7 @@ require_login(bp)
 
 
 @bp.get("/")
+@allow(Role.VIEWER)
 def index():
     db = get_session()
     now = utcnow()

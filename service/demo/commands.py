@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from config.settings import Settings
 from service import migrate
+from service.auth.passwords import PasswordRefused
 from service.database import get_engine, session_scope
 from service.settings import change_settings, settings_of
 
@@ -85,13 +86,17 @@ def serve_command(host: str, port: int, threads: int) -> None:
             f"the database does not answer ({reason}); check DATABASE_URL"
         ) from exc
     click.echo(f"Database is at revision {migrate.current_revision(engine)}.")
-    with session_scope(app) as session:
-        demo = load_demo(session)
-        admin = ensure_first_admin(
-            session,
-            settings.ADMIN_EMAIL or DEFAULT_ADMIN_EMAIL,
-            settings.ADMIN_PASSWORD,
-        )
+    try:
+        with session_scope(app) as session:
+            demo = load_demo(session)
+            admin = ensure_first_admin(
+                session,
+                settings.ADMIN_EMAIL or DEFAULT_ADMIN_EMAIL,
+                settings.ADMIN_PASSWORD,
+            )
+    except PasswordRefused as exc:
+        # A common ADMIN_PASSWORD, or one holding the address: say which rule, not the password.
+        raise click.ClickException(f"ADMIN_PASSWORD is refused: {exc}") from exc
     # Printed only after the commit, so a password on screen always belongs to a stored account.
     if demo is not None:
         click.echo(f"Loaded the demo data: {demo.contacts} contacts and {demo.meetings} meetings.")

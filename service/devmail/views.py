@@ -6,9 +6,10 @@ from pathlib import Path
 
 from flask import Blueprint, make_response, render_template
 
-from service.auth.access import require_login
+from service.auth.access import allow, require_login
 from service.devmail import reader
 from service.errors import error_response
+from service.models import Role
 from service.settings import current_settings
 
 bp = Blueprint("devmail", __name__, url_prefix="/outbox")
@@ -27,12 +28,14 @@ def _folder() -> Path:
 
 
 @bp.get("/")
+@allow(Role.ADMIN)
 def index():
     """The caught messages, newest first."""
     return render_template("devmail/index.html", entries=reader.list_messages(_folder()))
 
 
 @bp.get("/<name>")
+@allow(Role.ADMIN)
 def show(name: str):
     """One caught message: headers, the HTML in a sandboxed frame, the text part."""
     message = reader.read_message(_folder(), name)
@@ -42,6 +45,7 @@ def show(name: str):
 
 
 @bp.get("/<name>/html")
+@allow(Role.ADMIN)
 def html(name: str):
     """The HTML part alone, for the sandboxed frame, under a strict Content-Security-Policy."""
     message = reader.read_message(_folder(), name)

@@ -21,12 +21,12 @@ from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 
-from service.auth.access import login_needed
+from service.auth.access import allow, login_needed, public
 from service.database import get_session
 from service.errors import error_response
 from service.forms import AppForm
 from service.media import storage
-from service.models import MediaFile
+from service.models import MediaFile, Role
 from service.settings import current_settings
 
 bp = Blueprint("media", __name__, url_prefix="/media")
@@ -54,6 +54,7 @@ def _wants_json() -> bool:
 
 @bp.route("/", methods=["GET", "POST"])
 @bp.route("/upload", methods=["GET", "POST"], endpoint="upload")
+@allow(Role.ORGANISER)
 def index():
     """The upload form with the latest images; POST stores one (JSON answer for the composer)."""
     if not current_user.is_authenticated:
@@ -115,6 +116,7 @@ def too_large(_exc):
 
 
 @bp.get("/<filename>")
+@public
 def serve(filename: str):
     """One stored image, publicly, cached for a year (emails load it from here)."""
     path = storage.media_path(media_folder(), filename)

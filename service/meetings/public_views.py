@@ -21,6 +21,7 @@ from wtforms import BooleanField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from service.auth.access import public
 from service.database import get_session
 from service.forms import AppForm
 from service.languages import reader_language
@@ -128,6 +129,7 @@ def _facts(invitation: Invitation, language: str) -> dict:
 
 
 @bp.get("/antwoord/<token>")
+@public
 def answer_page(token: str):
     """Show the meeting and ask to confirm the answer; opening the link changes nothing."""
     invitation = open_answer_link(get_session(), token, current_settings().SECRET_KEY)
@@ -143,6 +145,7 @@ def answer_page(token: str):
 
 
 @bp.post("/antwoord/<token>")
+@public
 def answer(token: str):
     """Record the confirmed answer and show what it means: a place, the waiting list, or no."""
     db = get_session()
@@ -173,6 +176,7 @@ def answer(token: str):
 
 @bp.get("/antwoord")
 @bp.get("/sample/answer")
+@public
 def answer_without_link():
     """Explain that answering works from one's own invitation email (web versions, test sends)."""
     return _page("meetings/answer_generic.html", sample=request.path.startswith("/sample"))
@@ -183,6 +187,7 @@ DOWNLOADABLE = frozenset({MeetingStatus.PUBLISHED, MeetingStatus.HELD})
 
 
 @bp.get("/bijeenkomsten/<int:meeting_id>.ics")
+@public
 def meeting_ics(meeting_id: int):
     """The meeting as an .ics file to add to any calendar (published and held meetings)."""
     meeting = get_session().get(Meeting, meeting_id)

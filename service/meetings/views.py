@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from service.auth.access import require_login
+from service.auth.access import allow, require_login
 from service.campaigns import reminder_edit, reminders
 from service.database import get_session
 from service.forms import token_refused
@@ -35,7 +35,7 @@ from service.meetings.forms import (
     PostForm,
     ReminderForm,
 )
-from service.models import Answer, Meeting, MeetingStatus, record_audit, utcnow
+from service.models import Answer, Meeting, MeetingStatus, Role, record_audit, utcnow
 from service.settings import current_settings
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
@@ -53,6 +53,7 @@ def _answer_labels() -> dict[Answer, str]:
 
 
 @bp.get("/")
+@allow(Role.VIEWER)
 def index():
     db = get_session()
     now = utcnow()
@@ -65,6 +66,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
 def create():
     form = MeetingForm()
     data = _checked(form)
@@ -78,6 +80,7 @@ def create():
 
 
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
+@allow(Role.VIEWER, changes=Role.ORGANISER)
 def edit(meeting_id: int):
     db = get_session()
     meeting = _get_or_404(meeting_id)
@@ -96,6 +99,7 @@ def edit(meeting_id: int):
 
 
 @bp.post("/<int:meeting_id>/reminders")
+@allow(Role.ORGANISER)
 def add_reminder(meeting_id: int):
     db = get_session()
     meeting = _get_or_404(meeting_id)
@@ -134,6 +138,7 @@ def add_reminder(meeting_id: int):
 
 
 @bp.post("/<int:meeting_id>/reminders/<int:reminder_id>/delete")
+@allow(Role.ORGANISER)
 def remove_reminder(meeting_id: int, reminder_id: int):
     db = get_session()
     meeting = _get_or_404(meeting_id)
@@ -170,6 +175,7 @@ def _edit_page(meeting: Meeting, form: MeetingForm, reminder_form: ReminderForm,
 
 
 @bp.get("/<int:meeting_id>/invitations")
+@allow(Role.VIEWER)
 def invitations_page(meeting_id: int):
     return _invitations_page(_get_or_404(meeting_id), InviteForm(formdata=None))
 
@@ -202,6 +208,7 @@ def _invitations_page(meeting: Meeting, invite_form: InviteForm, status: int = 2
 
 
 @bp.post("/<int:meeting_id>/invitations")
+@allow(Role.ORGANISER)
 def invite_by_hand(meeting_id: int):
     db = get_session()
     meeting = _get_or_404(meeting_id)
@@ -251,6 +258,7 @@ def _flash_hand_report(report: by_hand.HandInviteReport) -> None:
 
 
 @bp.get("/<int:meeting_id>/invitations.csv")
+@allow(Role.VIEWER)
 def invitations_csv(meeting_id: int):
     db = get_session()
     meeting = _get_or_404(meeting_id)
@@ -271,6 +279,7 @@ def invitations_csv(meeting_id: int):
 
 
 @bp.post("/<int:meeting_id>/attendance")
+@allow(Role.ORGANISER)
 def mark_attendance(meeting_id: int):
     db = get_session()
     meeting = _get_or_404(meeting_id)

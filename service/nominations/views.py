@@ -24,13 +24,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from service.auth.access import require_login
+from service.auth.access import allow, public, require_login
 from service.database import get_session
 from service.extensions import limiter
 from service.forms import AppForm, token_refused
 from service.languages import reader_language
 from service.meetings.agenda import MeetingValidationError
-from service.models import HostProposal, Nomination, utcnow
+from service.models import HostProposal, Nomination, Role, utcnow
 from service.nominations import decisions, intake
 from service.nominations.forms import (
     DeclineForm,
@@ -55,6 +55,7 @@ require_login(bp)
 
 @public_bp.route("/aandragen", methods=["GET", "POST"])
 @limiter.limit(PUBLIC_FORM_LIMIT, methods=["POST"])
+@public
 def nominate():
     """The public form to put someone forward."""
     return _public_form(
@@ -67,6 +68,7 @@ def nominate():
 
 
 @public_bp.get("/aandragen/bedankt")
+@public
 def nomination_thanks():
     """The thank-you page after a nomination (also shown to a bot, which stored nothing)."""
     return _public_page("nominations/thanks.html", None, 200, kind="nomination")
@@ -74,6 +76,7 @@ def nomination_thanks():
 
 @public_bp.route("/gastheer-worden", methods=["GET", "POST"])
 @limiter.limit(PUBLIC_FORM_LIMIT, methods=["POST"])
+@public
 def host():
     """The public form for an organisation that offers to host a meeting."""
     return _public_form(
@@ -86,6 +89,7 @@ def host():
 
 
 @public_bp.get("/gastheer-worden/bedankt")
+@public
 def host_thanks():
     """The thank-you page after a host proposal."""
     return _public_page("nominations/thanks.html", None, 200, kind="host")
@@ -141,6 +145,7 @@ def _public_page(template: str, form: AppForm | None, status: int, **values):
 
 
 @bp.get("/")
+@allow(Role.VIEWER)
 def index():
     """The queue of nominations, new ones first."""
     return _queue_page()
@@ -160,6 +165,7 @@ def _queue_page(errors: dict[int, str] | None = None, status: int = 200):
 
 
 @bp.post("/<int:nomination_id>/accept")
+@allow(Role.ORGANISER)
 def accept(nomination_id: int):
     """Accept a nomination: the nominee gets the introduction email."""
     if not PostForm().validate_on_submit():
@@ -184,6 +190,7 @@ def accept(nomination_id: int):
 
 
 @bp.post("/<int:nomination_id>/decline")
+@allow(Role.ORGANISER)
 def decline(nomination_id: int):
     """Decline a nomination with a reason."""
     form = DeclineForm()
@@ -216,6 +223,7 @@ def _nomination_or_404(nomination_id: int) -> Nomination:
 
 
 @bp.get("/hosts")
+@allow(Role.VIEWER)
 def hosts():
     """The organisations that offered to host, new ones first."""
     return render_template(
@@ -224,6 +232,7 @@ def hosts():
 
 
 @bp.post("/hosts/<int:proposal_id>/decline")
+@allow(Role.ORGANISER)
 def decline_host(proposal_id: int):
     """Decline a host proposal."""
     if not PostForm().validate_on_submit():
@@ -242,6 +251,7 @@ def decline_host(proposal_id: int):
 
 
 @bp.route("/hosts/<int:proposal_id>/meeting", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
 def plan_meeting(proposal_id: int):
     """Ask the date and times, then make the proposal a draft meeting and open it."""
     db = get_session()

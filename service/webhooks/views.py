@@ -16,6 +16,7 @@ import logging
 
 from flask import Blueprint, jsonify, request
 
+from service.auth.access import public
 from service.database import get_session
 from service.delivery.bounce_log import BounceRules, record_bounce
 from service.delivery.bounces import (
@@ -59,6 +60,7 @@ def _refused(provider: str, exc: WebhookRejected):
 
 
 @bp.post("/mailgun")
+@public
 def mailgun():
     """A Mailgun event, believed only with a fresh signature made with our signing key."""
     key = current_settings().MAILGUN_WEBHOOK_SIGNING_KEY or ""
@@ -77,6 +79,7 @@ def mailgun():
 
 
 @bp.post("/postmark")
+@public
 def postmark():
     """A Postmark event, believed only with the basic-auth credentials of our webhook URL."""
     settings = current_settings()

@@ -43,6 +43,8 @@ def _pages(filled: dict[str, int]) -> list[str]:
         f"/meetings/{meeting}/edit",
         "/account/two-factor",
         "/account/two-factor/setup",
+        "/team/",
+        "/account/",
     ]
 
 

@@ -1,0 +1,1 @@
+"""One's own account: name, language and password."""
