@@ -86,6 +86,8 @@ def seeded(app, db):
         # The team page's changes: on the organiser's account; no invitation is pending.
         "user_id": accounts[Role.ORGANISER].id,
         "invitation_id": 1,
+        # No such token: its owner's page answers 404 to every role, the admins' page 403 below.
+        "token_id": 999_999,
     }
 
 

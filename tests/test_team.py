@@ -200,7 +200,7 @@ def test_the_team_page_shows_accounts_and_changes_roles(app, db, organiser):
     ria = db.scalar(select(User).where(User.email == "ria@example.nl"))
     page = organiser.get("/team/", headers=NL).get_data(as_text=True)
     assert "Ria Ros" in page and "nooit" in page  # never signed in
-    assert "Laatst ingelogd" in page and "Inloggen in twee stappen" in page
+    assert "Laatst ingelogd" in page and "Tweestapsverificatie" in page
     token = csrf_token_from(page)
     assert (
         organiser.post(
@@ -218,6 +218,30 @@ def test_the_team_page_shows_accounts_and_changes_roles(app, db, organiser):
     refused = organiser.post(f"/team/{1}/deactivate", data={"csrf_token": token})
     assert refused.status_code == 302
     assert "laatste actieve beheerder" in organiser.get("/team/").get_data(as_text=True)
+
+
+def test_an_admin_resets_a_colleagues_lost_second_factor_from_the_team_page(db, organiser):
+    import pyotp
+
+    from service.auth import two_factor
+
+    ria = create_user(db, "ria@example.nl", GOOD, Role.ORGANISER, "Ria Ros")
+    key = two_factor.new_secret()
+    two_factor.enable(db, ria, key, pyotp.TOTP(key).now())
+    db.commit()
+    page = organiser.get("/team/", headers=NL).get_data(as_text=True)
+    assert "Tweestapsverificatie wissen" in page
+    token = csrf_token_from(page)
+    answer = organiser.post(f"/team/{ria.id}/reset-2fa", data={"csrf_token": token}, headers=NL)
+    assert answer.status_code == 302
+    shown = organiser.get("/team/", headers=NL).get_data(as_text=True)
+    assert "De tweestapsverificatie van ria@example.nl is gewist" in shown
+    assert "Tweestapsverificatie wissen" not in shown  # nobody else has one to reset
+    db.expire_all()
+    ria = db.get(User, ria.id)
+    assert ria.totp_secret is None and ria.recovery_codes == []
+    [entry] = db.scalars(select(AuditEntry).where(AuditEntry.action == "account.reset_2fa"))
+    assert (entry.user.email, entry.object_id) == (ADMIN_EMAIL, ria.id)
 
 
 def test_only_admins_open_the_team_page(app, db, client, admin_user):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from service.auth.access import allow, public
 from service.auth.accounts import LastAdminError, deactivate, reactivate, set_role
 from service.auth.passwords import PasswordRefused
+from service.auth.two_factor import reset_two_factor
 from service.auth.users import AccountError
 from service.database import get_session
 from service.filters import page_locale
@@ -129,6 +130,25 @@ def reactivate_account(user_id: int):
     reactivate(db, current_user, user)
     db.commit()
     flash(_("%(email)s can sign in again.", email=user.email), "success")
+    return redirect(url_for("team.index"))
+
+
+@bp.post("/<int:user_id>/reset-2fa")
+@allow(Role.ADMIN)
+def reset_second_factor(user_id: int):
+    """Clear a colleague's lost second factor (audited); they set it up again after signing in."""
+    user = _account(user_id)
+    db = get_session()
+    reset_two_factor(db, current_user, user)
+    db.commit()
+    flash(
+        _(
+            "Two-factor sign-in of %(email)s is reset: they sign in with their password and "
+            "set it up again.",
+            email=user.email,
+        ),
+        "success",
+    )
     return redirect(url_for("team.index"))
 
 

@@ -36,7 +36,9 @@ def _password_step(page: Page) -> None:
 
 def test_set_up_two_factor_and_sign_in_with_a_code_and_a_recovery_code(logged_in_page: Page, app):
     page = logged_in_page
-    page.get_by_role("link", name=translated(app, "Two-factor sign-in")).click()
+    page.locator("header").get_by_role("link", name=translated(app, "My account")).click()
+    check_accessibility(page)
+    page.locator("main").get_by_role("link", name=translated(app, "Two-factor sign-in")).click()
     check_accessibility(page)
     page.get_by_role("link", name=translated(app, "Set up two-factor sign-in")).click()
     check_accessibility(page)
