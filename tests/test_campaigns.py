@@ -320,3 +320,24 @@ def test_autosave_and_upload_after_the_session_ended_say_so_and_save_after_a_new
     login(organiser)
     values["csrf_token"] = csrf_token_from(organiser.get(url).get_data(as_text=True))
     assert organiser.post(f"{url}/autosave", data=values, headers=json).json["saved"]
+
+
+def test_a_long_recap_shows_its_blocks_folded_with_their_first_words_and_the_help_once(
+    organiser, db
+):
+    campaign = _draft(db, blocks=demo_recap_blocks())
+    page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    folds = re.findall(r'<details class="block-details"( open)?>', page.split("<template")[0])
+    assert len(folds) == len(demo_recap_blocks()) and not any(folds)
+    summary = re.search(r'id="block-1".*?class="block-summary">(.*?)</summary>', page, re.S)
+    assert summary and "Text" in summary.group(1) and "Op dinsdag 4 maart" in summary.group(1)
+    # The Markdown help is told once, not under every text block.
+    assert page.count("an empty line between paragraphs") == 1
+    # The block a button was about (here: asked for by number) comes back unfolded.
+    page = organiser.get(f"/campaigns/{campaign.id}?open=18").get_data(as_text=True)
+    assert re.search(r'id="block-18"[^>]*>\s*<details class="block-details" open>', page)
+    assert len(re.findall(r'<details class="block-details" open>', page.split("<template")[0])) == 1
+    # A short email shows its blocks open.
+    short = _draft(db, blocks=[{"type": "text", "body": "Kort"}])
+    page = organiser.get(f"/campaigns/{short.id}").get_data(as_text=True)
+    assert '<details class="block-details" open>' in page.split("<template")[0]

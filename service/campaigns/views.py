@@ -48,6 +48,7 @@ from service.campaigns.forms import (
     audience_form_data,
     audience_from_form,
     block_from_raw,
+    block_gist,
     field_of,
     item_of,
     raw_blocks_from_form,
@@ -102,6 +103,8 @@ bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 require_login(bp)
 
 MOBILE_WIDTH = 375
+# A composer with more blocks than this shows them folded to one line each.
+FOLD_ABOVE = 4
 # The progress page lists this many failed deliveries at most; the rest are counted.
 FAILED_SHOWN = 100
 _ACTION = re.compile(r"^(up|down|remove)-(\d+)$")
@@ -219,7 +222,11 @@ def edit(campaign_id: int):
                 flash(_("The draft is saved."), "success")
             else:
                 flash(_("Nothing was changed."), "info")
-            back = url_for("campaigns.edit", campaign_id=campaign.id, lang=_email_language())
+            # The block the button was about (added, moved) comes back unfolded.
+            shown = anchor.removeprefix("block-") if anchor.startswith("block-") else None
+            back = url_for(
+                "campaigns.edit", campaign_id=campaign.id, lang=_email_language(), open=shown
+            )
             return redirect(f"{back}#{anchor}")
     elif request.method == "POST":
         # Show what was typed, so nothing is lost: either the CSRF token expired, or a field
@@ -247,6 +254,8 @@ def edit(campaign_id: int):
             editable=allows(campaign.status, Action.EDIT),
             can_start=allows(campaign.status, Action.START),
             schedule=_schedule_state(campaign),
+            fold=len(editor.raw) > FOLD_ABOVE,
+            open_block=request.args.get("open", type=int),
             **_labels(),
         ),
         status,
@@ -761,6 +770,7 @@ def _email_language() -> str:
 def _labels() -> dict[str, Any]:
     return {
         "block_labels": BLOCK_LABELS,
+        "block_gist": block_gist,
         "field_specs": FIELD_SPECS,
         "status_labels": STATUS_LABELS,
         "kind_labels": KIND_LABELS,

@@ -81,6 +81,8 @@
         input.insertAdjacentElement("afterend", text);
       }
       if (input) {
+        const details = input.closest("details");
+        if (details) details.open = true;
         input.setAttribute("aria-invalid", "true");
         input.setAttribute("data-from-autosave", "");
       }
@@ -213,13 +215,62 @@
   });
 
   function focusMoved(block, move) {
-    // Keep focus on the same button in its new place, unless it can go no further.
-    let button = block.querySelector("button[data-move=" + move + "]");
-    if (button.disabled) button = block.querySelector("button[data-move]:not([disabled])");
-    (button || block).focus();
+    // Keep focus on the same button in its new place. When it can go no further (top or
+    // bottom), the block's summary line takes the focus: never the opposite button, where a
+    // second Enter would move the block straight back.
+    const button = block.querySelector("button[data-move=" + move + "]");
+    const summary = block.querySelector("summary");
+    if (button && !button.disabled) button.focus();
+    else (summary || block).focus();
     const n = blocks().indexOf(block) + 1;
     say(form.dataset.msgMoved.replace("{n}", String(n)));
   }
+
+  // Folding: "Collapse all" / "Expand all", a link to a block (a check's "Go to block")
+  // unfolds it, and a folded block's summary shows its first words as they are now.
+  const GIST_FIELDS = { header: ["host", "title"], image: ["alt", "caption", "src"], button: ["label"] };
+  const GIST_WORDS = 8;
+  function gist(block) {
+    const n = block.id.replace("block-", "");
+    const preferred = (GIST_FIELDS[block.dataset.type] || [])
+      .map((name) => document.getElementById("blocks-" + n + "-" + name));
+    const fields = preferred.concat(Array.from(block.querySelectorAll("textarea, input[type=text]")));
+    for (const field of fields) {
+      if (!field) continue;
+      const words = field.value.replace(/\]\([^)]*\)|[#*_>[\]`]+|^\s*[-0-9.]+\s+/gm, " ")
+        .split(/\s+/).filter(Boolean);
+      if (words.length) {
+        const text = words.slice(0, GIST_WORDS).join(" ");
+        return words.length > GIST_WORDS ? text + "…" : text;
+      }
+    }
+    return "";
+  }
+  list.addEventListener("toggle", (event) => {
+    const details = event.target;
+    if (!details.matches || !details.matches(".block-details") || details.open) return;
+    const words = gist(details.closest(".block"));
+    const place = details.querySelector(".block-gist");
+    if (place) place.textContent = words ? " · " + words : "";
+  }, true);
+  const fold = document.getElementById("blocks-fold");
+  if (fold) {
+    fold.hidden = false;
+    fold.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-fold]");
+      if (!button) return;
+      const open = button.dataset.fold === "open";
+      list.querySelectorAll(".block-details").forEach((details) => { details.open = open; });
+    });
+  }
+  function unfoldTarget() {
+    const target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+    const block = target && target.closest && target.closest(".block");
+    const details = block && block.querySelector(".block-details");
+    if (details) details.open = true;
+  }
+  window.addEventListener("hashchange", unfoldTarget);
+  unfoldTarget();
 
   // Choosing which block to add changes nothing yet.
   const edited = (event) => {
