@@ -341,3 +341,29 @@ def test_a_long_recap_shows_its_blocks_folded_with_their_first_words_and_the_hel
     short = _draft(db, blocks=[{"type": "text", "body": "Kort"}])
     page = organiser.get(f"/campaigns/{short.id}").get_data(as_text=True)
     assert '<details class="block-details" open>' in page.split("<template")[0]
+
+
+def test_the_preview_marks_each_blocks_part_and_sent_mail_does_not(organiser, db, app):
+    from service.campaigns.store import campaign_content
+    from service.delivery.testsend import build_test_message
+    from service.rendering.network import network_from_config
+    from service.rendering.render import render_campaign
+    from service.settings import settings_of
+
+    campaign = _draft(db, blocks=demo_recap_blocks())
+    preview = organiser.get(f"/campaigns/{campaign.id}/preview").get_data(as_text=True)
+    marks = {int(n) for n in re.findall(r'<tr[^>]* data-block="(\d+)"', preview)}
+    assert marks == set(range(len(demo_recap_blocks())))
+    # Only each block's own rows: the table of a quote wall's columns stays unmarked inside.
+    assert preview.count('data-block="') < preview.count("<tr")
+    me = db.scalars(select(User).where(User.email == ADMIN_EMAIL)).one()
+    mail = build_test_message(db, campaign, me, settings_of(app))
+    assert "data-block" not in mail.html and "Provincie Zuid-Holland" in mail.html
+    # The size check counts the bytes as sent, marks left out.
+    settings = settings_of(app)
+    content = campaign_content(campaign)
+    kwargs = {"language": "nl", "network": network_from_config(settings), "base_url": "https://x"}
+    plain = render_campaign(content, **kwargs)
+    marked = render_campaign(content, mark_blocks=True, **kwargs)
+    assert "data-block" in marked.html and "data-block" not in plain.html
+    assert marked.sent_size == len(plain.html.encode())

@@ -166,7 +166,7 @@ def lint(
         findings.append(Finding("warning", "long-subject", params={"length": len(subject)}))
     if not content.preheader.strip():
         findings.append(Finding("warning", "missing-preheader"))
-    size = len(rendered.html.encode())
+    size = rendered.sent_size
     if size > GMAIL_CLIP_BYTES:
         findings.append(Finding("warning", "html-clipped", params={"kb": round(size / 1024)}))
     elif size > NEAR_CLIP_BYTES:

@@ -615,10 +615,12 @@ def preview_campaign(
     base_url: str,
     sample: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    mark_blocks: bool = False,
 ) -> Preview:
     """Render the campaign once and fill it in for a sample recipient; lint the result.
 
     The checks look at the campaign's meeting as it is at `now` (default: the clock).
+    `mark_blocks` marks each block's rows for the composer's preview (render.mark_block).
     Raises service.rendering.render.TemplateError when the email cannot be rendered.
     """
     now = now or utcnow()
@@ -630,6 +632,7 @@ def preview_campaign(
         base_url=base_url,
         upcoming=upcoming_for(session, campaign, now=now),
         meeting=meeting_facts(campaign.meeting, now) if campaign.meeting is not None else None,
+        mark_blocks=mark_blocks,
     )
     values = dict(sample or sample_values(base_url, language=language))
     subject, html, text = personalise(rendered, values)

@@ -319,7 +319,8 @@ def preview(campaign_id: int):
     """
     db = get_session()
     campaign = _get_or_404(campaign_id)
-    shown = _preview_or_none(db, campaign, _email_language())
+    # Marked, so the composer can scroll to the block being edited (never in sent mail).
+    shown = _preview_or_none(db, campaign, _email_language(), mark_blocks=True)
     if shown is None:
         abort(422, _("This email cannot be shown; save the draft again or check its blocks."))
     html = shown.html
@@ -740,7 +741,9 @@ def _mark_stored_problems(campaign: Campaign, form: CampaignForm, editor: _Edito
         )
 
 
-def _preview_or_none(db, campaign: Campaign, language: str) -> store.Preview | None:
+def _preview_or_none(
+    db, campaign: Campaign, language: str, *, mark_blocks: bool = False
+) -> store.Preview | None:
     try:
         return store.preview_campaign(
             db,
@@ -748,6 +751,7 @@ def _preview_or_none(db, campaign: Campaign, language: str) -> store.Preview | N
             language=language,
             network=_network(),
             base_url=current_settings().BASE_URL,
+            mark_blocks=mark_blocks,
         )
     except TemplateError as exc:
         current_app.logger.warning("campaign %s does not render: %s", campaign.id, exc)

@@ -119,6 +119,36 @@ class RenderedCampaign:
     _split: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = field(
         repr=False, compare=False
     )
+    # Drawn for the composer's preview: each block's rows carry data-block="<index>".
+    marked: bool = False
+
+    @property
+    def sent_size(self) -> int:
+        """The bytes of the HTML as it is sent: without the preview's block marks."""
+        return len((_BLOCK_MARK.sub("", self.html) if self.marked else self.html).encode())
+
+
+# The mark of a block's rows in the preview (`mark_blocks`): organiser text is escaped, so only
+# the renderer writes this attribute.
+_BLOCK_MARK = re.compile(r' data-block="\d+"')
+_TABLE_TAGS = re.compile(r"<(/?)(table|tr)\b", re.IGNORECASE)
+
+
+def mark_block(fragment: str, index: int) -> str:
+    """The block's HTML with data-block="<index>" on each of its own rows (not nested ones)."""
+    out: list[str] = []
+    depth = 0
+    last = 0
+    for tag in _TABLE_TAGS.finditer(fragment):
+        closing, name = tag.group(1), tag.group(2).lower()
+        if name == "table":
+            depth += -1 if closing else 1
+        elif not closing and depth == 0:
+            out.append(fragment[last : tag.end()])
+            out.append(f' data-block="{index}"')
+            last = tag.end()
+    out.append(fragment[last:])
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -141,6 +171,7 @@ def draw_campaign(
     meeting: MeetingFacts | None = None,
     for_web: bool = False,
     links: Mapping[str, str] | None = None,
+    mark_blocks: bool = False,
 ) -> DrawnCampaign:
     """Fill the templates for one language, CSS not yet inlined; raises TemplateError.
 
@@ -148,6 +179,8 @@ def draw_campaign(
     person (the templates put a line saying where that person finds it instead). `links` maps
     addresses of the content's links (blocks.content_links) to what the email links to instead:
     the counted redirects of service/click_links.py, in the HTML and the text part alike.
+    `mark_blocks` (the composer's preview only, never mail) marks each block's rows with
+    data-block="<index>", so the composer can scroll to a block and find the block of a click.
     """
     words = _translator(language)
     kind = b.Kind(content.kind)
@@ -170,8 +203,9 @@ def draw_campaign(
         # Jinja sets a template module's macros as attributes its class does not declare.
         block_macro = macros.block  # type: ignore[attr-defined]
         fragments = tuple(str(block_macro(block)) for block in content.blocks)
+        shown = [mark_block(f, n) for n, f in enumerate(fragments)] if mark_blocks else fragments
         page = env.get_template(f"{kind}.html").render(
-            context, blocks_html=[Markup(f) for f in fragments]
+            context, blocks_html=[Markup(f) for f in shown]
         )
         text = env.get_template(f"{kind}.txt").render(
             context,
@@ -200,10 +234,12 @@ def render_campaign(
     meeting: MeetingFacts | None = None,
     for_web: bool = False,
     links: Mapping[str, str] | None = None,
+    mark_blocks: bool = False,
 ) -> RenderedCampaign:
     """Render subject, inlined HTML and text once; raises TemplateError when that fails.
 
-    `links` replaces the content's link addresses (draw_campaign).
+    `links` replaces the content's link addresses and `mark_blocks` marks the blocks for the
+    composer's preview (draw_campaign).
     """
     drawn = draw_campaign(
         content,
@@ -214,6 +250,7 @@ def render_campaign(
         meeting=meeting,
         for_web=for_web,
         links=links,
+        mark_blocks=mark_blocks,
     )
     page = inline_css(drawn.html)
     subject = _NEWLINES.sub(" ", content.subject).strip()
@@ -235,6 +272,7 @@ def render_campaign(
         block_html=drawn.block_html,
         placeholders=names,
         _split=split,
+        marked=mark_blocks,
     )
 
 

@@ -272,6 +272,72 @@
   window.addEventListener("hashchange", unfoldTarget);
   unfoldTarget();
 
+  // The preview follows the block being edited: the email's rows of that block (marked
+  // data-block="<index>" in the preview only) are scrolled to and outlined. A click on a part of
+  // the preview opens its block here. The frame is same-origin; its own scripts never run.
+  let followed = null;
+  function previewDocument() {
+    try { return frame && frame.contentDocument && frame.contentDocument.body ? frame.contentDocument : null; }
+    catch (error) { return null; }
+  }
+  function follow(index, scroll) {
+    followed = index;
+    blocks().forEach((block, n) => block.classList.toggle("block-current", n === index));
+    const doc = previewDocument();
+    if (!doc) return;
+    doc.querySelectorAll("[data-block-current]").forEach((cell) => {
+      cell.style.outline = "";
+      cell.removeAttribute("data-block-current");
+    });
+    const rows = Array.from(doc.querySelectorAll('[data-block="' + index + '"]'));
+    rows.forEach((row) => Array.from(row.children).forEach((cell) => {
+      cell.style.outline = "3px solid #d4351c";
+      cell.style.outlineOffset = "-3px";
+      cell.setAttribute("data-block-current", "");
+    }));
+    if (scroll && rows.length) {
+      const view = doc.defaultView;
+      const top = rows[0].getBoundingClientRect().top + view.scrollY - 16;
+      view.scrollTo(0, Math.max(0, top));
+    }
+  }
+  function followBlock(block) {
+    const index = blocks().indexOf(block);
+    if (index >= 0 && index !== followed) follow(index, true);
+  }
+  list.addEventListener("focusin", (event) => {
+    const block = event.target.closest(".block");
+    if (block) followBlock(block);
+  });
+  list.addEventListener("toggle", (event) => {
+    if (event.target.matches && event.target.matches(".block-details") && event.target.open) {
+      followed = null;
+      followBlock(event.target.closest(".block"));
+    }
+  }, true);
+  function watchPreview() {
+    const doc = previewDocument();
+    if (!doc || doc.documentElement.dataset.composerWatched) return;
+    doc.documentElement.dataset.composerWatched = "1";
+    doc.addEventListener("click", (event) => {
+      const part = event.target.closest && event.target.closest("[data-block]");
+      if (!part || event.target.closest("a")) return;
+      const block = document.getElementById("block-" + part.dataset.block);
+      if (!block) return;
+      const details = block.querySelector(".block-details");
+      if (details) details.open = true;
+      const first = block.querySelector("textarea, input:not([type=hidden]):not([type=file])");
+      (first || block.querySelector("summary") || block).focus();
+      block.scrollIntoView({ block: "nearest" });
+      follow(blocks().indexOf(block), false);
+    });
+    if (followed !== null) follow(followed, true);
+  }
+  if (frame) {
+    frame.addEventListener("load", watchPreview);
+    watchPreview();
+  }
+
   // Choosing which block to add changes nothing yet.
   const edited = (event) => {
     if (event.target.name !== "add_type" && event.target.type !== "file") changed();
