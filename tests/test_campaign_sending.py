@@ -68,7 +68,7 @@ def test_confirmation_shows_the_recipient_count_then_sending_starts(organiser, d
     _people(db, 3)
     campaign = make_announcement(db)
     composer = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
-    assert f'href="/campaigns/{campaign.id}/send"' in composer and "Send now" in composer
+    assert f'href="/campaigns/{campaign.id}/send"' in composer and "Send…" in composer
 
     page = organiser.get(f"/campaigns/{campaign.id}/send")
     html = page.get_data(as_text=True)

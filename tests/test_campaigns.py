@@ -367,3 +367,46 @@ def test_the_preview_marks_each_blocks_part_and_sent_mail_does_not(organiser, db
     marked = render_campaign(content, mark_blocks=True, **kwargs)
     assert "data-block" in marked.html and "data-block" not in plain.html
     assert marked.sent_size == len(plain.html.encode())
+
+
+def test_a_test_goes_to_up_to_five_addresses_and_a_bad_one_is_refused_clearly(
+    organiser, db, app, smtp_server
+):
+    change_settings(app, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    campaign = _draft(db, blocks=demo_recap_blocks())
+    url = f"/campaigns/{campaign.id}"
+    page = organiser.get(url).get_data(as_text=True)
+    # The bar at the top: the checks' counts, the test field (the organiser's own address by
+    # default) and "Send…", before the blocks.
+    bar = page[page.index('id="composer-bar"') : page.index('id="blocks"')]
+    assert re.search(r'id="checks-errors"[^>]*>\d+ errors?<', bar)
+    assert f'id="test-to" name="to" type="text" autocomplete="email" value="{ADMIN_EMAIL}"' in bar
+    assert "Send…" in bar and 'href="#lint-heading"' in bar
+    token = csrf_token_from(page)
+
+    colleagues = "ans@example.nl, Bert@Example.nl;  ans@example.nl"
+    organiser.post(f"{url}/send-test", data={"csrf_token": token, "to": colleagues})
+    delivered = smtp_server.handler.messages
+    assert sorted(r for _s, recipients, _m in delivered for r in recipients) == [
+        "ans@example.nl",
+        "bert@example.nl",
+    ]
+    assert all("data-block" not in m.get_body(("html",)).get_content() for *_r, m in delivered)
+    shown = html.unescape(organiser.get(url).get_data(as_text=True))
+    result = re.search(r'<p class="notice notice-success test-result"[^>]*>(.*?)</p>', shown)
+    assert result and result.group(1) == "A test email was sent to ans@example.nl, bert@example.nl."
+    assert shown.index("test-result") < shown.index('id="blocks"')  # next to the button
+
+    six = ", ".join(f"lid{n}@example.nl" for n in range(6))
+    organiser.post(f"{url}/send-test", data={"csrf_token": token, "to": six})
+    shown = html.unescape(organiser.get(url).get_data(as_text=True))
+    assert "A test goes to at most 5 addresses." in shown
+    assert f'value="{six}"' in shown and 'aria-invalid="true"' in shown  # typed text kept
+
+    organiser.post(f"{url}/send-test", data={"csrf_token": token, "to": "ans@example.nl, bert"})
+    shown = html.unescape(organiser.get(url).get_data(as_text=True))
+    assert "“bert” is not an email address." in shown
+    assert len(smtp_server.handler.messages) == 2  # nothing more went out
+    five = ", ".join(f"lid{n}@example.nl" for n in range(5))
+    organiser.post(f"{url}/send-test", data={"csrf_token": token, "to": five})
+    assert len(smtp_server.handler.messages) == 7

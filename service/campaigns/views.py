@@ -24,6 +24,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import format_decimal, get_locale
@@ -75,7 +76,12 @@ from service.delivery.queue import (
     pause_sending,
     resume_sending,
 )
-from service.delivery.testsend import send_test_email
+from service.delivery.testsend import (
+    MAX_TEST_ADDRESSES,
+    BadTestAddresses,
+    parse_test_addresses,
+    send_test_email,
+)
 from service.extensions import csrf
 from service.filters import delivery_reason, local_datetime, page_locale
 from service.forms import token_refused
@@ -105,6 +111,8 @@ require_login(bp)
 MOBILE_WIDTH = 375
 # A composer with more blocks than this shows them folded to one line each.
 FOLD_ABOVE = 4
+# The session key of the last test send's outcome, shown in the composer's bar.
+_TEST_RESULT = "campaign_test_send"
 # The progress page lists this many failed deliveries at most; the rest are counted.
 FAILED_SHOWN = 100
 _ACTION = re.compile(r"^(up|down|remove)-(\d+)$")
@@ -255,6 +263,8 @@ def edit(campaign_id: int):
             can_start=allows(campaign.status, Action.START),
             schedule=_schedule_state(campaign),
             fold=len(editor.raw) > FOLD_ABOVE,
+            test_result=_test_result(campaign),
+            max_test_addresses=MAX_TEST_ADDRESSES,
             open_block=request.args.get("open", type=int),
             **_labels(),
         ),
@@ -294,6 +304,7 @@ def autosave(campaign_id: int):
         message=_("Draft saved.") if changed else _("No changes to save."),
         preview_url=url_for("campaigns.preview", campaign_id=campaign.id, v=campaign.version),
         lint_html=render_template("campaigns/_lint.html", preview=preview),
+        checks_html=render_template("campaigns/_checks_summary.html", preview=preview),
         text=preview.text if preview else "",
     )
 
@@ -369,20 +380,46 @@ def duplicate(campaign_id: int):
 @bp.post("/<int:campaign_id>/send-test")
 @allow(Role.ORGANISER)
 def send_test(campaign_id: int):
-    """Send the email, filled in as a sample, to the logged-in organiser."""
+    """Send the email, filled in as a sample, to up to five addresses (default: the organiser's).
+
+    The outcome is shown next to the button in the composer's bar (`_TEST_RESULT` in the session),
+    with the addresses as typed when they were refused.
+    """
     db = get_session()
     campaign = _get_or_404(campaign_id)
     if not BodyForm().validate_on_submit():
         abort(400)
+    typed = request.form.get("to", "")
+    result: dict[str, str] = {"campaign": str(campaign.id), "to": typed}
     try:
-        send_test_email(db, campaign, current_user, current_settings())
+        addresses = parse_test_addresses(typed, current_user.email)
+        send_test_email(db, campaign, current_user, current_settings(), to=addresses)
+    except BadTestAddresses as exc:
+        result["level"] = "error"
+        result["field"] = "1"
+        result["message"] = (
+            _("“%(address)s” is not an email address.", address=exc.address)
+            if exc.address
+            else _("A test goes to at most %(count)s addresses.", count=MAX_TEST_ADDRESSES)
+        )
     except (TemplateError, TransportConfigError, TransportError, ValueError) as exc:
         current_app.logger.warning("test send of campaign %s failed: %s", campaign.id, exc)
         reason = delivery_reason(str(exc))
-        flash(_("The test email could not be sent: %(reason)s", reason=reason), "error")
+        result["level"] = "error"
+        result["message"] = _("The test email could not be sent: %(reason)s", reason=reason)
     else:
-        flash(_("A test email was sent to %(email)s.", email=current_user.email), "success")
-    return redirect(url_for("campaigns.edit", campaign_id=campaign.id) + "#preview")
+        result["level"] = "success"
+        result["message"] = _("A test email was sent to %(email)s.", email=", ".join(addresses))
+    session[_TEST_RESULT] = result
+    return redirect(url_for("campaigns.edit", campaign_id=campaign.id) + "#composer-bar")
+
+
+def _test_result(campaign: Campaign) -> dict[str, str] | None:
+    """The outcome of this campaign's last test send, shown once."""
+    result = session.pop(_TEST_RESULT, None)
+    if not isinstance(result, dict) or result.get("campaign") != str(campaign.id):
+        return None
+    return result
 
 
 @bp.route("/<int:campaign_id>/send", methods=["GET", "POST"])

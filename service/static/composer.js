@@ -11,6 +11,7 @@
   const frame = document.getElementById("preview-frame");
   const textPart = document.getElementById("preview-text");
   const lint = document.getElementById("lint");
+  const checks = document.getElementById("checks-counts");
   const DELAY = 2000;
   let timer = null;
   let current = null; // the save under way, if any
@@ -128,6 +129,7 @@
       if (answer.saved) {
         form.elements.version.value = answer.version;
         if (lint && answer.lint_html !== undefined) lint.innerHTML = answer.lint_html;
+        if (checks && answer.checks_html !== undefined) checks.innerHTML = answer.checks_html;
         if (textPart) textPart.textContent = answer.text;
         if (frame && answer.changed) reloadPreview(answer.version);
       }

@@ -301,3 +301,25 @@ def test_a_long_recap_folds_its_blocks_and_the_preview_follows_the_open_one(
     expect(page.locator("#block-0")).to_have_attribute("data-type", "text")
     expect(page.locator("#block-1")).to_have_attribute("data-type", "header")
     check_accessibility(page)
+
+    # The bar at the top: the checks' counts lead to the findings; a test goes to two addresses
+    # and says so next to its button.
+    bar = page.locator("#composer-bar")
+    expect(bar.locator("#checks-errors")).to_be_visible()
+    bar.locator("#checks-errors").click()
+    expect(page.locator("#lint-heading")).to_be_in_viewport()
+    bar.locator("#test-to").fill("ans@example.nl, bert@example.nl")
+    bar.get_by_role("button", name=translated(app, "Send a test")).click()
+    expect(page.locator("#composer-bar #test-result")).to_contain_text(
+        "ans@example.nl, bert@example.nl"
+    )
+    check_accessibility(page)
+    sent = [
+        message_from_bytes(path.read_bytes(), policy=policy.default)
+        for path in Path(app.config["MAIL_OUTBOX_PATH"]).glob("*.eml")
+    ]
+    assert sorted(m["To"].addresses[0].addr_spec for m in sent) == [
+        "ans@example.nl",
+        "bert@example.nl",
+    ]
+    expect(bar.get_by_role("link", name=translated(app, "Send…"))).to_be_visible()
