@@ -61,6 +61,7 @@ from service.campaigns.lifecycle import (
     reason_of,
     reason_text,
 )
+from service.campaigns.lint import MAX_SUBJECT
 from service.campaigns.report import campaign_report, list_figures
 from service.campaigns.report_chart import answers_chart
 from service.campaigns.report_export import MAILING_WORDS, reason_words
@@ -806,6 +807,7 @@ def _labels() -> dict[str, Any]:
         "status_labels": STATUS_LABELS,
         "kind_labels": KIND_LABELS,
         "mobile_width": MOBILE_WIDTH,
+        "max_subject": MAX_SUBJECT,
         "new_blocks": {kind: raw_from_block({"type": kind}) for kind in BLOCK_TYPES},
     }
 
