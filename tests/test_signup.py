@@ -163,6 +163,28 @@ def test_a_known_address_gets_the_same_answer_and_keeps_its_data(app, db, smtp_s
     assert subscribed_mailings(db, known.id) == [Mailing.NEWS, Mailing.INVITATIONS]
 
 
+def test_a_confirmed_address_is_told_kindly_instead_of_asked_to_confirm_again(app, db, smtp_server):
+    known = make_contact(db, email="al.binnen@example.nl", name="Al Binnen", language="nl")
+    unknown_page = _post(app.test_client(), email="nieuw@example.nl")
+    answers = [_post(app.test_client(), email="Al.Binnen@example.nl") for _ in range(2)]
+    # The page says the same as to anyone: whether an address is known stays private.
+    assert {a.headers["Location"] for a in answers} == {unknown_page.headers["Location"]}
+    # No second confirmation is queued, and no request waits for one; a repeat within ten
+    # minutes queues nothing more.
+    queued = db.scalars(select(Delivery).where(Delivery.email == "al.binnen@example.nl")).all()
+    assert [d.kind for d in queued] == [signup.SIGNUP_KNOWN]
+    assert db.scalar(select(SignupRequest).where(SignupRequest.email == known.email)) is None
+
+    _send_all(app, smtp_server)
+    message = message_to(smtp_server, "al.binnen@example.nl")
+    assert message["Subject"].startswith("Je bent al aangemeld bij")
+    assert "Bevestig" not in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    assert "/aanmelden/bevestigen/" not in text
+    assert re.search(r"https?://\S+/voorkeuren/\S+", text)
+    assert len(smtp_server.handler.messages) == 2  # and the new address its confirmation
+
+
 def test_a_withdrawn_contact_can_sign_up_again_themselves(app, db, smtp_server):
     person = make_contact(db, email="terug@example.nl", consent=Consent.WITHDRAWN)
     _post(app.test_client(), email="terug@example.nl", mailings=["news"])
