@@ -85,9 +85,14 @@ def index():
 @bp.get("/withdrawn")
 @allow(Role.VIEWER)
 def withdrawn():
-    """Who withdrew consent ("Afgemeld"), when and how; only they can subscribe again."""
+    """Who withdrew consent ("Afgemeld"), when and how, and who left one mailing of two;
+    only they can subscribe again."""
+    db = get_session()
     return render_template(
-        "contacts/withdrawn.html", contacts=subscriptions.withdrawn_contacts(get_session())
+        "contacts/withdrawn.html",
+        contacts=subscriptions.withdrawn_contacts(db),
+        partly=subscriptions.contacts_who_left_a_mailing(db),
+        mailing_labels=subscriptions.MAILING_LABELS,
     )
 
 
