@@ -298,3 +298,32 @@ def test_a_control_character_is_refused_and_nothing_is_sent(client, db, characte
     html = response.get_data(as_text=True)
     assert f"U+{ord(character):04X}" in html and "cannot be stored or sent" in html
     assert count_rows(db, SignupRequest) == 0 and count_rows(db, Delivery) == 0
+
+
+def test_the_network_takes_its_article_in_sentences_on_pages_and_in_mail(app, db, smtp_server):
+    client = app.test_client()
+    dutch = client.get("/aanmelden", headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    assert "<h1>Aanmelden bij de Opgavebeweging</h1>" in dutch
+    english = client.get("/aanmelden", headers=EN).get_data(as_text=True)
+    assert "<h1>Sign up for the Opgavebeweging</h1>" in english
+    _post(client)
+    _send_all(app, smtp_server)
+    message = message_to(smtp_server, "sanne.deboer@example.nl")
+    assert message["Subject"] == "Bevestig je aanmelding bij de Opgavebeweging"
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    assert "aangemeld voor de Opgavebeweging." in text
+    assert "De Opgavebeweging" not in text and "bij Opgavebeweging" not in text
+
+
+def test_a_title_that_starts_with_the_name_is_lower_case_inside_a_sentence():
+    from service.network_name import name_in_sentence, title_in_sentence
+
+    assert name_in_sentence("Opgavebeweging", "de", "nl") == "de Opgavebeweging"
+    assert name_in_sentence("Opgavebeweging", "de", "nl", start=True) == "De Opgavebeweging"
+    assert name_in_sentence("Opgavebeweging", "de", "en") == "the Opgavebeweging"
+    assert name_in_sentence("Netwerk Noord", "", "nl", start=True) == "Netwerk Noord"
+    title = "De Opgavebeweging op bezoek bij Provincie Zuid-Holland"
+    assert title_in_sentence(title, "Opgavebeweging", "de", "nl") == (
+        "de Opgavebeweging op bezoek bij Provincie Zuid-Holland"
+    )
+    assert title_in_sentence("Denkdag", "Opgavebeweging", "de", "nl") == "Denkdag"

@@ -266,7 +266,7 @@ def build_confirmation(
     language = language_or_default(payload.get("language"))
     _ = translator(language).gettext
     name = str(payload.get("name") or "").strip()
-    network = sender.network.name
+    network = sender.network.in_sentence(language)
     subject = _("Confirm your signup for %(network)s", network=network)
     context = email_context(language, sender.network, sender.base_url)
     context.update(
@@ -312,7 +312,7 @@ def build_already_signed_up(
     confirm, the link to its preferences instead; raises TemplateError."""
     language = language_or_default(language)
     _ = translator(language).gettext
-    network = sender.network.name
+    network = sender.network.in_sentence(language)
     subject = _("You are already signed up for %(network)s", network=network)
     name = to_name.strip()
     context = email_context(language, sender.network, sender.base_url)
