@@ -245,6 +245,19 @@ def test_organisers_see_who_left_one_mailing_and_which(english, app, db, smtp_se
     assert "Toch Weer Nieuws" not in partly and "Nooit Nieuws Gehad" not in partly
 
 
+def test_how_someone_left_is_shown_in_the_organisers_language(organiser, db):
+    make_contact(
+        db,
+        name="Ging Weg",
+        consent=Consent.WITHDRAWN,
+        consent_source="one-click unsubscribe (RFC 8058), campaign 4",
+    )
+    html = organiser.get("/contacts/withdrawn", headers={"Accept-Language": "nl"}).get_data(
+        as_text=True
+    )
+    assert "afmelden met één klik (RFC 8058), campagne 4" in html
+
+
 def test_the_contact_page_shows_the_subscriptions(english, db):
     person = make_contact(db, subscriptions=[Mailing.INVITATIONS])
     html = english.get(f"/contacts/{person.id}/edit").get_data(as_text=True)
