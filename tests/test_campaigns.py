@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from service.campaigns.lint import MAX_SUBJECT
 from service.models import AuditEntry, Campaign, CampaignStatus, User
 from service.rendering.blocks import block_to_dict
 from service.settings import change_settings
@@ -189,6 +190,20 @@ def test_dark_preview_turns_on_the_dark_rules_and_lint_points_at_blocks(organise
     assert 'href="#block-2"' in page  # the "Klik hier" link to "#" in the third block
     text = organiser.get(f"/campaigns/{campaign.id}?part=text").get_data(as_text=True)
     assert "Maaïke Heijnen" in text
+
+
+def test_the_subject_hint_and_the_check_name_one_length(organiser, db):
+    longest = "Terugblik: " + "x" * (MAX_SUBJECT - len("Terugblik: "))
+    campaign = _draft(db, blocks=demo_recap_blocks(), subject=longest)
+    page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert f"keep it to {MAX_SUBJECT} characters at most" in page
+    assert "characters long; inboxes show" not in page  # exactly the limit: no warning
+
+    campaign.subject = longest + "!"
+    db.commit()
+    page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert f"The subject is {MAX_SUBJECT + 1} characters long" in page
+    assert f"the first 40 to {MAX_SUBJECT}," in page
 
 
 def test_sent_campaigns_cannot_be_edited_or_deleted_but_can_be_duplicated(organiser, db):

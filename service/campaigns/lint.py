@@ -34,6 +34,7 @@ from service.rendering.blocks import CampaignContent, FieldError, check_content
 from service.rendering.render import RenderedCampaign
 from service.translation import translator
 
+# The one length for a subject: the composer's hint names it and the check warns above it.
 MAX_SUBJECT = 78
 GMAIL_CLIP_BYTES = 102 * 1024
 NEAR_CLIP_BYTES = int(GMAIL_CLIP_BYTES * 0.9)
@@ -67,7 +68,7 @@ MESSAGES: dict[str, str] = {
     "empty-subject": N_("The subject is empty; write what the email is about."),
     "long-subject": N_(
         "The subject is %(length)s characters long; inboxes show about the first 40 to "
-        "78, so put the point first or shorten it."
+        "%(max)s, so put the point first or shorten it."
     ),
     "missing-preheader": N_(
         "There is no preheader; the inbox then shows the first words of the email "
@@ -163,7 +164,9 @@ def lint(
     if not subject:
         findings.append(Finding("error", "empty-subject"))
     elif len(subject) > MAX_SUBJECT:
-        findings.append(Finding("warning", "long-subject", params={"length": len(subject)}))
+        findings.append(
+            Finding("warning", "long-subject", params={"length": len(subject), "max": MAX_SUBJECT})
+        )
     if not content.preheader.strip():
         findings.append(Finding("warning", "missing-preheader"))
     size = rendered.sent_size

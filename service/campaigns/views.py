@@ -27,7 +27,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -63,6 +63,7 @@ from service.campaigns.lifecycle import (
     reason_of,
     reason_text,
 )
+from service.campaigns.lint import MAX_SUBJECT
 from service.campaigns.report import campaign_report, list_figures
 from service.campaigns.report_chart import answers_chart
 from service.campaigns.report_export import MAILING_WORDS, reason_words
@@ -70,6 +71,7 @@ from service.campaigns.webversion import web_version_token
 from service.dashboard.coverage import name_list, tile_map
 from service.database import get_session
 from service.delivery.queue import (
+    Pace,
     campaign_progress,
     cancel_sending,
     count_recipients,
@@ -669,17 +671,57 @@ def _progress_state(db, campaign: Campaign) -> dict[str, Any]:
     """The counts as numbers, and the words and dates the page shows, in the reader's language."""
     counts = campaign_progress(db, campaign.id)
     expected_end = counts.expected_end
+    ongoing = campaign.status in (CampaignStatus.SENDING, CampaignStatus.PAUSED)
     return {
         "status": campaign.status.value,
         "status_label": str(STATUS_LABELS[campaign.status]),
         "status_reason": campaign_reason(campaign),
+        "heading": _progress_heading(campaign),
         "progress": counts.as_dict(),
         "display": {
             "rate_per_minute": format_decimal(round(counts.rate_per_minute, 1)),
+            # While it sends, the pace of the last five minutes; afterwards, of the whole send.
+            "pace_label": _("Pace (last five minutes):") if ongoing else _("Pace of the send:"),
+            "pace": _pace_words(counts.recent if ongoing else counts.whole),
             "expected_end": local_datetime(expected_end) if expected_end else "",
             "sent_at": local_datetime(campaign.sent_at) if campaign.sent_at else "",
         },
     }
+
+
+def _progress_heading(campaign: Campaign) -> str:
+    """The progress page's title: what happened to the sending, not always "is being sent"."""
+    subject = _title(campaign)
+    if campaign.status == CampaignStatus.SENDING:
+        return _("Sending “%(subject)s”", subject=subject)
+    if campaign.status == CampaignStatus.PAUSED:
+        return _("Sending “%(subject)s” is paused", subject=subject)
+    if campaign.status == CampaignStatus.SENT:
+        return _("“%(subject)s” has been sent", subject=subject)
+    if campaign.status == CampaignStatus.CANCELLED:
+        return _("Sending “%(subject)s” was cancelled", subject=subject)
+    return _("“%(subject)s” has not been sent yet", subject=subject)
+
+
+def _pace_words(pace: Pace) -> str:
+    """How fast the messages went: "35 messages in 1 second" for a send shorter than a minute,
+    else "120 per minute".
+
+    A rate per minute of a burst that took one second reads as a promise it cannot keep (35
+    messages in one second are "2100 per minute"), so below a minute the page says what
+    really happened: the count and the seconds it took.
+    """
+    if not pace.count:
+        return _("none yet")
+    seconds = max(1, round(pace.span.total_seconds()))
+    if seconds < 60:
+        return _(
+            "%(messages)s in %(time)s",
+            messages=ngettext("%(num)s message", "%(num)s messages", pace.count),
+            time=ngettext("%(num)s second", "%(num)s seconds", seconds),
+        )
+    per_minute = pace.count / (pace.span.total_seconds() / 60)
+    return _("%(rate)s per minute", rate=format_decimal(round(per_minute, 1)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -816,6 +858,7 @@ def _labels() -> dict[str, Any]:
         "status_labels": STATUS_LABELS,
         "kind_labels": KIND_LABELS,
         "mobile_width": MOBILE_WIDTH,
+        "max_subject": MAX_SUBJECT,
         "new_blocks": {kind: raw_from_block({"type": kind}) for kind in BLOCK_TYPES},
     }
 

@@ -31,6 +31,7 @@ from emails import palette
 from service import dates
 from service.meetings.calendar import CalendarMeeting, google_calendar_url, outlook_calendar_url
 from service.models import Meeting
+from service.network_name import name_in_sentence
 from service.rendering import blocks as b
 from service.rendering import placeholders
 from service.rendering.plaintext import MeetingRow, blocks_text, wrap
@@ -62,6 +63,12 @@ class Network:
     email: str
     address: str = ""
     timezone: str = "Europe/Amsterdam"
+    # NETWORK_ARTICLE: the name in a sentence is "de Opgavebeweging" (service/network_name.py).
+    article: str = "de"
+
+    def in_sentence(self, language: str, *, start: bool = False) -> str:
+        """The name as it stands in a sentence of this language, with its article."""
+        return name_in_sentence(self.name, self.article, language, start=start)
 
 
 @dataclass(frozen=True)
@@ -420,6 +427,11 @@ def _context(
         "for_web": False,
         "links": {},
         "network": network,
+        # The name inside a sentence ("de Opgavebeweging"); a caller's own network object
+        # without an article gets the bare name.
+        "network_in_sentence": name_in_sentence(
+            network.name, getattr(network, "article", ""), language
+        ),
         # The templates' words, from the catalogs (service/translation.py).
         "_": words.gettext,
         "gettext": words.gettext,
