@@ -86,7 +86,7 @@ FIELD_SPECS: dict[str, dict[str, tuple[Any, str, Any]]] = {
             _l(
                 "Markdown: “## Heading”, **bold**, *italics*, [link text](https://…), "
                 "an empty line between paragraphs, lines starting with “- ” for a list. "
-                "[[first_name]] is replaced by each recipient's first name."
+                "[[voornaam]] (or [[first_name]]) is replaced by each recipient's first name."
             ),
         ),
     },
@@ -127,8 +127,10 @@ FIELD_SPECS: dict[str, dict[str, tuple[Any, str, Any]]] = {
             _l("Link address"),
             "line",
             _l(
-                "For example https://www.example.org/photos. [[card_url]] leads each recipient "
-                "to their own network card, [[preferences_url]] to their preferences."
+                "For example https://www.example.org/photos. [[kaart_url]] leads each "
+                "recipient to their own network card, [[muur_url]] to the network wall, "
+                "[[voorkeuren_url]] to their preferences (in English: [[card_url]], "
+                "[[wall_url]], [[preferences_url]])."
             ),
         ),
     },
