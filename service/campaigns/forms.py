@@ -240,6 +240,15 @@ class NewCampaignForm(AppForm):
     meeting_id = SelectField(_l("Meeting"), choices=[], validate_choice=False)
 
 
+class TemplateNameForm(AppForm):
+    """The name of a template: "Opslaan als sjabloon" and renaming (the store checks it)."""
+
+    name = StringField(
+        _l("Template name"),
+        validators=[InputRequired(message=_l("Give the template a name."))],
+    )
+
+
 class BodyForm(AppForm):
     """Only the CSRF check, for POST buttons without fields (delete, duplicate, send test)."""
 
