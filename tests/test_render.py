@@ -50,6 +50,7 @@ def values(n: int = 0, **overrides: str) -> dict[str, str]:
         placeholders.UNSUBSCRIBE_URL: f"{BASE_URL}/afmelden/{n}?t=abc{n}&c=7",
         placeholders.WEB_VERSION_URL: f"{BASE_URL}/archief/7?r={n}",
         placeholders.PREFERENCES_URL: f"{BASE_URL}/voorkeuren/{n}.sig",
+        placeholders.WALL_URL: f"{BASE_URL}/netwerkmuur/{n}.sig",
     }
     return base | overrides
 
@@ -354,7 +355,12 @@ def test_the_seed_recap_html_keeps_its_structure(seed_nl):
         ["Dinsdag 3 juni 2025", "Gemeente Zwolle"],
         ["Dinsdag 30 september 2025", "Hogeschool van Amsterdam"],
     ]
-    assert [a.get("href") for a in doc.xpath("//a[starts-with(text(), 'Klik hier')]")] == ["#"] * 3
+    # Two of the seed's "Klik hier" links lead to "#"; the third to the reader's wall link.
+    assert [a.get("href") for a in doc.xpath("//a[starts-with(text(), 'Klik hier')]")] == [
+        "#",
+        "#",
+        "[[muur_url]]",
+    ]
 
 
 # --- the text part -------------------------------------------------------------------------
@@ -370,7 +376,7 @@ def test_the_text_part_reads_well_in_a_terminal(seed_nl):
         "- Veranderingen moeten niet top-down, maar vanuit de praktijk worden\n  benaderd." in text
     )
     assert "Mail naar grenzeloossamenwerken@rijksoverheid.nl" in text
-    assert "Klik hier (#) om de digitale netwerkmuur" in text
+    assert "Klik hier ([[muur_url]]) om de digitale netwerkmuur" in text
     assert (
         "    “Met de Opgavebeweging hadden we zomaar een hele grote denktank in\n"
         "    huis!”\n"
@@ -584,8 +590,10 @@ def test_every_placeholder_of_the_rendered_seed_survives_inlining(seed_nl):
         placeholders.UNSUBSCRIBE_URL,
         placeholders.WEB_VERSION_URL,
         placeholders.PREFERENCES_URL,
+        placeholders.WALL_URL,
     }
     _, html, text = personalise(seed_nl, values(3))
+    assert f'href="{BASE_URL}/netwerkmuur/3.sig"' in html
     assert f"{BASE_URL}/afmelden/3?t=abc3&amp;c=7" in html
     assert f"{BASE_URL}/archief/7?r=3" in text
 
@@ -594,8 +602,8 @@ def test_every_placeholder_of_the_rendered_seed_survives_inlining(seed_nl):
 
 
 def test_an_unknown_placeholder_is_refused_when_rendering():
-    content = b.CampaignContent(blocks=[b.Text("Beste [[voornaam]]")])
-    with pytest.raises(TemplateError, match=r"\[\[voornaam\]\]"):
+    content = b.CampaignContent(blocks=[b.Text("Beste [[achternaam]]")])
+    with pytest.raises(TemplateError, match=r"\[\[achternaam\]\]"):
         render(content)
 
 

@@ -120,8 +120,10 @@ FIELD_SPECS: dict[str, dict[str, tuple[Any, str, Any]]] = {
             _l("Link address"),
             "line",
             _l(
-                "For example https://www.example.org/photos. [[card_url]] leads each recipient "
-                "to their own network card, [[preferences_url]] to their preferences."
+                "For example https://www.example.org/photos. [[kaart_url]] leads each "
+                "recipient to their own network card, [[muur_url]] to the network wall, "
+                "[[voorkeuren_url]] to their preferences (in English: [[card_url]], "
+                "[[wall_url]], [[preferences_url]])."
             ),
         ),
     },
@@ -229,6 +231,15 @@ class NewCampaignForm(AppForm):
         choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
     )
     meeting_id = SelectField(_l("Meeting"), choices=[], validate_choice=False)
+
+
+class TemplateNameForm(AppForm):
+    """The name of a template: "Opslaan als sjabloon" and renaming (the store checks it)."""
+
+    name = StringField(
+        _l("Template name"),
+        validators=[InputRequired(message=_l("Give the template a name."))],
+    )
 
 
 class BodyForm(AppForm):

@@ -30,6 +30,7 @@ from email_validator import EmailNotValidError, validate_email
 from config.settings import DEFAULT_LANGUAGE
 from service.meetings.invitations import Closed
 from service.messages import N_
+from service.rendering import placeholders
 from service.rendering.blocks import CampaignContent, FieldError, check_content
 from service.rendering.render import RenderedCampaign
 from service.translation import translator
@@ -235,6 +236,8 @@ def _href_problem(href: str) -> str | None:
         return "empty-link"
     if href.startswith("#"):
         return "link-to-anchor"
+    if href in placeholders.LINK_TOKENS:
+        return None  # the contact's own page ([[muur_url]]), filled in per recipient
     try:
         parts = urlsplit(href)
     except ValueError:

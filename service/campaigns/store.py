@@ -559,6 +559,7 @@ def sample_values(base_url: str, *, language: str, email: str = "") -> dict[str,
         placeholders.ANSWER_URL: f"{base}/sample/answer?sample=1",
         placeholders.PREFERENCES_URL: f"{base}/sample/preferences?sample=1",
         placeholders.CARD_URL: f"{base}/sample/network-card?sample=1",
+        placeholders.WALL_URL: f"{base}/sample/network-wall?sample=1",
     }
 
 

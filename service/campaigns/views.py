@@ -36,7 +36,7 @@ from wtforms.fields.choices import SelectChoice
 from service import dates, provinces
 from service.audience.subscriptions import mailing_of
 from service.auth.access import allow, require_login
-from service.campaigns import report_export, sending, store
+from service.campaigns import report_export, sending, store, templates
 from service.campaigns.forms import (
     BLOCK_LABELS,
     FIELD_SPECS,
@@ -46,6 +46,7 @@ from service.campaigns.forms import (
     CampaignForm,
     NewCampaignForm,
     ScheduleForm,
+    TemplateNameForm,
     audience_form_data,
     audience_from_form,
     block_from_raw,
@@ -191,10 +192,122 @@ def create():
             return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
     return (
         render_template(
-            "campaigns/new.html", form=form, held=_held_meetings(db), recap=CampaignKind.RECAP
+            "campaigns/new.html",
+            form=form,
+            held=_held_meetings(db),
+            recap=CampaignKind.RECAP,
+            templates=templates.list_templates(db),
+            kind_labels=KIND_LABELS,
         ),
         422 if form.errors else 200,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates: a campaign's content kept under a name (service/campaigns/templates.py)
+
+
+@bp.route("/<int:campaign_id>/save-template", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
+def save_template(campaign_id: int):
+    """ "Opslaan als sjabloon": the campaign's saved content under a name."""
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    form = TemplateNameForm()
+    if form.validate_on_submit():
+        try:
+            template = templates.save_campaign_as(
+                db, campaign, form.name.data or "", actor=current_user
+            )
+        except templates.TemplateValidationError as exc:
+            _name_errors(form, exc)
+        else:
+            db.commit()
+            flash(
+                _(
+                    "Saved as the template “%(name)s”; “New campaign” offers it.",
+                    name=template.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
+    return (
+        render_template("campaigns/save_template.html", campaign=campaign, form=form),
+        422 if form.errors else 200,
+    )
+
+
+@bp.get("/templates")
+@allow(Role.VIEWER)
+def template_list():
+    db = get_session()
+    return render_template(
+        "campaigns/templates.html", templates=templates.list_templates(db), kind_labels=KIND_LABELS
+    )
+
+
+@bp.route("/templates/<int:template_id>/rename", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
+def rename_template(template_id: int):
+    db = get_session()
+    template = _template_or_404(template_id)
+    form = TemplateNameForm(data={"name": template.name} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            templates.update_template(db, template, name=form.name.data or "", actor=current_user)
+        except templates.TemplateValidationError as exc:
+            _name_errors(form, exc)
+        else:
+            db.commit()
+            flash(_("The template is now called “%(name)s”.", name=template.name), "success")
+            return redirect(url_for("campaigns.template_list"))
+    return (
+        render_template("campaigns/template_rename.html", template=template, form=form),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/templates/<int:template_id>/delete", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
+def delete_template(template_id: int):
+    db = get_session()
+    template = _template_or_404(template_id)
+    form = BodyForm()
+    if form.validate_on_submit():
+        name = template.name
+        templates.delete_template(db, template, actor=current_user)
+        db.commit()
+        flash(_("The template “%(name)s” is deleted.", name=name), "success")
+        return redirect(url_for("campaigns.template_list"))
+    return render_template("campaigns/template_delete.html", template=template, form=form)
+
+
+@bp.post("/templates/<int:template_id>/use")
+@allow(Role.ORGANISER)
+def use_template(template_id: int):
+    """ "Nieuwe campagne" from a template: a draft with its content, for everyone with consent."""
+    db = get_session()
+    template = _template_or_404(template_id)
+    if not BodyForm().validate_on_submit():
+        abort(400)
+    campaign = templates.start_campaign(
+        db, template, sender_name=sender_name(current_settings()), actor=current_user
+    )
+    db.commit()
+    flash(_("The draft is made from the template “%(name)s”.", name=template.name), "success")
+    return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
+
+
+def _template_or_404(template_id: int):
+    template = templates.get_template(get_session(), template_id)
+    if template is None:
+        abort(404, _("This template does not exist (any more)."))
+    return template
+
+
+def _name_errors(form: TemplateNameForm, exc: templates.TemplateValidationError) -> None:
+    for message in exc.messages(_, _language()).values():
+        form.name.errors = [*form.name.errors, message]
 
 
 # The composer's form checks its own CSRF token (FlaskForm), so an expired token shows the

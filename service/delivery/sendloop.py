@@ -55,7 +55,7 @@ from service.campaigns.lifecycle import Action, Reason, ReasonCode, move, relay_
 from service.campaigns.store import campaign_content, meeting_check, meeting_facts, upcoming_for
 from service.campaigns.webversion import web_version_url
 from service.click_links import counted_links
-from service.contact_links import CARD, PREFERENCES, ContactSigner
+from service.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.delivery import retries
 from service.delivery.kinds import MessageKinds, SingleMessage
 from service.delivery.queue import (
@@ -167,6 +167,7 @@ class MessageFactory:
         # The contact's own links, likewise signed per recipient by signers made once.
         self._preferences = ContactSigner(self.secret_key, PREFERENCES)
         self._card = ContactSigner(self.secret_key, CARD)
+        self._wall = ContactSigner(self.secret_key, WALL)
         # Someone without a name is greeted as the web version greets everybody.
         self._readers = {
             language: placeholders.stand_in_values(self.base_url, language)[placeholders.NAME]
@@ -382,6 +383,8 @@ class MessageFactory:
         }
         if placeholders.CARD_URL in rendered.placeholders:
             values[placeholders.CARD_URL] = self._card.url(delivery.contact_id or 0, self.base_url)
+        if placeholders.WALL_URL in rendered.placeholders:
+            values[placeholders.WALL_URL] = self._wall.url(delivery.contact_id or 0, self.base_url)
         if mail.meeting_id is not None and rendered.placeholders & placeholders.ANSWER_NAMES:
             values.update(self._answer_links(delivery.contact_id or 0, mail.meeting_id))
         return values

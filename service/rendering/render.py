@@ -268,7 +268,8 @@ def render_campaign(
         raise TemplateError(
             "unknown placeholder(s) "
             + ", ".join(f"[[{n}]]" for n in sorted(unknown))
-            + f"; known are {', '.join(sorted(placeholders.ALL_NAMES))}"
+            + "; known are "
+            + ", ".join(placeholders.spellings(placeholders.ALL_NAMES))
         )
     return RenderedCampaign(
         subject=subject,
@@ -346,8 +347,10 @@ def inline_css(page: str) -> str:
 
 
 def _split(text: str) -> tuple[str, ...]:
-    # Even positions hold literal text, odd positions placeholder names.
-    return tuple(placeholders.PATTERN.split(text))
+    # Even positions hold literal text, odd positions placeholder names (Dutch ones in English).
+    parts = placeholders.PATTERN.split(text)
+    parts[1::2] = [placeholders.canonical(name) for name in parts[1::2]]
+    return tuple(parts)
 
 
 def _fill(parts: tuple[str, ...], values: Mapping[str, str]) -> str:
