@@ -171,7 +171,12 @@ def _reminder_campaign(
         subject=subject,
         preheader=meeting.theme or meeting.title,
         meeting_id=meeting.id,
-        blocks=[{"type": "text", "body": f"{greeting}\n\n{body}"}],
+        # Opened like an invitation: the header, the words; the email adds the facts and the
+        # buttons (Yes and No for those who have not answered; see emails/reminder.html).
+        blocks=[
+            store.meeting_header(meeting, timezone),
+            {"type": "text", "body": f"{greeting}\n\n{body}"},
+        ],
         audience={"meeting": {"id": meeting.id, "answers": AUDIENCES[reminder.audience]}},
         actor=None,
     )
