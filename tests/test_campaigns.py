@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date, time
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from service.campaigns.lint import MAX_SUBJECT
 from service.models import AuditEntry, Campaign, CampaignStatus, User
 from service.rendering.blocks import block_to_dict
 from service.settings import change_settings
-from tests.builders import PZH_MEETING, demo_recap_blocks, make_campaign, make_meeting
+from tests.builders import PZH_MEETING, amsterdam, demo_recap_blocks, make_campaign, make_meeting
 from tests.conftest import ADMIN_EMAIL, csrf_token_from, login
 
 
@@ -25,7 +26,12 @@ def english(db, admin_user):
 
 def _pzh(db):
     held = make_meeting(db, **PZH_MEETING, theme="wat als alles een opgave is?")
-    make_meeting(db)  # Gemeente Zwolle, 3 June 2025
+    # Gemeente Zwolle, ahead of today (the upcoming table lists the meetings after the send).
+    make_meeting(
+        db,
+        starts_at=amsterdam(date(2099, 6, 2), time(10, 0)),
+        ends_at=amsterdam(date(2099, 6, 2), time(13, 0)),
+    )
     return held
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from babel.dates import format_date
@@ -102,6 +102,7 @@ from service.models import (
     Tag,
     utcnow,
 )
+from service.rendering import placeholders
 from service.rendering.blocks import BLOCK_TYPES
 from service.rendering.network import network_from_config
 from service.rendering.render import Network, TemplateError
@@ -1035,25 +1036,40 @@ def _starting_subject(kind: str, meeting: Meeting | None) -> str:
 
 
 def _starting_blocks(kind: str, meeting: Meeting | None) -> list[dict[str, Any]]:
-    """A recap (or any email) for a meeting starts with its header and the upcoming meetings."""
+    """A recap (or any email) for a meeting starts with its header and the upcoming meetings.
+
+    An invitation reads like one: the header (naming the host once), a short welcome; the email
+    puts when and where and the answer buttons after these, then the upcoming meetings.
+    """
     text: dict[str, Any] = {"type": "text", "body": ""}
     if meeting is None:
         return [text]
-    timezone = current_settings().TIMEZONE
-    day: date = dates.utc_to_local(meeting.starts_at, timezone).date()
-    place = meeting.venue
-    if meeting.city and meeting.city not in place:
-        place = f"{place}, {meeting.city}" if place else meeting.city
-    header = {
-        "type": "header",
-        "title": _("The Opgavebeweging visits") if kind == CampaignKind.RECAP else meeting.title,
-        "host": meeting.host_organisation,
-        "date": day.isoformat(),
-        "place": place,
-        "theme": meeting.theme,
-    }
+    title = _("The Opgavebeweging visits") if kind == CampaignKind.RECAP else None
+    header = store.meeting_header(meeting, current_settings().TIMEZONE, title=title)
+    if kind == CampaignKind.INVITATION:
+        text["body"] = _welcome(meeting)
     upcoming = {"type": "upcoming_meetings", "title": _("Upcoming meetings")}
     return [header, text, upcoming]
+
+
+def _welcome(meeting: Meeting) -> str:
+    """The invitation's first words, for the organiser to make their own."""
+    greeting = _("Dear %(name)s,", name=placeholders.token(placeholders.FIRST_NAME))
+    if meeting.theme:
+        body = _(
+            "We warmly invite you to our next meeting, hosted by %(host)s, on the theme "
+            "“%(theme)s”. Below you find when and where; will you let us know whether you "
+            "are coming?",
+            host=meeting.host_organisation,
+            theme=meeting.theme,
+        )
+    else:
+        body = _(
+            "We warmly invite you to our next meeting, hosted by %(host)s. Below you find "
+            "when and where; will you let us know whether you are coming?",
+            host=meeting.host_organisation,
+        )
+    return f"{greeting}\n\n{body}"
 
 
 def _network() -> Network:

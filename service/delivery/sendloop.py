@@ -52,7 +52,12 @@ from config.settings import Settings
 from service.addresses import AddressNotSendable, ascii_domain
 from service.audience.unsubscribe import UnsubscribeSigner, unsubscribe_mailto, unsubscribe_url
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, move, relay_said
-from service.campaigns.store import campaign_content, meeting_check, meeting_facts, upcoming_for
+from service.campaigns.store import (
+    campaign_content,
+    campaign_meeting_facts,
+    meeting_check,
+    upcoming_for,
+)
 from service.campaigns.webversion import web_version_url
 from service.click_links import counted_links
 from service.contact_links import CARD, PREFERENCES, WALL, ContactSigner
@@ -214,7 +219,7 @@ class MessageFactory:
             content=campaign_content(campaign),
             upcoming=upcoming_for(session, campaign, now=now),
             meeting_id=campaign.meeting_id,
-            meeting=meeting_facts(campaign.meeting, now) if campaign.meeting is not None else None,
+            meeting=campaign_meeting_facts(campaign, now),
             languages=languages,
             count_clicks=campaign.count_clicks if count_clicks is None else count_clicks,
         )

@@ -14,7 +14,7 @@ import html
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,12 @@ from premailer import Premailer
 import emails
 from emails import palette
 from service import dates
-from service.meetings.calendar import CalendarMeeting, google_calendar_url, outlook_calendar_url
+from service.meetings.calendar import (
+    CalendarMeeting,
+    google_calendar_url,
+    outlook_calendar_url,
+    place_line,
+)
 from service.models import Meeting
 from service.network_name import name_in_sentence
 from service.rendering import blocks as b
@@ -87,9 +92,17 @@ class MeetingFacts:
     description: str = ""
     # Whether answers are still taken (a reminder after the deadline offers no link to change one).
     answers_open: bool = True
+    # What invitees need to answer in time: the registration deadline (aware UTC) and the places
+    # still free when the email was rendered (None: no limit). Only invitations and reminders
+    # fill them in (service.campaigns.store.meeting_facts).
+    registration_deadline: datetime | None = None
+    places_left: int | None = None
+    # Whether the email asks its readers to answer (Yes and No buttons) rather than offering to
+    # change an answer: an invitation, and a reminder to those who have not answered.
+    asks_answer: bool = False
 
     def __post_init__(self) -> None:
-        for moment in (self.starts_at, self.ends_at):
+        for moment in (self.starts_at, self.ends_at, self.registration_deadline):
             if moment is not None and moment.utcoffset() is None:
                 raise ValueError("meeting times must be aware datetimes in UTC, not naive ones")
 
@@ -197,6 +210,8 @@ def draw_campaign(
                 f"block {index} ({type(block).__name__}) is not a content block; "
                 f"use one of {', '.join(b.BLOCK_TYPES)}"
             )
+    if meeting is not None and kind == b.Kind.INVITATION:
+        meeting = replace(meeting, asks_answer=True)  # an invitation always asks for an answer
     env = _environment()
     context = _context(words, network, base_url, upcoming, meeting)
     context.update(
@@ -210,25 +225,50 @@ def draw_campaign(
         # Jinja sets a template module's macros as attributes its class does not declare.
         block_macro = macros.block  # type: ignore[attr-defined]
         fragments = tuple(str(block_macro(block)) for block in content.blocks)
+        opening = opening_length(content.blocks) if kind in _ANSWERED_KINDS else 0
+        # The composer's preview marks each block's rows (data-block), counted over all blocks.
         shown = [mark_block(f, n) for n, f in enumerate(fragments)] if mark_blocks else fragments
         page = env.get_template(f"{kind}.html").render(
-            context, blocks_html=[Markup(f) for f in shown]
-        )
-        text = env.get_template(f"{kind}.txt").render(
             context,
-            blocks_text=blocks_text(
-                content.blocks,
+            opening_html=[Markup(f) for f in shown[:opening]],
+            blocks_html=[Markup(f) for f in shown[opening:]],
+        )
+
+        def text_of(part: Sequence[b.Block]) -> str:
+            return blocks_text(
+                part,
                 gettext=words.gettext,
                 header_date=context["header_date"],
                 meeting_rows=context["meeting_rows"],
                 links=context["links"],
-            ),
+            )
+
+        text = env.get_template(f"{kind}.txt").render(
+            context,
+            opening_text=text_of(content.blocks[:opening]),
+            blocks_text=text_of(content.blocks[opening:]),
         )
     except (jinja2.TemplateError, KeyError) as exc:
         raise TemplateError(f"the {kind} email could not be rendered: {exc}") from exc
     # Optional template blocks leave blank lines behind; a terminal reader needs one at most.
     text = _BLANK_LINES.sub("\n\n", text).strip("\n") + "\n"
     return DrawnCampaign(html=page, text=text, block_html=fragments, preheader=context["preheader"])
+
+
+# The emails people answer: the meeting's facts and the answer buttons follow the opening.
+_ANSWERED_KINDS = frozenset({b.Kind.INVITATION, b.Kind.REMINDER})
+
+
+def opening_length(blocks: Sequence[b.Block]) -> int:
+    """How many blocks open an invitation or reminder, before its facts and answer buttons.
+
+    The header (when the email starts with one) and the text right after it, the welcome: so
+    the reader meets the invitation, then when and where, then the buttons, then the rest.
+    """
+    count = 1 if blocks and isinstance(blocks[0], b.Header) else 0
+    if len(blocks) > count and isinstance(blocks[count], b.Text):
+        count += 1
+    return count
 
 
 def render_campaign(
@@ -474,9 +514,23 @@ def _meeting_facts(
     when = dates.format_local(meeting.starts_at, timezone, language)
     if meeting.ends_at is not None:
         when += "–" + dates.format_local_time(meeting.ends_at, timezone, language)
-    where = ", ".join(p for p in (meeting.venue, meeting.address, meeting.city) if p)
-    facts: dict[str, Any] = {"when": when, "where": where, "host": meeting.host_organisation}
-    facts["answers_open"] = meeting.answers_open
+    facts: dict[str, Any] = {
+        "when": when,
+        "where": place_line(meeting.venue, meeting.address, meeting.city),
+        "host": meeting.host_organisation,
+        "answers_open": meeting.answers_open,
+        "asks_answer": meeting.asks_answer,
+        "deadline": "",
+        "places": "",
+    }
+    if meeting.registration_deadline is not None:
+        facts["deadline"] = dates.format_local(meeting.registration_deadline, timezone, language)
+    if meeting.places_left is not None:
+        facts["places"] = (
+            str(meeting.places_left)
+            if meeting.places_left > 0
+            else _translator(language).gettext("None: a yes puts you on the waiting list")
+        )
     return facts | _calendar_links(meeting, base_url)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date, time
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from service.campaigns import store
 from service.models import Campaign
-from tests.builders import PZH_MEETING, make_demo_recap, make_meeting
+from tests.builders import PZH_MEETING, amsterdam, make_demo_recap, make_meeting
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token_from
 from tests.e2e.conftest import DESKTOP, PHONE, check_accessibility, translated, visit
 
@@ -22,7 +23,12 @@ pytestmark = pytest.mark.browser
 
 def _meetings(db) -> int:
     held = make_meeting(db, **PZH_MEETING)
-    make_meeting(db)  # Gemeente Zwolle, 3 June 2025: the upcoming-meetings table lists it
+    # Gemeente Zwolle, ahead of today: the upcoming-meetings table (after the send) lists it.
+    make_meeting(
+        db,
+        starts_at=amsterdam(date(2099, 6, 2), time(10, 0)),
+        ends_at=amsterdam(date(2099, 6, 2), time(13, 0)),
+    )
     return held.id
 
 
