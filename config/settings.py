@@ -48,6 +48,8 @@ class Settings:
 
     TIMEZONE: str = "Europe/Amsterdam"
     NETWORK_NAME: str = "Opgavebeweging"
+    # The article before the name in a Dutch sentence ("de Opgavebeweging"): de, het or none.
+    NETWORK_ARTICLE: str = "de"
     NETWORK_EMAIL: str = "grenzeloossamenwerken@rijksoverheid.nl"
     # The postal address under emails; no environment variable yet, only create_app's overrides.
     NETWORK_ADDRESS: str = ""
@@ -141,6 +143,15 @@ def _text(value: str, name: str) -> str:
     value = value.strip()
     if not value:
         raise ConfigError(f"{name} is empty; set a value or unset it to use the default")
+    return value
+
+
+def _article(value: str, name: str) -> str:
+    value = value.strip().lower()
+    if value not in ("", "de", "het"):
+        raise ConfigError(
+            f"{name}={value!r} is no Dutch article; use de, het, or leave it empty for none"
+        )
     return value
 
 
@@ -338,6 +349,7 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "BASE_URL": _base_url,
     "TIMEZONE": _timezone,
     "NETWORK_NAME": _text,
+    "NETWORK_ARTICLE": _article,
     "NETWORK_EMAIL": _email,
     "ADMIN_EMAIL": _email,
     "ADMIN_PASSWORD": _password,

@@ -9,6 +9,7 @@ from flask_babel import get_locale, gettext
 
 from service import dates
 from service.addresses import REASONS
+from service.network_name import name_in_sentence, title_in_sentence
 from service.provinces import province_name
 from service.settings import current_settings, settings_of
 
@@ -39,6 +40,12 @@ def local_time(moment: datetime | None) -> str:
     return dates.format_local_time(moment, current_settings().TIMEZONE, page_locale())
 
 
+def in_sentence(title: str) -> str:
+    """A title that starts with "De Opgavebeweging" as it stands inside a sentence."""
+    settings = current_settings()
+    return title_in_sentence(title, settings.NETWORK_NAME, settings.NETWORK_ARTICLE, page_locale())
+
+
 def delivery_reason(reason: str) -> str:
     """Why a delivery failed: the relay's own words as they came, our fixed reasons (an address
     a relay cannot carry) in the reader's language."""
@@ -53,12 +60,17 @@ def init_app(app: Flask) -> None:
         local_time=local_time,
         province_name=province_name,
         delivery_reason=delivery_reason,
+        in_sentence=in_sentence,
     )
 
     @app.context_processor
     def page_globals() -> dict[str, object]:
         return {
             "network_name": settings_of(app).NETWORK_NAME,
+            # In sentences: "Aanmelden bij de Opgavebeweging" (service/network_name.py).
+            "network_in_sentence": name_in_sentence(
+                settings_of(app).NETWORK_NAME, settings_of(app).NETWORK_ARTICLE, page_locale()
+            ),
             "network_email": settings_of(app).NETWORK_EMAIL,
             "current_locale": page_locale(),
         }

@@ -9,7 +9,12 @@ Nothing here imports Flask.
 
 from __future__ import annotations
 
-from service.audience.signup import SIGNUP_CONFIRM, build_confirmation
+from service.audience.signup import (
+    SIGNUP_CONFIRM,
+    SIGNUP_KNOWN,
+    build_already_signed_up,
+    build_confirmation,
+)
 from service.audience.subscriptions import mailing_of
 from service.delivery.kinds import (
     CAMPAIGN,
@@ -35,6 +40,22 @@ def signup_confirmation(message: SingleMessage) -> Outgoing:
         message.sender,
         message.payload,
         to_email=message.delivery.email,
+        message_id=message.message_id,
+        secret_key=message.secret_key,
+    )
+
+
+def already_signed_up(message: SingleMessage) -> Outgoing:
+    """The answer to a signup from a contact signed up already (service/audience/signup.py)."""
+    delivery = message.delivery
+    if delivery.contact_id is None:
+        raise ValueError("the contact of this repeated signup was deleted; nothing to tell")
+    return build_already_signed_up(
+        message.sender,
+        contact_id=delivery.contact_id,
+        to_name=delivery.name,
+        to_email=delivery.email,
+        language=delivery.language,
         message_id=message.message_id,
         secret_key=message.secret_key,
     )
@@ -103,6 +124,7 @@ MESSAGE_KINDS = MessageKinds(
         # Rendered once per campaign version by the send loop's MessageFactory.
         MessageKind(CAMPAIGN, None, Recipient.SUBSCRIBER, mailing=mailing_of),
         MessageKind(SIGNUP_CONFIRM, signup_confirmation, Recipient.ADDRESS),
+        MessageKind(SIGNUP_KNOWN, already_signed_up, Recipient.CONTACT),
         MessageKind(INTRODUCTION, introduction, Recipient.ADDRESS),
         MessageKind(ACCOUNT_INVITATION, account_invitation, Recipient.ADDRESS),
         MessageKind(PASSWORD_RESET, password_reset, Recipient.ADDRESS),

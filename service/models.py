@@ -359,6 +359,27 @@ class Campaign(Timestamped, Base):
     created_by: Mapped[User | None] = relationship()
 
 
+class CampaignTemplate(Timestamped, Base):
+    """A campaign's kind, subject, preheader and blocks kept under a name, to start new ones from.
+
+    `blocks` holds the block dicts of service.rendering.blocks, as a campaign does.
+    """
+
+    __tablename__ = "campaign_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[CampaignKind] = mapped_column(
+        _enum(CampaignKind, "campaign_kind"), default=CampaignKind.RECAP
+    )
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    preheader: Mapped[str] = mapped_column(String(300), default="")
+    blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    created_by: Mapped[User | None] = relationship()
+
+
 class DeliveryStatus(enum.StrEnum):
     QUEUED = "queued"  # waiting for its first or next try (next_attempt_at)
     SENT = "sent"  # the relay accepted it

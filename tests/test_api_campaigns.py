@@ -157,7 +157,12 @@ def test_preview_gives_subject_html_text_and_lint(api, db):
         starts_at=amsterdam(date(2025, 3, 4), time(10, 0)),
         ends_at=amsterdam(date(2025, 3, 4), time(13, 0)),
     )
-    make_meeting(db)  # Gemeente Zwolle, 3 June 2025: the upcoming table picks it up
+    # Gemeente Zwolle, ahead of today: the upcoming table (meetings after the send) picks it up.
+    make_meeting(
+        db,
+        starts_at=amsterdam(date(2099, 6, 2), time(10, 0)),
+        ends_at=amsterdam(date(2099, 6, 2), time(13, 0)),
+    )
     campaign = api.post("/api/v1/campaigns", json=_seed_body(meeting_id=meeting.id)).get_json()
     response = api.get(f"/api/v1/campaigns/{campaign['id']}/preview")
     assert response.status_code == 200
@@ -165,7 +170,7 @@ def test_preview_gives_subject_html_text_and_lint(api, db):
     assert set(preview) == {"subject", "html", "text", "lint"}
     assert preview["subject"] == SUBJECT
     assert 'lang="nl"' in preview["html"]
-    assert "Dinsdag 3 juni 2025" in preview["html"]
+    assert "Dinsdag 2 juni 2099" in preview["html"]
     assert "Gemeente Zwolle" in preview["text"]
     codes = {finding["code"] for finding in preview["lint"]}
     assert codes  # the seed links "Klik hier" to "#"
@@ -173,7 +178,7 @@ def test_preview_gives_subject_html_text_and_lint(api, db):
 
     english = api.get(f"/api/v1/campaigns/{campaign['id']}/preview?language=en").get_json()
     assert 'lang="en"' in english["html"]
-    assert "Tuesday 3 June 2025" in english["html"]
+    assert "Tuesday 2 June 2099" in english["html"]
     assert api.get(f"/api/v1/campaigns/{campaign['id']}/preview?language=de").status_code == 422
 
 

@@ -42,7 +42,7 @@ from tests.builders import make_announcement, make_contact, make_meeting
 from tests.conftest import _empty_tables
 
 MAX_EXAMPLES = 25
-CHAINS = 80
+CHAINS = 100
 CHAIN_STEPS = 8
 EXCLUDED_CHECKS = ["positive_data_acceptance"]
 BOUNDED = {

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from service.campaigns.lifecycle import relay_said
-from service.delivery.queue import pause_by_itself
+from service.delivery.queue import campaign_progress, pause_by_itself
 from service.meetings.invitations import invite_contacts
 from service.models import (
     Answer,
@@ -17,9 +17,11 @@ from service.models import (
     CampaignStatus,
     Consent,
     Delivery,
+    DeliveryStatus,
     Invitation,
     MeetingStatus,
     User,
+    utcnow,
 )
 from tests.builders import amsterdam, make_announcement, make_contact, make_meeting
 from tests.conftest import csrf_token_from
@@ -68,7 +70,7 @@ def test_confirmation_shows_the_recipient_count_then_sending_starts(organiser, d
     _people(db, 3)
     campaign = make_announcement(db)
     composer = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
-    assert f'href="/campaigns/{campaign.id}/send"' in composer and "Send now" in composer
+    assert f'href="/campaigns/{campaign.id}/send"' in composer and "Send…" in composer
 
     page = organiser.get(f"/campaigns/{campaign.id}/send")
     html = page.get_data(as_text=True)
@@ -169,6 +171,67 @@ def test_progress_page_and_json_show_what_the_relay_said(app, organiser, db, smt
     assert data["progress"]["total"] == 4 and data["display"]["sent_at"]
     listed = organiser.get("/campaigns/").get_data(as_text=True)
     assert f'href="/campaigns/{campaign.id}/sending"' in listed
+
+
+def _sent_at(db, campaign, moment: datetime) -> None:
+    """Put every sent delivery of the campaign at one moment, as a fast relay would."""
+    db.execute(
+        update(Delivery)
+        .where(Delivery.campaign_id == campaign.id, Delivery.sent_at.is_not(None))
+        .values(sent_at=moment)
+    )
+    db.commit()
+
+
+def test_a_sent_campaign_says_it_was_sent_and_how_fast(app, organiser, db, smtp_server):
+    _people(db, 35)
+    campaign = make_announcement(db, subject="Voorjaarsbericht")
+    _send(organiser, campaign)
+    drain(app, smtp_server)
+    # All 35 within one second: not "7 a minute" (35 over five minutes), but what happened.
+    _sent_at(db, campaign, utcnow() - timedelta(seconds=30))
+
+    html = organiser.get(f"/campaigns/{campaign.id}/sending").get_data(as_text=True)
+    assert "<title>“Voorjaarsbericht” has been sent ·" in html
+    assert re.search(r"<h1[^>]*>“Voorjaarsbericht” has been sent</h1>", html)
+    assert "Sending “Voorjaarsbericht”" not in html
+    assert re.search(r'id="rate"[^>]*>35 messages in 1 second<', html)
+    assert "Pace of the send:" in html
+    data = organiser.get(f"/campaigns/{campaign.id}/progress.json").get_json()
+    assert data["heading"] == "“Voorjaarsbericht” has been sent"
+    assert data["display"]["pace"] == "35 messages in 1 second"
+
+    composer = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert re.search(r"<h1>View “Voorjaarsbericht”</h1>", composer)
+    assert "Compose “Voorjaarsbericht”" not in composer
+
+
+def test_the_rate_counts_the_time_the_messages_really_took(app, organiser, db, smtp_server):
+    _people(db, 45)
+    campaign = make_announcement(db)
+    _send(organiser, campaign)
+    drain(app, smtp_server)
+    started = utcnow() - timedelta(minutes=2)
+    _sent_at(db, campaign, started)
+    # Ten are still to go: the campaign is sending again.
+    waiting = db.scalars(
+        select(Delivery.id).where(Delivery.campaign_id == campaign.id).limit(10)
+    ).all()
+    db.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(waiting))
+        .values(status=DeliveryStatus.QUEUED, sent_at=None)
+    )
+    db.get(Campaign, campaign.id).status = CampaignStatus.SENDING
+    db.commit()
+
+    progress = campaign_progress(db, campaign.id, now=started + timedelta(minutes=1))
+    # 35 in the one minute since the first of them, not 35 over the whole five-minute window.
+    assert progress.rate_per_minute == pytest.approx(35.0)
+    assert progress.expected_end == started + timedelta(minutes=1 + 10 / 35)
+    html = organiser.get(f"/campaigns/{campaign.id}/sending").get_data(as_text=True)
+    assert re.search(r"<h1[^>]*>Sending “", html)
+    assert "Pace (last five minutes):" in html
 
 
 def test_progress_json_needs_a_login(client, organiser, db):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date, time
 
 import pytest
 from sqlalchemy import select
 
+from service.campaigns.lint import MAX_SUBJECT
 from service.models import AuditEntry, Campaign, CampaignStatus, User
 from service.rendering.blocks import block_to_dict
 from service.settings import change_settings
-from tests.builders import PZH_MEETING, demo_recap_blocks, make_campaign, make_meeting
+from tests.builders import PZH_MEETING, amsterdam, demo_recap_blocks, make_campaign, make_meeting
 from tests.conftest import ADMIN_EMAIL, csrf_token_from, login
 
 
@@ -24,7 +26,12 @@ def english(db, admin_user):
 
 def _pzh(db):
     held = make_meeting(db, **PZH_MEETING, theme="wat als alles een opgave is?")
-    make_meeting(db)  # Gemeente Zwolle, 3 June 2025
+    # Gemeente Zwolle, ahead of today (the upcoming table lists the meetings after the send).
+    make_meeting(
+        db,
+        starts_at=amsterdam(date(2099, 6, 2), time(10, 0)),
+        ends_at=amsterdam(date(2099, 6, 2), time(13, 0)),
+    )
     return held
 
 
@@ -191,6 +198,20 @@ def test_dark_preview_turns_on_the_dark_rules_and_lint_points_at_blocks(organise
     assert "Maaïke Heijnen" in text
 
 
+def test_the_subject_hint_and_the_check_name_one_length(organiser, db):
+    longest = "Terugblik: " + "x" * (MAX_SUBJECT - len("Terugblik: "))
+    campaign = _draft(db, blocks=demo_recap_blocks(), subject=longest)
+    page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert f"keep it to {MAX_SUBJECT} characters at most" in page
+    assert "characters long; inboxes show" not in page  # exactly the limit: no warning
+
+    campaign.subject = longest + "!"
+    db.commit()
+    page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert f"The subject is {MAX_SUBJECT + 1} characters long" in page
+    assert f"the first 40 to {MAX_SUBJECT}," in page
+
+
 def test_sent_campaigns_cannot_be_edited_or_deleted_but_can_be_duplicated(organiser, db):
     campaign = _draft(db, blocks=[{"type": "text", "body": "Verstuurd"}])
     campaign.status = CampaignStatus.SENT
@@ -320,3 +341,93 @@ def test_autosave_and_upload_after_the_session_ended_say_so_and_save_after_a_new
     login(organiser)
     values["csrf_token"] = csrf_token_from(organiser.get(url).get_data(as_text=True))
     assert organiser.post(f"{url}/autosave", data=values, headers=json).json["saved"]
+
+
+def test_a_long_recap_shows_its_blocks_folded_with_their_first_words_and_the_help_once(
+    organiser, db
+):
+    campaign = _draft(db, blocks=demo_recap_blocks())
+    page = organiser.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    folds = re.findall(r'<details class="block-details"( open)?>', page.split("<template")[0])
+    assert len(folds) == len(demo_recap_blocks()) and not any(folds)
+    summary = re.search(r'id="block-1".*?class="block-summary">(.*?)</summary>', page, re.S)
+    assert summary and "Text" in summary.group(1) and "Op dinsdag 4 maart" in summary.group(1)
+    # The Markdown help is told once, not under every text block.
+    assert page.count("an empty line between paragraphs") == 1
+    # The block a button was about (here: asked for by number) comes back unfolded.
+    page = organiser.get(f"/campaigns/{campaign.id}?open=18").get_data(as_text=True)
+    assert re.search(r'id="block-18"[^>]*>\s*<details class="block-details" open>', page)
+    assert len(re.findall(r'<details class="block-details" open>', page.split("<template")[0])) == 1
+    # A short email shows its blocks open.
+    short = _draft(db, blocks=[{"type": "text", "body": "Kort"}])
+    page = organiser.get(f"/campaigns/{short.id}").get_data(as_text=True)
+    assert '<details class="block-details" open>' in page.split("<template")[0]
+
+
+def test_the_preview_marks_each_blocks_part_and_sent_mail_does_not(organiser, db, app):
+    from service.campaigns.store import campaign_content
+    from service.delivery.testsend import build_test_message
+    from service.rendering.network import network_from_config
+    from service.rendering.render import render_campaign
+    from service.settings import settings_of
+
+    campaign = _draft(db, blocks=demo_recap_blocks())
+    preview = organiser.get(f"/campaigns/{campaign.id}/preview").get_data(as_text=True)
+    marks = {int(n) for n in re.findall(r'<tr[^>]* data-block="(\d+)"', preview)}
+    assert marks == set(range(len(demo_recap_blocks())))
+    # Only each block's own rows: the table of a quote wall's columns stays unmarked inside.
+    assert preview.count('data-block="') < preview.count("<tr")
+    me = db.scalars(select(User).where(User.email == ADMIN_EMAIL)).one()
+    mail = build_test_message(db, campaign, me, settings_of(app))
+    assert "data-block" not in mail.html and "Provincie Zuid-Holland" in mail.html
+    # The size check counts the bytes as sent, marks left out.
+    settings = settings_of(app)
+    content = campaign_content(campaign)
+    kwargs = {"language": "nl", "network": network_from_config(settings), "base_url": "https://x"}
+    plain = render_campaign(content, **kwargs)
+    marked = render_campaign(content, mark_blocks=True, **kwargs)
+    assert "data-block" in marked.html and "data-block" not in plain.html
+    assert marked.sent_size == len(plain.html.encode())
+
+
+def test_a_test_goes_to_up_to_five_addresses_and_a_bad_one_is_refused_clearly(
+    organiser, db, app, smtp_server
+):
+    change_settings(app, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    campaign = _draft(db, blocks=demo_recap_blocks())
+    url = f"/campaigns/{campaign.id}"
+    page = organiser.get(url).get_data(as_text=True)
+    # The bar at the top: the checks' counts, the test field (the organiser's own address by
+    # default) and "Send…", before the blocks.
+    bar = page[page.index('id="composer-bar"') : page.index('id="blocks"')]
+    assert re.search(r'id="checks-errors"[^>]*>\d+ errors?<', bar)
+    assert f'id="test-to" name="to" type="text" autocomplete="email" value="{ADMIN_EMAIL}"' in bar
+    assert "Send…" in bar and 'href="#lint-heading"' in bar
+    token = csrf_token_from(page)
+
+    colleagues = "ans@example.nl, Bert@Example.nl;  ans@example.nl"
+    organiser.post(f"{url}/send-test", data={"csrf_token": token, "to": colleagues})
+    delivered = smtp_server.handler.messages
+    assert sorted(r for _s, recipients, _m in delivered for r in recipients) == [
+        "ans@example.nl",
+        "bert@example.nl",
+    ]
+    assert all("data-block" not in m.get_body(("html",)).get_content() for *_r, m in delivered)
+    shown = html.unescape(organiser.get(url).get_data(as_text=True))
+    result = re.search(r'<p class="notice notice-success test-result"[^>]*>(.*?)</p>', shown)
+    assert result and result.group(1) == "A test email was sent to ans@example.nl, bert@example.nl."
+    assert shown.index("test-result") < shown.index('id="blocks"')  # next to the button
+
+    six = ", ".join(f"lid{n}@example.nl" for n in range(6))
+    organiser.post(f"{url}/send-test", data={"csrf_token": token, "to": six})
+    shown = html.unescape(organiser.get(url).get_data(as_text=True))
+    assert "A test goes to at most 5 addresses." in shown
+    assert f'value="{six}"' in shown and 'aria-invalid="true"' in shown  # typed text kept
+
+    organiser.post(f"{url}/send-test", data={"csrf_token": token, "to": "ans@example.nl, bert"})
+    shown = html.unescape(organiser.get(url).get_data(as_text=True))
+    assert "“bert” is not an email address." in shown
+    assert len(smtp_server.handler.messages) == 2  # nothing more went out
+    five = ", ".join(f"lid{n}@example.nl" for n in range(5))
+    organiser.post(f"{url}/send-test", data={"csrf_token": token, "to": five})
+    assert len(smtp_server.handler.messages) == 7

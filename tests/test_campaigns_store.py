@@ -192,11 +192,19 @@ def test_upcoming_meetings_follow_the_campaign_meeting(db):
     campaign = _draft(db, blocks=demo_recap_blocks())
     assert campaign.meeting is None
     store.update_campaign(db, campaign, expected_version=1, meeting_id=held.id)
-    hosts = [m.host_organisation for m in store.upcoming_for(db, campaign)]
+    # The meetings after the send: before Zwolle both, after it only the HvA (issue 15: a
+    # recap sent late lists no meeting that is already past).
+    may = amsterdam(date(2025, 5, 1), time(9, 0))
+    hosts = [m.host_organisation for m in store.upcoming_for(db, campaign, now=may)]
     assert hosts == ["Gemeente Zwolle", "Hogeschool van Amsterdam"]
+    july = amsterdam(date(2025, 7, 1), time(9, 0))
+    assert [m.host_organisation for m in store.upcoming_for(db, campaign, now=july)] == [
+        "Hogeschool van Amsterdam"
+    ]
+    assert store.upcoming_for(db, campaign) == []  # today, all of them lie behind
 
     preview = store.preview_campaign(
-        db, campaign, language="nl", network=NETWORK, base_url=BASE_URL
+        db, campaign, language="nl", network=NETWORK, base_url=BASE_URL, now=may
     )
     assert "Dinsdag 3 juni 2025" in preview.html and "Gemeente Zwolle" in preview.text
     assert "Hogeschool van Amsterdam" in preview.html

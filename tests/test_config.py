@@ -23,6 +23,7 @@ MALFORMED = {
     "BASE_URL": "post.example.nl",
     "TIMEZONE": "Europe/Zwolle",
     "NETWORK_NAME": "",
+    "NETWORK_ARTICLE": "den",
     "NETWORK_EMAIL": "grenzeloossamenwerken-at-rijksoverheid.nl",
     "ADMIN_EMAIL": "beheer@",
     "ADMIN_PASSWORD": "kort",

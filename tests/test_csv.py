@@ -257,7 +257,7 @@ def test_export_is_excel_csv_with_bom_semicolons_and_crlf(db):
     [row] = parse_export(text)
     assert row["e-mail"] == "maaike@zwolle.nl" and row["naam"] == "Maaïke de Vries"
     assert row["provincie"] == "Overijssel" and row["tags"] == "bestuur, wonen"
-    assert row["toestemming"] == "given" and row["notities"] == "regel 1\nregel 2"
+    assert row["toestemming"] == "gegeven" and row["notities"] == "regel 1\nregel 2"
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -298,6 +298,46 @@ def test_export_then_import_changes_nothing(db):
     assert (report.updated, report.rejected) == (1, [])
     assert (after.name, after.organisation, after.province, after.language, after.notes) == snapshot
     assert after.tag_names == ["klimaat"]
+
+
+def test_export_writes_dutch_words_that_the_import_reads_back(db):
+    make_contact(db, email="ja@example.nl", consent_source="CSV import leden.csv by anna@ex.nl")
+    make_contact(
+        db,
+        email="weg@example.nl",
+        consent=Consent.WITHDRAWN,
+        consent_source="one-click unsubscribe (RFC 8058), campaign 4",
+    )
+    make_contact(db, email="wie@example.nl", consent=Consent.UNKNOWN, consent_source="")
+    make_contact(db, email="demo@example.nl", consent_source="demo data")
+    out = io.StringIO(newline="")
+    csvio.export_contacts(db, out)
+    rows = {row["e-mail"]: row for row in parse_export(out.getvalue())}
+    assert {email: row["toestemming"] for email, row in rows.items()} == {
+        "ja@example.nl": "gegeven",
+        "weg@example.nl": "ingetrokken",
+        "wie@example.nl": "onbekend",
+        "demo@example.nl": "gegeven",
+    }
+    assert rows["ja@example.nl"]["toestemming via"] == "CSV-import leden.csv door anna@ex.nl"
+    assert rows["weg@example.nl"]["toestemming via"] == (
+        "afmelden met één klik (RFC 8058), campagne 4"
+    )
+    assert rows["demo@example.nl"]["toestemming via"] == "demogegevens"
+
+    # Into an empty list: every consent comes back as it was.
+    for person in db.scalars(select(Contact)):
+        db.delete(person)
+    db.commit()
+    report = csvio.import_contacts(db, out.getvalue().encode("utf-8"), "terug.csv")
+    db.commit()
+    assert (report.imported, report.rejected) == (4, [])
+    assert {c.email: c.consent for c in db.scalars(select(Contact))} == {
+        "ja@example.nl": Consent.GIVEN,
+        "weg@example.nl": Consent.WITHDRAWN,
+        "wie@example.nl": Consent.UNKNOWN,
+        "demo@example.nl": Consent.GIVEN,
+    }
 
 
 # --- intake rules: line breaks, control characters, addresses for SMTPUTF8 servers -----------

@@ -130,6 +130,20 @@ def test_dashboard_with_demo_data_names_the_four_missing_provinces(organiser, db
     assert listed == NOT_IN_DEMO
     # Dutch by default, joined as Babel does for Dutch, north to south as on the map.
     assert "Zeeland, Limburg, Drenthe en Friesland" in sentence
+    # Each tile, and each province in the table, opens the contact list filtered by it.
+    assert 'data-href="/contacts/?province=zuid-holland"' in html and "tile_links.js" in html
+    assert re.search(r'<a href="/contacts/\?province=zuid-holland">[^<]+<span', html)
+    assert html.count(" tile-link") == 12
+    filtered = organiser.get("/contacts/?province=zuid-holland")
+    assert filtered.status_code == 200
+
+
+def test_every_page_has_the_favicon(client, organiser):
+    for page in (client.get("/aanmelden"), organiser.get("/")):
+        assert 'rel="icon" href="/static/favicon.svg"' in page.get_data(as_text=True)
+    with client.get("/static/favicon.svg") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+        assert b"<svg" in icon.data
 
 
 def test_missing_provinces_follow_the_readers_language(app, organiser):

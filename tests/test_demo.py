@@ -9,7 +9,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -18,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from service.contacts.directory import validate_contact_fields
 from service.dates import format_local, format_local_date
-from service.demo.seed import CONTACTS, MEETINGS, load_demo
+from service.demo.seed import CONTACTS, MEETINGS, load_demo, meeting_day
 from service.meetings.agenda import validate_meeting_fields
-from service.models import Consent, Contact, Meeting, MeetingStatus, User
+from service.models import Consent, Contact, Meeting, MeetingStatus, NetworkCard, Reminder, User
 from service.provinces import PROVINCES
 from tests.builders import count_rows
 from tests.conftest import csrf_token_from, free_port
@@ -41,6 +43,27 @@ EXPECTED_PER_PROVINCE = {
 }
 # "de provincies Zeeland, Limburg, Drenthe en Friesland nog niet vertegenwoordigd" (the recap)
 NOT_YET_REPRESENTED = {"zeeland", "limburg", "drenthe", "friesland"}
+
+
+def _today() -> date:
+    return datetime.now(ZoneInfo(TZ)).date()
+
+
+def _tuesday_from(day: date) -> date:
+    """The first Tuesday on or after `day`, counted day by day."""
+    while day.strftime("%A") != "Tuesday":
+        day += timedelta(days=1)
+    return day
+
+
+def _coming_days(today: date) -> tuple[str, str]:
+    """The demo's Zwolle and Amsterdam days, in Dutch: a Tuesday 5 weeks and 4 months ahead."""
+    zwolle = _tuesday_from(today + timedelta(weeks=5))
+    amsterdam = _tuesday_from(today + timedelta(days=120))
+    return tuple(
+        format_local_date(datetime(day.year, day.month, day.day, 12, tzinfo=UTC), TZ, "nl")
+        for day in (zwolle, amsterdam)
+    )
 
 
 def test_demo_contacts_per_province(db):
@@ -110,7 +133,7 @@ def test_demo_data_passes_the_apps_own_checks():
                 "city": meeting.city,
                 "venue": meeting.venue,
                 "address": meeting.address,
-                "date": meeting.day,
+                "date": meeting_day(meeting, _today()),
                 "start_time": meeting.starts,
                 "end_time": meeting.ends,
                 "capacity": meeting.capacity,
@@ -124,6 +147,7 @@ def test_demo_data_passes_the_apps_own_checks():
 def test_demo_meetings_are_the_three_of_the_recap(db):
     load_demo(db)
     db.commit()
+    zwolle_day, amsterdam_day = _coming_days(_today())
     meetings = db.scalars(select(Meeting).order_by(Meeting.starts_at)).all()
     seen = [
         (m.host_organisation, m.city, format_local_date(m.starts_at, TZ, "nl"), m.status)
@@ -131,24 +155,68 @@ def test_demo_meetings_are_the_three_of_the_recap(db):
     ]
     assert seen == [
         ("Provincie Zuid-Holland", "Den Haag", "dinsdag 4 maart 2025", MeetingStatus.HELD),
-        ("Gemeente Zwolle", "Zwolle", "dinsdag 3 juni 2025", MeetingStatus.PUBLISHED),
-        (
-            "Hogeschool van Amsterdam",
-            "Amsterdam",
-            "dinsdag 30 september 2025",
-            MeetingStatus.PUBLISHED,
-        ),
+        ("Gemeente Zwolle", "Zwolle", zwolle_day, MeetingStatus.PUBLISHED),
+        ("Hogeschool van Amsterdam", "Amsterdam", amsterdam_day, MeetingStatus.PUBLISHED),
     ]
     den_haag = meetings[0]
     assert den_haag.theme == "Wat als alles een opgave is?"
     assert den_haag.venue == "Provinciehuis"
     assert den_haag.address == "Zuid-Hollandplein 1, 2596 AW Den Haag"
-    # Stored in UTC, shown on the Dutch wall clock (winter time in March, summer time in June).
+    # Stored in UTC, shown on the Dutch wall clock (winter time in March).
     assert format_local(den_haag.starts_at, TZ, "nl") == "dinsdag 4 maart 2025, 09:30"
     assert den_haag.starts_at.hour == 8
-    assert format_local(meetings[1].starts_at, TZ, "nl") == "dinsdag 3 juni 2025, 09:30"
-    assert meetings[1].starts_at.hour == 7
+    assert format_local(meetings[1].starts_at, TZ, "nl") == f"{zwolle_day}, 09:30"
+    assert format_local(meetings[2].ends_at, TZ, "nl") == f"{amsterdam_day}, 13:00"
     assert all(m.ends_at > m.starts_at for m in meetings)
+
+
+def test_demo_coming_meetings_lie_ahead_of_any_load_day(db):
+    # A load on a Tuesday, on a Wednesday, at New Year: always Tuesdays, 5 weeks and 4 months on.
+    for today, zwolle, amsterdam in (
+        (date(2026, 12, 1), date(2027, 1, 5), date(2027, 4, 6)),
+        (date(2026, 12, 2), date(2027, 1, 12), date(2027, 4, 6)),
+        (date(2027, 1, 1), date(2027, 2, 9), date(2027, 5, 4)),
+    ):
+        assert [meeting_day(m, today) for m in MEETINGS] == [date(2025, 3, 4), zwolle, amsterdam]
+
+
+def test_demo_coming_meetings_have_the_default_reminders(db):
+    load_demo(db)
+    db.commit()
+    held, *coming = db.scalars(select(Meeting).order_by(Meeting.starts_at)).all()
+    assert held.reminders == []
+    for meeting in coming:
+        reminders = sorted((r.days_before, r.send_time, r.audience) for r in meeting.reminders)
+        assert reminders == [(1, "09:00", "yes"), (7, "09:00", "yes")]
+        assert all(r.sent_at is None for r in meeting.reminders)
+    assert count_rows(db, Reminder) == 4
+
+
+def test_demo_wall_holds_the_provincieschat_cards(client, db):
+    load_demo(db)
+    db.commit()
+    cards = db.scalars(select(NetworkCard).where(NetworkCard.on_wall)).all()
+    treasures = {card.contact.name: card.treasure for card in cards}
+    assert treasures["Noor Blijdorpsma"] == "Blijdorp, Rotterdam"
+    assert treasures["Gerrit Noaberink"] == "Twents noaberschap"
+    assert treasures["Marieke Domstra"] == "De Domtoren"
+    assert len(cards) >= 3
+
+
+def test_dashboard_shows_the_coming_meetings_and_their_reminders(organiser, db):
+    load_demo(db)
+    db.commit()
+    zwolle_day, amsterdam_day = _coming_days(_today())
+    html = organiser.get("/").get_data(as_text=True)
+    assert "Geen bijeenkomst gepland" not in html
+    table = re.search(r'<table id="coming-meetings">(.*?)</table>', html, re.S).group(1)
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("</thead>")[1], re.S)
+    assert "Gemeente Zwolle" in rows[0] and f"{zwolle_day}, 09:30" in rows[0]
+    assert "Hogeschool van Amsterdam" in rows[1] and f"{amsterdam_day}, 09:30" in rows[1]
+    assert "Provincie Zuid-Holland" not in table
+    for row in rows:
+        assert len(re.findall(r'class="coming-reminder"', row)) == 2
+        assert row.count("Aangemeld (zei ja)") == 2
 
 
 def test_dashboard_says_which_provinces_the_demo_lacks(organiser, db):
@@ -287,17 +355,24 @@ def test_serve_embedded_default_first_and_second_start(tmp_path):
 
         browser = _log_in(served.url, email, password)
         page = browser.get(f"{served.url}/meetings/", timeout=10).text
+        zwolle_day, amsterdam_day = _coming_days(_today())
         for shown in (
             "dinsdag 4 maart 2025, 09:30",
             "De Opgavebeweging op bezoek bij Provincie Zuid-Holland",
-            "dinsdag 3 juni 2025, 09:30",
+            f"{zwolle_day}, 09:30",
             "Gemeente Zwolle",
-            "dinsdag 30 september 2025, 09:30",
+            f"{amsterdam_day}, 09:30",
             "Hogeschool van Amsterdam",
         ):
             assert shown in page
         dashboard = browser.get(f"{served.url}/", timeout=10).text
         assert "Zeeland, Limburg, Drenthe en Friesland" in dashboard
+        # A fresh start has meetings ahead, each with its reminders planned.
+        assert "Geen bijeenkomst gepland" not in dashboard
+        coming = re.search(r'<table id="coming-meetings">(.*?)</table>', dashboard, re.S).group(1)
+        assert "Gemeente Zwolle" in coming and f"{zwolle_day}, 09:30" in coming
+        assert "Hogeschool van Amsterdam" in coming and f"{amsterdam_day}, 09:30" in coming
+        assert coming.count('class="coming-reminder"') == 4
 
     # The embedded default keeps everything in the instance folder.
     assert (instance / "opgavepost.db").exists()
@@ -333,7 +408,7 @@ def test_serve_takes_the_admin_login_from_the_environment(app, database_url, tmp
         assert "een-eigen-wachtwoord" not in text
         browser = _log_in(served.url, "beheer@example.org", "een-eigen-wachtwoord")
         page = browser.get(f"{served.url}/meetings/", timeout=10).text
-        assert "dinsdag 3 juni 2025, 09:30" in page
+        assert f"{_coming_days(_today())[0]}, 09:30" in page
 
     with app.app_context():
         from service.database import get_session

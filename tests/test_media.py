@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,11 @@ def test_upload_through_the_plain_form_redirects_and_lists_the_image(organiser):
     assert page.count("http://127.0.0.1:5000/media/") >= 2
     assert "120 × 80" in page
     assert 'for="file"' in page
+    # A thumbnail of each image, and the upload button looks like every other button.
+    assert re.search(
+        r'<img src="http://127.0.0.1:5000/media/[^"]+" alt="" class="media-thumb"', page
+    )
+    assert '<button type="submit" class="button">' in page
 
 
 def test_refused_upload_through_the_form_shows_the_error_on_the_field(organiser):

@@ -188,13 +188,16 @@ def test_accepting_sends_one_introduction_with_the_shared_reason(
     _send_all(app, smtp_server)
     [(_sender, recipients, message)] = smtp_server.handler.messages
     assert recipients == ["joost@gemeente.example.nl"]
-    assert message["Subject"] == "Fatima Bakker heeft je aangedragen voor Opgavebeweging"
+    # The name in a sentence takes its article; a sentence that starts with it, a capital.
+    assert message["Subject"] == "Fatima Bakker heeft je aangedragen voor de Opgavebeweging"
     assert message["Reply-To"] == app.config["NETWORK_EMAIL"]
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     signup = app.config["BASE_URL"].rstrip("/") + "/aanmelden"
     assert signup in text and f'href="{signup}"' in html
     assert "Beste Joost," in text
+    assert "De Opgavebeweging is een netwerk" in text
+    assert "aangedragen voor de Opgavebeweging." in " ".join(text.split())
     assert "verbindt wijkteams en provincie" in text and "verbindt wijkteams" in html
     assert "fatima@example.nl" not in text + html  # the nominator's address stays with us
     assert "List-Unsubscribe" not in message  # not a list: one email only

@@ -140,6 +140,19 @@ def test_outbox_lists_caught_messages_newest_first_and_shows_one(app, db, organi
     assert "<html" in frame.get_data(as_text=True)
 
 
+def test_outbox_speaks_the_organisers_language(app, db, organiser):
+    db.scalar(select(User)).language = "nl"
+    db.commit()
+    campaign = make_demo_recap(db, subject="Proef")
+    send_test_email(db, campaign, db.scalar(select(User)), settings_of(app))
+    page = organiser.get("/outbox/").get_data(as_text=True)
+    assert "MAIL_TRANSPORT" not in page and "Niemand heeft deze e-mails ontvangen." in page
+    shown = organiser.get(f"/outbox/{_outbox_files(app)[-1].name}").get_data(as_text=True)
+    for label in ("Van", "Aan", "Onderwerp", "Datum", "Berichtnummer"):
+        assert f"<dt>{label} <span" in shown, label
+    assert "Zo ziet de e-mail eruit" in shown and "HTML" not in shown.split("<main", 1)[1]
+
+
 def test_outbox_opens_only_names_the_transport_made(app, organiser):
     folder = Path(app.config["MAIL_OUTBOX_PATH"])
     folder.mkdir(parents=True)

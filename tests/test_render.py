@@ -50,6 +50,7 @@ def values(n: int = 0, **overrides: str) -> dict[str, str]:
         placeholders.UNSUBSCRIBE_URL: f"{BASE_URL}/afmelden/{n}?t=abc{n}&c=7",
         placeholders.WEB_VERSION_URL: f"{BASE_URL}/archief/7?r={n}",
         placeholders.PREFERENCES_URL: f"{BASE_URL}/voorkeuren/{n}.sig",
+        placeholders.WALL_URL: f"{BASE_URL}/netwerkmuur/{n}.sig",
     }
     return base | overrides
 
@@ -161,7 +162,98 @@ def test_invitations_and_reminders_show_the_facts_of_their_meeting(kind, languag
     for part in (visible_text(rendered.html), rendered.text):
         assert when[language] in part
         assert "Stadhuis, Grote Kerkplein 15, Zwolle" in part
-    assert rendered.text.index(when[language]) < rendered.text.index("Kom je?")
+    # The welcome first, then when and where (issue 15: the facts no longer open the email).
+    assert rendered.text.index("Kom je?") < rendered.text.index(when[language])
+
+
+def _invitation_parts(kind, language, **facts):
+    meeting = MeetingFacts(
+        starts_at=datetime(2025, 6, 3, 8, 0, tzinfo=UTC),
+        ends_at=datetime(2025, 6, 3, 11, 0, tzinfo=UTC),
+        host_organisation="Gemeente Zwolle",
+        city="Zwolle",
+        venue="Stadhuis Zwolle",
+        address="Grote Kerkplein 15, 8011 PK Zwolle",
+        **facts,
+    )
+    content = b.CampaignContent(
+        kind=kind,
+        subject="Uitnodiging",
+        blocks=[
+            b.Header(title="De Opgavebeweging op bezoek bij", host="Gemeente Zwolle"),
+            b.Text("Welkom, we nodigen je van harte uit."),
+            b.Text("Het programma volgt."),
+            b.UpcomingMeetings(),
+        ],
+    )
+    return render(content, language, meeting=meeting, upcoming=seed_upcoming_meetings())
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_invitation_reads_header_welcome_facts_buttons_then_the_rest(language):
+    rendered = _invitation_parts(b.Kind.INVITATION, language)
+    words = {
+        "nl": ("Wanneer", "Ja, ik kom", "Nee, ik kan niet", "Dinsdag 30 september 2025"),
+        "en": ("When", "Yes, I will come", "No, I cannot come", "Tuesday 30 September 2025"),
+    }[language]
+    order = ("Gemeente Zwolle", "Welkom, we nodigen", *words[:3], "Het programma volgt", words[3])
+    for part in (visible_text(rendered.html), rendered.text):
+        positions = [part.index(text) for text in order]
+        assert positions == sorted(positions), part
+        # The city once: the address names it already.
+        assert "Stadhuis Zwolle, Grote Kerkplein 15, 8011 PK Zwolle" in part
+        assert "8011 PK Zwolle, Zwolle" not in part
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_invitation_says_what_a_button_does(language):
+    rendered = _invitation_parts(b.Kind.INVITATION, language)
+    said = {
+        "nl": "Kom je? Elke knop opent een pagina waarop je je antwoord bevestigt",
+        "en": "Will you come? Each button opens a page where you confirm your answer",
+    }[language]
+    assert said in visible_text(rendered.html)
+    assert "één klik" not in visible_text(rendered.html)
+    assert "one click" not in rendered.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", [b.Kind.INVITATION, b.Kind.REMINDER])
+def test_invitations_and_reminders_show_the_deadline_and_the_places_left(kind, language):
+    deadline = datetime(2025, 5, 27, 15, 0, tzinfo=UTC)  # 17:00 in Amsterdam
+    rendered = _invitation_parts(kind, language, registration_deadline=deadline, places_left=12)
+    expected = {
+        "nl": ("Aanmelden kan tot", "dinsdag 27 mei 2025, 17:00", "Vrije plaatsen"),
+        "en": ("Register by", "Tuesday 27 May 2025, 17:00", "Places left"),
+    }[language]
+    assert f"{expected[0]}: {expected[1]}" in rendered.text
+    assert f"{expected[2]}: 12\n" in rendered.text
+    cells = [" ".join(td.text_content().split()) for td in parse(rendered.html).iter("td")]
+    assert cells[cells.index(expected[0]) + 1] == expected[1]
+    assert cells[cells.index(expected[2]) + 1] == "12"
+    full = _invitation_parts(kind, language, places_left=0)
+    waiting = {"nl": "Geen: met een ja kom je op de wachtlijst", "en": "None: a yes puts"}
+    assert waiting[language] in visible_text(full.html) and waiting[language] in full.text
+    # Without a deadline or a limit, neither line.
+    plain = _invitation_parts(kind, language)
+    assert expected[0] not in plain.text and expected[2] not in plain.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_reminder_to_those_who_did_not_answer_asks_with_yes_and_no(language):
+    asking = _invitation_parts(b.Kind.REMINDER, language, asks_answer=True)
+    yes, no = {
+        "nl": ("Ja, ik kom", "Nee, ik kan niet"),
+        "en": ("Yes, I will come", "No, I cannot come"),
+    }[language]
+    doc = parse(asking.html)
+    assert doc.xpath(f"//a[text()='{yes}']/@href") == ["[[answer_yes_url]]"]
+    assert doc.xpath(f"//a[text()='{no}']/@href") == ["[[answer_no_url]]"]
+    assert placeholders.ANSWER_URL not in asking.placeholders
+    # Those who said yes get the link to change their answer instead.
+    coming = _invitation_parts(b.Kind.REMINDER, language)
+    assert {placeholders.ANSWER_YES_URL, placeholders.ANSWER_NO_URL}.isdisjoint(coming.placeholders)
+    assert placeholders.ANSWER_URL in coming.placeholders
 
 
 def test_dates_follow_the_language_of_the_recipient():
@@ -354,7 +446,12 @@ def test_the_seed_recap_html_keeps_its_structure(seed_nl):
         ["Dinsdag 3 juni 2025", "Gemeente Zwolle"],
         ["Dinsdag 30 september 2025", "Hogeschool van Amsterdam"],
     ]
-    assert [a.get("href") for a in doc.xpath("//a[starts-with(text(), 'Klik hier')]")] == ["#"] * 3
+    # Two of the seed's "Klik hier" links lead to "#"; the third to the reader's wall link.
+    assert [a.get("href") for a in doc.xpath("//a[starts-with(text(), 'Klik hier')]")] == [
+        "#",
+        "#",
+        "[[muur_url]]",
+    ]
 
 
 # --- the text part -------------------------------------------------------------------------
@@ -370,7 +467,7 @@ def test_the_text_part_reads_well_in_a_terminal(seed_nl):
         "- Veranderingen moeten niet top-down, maar vanuit de praktijk worden\n  benaderd." in text
     )
     assert "Mail naar grenzeloossamenwerken@rijksoverheid.nl" in text
-    assert "Klik hier (#) om de digitale netwerkmuur" in text
+    assert "Klik hier ([[muur_url]]) om de digitale netwerkmuur" in text
     assert (
         "    “Met de Opgavebeweging hadden we zomaar een hele grote denktank in\n"
         "    huis!”\n"
@@ -584,8 +681,10 @@ def test_every_placeholder_of_the_rendered_seed_survives_inlining(seed_nl):
         placeholders.UNSUBSCRIBE_URL,
         placeholders.WEB_VERSION_URL,
         placeholders.PREFERENCES_URL,
+        placeholders.WALL_URL,
     }
     _, html, text = personalise(seed_nl, values(3))
+    assert f'href="{BASE_URL}/netwerkmuur/3.sig"' in html
     assert f"{BASE_URL}/afmelden/3?t=abc3&amp;c=7" in html
     assert f"{BASE_URL}/archief/7?r=3" in text
 
@@ -594,8 +693,8 @@ def test_every_placeholder_of_the_rendered_seed_survives_inlining(seed_nl):
 
 
 def test_an_unknown_placeholder_is_refused_when_rendering():
-    content = b.CampaignContent(blocks=[b.Text("Beste [[voornaam]]")])
-    with pytest.raises(TemplateError, match=r"\[\[voornaam\]\]"):
+    content = b.CampaignContent(blocks=[b.Text("Beste [[achternaam]]")])
+    with pytest.raises(TemplateError, match=r"\[\[achternaam\]\]"):
         render(content)
 
 

@@ -17,6 +17,7 @@ from werkzeug.routing import Rule
 from service.auth.access import CHANGES_ROLE, READING_METHODS, REQUIRED_ROLE
 from service.auth.roles import ORDER, may
 from service.auth.users import create_user
+from service.campaigns.templates import create_template
 from service.database import session_scope
 from service.models import HostProposal, Nomination, Reminder, Role, Suppression
 from tests.api_helpers import api_client
@@ -66,6 +67,7 @@ def seeded(app, db):
         organisation="Gemeente Deventer", contact_name="Gast Heer", contact_email="g@example.nl"
     )
     db.add_all([reminder, suppression, nomination, proposal])
+    template = create_template(db, name="Terugblik", blocks=campaign.blocks)
     accounts = {
         role: create_user(db, f"{role.value}@example.nl", PASSWORD, role, role.value)
         for role in ORDER
@@ -75,6 +77,7 @@ def seeded(app, db):
         "contact_id": contact.id,
         "meeting_id": meeting.id,
         "campaign_id": campaign.id,
+        "template_id": template.id,
         "reminder_id": reminder.id,
         "suppression_id": suppression.id,
         "nomination_id": nomination.id,

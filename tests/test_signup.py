@@ -163,6 +163,28 @@ def test_a_known_address_gets_the_same_answer_and_keeps_its_data(app, db, smtp_s
     assert subscribed_mailings(db, known.id) == [Mailing.NEWS, Mailing.INVITATIONS]
 
 
+def test_a_confirmed_address_is_told_kindly_instead_of_asked_to_confirm_again(app, db, smtp_server):
+    known = make_contact(db, email="al.binnen@example.nl", name="Al Binnen", language="nl")
+    unknown_page = _post(app.test_client(), email="nieuw@example.nl")
+    answers = [_post(app.test_client(), email="Al.Binnen@example.nl") for _ in range(2)]
+    # The page says the same as to anyone: whether an address is known stays private.
+    assert {a.headers["Location"] for a in answers} == {unknown_page.headers["Location"]}
+    # No second confirmation is queued, and no request waits for one; a repeat within ten
+    # minutes queues nothing more.
+    queued = db.scalars(select(Delivery).where(Delivery.email == "al.binnen@example.nl")).all()
+    assert [d.kind for d in queued] == [signup.SIGNUP_KNOWN]
+    assert db.scalar(select(SignupRequest).where(SignupRequest.email == known.email)) is None
+
+    _send_all(app, smtp_server)
+    message = message_to(smtp_server, "al.binnen@example.nl")
+    assert message["Subject"].startswith("Je bent al aangemeld bij")
+    assert "Bevestig" not in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    assert "/aanmelden/bevestigen/" not in text
+    assert re.search(r"https?://\S+/voorkeuren/\S+", text)
+    assert len(smtp_server.handler.messages) == 2  # and the new address its confirmation
+
+
 def test_a_withdrawn_contact_can_sign_up_again_themselves(app, db, smtp_server):
     person = make_contact(db, email="terug@example.nl", consent=Consent.WITHDRAWN)
     _post(app.test_client(), email="terug@example.nl", mailings=["news"])
@@ -276,3 +298,32 @@ def test_a_control_character_is_refused_and_nothing_is_sent(client, db, characte
     html = response.get_data(as_text=True)
     assert f"U+{ord(character):04X}" in html and "cannot be stored or sent" in html
     assert count_rows(db, SignupRequest) == 0 and count_rows(db, Delivery) == 0
+
+
+def test_the_network_takes_its_article_in_sentences_on_pages_and_in_mail(app, db, smtp_server):
+    client = app.test_client()
+    dutch = client.get("/aanmelden", headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    assert "<h1>Aanmelden bij de Opgavebeweging</h1>" in dutch
+    english = client.get("/aanmelden", headers=EN).get_data(as_text=True)
+    assert "<h1>Sign up for the Opgavebeweging</h1>" in english
+    _post(client)
+    _send_all(app, smtp_server)
+    message = message_to(smtp_server, "sanne.deboer@example.nl")
+    assert message["Subject"] == "Bevestig je aanmelding bij de Opgavebeweging"
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    assert "aangemeld voor de Opgavebeweging." in text
+    assert "De Opgavebeweging" not in text and "bij Opgavebeweging" not in text
+
+
+def test_a_title_that_starts_with_the_name_is_lower_case_inside_a_sentence():
+    from service.network_name import name_in_sentence, title_in_sentence
+
+    assert name_in_sentence("Opgavebeweging", "de", "nl") == "de Opgavebeweging"
+    assert name_in_sentence("Opgavebeweging", "de", "nl", start=True) == "De Opgavebeweging"
+    assert name_in_sentence("Opgavebeweging", "de", "en") == "the Opgavebeweging"
+    assert name_in_sentence("Netwerk Noord", "", "nl", start=True) == "Netwerk Noord"
+    title = "De Opgavebeweging op bezoek bij Provincie Zuid-Holland"
+    assert title_in_sentence(title, "Opgavebeweging", "de", "nl") == (
+        "de Opgavebeweging op bezoek bij Provincie Zuid-Holland"
+    )
+    assert title_in_sentence("Denkdag", "Opgavebeweging", "de", "nl") == "Denkdag"

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from service.audience.subscriptions import subscribed_mailings
+from service.audience.subscriptions import subscribe, subscribed_mailings
 from service.contacts import csvio
 from service.delivery.queue import count_recipients, start_sending
 from service.models import (
@@ -218,6 +218,44 @@ def test_organisers_see_who_left_when_and_how(english, db):
     assert "one-click unsubscribe (RFC 8058), campaign 4" in html and "2026" in html
     page = english.get(f"/contacts/{left.id}/edit").get_data(as_text=True)
     assert "organisers cannot subscribe them again" in page
+
+
+def test_organisers_see_who_left_one_mailing_and_which(english, app, db, smtp_server):
+    news_left = make_contact(db, name="Alleen Uitnodigingen", email="uitnodigingen@example.nl")
+    back_again = make_contact(db, name="Toch Weer Nieuws", email="terug@example.nl")
+    make_contact(db, name="Nooit Nieuws Gehad", subscriptions=[Mailing.INVITATIONS])
+    gone = make_contact(db, name="Helemaal Weg", email="weg@example.nl")
+    _send(app, db, smtp_server, make_campaign(db, kind="recap"))
+    browser = app.test_client()
+    for person in (news_left, back_again):
+        browser.post(_unsubscribe_link(smtp_server, person.email), data=ONE_CLICK)
+    # Taken again on the preferences page: no longer listed.
+    subscribe(db, _fresh(db, back_again.id), [Mailing.NEWS], source="voorkeurenpagina")
+    db.commit()
+    browser.post(_unsubscribe_link(smtp_server, gone.email), data={"scope": "all"})
+    assert _fresh(db, gone.id).consent == Consent.WITHDRAWN
+
+    html = english.get("/contacts/withdrawn").get_data(as_text=True)
+    everything, partly = html.split('id="partly-heading"')
+    assert "Helemaal Weg" in everything and "Alleen Uitnodigingen" not in everything
+    rows = re.findall(r"<tr>.*?</tr>", partly, re.S)[1:]
+    assert len(rows) == 1, partly
+    assert "Alleen Uitnodigingen" in rows[0] and "Recaps and news" in rows[0]
+    assert "Invitations to meetings" not in rows[0]
+    assert "Toch Weer Nieuws" not in partly and "Nooit Nieuws Gehad" not in partly
+
+
+def test_how_someone_left_is_shown_in_the_organisers_language(organiser, db):
+    make_contact(
+        db,
+        name="Ging Weg",
+        consent=Consent.WITHDRAWN,
+        consent_source="one-click unsubscribe (RFC 8058), campaign 4",
+    )
+    html = organiser.get("/contacts/withdrawn", headers={"Accept-Language": "nl"}).get_data(
+        as_text=True
+    )
+    assert "afmelden met één klik (RFC 8058), campagne 4" in html
 
 
 def test_the_contact_page_shows_the_subscriptions(english, db):

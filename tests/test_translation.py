@@ -228,7 +228,9 @@ def _due_reminders(app, db, settings):
     campaigns = {
         db.get(Reminder, s.reminder_id).audience: db.get(Campaign, s.campaign_id) for s in sent
     }
-    return {audience: (c.subject, c.blocks[0]["body"]) for audience, c in campaigns.items()}
+    # Each opens with the meeting's header (issue 15), then its words.
+    assert all(c.blocks[0]["type"] == "header" for c in campaigns.values())
+    return {audience: (c.subject, c.blocks[1]["body"]) for audience, c in campaigns.items()}
 
 
 def test_reminders_are_written_in_the_default_language_from_the_catalog(app, db):

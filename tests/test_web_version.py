@@ -15,7 +15,14 @@ from service.meetings.invitations import invite_contacts
 from service.models import Campaign, CampaignKind, CampaignStatus, Role, User
 from service.settings import settings_of
 from tests.api_helpers import api_client
-from tests.builders import amsterdam, demo_recap_blocks, make_contact, make_demo_recap, make_meeting
+from tests.builders import (
+    PZH_MEETING,
+    amsterdam,
+    demo_recap_blocks,
+    make_contact,
+    make_demo_recap,
+    make_meeting,
+)
 from tests.email_helpers import squeeze, visible_text
 from tests.mail_helpers import drain, start
 
@@ -105,6 +112,28 @@ def test_archive_lists_sent_recaps_newest_first_and_opens_them_without_token(cli
     assert client.get(f"/archief/{draft.id}").status_code == 404
     assert client.get(f"/archief/{invitation.id}").status_code == 404
     assert client.get("/archief/999999").status_code == 404
+
+
+def test_the_archive_dates_a_recap_by_its_meeting_not_by_its_sending(client, db):
+    meeting = make_meeting(db, **PZH_MEETING)
+    _campaign_with_status(
+        db,
+        subject="Terugblik Zuid-Holland",
+        meeting_id=meeting.id,
+        status=CampaignStatus.SENT,
+        sent_at=datetime(2025, 6, 10, 9, 0, tzinfo=UTC),
+    )
+    _campaign_with_status(
+        db,
+        subject="Terugblik zonder bijeenkomst",
+        status=CampaignStatus.SENT,
+        sent_at=datetime(2025, 5, 20, 9, 0, tzinfo=UTC),
+    )
+    page = client.get("/archief", headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    with_meeting, without = page.split("Terugblik zonder bijeenkomst")
+    assert "bijeenkomst van <time" in with_meeting and "dinsdag 4 maart 2025" in with_meeting
+    assert "10 juni 2025" not in page
+    assert "verstuurd op <time" in without and "dinsdag 20 mei 2025" in without
 
 
 def test_web_version_of_a_deleted_campaign_is_404(app, client, db):

@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
     from service.api.contacts import bp as contacts_bp
     from service.api.meetings import bp as meetings_bp
     from service.api.suppressions import bp as suppressions_bp
+    from service.api.templates import bp as templates_bp
 
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)
@@ -76,7 +77,7 @@ def init_app(app: Flask) -> None:
     # A campaign is answered as such nowhere by itself (the list adds its figures, the detail its
     # progress), so its shape is named here for clients and for the documents' references.
     api.spec.components.schema("Campaign", schema=CampaignSchema)
-    for blueprint in (contacts_bp, meetings_bp, campaigns_bp, suppressions_bp):
+    for blueprint in (contacts_bp, meetings_bp, campaigns_bp, templates_bp, suppressions_bp):
         # Token auth and no cookies, so there is nothing for a forged cross-site request to ride on.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

@@ -219,3 +219,36 @@ class PreviewSchema(Schema):
         fields.Nested(FindingSchema),
         metadata={"description": "Findings; an error stops a send, a warning does not."},
     )
+
+
+class TemplateSchema(StrictSchema):
+    """A campaign template as the API answers it: content kept under a name."""
+
+    id = fields.Integer()
+    name = fields.String(metadata={"description": "Unique (case ignored), at most 100 characters."})
+    kind = fields.String(metadata={"enum": KINDS})
+    subject = fields.String()
+    preheader = fields.String()
+    blocks = fields.List(fields.Dict(), metadata=BLOCKS_DOC)
+    created_at = Moment()
+    updated_at = Moment()
+
+
+class TemplateListSchema(Schema):
+    items = fields.List(fields.Nested(TemplateSchema))
+
+
+class TemplatePatchSchema(StrictSchema):
+    """The body of PATCH /templates/<id>: fields left out keep their value (a rename: name)."""
+
+    name = fields.String()
+    kind = Choice(KINDS)
+    subject = fields.String()
+    preheader = fields.String()
+    blocks = fields.List(fields.Dict(), metadata=BLOCKS_DOC)
+
+
+class TemplateWriteSchema(TemplatePatchSchema):
+    """The body of POST /templates: a name, and the content (kind defaults to recap)."""
+
+    name = fields.String(required=True)

@@ -9,7 +9,10 @@ link from the nonce in the payload, while whoever reads the database cannot.
 
 What the page answers never says whether an address is known. A second signup for the same
 address within ten minutes sends no second email (a bot cannot flood a mailbox); requests are
-good for seven days, then refused and deleted.
+good for seven days, then refused and deleted. An address that already confirmed and takes every
+mailing it asks for gets no second "confirm your signup": it gets one kind line that it is
+signed up already, with the link to its preferences (kind "signup_known"), by mail only, so the
+page still answers the same.
 
 Nothing here imports Flask.
 """
@@ -29,7 +32,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from config.settings import DEFAULT_LANGUAGE
-from service.audience.subscriptions import MAILINGS, parse_mailings, subscribe
+from service.audience.subscriptions import (
+    MAILINGS,
+    parse_mailings,
+    subscribe,
+    subscribed_mailings,
+)
+from service.contact_links import PREFERENCES, ContactSigner
 from service.dml import rows_changed
 from service.mail.outgoing import Outgoing
 from service.models import (
@@ -47,6 +56,7 @@ from service.rendering.render import email_context
 from service.translation import language_or_default, translator
 
 SIGNUP_CONFIRM = "signup_confirm"
+SIGNUP_KNOWN = "signup_known"
 CONSENT_SOURCE = "aanmeldformulier (dubbele bevestiging)"
 # No second confirmation email for the same address within this time.
 QUIET_PERIOD = timedelta(minutes=10)
@@ -101,9 +111,18 @@ def request_signup(
 
     Returns None, and sends nothing, when the same address asked less than QUIET_PERIOD ago;
     the page says the same either way. A newer request replaces the address's pending ones.
+    Returns None too for an address that confirmed before and takes every mailing asked for:
+    it is told so by mail instead (`_tell_already_signed_up`).
     """
     now = now or utcnow()
     remove_expired(session, now=now)
+    known = session.scalar(
+        select(Contact).where(Contact.email == data.email, Contact.consent == Consent.GIVEN)
+    )
+    # Asking for a mailing the contact does not take yet is new consent: that is confirmed.
+    if known is not None and set(data.mailings) <= set(subscribed_mailings(session, known.id)):
+        _tell_already_signed_up(session, known, now=now)
+        return None
     recent = session.scalar(
         select(SignupRequest.id).where(
             SignupRequest.email == data.email,
@@ -146,6 +165,32 @@ def request_signup(
     )
     session.flush()
     return request
+
+
+def _tell_already_signed_up(session: Session, contact: Contact, *, now: datetime) -> None:
+    """Queue the "you are signed up already" mail, at most once in QUIET_PERIOD per address."""
+    recent = session.scalar(
+        select(Delivery.id).where(
+            Delivery.kind == SIGNUP_KNOWN,
+            Delivery.email == contact.email,
+            Delivery.created_at > now - QUIET_PERIOD,
+        )
+    )
+    if recent is not None:
+        return
+    session.add(
+        Delivery(
+            campaign_id=None,
+            contact_id=contact.id,
+            kind=SIGNUP_KNOWN,
+            email=contact.email,
+            payload={},
+            status=DeliveryStatus.QUEUED,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    session.flush()
 
 
 def open_signup(
@@ -221,7 +266,7 @@ def build_confirmation(
     language = language_or_default(payload.get("language"))
     _ = translator(language).gettext
     name = str(payload.get("name") or "").strip()
-    network = sender.network.name
+    network = sender.network.in_sentence(language)
     subject = _("Confirm your signup for %(network)s", network=network)
     context = email_context(language, sender.network, sender.base_url)
     context.update(
@@ -247,6 +292,57 @@ def build_confirmation(
         template="signup_confirm",
         context=context,
         what="the signup confirmation",
+        to_name=name,
+        to_email=to_email,
+        message_id=message_id,
+    )
+
+
+def build_already_signed_up(
+    sender: NoticeSender,
+    *,
+    contact_id: int,
+    to_name: str,
+    to_email: str,
+    language: str,
+    message_id: str,
+    secret_key: str,
+) -> Outgoing:
+    """The kind answer to a signup from an address that is signed up already: no link to
+    confirm, the link to its preferences instead; raises TemplateError."""
+    language = language_or_default(language)
+    _ = translator(language).gettext
+    network = sender.network.in_sentence(language)
+    subject = _("You are already signed up for %(network)s", network=network)
+    name = to_name.strip()
+    context = email_context(language, sender.network, sender.base_url)
+    context.update(
+        subject=subject,
+        preheader=_("Nothing to confirm: your address is on our list"),
+        greeting=_("Dear %(name)s,", name=name.split()[0] if name else _("reader")),
+        paragraphs=(
+            _(
+                "Someone, hopefully you, signed up this address for %(network)s again. "
+                "You are already signed up, so there is nothing to confirm.",
+                network=network,
+            ),
+            _("Would you like to receive something else, or less? Choose it on your page."),
+        ),
+        button_text=_("Choose what you receive"),
+        confirm_url=ContactSigner(secret_key, PREFERENCES).url(contact_id, sender.base_url),
+        valid_line=_("The link is yours alone; do not pass this email on."),
+        why=_(
+            "You receive this email because this address was typed on our signup page. "
+            "Nothing has changed."
+        ),
+        blocks_html=[],
+        blocks_text="",
+    )
+    return sender.outgoing(
+        SIGNUP_KNOWN,
+        template="signup_confirm",
+        context=context,
+        what="the answer to a repeated signup",
         to_name=name,
         to_email=to_email,
         message_id=message_id,

@@ -12,14 +12,16 @@ Nothing here imports Flask.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import delete, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.messages import N_
 from service.models import (
+    AuditEntry,
     Campaign,
     CampaignKind,
     CampaignStatus,
@@ -261,3 +263,65 @@ def withdrawn_contacts(session: Session, *, limit: int = 500) -> list[Contact]:
             .limit(limit)
         )
     )
+
+
+@dataclass(frozen=True)
+class MailingsLeft:
+    """A contact who still takes one mailing but left another, and when they last did."""
+
+    contact: Contact
+    mailings: list[Mailing]
+    left_at: datetime
+
+
+# The two ways a person leaves one mailing, and where the audit entry names what was left.
+_LEAVING = ("contact.unsubscribe", "contact.preferences")
+
+
+def contacts_who_left_a_mailing(session: Session, *, limit: int = 500) -> list[MailingsLeft]:
+    """Contacts with consent who left a mailing themselves, most recent first (the second part
+    of the organisers' "Afgemeld" list).
+
+    Read from the audit log, the only record of leaving one mailing: a contact who never took
+    a mailing did not leave it. A mailing taken again since is not listed.
+    """
+    full = (
+        select(Subscription.contact_id)
+        .group_by(Subscription.contact_id)
+        .having(func.count() >= len(MAILINGS))
+    )
+    candidates = select(Contact.id).where(Contact.consent == Consent.GIVEN, Contact.id.not_in(full))
+    entries = session.execute(
+        select(AuditEntry.object_id, AuditEntry.at, AuditEntry.detail)
+        .where(
+            AuditEntry.action.in_(_LEAVING),
+            AuditEntry.object_type == Contact.__tablename__,
+            AuditEntry.object_id.in_(candidates),
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    ).all()
+    # Per contact, each mailing left and the last time it was (entries come newest first).
+    left: dict[int, dict[Mailing, datetime]] = {}
+    for contact_id, at, detail in entries:
+        if contact_id is None:
+            continue
+        named = detail.get("removed") or [detail.get("mailing")]
+        for mailing in parse_mailings(m for m in named if isinstance(m, str)):
+            if contact_id in left or len(left) < limit:
+                left.setdefault(contact_id, {}).setdefault(mailing, at)
+    held: dict[int, set[Mailing]] = {}
+    for contact_id, mailing in session.execute(
+        select(Subscription.contact_id, Subscription.mailing).where(
+            Subscription.contact_id.in_(list(left))
+        )
+    ):
+        held.setdefault(contact_id, set()).add(mailing)
+    contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(list(left))))}
+    result = []
+    for contact_id, dates in left.items():
+        still_left = [m for m in MAILINGS if m in dates and m not in held.get(contact_id, set())]
+        if still_left and contact_id in contacts:
+            last = max(dates[m] for m in still_left)
+            result.append(MailingsLeft(contacts[contact_id], still_left, last))
+    result.sort(key=lambda row: row.left_at, reverse=True)
+    return result

@@ -18,7 +18,15 @@ from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from service.messages import N_, Message
-from service.models import ApiToken, AuditEntry, Campaign, Contact, Meeting, User
+from service.models import (
+    ApiToken,
+    AuditEntry,
+    Campaign,
+    CampaignTemplate,
+    Contact,
+    Meeting,
+    User,
+)
 from service.paging import Paging, clamp_page
 
 DEFAULT_PER_PAGE = 50
@@ -48,7 +56,7 @@ KINDS: dict[str, Kind] = {
     "contact": Kind(N_("Contacts"), ("contact.", "contacts.")),
     "suppression": Kind(N_("Blocked addresses"), ("suppression.",)),
     "meeting": Kind(N_("Meetings"), ("meeting.",)),
-    "campaign": Kind(N_("Campaigns"), ("campaign.",)),
+    "campaign": Kind(N_("Campaigns"), ("campaign.", "campaign_template.")),
     "nomination": Kind(N_("Nominations and hosts"), ("nomination.", "host_proposal.")),
 }
 
@@ -100,6 +108,9 @@ ACTIONS: dict[str, str] = {
     "campaign.pause": N_("Paused sending"),
     "campaign.resume": N_("Resumed sending"),
     "campaign.cancel": N_("Cancelled sending"),
+    "campaign_template.create": N_("Saved a campaign as a template"),
+    "campaign_template.update": N_("Changed a template"),
+    "campaign_template.delete": N_("Deleted a template"),
     "nomination.accept": N_("Accepted a nomination"),
     "nomination.decline": N_("Declined a nomination"),
     "host_proposal.plan": N_("Planned a meeting from a host's offer"),
@@ -113,6 +124,7 @@ _OBJECTS: dict[str, tuple[Any, str | None, str]] = {
     "campaigns": (Campaign, "subject", N_("Campaign %(id)s")),
     "meetings": (Meeting, "title", N_("Meeting %(id)s")),
     "api_tokens": (ApiToken, "name", N_("API token %(id)s")),
+    "campaign_templates": (CampaignTemplate, "name", N_("Template %(id)s")),
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from service.campaigns.store import web_version
 from service.models import Campaign, CampaignKind, CampaignStatus
@@ -21,9 +21,10 @@ _BODY_OPEN = re.compile(r"<body\b[^>]*>")
 
 
 def sent_recaps(session: Session) -> list[Campaign]:
-    """Sent recaps, newest first: the public archive."""
+    """Sent recaps, newest first: the public archive (with their meetings, whose date it shows)."""
     query = (
         select(Campaign)
+        .options(selectinload(Campaign.meeting))
         .where(Campaign.kind == CampaignKind.RECAP, Campaign.status == CampaignStatus.SENT)
         .order_by(Campaign.sent_at.desc(), Campaign.id.desc())
     )

@@ -80,15 +80,8 @@ FIELD_SPECS: dict[str, dict[str, tuple[Any, str, Any]]] = {
         "logo_width": (_l("Logo width in pixels"), "number", None),
     },
     "text": {
-        "body": (
-            _l("Text"),
-            "area",
-            _l(
-                "Markdown: “## Heading”, **bold**, *italics*, [link text](https://…), "
-                "an empty line between paragraphs, lines starting with “- ” for a list. "
-                "[[first_name]] is replaced by each recipient's first name."
-            ),
-        ),
+        # How to format it is told once, under the blocks ("How to format text").
+        "body": (_l("Text"), "area", None),
     },
     "bullet_list": {
         "items": (_l("Items"), "area", _l("One item per line. **Bold** and links work.")),
@@ -127,13 +120,15 @@ FIELD_SPECS: dict[str, dict[str, tuple[Any, str, Any]]] = {
             _l("Link address"),
             "line",
             _l(
-                "For example https://www.example.org/photos. [[card_url]] leads each recipient "
-                "to their own network card, [[preferences_url]] to their preferences."
+                "For example https://www.example.org/photos. [[kaart_url]] leads each "
+                "recipient to their own network card, [[muur_url]] to the network wall, "
+                "[[voorkeuren_url]] to their preferences (in English: [[card_url]], "
+                "[[wall_url]], [[preferences_url]])."
             ),
         ),
     },
     "mailto": {
-        "text": (_l("Text"), "area", _l("Markdown, like a text block.")),
+        "text": (_l("Text"), "area", _l("Markdown, like a text block (see “How to format text”).")),
         "email": (_l("Email address"), "email", None),
         "subject": (_l("Subject of the mail"), "line", None),
         "label": (_l("Button text"), "line", _l("Empty: “Mail to” and the address.")),
@@ -238,6 +233,15 @@ class NewCampaignForm(AppForm):
     meeting_id = SelectField(_l("Meeting"), choices=[], validate_choice=False)
 
 
+class TemplateNameForm(AppForm):
+    """The name of a template: "Opslaan als sjabloon" and renaming (the store checks it)."""
+
+    name = StringField(
+        _l("Template name"),
+        validators=[InputRequired(message=_l("Give the template a name."))],
+    )
+
+
 class BodyForm(AppForm):
     """Only the CSRF check, for POST buttons without fields (delete, duplicate, send test)."""
 
@@ -303,6 +307,28 @@ def raw_from_block(block: Mapping[str, Any]) -> dict[str, str]:
             value = block.get(name)
         raw[name] = "" if value is None else str(value)
     return raw
+
+
+# The field whose first words sum a collapsed block up in the composer; else its first field.
+_GIST_FIELDS = {
+    "header": ("host", "title"),
+    "image": ("alt", "caption", "src"),
+    "button": ("label",),
+}
+_MARKUP = re.compile(r"\]\([^)]*\)|[#*_>\[\]`]+|^\s*[-0-9.]+\s+", re.MULTILINE)
+GIST_WORDS = 8
+
+
+def block_gist(raw: Mapping[str, str]) -> str:
+    """The first words of a block, plain (no Markdown), for its one-line summary; may be ""."""
+    kind = raw.get("type", "")
+    names = _GIST_FIELDS.get(kind) or tuple(FIELD_SPECS.get(kind, {}))
+    for name in names:
+        words = _MARKUP.sub(" ", str(raw.get(name, ""))).split()
+        if words:
+            gist = " ".join(words[:GIST_WORDS])
+            return gist + "…" if len(words) > GIST_WORDS else gist
+    return ""
 
 
 def block_from_raw(raw: Mapping[str, str]) -> dict[str, Any]:

@@ -30,10 +30,12 @@ from email_validator import EmailNotValidError, validate_email
 from config.settings import DEFAULT_LANGUAGE
 from service.meetings.invitations import Closed
 from service.messages import N_
+from service.rendering import placeholders
 from service.rendering.blocks import CampaignContent, FieldError, check_content
 from service.rendering.render import RenderedCampaign
 from service.translation import translator
 
+# The one length for a subject: the composer's hint names it and the check warns above it.
 MAX_SUBJECT = 78
 GMAIL_CLIP_BYTES = 102 * 1024
 NEAR_CLIP_BYTES = int(GMAIL_CLIP_BYTES * 0.9)
@@ -67,7 +69,7 @@ MESSAGES: dict[str, str] = {
     "empty-subject": N_("The subject is empty; write what the email is about."),
     "long-subject": N_(
         "The subject is %(length)s characters long; inboxes show about the first 40 to "
-        "78, so put the point first or shorten it."
+        "%(max)s, so put the point first or shorten it."
     ),
     "missing-preheader": N_(
         "There is no preheader; the inbox then shows the first words of the email "
@@ -163,10 +165,12 @@ def lint(
     if not subject:
         findings.append(Finding("error", "empty-subject"))
     elif len(subject) > MAX_SUBJECT:
-        findings.append(Finding("warning", "long-subject", params={"length": len(subject)}))
+        findings.append(
+            Finding("warning", "long-subject", params={"length": len(subject), "max": MAX_SUBJECT})
+        )
     if not content.preheader.strip():
         findings.append(Finding("warning", "missing-preheader"))
-    size = len(rendered.html.encode())
+    size = rendered.sent_size
     if size > GMAIL_CLIP_BYTES:
         findings.append(Finding("warning", "html-clipped", params={"kb": round(size / 1024)}))
     elif size > NEAR_CLIP_BYTES:
@@ -232,6 +236,8 @@ def _href_problem(href: str) -> str | None:
         return "empty-link"
     if href.startswith("#"):
         return "link-to-anchor"
+    if href in placeholders.LINK_TOKENS:
+        return None  # the contact's own page ([[muur_url]]), filled in per recipient
     try:
         parts = urlsplit(href)
     except ValueError:

@@ -11,7 +11,7 @@ default language (Settings.default_language), from the catalogs. Nothing here im
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from service.campaigns import store
 from service.campaigns.lint import meeting_findings
-from service.dates import local_to_utc, utc_to_local
 from service.delivery.queue import start_sending
 from service.dml import rows_changed
 from service.meetings.invitations import why_closed
+from service.meetings.reminder_times import due_at, reminder_schedule  # noqa: F401 (re-exported)
 from service.models import (
     Campaign,
     CampaignKind,
@@ -43,13 +43,6 @@ def add_default_reminders(session: Session, meeting: Meeting) -> None:
     for days, at, audience in DEFAULT_REMINDERS:
         meeting.reminders.append(Reminder(days_before=days, send_time=at, audience=audience))
     session.flush()
-
-
-def due_at(reminder: Reminder, meeting: Meeting, timezone: str) -> datetime:
-    """When the reminder is due, as an aware UTC moment."""
-    day = utc_to_local(meeting.starts_at, timezone).date() - timedelta(days=reminder.days_before)
-    hours, minutes = (int(part) for part in reminder.send_time.split(":"))
-    return local_to_utc(day, time(hours, minutes), timezone)
 
 
 def latest_useful(due: datetime, meeting: Meeting) -> datetime:
@@ -178,15 +171,14 @@ def _reminder_campaign(
         subject=subject,
         preheader=meeting.theme or meeting.title,
         meeting_id=meeting.id,
-        blocks=[{"type": "text", "body": f"{greeting}\n\n{body}"}],
+        # Opened like an invitation: the header, the words; the email adds the facts and the
+        # buttons (Yes and No for those who have not answered; see emails/reminder.html).
+        blocks=[
+            store.meeting_header(meeting, timezone),
+            {"type": "text", "body": f"{greeting}\n\n{body}"},
+        ],
         audience={"meeting": {"id": meeting.id, "answers": AUDIENCES[reminder.audience]}},
         actor=None,
     )
     session.flush()
     return campaign
-
-
-def reminder_schedule(meeting: Meeting, timezone: str) -> list[tuple[Reminder, datetime]]:
-    """The meeting's reminders with when each is (or was) due, earliest first."""
-    rows = [(r, due_at(r, meeting, timezone)) for r in meeting.reminders]
-    return sorted(rows, key=lambda row: row[1])

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from service import provinces
 from service.campaigns.lifecycle import Action, require, transition
 from service.campaigns.lint import Finding, lint, meeting_findings
-from service.dates import moment_supported, unsupported_message
+from service.dates import moment_supported, unsupported_message, utc_to_local
 from service.ids import parse_id
-from service.meetings.agenda import meetings_after
-from service.meetings.invitations import why_closed
+from service.meetings.invitations import places_left, why_closed
 from service.messages import N_, Message
 from service.models import (
     Answer,
@@ -198,28 +197,79 @@ def meeting_facts(meeting: Meeting, now: datetime | None = None) -> MeetingFacts
     return facts_of(meeting, answers_open=open_now, calendar_links=True)
 
 
+def meeting_header(meeting: Meeting, timezone: str, *, title: str | None = None) -> dict[str, Any]:
+    """A header block for an email about the meeting: title, host, day, place and theme.
+
+    The title (by default the meeting's own) is shown above the host, so the host is named once:
+    "De Opgavebeweging op bezoek bij" over "Gemeente Zwolle", not the whole title over it.
+    """
+    place = meeting.venue
+    if meeting.city and meeting.city.casefold() not in place.casefold():
+        place = f"{place}, {meeting.city}" if place else meeting.city
+    return {
+        "type": "header",
+        "title": title_without_host(meeting.title, meeting.host_organisation)
+        if title is None
+        else title,
+        "host": meeting.host_organisation,
+        "date": utc_to_local(meeting.starts_at, timezone).date().isoformat(),
+        "place": place,
+        "theme": meeting.theme,
+    }
+
+
+def title_without_host(title: str, host: str) -> str:
+    """The title less the host it ends with ("De Opgavebeweging op bezoek bij"); else as it is."""
+    if host and title.casefold().endswith(host.casefold()):
+        return title[: len(title) - len(host)].rstrip(" :,-–")
+    return title
+
+
+def campaign_meeting_facts(campaign: Campaign, now: datetime | None = None) -> MeetingFacts | None:
+    """The facts of the campaign's meeting, with what its readers need to answer in time.
+
+    An invitation or reminder shows the registration deadline and the places still free (as
+    they are at `now`, when the email is rendered); one that reaches people who have not
+    answered yet asks them for an answer with the Yes and No buttons.
+    """
+    meeting = campaign.meeting
+    if meeting is None:
+        return None
+    facts = meeting_facts(meeting, now)
+    if campaign.kind not in (CampaignKind.INVITATION, CampaignKind.REMINDER):
+        return facts
+    session = object_session(meeting)
+    return replace(
+        facts,
+        registration_deadline=meeting.registration_deadline,
+        places_left=places_left(session, meeting) if session is not None else None,
+        asks_answer=campaign.kind == CampaignKind.INVITATION
+        or reaches_unanswered(campaign.audience or {}),
+    )
+
+
 def upcoming_for(
     session: Session, campaign: Campaign, *, now: datetime | None = None
 ) -> list[MeetingFacts]:
     """The meetings for the campaign's "upcoming meetings" table.
 
-    Those after the campaign's meeting (so a recap lists what comes next, also when it is sent
-    later); without a meeting, those from now on. Cancelled and draft meetings are left out,
-    as recipients read the table.
+    Those that start after the send (`now` when it is sent or previewed; the web version of a
+    sent campaign keeps the moment its sending started), other than the campaign's own meeting:
+    a recap sent late lists what is still to come, never a meeting already past. Cancelled and
+    draft meetings are left out, as recipients read the table.
     """
-    if campaign.meeting is not None:
-        meetings = meetings_after(session, campaign.meeting, include_drafts=False)
-    else:
-        query = (
-            select(Meeting)
-            .where(
-                Meeting.starts_at > (now or utcnow()),
-                Meeting.status.not_in([MeetingStatus.CANCELLED, MeetingStatus.DRAFT]),
-            )
-            .order_by(Meeting.starts_at, Meeting.id)
+    after = campaign.send_started_at or now or utcnow()
+    query = (
+        select(Meeting)
+        .where(
+            Meeting.starts_at > after,
+            Meeting.status.not_in([MeetingStatus.CANCELLED, MeetingStatus.DRAFT]),
         )
-        meetings = list(session.scalars(query))
-    return [meeting_facts(m) for m in meetings]
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    if campaign.meeting_id is not None:
+        query = query.where(Meeting.id != campaign.meeting_id)
+    return [meeting_facts(m) for m in session.scalars(query)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -559,6 +609,7 @@ def sample_values(base_url: str, *, language: str, email: str = "") -> dict[str,
         placeholders.ANSWER_URL: f"{base}/sample/answer?sample=1",
         placeholders.PREFERENCES_URL: f"{base}/sample/preferences?sample=1",
         placeholders.CARD_URL: f"{base}/sample/network-card?sample=1",
+        placeholders.WALL_URL: f"{base}/sample/network-wall?sample=1",
     }
 
 
@@ -576,7 +627,7 @@ def web_version(
         network=network,
         base_url=base_url,
         upcoming=upcoming_for(session, campaign),
-        meeting=meeting_facts(campaign.meeting) if campaign.meeting is not None else None,
+        meeting=campaign_meeting_facts(campaign),
         for_web=True,
     )
     subject, html, _text = personalise(rendered, placeholders.stand_in_values(base_url, language))
@@ -615,10 +666,12 @@ def preview_campaign(
     base_url: str,
     sample: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    mark_blocks: bool = False,
 ) -> Preview:
     """Render the campaign once and fill it in for a sample recipient; lint the result.
 
     The checks look at the campaign's meeting as it is at `now` (default: the clock).
+    `mark_blocks` marks each block's rows for the composer's preview (render.mark_block).
     Raises service.rendering.render.TemplateError when the email cannot be rendered.
     """
     now = now or utcnow()
@@ -629,7 +682,8 @@ def preview_campaign(
         network=network,
         base_url=base_url,
         upcoming=upcoming_for(session, campaign, now=now),
-        meeting=meeting_facts(campaign.meeting, now) if campaign.meeting is not None else None,
+        meeting=campaign_meeting_facts(campaign, now),
+        mark_blocks=mark_blocks,
     )
     values = dict(sample or sample_values(base_url, language=language))
     subject, html, text = personalise(rendered, values)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from babel.dates import format_date
@@ -24,9 +24,10 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -35,7 +36,7 @@ from wtforms.fields.choices import SelectChoice
 from service import dates, provinces
 from service.audience.subscriptions import mailing_of
 from service.auth.access import allow, require_login
-from service.campaigns import report_export, sending, store
+from service.campaigns import report_export, sending, store, templates
 from service.campaigns.forms import (
     BLOCK_LABELS,
     FIELD_SPECS,
@@ -45,9 +46,11 @@ from service.campaigns.forms import (
     CampaignForm,
     NewCampaignForm,
     ScheduleForm,
+    TemplateNameForm,
     audience_form_data,
     audience_from_form,
     block_from_raw,
+    block_gist,
     field_of,
     item_of,
     raw_blocks_from_form,
@@ -61,6 +64,7 @@ from service.campaigns.lifecycle import (
     reason_of,
     reason_text,
 )
+from service.campaigns.lint import MAX_SUBJECT
 from service.campaigns.report import campaign_report, list_figures
 from service.campaigns.report_chart import answers_chart
 from service.campaigns.report_export import MAILING_WORDS, reason_words
@@ -68,13 +72,19 @@ from service.campaigns.webversion import web_version_token
 from service.dashboard.coverage import name_list, tile_map
 from service.database import get_session
 from service.delivery.queue import (
+    Pace,
     campaign_progress,
     cancel_sending,
     count_recipients,
     pause_sending,
     resume_sending,
 )
-from service.delivery.testsend import send_test_email
+from service.delivery.testsend import (
+    MAX_TEST_ADDRESSES,
+    BadTestAddresses,
+    parse_test_addresses,
+    send_test_email,
+)
 from service.extensions import csrf
 from service.filters import delivery_reason, local_datetime, page_locale
 from service.forms import token_refused
@@ -92,6 +102,7 @@ from service.models import (
     Tag,
     utcnow,
 )
+from service.rendering import placeholders
 from service.rendering.blocks import BLOCK_TYPES
 from service.rendering.network import network_from_config
 from service.rendering.render import Network, TemplateError
@@ -102,6 +113,10 @@ bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 require_login(bp)
 
 MOBILE_WIDTH = 375
+# A composer with more blocks than this shows them folded to one line each.
+FOLD_ABOVE = 4
+# The session key of the last test send's outcome, shown in the composer's bar.
+_TEST_RESULT = "campaign_test_send"
 # The progress page lists this many failed deliveries at most; the rest are counted.
 FAILED_SHOWN = 100
 _ACTION = re.compile(r"^(up|down|remove)-(\d+)$")
@@ -178,10 +193,122 @@ def create():
             return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
     return (
         render_template(
-            "campaigns/new.html", form=form, held=_held_meetings(db), recap=CampaignKind.RECAP
+            "campaigns/new.html",
+            form=form,
+            held=_held_meetings(db),
+            recap=CampaignKind.RECAP,
+            templates=templates.list_templates(db),
+            kind_labels=KIND_LABELS,
         ),
         422 if form.errors else 200,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates: a campaign's content kept under a name (service/campaigns/templates.py)
+
+
+@bp.route("/<int:campaign_id>/save-template", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
+def save_template(campaign_id: int):
+    """ "Opslaan als sjabloon": the campaign's saved content under a name."""
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    form = TemplateNameForm()
+    if form.validate_on_submit():
+        try:
+            template = templates.save_campaign_as(
+                db, campaign, form.name.data or "", actor=current_user
+            )
+        except templates.TemplateValidationError as exc:
+            _name_errors(form, exc)
+        else:
+            db.commit()
+            flash(
+                _(
+                    "Saved as the template “%(name)s”; “New campaign” offers it.",
+                    name=template.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
+    return (
+        render_template("campaigns/save_template.html", campaign=campaign, form=form),
+        422 if form.errors else 200,
+    )
+
+
+@bp.get("/templates")
+@allow(Role.VIEWER)
+def template_list():
+    db = get_session()
+    return render_template(
+        "campaigns/templates.html", templates=templates.list_templates(db), kind_labels=KIND_LABELS
+    )
+
+
+@bp.route("/templates/<int:template_id>/rename", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
+def rename_template(template_id: int):
+    db = get_session()
+    template = _template_or_404(template_id)
+    form = TemplateNameForm(data={"name": template.name} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            templates.update_template(db, template, name=form.name.data or "", actor=current_user)
+        except templates.TemplateValidationError as exc:
+            _name_errors(form, exc)
+        else:
+            db.commit()
+            flash(_("The template is now called “%(name)s”.", name=template.name), "success")
+            return redirect(url_for("campaigns.template_list"))
+    return (
+        render_template("campaigns/template_rename.html", template=template, form=form),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/templates/<int:template_id>/delete", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
+def delete_template(template_id: int):
+    db = get_session()
+    template = _template_or_404(template_id)
+    form = BodyForm()
+    if form.validate_on_submit():
+        name = template.name
+        templates.delete_template(db, template, actor=current_user)
+        db.commit()
+        flash(_("The template “%(name)s” is deleted.", name=name), "success")
+        return redirect(url_for("campaigns.template_list"))
+    return render_template("campaigns/template_delete.html", template=template, form=form)
+
+
+@bp.post("/templates/<int:template_id>/use")
+@allow(Role.ORGANISER)
+def use_template(template_id: int):
+    """ "Nieuwe campagne" from a template: a draft with its content, for everyone with consent."""
+    db = get_session()
+    template = _template_or_404(template_id)
+    if not BodyForm().validate_on_submit():
+        abort(400)
+    campaign = templates.start_campaign(
+        db, template, sender_name=sender_name(current_settings()), actor=current_user
+    )
+    db.commit()
+    flash(_("The draft is made from the template “%(name)s”.", name=template.name), "success")
+    return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
+
+
+def _template_or_404(template_id: int):
+    template = templates.get_template(get_session(), template_id)
+    if template is None:
+        abort(404, _("This template does not exist (any more)."))
+    return template
+
+
+def _name_errors(form: TemplateNameForm, exc: templates.TemplateValidationError) -> None:
+    for message in exc.messages(_, _language()).values():
+        form.name.errors = [*form.name.errors, message]
 
 
 # The composer's form checks its own CSRF token (FlaskForm), so an expired token shows the
@@ -219,7 +346,11 @@ def edit(campaign_id: int):
                 flash(_("The draft is saved."), "success")
             else:
                 flash(_("Nothing was changed."), "info")
-            back = url_for("campaigns.edit", campaign_id=campaign.id, lang=_email_language())
+            # The block the button was about (added, moved) comes back unfolded.
+            shown = anchor.removeprefix("block-") if anchor.startswith("block-") else None
+            back = url_for(
+                "campaigns.edit", campaign_id=campaign.id, lang=_email_language(), open=shown
+            )
             return redirect(f"{back}#{anchor}")
     elif request.method == "POST":
         # Show what was typed, so nothing is lost: either the CSRF token expired, or a field
@@ -247,6 +378,10 @@ def edit(campaign_id: int):
             editable=allows(campaign.status, Action.EDIT),
             can_start=allows(campaign.status, Action.START),
             schedule=_schedule_state(campaign),
+            fold=len(editor.raw) > FOLD_ABOVE,
+            test_result=_test_result(campaign),
+            max_test_addresses=MAX_TEST_ADDRESSES,
+            open_block=request.args.get("open", type=int),
             **_labels(),
         ),
         status,
@@ -285,6 +420,7 @@ def autosave(campaign_id: int):
         message=_("Draft saved.") if changed else _("No changes to save."),
         preview_url=url_for("campaigns.preview", campaign_id=campaign.id, v=campaign.version),
         lint_html=render_template("campaigns/_lint.html", preview=preview),
+        checks_html=render_template("campaigns/_checks_summary.html", preview=preview),
         text=preview.text if preview else "",
     )
 
@@ -310,7 +446,8 @@ def preview(campaign_id: int):
     """
     db = get_session()
     campaign = _get_or_404(campaign_id)
-    shown = _preview_or_none(db, campaign, _email_language())
+    # Marked, so the composer can scroll to the block being edited (never in sent mail).
+    shown = _preview_or_none(db, campaign, _email_language(), mark_blocks=True)
     if shown is None:
         abort(422, _("This email cannot be shown; save the draft again or check its blocks."))
     html = shown.html
@@ -359,20 +496,46 @@ def duplicate(campaign_id: int):
 @bp.post("/<int:campaign_id>/send-test")
 @allow(Role.ORGANISER)
 def send_test(campaign_id: int):
-    """Send the email, filled in as a sample, to the logged-in organiser."""
+    """Send the email, filled in as a sample, to up to five addresses (default: the organiser's).
+
+    The outcome is shown next to the button in the composer's bar (`_TEST_RESULT` in the session),
+    with the addresses as typed when they were refused.
+    """
     db = get_session()
     campaign = _get_or_404(campaign_id)
     if not BodyForm().validate_on_submit():
         abort(400)
+    typed = request.form.get("to", "")
+    result: dict[str, str] = {"campaign": str(campaign.id), "to": typed}
     try:
-        send_test_email(db, campaign, current_user, current_settings())
+        addresses = parse_test_addresses(typed, current_user.email)
+        send_test_email(db, campaign, current_user, current_settings(), to=addresses)
+    except BadTestAddresses as exc:
+        result["level"] = "error"
+        result["field"] = "1"
+        result["message"] = (
+            _("“%(address)s” is not an email address.", address=exc.address)
+            if exc.address
+            else _("A test goes to at most %(count)s addresses.", count=MAX_TEST_ADDRESSES)
+        )
     except (TemplateError, TransportConfigError, TransportError, ValueError) as exc:
         current_app.logger.warning("test send of campaign %s failed: %s", campaign.id, exc)
         reason = delivery_reason(str(exc))
-        flash(_("The test email could not be sent: %(reason)s", reason=reason), "error")
+        result["level"] = "error"
+        result["message"] = _("The test email could not be sent: %(reason)s", reason=reason)
     else:
-        flash(_("A test email was sent to %(email)s.", email=current_user.email), "success")
-    return redirect(url_for("campaigns.edit", campaign_id=campaign.id) + "#preview")
+        result["level"] = "success"
+        result["message"] = _("A test email was sent to %(email)s.", email=", ".join(addresses))
+    session[_TEST_RESULT] = result
+    return redirect(url_for("campaigns.edit", campaign_id=campaign.id) + "#composer-bar")
+
+
+def _test_result(campaign: Campaign) -> dict[str, str] | None:
+    """The outcome of this campaign's last test send, shown once."""
+    result = session.pop(_TEST_RESULT, None)
+    if not isinstance(result, dict) or result.get("campaign") != str(campaign.id):
+        return None
+    return result
 
 
 @bp.route("/<int:campaign_id>/send", methods=["GET", "POST"])
@@ -622,17 +785,57 @@ def _progress_state(db, campaign: Campaign) -> dict[str, Any]:
     """The counts as numbers, and the words and dates the page shows, in the reader's language."""
     counts = campaign_progress(db, campaign.id)
     expected_end = counts.expected_end
+    ongoing = campaign.status in (CampaignStatus.SENDING, CampaignStatus.PAUSED)
     return {
         "status": campaign.status.value,
         "status_label": str(STATUS_LABELS[campaign.status]),
         "status_reason": campaign_reason(campaign),
+        "heading": _progress_heading(campaign),
         "progress": counts.as_dict(),
         "display": {
             "rate_per_minute": format_decimal(round(counts.rate_per_minute, 1)),
+            # While it sends, the pace of the last five minutes; afterwards, of the whole send.
+            "pace_label": _("Pace (last five minutes):") if ongoing else _("Pace of the send:"),
+            "pace": _pace_words(counts.recent if ongoing else counts.whole),
             "expected_end": local_datetime(expected_end) if expected_end else "",
             "sent_at": local_datetime(campaign.sent_at) if campaign.sent_at else "",
         },
     }
+
+
+def _progress_heading(campaign: Campaign) -> str:
+    """The progress page's title: what happened to the sending, not always "is being sent"."""
+    subject = _title(campaign)
+    if campaign.status == CampaignStatus.SENDING:
+        return _("Sending “%(subject)s”", subject=subject)
+    if campaign.status == CampaignStatus.PAUSED:
+        return _("Sending “%(subject)s” is paused", subject=subject)
+    if campaign.status == CampaignStatus.SENT:
+        return _("“%(subject)s” has been sent", subject=subject)
+    if campaign.status == CampaignStatus.CANCELLED:
+        return _("Sending “%(subject)s” was cancelled", subject=subject)
+    return _("“%(subject)s” has not been sent yet", subject=subject)
+
+
+def _pace_words(pace: Pace) -> str:
+    """How fast the messages went: "35 messages in 1 second" for a send shorter than a minute,
+    else "120 per minute".
+
+    A rate per minute of a burst that took one second reads as a promise it cannot keep (35
+    messages in one second are "2100 per minute"), so below a minute the page says what
+    really happened: the count and the seconds it took.
+    """
+    if not pace.count:
+        return _("none yet")
+    seconds = max(1, round(pace.span.total_seconds()))
+    if seconds < 60:
+        return _(
+            "%(messages)s in %(time)s",
+            messages=ngettext("%(num)s message", "%(num)s messages", pace.count),
+            time=ngettext("%(num)s second", "%(num)s seconds", seconds),
+        )
+    per_minute = pace.count / (pace.span.total_seconds() / 60)
+    return _("%(rate)s per minute", rate=format_decimal(round(per_minute, 1)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -731,7 +934,9 @@ def _mark_stored_problems(campaign: Campaign, form: CampaignForm, editor: _Edito
         )
 
 
-def _preview_or_none(db, campaign: Campaign, language: str) -> store.Preview | None:
+def _preview_or_none(
+    db, campaign: Campaign, language: str, *, mark_blocks: bool = False
+) -> store.Preview | None:
     try:
         return store.preview_campaign(
             db,
@@ -739,6 +944,7 @@ def _preview_or_none(db, campaign: Campaign, language: str) -> store.Preview | N
             language=language,
             network=_network(),
             base_url=current_settings().BASE_URL,
+            mark_blocks=mark_blocks,
         )
     except TemplateError as exc:
         current_app.logger.warning("campaign %s does not render: %s", campaign.id, exc)
@@ -761,10 +967,12 @@ def _email_language() -> str:
 def _labels() -> dict[str, Any]:
     return {
         "block_labels": BLOCK_LABELS,
+        "block_gist": block_gist,
         "field_specs": FIELD_SPECS,
         "status_labels": STATUS_LABELS,
         "kind_labels": KIND_LABELS,
         "mobile_width": MOBILE_WIDTH,
+        "max_subject": MAX_SUBJECT,
         "new_blocks": {kind: raw_from_block({"type": kind}) for kind in BLOCK_TYPES},
     }
 
@@ -828,25 +1036,40 @@ def _starting_subject(kind: str, meeting: Meeting | None) -> str:
 
 
 def _starting_blocks(kind: str, meeting: Meeting | None) -> list[dict[str, Any]]:
-    """A recap (or any email) for a meeting starts with its header and the upcoming meetings."""
+    """A recap (or any email) for a meeting starts with its header and the upcoming meetings.
+
+    An invitation reads like one: the header (naming the host once), a short welcome; the email
+    puts when and where and the answer buttons after these, then the upcoming meetings.
+    """
     text: dict[str, Any] = {"type": "text", "body": ""}
     if meeting is None:
         return [text]
-    timezone = current_settings().TIMEZONE
-    day: date = dates.utc_to_local(meeting.starts_at, timezone).date()
-    place = meeting.venue
-    if meeting.city and meeting.city not in place:
-        place = f"{place}, {meeting.city}" if place else meeting.city
-    header = {
-        "type": "header",
-        "title": _("The Opgavebeweging visits") if kind == CampaignKind.RECAP else meeting.title,
-        "host": meeting.host_organisation,
-        "date": day.isoformat(),
-        "place": place,
-        "theme": meeting.theme,
-    }
+    title = _("The Opgavebeweging visits") if kind == CampaignKind.RECAP else None
+    header = store.meeting_header(meeting, current_settings().TIMEZONE, title=title)
+    if kind == CampaignKind.INVITATION:
+        text["body"] = _welcome(meeting)
     upcoming = {"type": "upcoming_meetings", "title": _("Upcoming meetings")}
     return [header, text, upcoming]
+
+
+def _welcome(meeting: Meeting) -> str:
+    """The invitation's first words, for the organiser to make their own."""
+    greeting = _("Dear %(name)s,", name=placeholders.token(placeholders.FIRST_NAME))
+    if meeting.theme:
+        body = _(
+            "We warmly invite you to our next meeting, hosted by %(host)s, on the theme "
+            "“%(theme)s”. Below you find when and where; will you let us know whether you "
+            "are coming?",
+            host=meeting.host_organisation,
+            theme=meeting.theme,
+        )
+    else:
+        body = _(
+            "We warmly invite you to our next meeting, hosted by %(host)s. Below you find "
+            "when and where; will you let us know whether you are coming?",
+            host=meeting.host_organisation,
+        )
+    return f"{greeting}\n\n{body}"
 
 
 def _network() -> Network:

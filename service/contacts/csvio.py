@@ -25,8 +25,10 @@ lines; its first line is given). Nothing is committed here: the caller commits o
 Export writes UTF-8 with BOM, semicolon-separated, CRLF line ends: the form Dutch Excel opens
 correctly by double-click (comma files open as a single column with a Dutch locale). Cells that
 Excel would take for a formula get a leading apostrophe (OWASP "CSV injection"); import strips it
-again, so export then import changes nothing. Its column names are in the network's default
-language, from the catalogs (HEADERS reads them back).
+again, so export then import changes nothing. Its column names and the words in it (consent
+"gegeven", "ingetrokken", "onbekend"; how consent was recorded, see consent_sources.py) are in
+the network's default language, from the catalogs; HEADERS and directory.parse_consent read
+them back. The "consent via" column is for people: an import records its own source.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import DEFAULT_LANGUAGE, Settings
 from service.contacts import directory
+from service.contacts.consent_sources import source_words
 from service.messages import N_, Message
 from service.models import Consent, Contact, Tag, User, record_audit
 from service.provinces import province_name
@@ -92,6 +95,12 @@ EXPORT_COLUMNS = (
     N_("consent via"),
     N_("notes"),
 )
+# The consent column's words; directory.parse_consent reads them back in Dutch and English.
+CONSENT_WORDS = {
+    Consent.GIVEN: N_("given"),
+    Consent.WITHDRAWN: N_("withdrawn"),
+    Consent.UNKNOWN: N_("unknown"),
+}
 _DELIMITERS = (";", ",", "\t")
 
 
@@ -508,7 +517,7 @@ def _raw_fields(row: _Row, current: Contact | None) -> dict[str, Any]:
 # --- exporting ------------------------------------------------------------------------------
 
 
-def _export_row(contact: Contact, timezone: ZoneInfo) -> list[str]:
+def _export_row(contact: Contact, timezone: ZoneInfo, gettext: Callable[..., str]) -> list[str]:
     consent_at = (
         contact.consent_at.astimezone(timezone).strftime("%Y-%m-%d %H:%M")
         if contact.consent_at
@@ -522,9 +531,9 @@ def _export_row(contact: Contact, timezone: ZoneInfo) -> list[str]:
         province_name(contact.province),
         contact.language,
         ", ".join(contact.tag_names),
-        contact.consent.value,
+        gettext(CONSENT_WORDS[contact.consent]),
         consent_at,
-        contact.consent_source,
+        source_words(contact.consent_source, gettext),
         contact.notes,
     ]
     return [protect_cell(value) for value in values]
@@ -544,7 +553,7 @@ def iter_export(
     for contacts in session.scalars(query).partitions():
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(_export_row(contact, zone) for contact in contacts)
+        writer.writerows(_export_row(contact, zone, _) for contact in contacts)
         yield buffer.getvalue()
 
 

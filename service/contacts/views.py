@@ -22,6 +22,7 @@ from werkzeug.utils import secure_filename
 from service.audience import subscriptions
 from service.auth.access import allow, require_login
 from service.contacts import csvio, deletion, directory, suppressions
+from service.contacts.consent_sources import source_words
 from service.contacts.forms import (
     ContactForm,
     DeleteForm,
@@ -39,6 +40,12 @@ from service.settings import current_settings
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 require_login(bp)
+
+
+@bp.app_template_filter("consent_source")
+def consent_source_filter(source: str) -> str:
+    """How consent was recorded, in the reader's language (service/contacts/consent_sources.py)."""
+    return source_words(source, _)
 
 
 def _consent_labels() -> dict[Consent, str]:
@@ -85,9 +92,14 @@ def index():
 @bp.get("/withdrawn")
 @allow(Role.VIEWER)
 def withdrawn():
-    """Who withdrew consent ("Afgemeld"), when and how; only they can subscribe again."""
+    """Who withdrew consent ("Afgemeld"), when and how, and who left one mailing of two;
+    only they can subscribe again."""
+    db = get_session()
     return render_template(
-        "contacts/withdrawn.html", contacts=subscriptions.withdrawn_contacts(get_session())
+        "contacts/withdrawn.html",
+        contacts=subscriptions.withdrawn_contacts(db),
+        partly=subscriptions.contacts_who_left_a_mailing(db),
+        mailing_labels=subscriptions.MAILING_LABELS,
     )
 
 

@@ -52,10 +52,15 @@ from config.settings import Settings
 from service.addresses import AddressNotSendable, ascii_domain
 from service.audience.unsubscribe import UnsubscribeSigner, unsubscribe_mailto, unsubscribe_url
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, move, relay_said
-from service.campaigns.store import campaign_content, meeting_check, meeting_facts, upcoming_for
+from service.campaigns.store import (
+    campaign_content,
+    campaign_meeting_facts,
+    meeting_check,
+    upcoming_for,
+)
 from service.campaigns.webversion import web_version_url
 from service.click_links import counted_links
-from service.contact_links import CARD, PREFERENCES, ContactSigner
+from service.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.delivery import retries
 from service.delivery.kinds import MessageKinds, SingleMessage
 from service.delivery.queue import (
@@ -167,6 +172,7 @@ class MessageFactory:
         # The contact's own links, likewise signed per recipient by signers made once.
         self._preferences = ContactSigner(self.secret_key, PREFERENCES)
         self._card = ContactSigner(self.secret_key, CARD)
+        self._wall = ContactSigner(self.secret_key, WALL)
         # Someone without a name is greeted as the web version greets everybody.
         self._readers = {
             language: placeholders.stand_in_values(self.base_url, language)[placeholders.NAME]
@@ -213,7 +219,7 @@ class MessageFactory:
             content=campaign_content(campaign),
             upcoming=upcoming_for(session, campaign, now=now),
             meeting_id=campaign.meeting_id,
-            meeting=meeting_facts(campaign.meeting, now) if campaign.meeting is not None else None,
+            meeting=campaign_meeting_facts(campaign, now),
             languages=languages,
             count_clicks=campaign.count_clicks if count_clicks is None else count_clicks,
         )
@@ -382,6 +388,8 @@ class MessageFactory:
         }
         if placeholders.CARD_URL in rendered.placeholders:
             values[placeholders.CARD_URL] = self._card.url(delivery.contact_id or 0, self.base_url)
+        if placeholders.WALL_URL in rendered.placeholders:
+            values[placeholders.WALL_URL] = self._wall.url(delivery.contact_id or 0, self.base_url)
         if mail.meeting_id is not None and rendered.placeholders & placeholders.ANSWER_NAMES:
             values.update(self._answer_links(delivery.contact_id or 0, mail.meeting_id))
         return values

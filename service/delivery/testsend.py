@@ -1,6 +1,8 @@
-""" "Send a test to me": the campaign as its organiser would get it, through the real transport.
+""" "Send a test": the campaign as its organiser would get it, through the real transport.
 
-The composer calls `send_test_email(session, campaign, organiser, settings)`. The test
+The composer calls `send_test_email(session, campaign, organiser, settings, to=...)`, with up to
+MAX_TEST_ADDRESSES addresses (`parse_test_addresses` reads them from the field; by default the
+organiser's own). Every copy is the organiser's sample, only the envelope differs. The test
 uses the organiser as sample recipient, in their language, with "[TEST] " before the subject, and
 goes through MAIL_TRANSPORT (the outbox by default, readable at /outbox/). It is made by the
 send loop's `MessageFactory`, as every delivery is, and handed to the same transport; only the
@@ -11,9 +13,14 @@ counts clicks. Nothing here imports Flask.
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.addresses import normalise_email
 from service.delivery.sendloop import MessageFactory
 from service.mail.factory import transport_from_config
 from service.mail.outgoing import Outgoing
@@ -22,6 +29,37 @@ from service.rendering import placeholders
 from service.translation import language_or_default
 
 TEST_PREFIX = "[TEST] "
+MAX_TEST_ADDRESSES = 5
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+class BadTestAddresses(ValueError):
+    """The test addresses cannot be used: too many (`address` empty) or one is not an address."""
+
+    def __init__(self, address: str = ""):
+        super().__init__(f"not an email address: {address}" if address else "too many addresses")
+        self.address = address
+
+
+def parse_test_addresses(text: str, own: str) -> list[str]:
+    """The addresses of the test field (commas, semicolons or spaces between), each once.
+
+    Empty: the organiser's own address. Raises BadTestAddresses for more than
+    MAX_TEST_ADDRESSES or for a value that is not an email address (the first one named).
+    """
+    chosen: list[str] = []
+    for value in _SEPARATORS.split(text or ""):
+        if not value:
+            continue
+        try:
+            address = normalise_email(value)
+        except ValueError:
+            raise BadTestAddresses(value) from None
+        if address not in chosen:
+            chosen.append(address)
+    if len(chosen) > MAX_TEST_ADDRESSES:
+        raise BadTestAddresses()
+    return chosen or [own]
 
 
 def build_test_message(
@@ -52,13 +90,27 @@ def build_test_message(
 
 
 def send_test_email(
-    session: Session, campaign: Campaign, organiser: User, settings: Settings
-) -> Outgoing:
-    """Send the campaign to the organiser as a test and return the message sent.
+    session: Session,
+    campaign: Campaign,
+    organiser: User,
+    settings: Settings,
+    to: Sequence[str] = (),
+) -> list[Outgoing]:
+    """Send the campaign as a test to `to` (default: the organiser); return the messages sent.
 
-    Raises render.TemplateError (cannot render), transports.TransportConfigError (settings) or
-    transports.TemporaryFailure / PermanentFailure (the transport refused it).
+    Each address gets the organiser's sample (their name and language). Raises
+    render.TemplateError (cannot render), transports.TransportConfigError (settings) or
+    transports.TemporaryFailure / PermanentFailure (the transport refused one; those before it
+    went).
     """
+    if len(to) > MAX_TEST_ADDRESSES:
+        raise BadTestAddresses()
     message = build_test_message(session, campaign, organiser, settings)
-    transport_from_config(settings).send(message)
-    return message
+    transport = transport_from_config(settings)
+    sent = []
+    for address in to or [organiser.email]:
+        own = address.lower() == organiser.email.lower()
+        copy = dataclasses.replace(message, to_email=address, to_name=organiser.name if own else "")
+        transport.send(copy)
+        sent.append(copy)
+    return sent

@@ -1,7 +1,8 @@
 """The seed recap (Provincie Zuid-Holland, 4 March 2025) expressed as content blocks.
 
-Taken word for word from the recap the network sent, typing slips and the three "Klik hier" links
-to "#" included, so the demo shows what lint finds until an organiser mends them. The table of
+Taken word for word from the recap the network sent, typing slips and two "Klik hier" links to
+"#" included, so the demo shows what lint finds until an organiser mends them; the third leads to
+each member's own link to the network wall ([[muur_url]]). The table of
 upcoming meetings is not part of the content: the caller passes the meetings after this one (from
 the database in the app; `seed_upcoming_meetings()` for tests, the demo and the benchmark).
 """
@@ -262,7 +263,8 @@ def seed_recap() -> CampaignContent:
             Text(
                 "Alle aanwezigen bij de Opgavebeweging vullen een netwerkkaart in en laten "
                 "zichzelf vereeuwigen met de polaroidcamera.\n\n"
-                "[Klik hier](#) om de digitale netwerkmuur te bekijken en contacten te leggen."
+                "[Klik hier]([[muur_url]]) om de digitale netwerkmuur te bekijken en contacten te "
+                "leggen."
             ),
             Divider(),
             Text(

@@ -15,7 +15,7 @@ from those four and the dashboard says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from config.settings import DEFAULT_LANGUAGE
 from service.audience.subscriptions import subscribe_all
 from service.campaigns import store
-from service.dates import local_to_utc
+from service.campaigns.reminders import add_default_reminders
+from service.dates import local_to_utc, utc_to_local
 from service.demo.recap import seed_recap
-from service.models import Consent, Contact, Meeting, MeetingStatus, Tag, utcnow
+from service.models import Consent, Contact, Meeting, MeetingStatus, NetworkCard, Tag, utcnow
 from service.rendering.blocks import block_to_dict
 
 TIMEZONE = "Europe/Amsterdam"
@@ -140,7 +141,12 @@ CONTACTS: tuple[DemoContact, ...] = (
 
 @dataclass(frozen=True)
 class DemoMeeting:
-    """One meeting from the recap, with its wall-clock times in Europe/Amsterdam."""
+    """One meeting from the recap, with its wall-clock times in Europe/Amsterdam.
+
+    A held meeting has its fixed `day`; a coming one has none: it is placed on the first Tuesday
+    at least `days_ahead` days after the day the demo is loaded (see `meeting_day`), so a fresh
+    demo always has meetings ahead, whatever the date.
+    """
 
     title: str
     theme: str
@@ -148,12 +154,13 @@ class DemoMeeting:
     city: str
     venue: str
     address: str
-    day: date
+    day: date | None
     starts: time
     ends: time
     status: MeetingStatus
     capacity: int | None
     description: str
+    days_ahead: int = 0
 
 
 MEETINGS: tuple[DemoMeeting, ...] = (
@@ -178,7 +185,8 @@ MEETINGS: tuple[DemoMeeting, ...] = (
             "werkvloer, het gedrag van medewerkers en de inrichting van de bedrijfsvoering."
         ),
     ),
-    # From the recap: host and date. Invented: times, venue, address, capacity; no theme yet.
+    # From the recap: the host. Invented: times, venue, address, capacity; no theme yet. The recap
+    # planned it for 3 June 2025; the demo puts it about five weeks after the day it is loaded.
     DemoMeeting(
         title="De Opgavebeweging op bezoek bij Gemeente Zwolle",
         theme="",
@@ -186,7 +194,8 @@ MEETINGS: tuple[DemoMeeting, ...] = (
         city="Zwolle",
         venue="Stadhuis Zwolle",
         address="Grote Kerkplein 15, 8011 PK Zwolle",
-        day=date(2025, 6, 3),
+        day=None,
+        days_ahead=35,
         starts=time(9, 30),
         ends=time(13, 0),
         status=MeetingStatus.PUBLISHED,
@@ -196,7 +205,8 @@ MEETINGS: tuple[DemoMeeting, ...] = (
             "Het programma volgt."
         ),
     ),
-    # From the recap: host and date. Invented: times, venue, address, capacity; no theme yet.
+    # From the recap: the host. Invented: times, venue, address, capacity; no theme yet. The recap
+    # planned it for 30 September 2025; the demo puts it about four months ahead.
     DemoMeeting(
         title="De Opgavebeweging op bezoek bij Hogeschool van Amsterdam",
         theme="",
@@ -204,7 +214,8 @@ MEETINGS: tuple[DemoMeeting, ...] = (
         city="Amsterdam",
         venue="Wibauthuis",
         address="Wibautstraat 3b, 1091 GH Amsterdam",
-        day=date(2025, 9, 30),
+        day=None,
+        days_ahead=120,
         starts=time(9, 30),
         ends=time(13, 0),
         status=MeetingStatus.PUBLISHED,
@@ -212,6 +223,46 @@ MEETINGS: tuple[DemoMeeting, ...] = (
         description=(
             "De Opgavebeweging is te gast bij de Hogeschool van Amsterdam. Het programma volgt."
         ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoCard:
+    """A network card on the wall; the treasures are the recap's check-in ("provincieschat")."""
+
+    email: str
+    treasure: str
+    brings: str
+    seeks: str
+
+
+# The three treasures on the recap's quote wall, and the host's own. What people bring and seek is
+# invented.
+CARDS: tuple[DemoCard, ...] = (
+    DemoCard(
+        "noor.blijdorpsma@example.nl",
+        "Blijdorp, Rotterdam",
+        "Ervaring met gebiedsgericht werken in een grote stad.",
+        "Collega's die een opgave met inwoners samen oppakken.",
+    ),
+    DemoCard(
+        "gerrit.noaberink@example.nl",
+        "Twents noaberschap",
+        "Hoe buren en wijkteams in Enschede elkaar helpen.",
+        "Voorbeelden van opgavegericht werken in kleinere gemeenten.",
+    ),
+    DemoCard(
+        "marieke.domstra@example.nl",
+        "De Domtoren",
+        "Een netwerk van beleidsadviseurs in de regio Utrecht.",
+        "Gesprekspartners over sturing op opgaven.",
+    ),
+    DemoCard(
+        "maaike.heijnen@example.nl",
+        "Het Groene Hart",
+        "Twee jaar ervaring met een volledig opgavegerichte provincie.",
+        "Andere organisaties die hun bedrijfsvoering anders inrichten.",
     ),
 )
 
@@ -231,22 +282,50 @@ def database_is_empty(session: Session) -> bool:
     return not has_contacts and not has_meetings
 
 
-def load_demo(session: Session) -> DemoLoadResult | None:
+def meeting_day(demo: DemoMeeting, today: date) -> date:
+    """The day of a demo meeting: its own, or the first Tuesday `days_ahead` days after today."""
+    if demo.day is not None:
+        return demo.day
+    earliest = today + timedelta(days=demo.days_ahead)
+    return earliest + timedelta(days=(1 - earliest.weekday()) % 7)  # Monday is 0, Tuesday 1
+
+
+def load_demo(session: Session, *, now: datetime | None = None) -> DemoLoadResult | None:
     """Add the demo meetings and contacts to an empty database; None (and no change) otherwise.
 
     Only an empty database gets them, so the demo never mixes with an organiser's real data and
-    loading twice adds nothing.
+    loading twice adds nothing. The held meeting keeps its date; the coming ones are placed after
+    `now` (default: this moment) and get the default reminders, as any new meeting does. A few
+    contacts' network cards are on the wall.
     """
     if not database_is_empty(session):
         return None
-    meetings = [_meeting(meeting) for meeting in MEETINGS]
+    now = now or utcnow()
+    today = utc_to_local(now, TIMEZONE).date()
+    meetings = [_meeting(meeting, meeting_day(meeting, today)) for meeting in MEETINGS]
     session.add_all(meetings)
-    now = utcnow()
     tags: dict[str, Tag] = {}
+    contacts: dict[str, Contact] = {}
     for person in CONTACTS:
         contact = _contact(session, person, now, tags)
         session.add(contact)
+        contacts[contact.email] = contact
         subscribe_all(session, contact, source=CONSENT_SOURCE, now=now)
+    session.flush()
+    for meeting in meetings:
+        if meeting.status == MeetingStatus.PUBLISHED:
+            add_default_reminders(session, meeting)
+    for card in CARDS:
+        session.add(
+            NetworkCard(
+                contact_id=contacts[card.email].id,
+                treasure=card.treasure,
+                brings=card.brings,
+                seeks=card.seeks,
+                on_wall=True,
+                on_wall_since=now,
+            )
+        )
     session.flush()
     host = next(m for m in meetings if m.host_organisation == "Provincie Zuid-Holland")
     _add_seed_recap(session, host)
@@ -267,7 +346,7 @@ def _add_seed_recap(session: Session, meeting: Meeting) -> None:
     )
 
 
-def _meeting(demo: DemoMeeting) -> Meeting:
+def _meeting(demo: DemoMeeting, day: date) -> Meeting:
     return Meeting(
         title=demo.title,
         theme=demo.theme,
@@ -275,8 +354,8 @@ def _meeting(demo: DemoMeeting) -> Meeting:
         city=demo.city,
         venue=demo.venue,
         address=demo.address,
-        starts_at=local_to_utc(demo.day, demo.starts, TIMEZONE),
-        ends_at=local_to_utc(demo.day, demo.ends, TIMEZONE),
+        starts_at=local_to_utc(day, demo.starts, TIMEZONE),
+        ends_at=local_to_utc(day, demo.ends, TIMEZONE),
         status=demo.status,
         capacity=demo.capacity,
         description=demo.description,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, make_response, render_template
+from flask_babel import lazy_gettext as _l
 
 from service.auth.access import allow, require_login
 from service.devmail import reader
@@ -21,6 +22,21 @@ EMAIL_CSP = (
     "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'; "
     "frame-ancestors 'self'; form-action 'none'; base-uri 'none'; sandbox"
 )
+
+
+# The headers in the reader's words; the header's own name stays beside it, small, for whoever
+# compares it with a mail program's "show original". Other X- headers keep their name only.
+HEADER_LABELS = {
+    "From": _l("From"),
+    "To": _l("To"),
+    "Reply-To": _l("Replies go to"),
+    "Subject": _l("Subject"),
+    "Date": _l("Date"),
+    "Message-ID": _l("Message number"),
+    "List-Id": _l("Mailing list"),
+    "List-Unsubscribe": _l("Unsubscribe link"),
+    "List-Unsubscribe-Post": _l("Unsubscribe with one click"),
+}
 
 
 def _folder() -> Path:
@@ -41,7 +57,7 @@ def show(name: str):
     message = reader.read_message(_folder(), name)
     if message is None:
         return error_response(404)
-    return render_template("devmail/show.html", message=message)
+    return render_template("devmail/show.html", message=message, header_labels=HEADER_LABELS)
 
 
 @bp.get("/<name>/html")

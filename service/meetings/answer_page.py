@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service import dates
 from service.meetings.answer_links import NO, YES, AnswerSigner
+from service.meetings.calendar import place_line
 from service.models import Answer, Contact, Invitation, Meeting
 
 
@@ -71,8 +72,8 @@ def meeting_when(meeting: Meeting, timezone: str, language: str) -> str:
 
 
 def meeting_place(meeting: Meeting) -> str:
-    """Venue, address and city, as far as they are known."""
-    return ", ".join(part for part in (meeting.venue, meeting.address, meeting.city) if part)
+    """Venue, address and city, as far as they are known (the city once)."""
+    return place_line(meeting.venue, meeting.address, meeting.city)
 
 
 def waiting_position(session: Session, invitation: Invitation) -> int:

@@ -47,10 +47,19 @@ class CalendarMeeting:
     @property
     def location(self) -> str:
         """Venue, address and city on one line, as calendars show a location."""
-        parts = [self.venue, self.address]
-        if self.city and self.city.casefold() not in self.address.casefold():
-            parts.append(self.city)
-        return ", ".join(p for p in parts if p)
+        return place_line(self.venue, self.address, self.city)
+
+
+def place_line(venue: str, address: str, city: str) -> str:
+    """Venue, address and city on one line, the city only when the address does not name it.
+
+    "Stadhuis, Grote Kerkplein 15, 8011 PK Zwolle", not "..., 8011 PK Zwolle, Zwolle": the one
+    rule for calendars, emails and the answer page.
+    """
+    parts = [venue, address]
+    if city and city.casefold() not in address.casefold():
+        parts.append(city)
+    return ", ".join(p for p in parts if p)
 
 
 def meeting_uid(meeting_id: int, domain: str) -> str:

@@ -158,6 +158,13 @@ def promote_waiting(
     return promoted
 
 
+def places_left(session: Session, meeting: Meeting) -> int | None:
+    """How many places are still free (yes answers against the capacity); None without a limit."""
+    if meeting.capacity is None:
+        return None
+    return max(0, meeting.capacity - count_answers(session, meeting.id).get(Answer.YES, 0))
+
+
 def _has_room(session: Session, meeting: Meeting) -> bool:
     if meeting.capacity is None:
         return True

@@ -37,7 +37,12 @@ from service.meetings.answer_page import (
 )
 from service.meetings.answering import answer_and_notify
 from service.meetings.calendar import calendar_meeting, ics_bytes, meeting_calendar, uid_domain
-from service.meetings.invitations import AnswerClosed, closed_reason, colleagues_coming
+from service.meetings.invitations import (
+    AnswerClosed,
+    closed_reason,
+    colleagues_coming,
+    places_left,
+)
 from service.messages import Message
 from service.models import Answer, Contact, Invitation, Meeting, MeetingStatus, utcnow
 from service.settings import current_settings
@@ -119,6 +124,9 @@ def _facts(invitation: Invitation, language: str) -> dict:
         "meeting": meeting,
         "when": meeting_when(meeting, current_settings().TIMEZONE, language),
         "place": meeting_place(meeting),
+        # What an invitee needs to answer in time (None: no deadline, no limit).
+        "deadline": meeting.registration_deadline,
+        "places_left": places_left(db, meeting),
         "answer": invitation.answer.value,
         "position": (
             waiting_position(db, invitation) if invitation.answer == Answer.WAITING else None

@@ -78,7 +78,7 @@ def build_introduction(
     if not nominator:
         raise ValueError("the introduction names no nominator; accept the nomination again")
     reason = str(payload.get("reason") or "").strip()
-    network = sender.network.name
+    network = sender.network.in_sentence(LANGUAGE)
     _ = translator(LANGUAGE).gettext
     subject = _(
         "%(nominator)s put you forward for %(network)s", nominator=nominator, network=network
@@ -89,8 +89,8 @@ def build_introduction(
         preheader=_("An invitation to get to know each other"),
         greeting=_("Dear %(name)s,", name=nominee.split()[0] if nominee else _("colleague")),
         opening=_(
-            "%(nominator)s has put you forward for the %(network)s network, and we would like "
-            "to get to know you.",
+            "%(nominator)s has put you forward for %(network)s, and we would like to get to "
+            "know you.",
             nominator=nominator,
             network=network,
         ),
@@ -102,7 +102,7 @@ def build_introduction(
                 "the big tasks of our time, across the borders of their own organisation. We "
                 "meet a few times a year, each time at another host organisation, to learn from "
                 "each other.",
-                network=network,
+                network=sender.network.in_sentence(LANGUAGE, start=True),
             ),
             _(
                 "Would you like a first conversation? Reply to this email and we will find a "

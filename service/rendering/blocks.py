@@ -322,7 +322,7 @@ def image_url(src: str, base_url: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Markdown and sanitising
 
-_LINK_TOKENS = frozenset(placeholders.token(name) for name in placeholders.LINK_NAMES)
+_LINK_TOKENS = placeholders.LINK_TOKENS
 
 
 class _Markdown(MarkdownIt):
@@ -481,7 +481,7 @@ def _check_value(value: Any, kind: str, path: str, errors: list[FieldError]) -> 
             errors.extend(check_block(value, path))
     elif kind == "link":
         if value.strip() in _LINK_TOKENS:
-            return  # "[[card_url]]", "[[preferences_url]]": the contact's own page
+            return  # "[[kaart_url]]", "[[card_url]]", "[[muur_url]]": the contact's own page
         _check_address(value, path, MAX_URL, errors)
         scheme = url_scheme(value)
         if scheme is not None and scheme not in LINK_SCHEMES:
@@ -510,10 +510,10 @@ def _check_text(value: str, path: str, limit: int, errors: list[FieldError]) -> 
     if len(value) > limit:
         errors.append(FieldError(path, "too-long", {"length": len(value), "max": limit}))
     _check_characters(value, path, errors)
-    allowed = placeholders.TEXT_NAMES | placeholders.LINK_NAMES
+    allowed = placeholders.spellings(placeholders.TEXT_NAMES | placeholders.LINK_NAMES)
     for name in placeholders.names_in(value):
         if name not in allowed:
-            choices = ", ".join(f"[[{n}]]" for n in sorted(allowed))
+            choices = ", ".join(f"[[{n}]]" for n in allowed)
             errors.append(
                 FieldError(path, "unknown-placeholder", {"name": name, "choices": choices})
             )

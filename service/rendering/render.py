@@ -14,7 +14,7 @@ import html
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,14 @@ from premailer import Premailer
 import emails
 from emails import palette
 from service import dates
-from service.meetings.calendar import CalendarMeeting, google_calendar_url, outlook_calendar_url
+from service.meetings.calendar import (
+    CalendarMeeting,
+    google_calendar_url,
+    outlook_calendar_url,
+    place_line,
+)
 from service.models import Meeting
+from service.network_name import name_in_sentence
 from service.rendering import blocks as b
 from service.rendering import placeholders
 from service.rendering.plaintext import MeetingRow, blocks_text, wrap
@@ -62,6 +68,12 @@ class Network:
     email: str
     address: str = ""
     timezone: str = "Europe/Amsterdam"
+    # NETWORK_ARTICLE: the name in a sentence is "de Opgavebeweging" (service/network_name.py).
+    article: str = "de"
+
+    def in_sentence(self, language: str, *, start: bool = False) -> str:
+        """The name as it stands in a sentence of this language, with its article."""
+        return name_in_sentence(self.name, self.article, language, start=start)
 
 
 @dataclass(frozen=True)
@@ -80,9 +92,17 @@ class MeetingFacts:
     description: str = ""
     # Whether answers are still taken (a reminder after the deadline offers no link to change one).
     answers_open: bool = True
+    # What invitees need to answer in time: the registration deadline (aware UTC) and the places
+    # still free when the email was rendered (None: no limit). Only invitations and reminders
+    # fill them in (service.campaigns.store.meeting_facts).
+    registration_deadline: datetime | None = None
+    places_left: int | None = None
+    # Whether the email asks its readers to answer (Yes and No buttons) rather than offering to
+    # change an answer: an invitation, and a reminder to those who have not answered.
+    asks_answer: bool = False
 
     def __post_init__(self) -> None:
-        for moment in (self.starts_at, self.ends_at):
+        for moment in (self.starts_at, self.ends_at, self.registration_deadline):
             if moment is not None and moment.utcoffset() is None:
                 raise ValueError("meeting times must be aware datetimes in UTC, not naive ones")
 
@@ -119,6 +139,36 @@ class RenderedCampaign:
     _split: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = field(
         repr=False, compare=False
     )
+    # Drawn for the composer's preview: each block's rows carry data-block="<index>".
+    marked: bool = False
+
+    @property
+    def sent_size(self) -> int:
+        """The bytes of the HTML as it is sent: without the preview's block marks."""
+        return len((_BLOCK_MARK.sub("", self.html) if self.marked else self.html).encode())
+
+
+# The mark of a block's rows in the preview (`mark_blocks`): organiser text is escaped, so only
+# the renderer writes this attribute.
+_BLOCK_MARK = re.compile(r' data-block="\d+"')
+_TABLE_TAGS = re.compile(r"<(/?)(table|tr)\b", re.IGNORECASE)
+
+
+def mark_block(fragment: str, index: int) -> str:
+    """The block's HTML with data-block="<index>" on each of its own rows (not nested ones)."""
+    out: list[str] = []
+    depth = 0
+    last = 0
+    for tag in _TABLE_TAGS.finditer(fragment):
+        closing, name = tag.group(1), tag.group(2).lower()
+        if name == "table":
+            depth += -1 if closing else 1
+        elif not closing and depth == 0:
+            out.append(fragment[last : tag.end()])
+            out.append(f' data-block="{index}"')
+            last = tag.end()
+    out.append(fragment[last:])
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -141,6 +191,7 @@ def draw_campaign(
     meeting: MeetingFacts | None = None,
     for_web: bool = False,
     links: Mapping[str, str] | None = None,
+    mark_blocks: bool = False,
 ) -> DrawnCampaign:
     """Fill the templates for one language, CSS not yet inlined; raises TemplateError.
 
@@ -148,6 +199,8 @@ def draw_campaign(
     person (the templates put a line saying where that person finds it instead). `links` maps
     addresses of the content's links (blocks.content_links) to what the email links to instead:
     the counted redirects of service/click_links.py, in the HTML and the text part alike.
+    `mark_blocks` (the composer's preview only, never mail) marks each block's rows with
+    data-block="<index>", so the composer can scroll to a block and find the block of a click.
     """
     words = _translator(language)
     kind = b.Kind(content.kind)
@@ -157,6 +210,8 @@ def draw_campaign(
                 f"block {index} ({type(block).__name__}) is not a content block; "
                 f"use one of {', '.join(b.BLOCK_TYPES)}"
             )
+    if meeting is not None and kind == b.Kind.INVITATION:
+        meeting = replace(meeting, asks_answer=True)  # an invitation always asks for an answer
     env = _environment()
     context = _context(words, network, base_url, upcoming, meeting)
     context.update(
@@ -170,24 +225,50 @@ def draw_campaign(
         # Jinja sets a template module's macros as attributes its class does not declare.
         block_macro = macros.block  # type: ignore[attr-defined]
         fragments = tuple(str(block_macro(block)) for block in content.blocks)
+        opening = opening_length(content.blocks) if kind in _ANSWERED_KINDS else 0
+        # The composer's preview marks each block's rows (data-block), counted over all blocks.
+        shown = [mark_block(f, n) for n, f in enumerate(fragments)] if mark_blocks else fragments
         page = env.get_template(f"{kind}.html").render(
-            context, blocks_html=[Markup(f) for f in fragments]
-        )
-        text = env.get_template(f"{kind}.txt").render(
             context,
-            blocks_text=blocks_text(
-                content.blocks,
+            opening_html=[Markup(f) for f in shown[:opening]],
+            blocks_html=[Markup(f) for f in shown[opening:]],
+        )
+
+        def text_of(part: Sequence[b.Block]) -> str:
+            return blocks_text(
+                part,
                 gettext=words.gettext,
                 header_date=context["header_date"],
                 meeting_rows=context["meeting_rows"],
                 links=context["links"],
-            ),
+            )
+
+        text = env.get_template(f"{kind}.txt").render(
+            context,
+            opening_text=text_of(content.blocks[:opening]),
+            blocks_text=text_of(content.blocks[opening:]),
         )
     except (jinja2.TemplateError, KeyError) as exc:
         raise TemplateError(f"the {kind} email could not be rendered: {exc}") from exc
     # Optional template blocks leave blank lines behind; a terminal reader needs one at most.
     text = _BLANK_LINES.sub("\n\n", text).strip("\n") + "\n"
     return DrawnCampaign(html=page, text=text, block_html=fragments, preheader=context["preheader"])
+
+
+# The emails people answer: the meeting's facts and the answer buttons follow the opening.
+_ANSWERED_KINDS = frozenset({b.Kind.INVITATION, b.Kind.REMINDER})
+
+
+def opening_length(blocks: Sequence[b.Block]) -> int:
+    """How many blocks open an invitation or reminder, before its facts and answer buttons.
+
+    The header (when the email starts with one) and the text right after it, the welcome: so
+    the reader meets the invitation, then when and where, then the buttons, then the rest.
+    """
+    count = 1 if blocks and isinstance(blocks[0], b.Header) else 0
+    if len(blocks) > count and isinstance(blocks[count], b.Text):
+        count += 1
+    return count
 
 
 def render_campaign(
@@ -200,10 +281,12 @@ def render_campaign(
     meeting: MeetingFacts | None = None,
     for_web: bool = False,
     links: Mapping[str, str] | None = None,
+    mark_blocks: bool = False,
 ) -> RenderedCampaign:
     """Render subject, inlined HTML and text once; raises TemplateError when that fails.
 
-    `links` replaces the content's link addresses (draw_campaign).
+    `links` replaces the content's link addresses and `mark_blocks` marks the blocks for the
+    composer's preview (draw_campaign).
     """
     drawn = draw_campaign(
         content,
@@ -214,6 +297,7 @@ def render_campaign(
         meeting=meeting,
         for_web=for_web,
         links=links,
+        mark_blocks=mark_blocks,
     )
     page = inline_css(drawn.html)
     subject = _NEWLINES.sub(" ", content.subject).strip()
@@ -224,7 +308,8 @@ def render_campaign(
         raise TemplateError(
             "unknown placeholder(s) "
             + ", ".join(f"[[{n}]]" for n in sorted(unknown))
-            + f"; known are {', '.join(sorted(placeholders.ALL_NAMES))}"
+            + "; known are "
+            + ", ".join(placeholders.spellings(placeholders.ALL_NAMES))
         )
     return RenderedCampaign(
         subject=subject,
@@ -235,6 +320,7 @@ def render_campaign(
         block_html=drawn.block_html,
         placeholders=names,
         _split=split,
+        marked=mark_blocks,
     )
 
 
@@ -301,8 +387,10 @@ def inline_css(page: str) -> str:
 
 
 def _split(text: str) -> tuple[str, ...]:
-    # Even positions hold literal text, odd positions placeholder names.
-    return tuple(placeholders.PATTERN.split(text))
+    # Even positions hold literal text, odd positions placeholder names (Dutch ones in English).
+    parts = placeholders.PATTERN.split(text)
+    parts[1::2] = [placeholders.canonical(name) for name in parts[1::2]]
+    return tuple(parts)
 
 
 def _fill(parts: tuple[str, ...], values: Mapping[str, str]) -> str:
@@ -382,6 +470,11 @@ def _context(
         "for_web": False,
         "links": {},
         "network": network,
+        # The name inside a sentence ("de Opgavebeweging"); a caller's own network object
+        # without an article gets the bare name.
+        "network_in_sentence": name_in_sentence(
+            network.name, getattr(network, "article", ""), language
+        ),
         # The templates' words, from the catalogs (service/translation.py).
         "_": words.gettext,
         "gettext": words.gettext,
@@ -421,9 +514,23 @@ def _meeting_facts(
     when = dates.format_local(meeting.starts_at, timezone, language)
     if meeting.ends_at is not None:
         when += "–" + dates.format_local_time(meeting.ends_at, timezone, language)
-    where = ", ".join(p for p in (meeting.venue, meeting.address, meeting.city) if p)
-    facts: dict[str, Any] = {"when": when, "where": where, "host": meeting.host_organisation}
-    facts["answers_open"] = meeting.answers_open
+    facts: dict[str, Any] = {
+        "when": when,
+        "where": place_line(meeting.venue, meeting.address, meeting.city),
+        "host": meeting.host_organisation,
+        "answers_open": meeting.answers_open,
+        "asks_answer": meeting.asks_answer,
+        "deadline": "",
+        "places": "",
+    }
+    if meeting.registration_deadline is not None:
+        facts["deadline"] = dates.format_local(meeting.registration_deadline, timezone, language)
+    if meeting.places_left is not None:
+        facts["places"] = (
+            str(meeting.places_left)
+            if meeting.places_left > 0
+            else _translator(language).gettext("None: a yes puts you on the waiting list")
+        )
     return facts | _calendar_links(meeting, base_url)
 
 

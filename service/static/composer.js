@@ -11,6 +11,7 @@
   const frame = document.getElementById("preview-frame");
   const textPart = document.getElementById("preview-text");
   const lint = document.getElementById("lint");
+  const checks = document.getElementById("checks-counts");
   const DELAY = 2000;
   let timer = null;
   let current = null; // the save under way, if any
@@ -81,6 +82,8 @@
         input.insertAdjacentElement("afterend", text);
       }
       if (input) {
+        const details = input.closest("details");
+        if (details) details.open = true;
         input.setAttribute("aria-invalid", "true");
         input.setAttribute("data-from-autosave", "");
       }
@@ -126,6 +129,7 @@
       if (answer.saved) {
         form.elements.version.value = answer.version;
         if (lint && answer.lint_html !== undefined) lint.innerHTML = answer.lint_html;
+        if (checks && answer.checks_html !== undefined) checks.innerHTML = answer.checks_html;
         if (textPart) textPart.textContent = answer.text;
         if (frame && answer.changed) reloadPreview(answer.version);
       }
@@ -213,12 +217,127 @@
   });
 
   function focusMoved(block, move) {
-    // Keep focus on the same button in its new place, unless it can go no further.
-    let button = block.querySelector("button[data-move=" + move + "]");
-    if (button.disabled) button = block.querySelector("button[data-move]:not([disabled])");
-    (button || block).focus();
+    // Keep focus on the same button in its new place. When it can go no further (top or
+    // bottom), the block's summary line takes the focus: never the opposite button, where a
+    // second Enter would move the block straight back.
+    const button = block.querySelector("button[data-move=" + move + "]");
+    const summary = block.querySelector("summary");
+    if (button && !button.disabled) button.focus();
+    else (summary || block).focus();
     const n = blocks().indexOf(block) + 1;
     say(form.dataset.msgMoved.replace("{n}", String(n)));
+  }
+
+  // Folding: "Collapse all" / "Expand all", a link to a block (a check's "Go to block")
+  // unfolds it, and a folded block's summary shows its first words as they are now.
+  const GIST_FIELDS = { header: ["host", "title"], image: ["alt", "caption", "src"], button: ["label"] };
+  const GIST_WORDS = 8;
+  function gist(block) {
+    const n = block.id.replace("block-", "");
+    const preferred = (GIST_FIELDS[block.dataset.type] || [])
+      .map((name) => document.getElementById("blocks-" + n + "-" + name));
+    const fields = preferred.concat(Array.from(block.querySelectorAll("textarea, input[type=text]")));
+    for (const field of fields) {
+      if (!field) continue;
+      const words = field.value.replace(/\]\([^)]*\)|[#*_>[\]`]+|^\s*[-0-9.]+\s+/gm, " ")
+        .split(/\s+/).filter(Boolean);
+      if (words.length) {
+        const text = words.slice(0, GIST_WORDS).join(" ");
+        return words.length > GIST_WORDS ? text + "…" : text;
+      }
+    }
+    return "";
+  }
+  list.addEventListener("toggle", (event) => {
+    const details = event.target;
+    if (!details.matches || !details.matches(".block-details") || details.open) return;
+    const words = gist(details.closest(".block"));
+    const place = details.querySelector(".block-gist");
+    if (place) place.textContent = words ? " · " + words : "";
+  }, true);
+  const fold = document.getElementById("blocks-fold");
+  if (fold) {
+    fold.hidden = false;
+    fold.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-fold]");
+      if (!button) return;
+      const open = button.dataset.fold === "open";
+      list.querySelectorAll(".block-details").forEach((details) => { details.open = open; });
+    });
+  }
+  function unfoldTarget() {
+    const target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+    const block = target && target.closest && target.closest(".block");
+    const details = block && block.querySelector(".block-details");
+    if (details) details.open = true;
+  }
+  window.addEventListener("hashchange", unfoldTarget);
+  unfoldTarget();
+
+  // The preview follows the block being edited: the email's rows of that block (marked
+  // data-block="<index>" in the preview only) are scrolled to and outlined. A click on a part of
+  // the preview opens its block here. The frame is same-origin; its own scripts never run.
+  let followed = null;
+  function previewDocument() {
+    try { return frame && frame.contentDocument && frame.contentDocument.body ? frame.contentDocument : null; }
+    catch (error) { return null; }
+  }
+  function follow(index, scroll) {
+    followed = index;
+    blocks().forEach((block, n) => block.classList.toggle("block-current", n === index));
+    const doc = previewDocument();
+    if (!doc) return;
+    doc.querySelectorAll("[data-block-current]").forEach((cell) => {
+      cell.style.outline = "";
+      cell.removeAttribute("data-block-current");
+    });
+    const rows = Array.from(doc.querySelectorAll('[data-block="' + index + '"]'));
+    rows.forEach((row) => Array.from(row.children).forEach((cell) => {
+      cell.style.outline = "3px solid #d4351c";
+      cell.style.outlineOffset = "-3px";
+      cell.setAttribute("data-block-current", "");
+    }));
+    if (scroll && rows.length) {
+      const view = doc.defaultView;
+      const top = rows[0].getBoundingClientRect().top + view.scrollY - 16;
+      view.scrollTo(0, Math.max(0, top));
+    }
+  }
+  function followBlock(block) {
+    const index = blocks().indexOf(block);
+    if (index >= 0 && index !== followed) follow(index, true);
+  }
+  list.addEventListener("focusin", (event) => {
+    const block = event.target.closest(".block");
+    if (block) followBlock(block);
+  });
+  list.addEventListener("toggle", (event) => {
+    if (event.target.matches && event.target.matches(".block-details") && event.target.open) {
+      followed = null;
+      followBlock(event.target.closest(".block"));
+    }
+  }, true);
+  function watchPreview() {
+    const doc = previewDocument();
+    if (!doc || doc.documentElement.dataset.composerWatched) return;
+    doc.documentElement.dataset.composerWatched = "1";
+    doc.addEventListener("click", (event) => {
+      const part = event.target.closest && event.target.closest("[data-block]");
+      if (!part || event.target.closest("a")) return;
+      const block = document.getElementById("block-" + part.dataset.block);
+      if (!block) return;
+      const details = block.querySelector(".block-details");
+      if (details) details.open = true;
+      const first = block.querySelector("textarea, input:not([type=hidden]):not([type=file])");
+      (first || block.querySelector("summary") || block).focus();
+      block.scrollIntoView({ block: "nearest" });
+      follow(blocks().indexOf(block), false);
+    });
+    if (followed !== null) follow(followed, true);
+  }
+  if (frame) {
+    frame.addEventListener("load", watchPreview);
+    watchPreview();
   }
 
   // Choosing which block to add changes nothing yet.

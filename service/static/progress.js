@@ -31,6 +31,11 @@
       element.hidden = !element.dataset.showWhen.split(" ").includes(data.status);
     });
     region.dataset.status = data.status;
+    // The title follows the heading ("... has been sent" once done); the site's name stays.
+    const rest = document.title.indexOf(" · ");
+    if (data.heading && rest >= 0) {
+      document.title = data.heading + document.title.slice(rest);
+    }
   }
 
   async function poll() {

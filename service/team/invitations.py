@@ -287,8 +287,8 @@ def build_invitation(
         raise ValueError("the invitation was withdrawn or used before its mail was sent")
     language = language_or_default(payload.get("language"))
     _ = translator(language).gettext
-    network = sender.network.name
-    inviter = str(payload.get("inviter_name") or "").strip() or network
+    network = sender.network.in_sentence(language)
+    inviter = str(payload.get("inviter_name") or "").strip() or sender.network.name
     mail = LinkMail(
         subject=_("You are invited to the organising team of %(network)s", network=network),
         preheader=_("Set your name and password to get started"),

@@ -121,7 +121,7 @@ def build_reset(
         raise ValueError("the account of this password reset is gone or deactivated")
     language = language_or_default(user.language)
     _ = translator(language).gettext
-    network = sender.network.name
+    network = sender.network.in_sentence(language)
     first = user.name.split()[0] if user.name.strip() else ""
     mail = LinkMail(
         subject=_("Choose a new password for %(network)s", network=network),

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from service.models import Answer, MeetingStatus
 from tests.builders import make_contact
 from tests.e2e.conftest import check_accessibility, tab_to_button, translated, visit
+from tests.mail_helpers import message_to
 from tests.test_answers import answer_links, future_meeting, invitation_of, send_invitation
 
 pytestmark = pytest.mark.browser
@@ -73,3 +74,33 @@ def test_closed_and_refused_answer_pages_pass_axe(page: Page, app, db, smtp_serv
 
     visit(page, "/antwoord")
     expect(page.locator("h1")).to_have_text(translated(app, "Answer an invitation"))
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_an_invitation_shows_its_deadline_and_places_left_up_to_the_answer(
+    page: Page, app, db, smtp_server, width
+):
+    from tests.test_invitations_read_well import DEADLINE, _with_yeses
+
+    page.set_viewport_size({"width": width, "height": 900})
+    meeting = future_meeting(db, capacity=12, registration_deadline=DEADLINE)
+    _with_yeses(db, meeting, 2)
+    anna = make_contact(db, name="Anna de Vries", email="anna@example.nl")
+    send_invitation(app, db, smtp_server, meeting, anna)
+    # The email says both, and what a button does.
+    sent = message_to(smtp_server, anna.email).get_body(("plain",)).get_content()
+    assert "Aanmelden kan tot: dinsdag 25 mei 2027, 17:00" in sent
+    assert "Vrije plaatsen: 10" in sent
+
+    visit(page, answer_links(smtp_server, anna)["ja"])
+    facts = page.locator(".meeting-facts")
+    expect(facts.locator("#deadline")).to_have_text("dinsdag 25 mei 2027, 17:00")
+    expect(facts.locator("#places-left")).to_have_text("10")
+    expect(facts).to_contain_text(translated(app, "Register by"))
+    expect(facts).to_contain_text(translated(app, "Places left"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.get_by_role("button", name=translated(app, "Confirm")).click()
+    expect(page.locator("h1")).to_have_text(translated(app, "You are registered"))
+    check_accessibility(page)
+    expect(page.locator("#places-left")).to_have_text("9")
+    assert invitation_of(db, anna, meeting).answer == Answer.YES

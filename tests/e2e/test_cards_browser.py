@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from service.contact_links import CARD, ContactSigner
 from service.models import Consent
 from tests.builders import make_contact
-from tests.e2e.conftest import check_accessibility, translated, visit
+from tests.e2e.conftest import PHONE, check_accessibility, translated, visit
 from tests.test_cards import jpeg_with_exif, stored_card
 from tests.test_wall import make_card
 
@@ -29,6 +29,11 @@ def test_a_contact_fills_in_the_card_with_a_photo_and_finds_it_on_the_wall(
 
     visit(page, f"/netwerkkaart/{token}")
     expect(page.locator("h1")).to_have_text(translated(app, "Network card"))
+    # On a phone the card fits the screen: the photo's file field once made it 418 px wide.
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    check_accessibility(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_label(translated(app, "Name"), exact=True).fill("Anna de Vries")
     page.get_by_label(translated(app, "Province"), exact=True).select_option("utrecht")
     page.get_by_label(translated(app, "Province's treasure")).fill("De Utrechtse Heuvelrug")

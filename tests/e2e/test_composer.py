@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date, time
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -13,16 +14,21 @@ from playwright.sync_api import Page, expect
 
 from service.campaigns import store
 from service.models import Campaign
-from tests.builders import PZH_MEETING, make_meeting
+from tests.builders import PZH_MEETING, amsterdam, make_demo_recap, make_meeting
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token_from
-from tests.e2e.conftest import check_accessibility, translated, visit
+from tests.e2e.conftest import DESKTOP, PHONE, check_accessibility, translated, visit
 
 pytestmark = pytest.mark.browser
 
 
 def _meetings(db) -> int:
     held = make_meeting(db, **PZH_MEETING)
-    make_meeting(db)  # Gemeente Zwolle, 3 June 2025: the upcoming-meetings table lists it
+    # Gemeente Zwolle, ahead of today: the upcoming-meetings table (after the send) lists it.
+    make_meeting(
+        db,
+        starts_at=amsterdam(date(2099, 6, 2), time(10, 0)),
+        ends_at=amsterdam(date(2099, 6, 2), time(13, 0)),
+    )
     return held.id
 
 
@@ -224,3 +230,102 @@ def test_a_composer_whose_session_ended_says_so_and_saves_after_a_new_login(
     expect(status).to_contain_text(translated(app, "Draft saved."))
     db.expire_all()
     assert db.get(Campaign, campaign.id).blocks[0]["body"] == "Hallo allemaal, tot ziens"
+
+
+def _preview_scroll(page: Page) -> int:
+    return page.locator("#preview-frame").evaluate("f => f.contentWindow.scrollY")
+
+
+def _part_is_in_view(page: Page, index: int) -> bool:
+    """Whether the preview's rows of block `index` start within the frame's visible height."""
+    return page.locator("#preview-frame").evaluate(
+        """(f, n) => {
+          const row = f.contentDocument.querySelector(`[data-block="${n}"]`);
+          if (!row) return false;
+          const top = row.getBoundingClientRect().top;
+          return top >= 0 && top < f.clientHeight;
+        }""",
+        index,
+    )
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "375"])
+def test_a_long_recap_folds_its_blocks_and_the_preview_follows_the_open_one(
+    logged_in_page, app, db, viewport
+):
+    campaign = make_demo_recap(db)
+    db.commit()
+    page = logged_in_page
+    page.set_viewport_size(viewport)
+    visit(page, f"/campaigns/{campaign.id}")
+    blocks = page.locator("#blocks > li")
+    expect(blocks).to_have_count(25)
+    # Every block is one line: its number, its kind and its first words.
+    expect(page.locator("#blocks .block-details[open]")).to_have_count(0)
+    expect(page.locator("#block-18 summary")).to_contain_text(translated(app, "Text"))
+    expect(page.locator("#blocks-18-body")).to_be_hidden()
+    # The Markdown help is there once, behind its own disclosure.
+    expect(page.locator("#markdown-help")).to_have_count(1)
+
+    # Open block 19 by keyboard: the preview scrolls to its part of the email and marks it.
+    page.locator("#block-18 summary").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#blocks-18-body")).to_be_visible()
+    page.wait_for_function(
+        """() => {
+          const doc = document.getElementById("preview-frame").contentDocument;
+          const cell = doc && doc.querySelector('[data-block="18"] > td');
+          return cell && cell.hasAttribute("data-block-current") && doc.defaultView.scrollY > 0;
+        }"""
+    )
+    assert _part_is_in_view(page, 18)
+    check_accessibility(page)
+
+    # Clicking a part of the preview opens its block and puts the focus in it.
+    frame = page.frame_locator("#preview-frame")
+    frame.locator('[data-block="3"] td').first.click(position={"x": 5, "y": 5})
+    expect(page.locator("#block-3 .block-details")).to_have_attribute("open", "")
+    expect(page.locator("#blocks-3-body")).to_be_focused()
+
+    # "Collapse all" and "Expand all".
+    page.get_by_role("button", name=translated(app, "Collapse all")).click()
+    expect(page.locator("#blocks .block-details[open]")).to_have_count(0)
+    page.get_by_role("button", name=translated(app, "Expand all")).click()
+    expect(page.locator("#blocks .block-details[open]")).to_have_count(25)
+    page.get_by_role("button", name=translated(app, "Collapse all")).click()
+
+    # Moving a block up to the top keeps the focus off "Omlaag": a second Enter does not move it
+    # back; the live region says where it went.
+    page.locator("#block-1 button[data-move=up]").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#block-0")).to_have_attribute("data-type", "text")
+    expect(page.locator("#block-0 summary")).to_be_focused()
+    expect(page.locator("#composer-status")).to_contain_text(
+        translated(app, "Block moved to position %(number)s.", number=1)
+    )
+    page.keyboard.press("Enter")  # opens the block; it does not move
+    expect(page.locator("#block-0")).to_have_attribute("data-type", "text")
+    expect(page.locator("#block-1")).to_have_attribute("data-type", "header")
+    check_accessibility(page)
+
+    # The bar at the top: the checks' counts lead to the findings; a test goes to two addresses
+    # and says so next to its button.
+    bar = page.locator("#composer-bar")
+    expect(bar.locator("#checks-errors")).to_be_visible()
+    bar.locator("#checks-errors").click()
+    expect(page.locator("#lint-heading")).to_be_in_viewport()
+    bar.locator("#test-to").fill("ans@example.nl, bert@example.nl")
+    bar.get_by_role("button", name=translated(app, "Send a test")).click()
+    expect(page.locator("#composer-bar #test-result")).to_contain_text(
+        "ans@example.nl, bert@example.nl"
+    )
+    check_accessibility(page)
+    sent = [
+        message_from_bytes(path.read_bytes(), policy=policy.default)
+        for path in Path(app.config["MAIL_OUTBOX_PATH"]).glob("*.eml")
+    ]
+    assert sorted(m["To"].addresses[0].addr_spec for m in sent) == [
+        "ans@example.nl",
+        "bert@example.nl",
+    ]
+    expect(bar.get_by_role("link", name=translated(app, "Send…"))).to_be_visible()

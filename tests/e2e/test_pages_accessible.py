@@ -38,6 +38,9 @@ def _pages(filled: dict[str, int]) -> list[str]:
         f"/contacts/{contact}/edit",
         f"/contacts/{contact}/delete",
         "/contacts/import",
+        "/contacts/withdrawn",
+        "/media/",
+        "/outbox/",
         "/meetings/",
         "/meetings/new",
         f"/meetings/{meeting}/edit",
@@ -88,4 +91,16 @@ def test_form_with_errors_and_error_pages_pass_axe(logged_in_page: Page):
 
     response = page.goto("/meetings/999999/edit")
     assert response is not None and response.status == 404
+    check_accessibility(page)
+
+
+def test_a_province_tile_opens_the_contact_list_of_that_province(
+    logged_in_page: Page, filled: dict[str, int]
+):
+    page = logged_in_page
+    visit(page, "/")
+    page.locator('.tile-link[data-province="utrecht"]').click()
+    page.wait_for_url("**/contacts/?province=utrecht")
+    expect(page.locator("main")).to_contain_text("Fatima el Amrani")
+    expect(page.locator("main")).not_to_contain_text("Joost de Vries")
     check_accessibility(page)
