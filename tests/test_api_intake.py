@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from service.models import Base, Campaign, Contact, Meeting, Role, Suppression
+from service.models import Base, Campaign, CampaignTemplate, Contact, Meeting, Role, Suppression
 from tests.api_helpers import api_client
 from tests.builders import amsterdam, make_contact, make_meeting
 
@@ -61,6 +61,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/campaigns"): {},
     ("patch", "/api/v1/campaigns/{campaign_id}"): {},
     ("post", "/api/v1/campaigns/{campaign_id}/schedule"): {"scheduled_at": "2030-01-01T10:00"},
+    ("post", "/api/v1/templates"): {"name": "Walk"},
+    ("patch", "/api/v1/templates/{template_id}"): {},
     ("delete", "/api/v1/suppressions/{address}"): {"reason": "Typfout", "person_asked": True},
     # The actions take no fields; their (optional) body is walked all the same.
     **{
@@ -84,10 +86,16 @@ def ids(db) -> dict[str, int]:
         ends_at=amsterdam(date(2030, 6, 4), time(13, 0)),
     )
     campaign = Campaign(kind="announcement", subject="Nieuws", blocks=[], audience={"all": True})
-    db.add(campaign)
+    template = CampaignTemplate(name="Sjabloon", subject="Nieuws", blocks=[])
+    db.add_all([campaign, template])
     db.add(Suppression(email=BLOCKED, kind="complaint", source="postmark"))
     db.commit()
-    return {"contact_id": person.id, "meeting_id": meeting.id, "campaign_id": campaign.id}
+    return {
+        "contact_id": person.id,
+        "meeting_id": meeting.id,
+        "campaign_id": campaign.id,
+        "template_id": template.id,
+    }
 
 
 def _operations(api) -> list[tuple[str, str, dict]]:

@@ -32,6 +32,7 @@ from service.audience.unsubscribe import unsubscribe_token
 from service.auth import two_factor
 from service.auth.users import create_user, new_api_token
 from service.campaigns import store
+from service.campaigns import templates as campaign_templates
 from service.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.database import session_scope
 from service.forms import AppForm
@@ -134,6 +135,7 @@ class World:
     reminder_id: int
     suppression_id: int
     token_id: int
+    template_id: int
     tokens: dict[str, str]
     second_factor_key: str
 
@@ -177,6 +179,8 @@ def world(app, db, admin_user) -> World:
     # A complaint, so the lift form shows its confirmation as well as the reason.
     blocked = Suppression(email="klacht@example.nl", kind="complaint", source="mailgun")
     db.add_all([nomination, proposal, blocked])
+    # A template, so its rename, delete and use forms show.
+    template = campaign_templates.save_campaign_as(db, campaign, "Terugblik-sjabloon")
     # An API token of the admin, so the revoke forms show.
     api_token, _secret = new_api_token(db, db.get(User, admin_user), "koppeling")
     # An account with two-factor sign-in, for the pages that only such an account sees.
@@ -198,6 +202,7 @@ def world(app, db, admin_user) -> World:
         reminder_id=reminder.id,
         suppression_id=blocked.id,
         token_id=api_token.id,
+        template_id=template.id,
         tokens={
             "/netwerkkaart/": ContactSigner(SECRET, CARD).token(person.id),
             "/netwerkmuur/": ContactSigner(SECRET, WALL).token(person.id),
@@ -334,6 +339,7 @@ def _get_paths(app: Flask, world: World) -> Iterator[str]:
         "reminder_id": world.reminder_id,
         "suppression_id": world.suppression_id,
         "token_id": world.token_id,
+        "template_id": world.template_id,
     }
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.rule.startswith(("/api/", "/static", "/webhooks")):

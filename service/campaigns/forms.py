@@ -242,6 +242,12 @@ class TemplateNameForm(AppForm):
     )
 
 
+class TestSendForm(AppForm):
+    """The composer's test send: up to five addresses (parse_test_addresses reads them)."""
+
+    to = StringField(_l("Test to"))
+
+
 class BodyForm(AppForm):
     """Only the CSRF check, for POST buttons without fields (delete, duplicate, send test)."""
 

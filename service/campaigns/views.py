@@ -31,6 +31,7 @@ from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
 from service import dates, provinces
@@ -47,6 +48,7 @@ from service.campaigns.forms import (
     NewCampaignForm,
     ScheduleForm,
     TemplateNameForm,
+    TestSendForm,
     audience_form_data,
     audience_from_form,
     block_from_raw,
@@ -364,27 +366,38 @@ def edit(campaign_id: int):
             status = 400
         else:
             status = 422
-    return (
-        render_template(
-            "campaigns/composer.html",
-            campaign=campaign,
-            form=form,
-            editor=editor,
-            version=request.form.get("version", campaign.version)
-            if request.method == "POST"
-            else campaign.version,
-            preview=_preview_or_none(db, campaign, _email_language()),
-            view=_view_options(),
-            editable=allows(campaign.status, Action.EDIT),
-            can_start=allows(campaign.status, Action.START),
-            schedule=_schedule_state(campaign),
-            fold=len(editor.raw) > FOLD_ABOVE,
-            test_result=_test_result(campaign),
-            max_test_addresses=MAX_TEST_ADDRESSES,
-            open_block=request.args.get("open", type=int),
-            **_labels(),
-        ),
-        status,
+    version = request.form.get("version", campaign.version) if request.method == "POST" else None
+    return _composer_page(
+        db, campaign, form, editor, version=version, test_result=_test_result(campaign)
+    ), status
+
+
+def _composer_page(
+    db: Session,
+    campaign: Campaign,
+    form: CampaignForm,
+    editor: _Editor,
+    *,
+    version: object = None,
+    test_result: dict[str, str] | None,
+) -> str:
+    """The composer: the form with its blocks, the bar, and the preview beside them."""
+    return render_template(
+        "campaigns/composer.html",
+        campaign=campaign,
+        form=form,
+        editor=editor,
+        version=campaign.version if version is None else version,
+        preview=_preview_or_none(db, campaign, _email_language()),
+        view=_view_options(),
+        editable=allows(campaign.status, Action.EDIT),
+        can_start=allows(campaign.status, Action.START),
+        schedule=_schedule_state(campaign),
+        fold=len(editor.raw) > FOLD_ABOVE,
+        test_result=test_result,
+        max_test_addresses=MAX_TEST_ADDRESSES,
+        open_block=request.args.get("open", type=int),
+        **_labels(),
     )
 
 
@@ -503,9 +516,13 @@ def send_test(campaign_id: int):
     """
     db = get_session()
     campaign = _get_or_404(campaign_id)
-    if not BodyForm().validate_on_submit():
-        abort(400)
-    typed = request.form.get("to", "")
+    form = TestSendForm()
+    if not form.validate_on_submit():
+        if token_refused(form):
+            abort(400)
+        # A control character: refused by the intake rules, shown in the bar with what was typed.
+        return _refused_test_send(db, campaign, form), 422
+    typed = form.to.data or ""
     result: dict[str, str] = {"campaign": str(campaign.id), "to": typed}
     try:
         addresses = parse_test_addresses(typed, current_user.email)
@@ -528,6 +545,21 @@ def send_test(campaign_id: int):
         result["message"] = _("A test email was sent to %(email)s.", email=", ".join(addresses))
     session[_TEST_RESULT] = result
     return redirect(url_for("campaigns.edit", campaign_id=campaign.id) + "#composer-bar")
+
+
+def _refused_test_send(db: Session, campaign: Campaign, form: TestSendForm) -> str:
+    """The composer as stored, its bar saying why the test's addresses were refused."""
+    composer = CampaignForm(data=_form_data(campaign), formdata=None)
+    _set_choices(db, composer)
+    editor = _Editor(raw=[raw_from_block(b) for b in campaign.blocks or []])
+    result = {
+        "campaign": str(campaign.id),
+        "to": request.form.get("to", ""),
+        "level": "error",
+        "field": "1",
+        "message": " ".join(str(error) for error in form.to.errors),
+    }
+    return _composer_page(db, campaign, composer, editor, test_result=result)
 
 
 def _test_result(campaign: Campaign) -> dict[str, str] | None:
