@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -56,14 +57,28 @@ def _tuesday_from(day: date) -> date:
     return day
 
 
+def _coming_dates(today: date) -> tuple[date, date]:
+    """The demo's Zwolle and Amsterdam dates: a Tuesday 5 weeks and 4 months ahead."""
+    return _tuesday_from(today + timedelta(weeks=5)), _tuesday_from(today + timedelta(days=120))
+
+
 def _coming_days(today: date) -> tuple[str, str]:
-    """The demo's Zwolle and Amsterdam days, in Dutch: a Tuesday 5 weeks and 4 months ahead."""
-    zwolle = _tuesday_from(today + timedelta(weeks=5))
-    amsterdam = _tuesday_from(today + timedelta(days=120))
+    """The demo's Zwolle and Amsterdam days, in Dutch."""
     return tuple(
         format_local_date(datetime(day.year, day.month, day.day, 12, tzinfo=UTC), TZ, "nl")
-        for day in (zwolle, amsterdam)
+        for day in _coming_dates(today)
     )
+
+
+def _reminder_moments(day: date) -> list[str]:
+    """The default reminders of a meeting on `day` as the dashboard shows them: a week and a day
+    before, at 09:00 on the Dutch wall clock."""
+    return [
+        format_local(
+            datetime.combine(day - timedelta(days=before), dtime(9), ZoneInfo(TZ)), TZ, "nl"
+        )
+        for before in (7, 1)
+    ]
 
 
 def test_demo_contacts_per_province(db):
@@ -328,6 +343,20 @@ def serving(tmp_path: Path, env: dict[str, str], name: str) -> Iterator[Served]:
     assert "Traceback" not in errors.read_text()
 
 
+def _coming_row(row: str) -> tuple[str, str, datetime, list[tuple[str, datetime]]]:
+    """A row of the dashboard's coming meetings: the host, the start as shown and as a moment,
+    and each reminder as shown ("<moment>: <audience>") with its moment."""
+    host = re.search(r"<th scope=\"row\"><a [^>]*>([^<]+)</a>", row).group(1)
+    start = re.search(r'<td><time datetime="([^"]+)">([^<]+)</time></td>', row)
+    reminders = [
+        (f"{shown}{rest}".strip(), datetime.fromisoformat(moment))
+        for moment, shown, rest in re.findall(
+            r'<li class="coming-reminder"><time datetime="([^"]+)">([^<]+)</time>([^<]*)</li>', row
+        )
+    ]
+    return host, start.group(2), datetime.fromisoformat(start.group(1)), reminders
+
+
 def _log_in(url: str, email: str, password: str) -> requests.Session:
     browser = requests.Session()
     form = browser.get(f"{url}/login", timeout=10)
@@ -373,6 +402,25 @@ def test_serve_embedded_default_first_and_second_start(tmp_path):
         assert "Gemeente Zwolle" in coming and f"{zwolle_day}, 09:30" in coming
         assert "Hogeschool van Amsterdam" in coming and f"{amsterdam_day}, 09:30" in coming
         assert coming.count('class="coming-reminder"') == 4
+        # Row by row: the meeting, its day, and its two reminders, all after this moment.
+        now = datetime.now(UTC)
+        rows = re.findall(r"<tr>(.*?)</tr>", coming.split("</tbody>")[0].split("<tbody>")[1], re.S)
+        read = [_coming_row(row) for row in rows]
+        assert [(host, shown) for host, shown, _, _ in read] == [
+            ("Gemeente Zwolle", f"{zwolle_day}, 09:30"),
+            ("Hogeschool van Amsterdam", f"{amsterdam_day}, 09:30"),
+        ]
+        for (_host, _shown, starts, reminders), day in zip(
+            read, _coming_dates(_today()), strict=True
+        ):
+            assert starts > now
+            assert [text for text, _due in reminders] == [
+                f"{moment}: Aangemeld (zei ja)" for moment in _reminder_moments(day)
+            ]
+            assert all(now < due < starts for _text, due in reminders)
+        # The dashboard's "next meeting" figure is Zwolle's.
+        upcoming = re.search(r'<dd class="next-meeting">(.*?)</dd>', dashboard, re.S).group(1)
+        assert "Gemeente Zwolle" in upcoming and f"{zwolle_day}, 09:30" in upcoming
 
     # The embedded default keeps everything in the instance folder.
     assert (instance / "opgavepost.db").exists()

@@ -94,7 +94,17 @@ def answered(db, meeting: Meeting, coming: bool, *, remark: str = "", **contact_
 
 def counts_on(html: str) -> dict[str, str]:
     """The numbers of the counts block: data-count name -> text."""
-    return dict(re.findall(r'<dd data-count="([^"]+)">([^<]+)</dd>', html))
+    return dict(re.findall(r'<dd [^>]*data-count="([^"]+)">([^<]+)</dd>', html))
+
+
+CARD = re.compile(r'<div class="stat"><dt>([^<]+)</dt><dd class="stat-number[^>]*>([^<]+)</dd>')
+
+
+def cards_on(html: str) -> list[str]:
+    """The answers block's cards as a reader takes each in: "label number"."""
+    start = html.index('id="invitation-counts"')
+    block = html[start : html.index("</dl>", start)]
+    return [f"{label} {figure}" for label, figure in CARD.findall(block)]
 
 
 def audit_actions(app) -> list[str]:
@@ -478,7 +488,18 @@ def test_invitations_page_counts_and_lists_the_answers(english, db):
         "waiting": "1",
         "invited": "1",
         "capacity": "2",
+        "places-left": "0",
     }
+    # Each figure is a card of its own, its label beside its number.
+    assert cards_on(html) == [
+        "Invited 5",
+        "Registered 2",
+        "Declined 1",
+        "Waiting list 1",
+        "No answer yet 1",
+        "Places 2",
+        "Places left 0",
+    ]
     names = re.findall(r'<th scope="row">([^<]+)</th>', html)
     assert names == ["Anna de Vries", "Bram Jansen", "Cees Bakker", "Eva Mulder", "Dirk Smit"]
     anna = html[html.index("Anna de Vries") : html.index("Bram Jansen")]
@@ -486,6 +507,22 @@ def test_invitations_page_counts_and_lists_the_answers(english, db):
     assert "Registered" in anna and "<time" in anna
     cees = html[html.index("Cees Bakker") : html.index("Eva Mulder")]
     assert "Waiting list" in cees
+
+
+def test_invitations_page_cards_read_in_dutch_without_a_limit(organiser, db):
+    meeting = make_meeting(db)
+    answered(db, meeting, True, name="Anna de Vries")
+    answered(db, meeting, False, name="Dirk Smit")
+    html = organiser.get(f"/meetings/{meeting.id}/invitations").get_data(as_text=True)
+    # Without a limit there are no places left to count: the places card says so in words.
+    assert cards_on(html) == [
+        "Uitgenodigd 2",
+        "Aangemeld 1",
+        "Afgemeld 1",
+        "Wachtlijst 0",
+        "Nog geen antwoord 0",
+        "Plaatsen geen maximum",
+    ]
 
 
 def test_invitations_page_filters_by_answer(english, db):

@@ -195,6 +195,7 @@ def _invitations_page(meeting: Meeting, invite_form: InviteForm, status: int = 2
             rows=shown,
             total=len(rows),
             counts=counts,
+            places_left=invitations.places_left(db, meeting),
             funnel=invitations.meeting_funnel(db, meeting.id),
             answer=answer,
             answer_labels=_answer_labels(),

@@ -41,6 +41,14 @@ def _meeting_with_answers(db) -> tuple[int, dict[str, int]]:
     return meeting.id, ids
 
 
+def _cards(page: Page) -> list[str]:
+    """The answers' cards as shown: "label number", the whitespace between them made one space."""
+    return [
+        " ".join(text.split())
+        for text in page.locator("#invitation-counts .stat").all_inner_texts()
+    ]
+
+
 def test_organiser_reads_answers_and_marks_attendance_by_keyboard(logged_in_page: Page, app, db):
     page = logged_in_page
     meeting_id, ids = _meeting_with_answers(db)
@@ -52,6 +60,16 @@ def test_organiser_reads_answers_and_marks_attendance_by_keyboard(logged_in_page
     expect(page.locator('[data-count="no"]')).to_have_text("1")
     expect(page.locator('[data-count="capacity"]')).to_have_text("2")
     expect(page.locator("#invitation-list tbody tr")).to_have_count(4)
+    # Every figure is a card: its label over its number, read together.
+    assert _cards(page) == [
+        f"{translated(app, 'Invited')} 4",
+        f"{translated(app, 'Registered')} 2",
+        f"{translated(app, 'Declined')} 1",
+        f"{translated(app, 'Waiting list')} 1",
+        f"{translated(app, 'No answer yet')} 0",
+        f"{translated(app, 'Places')} 2",
+        f"{translated(app, 'Places left')} 0",
+    ]
 
     # Tick Anna and Cees with the keyboard: Tab between the boxes, Space to tick, Enter to save.
     anna = page.locator(f"#attended-{ids['Anna de Vries']}")
@@ -102,6 +120,16 @@ def test_organiser_reads_answers_and_marks_attendance_by_keyboard(logged_in_page
         page.set_viewport_size(PHONE)
         visit(page, path)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+    # On the phone the cards stand one under the other, each whole inside the screen.
+    visit(page, f"/meetings/{meeting_id}/invitations")
+    boxes = [card.bounding_box() for card in page.locator("#invitation-counts .stat").all()]
+    assert len(boxes) == 7
+    assert all(
+        box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        for box in boxes
+    )
+    assert len({box["x"] for box in boxes if box is not None}) == 1
+    assert _cards(page)[1] == f"{translated(app, 'Registered')} 2"
 
 
 def test_organiser_adds_and_removes_a_reminder(logged_in_page: Page, app, db):
