@@ -175,3 +175,19 @@ def test_reminders_go_out_in_each_readers_language(app, db, smtp_server):
     assert "Beste Anna," in text and "Ja, ik kom" in html and "Yes, I will come" not in html
     [reminder] = db.scalars(select(Campaign)).all()
     assert (reminder.language, list(reminder.translations)) == ("nl", ["en"])
+
+
+def test_the_send_page_says_how_many_get_which_language(db, organiser):
+    _readers(db)
+    make_contact(db, name="Bert Bos", email="bert@example.nl", language="nl")
+    campaign = make_campaign(db)
+    page = organiser.get(f"/campaigns/{campaign.id}/send").get_data(as_text=True)
+    assert "2 lezers die Nederlands lezen krijgen de e-mail in het Nederlands." in page
+    assert (
+        "1 lezer die Engels leest krijgt de hele e-mail in het Nederlands: er is geen versie in "
+        "het Engels." in page
+    )
+    store.update_campaign(db, campaign, expected_version=None, translations={"en": ENGLISH})
+    db.commit()
+    page = organiser.get(f"/campaigns/{campaign.id}/send").get_data(as_text=True)
+    assert "1 lezer die Engels leest krijgt de e-mail in het Engels." in page

@@ -17,7 +17,7 @@ counter numbers the links of every version together (`campaign_links`). Nothing 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,13 +139,31 @@ def out_of_step(campaign: Campaign, language: str) -> bool:
     return structure(translation.get("blocks", [])) != structure(campaign.blocks or [])
 
 
-def languages_read(counts: Mapping[str, int], campaign: Campaign) -> list[tuple[str, str, int]]:
-    """(reader's language, language of the email they get, how many) for the send page."""
-    return [
-        (language, version_language(campaign, language), count)
-        for language, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        if count
-    ]
+@dataclass(frozen=True)
+class Readers:
+    """How many readers of one language there are, and the language of the email they get."""
+
+    language: str
+    count: int
+    gets: str
+    # Whether they get a version in their own language (a translation or the campaign's own).
+    own_language: bool
+
+
+def readers_by_language(
+    campaign: Campaign, counts: Mapping[str, int], languages: Sequence[str]
+) -> list[Readers]:
+    """The send page's "who gets which": `counts` by the contacts' stored language (a language
+    we do not write counts as the first of `languages`, as the send loop treats it), most first."""
+    merged: dict[str, int] = {}
+    for language, count in counts.items():
+        reader = language if language in languages else languages[0]
+        merged[reader] = merged.get(reader, 0) + count
+    found = []
+    for language, count in sorted(merged.items(), key=lambda item: (-item[1], item[0])):
+        gets = version_language(campaign, language)
+        found.append(Readers(language, count, gets, own_language=gets == language))
+    return found
 
 
 def version_language(campaign: Campaign, reader_language: str) -> str:
