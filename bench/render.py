@@ -39,6 +39,7 @@ from service.delivery.sendloop import MessageFactory
 from service.demo.recap import seed_recap, seed_upcoming_meetings
 from service.rendering import blocks as b
 from service.rendering.render import draw_campaign, inline_css, render_campaign
+from service.rendering.versions import Version
 
 TARGET_PER_SECOND = 2_000
 # Besides the defaults (config/settings.py); with a SECRET_KEY nothing is written to the folder.
@@ -92,7 +93,7 @@ def main() -> None:
         campaign_id=CAMPAIGN_ID,
         version=1,
         sender_name="",
-        content=content,
+        versions={args.language: Version(content, args.language, translated=False)},
         upcoming=options["upcoming"],
     )
     rendered = mail.rendered[args.language]
@@ -155,9 +156,9 @@ def _counting(factory: MessageFactory, options: dict, language: str, repeats: in
             campaign_id=CAMPAIGN_ID,
             version=1,
             sender_name="",
-            content=content,
+            versions={language: Version(content, language, translated=False)},
+            links=b.content_links(content),
             upcoming=options["upcoming"],
-            languages=(language,),
             count_clicks=count_clicks,
         )
 

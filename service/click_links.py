@@ -4,9 +4,9 @@ Privacy first, so the token carries only the campaign id and the link's number (
 signed with SECRET_KEY under the salt "link-click") and nothing about the recipient: every
 recipient gets the very same address, and a click can be added to a total per link
 (CampaignLinkClicks) but never be traced to a person. The number is the link's place among the
-content's own web links (service.rendering.blocks.content_links: reading order, from 1, each
-address once), which the redirect finds again in the campaign's stored content; a sent
-campaign's content is frozen, so the numbers hold.
+content's own web links (service.rendering.versions.campaign_links: reading order, from 1, each
+address once, those of a version in another language after), which the redirect finds again in
+the campaign's stored content; a sent campaign's content is frozen, so the numbers hold.
 
 Only the content's links are counted: not mailto:, not the links the templates add that act for
 the recipient (unsubscribe, preferences, answers, calendar) or lead to the web version.
@@ -22,12 +22,12 @@ Nothing here imports Flask.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature
 
 from service.ids import parse_id
-from service.rendering.blocks import CampaignContent, content_links
 from service.signing import ReusableSigner
 
 SALT = "link-click"
@@ -70,17 +70,15 @@ class ClickSigner:
 
 
 def counted_links(
-    campaign_id: int, content: CampaignContent, secret_key: str, base_url: str
+    campaign_id: int, links: Sequence[str], secret_key: str, base_url: str
 ) -> dict[str, str]:
-    """The rewrite of a counted campaign: each content link's address -> its signed redirect.
+    """The rewrite of a counted campaign: each link's address -> its signed redirect, numbered
+    by its place in `links` from 1 (versions.campaign_links: every language version's links).
 
     The same for every recipient and every language; give it to render_campaign(links=...).
     """
     signer = ClickSigner(secret_key)
-    return {
-        url: signer.url(campaign_id, number, base_url)
-        for number, url in enumerate(content_links(content), 1)
-    }
+    return {url: signer.url(campaign_id, number, base_url) for number, url in enumerate(links, 1)}
 
 
 def read_click_token(token: str, secret_key: str) -> ClickToken | None:

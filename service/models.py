@@ -354,6 +354,10 @@ class Campaign(Timestamped, Base):
     # The organiser switched on counting link clicks: each link then goes through a signed
     # redirect that carries only the campaign and the link's number (CampaignLinkClicks).
     count_clicks: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The language it is written in, framing included, and its versions in other languages
+    # ({"en": {"subject", "preheader", "blocks"}}): service/rendering/versions.py.
+    language: Mapped[str] = mapped_column(String(8), default="nl", server_default="nl")
+    translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     meeting: Mapped[Meeting | None] = relationship()
     created_by: Mapped[User | None] = relationship()
@@ -375,6 +379,9 @@ class CampaignTemplate(Timestamped, Base):
     subject: Mapped[str] = mapped_column(String(300), default="")
     preheader: Mapped[str] = mapped_column(String(300), default="")
     blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # As a campaign's: the language and the versions in other languages.
+    language: Mapped[str] = mapped_column(String(8), default="nl", server_default="nl")
+    translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     created_by: Mapped[User | None] = relationship()

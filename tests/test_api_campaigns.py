@@ -32,6 +32,8 @@ CAMPAIGN_FIELDS = {
     "blocks",
     "audience",
     "count_clicks",
+    "language",
+    "translations",
     "status",
     "status_reason",
     "scheduled_at",
@@ -167,7 +169,8 @@ def test_preview_gives_subject_html_text_and_lint(api, db):
     response = api.get(f"/api/v1/campaigns/{campaign['id']}/preview")
     assert response.status_code == 200
     preview = response.get_json()
-    assert set(preview) == {"subject", "html", "text", "lint"}
+    assert set(preview) == {"language", "subject", "html", "text", "lint"}
+    assert preview["language"] == "nl"
     assert preview["subject"] == SUBJECT
     assert 'lang="nl"' in preview["html"]
     assert "Dinsdag 2 juni 2099" in preview["html"]
@@ -176,9 +179,26 @@ def test_preview_gives_subject_html_text_and_lint(api, db):
     assert codes  # the seed links "Klik hier" to "#"
     assert all({"level", "code", "block", "message"} == set(f) for f in preview["lint"])
 
+    # Without an English version, readers of English get the whole email in Dutch.
     english = api.get(f"/api/v1/campaigns/{campaign['id']}/preview?language=en").get_json()
-    assert 'lang="en"' in english["html"]
+    assert english["language"] == "nl" and 'lang="nl"' in english["html"]
+    assert "Dinsdag 2 juni 2099" in english["html"]
+    version = {"subject": "Looking back", "blocks": [{"type": "upcoming_meetings"}]}
+    patched = api.patch(
+        f"/api/v1/campaigns/{campaign['id']}", json={"translations": {"en": version}}
+    )
+    assert patched.status_code == 200, patched.get_json()
+    assert patched.get_json()["translations"]["en"]["subject"] == "Looking back"
+    english = api.get(f"/api/v1/campaigns/{campaign['id']}/preview?language=en").get_json()
+    assert english["language"] == "en" and 'lang="en"' in english["html"]
+    assert english["subject"] == "Looking back"
     assert "Tuesday 2 June 2099" in english["html"]
+    refused = api.patch(
+        f"/api/v1/campaigns/{campaign['id']}",
+        json={"translations": {"en": {"blocks": [{"type": "vlog"}]}}},
+    )
+    assert refused.status_code == 422
+    assert "translations.en.blocks[0].type" in refused.get_json()["errors"]
     assert api.get(f"/api/v1/campaigns/{campaign['id']}/preview?language=de").status_code == 422
 
 

@@ -143,12 +143,12 @@ def test_the_invitation_and_the_answer_page_show_the_deadline_and_places_left(
 def test_a_full_meeting_says_a_yes_goes_on_the_waiting_list(app, db, client, smtp_server):
     meeting = _zwolle(db)
     _with_yeses(db, meeting, 20)
-    anna = make_contact(db, name="Anna de Vries", language="en")
+    anna = make_contact(db, name="Anna de Vries")
     send_invitation(app, db, smtp_server, meeting, anna)
     text = message_to(smtp_server, anna.email).get_body(("plain",)).get_content()
-    assert "Places left: None: a yes puts you on the waiting list" in text
+    assert "Vrije plaatsen: Geen: met een ja kom je op de wachtlijst" in text
     page = client.get(answer_links(smtp_server, anna)["ja"]).get_data(as_text=True)
-    assert '<dd id="places-left">None: a yes puts you on the waiting list</dd>' in page
+    assert '<dd id="places-left">Geen: met een ja kom je op de wachtlijst</dd>' in page
 
 
 def test_reminders_open_with_the_header_and_ask_those_who_did_not_answer(app, db, smtp_server):

@@ -440,7 +440,7 @@ def test_every_kind_of_content_link_is_numbered_in_reading_order_and_rewritten_i
         "https://a.example/meedoen",
     ]
     assert b.content_links(content) == expected
-    links = counted_links(7, content, "secret", "https://post.example.nl/")
+    links = counted_links(7, b.content_links(content), "secret", "https://post.example.nl/")
     assert list(links.values()) == [
         f"https://post.example.nl/k/{ClickSigner('secret').token(7, n)}" for n in range(1, 8)
     ]

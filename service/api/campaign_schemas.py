@@ -45,6 +45,23 @@ COUNT_CLICKS_DOC = {
 }
 
 
+LANGUAGE_DOC = {
+    "description": (
+        "The language the campaign is written in, framing included (links, buttons, footer): "
+        f"one of {', '.join(LANGUAGES)}; default {DEFAULT_LANGUAGE}. Readers of a language the "
+        "campaign has no version in get the whole email in this language."
+    )
+}
+TRANSLATIONS_DOC = {
+    "description": (
+        'Versions in other languages: {"en": {"subject": "...", "preheader": "...", "blocks": '
+        "[...]}}, checked as the campaign's own content. A reader of that language gets that "
+        "version. Errors name their place, e.g. translations.en.blocks[0].type."
+    )
+}
+VERSIONS = fields.Dict(keys=fields.String(), values=fields.Dict(), metadata=TRANSLATIONS_DOC)
+
+
 class MeetingAnswersSchema(StrictSchema):
     """Contacts invited to one meeting whose answer is one of `answers`."""
 
@@ -79,6 +96,8 @@ class CampaignSchema(StrictSchema):
     blocks = fields.List(fields.Dict(), metadata=BLOCKS_DOC)
     audience = fields.Nested(AudienceSchema, metadata=AUDIENCE_DOC)
     count_clicks = fields.Boolean(metadata=COUNT_CLICKS_DOC)
+    language = fields.String(metadata=LANGUAGE_DOC | {"enum": list(LANGUAGES)})
+    translations = VERSIONS
     status = fields.String(metadata={"enum": STATUSES})
     status_reason = fields.String(
         metadata={
@@ -139,6 +158,8 @@ class CampaignWriteSchema(StrictSchema):
     audience = fields.Nested(AudienceSchema, allow_none=True, metadata=AUDIENCE_DOC)
     # Only JSON's true and false: "yes" or 1 is a mistake to report, not a choice to guess.
     count_clicks = Flag(metadata=COUNT_CLICKS_DOC)
+    language = Choice(list(LANGUAGES), metadata=LANGUAGE_DOC)
+    translations = VERSIONS
 
 
 class CampaignPatchSchema(CampaignWriteSchema):
@@ -212,6 +233,14 @@ class FindingSchema(Schema):
 
 
 class PreviewSchema(Schema):
+    language = fields.String(
+        metadata={
+            "description": (
+                "The language of the email shown: the one asked for when the campaign is "
+                "written in it or has a version in it, else the campaign's own."
+            )
+        }
+    )
     subject = fields.String()
     html = fields.String()
     text = fields.String()
@@ -230,6 +259,8 @@ class TemplateSchema(StrictSchema):
     subject = fields.String()
     preheader = fields.String()
     blocks = fields.List(fields.Dict(), metadata=BLOCKS_DOC)
+    language = fields.String(metadata=LANGUAGE_DOC | {"enum": list(LANGUAGES)})
+    translations = VERSIONS
     created_at = Moment()
     updated_at = Moment()
 
@@ -246,6 +277,8 @@ class TemplatePatchSchema(StrictSchema):
     subject = fields.String()
     preheader = fields.String()
     blocks = fields.List(fields.Dict(), metadata=BLOCKS_DOC)
+    language = Choice(list(LANGUAGES), metadata=LANGUAGE_DOC)
+    translations = VERSIONS
 
 
 class TemplateWriteSchema(TemplatePatchSchema):

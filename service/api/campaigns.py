@@ -253,6 +253,7 @@ def preview_campaign(args: dict[str, Any], campaign_id: int):
     except TemplateError as exc:
         fail(422, _("The email could not be rendered: %(error)s", error=str(exc)))
     return {
+        "language": preview.language,
         "subject": preview.subject,
         "html": preview.html,
         "text": preview.text,

@@ -2,9 +2,10 @@
 
 The token of `/k/<token>` (service/click_links.py) names a campaign and a link's number; the
 address is found again in the campaign's stored content with the same list the rewrite numbered
-(service.rendering.blocks.content_links). The click is added to CampaignLinkClicks in one atomic
-upsert, only while the campaign counts clicks. Nothing about the person who clicked is read or
-kept: no contact, address, cookie or IP address. Nothing here imports Flask.
+(service.rendering.versions.campaign_links: the links of every language version). The click
+is added to CampaignLinkClicks in one atomic upsert, only while the campaign counts clicks.
+Nothing about the person who clicked is read or kept: no contact, address, cookie or IP address.
+Nothing here imports Flask.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.campaigns.store import StoredContentError, campaign_content
 from service.click_links import read_click_token
 from service.dml import insert_or_add
 from service.models import Campaign, CampaignLinkClicks
-from service.rendering.blocks import content_links
+from service.rendering.versions import campaign_links
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,7 @@ def follow_link(session: Session, token: str, secret_key: str) -> FollowedLink |
     campaign = session.get(Campaign, signed.campaign_id)
     if campaign is None:
         return None
-    try:
-        links = content_links(campaign_content(campaign))
-    except StoredContentError:
-        return None
+    links = campaign_links(campaign)
     if signed.link_number > len(links):
         return None
     url = links[signed.link_number - 1]

@@ -176,6 +176,9 @@ class CampaignForm(AppForm):
         _l("Kind of email"),
         choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
     )
+    # Chosen from the languages of the emails (set per request); fixed while the campaign has a
+    # version in another language, so the select is then disabled and posts nothing.
+    language = SelectField(_l("Language of the email"), choices=[], validate_choice=False)
     subject = StringField(_l("Subject"), validators=[Optional()])
     preheader = StringField(_l("Preheader"), validators=[Optional()])
     sender_name = StringField(_l("Sender name"), validators=[Optional()])

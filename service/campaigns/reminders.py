@@ -10,6 +10,7 @@ default language (Settings.default_language), from the catalogs. Nothing here im
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -109,9 +110,7 @@ def send_due_reminders(
         if passed_over:
             done.append(SentReminder(reminder.id, meeting.id, None, 0, passed_over))
             continue
-        campaign = _reminder_campaign(
-            session, reminder, meeting, timezone, translator(settings.default_language)
-        )
+        campaign = _reminder_campaign(session, reminder, meeting, timezone, settings.LANGUAGES)
         recipients = start_sending(session, campaign, actor=None, now=now)
         reminder.campaign_id = campaign.id
         session.flush()
@@ -145,8 +144,49 @@ def _claim(session: Session, reminder_id: int, now: datetime) -> bool:
 
 
 def _reminder_campaign(
-    session: Session, reminder: Reminder, meeting: Meeting, timezone: str, words: Translator
+    session: Session,
+    reminder: Reminder,
+    meeting: Meeting,
+    timezone: str,
+    languages: Sequence[str],
 ) -> Campaign:
+    """The reminder as a campaign in the first of `languages`, with a version in each other one,
+    so every reader gets it in their own language (service/rendering/versions.py)."""
+    own, *others = languages
+    versions = {
+        language: _reminder_words(reminder, meeting, timezone, translator(language))
+        for language in languages
+    }
+    header = store.meeting_header(meeting, timezone)
+    campaign = store.create_campaign(
+        session,
+        kind=CampaignKind.REMINDER,
+        subject=versions[own][0],
+        preheader=meeting.theme or meeting.title,
+        meeting_id=meeting.id,
+        # Opened like an invitation: the header, the words; the email adds the facts and the
+        # buttons (Yes and No for those who have not answered; see emails/reminder.html).
+        blocks=[header, {"type": "text", "body": versions[own][1]}],
+        audience={"meeting": {"id": meeting.id, "answers": AUDIENCES[reminder.audience]}},
+        language=own,
+        translations={
+            language: {
+                "subject": versions[language][0],
+                "preheader": meeting.theme or meeting.title,
+                "blocks": [header, {"type": "text", "body": versions[language][1]}],
+            }
+            for language in others
+        },
+        actor=None,
+    )
+    session.flush()
+    return campaign
+
+
+def _reminder_words(
+    reminder: Reminder, meeting: Meeting, timezone: str, words: Translator
+) -> tuple[str, str]:
+    """The reminder's subject and text in one language."""
     _ = words.gettext
     day = words.format_date(meeting.starts_at, timezone)
     # The greeting's name is the recipient's, filled in per message.
@@ -165,20 +205,4 @@ def _reminder_campaign(
             "know whether you are coming?",
             day=day,
         )
-    campaign = store.create_campaign(
-        session,
-        kind=CampaignKind.REMINDER,
-        subject=subject,
-        preheader=meeting.theme or meeting.title,
-        meeting_id=meeting.id,
-        # Opened like an invitation: the header, the words; the email adds the facts and the
-        # buttons (Yes and No for those who have not answered; see emails/reminder.html).
-        blocks=[
-            store.meeting_header(meeting, timezone),
-            {"type": "text", "body": f"{greeting}\n\n{body}"},
-        ],
-        audience={"meeting": {"id": meeting.id, "answers": AUDIENCES[reminder.audience]}},
-        actor=None,
-    )
-    session.flush()
-    return campaign
+    return subject, f"{greeting}\n\n{body}"

@@ -42,10 +42,17 @@ from service.rendering import placeholders
 from service.rendering.render import (
     MeetingFacts,
     Network,
-    TemplateError,
     facts_of,
     personalise,
     render_campaign,
+)
+from service.rendering.versions import (
+    StoredContentError,
+    campaign_language,
+    checked_versions,
+    content_in,
+    translated_languages,
+    version_for,
 )
 from service.translation import translator
 
@@ -58,6 +65,8 @@ FIELDS = (
     "blocks",
     "audience",
     "count_clicks",
+    "language",
+    "translations",
 )
 MAX_SENDER_NAME = 200
 EVERYONE: dict[str, Any] = {"all": True}
@@ -124,6 +133,9 @@ class Preview:
     html: str
     text: str
     lint: list[Finding]
+    # The language of the email shown, and whether it is a translation (versions.version_for).
+    language: str = "nl"
+    translated: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,52 +155,31 @@ def list_campaigns(session: Session, status: CampaignStatus | None = None) -> li
     return list(session.scalars(query))
 
 
-class StoredContentError(TemplateError):
-    """The campaign as stored fails today's checks, so it cannot be rendered until it is mended.
-
-    Rules tighten (a date range, a character that is no longer taken) after content was saved;
-    such a campaign then fails like a broken template wherever it is rendered, and the composer
-    marks `errors` at their fields so an organiser can mend them.
-    """
-
-    def __init__(self, error: b.ContentError):
-        self.errors = error.errors
-        super().__init__(
-            f"the campaign as stored does not pass today's checks ({error}); open it in the "
-            "composer, mend the fields marked there and save"
-        )
-
-
 def campaign_content(campaign: Campaign) -> b.CampaignContent:
-    """The campaign's kind, subject, preheader and blocks as the renderer takes them.
+    """The campaign's own kind, subject, preheader and blocks as the renderer takes them (its
+    translations: versions.content_in).
 
     Raises StoredContentError (a TemplateError) when what is stored fails today's checks.
     """
-    try:
-        return b.content_from_dict(
-            {
-                "kind": str(campaign.kind),
-                "subject": campaign.subject,
-                "preheader": campaign.preheader,
-                "blocks": campaign.blocks or [],
-            }
-        )
-    except b.ContentError as exc:
-        raise StoredContentError(exc) from exc
+    return content_in(campaign, campaign_language(campaign))
 
 
 def stored_content_errors(campaign: Campaign) -> CampaignValidationError | None:
-    """What today's checks refuse in the campaign as stored, by field, or None when it passes."""
-    try:
-        campaign_content(campaign)
-    except StoredContentError as exc:
-        errors: dict[str, Message | list[b.FieldError]] = {}
-        for error in exc.errors:
-            problems = errors.setdefault(error.path or "blocks", [])
-            if isinstance(problems, list):
-                problems.append(error)
-        return CampaignValidationError(errors)
-    return None
+    """What today's checks refuse in the campaign as stored (its translations too), by field,
+    or None when it passes."""
+    errors: dict[str, Message | list[b.FieldError]] = {}
+    own = campaign_language(campaign)
+    for language in [own, *translated_languages(campaign)]:
+        prefix = "" if language == own else f"translations.{language}."
+        try:
+            content_in(campaign, language)
+        except StoredContentError as exc:
+            for error in exc.errors:
+                path = f"{prefix}{error.path}" if error.path else (prefix.rstrip(".") or "blocks")
+                problems = errors.setdefault(path, [])
+                if isinstance(problems, list):
+                    problems.append(error)
+    return CampaignValidationError(errors) if errors else None
 
 
 def meeting_facts(meeting: Meeting, now: datetime | None = None) -> MeetingFacts:
@@ -287,9 +278,15 @@ def create_campaign(
     blocks: Sequence[Mapping[str, Any]] = (),
     audience: Mapping[str, Any] | None = None,
     count_clicks: bool = False,
+    language: str = "",
+    translations: Mapping[str, Any] | None = None,
     actor: User | None = None,
 ) -> Campaign:
-    """A new draft; raises CampaignValidationError listing every problem."""
+    """A new draft; raises CampaignValidationError listing every problem.
+
+    `language` defaults to the first of config.settings.LANGUAGES; `translations` are its
+    versions in other languages (service/rendering/versions.py).
+    """
     values = _checked(
         session,
         {
@@ -301,6 +298,8 @@ def create_campaign(
             "blocks": list(blocks),
             "audience": dict(audience) if audience is not None else dict(EVERYONE),
             "count_clicks": count_clicks,
+            "language": language,
+            "translations": dict(translations or {}),
         },
     )
     campaign = Campaign(status=CampaignStatus.DRAFT, version=1, created_by=actor, **values)
@@ -396,6 +395,8 @@ def duplicate_campaign(session: Session, campaign: Campaign, *, actor: User | No
         blocks=copy.deepcopy(campaign.blocks or []),
         audience=copy.deepcopy(campaign.audience or {}),
         count_clicks=campaign.count_clicks,
+        language=campaign.language,
+        translations=copy.deepcopy(campaign.translations or {}),
         status=CampaignStatus.DRAFT,
         version=1,
         created_by=actor,
@@ -459,6 +460,7 @@ def _checked(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
     count_clicks = raw["count_clicks"]
     if not isinstance(count_clicks, bool):
         errors["count_clicks"] = Message(N_("Say whether link clicks are counted: true or false."))
+    language, translations = checked_versions(kind, raw["language"], raw["translations"], errors)
     if errors:
         raise CampaignValidationError(errors)
     return {
@@ -470,6 +472,8 @@ def _checked(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
         "blocks": blocks,
         "audience": audience,
         "count_clicks": count_clicks,
+        "language": language,
+        "translations": translations,
     }
 
 
@@ -621,16 +625,18 @@ def web_version(
     Every placeholder gets its stand-in (service/rendering/placeholders.py), so no campaign can hold
     one that the web version cannot fill. Raises service.rendering.render.TemplateError.
     """
+    version = version_for(campaign, language)
     rendered = render_campaign(
-        campaign_content(campaign),
-        language=language,
+        version.content,
+        language=version.language,
         network=network,
         base_url=base_url,
         upcoming=upcoming_for(session, campaign),
         meeting=campaign_meeting_facts(campaign),
         for_web=True,
     )
-    subject, html, _text = personalise(rendered, placeholders.stand_in_values(base_url, language))
+    stand_ins = placeholders.stand_in_values(base_url, version.language)
+    subject, html, _text = personalise(rendered, stand_ins)
     return subject, html
 
 
@@ -668,24 +674,33 @@ def preview_campaign(
     now: datetime | None = None,
     mark_blocks: bool = False,
 ) -> Preview:
-    """Render the campaign once and fill it in for a sample recipient; lint the result.
+    """Render the campaign once, as readers of `language` get it (versions.version_for), and
+    fill it in for a sample recipient; lint the result.
 
     The checks look at the campaign's meeting as it is at `now` (default: the clock).
     `mark_blocks` marks each block's rows for the composer's preview (render.mark_block).
     Raises service.rendering.render.TemplateError when the email cannot be rendered.
     """
     now = now or utcnow()
-    content = campaign_content(campaign)
+    version = version_for(campaign, language)
+    content = version.content
     rendered = render_campaign(
         content,
-        language=language,
+        language=version.language,
         network=network,
         base_url=base_url,
         upcoming=upcoming_for(session, campaign, now=now),
         meeting=campaign_meeting_facts(campaign, now),
         mark_blocks=mark_blocks,
     )
-    values = dict(sample or sample_values(base_url, language=language))
+    values = dict(sample or sample_values(base_url, language=version.language))
     subject, html, text = personalise(rendered, values)
     findings = lint(content, rendered, also=meeting_check(campaign, now))
-    return Preview(subject=subject, html=html, text=text, lint=findings)
+    return Preview(
+        subject=subject,
+        html=html,
+        text=text,
+        lint=findings,
+        language=version.language,
+        translated=version.translated,
+    )

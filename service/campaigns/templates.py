@@ -22,9 +22,10 @@ from service.campaigns import store
 from service.messages import N_, Message
 from service.models import Campaign, CampaignKind, CampaignTemplate, User, record_audit
 from service.rendering import blocks as b
+from service.rendering.versions import checked_versions
 
 MAX_NAME = 100
-FIELDS = ("name", "kind", "subject", "preheader", "blocks")
+FIELDS = ("name", "kind", "subject", "preheader", "blocks", "language", "translations")
 
 
 class TemplateValidationError(store.CampaignValidationError):
@@ -55,6 +56,8 @@ def create_template(
     subject: str = "",
     preheader: str = "",
     blocks: Sequence[Mapping[str, Any]] = (),
+    language: str = "",
+    translations: Mapping[str, Any] | None = None,
     actor: User | None = None,
 ) -> CampaignTemplate:
     """A new template; raises TemplateValidationError listing every problem."""
@@ -66,6 +69,8 @@ def create_template(
             "subject": subject,
             "preheader": preheader,
             "blocks": list(blocks),
+            "language": language,
+            "translations": dict(translations or {}),
         },
         None,
     )
@@ -86,6 +91,8 @@ def save_campaign_as(
         subject=campaign.subject,
         preheader=campaign.preheader,
         blocks=copy.deepcopy(campaign.blocks or []),
+        language=campaign.language,
+        translations=copy.deepcopy(campaign.translations or {}),
         actor=actor,
     )
 
@@ -128,6 +135,8 @@ def start_campaign(
         preheader=template.preheader,
         sender_name=sender_name,
         blocks=copy.deepcopy(template.blocks or []),
+        language=template.language,
+        translations=copy.deepcopy(template.translations or {}),
         audience=dict(store.EVERYONE),
         actor=actor,
     )
@@ -174,6 +183,7 @@ def _checked(session: Session, raw: Mapping[str, Any], own_id: int | None) -> di
     else:
         subject, preheader = content.subject, content.preheader
         blocks = [b.block_to_dict(block) for block in content.blocks]
+    language, translations = checked_versions(kind, raw["language"], raw["translations"], errors)
     if errors:
         raise TemplateValidationError(errors)
     return {
@@ -182,4 +192,6 @@ def _checked(session: Session, raw: Mapping[str, Any], own_id: int | None) -> di
         "subject": subject,
         "preheader": preheader,
         "blocks": blocks,
+        "language": language,
+        "translations": translations,
     }

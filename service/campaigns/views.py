@@ -79,6 +79,7 @@ from service.delivery.queue import (
     cancel_sending,
     count_recipients,
     pause_sending,
+    recipients_by_language,
     resume_sending,
 )
 from service.delivery.testsend import (
@@ -108,8 +109,9 @@ from service.rendering import placeholders
 from service.rendering.blocks import BLOCK_TYPES
 from service.rendering.network import network_from_config
 from service.rendering.render import Network, TemplateError
+from service.rendering.versions import campaign_language, readers_by_language, translated_languages
 from service.settings import current_settings
-from service.translation import language_or_default
+from service.translation import language_or_default, translator
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 require_login(bp)
@@ -397,8 +399,16 @@ def _composer_page(
         test_result=test_result,
         max_test_addresses=MAX_TEST_ADDRESSES,
         open_block=request.args.get("open", type=int),
+        translated_languages=translated_languages(campaign),
+        language_names=_language_names(),
         **_labels(),
     )
+
+
+def _language_names() -> dict[str, str]:
+    """Each language of the emails by its name in the page's language ("Engels")."""
+    names = translator(_language())
+    return {code: names.language_name(code) for code in current_settings().LANGUAGES}
 
 
 @bp.post("/<int:campaign_id>/autosave")
@@ -764,11 +774,27 @@ def _send_page(db, campaign: Campaign, form: BodyForm, schedule_form: ScheduleFo
         schedule=_schedule_state(campaign),
         timezone=current_settings().TIMEZONE,
         recipients=count_recipients(db, campaign.audience or {}, mailing_of(campaign.kind)),
+        readers=_readers(db, campaign),
         problem=problem,
         findings=findings,
         language=_language(),
     )
     return page, status
+
+
+def _readers(db: Session, campaign: Campaign) -> list[dict[str, object]]:
+    """Who gets which language, named in the page's language, for the send page."""
+    counts = recipients_by_language(db, campaign.audience or {}, mailing_of(campaign.kind))
+    names = translator(_language())
+    return [
+        {
+            "count": group.count,
+            "reads": names.language_name(group.language),
+            "gets": names.language_name(group.gets),
+            "own_language": group.own_language,
+        }
+        for group in readers_by_language(campaign, counts, current_settings().LANGUAGES)
+    ]
 
 
 def _schedule_form(campaign: Campaign) -> ScheduleForm:
@@ -944,6 +970,8 @@ def _save(db, campaign: Campaign, form: CampaignForm, editor: _Editor) -> list[s
         expected_version=version,
         actor=current_user,
         kind=form.kind.data,
+        # Not posted while the select is disabled (the campaign has another language's version).
+        language=form.language.data or campaign_language(campaign),
         subject=form.subject.data or "",
         preheader=form.preheader.data or "",
         sender_name=form.sender_name.data or "",
@@ -1012,6 +1040,7 @@ def _labels() -> dict[str, Any]:
 def _form_data(campaign: Campaign) -> dict[str, Any]:
     return {
         "kind": str(campaign.kind),
+        "language": campaign_language(campaign),
         "subject": campaign.subject,
         "preheader": campaign.preheader,
         "sender_name": campaign.sender_name,
@@ -1021,6 +1050,7 @@ def _form_data(campaign: Campaign) -> dict[str, Any]:
 
 
 def _set_choices(db, form: CampaignForm) -> None:
+    form.language.choices = [SelectChoice(code, name) for code, name in _language_names().items()]
     form.meeting_id.choices = _meeting_choices(db)
     form.provinces.choices = [SelectChoice(code, name) for code, name in provinces.CHOICES.items()]
     tags = db.scalars(select(Tag.name).order_by(Tag.name))

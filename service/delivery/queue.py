@@ -130,6 +130,18 @@ def count_recipients(session: Session, audience: Mapping[str, Any], mailing: Mai
     return session.scalar(query) or 0
 
 
+def recipients_by_language(
+    session: Session, audience: Mapping[str, Any], mailing: Mailing
+) -> dict[str, int]:
+    """count_recipients by the contacts' language, as stored ("" for none chosen)."""
+    query = (
+        select(Contact.language, func.count())
+        .where(audience_condition(audience, mailing), _not_suppressed())
+        .group_by(Contact.language)
+    )
+    return {language or "": count for language, count in session.execute(query)}
+
+
 # ---------------------------------------------------------------------------------------------
 # Starting, pausing, resuming, cancelling
 

@@ -53,7 +53,6 @@ from service.addresses import AddressNotSendable, ascii_domain
 from service.audience.unsubscribe import UnsubscribeSigner, unsubscribe_mailto, unsubscribe_url
 from service.campaigns.lifecycle import Action, Reason, ReasonCode, move, relay_said
 from service.campaigns.store import (
-    campaign_content,
     campaign_meeting_facts,
     meeting_check,
     upcoming_for,
@@ -88,7 +87,7 @@ from service.meetings.answer_links import NO, YES, AnswerSigner, answer_url
 from service.meetings.calendar import uid_domain
 from service.models import Campaign, DeliveryStatus, utcnow
 from service.rendering import placeholders
-from service.rendering.blocks import CampaignContent, ContentError
+from service.rendering.blocks import ContentError
 from service.rendering.network import network_from_config
 from service.rendering.notice_mail import NoticeSender
 from service.rendering.render import (
@@ -100,6 +99,7 @@ from service.rendering.render import (
     render_campaign,
     template_parts,
 )
+from service.rendering.versions import Version, campaign_links, version_for
 
 log = logging.getLogger(__name__)
 
@@ -216,11 +216,11 @@ class MessageFactory:
             campaign_id=campaign.id,
             version=campaign.version,
             sender_name=campaign.sender_name,
-            content=campaign_content(campaign),
+            versions={language: version_for(campaign, language) for language in languages},
+            links=campaign_links(campaign),
             upcoming=upcoming_for(session, campaign, now=now),
             meeting_id=campaign.meeting_id,
             meeting=campaign_meeting_facts(campaign, now),
-            languages=languages,
             count_clicks=campaign.count_clicks if count_clicks is None else count_clicks,
         )
         if every:
@@ -233,37 +233,40 @@ class MessageFactory:
         campaign_id: int,
         version: int,
         sender_name: str,
-        content: CampaignContent,
+        versions: Mapping[str, Version],
+        links: Sequence[str] = (),
         upcoming: Sequence[MeetingFacts] = (),
         meeting_id: int | None = None,
         meeting: MeetingFacts | None = None,
-        languages: Sequence[str] = (),
         count_clicks: bool = False,
     ) -> CampaignMail:
-        """A campaign version rendered in `languages` (default: all), from its content; raises
+        """A campaign version rendered for the readers of each language in `versions` (reader's
+        language -> the content and framing they get: versions.version_for); raises
         TemplateError.
 
-        With `count_clicks` the content's links lead through the counted redirect
-        (service/click_links.py), rewritten once here for every recipient alike.
+        With `count_clicks` the links lead through the counted redirect (service/click_links.py),
+        numbered by their place in `links` (versions.campaign_links) and rewritten once here for
+        every recipient alike.
         """
-        languages = tuple(languages) or tuple(self.languages)
-        links = (
-            counted_links(campaign_id, content, self.secret_key, self.base_url)
+        counted = (
+            counted_links(campaign_id, links, self.secret_key, self.base_url)
             if count_clicks
             else None
         )
-        rendered = {
-            language: render_campaign(
-                content,
-                language=language,
-                network=self.network,
-                base_url=self.base_url,
-                upcoming=upcoming,
-                meeting=meeting,
-                links=links,
-            )
-            for language in languages
-        }
+        # Readers of several languages may get the same version: each is rendered once.
+        by_version: dict[str, RenderedCampaign] = {}
+        for shown in versions.values():
+            if shown.language not in by_version:
+                by_version[shown.language] = render_campaign(
+                    shown.content,
+                    language=shown.language,
+                    network=self.network,
+                    base_url=self.base_url,
+                    upcoming=upcoming,
+                    meeting=meeting,
+                    links=counted,
+                )
+        rendered = {reader: by_version[shown.language] for reader, shown in versions.items()}
         from_email = sender_address(self.config)
         return CampaignMail(
             campaign_id=campaign_id,
@@ -275,24 +278,25 @@ class MessageFactory:
             list_id=list_id(self.network.name, self.base_url),
             message_id_domain=self.message_id_domain,
             rendered=rendered,
-            bodies={language: _body_template(r) for language, r in rendered.items()},
+            bodies=_body_templates(rendered),
             web_version_urls={
-                language: web_version_url(campaign_id, self.secret_key, self.base_url, language)
-                for language in languages
+                reader: web_version_url(campaign_id, self.secret_key, self.base_url, reader)
+                for reader in rendered
             },
         )
 
     def message(self, mail: CampaignMail, delivery: Claimed) -> Outgoing:
         """The message for one delivery; raises ValueError for a value that cannot go."""
-        rendered = mail.rendered.get(delivery.language) or mail.rendered[self.languages[0]]
+        reader = delivery.language if delivery.language in mail.rendered else self.languages[0]
+        rendered = mail.rendered[reader]
         token = self._unsubscribe.token(delivery.contact_id or 0, mail.campaign_id)
         leave_url = unsubscribe_url(token, self.base_url)
-        values = self.recipient_values(mail, rendered, delivery, leave_url)
+        values = self.recipient_values(mail, reader, delivery, leave_url)
         # The links are made from the checked BASE_URL and URL-safe tokens (checked_values).
         plain, escaped = checked_values(rendered, values, check_urls=False)
         return self._outgoing(
             mail,
-            rendered,
+            reader,
             plain,
             escaped,
             to_name=delivery.name.strip(),
@@ -326,11 +330,10 @@ class MessageFactory:
         No List-Id and no unsubscribe headers: the reader takes no mailing. Raises
         PersonaliseError (a TemplateError) for a missing value or a URL that is not absolute.
         """
-        rendered = mail.rendered[language]
-        plain, escaped = checked_values(rendered, values)
+        plain, escaped = checked_values(mail.rendered[language], values)
         return self._outgoing(
             mail,
-            rendered,
+            language,
             plain,
             escaped,
             to_name=to_name,
@@ -342,7 +345,7 @@ class MessageFactory:
     def _outgoing(
         self,
         mail: CampaignMail,
-        rendered: RenderedCampaign,
+        reader: str,
         plain: Mapping[str, str],
         escaped: Mapping[str, str],
         *,
@@ -353,8 +356,8 @@ class MessageFactory:
         return_path: str = "",
         subject_prefix: str = "",
     ) -> Outgoing:
-        subject, html, text = filled(rendered, plain, escaped)
-        template = mail.bodies.get(rendered.language)
+        subject, html, text = filled(mail.rendered[reader], plain, escaped)
+        template = mail.bodies.get(reader)
         return Outgoing(
             from_name=mail.from_name,
             from_email=mail.from_email,
@@ -371,16 +374,18 @@ class MessageFactory:
         )
 
     def recipient_values(
-        self, mail: CampaignMail, rendered: RenderedCampaign, delivery: Claimed, leave_url: str
+        self, mail: CampaignMail, reader: str, delivery: Claimed, leave_url: str
     ) -> dict[str, str]:
-        """The delivery's own value for every placeholder the rendered campaign holds."""
+        """The delivery's own value for every placeholder the email for readers of `reader`
+        holds."""
+        rendered = mail.rendered[reader]
         name = delivery.name.strip()
-        reader = self._readers[rendered.language]
+        anybody = self._readers[rendered.language]
         values = {
-            placeholders.FIRST_NAME: name.split()[0] if name else reader,
-            placeholders.NAME: name or reader,
+            placeholders.FIRST_NAME: name.split()[0] if name else anybody,
+            placeholders.NAME: name or anybody,
             placeholders.UNSUBSCRIBE_URL: leave_url,
-            placeholders.WEB_VERSION_URL: mail.web_version_urls.get(rendered.language)
+            placeholders.WEB_VERSION_URL: mail.web_version_urls.get(reader)
             or web_version_url(mail.campaign_id, self.secret_key, self.base_url),
             placeholders.PREFERENCES_URL: self._preferences.url(
                 delivery.contact_id or 0, self.base_url
@@ -440,6 +445,15 @@ def _ascii_host(host: str) -> str:
         return ascii_domain(host) or "localhost"
     except AddressNotSendable:
         return "localhost"
+
+
+def _body_templates(rendered: Mapping[str, RenderedCampaign]) -> dict[str, BodyTemplate | None]:
+    """The body template of each reader's email, made once for readers of the same version."""
+    made: dict[int, BodyTemplate | None] = {}
+    for version in rendered.values():
+        if id(version) not in made:
+            made[id(version)] = _body_template(version)
+    return {reader: made[id(version)] for reader, version in rendered.items()}
 
 
 def _body_template(rendered: RenderedCampaign) -> BodyTemplate | None:

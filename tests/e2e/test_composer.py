@@ -160,12 +160,21 @@ def test_compose_a_recap_reorder_blocks_and_keep_everything_after_reload(logged_
         arg=light,
     )
 
-    # The email in English, as English-speaking contacts get it.
+    # The email as English-speaking contacts get it: without an English version, all of it
+    # in Dutch, and the page says so.
     page.locator("a[data-view=lang][data-value=en]").click()
     expect(page).to_have_url(re.compile(r"lang=en"))
     check_accessibility(page)
     expect(page.frame_locator("#preview-frame").locator("body")).to_contain_text(
-        "View in your browser"
+        "Bekijk in je browser"
+    )
+    expect(page.locator("#preview-version-note")).to_have_text(
+        translated(
+            app,
+            "Readers of %(reads)s get the whole email in %(gets)s: it has no version in %(reads)s.",
+            reads="Engels",
+            gets="Nederlands",
+        )
     )
 
     # The phone preview: the frame is a 375 px viewport for the email (its @media rules apply
