@@ -18,9 +18,9 @@ from service.campaigns.reminders import send_due_reminders
 from service.meetings.invitations import invite_contacts
 from service.models import Campaign, Reminder
 from service.rendering.versions import campaign_links, out_of_step, version_for
-from service.settings import settings_of
+from service.settings import change_settings, settings_of
 from tests.builders import amsterdam, make_campaign, make_contact, make_meeting
-from tests.conftest import Clock
+from tests.conftest import Clock, csrf_token_from
 from tests.mail_helpers import drain, message_to, start
 
 ENGLISH = {
@@ -191,3 +191,17 @@ def test_the_send_page_says_how_many_get_which_language(db, organiser):
     db.commit()
     page = organiser.get(f"/campaigns/{campaign.id}/send").get_data(as_text=True)
     assert "1 lezer die Engels leest krijgt de e-mail in het Engels." in page
+
+
+def test_a_test_send_is_the_email_of_the_readers_the_preview_shows(app, db, organiser, smtp_server):
+    change_settings(app, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    campaign = make_campaign(db, translations={"en": ENGLISH})
+    page = organiser.get(f"/campaigns/{campaign.id}?lang=en").get_data(as_text=True)
+    sent = organiser.post(
+        f"/campaigns/{campaign.id}/send-test",
+        data={"csrf_token": csrf_token_from(page), "to": "ans@example.nl", "lang": "en"},
+    )
+    assert sent.status_code == 302 and "lang=en" in sent.headers["Location"]
+    [(_sender, _recipients, message)] = smtp_server.handler.messages
+    assert "Looking back" in str(message["Subject"])
+    assert "View in your browser" in message.get_body(("plain",)).get_content()

@@ -57,12 +57,25 @@ def test_test_email_goes_to_the_organiser_through_the_outbox(app, db):
     assert language == "nl"  # the page opens in the language of the email
 
 
-def test_test_email_is_in_the_organisers_language(app, db):
-    campaign = make_demo_recap(db)
-    send_test_email(db, campaign, _organiser(db, "en"), settings_of(app))
-    (file,) = _outbox_files(app)
-    message = message_from_bytes(file.read_bytes(), policy=policy.default)
-    assert 'lang="en"' in message.get_body(("html",)).get_content()
+def test_test_email_is_what_readers_of_the_organisers_language_get(app, db):
+    organiser = _organiser(db, "en")
+    # No English version: readers of English get the whole email in Dutch, and so does the test.
+    send_test_email(db, make_demo_recap(db), organiser, settings_of(app))
+    # With one, they get it in English.
+    english = {"subject": "Looking back", "blocks": [{"type": "text", "body": "Dear all,"}]}
+    send_test_email(
+        db, make_demo_recap(db, translations={"en": english}), organiser, settings_of(app)
+    )
+    messages = [
+        message_from_bytes(file.read_bytes(), policy=policy.default) for file in _outbox_files(app)
+    ]
+    html = sorted(m.get_body(("html",)).get_content() for m in messages)
+    assert sorted('lang="en"' in page for page in html) == [False, True]
+    subjects = sorted(str(m["Subject"]) for m in messages)
+    assert subjects == [
+        "[TEST] Looking back",
+        "[TEST] Terugblik: de Opgavebeweging op bezoek bij Provincie Zuid-Holland",
+    ]
 
 
 def test_test_email_through_smtp_reaches_the_server(app, db, smtp_server):

@@ -173,6 +173,20 @@ def _every_placeholder_campaign(db, kind: str, meeting_id: int, email: str) -> C
             {"type": "button", "label": "Vul je netwerkkaart in", "url": "[[card_url]]"},
         ],
         audience={"emails": [email]},
+        # Readers of English get their own version (service/rendering/versions.py).
+        translations={
+            "en": {
+                "subject": f"{kind} for [[first_name]]",
+                "preheader": "For [[name]]",
+                "blocks": [
+                    {
+                        "type": "text",
+                        "body": "Dear [[first_name]] ([[name]]), [choices]([[preferences_url]]).",
+                    },
+                    {"type": "button", "label": "Fill in your network card", "url": "[[card_url]]"},
+                ],
+            }
+        },
         actor=None,
     )
     db.commit()
@@ -242,10 +256,24 @@ def test_archived_recap_opens_in_the_chosen_language(client, db, language):
         status=CampaignStatus.SENT,
         sent_at=datetime(2025, 3, 10, 9, 0, tzinfo=UTC),
         blocks=[{"type": "text", "body": "Tot ziens, [[first_name]]! [Kaart]([[card_url]])"}],
+        translations={
+            "en": {
+                "blocks": [
+                    {"type": "text", "body": "Goodbye, [[first_name]]! [Card]([[card_url]])"}
+                ]
+            }
+        },
     )
-    _assert_web_page_for_nobody(
-        client.get(f"/archief/{recap.id}?lang={language}"), language, "recap"
+    page = client.get(f"/archief/{recap.id}?lang={language}")
+    _assert_web_page_for_nobody(page, language, "recap")
+    assert ("Goodbye" if language == "en" else "Tot ziens") in page.get_data(as_text=True)
+
+
+def test_the_archive_of_a_recap_without_an_english_version_is_all_dutch(client, db):
+    recap = _campaign_with_status(
+        db, status=CampaignStatus.SENT, sent_at=datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
     )
+    _assert_web_page_for_nobody(client.get(f"/archief/{recap.id}?lang=en"), "nl", "recap")
 
 
 def test_a_campaign_stored_before_a_rule_tightened_is_marked_not_a_500(app, db, organiser):

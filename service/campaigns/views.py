@@ -536,7 +536,9 @@ def send_test(campaign_id: int):
     result: dict[str, str] = {"campaign": str(campaign.id), "to": typed}
     try:
         addresses = parse_test_addresses(typed, current_user.email)
-        send_test_email(db, campaign, current_user, current_settings(), to=addresses)
+        send_test_email(
+            db, campaign, current_user, current_settings(), to=addresses, readers=_email_language()
+        )
     except BadTestAddresses as exc:
         result["level"] = "error"
         result["field"] = "1"
@@ -554,7 +556,8 @@ def send_test(campaign_id: int):
         result["level"] = "success"
         result["message"] = _("A test email was sent to %(email)s.", email=", ".join(addresses))
     session[_TEST_RESULT] = result
-    return redirect(url_for("campaigns.edit", campaign_id=campaign.id) + "#composer-bar")
+    back = url_for("campaigns.edit", campaign_id=campaign.id, lang=_email_language())
+    return redirect(back + "#composer-bar")
 
 
 def _refused_test_send(db: Session, campaign: Campaign, form: TestSendForm) -> str:

@@ -63,10 +63,19 @@ def parse_test_addresses(text: str, own: str) -> list[str]:
 
 
 def build_test_message(
-    session: Session, campaign: Campaign, organiser: User, settings: Settings
+    session: Session,
+    campaign: Campaign,
+    organiser: User,
+    settings: Settings,
+    *,
+    readers: str | None = None,
 ) -> Outgoing:
-    """The test email for this organiser, built but not sent; raises render.TemplateError."""
-    language = language_or_default(organiser.language, settings.LANGUAGES)
+    """The test email for this organiser, built but not sent; raises render.TemplateError.
+
+    It is the email readers of `readers` get (the language shown in the composer's preview;
+    default the organiser's own): their version, or the campaign's language when it has none.
+    """
+    language = language_or_default(readers or organiser.language, settings.LANGUAGES)
     factory = MessageFactory(settings)
     # The organiser sees the real links, also when the campaign counts clicks: a test is no
     # recipient's reading (service/click_links.py).
@@ -74,7 +83,8 @@ def build_test_message(
         session, campaign, now=utcnow(), languages=(language,), count_clicks=False
     )
     name = organiser.name.strip() or organiser.email.split("@")[0]
-    sample = placeholders.stand_in_values(factory.base_url, language) | {
+    written_in = mail.rendered[language].language
+    sample = placeholders.stand_in_values(factory.base_url, written_in) | {
         placeholders.FIRST_NAME: name.split()[0],
         placeholders.NAME: name,
         placeholders.WEB_VERSION_URL: mail.web_version_urls[language],
@@ -95,17 +105,20 @@ def send_test_email(
     organiser: User,
     settings: Settings,
     to: Sequence[str] = (),
+    *,
+    readers: str | None = None,
 ) -> list[Outgoing]:
     """Send the campaign as a test to `to` (default: the organiser); return the messages sent.
 
-    Each address gets the organiser's sample (their name and language). Raises
+    Each address gets the organiser's sample (their name), as readers of `readers` get it
+    (default: the organiser's language). Raises
     render.TemplateError (cannot render), transports.TransportConfigError (settings) or
     transports.TemporaryFailure / PermanentFailure (the transport refused one; those before it
     went).
     """
     if len(to) > MAX_TEST_ADDRESSES:
         raise BadTestAddresses()
-    message = build_test_message(session, campaign, organiser, settings)
+    message = build_test_message(session, campaign, organiser, settings, readers=readers)
     transport = transport_from_config(settings)
     sent = []
     for address in to or [organiser.email]:
