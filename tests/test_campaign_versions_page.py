@@ -115,6 +115,17 @@ def test_a_refused_field_is_marked_and_everything_typed_stays(organiser, db):
     assert _stored(db, campaign.id).translations["en"] == ENGLISH
 
 
+def test_the_checks_before_sending_of_the_version_point_at_its_blocks(organiser, db):
+    broken = {"type": "text", "body": "See [the photos](#)."}
+    campaign = make_campaign(
+        db, blocks=[TEXT, BUTTON], translations={"en": ENGLISH | {"blocks": [broken, BUTTON]}}
+    )
+    html = _page(organiser, campaign.id)
+    lint = lxml.html.fromstring(html).get_element_by_id("lint")
+    assert "the photos" in lint.text_content()
+    assert lint.xpath(".//a/@href") == ["#block-0"]
+
+
 def test_a_version_saved_elsewhere_meanwhile_is_not_overwritten(organiser, db):
     campaign = make_campaign(db, blocks=[TEXT, BUTTON], translations={"en": ENGLISH})
     fields = _form(_page(organiser, campaign.id)) | {"version": "0", "subject": "Mine"}

@@ -1107,6 +1107,9 @@ def _version_page(
         version_name=_version_name(language),
         own_name=_version_name(versions.campaign_language(campaign)),
         language_name=_language_name(language),
+        # The checks of the email its readers get, to mend before sending (the send page
+        # checks every language again).
+        preview=_preview_or_none(get_session(), campaign, language) if exists else None,
         who_gets=_who_gets(campaign, language),
         **_labels(),
     )
