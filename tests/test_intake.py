@@ -51,6 +51,7 @@ from service.models import (
     User,
     utcnow,
 )
+from service.rendering import versions
 from service.rendering.blocks import BLOCK_TYPES, block_to_dict
 from service.team.invitations import invitation_token
 from service.team.invitations import invite as invite_colleague
@@ -163,6 +164,8 @@ def world(app, db, admin_user) -> World:
         blocks=[block_to_dict(cls()) | READY.get(kind, {}) for kind, cls in BLOCK_TYPES.items()],
         audience={"emails": [person.email]},
     )
+    # An English version, so the version page shows its form with a field of every block.
+    campaign.translations = {"en": versions.copy_of_own(campaign)}
     nomination = Nomination(
         nominator_name="Piet Puk",
         nominator_email="piet@example.nl",
@@ -340,6 +343,8 @@ def _get_paths(app: Flask, world: World) -> Iterator[str]:
         "suppression_id": world.suppression_id,
         "token_id": world.token_id,
         "template_id": world.template_id,
+        # The campaign's version in the other language (it is written in Dutch).
+        "language": "en",
     }
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.rule.startswith(("/api/", "/static", "/webhooks")):

@@ -91,6 +91,8 @@ def seeded(app, db):
         "invitation_id": 1,
         # No such token: its owner's page answers 404 to every role, the admins' page 403 below.
         "token_id": 999_999,
+        # The version pages of a campaign written in Dutch: its English version.
+        "language": "en",
     }
 
 

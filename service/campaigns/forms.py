@@ -251,6 +251,21 @@ class TestSendForm(AppForm):
     to = StringField(_l("Test to"))
 
 
+# A version named as organisers say it: "Engelse versie", "the English version".
+VERSION_NAMES = {
+    "nl": _l("Dutch version"),
+    "en": _l("English version"),
+}
+
+
+class VersionForm(AppForm):
+    """A campaign's version in another language: its subject and preheader; its blocks come
+    from `raw_blocks_from_form`, like the composer's."""
+
+    subject = StringField(_l("Subject"), validators=[Optional()])
+    preheader = StringField(_l("Preheader"), validators=[Optional()])
+
+
 class BodyForm(AppForm):
     """Only the CSRF check, for POST buttons without fields (delete, duplicate, send test)."""
 

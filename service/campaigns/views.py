@@ -43,12 +43,14 @@ from service.campaigns.forms import (
     FIELD_SPECS,
     KIND_LABELS,
     STATUS_LABELS,
+    VERSION_NAMES,
     BodyForm,
     CampaignForm,
     NewCampaignForm,
     ScheduleForm,
     TemplateNameForm,
     TestSendForm,
+    VersionForm,
     audience_form_data,
     audience_from_form,
     block_from_raw,
@@ -90,7 +92,7 @@ from service.delivery.testsend import (
 )
 from service.extensions import csrf
 from service.filters import delivery_reason, local_datetime, page_locale
-from service.forms import token_refused
+from service.forms import AppForm, token_refused
 from service.ids import parse_id
 from service.mail.senders import sender_name
 from service.mail.transports import TransportConfigError, TransportError
@@ -105,7 +107,7 @@ from service.models import (
     Tag,
     utcnow,
 )
-from service.rendering import placeholders
+from service.rendering import placeholders, versions
 from service.rendering.blocks import BLOCK_TYPES
 from service.rendering.network import network_from_config
 from service.rendering.render import Network, TemplateError
@@ -401,6 +403,7 @@ def _composer_page(
         open_block=request.args.get("open", type=int),
         translated_languages=translated_languages(campaign),
         language_names=_language_names(),
+        language_versions=_versions_of(campaign),
         **_labels(),
     )
 
@@ -900,6 +903,265 @@ def _pace_words(pace: Pace) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# A version in another language, side by side with the campaign's own (rendering/versions.py)
+
+
+# Like the composer, the form checks its own CSRF token, so an expired token keeps the text.
+@bp.route("/<int:campaign_id>/versions/<language>", methods=["GET", "POST"])
+@csrf.exempt
+@allow(Role.ORGANISER)
+def version(campaign_id: int, language: str):
+    """The campaign's version in `language`: start it from a copy, or write it block by block
+    beside the campaign's own blocks."""
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    _other_language_or_404(campaign, language)
+    exists = language in versions.translated_languages(campaign)
+    form = VersionForm(data=_version_data(campaign, language) if request.method == "GET" else None)
+    editor = _Editor(raw=[raw_from_block(pair.version) for pair in _pairs(campaign, language)])
+    status = 200
+    if request.method == "POST":
+        editor = _Editor(raw=raw_blocks_from_form(request.form)) if exists else editor
+        if not form.validate_on_submit():
+            if token_refused(form):
+                editor.general = _(
+                    "The page was open too long to save it safely. Everything you typed is "
+                    "still here; save it again."
+                )
+                status = 400
+            else:
+                status = 422
+        else:
+            start = request.form.get("action") == "start"
+            if start == exists:
+                # A second tab started (or removed) it meanwhile: show it as it is now.
+                return redirect(url_for("campaigns.version", **_version_args(campaign, language)))
+            fields = (
+                versions.copy_of_own(campaign)
+                if start
+                else {
+                    "subject": form.subject.data or "",
+                    "preheader": form.preheader.data or "",
+                    "blocks": editor.blocks(),
+                }
+            )
+            try:
+                changed = store.update_campaign(
+                    db,
+                    campaign,
+                    expected_version=_posted_version(),
+                    translations=versions.with_version(campaign, language, fields),
+                    actor=current_user,
+                )
+            except store.StaleVersionError as exc:
+                editor.general = exc.message.render(_)
+                status = 409
+            except TransitionError as exc:
+                flash(exc.message.render(_), "error")
+                return redirect(url_for("campaigns.version", **_version_args(campaign, language)))
+            except store.CampaignValidationError as exc:
+                _version_errors(form, editor, exc, language)
+                status = 422
+            else:
+                db.commit()
+                name = _version_name(language)
+                if start:
+                    made = _("The %(version)s is made: translate it below.", version=name)
+                    flash(made, "success")
+                elif changed:
+                    flash(_("The %(version)s is saved.", version=name), "success")
+                else:
+                    flash(_("Nothing was changed."), "info")
+                return redirect(url_for("campaigns.version", **_version_args(campaign, language)))
+    posted = request.form.get("version", campaign.version) if request.method == "POST" else None
+    return _version_page(campaign, language, form, editor, version=posted), status
+
+
+@bp.route("/<int:campaign_id>/versions/<language>/delete", methods=["GET", "POST"])
+@allow(Role.ORGANISER)
+def delete_version(campaign_id: int, language: str):
+    """Ask, then remove the version in `language`: its readers get the campaign's own again."""
+    db = get_session()
+    campaign = _get_or_404(campaign_id)
+    _other_language_or_404(campaign, language)
+    back = url_for("campaigns.version", **_version_args(campaign, language))
+    if language not in versions.translated_languages(campaign):
+        return redirect(back)
+    form = BodyForm()
+    if form.validate_on_submit():
+        try:
+            store.update_campaign(
+                db,
+                campaign,
+                expected_version=None,
+                translations=versions.without_version(campaign, language),
+                actor=current_user,
+            )
+        except TransitionError as exc:
+            flash(exc.message.render(_), "error")
+            return redirect(back)
+        db.commit()
+        flash(_("The %(version)s is deleted.", version=_version_name(language)), "success")
+        return redirect(back)
+    return render_template(
+        "campaigns/version_delete.html",
+        campaign=campaign,
+        form=form,
+        version_name=_version_name(language),
+        who_gets=_who_gets(campaign, language, after_removal=True),
+        back=back,
+    )
+
+
+def _other_language_or_404(campaign: Campaign, language: str) -> None:
+    """A version is written in a language the network writes in, other than the campaign's."""
+    own = versions.campaign_language(campaign)
+    if language not in current_settings().LANGUAGES or language == own:
+        abort(404, _("This campaign has no other version in that language."))
+
+
+def _version_args(campaign: Campaign, language: str) -> dict[str, Any]:
+    return {"campaign_id": campaign.id, "language": language}
+
+
+def _posted_version() -> int:
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError:
+        return -1
+
+
+def _version_data(campaign: Campaign, language: str) -> dict[str, Any]:
+    stored = (campaign.translations or {}).get(language) or {}
+    return {"subject": stored.get("subject", ""), "preheader": stored.get("preheader", "")}
+
+
+def _pairs(campaign: Campaign, language: str) -> list[versions.BlockPair]:
+    if language not in versions.translated_languages(campaign):
+        return []
+    return versions.paired_blocks(campaign, language)
+
+
+def _version_name(language: str) -> str:
+    """ "English version" in the page's language ("Engelse versie")."""
+    name = VERSION_NAMES.get(language)
+    if name is not None:
+        return str(name)
+    return _("version in %(language)s", language=_language_name(language))
+
+
+def _language_name(language: str) -> str:
+    """A language named in the page's language ("Engels" on a Dutch page)."""
+    return translator(_language()).language_name(language)
+
+
+def _who_gets(campaign: Campaign, language: str, *, after_removal: bool = False) -> str:
+    """Who gets what today, in one sentence, for the readers of `language`."""
+    own = versions.campaign_language(campaign)
+    if language in versions.translated_languages(campaign) and not after_removal:
+        return _(
+            "Readers of %(language)s get this version; everyone else gets the %(own)s.",
+            language=_language_name(language),
+            own=_version_name(own),
+        )
+    if after_removal:
+        return _(
+            "Readers of %(language)s will then get the whole email in %(own)s, framing included.",
+            language=_language_name(language),
+            own=_language_name(own),
+        )
+    return _(
+        "Readers of %(language)s now get the whole email in %(own)s, framing included.",
+        language=_language_name(language),
+        own=_language_name(own),
+    )
+
+
+def _version_errors(
+    form: VersionForm, editor: _Editor, exc: store.CampaignValidationError, language: str
+) -> None:
+    """Each problem of the version at its field; a problem of the campaign's own in general."""
+    prefix = f"translations.{language}."
+    own: list[str] = []
+    mine: dict[str, Any] = {}
+    for path, problem in exc.errors.items():
+        if path.startswith(prefix):
+            mine[path.removeprefix(prefix)] = problem
+        else:
+            own.append(exc.messages(_, _language())[path])
+    if mine:
+        editor.take_errors(form, store.CampaignValidationError(mine))
+    if own:
+        editor.general = " ".join(
+            [
+                _(
+                    "The campaign's own version has problems; mend them in the composer first:",
+                ),
+                *own,
+            ]
+        )
+
+
+def _version_page(
+    campaign: Campaign,
+    language: str,
+    form: VersionForm,
+    editor: _Editor,
+    *,
+    version: object = None,
+) -> str:
+    own_raw = [raw_from_block(block) for block in campaign.blocks or []]
+    copied = {n for n, pair in enumerate(_pairs(campaign, language)) if pair.copied}
+    exists = language in versions.translated_languages(campaign)
+    return render_template(
+        "campaigns/version.html",
+        campaign=campaign,
+        language=language,
+        own_language=versions.campaign_language(campaign),
+        form=form,
+        editor=editor,
+        version=campaign.version if version is None else version,
+        exists=exists,
+        out_of_step=exists and versions.out_of_step(campaign, language),
+        rows=[
+            {
+                "n": n,
+                "raw": raw,
+                "own": own_raw[n] if n < len(own_raw) else None,
+                "copied": n in copied,
+            }
+            for n, raw in enumerate(editor.raw)
+        ],
+        editable=allows(campaign.status, Action.EDIT),
+        version_name=_version_name(language),
+        own_name=_version_name(versions.campaign_language(campaign)),
+        language_name=_language_name(language),
+        # The checks of the email its readers get, to mend before sending (the send page
+        # checks every language again).
+        preview=_preview_or_none(get_session(), campaign, language) if exists else None,
+        who_gets=_who_gets(campaign, language),
+        **_labels(),
+    )
+
+
+def _versions_of(campaign: Campaign) -> list[dict[str, Any]]:
+    """The composer's line per other language: whether there is a version, and if in step."""
+    own = versions.campaign_language(campaign)
+    present = versions.translated_languages(campaign)
+    return [
+        {
+            "language": language,
+            "name": _version_name(language),
+            "exists": language in present,
+            "out_of_step": language in present and versions.out_of_step(campaign, language),
+            "who_gets": _who_gets(campaign, language),
+        }
+        for language in current_settings().LANGUAGES
+        if language != own
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -936,7 +1198,7 @@ class _Editor:
         """The block dicts for the store."""
         return [block_from_raw(raw) for raw in self.raw]
 
-    def take_errors(self, form: CampaignForm, exc: store.CampaignValidationError) -> None:
+    def take_errors(self, form: AppForm, exc: store.CampaignValidationError) -> None:
         """Put every problem next to its field: the form's own or a block's."""
         language = _language()
         for path, problem in exc.errors.items():

@@ -17,6 +17,7 @@ counter numbers the links of every version together (`campaign_links`). Nothing 
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -164,6 +165,58 @@ def readers_by_language(
         gets = version_language(campaign, language)
         found.append(Readers(language, count, gets, own_language=gets == language))
     return found
+
+
+@dataclass(frozen=True)
+class BlockPair:
+    """One block of a version beside the campaign's own block it translates."""
+
+    own: Mapping[str, Any]
+    version: Mapping[str, Any]
+    # The version had no block of this type here: it starts as a copy of the own block.
+    copied: bool
+
+
+def paired_blocks(campaign: Campaign, language: str) -> list[BlockPair]:
+    """The version's blocks, one beside each of the campaign's own, in the own order.
+
+    The version follows the own structure: a block of the same type stays beside the own block
+    it kept step with (types matched in order, so a block added, moved or removed in the own
+    version shifts no translation onto the wrong block); where the version has nothing of that
+    type, a copy of the own block takes its place. A version's extra blocks are left out, so
+    storing these blocks brings the version back in step (`out_of_step` is then False).
+    """
+    own = [dict(block) for block in campaign.blocks or []]
+    translation = (campaign.translations or {}).get(language) or {}
+    theirs = [dict(block) for block in translation.get("blocks", [])]
+    kept: dict[int, Mapping[str, Any]] = {}
+    matcher = difflib.SequenceMatcher(None, structure(own), structure(theirs), autojunk=False)
+    for tag, own_from, own_to, their_from, _their_to in matcher.get_opcodes():
+        if tag == "equal":
+            for offset in range(own_to - own_from):
+                kept[own_from + offset] = theirs[their_from + offset]
+    return [
+        BlockPair(
+            own=block,
+            version=kept.get(n, copy.deepcopy(block)),
+            copied=n not in kept,
+        )
+        for n, block in enumerate(own)
+    ]
+
+
+def without_version(campaign: Campaign, language: str) -> dict[str, Any]:
+    """The campaign's translations with the one in `language` removed (to store)."""
+    return {
+        other: copy.deepcopy(version)
+        for other, version in (campaign.translations or {}).items()
+        if other != language
+    }
+
+
+def with_version(campaign: Campaign, language: str, version: Mapping[str, Any]) -> dict[str, Any]:
+    """The campaign's translations with `version` as the one in `language` (to store)."""
+    return {**without_version(campaign, language), language: dict(version)}
 
 
 def version_language(campaign: Campaign, reader_language: str) -> str:
