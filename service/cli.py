@@ -303,6 +303,7 @@ def register_commands(app: Flask) -> None:
     from service.contacts.commands import contacts_group
     from service.delivery.commands import bounces_group, worker_command
     from service.demo.commands import demo_group, serve_command
+    from service.media.commands import media_group
     from service.scheduler.commands import scheduler_group
 
     for group in (db_group, users_group, tokens_group, contacts_group, demo_group, serve_command):
@@ -310,3 +311,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(bounces_group)
     app.cli.add_command(scheduler_group)
+    app.cli.add_command(media_group)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -630,7 +631,7 @@ class HostProposal(Base):
 
 
 class MediaFile(Base):
-    """An uploaded image, stored under the instance folder and served from BASE_URL/media/."""
+    """An uploaded image, its bytes in MediaBlob, served from BASE_URL/media/."""
 
     __tablename__ = "media_files"
 
@@ -644,6 +645,51 @@ class MediaFile(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MediaBlob(Base):
+    """The bytes of an uploaded image, by its public file name (content hash plus extension).
+
+    In the database rather than a machine's instance folder, so every web process on every
+    machine serves every image. A table of its own, so listing MediaFile rows reads no bytes.
+    """
+
+    __tablename__ = "media_blobs"
+
+    filename: Mapped[str] = mapped_column(String(100), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InstanceSecret(Base):
+    """A secret that every process sharing this database must agree on (today: "secret_key").
+
+    Holds the SECRET_KEY generated when the environment sets none (service/shared_key.py).
+    """
+
+    __tablename__ = "instance_secrets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessHeartbeat(Base):
+    """A running process (web, worker, scheduler) and a fingerprint of the key it signs with.
+
+    The fingerprint is an HMAC of a constant under the key, never the key: a process that starts
+    with a different one warns that links signed by the others will be refused.
+    """
+
+    __tablename__ = "process_heartbeats"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    key_fingerprint: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Suppression(Base):
@@ -813,14 +859,17 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "HostProposal",
+    "InstanceSecret",
     "Invitation",
     "Mailing",
+    "MediaBlob",
     "MediaFile",
     "Meeting",
     "MeetingStatus",
     "NetworkCard",
     "Nomination",
     "NominationStatus",
+    "ProcessHeartbeat",
     "Reminder",
     "Role",
     "SchedulerLease",

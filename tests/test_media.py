@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from service.models import MediaFile
+from service.models import MediaBlob, MediaFile
 from tests.conftest import csrf_token_from
 
 
@@ -57,8 +58,16 @@ def test_upload_answers_json_and_the_image_is_served(organiser, db, fmt, extensi
     assert served.mimetype == content_type
     assert served.data == data
     assert "max-age=31536000" in served.headers["Cache-Control"]
+    assert "immutable" in served.headers["Cache-Control"]
     assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Set-Cookie" not in served.headers
+    # The ETag is the content hash, so every machine answers a cache's question alike.
+    etag = served.headers["ETag"]
+    assert etag.strip('"') in path
     served.close()
+    again = anonymous.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    again.close()
     row = db.scalar(select(MediaFile))
     assert (row.content_type, row.width, row.height, row.original_name) == (
         content_type,
@@ -75,8 +84,9 @@ def test_same_image_twice_is_stored_once(organiser, db, app):
     assert first.status_code == 201 and second.status_code == 200
     assert first.get_json()["url"] == second.get_json()["url"]
     assert db.scalar(select(func.count()).select_from(MediaFile)) == 1
-    files = list((Path(app.instance_path) / "media").iterdir())
-    assert len(files) == 1
+    # The bytes are kept once, in the database: no machine's instance folder holds them.
+    assert db.scalar(select(func.count()).select_from(MediaBlob)) == 1
+    assert not (Path(app.instance_path) / "media").exists()
 
 
 @pytest.mark.parametrize(
@@ -153,13 +163,12 @@ def test_an_image_another_session_stored_is_reused(app, db, organiser):
     from service.media.storage import store_image
 
     data = _image("GIF")
-    folder = Path(app.instance_path) / "media"
-    first = store_image(db, data, folder=folder, original_name="a.gif")
+    first = store_image(db, data, original_name="a.gif")
     db.commit()
     # Another session, as a later request of another organiser has.
     other = app.extensions["db_sessionmaker"]()
     try:
-        second = store_image(other, data, folder=folder, original_name="b.gif")
+        second = store_image(other, data, original_name="b.gif")
         other.commit()
         assert second.media.id == first.media.id and not second.created
     finally:
@@ -176,3 +185,52 @@ def test_an_image_loaded_by_a_mail_client_comes_without_a_session_cookie(organis
         served.close()
         assert served.status_code == 200, public
         assert "Set-Cookie" not in served.headers, public
+
+
+def _legacy_file(app, data: bytes, extension: str = "png") -> str:
+    """An image as versions before the database kept it: a file in instance/media."""
+    folder = Path(app.instance_path) / "media"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{hashlib.sha256(data).hexdigest()}.{extension}"
+    (folder / name).write_bytes(data)
+    return name
+
+
+def test_an_image_kept_on_disk_by_an_older_version_is_served_and_moved_in(app, client, db):
+    data = _image("PNG")
+    name = _legacy_file(app, data)
+    served = client.get(f"/media/{name}")
+    assert served.status_code == 200 and served.data == data
+    assert "immutable" in served.headers["Cache-Control"]
+    served.close()
+    # From now on every machine serves it, whether or not it has the file.
+    (Path(app.instance_path) / "media" / name).unlink()
+    assert db.get(MediaBlob, name).data == data
+    again = client.get(f"/media/{name}")
+    assert again.status_code == 200 and again.data == data
+    again.close()
+
+
+def test_import_files_moves_only_checked_images_into_the_database(app, runner, db):
+    good = _image("JPEG")
+    name = _legacy_file(app, good, "jpg")
+    folder = Path(app.instance_path) / "media"
+    # A file whose bytes no longer match its name, and one that is no image, stay out.
+    (folder / ("0" * 64 + ".png")).write_bytes(_image("PNG"))
+    html = b"<html><script>alert(1)</script></html>"
+    (folder / f"{hashlib.sha256(html).hexdigest()}.gif").write_bytes(html)
+    (folder / "cards").mkdir()
+    result = runner.invoke(args=["media", "import-files"])
+    assert result.exit_code == 0, result.output
+    assert "Moved 1 images" in result.output
+    assert db.scalars(select(MediaBlob.filename)).all() == [name]
+    second = runner.invoke(args=["media", "import-files"])
+    assert "Moved 0 images" in second.output and "1 were there already" in second.output
+
+
+def test_unknown_names_are_not_looked_for_on_disk(app, client):
+    folder = Path(app.instance_path) / "media"
+    folder.mkdir(parents=True)
+    (folder / "secret_key").write_text("geheim")
+    assert client.get("/media/secret_key").status_code == 404
+    assert client.get("/media/..%2Fsecret_key").status_code == 404

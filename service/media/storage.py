@@ -4,6 +4,9 @@ The type is read from the first bytes (PNG, JPEG, GIF, WebP), never from the fil
 browser's Content-Type, and Pillow must be able to read the image's size, so a renamed HTML or
 SVG file cannot end up served as an image. The file is called `<sha256>.<ext>`: the same image
 uploaded twice is stored once, and its address never changes, so it can be cached for a year.
+The bytes live in the database (MediaBlob), so every web process on every machine serves every
+image; images that an older version kept in an instance folder are moved in by `import_files`
+(`opgavepost media import-files`), or one at a time by `image_bytes` on the machine that has them.
 Nothing here imports Flask.
 """
 
@@ -11,10 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -23,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.messages import N_, Message
-from service.models import MediaFile, User
+from service.models import MediaBlob, MediaFile, User
 from service.text import one_line
 
 # extension -> (content type, Pillow's format name)
@@ -86,7 +88,6 @@ def store_image(
     session: Session,
     data: bytes,
     *,
-    folder: Path,
     original_name: str = "",
     uploaded_by: User | None = None,
 ) -> StoredImage:
@@ -100,8 +101,8 @@ def store_image(
         )
     width, height = image_size(data, extension)
     filename = f"{hashlib.sha256(data).hexdigest()}.{extension}"
+    _store_bytes(session, filename, data)
     existing = session.scalar(select(MediaFile).where(MediaFile.filename == filename))
-    _write_once(folder, filename, data)
     if existing is not None:
         return StoredImage(existing, created=False)
     media = MediaFile(
@@ -127,12 +128,93 @@ def store_image(
     return StoredImage(media, created=True)
 
 
-def media_path(folder: Path, filename: str) -> Path | None:
-    """The stored file for a public name, or None for a name we never hand out."""
+@dataclass(frozen=True)
+class ImageBytes:
+    """A stored image as served: its bytes, type, content hash and when it was stored."""
+
+    data: bytes
+    content_type: str
+    # The content hash: the same ETag on every machine, so caches agree whoever answered.
+    etag: str
+    stored_at: datetime
+    # Moved in from an instance folder by this call: the caller commits.
+    imported: bool = False
+
+
+def image_bytes(
+    session: Session, filename: str, *, legacy_folder: Path | None = None
+) -> ImageBytes | None:
+    """The stored image for a public name, or None for a name we never hand out or no longer have.
+
+    An image an older version kept only in `legacy_folder` (the instance folder's media) is moved
+    into the database the first time it is asked for, so the other machines serve it from then on
+    (the caller commits when `imported` says so).
+    """
     if not FILENAME.match(filename):
         return None
-    path = folder / filename
-    return path if path.is_file() else None
+    blob = session.get(MediaBlob, filename)
+    imported = False
+    if blob is None and legacy_folder is not None:
+        blob = _import_file(session, legacy_folder / filename)
+        imported = blob is not None
+    if blob is None:
+        return None
+    digest = filename.partition(".")[0]
+    return ImageBytes(blob.data, content_type_for(filename), digest, blob.created_at, imported)
+
+
+def import_files(session: Session, folder: Path) -> tuple[int, int]:
+    """Move the images of an instance folder into the database: (moved, already there).
+
+    Only files whose name an upload gave them, whose bytes still match that name, and that
+    pass the same checks as an upload; the files themselves are left alone. The caller commits.
+    """
+    moved = present = 0
+    if not folder.is_dir():
+        return moved, present
+    for path in sorted(folder.iterdir()):
+        if not FILENAME.match(path.name) or not path.is_file():
+            continue
+        if session.get(MediaBlob, path.name) is not None:
+            present += 1
+        elif _import_file(session, path) is not None:
+            moved += 1
+    return moved, present
+
+
+def _import_file(session: Session, path: Path) -> MediaBlob | None:
+    # Trust a file only as far as an upload would be trusted: the name must be the hash of its
+    # bytes, and the bytes an image of the type its extension says.
+    if not FILENAME.match(path.name) or not path.is_file():
+        return None
+    data = path.read_bytes()
+    digest, extension = path.name.split(".")
+    if hashlib.sha256(data).hexdigest() != digest or sniff_extension(data) != extension:
+        return None
+    try:
+        image_size(data, extension)
+    except MediaError:
+        return None
+    return _store_bytes(session, path.name, data)
+
+
+def _store_bytes(session: Session, filename: str, data: bytes) -> MediaBlob:
+    """The blob for this name, added if it is not stored yet (the same bytes win any race)."""
+    blob = session.get(MediaBlob, filename)
+    if blob is not None:
+        return blob
+    blob = MediaBlob(filename=filename, data=data)
+    try:
+        # Two uploads of one image at once: the loser's savepoint rolls back, the winner's row
+        # holds the very same bytes.
+        with session.begin_nested():
+            session.add(blob)
+    except IntegrityError:
+        winner = session.get(MediaBlob, filename)
+        if winner is None:
+            raise
+        return winner
+    return blob
 
 
 def content_type_for(filename: str) -> str:
@@ -143,14 +225,3 @@ def content_type_for(filename: str) -> str:
 def media_url(filename: str, base_url: str) -> str:
     """The absolute address of a stored image, as emails need it."""
     return f"{base_url.rstrip('/')}/media/{filename}"
-
-
-def _write_once(folder: Path, filename: str, data: bytes) -> None:
-    target = folder / filename
-    if target.is_file():
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    # Written under a private name and renamed, so a reader never gets half an image.
-    draft = folder / f".{filename}.{secrets.token_hex(4)}.part"
-    draft.write_bytes(data)
-    os.replace(draft, target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from flask import (
@@ -42,8 +43,8 @@ class UploadForm(AppForm):
     )
 
 
-def media_folder() -> Path:
-    """Where uploaded images are kept: instance/media."""
+def legacy_media_folder() -> Path:
+    """Where versions before the images moved into the database kept them: instance/media."""
     return Path(current_app.instance_path) / "media"
 
 
@@ -72,7 +73,6 @@ def index():
             stored = storage.store_image(
                 session,
                 upload.read(),
-                folder=media_folder(),
                 original_name=upload.filename or "",
                 uploaded_by=current_user,
             )
@@ -119,14 +119,19 @@ def too_large(_exc):
 @public
 def serve(filename: str):
     """One stored image, publicly, cached for a year (emails load it from here)."""
-    path = storage.media_path(media_folder(), filename)
-    if path is None:
+    session = get_session()
+    image = storage.image_bytes(session, filename, legacy_folder=legacy_media_folder())
+    if image is None:
         return error_response(404)
+    if image.imported:
+        session.commit()
     response = send_file(
-        path,
-        mimetype=storage.content_type_for(filename),
+        io.BytesIO(image.data),
+        mimetype=image.content_type,
         max_age=CACHE_SECONDS,
         conditional=True,
+        etag=image.etag,
+        last_modified=image.stored_at,
     )
     response.cache_control.public = True
     response.cache_control.immutable = True
