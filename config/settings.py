@@ -400,12 +400,18 @@ def instance_path(environ: Mapping[str, str], overrides: Mapping[str, Any] | Non
 
 
 def read_settings(
-    environ: Mapping[str, str], instance_path: Path, overrides: Mapping[str, Any] | None = None
+    environ: Mapping[str, str],
+    instance_path: Path,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    generate_key: bool = True,
 ) -> Settings:
     """The settings of a run: defaults, then environment variables, then explicit overrides.
 
     Overrides (create_app's argument, e.g. the test suite's) are taken as they are, unchecked;
-    those that are no setting are for Flask (see flask_config).
+    those that are no setting are for Flask (see flask_config). Without SECRET_KEY the key is the
+    instance folder's (made on first start); with generate_key=False it is left empty, for
+    create_app to take the key that all processes on the database share (service/shared_key.py).
     """
     values: dict[str, Any] = {}
     for name, parse in PARSERS.items():
@@ -416,7 +422,7 @@ def read_settings(
     if not values.get("DATABASE_URL"):
         values["DATABASE_URL"] = f"sqlite:///{instance_path / 'opgavepost.db'}"
     if not values.get("SECRET_KEY"):
-        values["SECRET_KEY"] = _instance_secret_key(instance_path)
+        values["SECRET_KEY"] = instance_secret_key(instance_path) if generate_key else ""
     values.setdefault("INSTANCE_PATH", str(instance_path))
     values.setdefault("MAIL_OUTBOX_PATH", str(instance_path / "outbox"))
     return Settings(**values)
@@ -445,14 +451,15 @@ def load_settings(
     return flask_config(read_settings(environ, instance_path, overrides), overrides)
 
 
-def _instance_secret_key(instance_path: Path) -> str:
+def instance_secret_key(instance_path: Path) -> str:
     """Read the secret key kept in the instance folder, making one on first start.
 
     A constant key in code would let anyone who reads the source forge sessions and tokens.
     """
+    existing = existing_instance_key(instance_path)
+    if existing is not None:
+        return existing
     path = instance_path / "secret_key"
-    if path.exists():
-        return _read_secret_key(path)
     instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     # Written under a private name and then linked into place, so several gunicorn workers that
@@ -468,6 +475,12 @@ def _instance_secret_key(instance_path: Path) -> str:
     finally:
         draft.unlink(missing_ok=True)
     return key
+
+
+def existing_instance_key(instance_path: Path) -> str | None:
+    """The key an earlier start generated into the instance folder, or None."""
+    path = instance_path / "secret_key"
+    return _read_secret_key(path) if path.exists() else None
 
 
 def _read_secret_key(path: Path) -> str:

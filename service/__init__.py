@@ -9,9 +9,17 @@ from typing import Any
 
 from flask import Flask, g, request, session
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
-from config.settings import flask_config, instance_path, read_settings
-from service import database, translation
+from config.settings import (
+    ConfigError,
+    existing_instance_key,
+    flask_config,
+    instance_path,
+    instance_secret_key,
+    read_settings,
+)
+from service import database, heartbeats, shared_key, translation
 from service import settings as app_settings
 from service.extensions import babel, csrf, limiter, login_manager
 from service.ids import IdConverter
@@ -23,13 +31,16 @@ PUBLIC_FILES = frozenset({"media.serve", "static"})
 # Where a visitor's session is not kept alive: the public files, and the redirect of a counted
 # link, which answers with no cookie at all (service/sessions.py).
 COOKIELESS = PUBLIC_FILES | COOKIELESS_ENDPOINTS
+# app.extensions key: True when the environment set no SECRET_KEY, so the database's key is used.
+SHARED_KEY = "shared_secret_key"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints and CLI. Starts no threads or schedulers."""
     app = Flask(__name__, instance_path=instance_path(os.environ, config))
     # Read and checked once; everything else takes this object (or app.config, for Flask).
-    settings = read_settings(os.environ, Path(app.instance_path), config)
+    # Without SECRET_KEY the key is left empty here and taken from the database below.
+    settings = read_settings(os.environ, Path(app.instance_path), config, generate_key=False)
     app.config.from_mapping(flask_config(settings, config))
     app_settings.init_app(app, settings)
     # Before any route exists: every <int:...> in a URL is an id within the database's range.
@@ -38,6 +49,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = PageSlidSessionInterface()
 
     database.init_app(app)
+    # Before anything can sign: every process on this database signs with the same key.
+    app.extensions[SHARED_KEY] = not settings.SECRET_KEY
+    share_secret_key(app)
+    _init_heartbeat(app)
     csrf.init_app(app)
     # The pages read the same catalogs as the emails (service/translation.py).
     babel.init_app(
@@ -68,6 +83,61 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def share_secret_key(app: Flask) -> None:
+    """Without SECRET_KEY in the environment, sign with the key kept in the database.
+
+    All processes on the database share it. Before migration 0016 made its table, the instance
+    folder's key serves (as in earlier versions); `opgavepost db upgrade` and `serve` call this
+    again after migrating, which moves that key into the database, so the links it signed hold.
+    """
+    if not app.extensions.get(SHARED_KEY):
+        return
+    folder = Path(app.instance_path)
+    # The default SQLite database lives in the instance folder, which a first start makes.
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        key = shared_key.shared_secret_key(
+            app.extensions["db_engine"], lambda: existing_instance_key(folder)
+        )
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise ConfigError(
+            f"the database does not answer ({reason}); without SECRET_KEY every process reads "
+            "the shared key from it, so start the database or set SECRET_KEY, and check "
+            "DATABASE_URL"
+        ) from exc
+    if key is None:
+        key = instance_secret_key(folder)
+    if key != app_settings.settings_of(app).SECRET_KEY:
+        app_settings.change_settings(app, SECRET_KEY=key)
+
+
+def _init_heartbeat(app: Flask) -> None:
+    # Each web process notes in the database that it runs and with which key (a fingerprint),
+    # at its first request and then once a minute, and logs a warning when other processes on
+    # the database sign with another key. Not in the test suite, where one process builds
+    # many apps with keys of their own.
+    if app.testing:
+        return
+    beats: dict[int, heartbeats.Heartbeat] = {}
+
+    @app.before_request
+    def note_this_process() -> None:
+        # Keyed by pid: `opgavepost serve` builds the app before gunicorn forks its worker.
+        beat = beats.get(os.getpid())
+        if beat is None:
+            beat = beats.setdefault(
+                os.getpid(),
+                heartbeats.Heartbeat(
+                    app.extensions["db_sessionmaker"],
+                    role="web",
+                    secret_key=app_settings.settings_of(app).SECRET_KEY,
+                    warn=app.logger.warning,
+                ),
+            )
+        beat.beat_if_due()
 
 
 def _select_locale() -> str:

@@ -49,7 +49,11 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Bring the database to the latest schema (or REVISION)."""
+    from service import share_secret_key
+
     migrate.upgrade(get_engine(), revision)
+    # The first upgrade to 0016 moves the instance folder's generated key into the database.
+    share_secret_key(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo(f"Database is at revision {migrate.current_revision(get_engine())}.")
 
 

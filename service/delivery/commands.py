@@ -22,6 +22,7 @@ from service.delivery.bounce_inbox import (
 from service.delivery.bounce_log import BounceRules
 from service.delivery.kinds import kinds_of
 from service.delivery.worker import LOG_FORMAT, SendThread, WorkerLoop
+from service.heartbeats import Heartbeat
 from service.mail.transports import TransportConfigError
 from service.settings import SettingsProblem, settings_of
 from service.stop_signals import stopping_on_signals
@@ -48,11 +49,18 @@ def worker_command(once: bool) -> None:
     except TransportConfigError as exc:
         raise SettingsProblem(str(exc)) from exc
     log.info("send worker started: %s%s", loop.describe(), ", once" if once else "")
+    # Warns in the log when other processes on the database sign with another SECRET_KEY.
+    heartbeat = Heartbeat(
+        app.extensions["db_sessionmaker"], role="worker", secret_key=settings_of(app).SECRET_KEY
+    ).start()
     sender = SendThread(loop, once=once, name="send-worker")
     # The loop runs in its own thread and this (main) thread only waits, so the handler never
     # interrupts a database write or an SMTP conversation halfway.
-    with stopping_on_signals(sender.request_stop, log=log, after="the batch in flight"):
-        sender.start().wait()
+    try:
+        with stopping_on_signals(sender.request_stop, log=log, after="the batch in flight"):
+            sender.start().wait()
+    finally:
+        heartbeat.stop()
     if sender.error is not None:
         raise click.ClickException(f"the send loop stopped: {sender.error}")
     handled = sender.handled if once else loop.handled

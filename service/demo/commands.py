@@ -9,11 +9,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import sessionmaker
 
 from config.settings import Settings
 from service import migrate
 from service.auth.passwords import PasswordRefused
-from service.database import get_engine, session_scope
+from service.database import get_engine, make_engine, session_scope
+from service.heartbeats import Heartbeat
 from service.settings import change_settings, settings_of
 
 
@@ -86,6 +88,11 @@ def serve_command(host: str, port: int, threads: int) -> None:
             f"the database does not answer ({reason}); check DATABASE_URL"
         ) from exc
     click.echo(f"Database is at revision {migrate.current_revision(engine)}.")
+    from service import share_secret_key
+
+    # A first start made the table for the shared key just now: keep the key there.
+    share_secret_key(app)
+    settings = settings_of(app)
     try:
         with session_scope(app) as session:
             demo = load_demo(session)
@@ -115,13 +122,26 @@ def serve_command(host: str, port: int, threads: int) -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # The worker is forked from this process; connections opened above must not be shared with it.
     engine.dispose()
-    EmbeddedServer(
-        app,
-        host,
-        port,
-        threads=threads,
-        on_ready=lambda: click.echo(f"Opgavepost is running at {url} (stop with Ctrl+C)."),
-    ).run()
+    # Its own engine: gunicorn forks the worker from this process, which must not share the
+    # connections this thread opens.
+    heartbeat_engine = make_engine(settings.DATABASE_URL)
+    heartbeat = Heartbeat(
+        sessionmaker(heartbeat_engine),
+        role="serve",
+        secret_key=settings.SECRET_KEY,
+        warn=lambda text: click.secho(f"Warning: {text}", fg="yellow", err=True),
+    ).start()
+    try:
+        EmbeddedServer(
+            app,
+            host,
+            port,
+            threads=threads,
+            on_ready=lambda: click.echo(f"Opgavepost is running at {url} (stop with Ctrl+C)."),
+        ).run()
+    finally:
+        heartbeat.stop()
+        heartbeat_engine.dispose()
 
 
 def _check_mail_settings(settings: Settings) -> None:

@@ -19,6 +19,7 @@ from flask.cli import with_appcontext
 
 from service.dates import EARLIEST_DAY, LATEST_DAY, moment_supported
 from service.delivery.worker import LOG_FORMAT
+from service.heartbeats import Heartbeat
 from service.scheduler.jobs import TICK_SECONDS, Clock, build_scheduler, run_due
 from service.settings import settings_of
 from service.stop_signals import stopping_on_signals
@@ -53,10 +54,17 @@ def scheduler_group(ctx: click.Context) -> None:
     clock = Clock(app.extensions["db_sessionmaker"], settings_of(app))
     scheduler = build_scheduler(clock, blocking=True)
     log.info("%s: tick every %d s, lease holder %s", STARTED, TICK_SECONDS, clock.holder)
+    # Warns in the log when other processes on the database sign with another SECRET_KEY.
+    heartbeat = Heartbeat(
+        app.extensions["db_sessionmaker"], role="scheduler", secret_key=settings_of(app).SECRET_KEY
+    ).start()
     # Waits for the tick in flight, so the lease is released only once nothing runs.
     shut_down = functools.partial(scheduler.shutdown, wait=True)
-    with stopping_on_signals(shut_down, log=log, after="the tick in flight"):
-        scheduler.start()
+    try:
+        with stopping_on_signals(shut_down, log=log, after="the tick in flight"):
+            scheduler.start()
+    finally:
+        heartbeat.stop()
     clock.stop()
     log.info("scheduler stopped; lease released")
 
