@@ -52,6 +52,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database_url", backends, indirect=True, scope="session")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A test marked `postgresql_only` is about what only PostgreSQL does (several machines on
+    # one database): on SQLite it is left out of the run (deselected, not skipped).
+    left_out = [
+        item
+        for item in items
+        if item.get_closest_marker("postgresql_only")
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database_url") != "postgresql"
+    ]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        gone = {id(item) for item in left_out}
+        items[:] = [item for item in items if id(item) not in gone]
+
+
 class PostgresDatabases:
     """New databases on the test server (TEST_POSTGRES_URL), all dropped when the run ends.
 
