@@ -573,7 +573,7 @@ class NetworkCard(Timestamped, Base):
     treasure: Mapped[str] = mapped_column(Text, default="")
     brings: Mapped[str] = mapped_column(Text, default="")
     seeks: Mapped[str] = mapped_column(Text, default="")
-    # Stored file name under instance/media/cards (resized, metadata stripped), or "".
+    # The CardPhoto's file name (resized, metadata stripped), or "".
     photo: Mapped[str] = mapped_column(String(100), default="")
     photo_alt: Mapped[str] = mapped_column(String(300), default="")
     on_wall: Mapped[bool] = mapped_column(default=False)
@@ -655,6 +655,20 @@ class MediaBlob(Base):
     """
 
     __tablename__ = "media_blobs"
+
+    filename: Mapped[str] = mapped_column(String(100), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CardPhoto(Base):
+    """The bytes of a card photo (JPEG, metadata stripped) by its random file name.
+
+    In the database, so every machine shows every card's photo; apart from MediaBlob because
+    these are not public: service/cards decides who may see one.
+    """
+
+    __tablename__ = "card_photos"
 
     filename: Mapped[str] = mapped_column(String(100), primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
@@ -854,6 +868,7 @@ __all__ = [
     "Campaign",
     "CampaignKind",
     "CampaignStatus",
+    "CardPhoto",
     "Consent",
     "Contact",
     "Delivery",

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image
+from sqlalchemy import select
 
 from service.cards import photos
 from service.cards.cards import card_url
 from service.contact_links import CARD, PREFERENCES, WALL, ContactSigner
 from service.messages import Message
-from service.models import Consent, Contact, NetworkCard
+from service.models import CardPhoto, Consent, Contact, NetworkCard
 from tests.builders import make_contact
 from tests.conftest import csrf_token_from
 
@@ -24,8 +25,16 @@ def card_path(app, contact: Contact, purpose: str = CARD) -> str:
     return "/netwerkkaart/" + ContactSigner(app.config["SECRET_KEY"], purpose).token(contact.id)
 
 
-def photo_folder(app) -> Path:
-    return Path(app.instance_path) / "media" / "cards"
+def stored_photo(db, name: str) -> bytes | None:
+    """The bytes of a stored card photo, or None when it is not (or no longer) stored."""
+    db.expire_all()
+    photo = db.get(CardPhoto, name)
+    return photo.data if photo is not None else None
+
+
+def stored_photo_names(db) -> list[str]:
+    db.expire_all()
+    return list(db.scalars(select(CardPhoto.filename)))
 
 
 def jpeg_with_exif(size=(1600, 1200), orientation: int | None = None) -> bytes:
@@ -178,7 +187,7 @@ def test_a_photo_is_shrunk_to_600_and_stripped_of_its_metadata(app, db, client):
     assert 'alt="Anna lacht, met de Dom achter haar"' in response.get_data(as_text=True)
     card = stored_card(db, anna)
     assert card.photo_alt == "Anna lacht, met de Dom achter haar"
-    stored = (photo_folder(app) / card.photo).read_bytes()
+    stored = stored_photo(db, card.photo)
     with Image.open(io.BytesIO(stored)) as image:
         assert image.format == "JPEG"
         assert image.size == (600, 450)
@@ -197,7 +206,7 @@ def test_the_photo_is_turned_upright_before_it_is_shrunk(app, db, client):
     submit(client, card_path(app, anna), card_form(photo_alt="Anna"), photo=(sideways, "a.jpg"))
 
     card = stored_card(db, anna)
-    with Image.open(photo_folder(app) / card.photo) as image:
+    with Image.open(io.BytesIO(stored_photo(db, card.photo))) as image:
         assert image.size == (300, 600)
 
 
@@ -210,7 +219,7 @@ def test_png_and_webp_photos_are_accepted_and_stored_as_jpeg(app, db, client, fm
     )
 
     assert response.status_code == 200
-    with Image.open(photo_folder(app) / stored_card(db, anna).photo) as image:
+    with Image.open(io.BytesIO(stored_photo(db, stored_card(db, anna).photo))) as image:
         assert image.format == "JPEG"
         assert image.size == (267, 600)
 
@@ -254,7 +263,7 @@ def test_a_file_that_is_no_jpeg_png_or_webp_is_refused_clearly(app, db, client, 
         response.get_data(as_text=True)
     )
     assert stored_card(db, anna) is None
-    assert not photo_folder(app).exists() or not any(photo_folder(app).iterdir())
+    assert stored_photo_names(db) == []
 
 
 def test_an_oversized_upload_is_refused(app, db, client):
@@ -292,10 +301,10 @@ def test_a_photo_needs_a_description(app, db, client):
     assert response.status_code == 422
     assert "Describe the photo for those who cannot see it." in response.get_data(as_text=True)
     assert stored_card(db, anna) is None
-    assert not photo_folder(app).exists() or not any(photo_folder(app).iterdir())
+    assert stored_photo_names(db) == []
 
 
-def test_a_new_photo_replaces_the_old_file_and_remove_deletes_it(app, db, client):
+def test_a_new_photo_replaces_the_old_one_and_remove_deletes_it(app, db, client):
     anna = make_contact(db)
     path = card_path(app, anna)
     submit(client, path, card_form(photo_alt="Eerste"), photo=(jpeg_with_exif(), "a.jpg"))
@@ -304,14 +313,14 @@ def test_a_new_photo_replaces_the_old_file_and_remove_deletes_it(app, db, client
     second = stored_card(db, anna).photo
 
     assert second != first
-    assert not (photo_folder(app) / first).exists()
-    assert (photo_folder(app) / second).exists()
+    assert stored_photo(db, first) is None
+    assert stored_photo(db, second) is not None
 
     response = submit(client, path, card_form(photo_alt="Tweede", remove_photo="y"))
     assert response.status_code == 200
     card = stored_card(db, anna)
     assert (card.photo, card.photo_alt) == ("", "")
-    assert not (photo_folder(app) / second).exists()
+    assert stored_photo(db, second) is None
     assert client.get(f"{path}/foto").status_code == 404
 
 
@@ -413,3 +422,32 @@ def test_an_organiser_edits_any_card_and_sees_the_list(app, db, organiser):
     listing = organiser.get("/cards/").get_data(as_text=True)
     assert f'href="/cards/{anna.id}"' in listing and f'href="/cards/{bram.id}"' in listing
     assert organiser.get("/cards/999999").status_code == 404
+
+
+def test_a_photo_an_older_version_kept_on_disk_is_shown_and_moved_in(app, db, client, runner):
+    # Before the photos moved into the database they were files in instance/media/cards.
+    folder = Path(app.instance_path) / "media" / "cards"
+    folder.mkdir(parents=True)
+    prepared = photos.prepare_photo(jpeg_with_exif(), max_bytes=1024 * 1024)
+    anna, bram = make_contact(db), make_contact(db)
+    for contact, name in ((anna, "a" * 32 + ".jpg"), (bram, "b" * 32 + ".jpg")):
+        (folder / name).write_bytes(prepared)
+        db.add(NetworkCard(contact_id=contact.id, photo=name, photo_alt="Foto"))
+    # A file no card shows any more is left where it is.
+    (folder / ("c" * 32 + ".jpg")).write_bytes(prepared)
+    db.commit()
+
+    shown = client.get(f"{card_path(app, anna)}/foto")
+    assert shown.status_code == 200 and shown.data == prepared
+    shown.close()
+    assert stored_photo(db, "a" * 32 + ".jpg") == prepared
+
+    result = runner.invoke(args=["media", "import-files"])
+    assert result.exit_code == 0, result.output
+    assert "Moved 1 card photos" in result.output and "1 were there already" in result.output
+    assert sorted(stored_photo_names(db)) == ["a" * 32 + ".jpg", "b" * 32 + ".jpg"]
+
+    # Removing the photo removes the old file too.
+    submit(client, card_path(app, anna), card_form(photo_alt="Foto", remove_photo="y"))
+    assert stored_photo(db, "a" * 32 + ".jpg") is None
+    assert not (folder / ("a" * 32 + ".jpg")).exists()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import JSON, String, Text, select
 
@@ -20,6 +19,7 @@ from service.models import (
     Bounce,
     Campaign,
     CampaignStatus,
+    CardPhoto,
     Consent,
     Contact,
     Delivery,
@@ -155,7 +155,7 @@ def _rich_contact(app, db) -> Contact:
             source="listener",
         )
     )
-    photo = store_photo(_photos(app), b"\xff\xd8\xff fake jpeg")
+    photo = store_photo(db, b"\xff\xd8\xff fake jpeg")
     db.add(
         NetworkCard(
             contact_id=person.id,
@@ -249,10 +249,6 @@ def _in_json_columns(db, person: Contact) -> None:
     record_audit(db, None, "campaign.note", None, about=person.email)
 
 
-def _photos(app) -> Path:
-    return Path(app.instance_path) / "media" / "cards"
-
-
 def test_the_download_holds_everything(app, db, client):
     person = _rich_contact(app, db)
     path = _path(person)
@@ -291,7 +287,7 @@ def test_delete_leaves_no_personal_data_anywhere(app, db, client):
     db.commit()
     person_id = person.id
     photo = db.get(NetworkCard, person_id).photo
-    assert (_photos(app) / photo).is_file()
+    assert db.get(CardPhoto, photo) is not None
     path = _path(person)
     token = _token_from(client, f"{path}/verwijderen")
     response = client.post(f"{path}/verwijderen", data={"csrf_token": token}, headers=EN)
@@ -303,7 +299,7 @@ def test_delete_leaves_no_personal_data_anywhere(app, db, client):
     assert db.get(Contact, person_id) is None
     for model in (Subscription, NetworkCard, Invitation):
         assert db.scalars(select(model)).all() == []
-    assert not (_photos(app) / photo).exists()
+    assert db.scalars(select(CardPhoto)).all() == []
     # The delivery stays for the campaign's counts, without the person.
     delivery = db.scalars(select(Delivery).where(Delivery.campaign_id.is_not(None))).one()
     assert delivery.contact_id is None and delivery.status == DeliveryStatus.SENT

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 from PIL import Image
 
 from service.cards import photos
 from service.cards.cards import wall_cards
 from service.contact_links import CARD, PREFERENCES, WALL, ContactSigner
+from service.database import session_scope
 from service.models import Consent, Contact, NetworkCard, utcnow
 from tests.builders import make_contact
 
@@ -41,11 +41,12 @@ def names_on(response) -> list[str]:
 
 
 def stored_photo(app) -> str:
-    """A prepared photo in the card photo folder; returns its name."""
+    """A prepared photo, stored; returns its name."""
     out = io.BytesIO()
     Image.new("RGB", (50, 50), (0, 90, 0)).save(out, "PNG")
     prepared = photos.prepare_photo(out.getvalue(), max_bytes=1024 * 1024)
-    return photos.store_photo(Path(app.instance_path) / "media" / "cards", prepared)
+    with session_scope(app) as session:
+        return photos.store_photo(session, prepared)
 
 
 def test_the_wall_shows_only_cards_on_the_wall_with_consent(app, db, client):

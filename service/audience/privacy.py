@@ -151,7 +151,9 @@ def erased_address(email: str) -> str:
     return "erased-" + hashlib.sha256(email.encode()).hexdigest()[:16]
 
 
-def erase_contact(session: Session, contact: Contact, *, photo_folder: Path) -> None:
+def erase_contact(
+    session: Session, contact: Contact, *, legacy_photo_folder: Path | None = None
+) -> None:
     """Erase everything held about this contact at their own request; the caller commits.
 
     Deliveries and bounces stay, so campaign counts stay right, but hold neither the contact,
@@ -228,7 +230,7 @@ def erase_contact(session: Session, contact: Contact, *, photo_folder: Path) -> 
     session.flush()
     record_audit(session, None, "contact.erase_self", None, by="preferences page")
     if photo:
-        remove_photo(photo_folder, photo)
+        remove_photo(session, photo, legacy_folder=legacy_photo_folder)
 
 
 def _json_mentions(column: Any, text: str) -> Any:

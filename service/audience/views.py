@@ -265,15 +265,15 @@ def erase(token: str):
         return _page("audience/erase.html", status, reader=contact, form=form, token=token)
     language = reader_language(contact)
     db = get_session()
-    privacy.erase_contact(db, contact, photo_folder=_photo_folder())
+    privacy.erase_contact(db, contact, legacy_photo_folder=_legacy_photo_folder())
     db.commit()
     with force_locale(language):
         html = render_template("audience/erased.html")
     return _private(current_app.make_response(html))
 
 
-def _photo_folder() -> Path:
-    # Where service/cards keeps card photos.
+def _legacy_photo_folder() -> Path:
+    # Where versions before the photos moved into the database kept them (service/cards).
     return Path(current_app.instance_path) / "media" / "cards"
 
 

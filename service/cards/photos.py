@@ -3,21 +3,27 @@
 Every photo is decoded and encoded again as JPEG, so nothing of the upload survives but its
 pixels: no EXIF (camera, GPS position, date), no ICC or XMP data, no comments, and no file that
 only pretends to be an image. The type is what Pillow reads from the bytes, never the file name.
-Stored files get a random name, so the address of a photo says nothing about whose it is.
+Stored photos get a random name, so the address of a photo says nothing about whose it is. The
+bytes live in the database (CardPhoto), so every machine shows every photo; photos an older
+version kept in an instance folder are moved in on first read, or by `import_photos`.
 Nothing here imports Flask.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from service.messages import N_, Message
+from service.models import CardPhoto, NetworkCard
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 MAX_SIDE = 600
@@ -97,27 +103,86 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def store_photo(folder: Path, photo: bytes) -> str:
-    """Write a prepared photo under a new random name in the folder; returns the name."""
-    folder.mkdir(parents=True, exist_ok=True)
+def store_photo(session: Session, photo: bytes) -> str:
+    """Keep a prepared photo under a new random name; returns the name (the caller commits)."""
     filename = f"{secrets.token_hex(16)}.jpg"
-    # Written under a private name and renamed, so a reader never gets half a photo.
-    draft = folder / f".{filename}.part"
-    draft.write_bytes(photo)
-    os.replace(draft, folder / filename)
+    session.add(CardPhoto(filename=filename, data=photo))
     return filename
 
 
-def remove_photo(folder: Path, filename: str) -> None:
-    """Delete a stored photo (nothing happens for a name we never hand out or a gone file)."""
-    path = photo_path(folder, filename)
-    if path is not None:
-        path.unlink(missing_ok=True)
+def remove_photo(session: Session, filename: str, *, legacy_folder: Path | None = None) -> None:
+    """Delete a stored photo (the caller commits), and its file if an older version kept one.
+
+    Nothing happens for a name we never hand out or a photo that is gone already.
+    """
+    if not FILENAME.match(filename or ""):
+        return
+    session.execute(delete(CardPhoto).where(CardPhoto.filename == filename))
+    if legacy_folder is not None:
+        (legacy_folder / filename).unlink(missing_ok=True)
 
 
-def photo_path(folder: Path, filename: str) -> Path | None:
-    """The stored file for a photo name, or None for a name we never hand out or a gone file."""
+@dataclass(frozen=True)
+class PhotoBytes:
+    """A stored photo (JPEG); `imported`: moved in from an instance folder now, to commit."""
+
+    data: bytes
+    imported: bool = False
+
+
+def photo_bytes(
+    session: Session, filename: str, *, legacy_folder: Path | None = None
+) -> PhotoBytes | None:
+    """The stored photo by its name, or None for a name we never hand out or a gone photo.
+
+    A photo an older version kept only in `legacy_folder` is moved into the database the first
+    time it is read, so every machine shows it from then on.
+    """
     if not FILENAME.match(filename or ""):
         return None
-    path = folder / filename
-    return path if path.is_file() else None
+    photo = session.get(CardPhoto, filename)
+    if photo is not None:
+        return PhotoBytes(photo.data)
+    if legacy_folder is not None:
+        imported = _import_photo(session, legacy_folder / filename)
+        if imported is not None:
+            return PhotoBytes(imported.data, imported=True)
+    return None
+
+
+def import_photos(session: Session, folder: Path) -> tuple[int, int]:
+    """Move the card photos an instance folder holds into the database: (moved, already there).
+
+    Only photos a card still shows; the files stay (remove_photo deletes them with the photo).
+    The caller commits.
+    """
+    moved = present = 0
+    if not folder.is_dir():
+        return moved, present
+    in_use = set(session.scalars(select(NetworkCard.photo).where(NetworkCard.photo != "")))
+    for path in sorted(folder.iterdir()):
+        if path.name not in in_use or not FILENAME.match(path.name):
+            continue
+        if session.get(CardPhoto, path.name) is not None:
+            present += 1
+        elif _import_photo(session, path) is not None:
+            moved += 1
+    return moved, present
+
+
+def _import_photo(session: Session, path: Path) -> CardPhoto | None:
+    # Every stored photo was encoded again as JPEG by prepare_photo; anything else is no photo
+    # of ours.
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    if not data.startswith(b"\xff\xd8\xff"):
+        return None
+    photo = CardPhoto(filename=path.name, data=data)
+    try:
+        # Two requests for a photo not yet moved in: the second finds the first one's row.
+        with session.begin_nested():
+            session.add(photo)
+    except IntegrityError:
+        return session.get(CardPhoto, path.name)
+    return photo

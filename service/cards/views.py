@@ -8,6 +8,7 @@ they belong to, at addresses that carry a random name and no contact id.
 
 from __future__ import annotations
 
+import io
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -42,8 +43,8 @@ ALTERED, GONE = "altered", "gone"
 REFUSAL_STATUS = {ALTERED: 400, GONE: 404}
 
 
-def photo_folder() -> Path:
-    """Where card photos are kept: instance/media/cards (not served by /media/)."""
+def legacy_photo_folder() -> Path:
+    """Where versions before the photos moved into the database kept them: instance/media/cards."""
     return Path(current_app.instance_path) / "media" / "cards"
 
 
@@ -83,10 +84,15 @@ def _refusal(problem: str):
 
 
 def _send_photo(filename: str):
-    path = photos.photo_path(photo_folder(), filename)
-    if path is None:
+    db = get_session()
+    photo = photos.photo_bytes(db, filename, legacy_folder=legacy_photo_folder())
+    if photo is None:
         return error_response(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=0, conditional=False)
+    if photo.imported:
+        db.commit()
+    response = send_file(
+        io.BytesIO(photo.data), mimetype="image/jpeg", max_age=0, conditional=False
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Whoever leaves the wall disappears at once: no copy kept by a cache.
     return _private(response)
@@ -159,13 +165,13 @@ def _save(contact: Contact, form: CardForm) -> NetworkCard | None:
     )
     old_photo = card.photo
     if prepared is not None:
-        card.photo = photos.store_photo(photo_folder(), prepared)
+        card.photo = photos.store_photo(db, prepared)
     elif form.remove_photo.data:
         card.photo = ""
     card.photo_alt = (form.photo_alt.data or "").strip() if card.photo else ""
-    db.commit()
     if old_photo and old_photo != card.photo:
-        photos.remove_photo(photo_folder(), old_photo)
+        photos.remove_photo(db, old_photo, legacy_folder=legacy_photo_folder())
+    db.commit()
     return card
 
 
