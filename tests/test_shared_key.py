@@ -146,3 +146,27 @@ def test_processes_with_the_same_key_do_not_warn(app, db, runner, caplog):
         result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert not [r for r in caplog.records if r.name == "service.heartbeats"]
+
+
+def test_serve_started_with_another_key_prints_the_warning(app, db, tmp_path):
+    from tests.worker_helpers import serve_process, wait_for
+
+    record_process(
+        db, "worker-elders", role="worker", fingerprint=key_fingerprint("andere"), now=utcnow()
+    )
+    db.commit()
+    served = serve_process(app, tmp_path / "serve.log")
+    try:
+        # Stopped once it serves (and sends), so its signal handlers are in place.
+        wait_for(
+            lambda: "send loop started in this process" in served.text(),
+            60,
+            served.text,
+            process=served.process,
+        )
+        assert served.stop(timeout=30) == 0, served.text()
+    finally:
+        served.kill()
+    warning = next(line for line in served.text().splitlines() if "Warning:" in line)
+    assert "This serve signs with another SECRET_KEY than worker on" in warning
+    assert "Set the same SECRET_KEY in the environment of every process" in warning
