@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -137,6 +138,9 @@ def _init_heartbeat(app: Flask) -> None:
                     warn=app.logger.warning,
                 ),
             )
+            # A gunicorn worker that ends normally (a restart, a new release) leaves no row
+            # behind that would count as running for another RUNNING_WINDOW.
+            atexit.register(beat.stop)
         beat.beat_if_due()
 
 
