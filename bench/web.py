@@ -1,9 +1,9 @@
 """Pages while sending: latency and throughput of the web app, idle and during a large send.
 
-    .venv/bin/python bench/web.py                          # 50,000 recipients, PostgreSQL, both ways
+    .venv/bin/python bench/web.py                  # 50,000 recipients, PostgreSQL, both ways
     .venv/bin/python bench/web.py --modes procfile --web-concurrency 2
-    .venv/bin/python bench/web.py --database sqlite       # a throwaway SQLite file instead
-    .venv/bin/python bench/web.py --smoke                  # tiny sizes: does it still run?
+    .venv/bin/python bench/web.py --database sqlite  # a throwaway SQLite file instead
+    .venv/bin/python bench/web.py --smoke            # tiny sizes: does it still run?
 
 For each way of running the service it makes a fresh database (on PostgreSQL a throwaway one on
 127.0.0.1:5432) with N contacts, all subscribed, an organiser with an API token and a recap
@@ -236,7 +236,7 @@ class _service:
         else:
             web = _gunicorn(self.settings, self.port, "service:create_app()")
             commands = [web, [*cli, "worker"]]
-        log = open(self.workdir / f"{self.mode}.log", "ab")  # noqa: SIM115 - closed with the dir
+        log = open(self.workdir / f"{self.mode}.log", "ab")
         for command in commands:
             self.processes.append(
                 subprocess.Popen(command, env=self.env, cwd=ROOT, stdout=log, stderr=log)
@@ -470,7 +470,7 @@ def _setup(url: str, count: int) -> tuple[int, str]:
 
 
 def _insert_contacts(engine, count: int) -> None:
-    from sqlalchemy import insert, literal, select
+    from sqlalchemy import func, insert, literal, select
 
     from service.models import Consent, Contact, Mailing, Subscription, Tag, contact_tags, utcnow
 
@@ -498,12 +498,10 @@ def _insert_contacts(engine, count: int) -> None:
                 )
             connection.execute(insert(Contact.__table__), rows)
         connection.execute(insert(Tag.__table__), [{"name": tag} for tag in TAGS])
-        tags = select(Tag.id).order_by(Tag.id).limit(1).scalar_subquery()
-        connection.execute(
-            insert(contact_tags).from_select(
-                ["contact_id", "tag_id"], select(Contact.id, tags).where(Contact.id % 3 == 0)
-            )
-        )
+        # Every third contact has one of the tags.
+        first = select(func.min(Tag.id)).scalar_subquery()
+        tagged = select(Contact.id, first + Contact.id % len(TAGS)).where(Contact.id % 3 == 0)
+        connection.execute(insert(contact_tags).from_select(["contact_id", "tag_id"], tagged))
         subscribed = select(Contact.id, literal(Mailing.NEWS.value), literal(now), literal("bench"))
         connection.execute(
             insert(Subscription.__table__).from_select(
