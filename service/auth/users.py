@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from email_validator import validate_email
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.auth.passwords import check_password
@@ -152,7 +152,10 @@ def new_api_token(session: Session, user: User, name: str = "") -> tuple[ApiToke
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user owning a valid, unrevoked token, or None."""
     token_hash = _hash_token(token)
-    api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
+    # The owner in the same query: every API call needs both, and a second round trip each.
+    api_token = session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == token_hash)
+    )
     # compare_digest keeps the final check constant-time, whatever the index look-up did.
     if api_token is None or not hmac.compare_digest(api_token.token_hash, token_hash):
         return None

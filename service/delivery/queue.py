@@ -579,18 +579,47 @@ SHORTEST_SPAN = timedelta(seconds=1)
 def campaign_progress(
     session: Session, campaign_id: int, *, now: datetime | None = None
 ) -> Progress:
-    """Counts per delivery status, the recent rate and the expected end (three small queries)."""
+    """Counts per delivery status, the recent rate and the expected end, in one query.
+
+    One pass over the campaign's deliveries gives all three: while a send runs, the status
+    changes leave PostgreSQL's index-only scans reading the table row by row, so each of the
+    three queries this used to be read every delivery again (about 30 ms at 50,000 rows against
+    16 ms now, for every progress poll; bench/web.py).
+    """
     now = now or utcnow()
-    counts = dict(
-        session.execute(
-            select(Delivery.status, func.count())
-            .where(Delivery.campaign_id == campaign_id)
-            .group_by(Delivery.status)
-        ).all()
-    )
+    recent_sent = Delivery.sent_at >= now - RATE_WINDOW
+    rows = session.execute(
+        select(
+            Delivery.status,
+            func.count(),
+            func.count(Delivery.sent_at),
+            func.min(Delivery.sent_at),
+            func.max(Delivery.sent_at),
+            func.count(Delivery.sent_at).filter(recent_sent),
+            func.min(Delivery.sent_at).filter(recent_sent),
+        )
+        .where(Delivery.campaign_id == campaign_id)
+        .group_by(Delivery.status)
+    ).all()
+    counts = {row[0]: row[1] for row in rows}
     waiting = counts.get(DeliveryStatus.QUEUED, 0)
-    recent = _pace(session, campaign_id, since=now - RATE_WINDOW, now=now, ongoing=waiting > 0)
-    whole = _pace(session, campaign_id, since=None, now=now, ongoing=waiting > 0)
+    ongoing = waiting > 0
+    last = max((row[4] for row in rows if row[4] is not None), default=None)
+    whole = _pace(
+        sum(row[2] for row in rows),
+        min((row[3] for row in rows if row[3] is not None), default=None),
+        last,
+        now=now,
+        ongoing=ongoing,
+    )
+    # The last message of the window is the last of all, when the window holds any.
+    recent = _pace(
+        sum(row[5] for row in rows),
+        min((row[6] for row in rows if row[6] is not None), default=None),
+        last,
+        now=now,
+        ongoing=ongoing,
+    )
     # The rate is the recent messages divided by the time they really took. Dividing by the
     # full five minutes made 35 messages sent within one second read as "7 a minute".
     rate = recent.count / (recent.span.total_seconds() / 60) if recent.count else 0.0
@@ -612,19 +641,13 @@ def campaign_progress(
 
 
 def _pace(
-    session: Session, campaign_id: int, *, since: datetime | None, now: datetime, ongoing: bool
+    number: int, first: datetime | None, last: datetime | None, *, now: datetime, ongoing: bool
 ) -> Pace:
-    """The messages handed over since then (or ever), and the span from the first of them.
+    """The messages handed over, and the span from the first of them.
 
     While messages still wait the span runs to now (a pause slows the rate down); once none
     waits it ends at the last message sent, so a finished send keeps its real pace.
     """
-    query = select(func.count(), func.min(Delivery.sent_at), func.max(Delivery.sent_at)).where(
-        Delivery.campaign_id == campaign_id, Delivery.sent_at.is_not(None)
-    )
-    if since is not None:
-        query = query.where(Delivery.sent_at >= since)
-    number, first, last = session.execute(query).one()
     if not number or first is None or last is None:
         return Pace(0, timedelta(0))
     return Pace(number, max((now if ongoing else last) - first, SHORTEST_SPAN))
