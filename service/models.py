@@ -435,8 +435,9 @@ class Delivery(Base):
         # id as well the index holds the claim's whole ORDER BY, so a claim reads its batch off
         # the index instead of sorting every queued row (PostgreSQL: 0.2 ms against 18 ms).
         Index("ix_deliveries_due", "status", "next_attempt_at", "id"),
-        # The progress counts per campaign and status.
-        Index("ix_deliveries_campaign_status", "campaign_id", "status"),
+        # The progress counts per campaign and status, and the pace from sent_at: with sent_at
+        # in it, campaign_progress reads only the index once a campaign's rows are settled.
+        Index("ix_deliveries_campaign_status", "campaign_id", "status", "sent_at"),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -82,6 +84,26 @@ def test_valid_token_opens_the_api_and_records_its_last_use(app, db, editor_api)
     assert response.status_code == 200
     db.expire_all()
     assert db.scalar(select(ApiToken.last_used_at)) is not None
+
+
+def test_last_use_is_written_at_most_once_a_minute(db, editor_api):
+    # Many calls a second with one token must not each write (and lock) the token's row; the
+    # token page shows the last use to the minute.
+    stored = db.scalar(select(ApiToken))
+    recent = utcnow() - timedelta(seconds=20)
+    stored.last_used_at = recent
+    db.commit()
+    assert editor_api.get("/api/v1/contacts").status_code == 200
+    db.expire_all()
+    assert db.scalar(select(ApiToken.last_used_at)) == recent
+
+    earlier = utcnow() - timedelta(minutes=2)
+    stored = db.scalar(select(ApiToken))
+    stored.last_used_at = earlier
+    db.commit()
+    assert editor_api.get("/api/v1/contacts").status_code == 200
+    db.expire_all()
+    assert db.scalar(select(ApiToken.last_used_at)) > utcnow() - timedelta(minutes=1)
 
 
 def test_scheme_name_is_case_insensitive(client, editor_api):

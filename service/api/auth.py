@@ -68,8 +68,9 @@ def authenticate_request() -> None:
                 )
             },
         )
-    # Store last_used_at now, so it counts even when the call itself fails later on.
-    session.commit()
+    # Store last_used_at now (when it changed), so it counts even when the call fails later on.
+    if session.dirty:
+        session.commit()
     g.api_user = user
     # Kept apart from the user, so an error page can be written without asking the database,
     # even when the request's transaction has failed.

@@ -579,7 +579,16 @@ SHORTEST_SPAN = timedelta(seconds=1)
 def campaign_progress(
     session: Session, campaign_id: int, *, now: datetime | None = None
 ) -> Progress:
-    """Counts per delivery status, the recent rate and the expected end (three small queries)."""
+    """Counts per delivery status, the recent rate and the expected end (three index reads).
+
+    All three are read off ix_deliveries_campaign_status (campaign_id, status, sent_at): sent_at
+    is written only together with the status sent (record_results), so the messages handed
+    over are the campaign's sent rows, in the index in the order they went out. The first and
+    last of them are two probes at its ends, the last five minutes one short range. Before, the
+    whole pace counted sent_at through ix_deliveries_sent_at, which holds every campaign's
+    deliveries: each poll of a progress page read every message ever sent, of any campaign,
+    and its row (8.5 ms on PostgreSQL at 25,000 sent, growing with the history).
+    """
     now = now or utcnow()
     counts = dict(
         session.execute(
@@ -589,8 +598,22 @@ def campaign_progress(
         ).all()
     )
     waiting = counts.get(DeliveryStatus.QUEUED, 0)
-    recent = _pace(session, campaign_id, since=now - RATE_WINDOW, now=now, ongoing=waiting > 0)
-    whole = _pace(session, campaign_id, since=None, now=now, ongoing=waiting > 0)
+    ongoing = waiting > 0
+    sent = counts.get(DeliveryStatus.SENT, 0)
+    handed_over = (Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.SENT)
+    first, last = session.execute(
+        select(func.min(Delivery.sent_at), func.max(Delivery.sent_at)).where(*handed_over)
+    ).one()
+    whole = _pace(sent, first, last, now=now, ongoing=ongoing)
+    recent_number, recent_first = 0, None
+    if sent:
+        recent_number, recent_first = session.execute(
+            select(func.count(), func.min(Delivery.sent_at)).where(
+                *handed_over, Delivery.sent_at >= now - RATE_WINDOW
+            )
+        ).one()
+    # The last message of the last five minutes is the last of all, when there is one.
+    recent = _pace(recent_number, recent_first, last, now=now, ongoing=ongoing)
     # The rate is the recent messages divided by the time they really took. Dividing by the
     # full five minutes made 35 messages sent within one second read as "7 a minute".
     rate = recent.count / (recent.span.total_seconds() / 60) if recent.count else 0.0
@@ -612,19 +635,13 @@ def campaign_progress(
 
 
 def _pace(
-    session: Session, campaign_id: int, *, since: datetime | None, now: datetime, ongoing: bool
+    number: int, first: datetime | None, last: datetime | None, *, now: datetime, ongoing: bool
 ) -> Pace:
-    """The messages handed over since then (or ever), and the span from the first of them.
+    """The messages handed over, and the span from the first of them.
 
     While messages still wait the span runs to now (a pause slows the rate down); once none
     waits it ends at the last message sent, so a finished send keeps its real pace.
     """
-    query = select(func.count(), func.min(Delivery.sent_at), func.max(Delivery.sent_at)).where(
-        Delivery.campaign_id == campaign_id, Delivery.sent_at.is_not(None)
-    )
-    if since is not None:
-        query = query.where(Delivery.sent_at >= since)
-    number, first, last = session.execute(query).one()
     if not number or first is None or last is None:
         return Pace(0, timedelta(0))
     return Pace(number, max((now if ongoing else last) - first, SHORTEST_SPAN))
