@@ -1,7 +1,7 @@
 """The progress index holds sent_at: a campaign's progress is read off the index
 
-Revision ID: 0016b
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-02 17:20:00
 
 `ix_deliveries_campaign_status` (campaign_id, status) becomes (campaign_id, status, sent_at), so
@@ -12,8 +12,8 @@ instead of every delivery of the campaign. The counts per status read it as befo
 
 from alembic import op
 
-revision = '0016b'
-down_revision = '0015'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
