@@ -11,8 +11,8 @@ Starts Postfix's `smtp-sink` on a free loopback port, makes a fresh database wit
 a recap campaign of about 25 KB personalised with [[first_name]], records the deliveries with
 `start_sending` (timed), then runs the real `SendLoop` with `SmtpTransport` until every delivery
 is sent. Then `smtp-source` sends the same number of messages of the same size over the same
-number of connections, and the two rates are compared (the target is at least half of
-smtp-source's rate). The send runs in a process of its own, so its peak memory (ru_maxrss) is
+number of connections, and the two rates are compared (issue 16's target: at least 0.8 of
+smtp-source's rate, on PostgreSQL too). The send runs in a process of its own, so its peak memory (ru_maxrss) is
 the send's alone. Needs the Debian package `postfix`; see bench/README.md. Network: loopback only.
 """
 
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 MESSAGE_SIZE = 25_000
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.8
 MEMORY_LIMIT_MB = 150
 # Besides the defaults (config/settings.py); with a SECRET_KEY nothing is written to the folder.
 OVERRIDES = {
