@@ -12,8 +12,9 @@ a recap campaign of about 25 KB personalised with [[first_name]], records the de
 `start_sending` (timed), then runs the real `SendLoop` with `SmtpTransport` until every delivery
 is sent. Then `smtp-source` sends the same number of messages of the same size over the same
 number of connections, and the two rates are compared (issue 16's target: at least 0.8 of
-smtp-source's rate, on PostgreSQL too). The send runs in a process of its own, so its peak memory (ru_maxrss) is
-the send's alone. Needs the Debian package `postfix`; see bench/README.md. Network: loopback only.
+smtp-source's rate, on PostgreSQL too). The send runs in a process of its own, so its peak
+memory (ru_maxrss) is the send's alone. Needs the Debian package `postfix`; see bench/README.md.
+Network: loopback only.
 """
 
 from __future__ import annotations
