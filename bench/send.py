@@ -22,10 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from helpers.loopback import SmtpSink, drop_database, postgres_admin  # noqa: E402
 
 MESSAGE_SIZE = 25_000
 TARGET_RATIO = 0.8
@@ -174,7 +174,7 @@ def _campaign_run(args: argparse.Namespace, count: int, smtp: SmtpSink) -> dict:
                 raise SystemExit("not every message arrived")
         return {"count": count, **setup, **send}
     finally:
-        _drop_database(args.database, url)
+        drop_database(args.database, url)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -238,73 +238,12 @@ def _source_message(size: int) -> bytes:
     return (head + body)[:size]
 
 
-class SmtpSink:
-    """Postfix's smtp-sink on a free loopback port, counting what it received."""
-
-    def __init__(self, program: str):
-        self.program = program
-        self.port = _free_port()
-        # Closed in __exit__; smtp-sink writes its counter into it meanwhile.
-        self._counter = tempfile.TemporaryFile()  # noqa: SIM115
-        self._process: subprocess.Popen | None = None
-
-    def __enter__(self) -> SmtpSink:
-        command = [self.program, "-c"]
-        if os.geteuid() == 0:
-            command += ["-u", "nobody"]
-        command += [f"127.0.0.1:{self.port}", "1024"]
-        self._process = subprocess.Popen(command, stdout=self._counter, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("smtp-sink did not start listening")
-
-    def received(self) -> int:
-        """The messages smtp-sink counted (its -c counter), or -1 when it printed none."""
-        time.sleep(0.2)
-        self._counter.seek(0)
-        numbers = re.findall(rb"\d+", self._counter.read())
-        return int(numbers[-1]) if numbers else -1
-
-    def __exit__(self, *exc: object) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=5)
-        self._counter.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _database_url(kind: str, workdir: str) -> str:
     if kind == "sqlite":
         return f"sqlite:///{workdir}/bench.db"
     name = f"opgavepost_bench_{os.getpid()}"
-    _postgres_admin(f'CREATE DATABASE "{name}"')
+    postgres_admin(f'CREATE DATABASE "{name}"')
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def _drop_database(kind: str, url: str) -> None:
-    if kind == "postgresql":
-        _postgres_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-
-
-def _postgres_admin(statement: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as connection:
-        connection.execute(text(statement))
-    engine.dispose()
 
 
 # ---------------------------------------------------------------------------------------------

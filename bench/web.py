@@ -34,7 +34,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from helpers.loopback import SmtpSink, drop_database, free_port, postgres_admin  # noqa: E402
 
 SECRET_KEY = "bench-secret-key-bench-secret-key"
 PASSWORD = "bench-wachtwoord-voor-de-meting"
@@ -183,7 +184,7 @@ def _run_mode(
                 if args.smoke and sent != args.recipients:
                     raise SystemExit("not every message was sent")
     finally:
-        _drop_database(args.database, url)
+        drop_database(args.database, url)
         shutil.rmtree(workdir, ignore_errors=True)
     return rows
 
@@ -227,7 +228,7 @@ class _service:
     def __init__(self, mode: str, env: dict[str, str], settings: dict, workdir: Path):
         self.mode, self.env, self.settings, self.workdir = mode, env, settings, workdir
         self.processes: list[subprocess.Popen] = []
-        self.port = _free_port()
+        self.port = free_port()
 
     def __enter__(self) -> int:
         cli = [sys.executable, "-c", "from service.cli import main; main()"]
@@ -254,7 +255,7 @@ class _bare_server:
         self.processes: list[subprocess.Popen] = []
 
     def __enter__(self) -> int:
-        port = _free_port()
+        port = free_port()
         command = _gunicorn(self.settings, port, "bare:app")
         command[3:3] = ["--chdir", str(ROOT / "bench" / "apps")]
         log_path = self.workdir / "bare.log"
@@ -592,73 +593,13 @@ class _Send:
 # Helpers: smtp-sink, ports, throwaway databases
 
 
-class SmtpSink:
-    """Postfix's smtp-sink on a free loopback port, counting what it received."""
-
-    def __init__(self, program: str):
-        self.program = program
-        self.port = _free_port()
-        self._counter = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
-        self._process: subprocess.Popen | None = None
-
-    def __enter__(self) -> SmtpSink:
-        command = [self.program, "-c"]
-        if os.geteuid() == 0:
-            command += ["-u", "nobody"]
-        command += [f"127.0.0.1:{self.port}", "1024"]
-        self._process = subprocess.Popen(command, stdout=self._counter, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("smtp-sink did not start listening")
-
-    def received(self) -> int:
-        """The messages smtp-sink counted (its -c counter), or -1 when it printed none."""
-        time.sleep(0.2)
-        self._counter.seek(0)
-        numbers = re.findall(rb"\d+", self._counter.read())
-        return int(numbers[-1]) if numbers else -1
-
-    def __exit__(self, *exc: object) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=5)
-        self._counter.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _database_url(kind: str, workdir: Path, mode: str) -> str:
     if kind == "sqlite":
         return f"sqlite:///{workdir}/bench.db"
     name = f"opgavepost_bench_web_{os.getpid()}_{mode}"
-    _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _postgres_admin(f'CREATE DATABASE "{name}"')
+    postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    postgres_admin(f'CREATE DATABASE "{name}"')
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def _drop_database(kind: str, url: str) -> None:
-    if kind == "postgresql":
-        _postgres_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-
-
-def _postgres_admin(statement: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as connection:
-        connection.execute(text(statement))
-    engine.dispose()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Pieces the benchmark scripts share (bench/helpers/loopback.py)."""
