@@ -170,15 +170,10 @@ def stored_content_errors(campaign: Campaign) -> CampaignValidationError | None:
     errors: dict[str, Message | list[b.FieldError]] = {}
     own = campaign_language(campaign)
     for language in [own, *translated_languages(campaign)]:
-        prefix = "" if language == own else f"translations.{language}."
         try:
             content_in(campaign, language)
         except StoredContentError as exc:
-            for error in exc.errors:
-                path = f"{prefix}{error.path}" if error.path else (prefix.rstrip(".") or "blocks")
-                problems = errors.setdefault(path, [])
-                if isinstance(problems, list):
-                    problems.append(error)
+            b.add_errors(errors, exc.errors, "" if language == own else f"translations.{language}")
     return CampaignValidationError(errors) if errors else None
 
 
@@ -450,10 +445,7 @@ def _checked(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
             {"kind": str(kind), "subject": subject, "preheader": preheader, "blocks": raw["blocks"]}
         )
     except b.ContentError as exc:
-        for error in exc.errors:
-            problems = errors.setdefault(error.path or "blocks", [])
-            if isinstance(problems, list):
-                problems.append(error)
+        b.add_errors(errors, exc.errors)
     else:
         blocks = [b.block_to_dict(block) for block in content.blocks]
     audience = check_audience(session, raw["audience"], errors)

@@ -176,10 +176,7 @@ def _checked(session: Session, raw: Mapping[str, Any], own_id: int | None) -> di
             {"kind": str(kind), "subject": subject, "preheader": preheader, "blocks": raw["blocks"]}
         )
     except b.ContentError as exc:
-        for error in exc.errors:
-            problems = errors.setdefault(error.path or "blocks", [])
-            if isinstance(problems, list):
-                problems.append(error)
+        b.add_errors(errors, exc.errors)
     else:
         subject, preheader = content.subject, content.preheader
         blocks = [b.block_to_dict(block) for block in content.blocks]

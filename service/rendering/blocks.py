@@ -287,6 +287,16 @@ class ContentError(ValueError):
         super().__init__("; ".join(f"{e.path or 'content'}: {e.message()}" for e in errors))
 
 
+def add_errors(errors: dict[str, Any], found: list[FieldError], where: str = "") -> None:
+    """Each problem into `errors` (field path -> list of FieldError), its path under `where`
+    ("translations.en"); a problem of the whole content goes under `where`, else "blocks"."""
+    for error in found:
+        path = f"{where}.{error.path}" if where and error.path else error.path or where or "blocks"
+        problems = errors.setdefault(path, [])
+        if isinstance(problems, list):
+            problems.append(error)
+
+
 # ---------------------------------------------------------------------------------------------
 # URLs
 

@@ -267,11 +267,7 @@ def checked_versions(
         try:
             content = b.content_from_dict({"kind": str(kind), **fields})
         except b.ContentError as exc:
-            for error in exc.errors:
-                path = f"{where}.{error.path}" if error.path else where
-                problems = errors.setdefault(path, [])
-                if isinstance(problems, list):
-                    problems.append(error)
+            b.add_errors(errors, exc.errors, where)
             continue
         checked[other] = {
             "subject": content.subject,
