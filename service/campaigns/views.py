@@ -111,7 +111,6 @@ from service.rendering import placeholders, versions
 from service.rendering.blocks import BLOCK_TYPES
 from service.rendering.network import network_from_config
 from service.rendering.render import Network, TemplateError
-from service.rendering.versions import campaign_language, readers_by_language, translated_languages
 from service.settings import current_settings
 from service.translation import language_or_default, translator
 
@@ -401,7 +400,6 @@ def _composer_page(
         test_result=test_result,
         max_test_addresses=MAX_TEST_ADDRESSES,
         open_block=request.args.get("open", type=int),
-        translated_languages=translated_languages(campaign),
         language_names=_language_names(),
         language_versions=_versions_of(campaign),
         **_labels(),
@@ -799,7 +797,7 @@ def _readers(db: Session, campaign: Campaign) -> list[dict[str, object]]:
             "gets": names.language_name(group.gets),
             "own_language": group.own_language,
         }
-        for group in readers_by_language(campaign, counts, current_settings().LANGUAGES)
+        for group in versions.readers_by_language(campaign, counts, current_settings().LANGUAGES)
     ]
 
 
@@ -1052,7 +1050,7 @@ def _version_name(language: str) -> str:
 
 def _language_name(language: str) -> str:
     """A language named in the page's language ("Engels" on a Dutch page)."""
-    return translator(_language()).language_name(language)
+    return _language_names()[language]
 
 
 def _who_gets(campaign: Campaign, language: str, *, after_removal: bool = False) -> str:
@@ -1236,7 +1234,7 @@ def _save(db, campaign: Campaign, form: CampaignForm, editor: _Editor) -> list[s
         actor=current_user,
         kind=form.kind.data,
         # Not posted while the select is disabled (the campaign has another language's version).
-        language=form.language.data or campaign_language(campaign),
+        language=form.language.data or versions.campaign_language(campaign),
         subject=form.subject.data or "",
         preheader=form.preheader.data or "",
         sender_name=form.sender_name.data or "",
@@ -1305,7 +1303,7 @@ def _labels() -> dict[str, Any]:
 def _form_data(campaign: Campaign) -> dict[str, Any]:
     return {
         "kind": str(campaign.kind),
-        "language": campaign_language(campaign),
+        "language": versions.campaign_language(campaign),
         "subject": campaign.subject,
         "preheader": campaign.preheader,
         "sender_name": campaign.sender_name,

@@ -63,15 +63,14 @@ def version_for(campaign: Campaign, reader_language: str) -> Version:
 
     Raises StoredContentError (via content_in) when what is stored fails today's checks.
     """
-    own = campaign_language(campaign)
-    if reader_language != own and reader_language in translated_languages(campaign):
-        return Version(content_in(campaign, reader_language), reader_language, translated=True)
-    return Version(content_in(campaign, own), own, translated=False)
+    language = version_language(campaign, reader_language)
+    translated = language != campaign_language(campaign)
+    return Version(content_in(campaign, language), language, translated=translated)
 
 
 def campaign_language(campaign: Campaign) -> str:
     """The language the campaign is written in (a campaign stored before languages: Dutch)."""
-    return campaign.language or "nl"
+    return campaign.language or LANGUAGES[0]
 
 
 def translated_languages(campaign: Campaign) -> list[str]:
